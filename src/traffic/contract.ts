@@ -1,0 +1,86 @@
+/**
+ * The TrafficRouter contract: what every traffic driver (builtin, haproxy, nginx, kubernetes
+ * gateway) does. A router owns one listener per environment and splits that environment's
+ * requests between releases by weight. Every method is idempotent: applying the same state twice
+ * changes nothing, so a restarted control plane or agent can simply apply again.
+ */
+
+/** One instance of a release that can receive requests. */
+export interface Backend {
+  /** Stable id of the instance, e.g. `shop-staging-v2-0`. */
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The share of an environment's traffic that one release gets. */
+export interface ReleaseRoute {
+  /** Release id (its version or digest prefix; the router only compares it). */
+  readonly release: string;
+  /** 0–100; the weights of one environment add up to 100. */
+  readonly weight: number;
+  readonly backends: readonly Backend[];
+}
+
+/** How a user is kept on one release while weights only grow. */
+export interface Stickiness {
+  readonly kind: 'header' | 'cookie';
+  /** Header or cookie name carrying the user id, e.g. `x-user-id`. */
+  readonly name: string;
+}
+
+export interface HealthCheck {
+  readonly path: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+}
+
+/** The whole desired routing state of one environment. */
+export interface RouteState {
+  readonly env: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly releases: readonly ReleaseRoute[];
+  readonly stickiness?: Stickiness;
+  /** Header that sends a request to a named release whatever the weights; default `x-slipway-release`. */
+  readonly previewHeader?: string;
+  readonly health?: HealthCheck;
+}
+
+/** Per-release request metrics over a rolling window. */
+export interface ReleaseMetrics {
+  readonly release: string;
+  readonly windowMs: number;
+  readonly requests: number;
+  readonly status: { readonly '1xx': number; '2xx': number; '3xx': number; '4xx': number; '5xx': number };
+  /** Requests that got no response from the release (connect refused, reset, timeout). */
+  readonly failures: number;
+  /** Milliseconds; null when there were no requests in the window. */
+  readonly latency: { readonly p50: number | null; readonly p95: number | null; readonly p99: number | null };
+}
+
+/** Optional capabilities; a driver that lacks one says so, and its contract test is skipped with a reason. */
+export interface RouterCapabilities {
+  readonly stickiness: boolean;
+  readonly preview: boolean;
+  readonly metrics: boolean;
+  readonly websockets: boolean;
+}
+
+export interface TrafficRouter {
+  readonly name: string;
+  readonly capabilities: RouterCapabilities;
+  /**
+   * Make `state` the routing of `state.env`: open the listener if needed, add and remove
+   * backends, set weights. Removed backends drain: their in-flight requests finish.
+   * @example await router.apply({ env: 'staging', listen: { host: '127.0.0.1', port: 8080 }, releases: [...] });
+   */
+  apply(state: RouteState): Promise<void>;
+  /** Change only the weights of an environment already applied; the fast path for a cutover. */
+  setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<void>;
+  /** Metrics of one release in the last `windowMs`; absent when `capabilities.metrics` is false. */
+  metrics?(env: string, release: string, windowMs: number): Promise<ReleaseMetrics>;
+  /** Stop routing the environment and close its listener. */
+  remove(env: string): Promise<void>;
+  /** Release every resource; the router is unusable afterwards. */
+  close(): Promise<void>;
+}
