@@ -1,0 +1,121 @@
+/**
+ * Loading slipway.yaml: YAML syntax, then the schema, then the semantic rules — and every problem
+ * found on the way is reported at once, each with file:line:column and its path.
+ */
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import { AppError } from '../domain/errors.ts';
+import { lifecycleOrder } from './lifecycle.ts';
+import { formatPath, locate } from './locate.ts';
+import { type Problem, problemsOf } from './problems.ts';
+import { type SlipwayConfig, slipwayConfig } from './schema.ts';
+import { semanticProblems } from './semantic.ts';
+
+export interface LocatedProblem {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly path: string;
+  readonly message: string;
+}
+
+export type LoadResult =
+  | { readonly ok: true; readonly config: SlipwayConfig; readonly lifecycle: readonly string[] }
+  | { readonly ok: false; readonly problems: readonly LocatedProblem[] };
+
+export function formatProblem(p: LocatedProblem): string {
+  return `${p.file}:${p.line}:${p.column}: ${p.path}: ${p.message}`;
+}
+
+/** Parse and check config text; `file` is only used to name the place in messages. */
+export function parseConfig(text: string, file: string): LoadResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((error) => {
+        const { line, col } = lines.linePos(error.pos[0]);
+        return { file, line, column: col, path: 'YAML syntax', message: yamlMessage(error.message) };
+      }),
+    };
+  }
+  const data: unknown = doc.toJS();
+  if (data === null || data === undefined) {
+    return {
+      ok: false,
+      problems: [
+        {
+          file,
+          line: 1,
+          column: 1,
+          path: '(top level)',
+          message: 'the file is empty; run `slipway init` to write a starting point',
+        },
+      ],
+    };
+  }
+  const parsed = slipwayConfig.safeParse(data);
+  const problems: Problem[] = parsed.success
+    ? []
+    : parsed.error.issues.flatMap((i) => problemsOf(i, data, slipwayConfig));
+  problems.push(...semanticProblems(data));
+  if (problems.length > 0 || !parsed.success) {
+    const located = problems.map((p) => {
+      const { line, column } = locate(doc, lines, p.path, p.key);
+      return {
+        file,
+        line,
+        column,
+        path: formatPath(p.key === undefined ? p.path : [...p.path, p.key]),
+        message: p.message,
+      };
+    });
+    located.sort((a, b) => a.line - b.line || a.column - b.column);
+    return { ok: false, problems: dedupe(located) };
+  }
+  return { ok: true, config: parsed.data, lifecycle: lifecycleOrder(parsed.data) };
+}
+
+function dedupe(problems: LocatedProblem[]): LocatedProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = formatProblem(p);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function yamlMessage(message: string): string {
+  // The yaml library's messages end with its own position; ours come first already.
+  return message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim();
+}
+
+/** Read and check a config file; a missing file is a usage error naming it. */
+export function loadConfigFile(file: string): LoadResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new AppError(
+      'FILE_NOT_FOUND',
+      code === 'ENOENT'
+        ? `${file} does not exist; pass the config with -f FILE, or run \`slipway init\` to write one`
+        : `${file} cannot be read (${code ?? 'unknown error'})`,
+    );
+  }
+  return parseConfig(text, file);
+}
+
+/** Load a config that must be valid; throws CONFIG_INVALID listing every problem. */
+export function requireConfig(file: string): { config: SlipwayConfig; lifecycle: readonly string[] } {
+  const result = loadConfigFile(file);
+  if (!result.ok) {
+    throw new AppError('CONFIG_INVALID', `${file} has ${result.problems.length} problem(s)`, {
+      details: result.problems.map(formatProblem),
+    });
+  }
+  return result;
+}

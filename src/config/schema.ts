@@ -1,0 +1,247 @@
+/**
+ * The slipway.yaml schema. This file is the truth about the config format: the JSON Schema that
+ * editors use (`slipway schema`) is generated from it, and `examples/shop/slipway.yaml` shows it.
+ * Messages are written as "expected …"; the loader adds what was found and where.
+ */
+import { z } from 'zod';
+import { DURATION_HINT, PERCENT_HINT, parseDuration, parsePercent, parseRatio, RATIO_HINT } from './units.ts';
+import { isKnownTimeZone, parseWindow, WINDOW_HINT } from './windows.ts';
+
+const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const NAME_HINT = 'a name of lowercase letters, digits and dashes, starting with a letter';
+const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const KEY_HINT = 'an environment variable name (letters, digits, _; not starting with a digit)';
+
+const name = () =>
+  z.string({ error: `expected ${NAME_HINT}` }).regex(NAME, { error: `expected ${NAME_HINT}` });
+
+/** A positive duration such as `30s`; the parsed value is in milliseconds. */
+export const duration = () =>
+  z
+    .string({ error: `expected ${DURATION_HINT}` })
+    .refine((v) => (parseDuration(v) ?? 0) > 0, { error: `expected ${DURATION_HINT}, greater than zero` })
+    .transform((v) => parseDuration(v) as number)
+    .meta({ description: DURATION_HINT });
+
+/** A percentage such as `5%`; the parsed value is a fraction (0.05). */
+const percent = () =>
+  z
+    .string({ error: `expected ${PERCENT_HINT}` })
+    .refine(
+      (v) => {
+        const p = parsePercent(v);
+        return p !== null && p <= 1;
+      },
+      { error: `expected ${PERCENT_HINT}, from 0% to 100%` },
+    )
+    .transform((v) => parsePercent(v) as number)
+    .meta({ description: PERCENT_HINT });
+
+const ratio = () =>
+  z
+    .string({ error: `expected ${RATIO_HINT}` })
+    .refine((v) => (parseRatio(v) ?? 0) > 0, { error: `expected ${RATIO_HINT}, above 0` })
+    .transform((v) => parseRatio(v) as number)
+    .meta({ description: RATIO_HINT });
+
+const count = (what: string, min = 0) =>
+  z
+    .int({ error: `expected a whole number of ${what}` })
+    .min(min, { error: `expected at least ${min} ${what}` });
+
+/** An instance count or a percentage of instances, e.g. `1` or `25%`. */
+const amount = () =>
+  z.union([
+    count('instances'),
+    z.string().refine((v) => parsePercent(v) !== null, {
+      error: `expected a number of instances or ${PERCENT_HINT}`,
+    }),
+  ]);
+
+const health = z
+  .strictObject({
+    path: z.string().startsWith('/', { error: 'expected a path starting with /' }).default('/health'),
+    interval: duration().default(2000),
+    timeout: duration().default(1000),
+    startTimeout: duration().default(60_000),
+  })
+  .meta({ description: 'The health endpoint an instance must pass before it gets traffic.' });
+
+const run = z.strictObject({
+  command: z.string({ error: 'expected the command line that starts the app, e.g. "node server.js"' }).min(1),
+  cwd: z.string().optional(),
+  health: health.default({ path: '/health', interval: 2000, timeout: 1000, startTimeout: 60_000 }),
+  instances: count('instances', 1).default(2),
+  stopTimeout: duration().default(10_000),
+});
+
+const TYPE_SPEC = /^(string|url|int|bool|duration|port|secret|enum\(\s*[^()\s,]+(\s*,\s*[^()\s,]+)*\s*\))$/;
+const TYPE_HINT = 'one of string, url, int, bool, duration, port, secret or enum(a,b,c)';
+const typeName = () =>
+  z.string({ error: `expected ${TYPE_HINT}` }).regex(TYPE_SPEC, { error: `expected ${TYPE_HINT}` });
+const scalar = z.union([z.string(), z.number(), z.boolean()], {
+  error: 'expected a string, number or boolean',
+});
+
+export const configBlock = z.strictObject({
+  require: z
+    .record(
+      z.string().regex(KEY, { error: `expected ${KEY_HINT}` }),
+      z.union([
+        typeName(),
+        z.strictObject({ type: typeName(), optional: z.boolean().optional(), default: scalar.optional() }),
+      ]),
+    )
+    .optional(),
+  values: z.record(z.string().regex(KEY, { error: `expected ${KEY_HINT}` }), scalar).optional(),
+  mustMatch: z.array(z.string().regex(KEY, { error: `expected ${KEY_HINT}` })).optional(),
+});
+
+const canaryStep = z
+  .strictObject({
+    weight: z
+      .int({ error: 'expected a whole number from 1 to 100' })
+      .min(1, { error: 'expected a whole number from 1 to 100' })
+      .max(100, { error: 'expected a whole number from 1 to 100' })
+      .optional(),
+    pause: z
+      .union([z.literal('until-resumed'), duration()], {
+        error: `expected ${DURATION_HINT}, or until-resumed`,
+      })
+      .optional(),
+    analysis: z.union([z.literal('default'), z.strictObject({ duration: duration() })]).optional(),
+  })
+  .refine((s) => s.weight !== undefined || s.pause !== undefined || s.analysis !== undefined, {
+    error: 'expected a step with weight, pause or analysis',
+  });
+
+const stickiness = z.string().regex(/^(header|cookie):[A-Za-z0-9_-]+$/, {
+  error: 'expected header:NAME or cookie:NAME, e.g. header:x-user-id',
+});
+
+const strategies = z.strictObject({
+  rolling: z.strictObject({ maxSurge: amount().default(1), maxUnavailable: amount().default(0) }).optional(),
+  'blue-green': z
+    .strictObject({ warmFor: duration().default(1_800_000), previewHeader: z.string().optional() })
+    .optional(),
+  canary: z
+    .strictObject({
+      stickiness: stickiness.optional(),
+      steps: z.array(canaryStep).min(1, { error: 'expected at least one canary step' }),
+    })
+    .optional(),
+});
+
+export const STRATEGY_NAMES = ['rolling', 'blue-green', 'canary'] as const;
+
+const strategy = z.union([
+  z.enum(STRATEGY_NAMES, { error: 'expected rolling, blue-green or canary' }),
+  strategies,
+]);
+
+const rollbackIf = z.strictObject({
+  errorRate: z.strictObject({ above: percent(), within: duration().default(600_000) }).optional(),
+  latency: z.strictObject({ p95AboveBaseline: ratio(), for: duration().default(300_000) }).optional(),
+  unhealthyInstances: z.strictObject({ above: percent() }).optional(),
+  businessMetric: z
+    .strictObject({
+      url: z.url({ error: 'expected an http(s) URL' }),
+      path: z.string(),
+      dropAbove: percent(),
+    })
+    .optional(),
+});
+
+const smokeCheck = z.strictObject({
+  get: z.string().startsWith('/', { error: 'expected a path starting with /' }),
+  expect: z
+    .union([z.int(), z.string().regex(/^(<|<=|>|>=)?\d{3}$|^[1-5]xx$/)], {
+      error: 'expected a status such as 200, "2xx" or "<500"',
+    })
+    .optional(),
+  contains: z.string().optional(),
+});
+
+const windowSpec = () =>
+  z.string().superRefine((v, ctx) => {
+    const parsed = parseWindow(v);
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+  });
+
+const dateRange = z.string().regex(/^\d{4}-\d{2}-\d{2}(\/\d{4}-\d{2}-\d{2})?$/, {
+  error: 'expected a date 2026-12-24 or a range 2026-12-20/2027-01-02',
+});
+
+const windows = z.strictObject({
+  timezone: z
+    .string()
+    .refine(isKnownTimeZone, {
+      error: 'expected an IANA time zone such as Europe/Berlin or America/New_York',
+    })
+    .optional(),
+  allow: z.array(windowSpec()).optional().meta({ description: WINDOW_HINT }),
+  freeze: z.array(dateRange).optional(),
+  holidays: z.array(dateRange).optional(),
+  peak: z.array(windowSpec()).optional(),
+  outside: z.enum(['wait', 'fail'], { error: 'expected wait or fail' }).default('wait'),
+  policy: z
+    .enum(['seed', 'none'], { error: 'expected seed (the default risk policy) or none' })
+    .default('seed'),
+});
+
+export const environment = z.strictObject({
+  after: name().optional().meta({ description: 'The environment a release must succeed in first.' }),
+  strategy: strategy.default('rolling'),
+  instances: count('instances', 1).optional(),
+  config: configBlock.optional(),
+  secrets: z.array(z.string().regex(KEY, { error: `expected ${KEY_HINT}` })).optional(),
+  envFile: z.string().optional(),
+  approval: z
+    .strictObject({
+      required: count('approvals', 1).default(1),
+      role: z.string().default('approver'),
+      selfApproval: z.boolean().default(false),
+      timeout: duration().optional(),
+    })
+    .optional(),
+  windows: windows.optional(),
+  rollbackIf: rollbackIf.optional(),
+  smoke: z.array(smokeCheck).optional(),
+  watch: duration().optional(),
+  profile: z.enum(['default', 'fast'], { error: 'expected default or fast' }).optional(),
+  allowFailedCI: z.boolean().optional(),
+  router: z
+    .strictObject({
+      driver: z
+        .enum(['builtin', 'haproxy', 'nginx'], { error: 'expected builtin, haproxy or nginx' })
+        .default('builtin'),
+      port: z.int().min(1).max(65535, { error: 'expected a port from 1 to 65535' }).optional(),
+    })
+    .optional(),
+  metrics: z
+    .strictObject({
+      provider: z.enum(['builtin', 'prometheus', 'http'], { error: 'expected builtin, prometheus or http' }),
+      url: z.url({ error: 'expected an http(s) URL' }).optional(),
+    })
+    .optional(),
+});
+
+export const slipwayConfig = z.strictObject({
+  $schema: z.string().optional(),
+  app: name(),
+  run,
+  config: configBlock.optional(),
+  environments: z
+    .record(name(), environment)
+    .refine((envs) => Object.keys(envs).length > 0, { error: 'expected at least one environment' }),
+  migrations: z
+    .strictObject({
+      dir: z.string().default('migrations'),
+      url: z.string({ error: 'expected a database URL or env:VARIABLE' }),
+      backup: z.enum(['always', 'never'], { error: 'expected always or never' }).default('always'),
+    })
+    .optional(),
+});
+
+export type SlipwayConfig = z.output<typeof slipwayConfig>;
+export type EnvironmentConfig = z.output<typeof environment>;

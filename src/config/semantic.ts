@@ -1,0 +1,185 @@
+/**
+ * Rules the schema alone cannot express: the lifecycle graph, canary weights, windows that
+ * overlap. They read the raw document defensively, so they run (and report) even when other parts
+ * of the file are broken — every problem at once.
+ */
+import type { Problem } from './problems.ts';
+import { STRATEGY_NAMES } from './schema.ts';
+import { suggestion } from './suggest.ts';
+import { parseDuration, parsePercent } from './units.ts';
+import { parseWindow, type WindowSpec } from './windows.ts';
+
+type Raw = Record<string, unknown>;
+const isObject = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+export function semanticProblems(data: unknown): Problem[] {
+  if (!isObject(data) || !isObject(data.environments)) return [];
+  const envs = data.environments;
+  const problems: Problem[] = [];
+  const names = Object.keys(envs);
+  for (const [name, env] of Object.entries(envs)) {
+    if (!isObject(env)) continue;
+    const base = ['environments', name];
+    problems.push(...afterProblems(name, env, names, base));
+    if (isObject(env.strategy)) {
+      problems.push(...strategyProblems(env.strategy, [...base, 'strategy']));
+    }
+    if (isObject(env.windows)) problems.push(...windowProblems(env.windows, [...base, 'windows']));
+  }
+  problems.push(...cycleProblems(envs));
+  problems.push(...healthProblems(data));
+  return problems;
+}
+
+function afterProblems(name: string, env: Raw, names: string[], base: string[]): Problem[] {
+  if (typeof env.after !== 'string') return [];
+  if (env.after === name) {
+    return [{ path: [...base, 'after'], message: `environment "${name}" cannot come after itself` }];
+  }
+  if (!names.includes(env.after)) {
+    const others = names.filter((n) => n !== name);
+    return [
+      {
+        path: [...base, 'after'],
+        message: `unknown environment "${env.after}"${suggestion(env.after, others)} (environments: ${names.join(', ')})`,
+      },
+    ];
+  }
+  return [];
+}
+
+function cycleProblems(envs: Raw): Problem[] {
+  const after = (n: string) => {
+    const env = envs[n];
+    return isObject(env) && typeof env.after === 'string' && env.after in envs ? env.after : undefined;
+  };
+  const reported = new Set<string>();
+  const problems: Problem[] = [];
+  for (const start of Object.keys(envs)) {
+    const seen: string[] = [];
+    let current: string | undefined = start;
+    while (current !== undefined && !seen.includes(current)) {
+      seen.push(current);
+      current = after(current);
+    }
+    if (current === undefined || (current === start && seen.length === 1)) continue;
+    const loop = seen.slice(seen.indexOf(current));
+    const key = [...loop].sort().join(',');
+    if (loop.length < 2 || reported.has(key)) continue;
+    reported.add(key);
+    problems.push({
+      path: ['environments', loop[0] as string, 'after'],
+      message: `the lifecycle has a cycle: ${[...loop, loop[0]].join(' → ')}; one of them must start the lifecycle (remove its "after")`,
+    });
+  }
+  return problems;
+}
+
+function strategyProblems(strategy: Raw, base: string[]): Problem[] {
+  const problems: Problem[] = [];
+  const chosen = Object.keys(strategy).filter((k) => STRATEGY_NAMES.includes(k as never));
+  if (chosen.length !== 1) {
+    problems.push({
+      path: base,
+      message:
+        chosen.length === 0
+          ? 'expected one strategy: rolling, blue-green or canary'
+          : `expected one strategy, found ${chosen.join(' and ')}; keep one of them`,
+    });
+  }
+  const canary = strategy.canary;
+  if (isObject(canary) && Array.isArray(canary.steps)) {
+    let last: number | undefined;
+    let lastIndex = -1;
+    canary.steps.forEach((step, i) => {
+      if (!isObject(step) || typeof step.weight !== 'number') return;
+      if (last !== undefined && step.weight <= last) {
+        problems.push({
+          path: [...base, 'canary', 'steps', i, 'weight'],
+          message: `canary weights must rise: step ${i} has ${step.weight} after ${last} in step ${lastIndex}`,
+        });
+      }
+      last = step.weight;
+      lastIndex = i;
+    });
+    if (last !== undefined && last !== 100) {
+      problems.push({
+        path: [...base, 'canary', 'steps', lastIndex, 'weight'],
+        message: `the last canary weight must be 100 so the release ends with all traffic, found ${last}; add a step { weight: 100 }`,
+      });
+    }
+  }
+  const rolling = strategy.rolling;
+  if (isObject(rolling) && isZero(rolling.maxSurge) && isZero(rolling.maxUnavailable)) {
+    problems.push({
+      path: [...base, 'rolling'],
+      message:
+        'maxSurge and maxUnavailable are both 0, so no instance could ever be replaced; set maxSurge: 1',
+    });
+  }
+  return problems;
+}
+
+function isZero(v: unknown): boolean {
+  return v === 0 || (typeof v === 'string' && parsePercent(v) === 0);
+}
+
+function windowProblems(windows: Raw, base: string[]): Problem[] {
+  const problems: Problem[] = [];
+  const allow = windows.allow;
+  if (Array.isArray(allow)) {
+    const parsed: { spec: WindowSpec; index: number }[] = [];
+    allow.forEach((text, index) => {
+      if (typeof text !== 'string') return;
+      const spec = parseWindow(text);
+      if (typeof spec === 'string') return;
+      for (const other of parsed) {
+        const sameZone = (other.spec.timeZone ?? '') === (spec.timeZone ?? '');
+        const sharedDay = other.spec.days.some((d) => spec.days.includes(d));
+        if (sameZone && sharedDay && spec.start < other.spec.end && other.spec.start < spec.end) {
+          problems.push({
+            path: [...base, 'allow', index],
+            message: `window "${text}" overlaps window ${other.index} ("${String(allow[other.index])}"); merge them into one`,
+          });
+        }
+      }
+      parsed.push({ spec, index });
+    });
+  }
+  for (const list of ['freeze', 'holidays'] as const) {
+    const ranges = windows[list];
+    if (!Array.isArray(ranges)) continue;
+    ranges.forEach((text, index) => {
+      if (typeof text !== 'string') return;
+      const [from, to] = text.split('/');
+      if (from && to && to < from) {
+        problems.push({
+          path: [...base, list, index],
+          message: `range "${text}" ends before it starts; write it as ${to}/${from}`,
+        });
+      }
+      for (const date of [from, to]) {
+        if (date && /^\d{4}-\d{2}-\d{2}$/.test(date) && Number.isNaN(Date.parse(`${date}T00:00:00Z`))) {
+          problems.push({ path: [...base, list, index], message: `"${date}" is not a calendar date` });
+        }
+      }
+    });
+  }
+  return problems;
+}
+
+function healthProblems(data: Raw): Problem[] {
+  const health = isObject(data.run) && isObject(data.run.health) ? data.run.health : undefined;
+  if (!health || typeof health.interval !== 'string' || typeof health.timeout !== 'string') return [];
+  const interval = parseDuration(health.interval);
+  const timeout = parseDuration(health.timeout);
+  if (interval !== null && timeout !== null && timeout > interval) {
+    return [
+      {
+        path: ['run', 'health', 'timeout'],
+        message: `a health check timeout (${health.timeout}) longer than its interval (${health.interval}) lets checks pile up; make it at most ${health.interval}`,
+      },
+    ];
+  }
+  return [];
+}

@@ -1,0 +1,99 @@
+/**
+ * The Store contract: everything slipway must remember — releases, environments, deployments with
+ * their steps and events, approvals, audit entries and locks. Two implementations pass one contract
+ * suite: SQLite (embedded default, a file under .slipway/) and PostgreSQL (by URL).
+ */
+import type {
+  Approval,
+  AuditEntry,
+  Deployment,
+  DeploymentEvent,
+  DeploymentStatus,
+  EnvironmentState,
+  NewApproval,
+  NewAuditEntry,
+  NewDeployment,
+  NewRelease,
+  Release,
+  StepRecord,
+} from '../domain/types.ts';
+
+export interface LockOwner {
+  /** Unique per holder, e.g. `deploy-<id>`. */
+  readonly id: string;
+  readonly pid: number;
+  readonly host: string;
+}
+
+export type LockResult =
+  | { readonly acquired: true; readonly recoveredFrom?: LockOwner }
+  | { readonly acquired: false; readonly holder: LockOwner; readonly expiresAt: number };
+
+export interface DeploymentFilter {
+  readonly app?: string;
+  readonly env?: string;
+  readonly status?: DeploymentStatus;
+  readonly createdBy?: string;
+  readonly limit?: number;
+  /** Deployments created strictly before this ISO time (paging backwards). */
+  readonly before?: string;
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+
+  /** Register a release; an existing identical one is returned with `created: false`. Throws RELEASE_CONFLICT when the version exists with another digest. */
+  putRelease(release: NewRelease): Promise<{ release: Release; created: boolean }>;
+  /** By id, exact version, or digest (full or a prefix of at least 8 hex characters). */
+  findRelease(app: string, ref: string): Promise<Release | undefined>;
+  listReleases(app: string, limit?: number): Promise<readonly Release[]>;
+
+  listEnvironments(app: string): Promise<readonly EnvironmentState[]>;
+  /** Record that `env` now runs `releaseId` (the one it ran before becomes `previousReleaseId`). */
+  setEnvironmentRelease(
+    app: string,
+    env: string,
+    releaseId: string | null,
+    by: string,
+  ): Promise<EnvironmentState>;
+
+  createDeployment(deployment: NewDeployment): Promise<Deployment>;
+  getDeployment(id: string): Promise<Deployment | undefined>;
+  /** Optimistic update: fails with `false` when the stored revision is not `revision`. */
+  updateDeployment(
+    id: string,
+    revision: number,
+    patch: Partial<Pick<Deployment, 'status' | 'reason' | 'state' | 'finishedAt'>>,
+  ): Promise<boolean>;
+  listDeployments(filter: DeploymentFilter): Promise<readonly Deployment[]>;
+  putStep(step: StepRecord): Promise<void>;
+  listSteps(deploymentId: string): Promise<readonly StepRecord[]>;
+
+  appendEvent(event: Omit<DeploymentEvent, 'id'>): Promise<DeploymentEvent>;
+  /** Events of a deployment (or of all, when deploymentId is undefined) with id > afterId, oldest first. */
+  listEvents(
+    deploymentId: string | undefined,
+    afterId?: number,
+    limit?: number,
+  ): Promise<readonly DeploymentEvent[]>;
+
+  addApproval(approval: NewApproval): Promise<Approval>;
+  listApprovals(deploymentId: string): Promise<readonly Approval[]>;
+
+  /** Append to the hash-chained audit log; safe when several processes append at once. */
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+  listAudit(afterSeq?: number, limit?: number): Promise<readonly AuditEntry[]>;
+
+  /**
+   * Take the named lock for `ttlMs` unless a live holder has it. A holder whose lease expired, or
+   * whose process is gone on this host, is replaced (and named in `recoveredFrom`).
+   */
+  acquireLock(name: string, owner: LockOwner, ttlMs: number): Promise<LockResult>;
+  /** Extend a held lease; false when the lock is no longer ours. */
+  renewLock(name: string, owner: LockOwner, ttlMs: number): Promise<boolean>;
+  releaseLock(name: string, owner: LockOwner): Promise<void>;
+
+  /** The schema version this store is at. */
+  schemaVersion(): Promise<number>;
+  close(): Promise<void>;
+}

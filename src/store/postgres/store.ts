@@ -1,0 +1,40 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { AppError, isAppError } from '../../domain/errors.ts';
+import { SqlStore, type SqlStoreOptions } from '../sql/sql-store.ts';
+import type { Tables } from '../sql/tables.ts';
+
+/** The PostgreSQL store, for several control-plane replicas or an existing database. */
+export async function openPostgresStore(
+  url: string,
+  options: SqlStoreOptions & { poolSize?: number } = {},
+): Promise<SqlStore> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5000,
+  });
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    return await SqlStore.open(db, 'postgres', options);
+  } catch (error) {
+    await db.destroy();
+    if (isAppError(error)) throw error;
+    throw new AppError(
+      'STORE_UNAVAILABLE',
+      `cannot use the PostgreSQL store at ${redactUrl(url)}: ${(error as Error).message}; check that the server runs and the URL is right`,
+      { cause: error },
+    );
+  }
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(an unparsable URL)';
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Versioned migrations of slipway's own tables, written once with Kysely's schema builder for both
+ * backends. Append new versions; never edit a released one.
+ */
+import type { Kysely } from 'kysely';
+import type { Tables } from './tables.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+interface Migration {
+  readonly version: number;
+  readonly name: string;
+  up(db: Kysely<Tables>, dialect: Dialect): Promise<void>;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial tables',
+    async up(db, dialect) {
+      const s = db.schema;
+      await s
+        .createTable('releases')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('app', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addColumn('commit', 'text')
+        .addColumn('ci', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('files', 'integer', (c) => c.notNull())
+        .addColumn('bytes', 'bigint', (c) => c.notNull())
+        .addColumn('notes', 'text')
+        .addUniqueConstraint('releases_app_version', ['app', 'version'])
+        .execute();
+      await s.createIndex('releases_app_digest').on('releases').columns(['app', 'digest']).execute();
+      await s
+        .createTable('environments')
+        .addColumn('app', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('release_id', 'text')
+        .addColumn('previous_release_id', 'text')
+        .addColumn('updated_at', 'text')
+        .addColumn('updated_by', 'text')
+        .addPrimaryKeyConstraint('environments_pk', ['app', 'name'])
+        .execute();
+      await s
+        .createTable('deployments')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('app', 'text', (c) => c.notNull())
+        .addColumn('env', 'text', (c) => c.notNull())
+        .addColumn('release_id', 'text', (c) => c.notNull())
+        .addColumn('from_release_id', 'text')
+        .addColumn('strategy', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('revision', 'integer', (c) => c.notNull())
+        .execute();
+      await s
+        .createIndex('deployments_app_env_created')
+        .on('deployments')
+        .columns(['app', 'env', 'created_at'])
+        .execute();
+      await s.createIndex('deployments_created').on('deployments').column('created_at').execute();
+      await s.createIndex('deployments_status').on('deployments').column('status').execute();
+      await s
+        .createTable('deployment_steps')
+        .addColumn('deployment_id', 'text', (c) => c.notNull())
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('finished_at', 'text')
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('deployment_steps_pk', ['deployment_id', 'idx'])
+        .execute();
+      await s
+        .createTable('events')
+        .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
+          dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
+        .addColumn('deployment_id', 'text')
+        .addColumn('app', 'text', (c) => c.notNull())
+        .addColumn('env', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .execute();
+      await s.createIndex('events_deployment').on('events').columns(['deployment_id', 'id']).execute();
+      await s
+        .createTable('approvals')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('deployment_id', 'text', (c) => c.notNull())
+        .addColumn('release_id', 'text', (c) => c.notNull())
+        .addColumn('user_name', 'text', (c) => c.notNull())
+        .addColumn('decision', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('at', 'text', (c) => c.notNull())
+        .execute();
+      await s.createIndex('approvals_deployment').on('approvals').column('deployment_id').execute();
+      await s
+        .createTable('audit')
+        .addColumn('seq', 'bigint', (c) => c.primaryKey())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('prev_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+      await s
+        .createTable('locks')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('pid', 'integer', (c) => c.notNull())
+        .addColumn('host', 'text', (c) => c.notNull())
+        .addColumn('acquired_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

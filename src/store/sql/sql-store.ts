@@ -1,0 +1,468 @@
+/**
+ * The Store over SQL, dialect-agnostic through Kysely; `sqlite/` and `postgres/` only build the
+ * Kysely instance. Timestamps are ISO-8601 UTC text, JSON is text, so both backends sort and
+ * compare alike.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Kysely } from 'kysely';
+import { AppError } from '../../domain/errors.ts';
+import type {
+  Approval,
+  AuditEntry,
+  Deployment,
+  DeploymentEvent,
+  EnvironmentState,
+  NewApproval,
+  NewAuditEntry,
+  NewDeployment,
+  NewRelease,
+  Release,
+  StepRecord,
+} from '../../domain/types.ts';
+import { auditHash, GENESIS_HASH } from '../audit-hash.ts';
+import type { DeploymentFilter, LockOwner, LockResult, Store } from '../contract.ts';
+import { toApproval, toAudit, toDeployment, toEnvironment, toEvent, toRelease, toStep } from './mappers.ts';
+import { migrate } from './migrate.ts';
+import type { Dialect } from './migrations.ts';
+import type { Tables } from './tables.ts';
+
+export const newId = (prefix: string): string => `${prefix}-${randomBytes(6).toString('hex')}`;
+
+export interface SqlStoreOptions {
+  readonly now?: () => Date;
+  /** Tells whether a pid on this host is alive; injectable for tests. */
+  readonly isAlive?: (pid: number) => boolean;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return e.code === '23505' || /UNIQUE constraint failed/.test(e.message ?? '');
+}
+
+export class SqlStore implements Store {
+  readonly dialect: Dialect;
+  readonly #db: Kysely<Tables>;
+  readonly #now: () => Date;
+  readonly #isAlive: (pid: number) => boolean;
+  readonly #host = hostname();
+
+  private constructor(db: Kysely<Tables>, dialect: Dialect, options: SqlStoreOptions) {
+    this.#db = db;
+    this.dialect = dialect;
+    this.#now = options.now ?? (() => new Date());
+    this.#isAlive = options.isAlive ?? processAlive;
+  }
+
+  /** Open over a Kysely instance and bring the schema up to date (refusing a newer one). */
+  static async open(db: Kysely<Tables>, dialect: Dialect, options: SqlStoreOptions = {}): Promise<SqlStore> {
+    await migrate(db, dialect);
+    return new SqlStore(db, dialect, options);
+  }
+
+  #iso(): string {
+    return this.#now().toISOString();
+  }
+
+  async schemaVersion(): Promise<number> {
+    const row = await this.#db
+      .selectFrom('slipway_meta')
+      .select('value')
+      .where('key', '=', 'schema_version')
+      .executeTakeFirst();
+    return row ? Number(row.value) : 0;
+  }
+
+  async putRelease(release: NewRelease): Promise<{ release: Release; created: boolean }> {
+    const existing = await this.#db
+      .selectFrom('releases')
+      .selectAll()
+      .where('app', '=', release.app)
+      .where('version', '=', release.version)
+      .executeTakeFirst();
+    if (existing) return this.#sameRelease(toRelease(existing), release);
+    const row = {
+      id: newId('rel'),
+      app: release.app,
+      version: release.version,
+      digest: release.digest,
+      commit: release.commit,
+      ci: release.ci,
+      created_at: this.#iso(),
+      created_by: release.createdBy,
+      files: release.files,
+      bytes: release.bytes,
+      notes: release.notes,
+    };
+    try {
+      await this.#db.insertInto('releases').values(row).execute();
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const raced = await this.findRelease(release.app, release.version);
+      if (raced) return this.#sameRelease(raced, release);
+      throw error;
+    }
+    return { release: toRelease(row), created: true };
+  }
+
+  #sameRelease(existing: Release, wanted: NewRelease): { release: Release; created: boolean } {
+    if (existing.digest !== wanted.digest) {
+      throw new AppError(
+        'RELEASE_CONFLICT',
+        `release ${wanted.app} ${wanted.version} already exists with digest ${existing.digest}, but this content has ${wanted.digest}; releases are immutable: give the new content a new version`,
+      );
+    }
+    return { release: existing, created: false };
+  }
+
+  async findRelease(app: string, ref: string): Promise<Release | undefined> {
+    const hex = ref.replace(/^sha256:/, '');
+    const byDigest = /^[0-9a-f]{8,64}$/.test(hex);
+    const query = this.#db
+      .selectFrom('releases')
+      .selectAll()
+      .where('app', '=', app)
+      .where((eb) =>
+        eb.or([
+          eb('id', '=', ref),
+          eb('version', '=', ref),
+          ...(byDigest ? [eb('digest', 'like', `sha256:${hex}%`)] : []),
+        ]),
+      );
+    const rows = await query.limit(2).execute();
+    const exact =
+      rows.find((r) => r.version === ref || r.id === ref) ?? (rows.length === 1 ? rows[0] : undefined);
+    return exact ? toRelease(exact) : undefined;
+  }
+
+  async listReleases(app: string, limit = 100): Promise<readonly Release[]> {
+    const rows = await this.#db
+      .selectFrom('releases')
+      .selectAll()
+      .where('app', '=', app)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toRelease);
+  }
+
+  async listEnvironments(app: string): Promise<readonly EnvironmentState[]> {
+    const rows = await this.#db
+      .selectFrom('environments')
+      .selectAll()
+      .where('app', '=', app)
+      .orderBy('name')
+      .execute();
+    return rows.map(toEnvironment);
+  }
+
+  async setEnvironmentRelease(
+    app: string,
+    env: string,
+    releaseId: string | null,
+    by: string,
+  ): Promise<EnvironmentState> {
+    return this.#db.transaction().execute(async (trx) => {
+      const current = await trx
+        .selectFrom('environments')
+        .selectAll()
+        .where('app', '=', app)
+        .where('name', '=', env)
+        .executeTakeFirst();
+      const row = {
+        app,
+        name: env,
+        release_id: releaseId,
+        previous_release_id:
+          current && current.release_id !== releaseId
+            ? current.release_id
+            : (current?.previous_release_id ?? null),
+        updated_at: this.#iso(),
+        updated_by: by,
+      };
+      if (current)
+        await trx
+          .updateTable('environments')
+          .set(row)
+          .where('app', '=', app)
+          .where('name', '=', env)
+          .execute();
+      else await trx.insertInto('environments').values(row).execute();
+      return toEnvironment(row);
+    });
+  }
+
+  async createDeployment(d: NewDeployment): Promise<Deployment> {
+    const now = this.#iso();
+    const row = {
+      id: newId('dep'),
+      app: d.app,
+      env: d.env,
+      release_id: d.releaseId,
+      from_release_id: d.fromReleaseId,
+      strategy: d.strategy,
+      status: d.status ?? 'pending',
+      reason: null,
+      created_by: d.createdBy,
+      created_at: now,
+      updated_at: now,
+      finished_at: null,
+      state: JSON.stringify(d.state ?? null),
+      revision: 1,
+    };
+    await this.#db.insertInto('deployments').values(row).execute();
+    return toDeployment(row);
+  }
+
+  async getDeployment(id: string): Promise<Deployment | undefined> {
+    const row = await this.#db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toDeployment(row) : undefined;
+  }
+
+  async updateDeployment(
+    id: string,
+    revision: number,
+    patch: Partial<Pick<Deployment, 'status' | 'reason' | 'state' | 'finishedAt'>>,
+  ): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('deployments')
+      .set({
+        ...(patch.status !== undefined && { status: patch.status }),
+        ...(patch.reason !== undefined && { reason: patch.reason }),
+        ...(patch.state !== undefined && { state: JSON.stringify(patch.state) }),
+        ...(patch.finishedAt !== undefined && { finished_at: patch.finishedAt }),
+        updated_at: this.#iso(),
+        revision: revision + 1,
+      })
+      .where('id', '=', id)
+      .where('revision', '=', revision)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async listDeployments(filter: DeploymentFilter): Promise<readonly Deployment[]> {
+    let query = this.#db.selectFrom('deployments').selectAll();
+    if (filter.app !== undefined) query = query.where('app', '=', filter.app);
+    if (filter.env !== undefined) query = query.where('env', '=', filter.env);
+    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    if (filter.createdBy !== undefined) query = query.where('created_by', '=', filter.createdBy);
+    if (filter.before !== undefined) query = query.where('created_at', '<', filter.before);
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(filter.limit ?? 50)
+      .execute();
+    return rows.map(toDeployment);
+  }
+
+  async putStep(step: StepRecord): Promise<void> {
+    const row = {
+      deployment_id: step.deploymentId,
+      idx: step.index,
+      kind: step.kind,
+      status: step.status,
+      started_at: step.startedAt,
+      finished_at: step.finishedAt,
+      detail: JSON.stringify(step.detail ?? null),
+    };
+    await this.#db
+      .insertInto('deployment_steps')
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(['deployment_id', 'idx']).doUpdateSet({
+          kind: row.kind,
+          status: row.status,
+          started_at: row.started_at,
+          finished_at: row.finished_at,
+          detail: row.detail,
+        }),
+      )
+      .execute();
+  }
+
+  async listSteps(deploymentId: string): Promise<readonly StepRecord[]> {
+    const rows = await this.#db
+      .selectFrom('deployment_steps')
+      .selectAll()
+      .where('deployment_id', '=', deploymentId)
+      .orderBy('idx')
+      .execute();
+    return rows.map(toStep);
+  }
+
+  async appendEvent(event: Omit<DeploymentEvent, 'id'>): Promise<DeploymentEvent> {
+    const row = {
+      deployment_id: event.deploymentId,
+      app: event.app,
+      env: event.env,
+      type: event.type,
+      at: event.at,
+      data: JSON.stringify(event.data ?? null),
+    };
+    const inserted = await this.#db
+      .insertInto('events')
+      .values(row)
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { ...event, id: Number(inserted.id) };
+  }
+
+  async listEvents(
+    deploymentId: string | undefined,
+    afterId = 0,
+    limit = 1000,
+  ): Promise<readonly DeploymentEvent[]> {
+    let query = this.#db.selectFrom('events').selectAll().where('id', '>', afterId);
+    if (deploymentId !== undefined) query = query.where('deployment_id', '=', deploymentId);
+    const rows = await query.orderBy('id').limit(limit).execute();
+    return rows.map(toEvent);
+  }
+
+  async addApproval(a: NewApproval): Promise<Approval> {
+    const row = {
+      id: newId('apr'),
+      deployment_id: a.deploymentId,
+      release_id: a.releaseId,
+      user_name: a.user,
+      decision: a.decision,
+      reason: a.reason,
+      at: this.#iso(),
+    };
+    await this.#db.insertInto('approvals').values(row).execute();
+    return toApproval(row);
+  }
+
+  async listApprovals(deploymentId: string): Promise<readonly Approval[]> {
+    const rows = await this.#db
+      .selectFrom('approvals')
+      .selectAll()
+      .where('deployment_id', '=', deploymentId)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toApproval);
+  }
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    // Two appenders may read the same tail; the loser hits the primary key and tries again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#db.transaction().execute(async (trx) => {
+          const last = await trx
+            .selectFrom('audit')
+            .select(['seq', 'hash'])
+            .orderBy('seq', 'desc')
+            .limit(1)
+            .executeTakeFirst();
+          const base = {
+            seq: last ? Number(last.seq) + 1 : 1,
+            at: this.#iso(),
+            actor: entry.actor,
+            action: entry.action,
+            target: entry.target,
+            data: entry.data ?? null,
+            prevHash: last?.hash ?? GENESIS_HASH,
+          };
+          const full = { ...base, hash: auditHash(base) };
+          await trx
+            .insertInto('audit')
+            .values({
+              seq: full.seq,
+              at: full.at,
+              actor: full.actor,
+              action: full.action,
+              target: full.target,
+              data: JSON.stringify(full.data),
+              prev_hash: full.prevHash,
+              hash: full.hash,
+            })
+            .execute();
+          return full;
+        });
+      } catch (error) {
+        if (!isUniqueViolation(error) || attempt >= 20) throw error;
+      }
+    }
+  }
+
+  async listAudit(afterSeq = 0, limit = 1000): Promise<readonly AuditEntry[]> {
+    const rows = await this.#db
+      .selectFrom('audit')
+      .selectAll()
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map(toAudit);
+  }
+
+  async acquireLock(name: string, owner: LockOwner, ttlMs: number): Promise<LockResult> {
+    const now = this.#now().getTime();
+    const row = {
+      name,
+      owner: owner.id,
+      pid: owner.pid,
+      host: owner.host,
+      acquired_at: now,
+      expires_at: now + ttlMs,
+    };
+    const inserted = await this.#db
+      .insertInto('locks')
+      .values(row)
+      .onConflict((oc) => oc.column('name').doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return { acquired: true };
+    const held = await this.#db.selectFrom('locks').selectAll().where('name', '=', name).executeTakeFirst();
+    if (!held) return this.acquireLock(name, owner, ttlMs);
+    const holder = { id: held.owner, pid: Number(held.pid), host: held.host };
+    if (holder.id === owner.id) {
+      await this.renewLock(name, owner, ttlMs);
+      return { acquired: true };
+    }
+    const expired = Number(held.expires_at) < now;
+    const dead = holder.host === this.#host && !this.#isAlive(holder.pid);
+    if (!expired && !dead) return { acquired: false, holder, expiresAt: Number(held.expires_at) };
+    // Compare-and-swap on the stale holder: of several recoverers exactly one wins.
+    const taken = await this.#db
+      .updateTable('locks')
+      .set(row)
+      .where('name', '=', name)
+      .where('owner', '=', holder.id)
+      .executeTakeFirst();
+    if (Number(taken.numUpdatedRows) === 1) return { acquired: true, recoveredFrom: holder };
+    return this.acquireLock(name, owner, ttlMs);
+  }
+
+  async renewLock(name: string, owner: LockOwner, ttlMs: number): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('locks')
+      .set({ expires_at: this.#now().getTime() + ttlMs })
+      .where('name', '=', name)
+      .where('owner', '=', owner.id)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async releaseLock(name: string, owner: LockOwner): Promise<void> {
+    await this.#db.deleteFrom('locks').where('name', '=', name).where('owner', '=', owner.id).execute();
+  }
+
+  async close(): Promise<void> {
+    await this.#db.destroy();
+  }
+
+  /** For tests and benchmarks only: raw SQL access. */
+  get db(): Kysely<Tables> {
+    return this.#db;
+  }
+}

@@ -1,0 +1,88 @@
+/** Row shapes of slipway's own tables, as Kysely sees them. JSON is kept as text on both backends. */
+import type { Generated } from 'kysely';
+
+export interface Tables {
+  slipway_meta: { key: string; value: string };
+  releases: {
+    id: string;
+    app: string;
+    version: string;
+    digest: string;
+    commit: string | null;
+    ci: string;
+    created_at: string;
+    created_by: string;
+    files: number;
+    bytes: number;
+    notes: string | null;
+  };
+  environments: {
+    app: string;
+    name: string;
+    release_id: string | null;
+    previous_release_id: string | null;
+    updated_at: string | null;
+    updated_by: string | null;
+  };
+  deployments: {
+    id: string;
+    app: string;
+    env: string;
+    release_id: string;
+    from_release_id: string | null;
+    strategy: string;
+    status: string;
+    reason: string | null;
+    created_by: string;
+    created_at: string;
+    updated_at: string;
+    finished_at: string | null;
+    state: string;
+    revision: number;
+  };
+  deployment_steps: {
+    deployment_id: string;
+    idx: number;
+    kind: string;
+    status: string;
+    started_at: string | null;
+    finished_at: string | null;
+    detail: string;
+  };
+  events: {
+    id: Generated<number>;
+    deployment_id: string | null;
+    app: string;
+    env: string;
+    type: string;
+    at: string;
+    data: string;
+  };
+  approvals: {
+    id: string;
+    deployment_id: string;
+    release_id: string;
+    user_name: string;
+    decision: string;
+    reason: string | null;
+    at: string;
+  };
+  audit: {
+    seq: number;
+    at: string;
+    actor: string;
+    action: string;
+    target: string;
+    data: string;
+    prev_hash: string;
+    hash: string;
+  };
+  locks: {
+    name: string;
+    owner: string;
+    pid: number;
+    host: string;
+    acquired_at: number;
+    expires_at: number;
+  };
+}
