@@ -93,7 +93,7 @@ function yamlMessage(message: string): string {
 }
 
 /** Read and check a config file; a missing file is a usage error naming it. */
-export function loadConfigFile(file: string): LoadResult {
+export function loadConfigFile(file: string, shownAs = file): LoadResult {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -102,18 +102,21 @@ export function loadConfigFile(file: string): LoadResult {
     throw new AppError(
       'FILE_NOT_FOUND',
       code === 'ENOENT'
-        ? `${file} does not exist; pass the config with -f FILE, or run \`slipway init\` to write one`
-        : `${file} cannot be read (${code ?? 'unknown error'})`,
+        ? `${shownAs} does not exist; pass the config with -f FILE, or run \`slipway init\` to write one`
+        : `${shownAs} cannot be read (${code ?? 'unknown error'})`,
     );
   }
-  return parseConfig(text, file);
+  return parseConfig(text, shownAs);
 }
 
 /** Load a config that must be valid; throws CONFIG_INVALID listing every problem. */
-export function requireConfig(file: string): { config: SlipwayConfig; lifecycle: readonly string[] } {
-  const result = loadConfigFile(file);
+export function requireConfig(
+  file: string,
+  shownAs = file,
+): { config: SlipwayConfig; lifecycle: readonly string[] } {
+  const result = loadConfigFile(file, shownAs);
   if (!result.ok) {
-    throw new AppError('CONFIG_INVALID', `${file} has ${result.problems.length} problem(s)`, {
+    throw new AppError('CONFIG_INVALID', `${shownAs} has ${result.problems.length} problem(s)`, {
       details: result.problems.map(formatProblem),
     });
   }

@@ -74,7 +74,7 @@ function expectedOf(issue: Issue): string {
   if (!isZodDefault(issue.message)) return issue.message;
   switch (issue.code) {
     case 'invalid_type':
-      return `expected ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}`;
+      return `expected ${{ object: 'a mapping', record: 'a mapping', array: 'a list' }[issue.expected as string] ?? `a ${issue.expected}`}`;
     case 'too_small':
       return issue.origin === 'array'
         ? `expected at least ${issue.minimum} item(s)`
@@ -115,8 +115,17 @@ export function problemsOf(issue: Issue, data: unknown, schema: AnySchema, base:
       }
       return [{ path, message: `${expectedOf(issue)}, found ${describeValue(found)}` }];
     }
-    case 'invalid_key':
-      return [{ path, message: `${expectedOf(issue.issues[0] ?? issue)} as a key` }];
+    case 'invalid_key': {
+      const key = path.at(-1);
+      const parent = path.slice(0, -1);
+      return [
+        {
+          path: parent,
+          key: String(key),
+          message: `${expectedOf(issue.issues[0] ?? issue)} as a key, found ${JSON.stringify(key)}`,
+        },
+      ];
+    }
     case 'invalid_value': {
       const found = valueAt(data, path);
       const hint = typeof found === 'string' ? suggestion(found, issue.values.map(String)) : '';

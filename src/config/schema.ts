@@ -47,7 +47,7 @@ const ratio = () =>
 const count = (what: string, min = 0) =>
   z
     .int({ error: `expected a whole number of ${what}` })
-    .min(min, { error: `expected at least ${min} ${what}` });
+    .min(min, { error: `expected a whole number of ${what}, at least ${min}` });
 
 /** An instance count or a percentage of instances, e.g. `1` or `25%`. */
 const amount = () =>
@@ -152,11 +152,12 @@ const rollbackIf = z.strictObject({
     .optional(),
 });
 
+const STATUS_HINT = 'expected a status such as 200, "2xx" or "<500"';
 const smokeCheck = z.strictObject({
   get: z.string().startsWith('/', { error: 'expected a path starting with /' }),
   expect: z
-    .union([z.int(), z.string().regex(/^(<|<=|>|>=)?\d{3}$|^[1-5]xx$/)], {
-      error: 'expected a status such as 200, "2xx" or "<500"',
+    .union([z.int(), z.string().regex(/^(<|<=|>|>=)?\d{3}$|^[1-5]xx$/, { error: STATUS_HINT })], {
+      error: STATUS_HINT,
     })
     .optional(),
   contains: z.string().optional(),

@@ -91,9 +91,12 @@ function strategyProblems(strategy: Raw, base: string[]): Problem[] {
   if (isObject(canary) && Array.isArray(canary.steps)) {
     let last: number | undefined;
     let lastIndex = -1;
+    let outOfRange = false;
     canary.steps.forEach((step, i) => {
       if (!isObject(step) || typeof step.weight !== 'number') return;
-      if (last !== undefined && step.weight <= last) {
+      // Out-of-range weights are the schema's to report; judging the order on top would only add noise.
+      if (step.weight < 1 || step.weight > 100) outOfRange = true;
+      if (!outOfRange && last !== undefined && step.weight <= last) {
         problems.push({
           path: [...base, 'canary', 'steps', i, 'weight'],
           message: `canary weights must rise: step ${i} has ${step.weight} after ${last} in step ${lastIndex}`,
@@ -102,7 +105,7 @@ function strategyProblems(strategy: Raw, base: string[]): Problem[] {
       last = step.weight;
       lastIndex = i;
     });
-    if (last !== undefined && last !== 100) {
+    if (!outOfRange && last !== undefined && last !== 100) {
       problems.push({
         path: [...base, 'canary', 'steps', lastIndex, 'weight'],
         message: `the last canary weight must be 100 so the release ends with all traffic, found ${last}; add a step { weight: 100 }`,

@@ -1,0 +1,68 @@
+/**
+ * What every command gets: where the config is, how to open the store, who the user is, and the
+ * output. Built once per invocation in main.ts; commands never reach for globals themselves.
+ */
+import { userInfo } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { requireConfig } from '../config/load.ts';
+import type { SlipwayConfig } from '../config/schema.ts';
+import type { Store } from '../store/contract.ts';
+import { openStore } from '../store/factory.ts';
+import type { Io } from './io.ts';
+
+export interface GlobalOptions {
+  readonly file: string;
+  readonly store?: string;
+  readonly json: boolean;
+}
+
+export interface Context {
+  readonly io: Io;
+  readonly cwd: string;
+  readonly options: GlobalOptions;
+  /** The user acting: SLIPWAY_USER, else the OS user. */
+  readonly user: string;
+  /** The folder holding the config; relative paths in it and `.slipway/` are resolved from here. */
+  projectDir(): string;
+  /** The project's state folder (`.slipway/` beside the config). */
+  dataDir(): string;
+  config(): { config: SlipwayConfig; lifecycle: readonly string[] };
+  /** Opens the store once; main.ts closes it after the command. */
+  store(): Promise<Store>;
+  close(): Promise<void>;
+}
+
+export function createContext(io: Io, cwd: string, options: GlobalOptions): Context {
+  let store: Promise<Store> | undefined;
+  const configFile = resolve(cwd, options.file);
+  const projectDir = () => dirname(configFile);
+  return {
+    io,
+    cwd,
+    options,
+    user: process.env.SLIPWAY_USER || safeUser(),
+    projectDir,
+    dataDir: () => resolve(projectDir(), '.slipway'),
+    config: () => requireConfig(configFile, options.file),
+    store() {
+      store ??= openStore(options.store ?? process.env.SLIPWAY_STORE, projectDir());
+      return store;
+    },
+    async close() {
+      if (store) await (await store.catch(() => undefined))?.close();
+    },
+  };
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Wraps a command's action so that the exit code it returns reaches main. */
+export type Act = <A extends unknown[]>(
+  fn: (...args: A) => number | Promise<number>,
+) => (...args: A) => Promise<void>;

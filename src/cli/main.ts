@@ -1,0 +1,117 @@
+/**
+ * The slipway command line. Each command lives in `commands/<name>.ts`; this file builds the
+ * program, runs it, and turns errors into messages and exit codes — a user's mistake never shows a
+ * stack trace; a bug (exit 70) does.
+ */
+import { Command, CommanderError } from 'commander';
+import { AppError, EXIT, isAppError } from '../domain/errors.ts';
+import { registerInit } from './commands/init.ts';
+import { registerRelease, registerReleases } from './commands/release.ts';
+import { registerSchema } from './commands/schema.ts';
+import { registerStatus } from './commands/status.ts';
+import { registerValidate } from './commands/validate.ts';
+import { type Act, type Context, createContext, type GlobalOptions } from './context.ts';
+import { createIo, type IoStreams } from './io.ts';
+
+export const VERSION = '0.1.0';
+
+/** The whole command tree, without running anything; also used to generate the CLI reference. */
+export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): Command {
+  const program = new Command('slipway')
+    .description('Safe, boring deployments: staging, go/no-go, canary and blue-green, automatic rollback.')
+    .version(VERSION, '-V, --version')
+    // Subcommands own their options (`release create --version`); the global ones are repeated on each.
+    .enablePositionalOptions()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => streams.stdout.write(s),
+      writeErr: (s) => streams.stderr.write(s),
+    })
+    .exitOverride();
+  registerValidate(program, ctx, act);
+  registerSchema(program, ctx, act);
+  registerInit(program, ctx, act);
+  registerRelease(program, ctx, act);
+  registerReleases(program, ctx, act);
+  registerStatus(program, ctx, act);
+  addGlobalOptions(program);
+  for (const command of program.commands) inheritSettings(command);
+  return program;
+}
+
+function addGlobalOptions(command: Command): Command {
+  return command
+    .option('-f, --file <path>', 'the config file (default: slipway.yaml)')
+    .option(
+      '--store <url>',
+      'a SQLite file or postgres://… URL (default: .slipway/slipway.db, or env SLIPWAY_STORE)',
+    )
+    .option('--json', 'print machine-readable JSON');
+}
+
+function inheritSettings(command: Command): void {
+  command.exitOverride().showHelpAfterError('(run with --help for usage)');
+  if (command.commands.length === 0) addGlobalOptions(command);
+  for (const sub of command.commands) inheritSettings(sub);
+}
+
+export interface MainOptions {
+  readonly cwd?: string;
+  readonly streams?: IoStreams;
+}
+
+/** Run the CLI; resolves to the exit code. */
+export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
+  const streams = options.streams ?? { stdout: process.stdout, stderr: process.stderr };
+  const cwd = options.cwd ?? process.cwd();
+  let context: Context | undefined;
+  let code: number = EXIT.ok;
+  let globals: GlobalOptions = { file: 'slipway.yaml', json: false };
+  const ctx = (): Context => {
+    context ??= createContext(createIo(streams, globals.json), cwd, globals);
+    return context;
+  };
+  const act: Act =
+    (fn) =>
+    async (...args) => {
+      code = await fn(...args);
+    };
+  const program = buildProgram(ctx, act, streams);
+  program.hook('preAction', (_root, command) => {
+    const opts = command.optsWithGlobals<{ file?: string; store?: string; json?: boolean }>();
+    globals = {
+      file: opts.file ?? 'slipway.yaml',
+      json: opts.json === true,
+      ...(opts.store !== undefined && { store: opts.store }),
+    };
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (error) {
+    return report(error, streams, globals.json || argv.includes('--json'));
+  } finally {
+    await context?.close();
+  }
+}
+
+function report(error: unknown, streams: IoStreams, json: boolean): number {
+  if (error instanceof CommanderError) {
+    // Help and version end through here too, with exit code 0.
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  const appError = isAppError(error) ? error : undefined;
+  if (appError) {
+    if (json) streams.stdout.write(`${JSON.stringify({ error: appError.toJSON() }, null, 2)}\n`);
+    else {
+      streams.stderr.write(`error[${appError.code}]: ${appError.message}\n`);
+      for (const line of appError.details) streams.stderr.write(`  ${line}\n`);
+    }
+    return appError.exitCode;
+  }
+  const bug = new AppError('INTERNAL', 'slipway hit a bug; please report it with the trace below', {
+    cause: error,
+  });
+  streams.stderr.write(`error[${bug.code}]: ${bug.message}\n${(error as Error)?.stack ?? String(error)}\n`);
+  return bug.exitCode;
+}

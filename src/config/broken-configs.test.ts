@@ -1,0 +1,333 @@
+/**
+ * Broken configs, each with the exact place and message a user sees. Every problem in a file is
+ * reported at once, so each case lists all of them.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatProblem, parseConfig } from './load.ts';
+
+const cases: { name: string; yaml: string; expected: string[] }[] = [
+  {
+    name: 'yaml syntax: bad indentation',
+    yaml: 'app: shop\nrun:\n  command: x\n environments: {}\n',
+    expected: ['slipway.yaml:4:1: YAML syntax: All mapping items must start at the same column'],
+  },
+  {
+    name: 'yaml syntax: duplicate key',
+    yaml: 'app: shop\napp: other\nrun: { command: x }\nenvironments: { staging: {} }\n',
+    expected: ['slipway.yaml:2:1: YAML syntax: Map keys must be unique'],
+  },
+  {
+    name: 'yaml syntax: unclosed flow mapping',
+    yaml: 'app: shop\nrun: { command: x\nenvironments: { staging: {} }\n',
+    expected: [
+      'slipway.yaml:3:1: YAML syntax: Flow map in block collection must be sufficiently indented and end with a }',
+    ],
+  },
+  {
+    name: 'empty file',
+    yaml: '\n',
+    expected: [
+      'slipway.yaml:1:1: (top level): the file is empty; run `slipway init` to write a starting point',
+    ],
+  },
+  {
+    name: 'top level is a list',
+    yaml: '- app: shop\n',
+    expected: ['slipway.yaml:1:1: (top level): expected a mapping, found a list'],
+  },
+  {
+    name: 'missing app and run',
+    yaml: 'environments: { staging: {} }\n',
+    expected: [
+      'slipway.yaml:1:1: app: missing; expected a name of lowercase letters, digits and dashes, starting with a letter',
+      'slipway.yaml:1:1: run: missing; expected a mapping',
+    ],
+  },
+  {
+    name: 'app name with capitals',
+    yaml: 'app: My_Shop\nrun: { command: node server.js }\nenvironments: { staging: {} }\n',
+    expected: [
+      'slipway.yaml:1:6: app: expected a name of lowercase letters, digits and dashes, starting with a letter, found "My_Shop"',
+    ],
+  },
+  {
+    name: 'unknown top-level key with suggestion',
+    yaml: 'app: shop\nrun: { command: node server.js }\nenviroments: { staging: {} }\n',
+    expected: [
+      'slipway.yaml:1:1: environments: missing; expected a mapping',
+      'slipway.yaml:3:1: enviroments: unknown key "enviroments"; did you mean "environments"? (allowed here: $schema, app, run, config, environments, migrations)',
+    ],
+  },
+  {
+    name: 'no environments',
+    yaml: 'app: shop\nrun: { command: node server.js }\nenvironments: {}\n',
+    expected: ['slipway.yaml:3:15: environments: expected at least one environment, found an empty mapping'],
+  },
+  {
+    name: 'run.command missing, misspelled',
+    yaml: 'app: shop\nrun:\n  comand: node server.js\nenvironments: { staging: {} }\n',
+    expected: [
+      'slipway.yaml:3:3: run.command: missing; expected the command line that starts the app, e.g. "node server.js"',
+      'slipway.yaml:3:3: run.comand: unknown key "comand"; did you mean "command"? (allowed here: command, cwd, health, instances, stopTimeout)',
+    ],
+  },
+  {
+    name: 'instances is text',
+    yaml: 'app: shop\nrun: { command: x, instances: two }\nenvironments: { staging: {} }\n',
+    expected: ['slipway.yaml:2:31: run.instances: expected a whole number of instances, found "two"'],
+  },
+  {
+    name: 'instances below one',
+    yaml: 'app: shop\nrun: { command: x, instances: 0 }\nenvironments: { staging: {} }\n',
+    expected: ['slipway.yaml:2:31: run.instances: expected a whole number of instances, at least 1, found 0'],
+  },
+  {
+    name: 'health path without slash',
+    yaml: 'app: shop\nrun: { command: x, health: { path: health } }\nenvironments: { staging: {} }\n',
+    expected: ['slipway.yaml:2:36: run.health.path: expected a path starting with /, found "health"'],
+  },
+  {
+    name: 'duration without unit',
+    yaml: 'app: shop\nrun: { command: x, health: { interval: 30 } }\nenvironments: { staging: {} }\n',
+    expected: [
+      'slipway.yaml:2:40: run.health.interval: expected a duration such as 500ms, 30s, 10m, 2h or 1d, found 30',
+    ],
+  },
+  {
+    name: 'zero duration',
+    yaml: 'app: shop\nrun: { command: x, stopTimeout: 0s }\nenvironments: { staging: {} }\n',
+    expected: [
+      'slipway.yaml:2:33: run.stopTimeout: expected a duration such as 500ms, 30s, 10m, 2h or 1d, greater than zero, found "0s"',
+    ],
+  },
+  {
+    name: 'health timeout longer than interval',
+    yaml: 'app: shop\nrun: { command: x, health: { interval: 1s, timeout: 5s } }\nenvironments: { staging: {} }\n',
+    expected: [
+      'slipway.yaml:2:53: run.health.timeout: a health check timeout (5s) longer than its interval (1s) lets checks pile up; make it at most 1s',
+    ],
+  },
+  {
+    name: 'environment name invalid',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { Staging: {} }\n',
+    expected: [
+      'slipway.yaml:3:17: environments.Staging: expected a name of lowercase letters, digits and dashes, starting with a letter as a key, found "Staging"',
+    ],
+  },
+  {
+    name: 'unknown strategy name',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  staging: { strategy: canery }\n',
+    expected: [
+      'slipway.yaml:4:24: environments.staging.strategy: expected rolling, blue-green or canary, found "canery"; did you mean "canary"?',
+    ],
+  },
+  {
+    name: 'two strategies at once',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  staging:\n    strategy: { rolling: {}, blue-green: {} }\n',
+    expected: [
+      'slipway.yaml:5:15: environments.staging.strategy: expected one strategy, found rolling and blue-green; keep one of them',
+    ],
+  },
+  {
+    name: 'misspelled strategy key in mapping',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  staging:\n    strategy: { blue_green: {} }\n',
+    expected: [
+      'slipway.yaml:5:15: environments.staging.strategy: expected one strategy: rolling, blue-green or canary',
+      'slipway.yaml:5:17: environments.staging.strategy.blue_green: unknown key "blue_green"; did you mean "blue-green"? (allowed here: rolling, blue-green, canary)',
+    ],
+  },
+  {
+    name: 'canary weights fall',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    strategy:\n      canary:\n        steps: [{ weight: 5 }, { weight: 50 }, { weight: 25 }, { weight: 100 }]\n',
+    expected: [
+      'slipway.yaml:7:58: environments.production.strategy.canary.steps[2].weight: canary weights must rise: step 2 has 25 after 50 in step 1',
+    ],
+  },
+  {
+    name: 'canary does not end at 100',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    strategy:\n      canary:\n        steps: [{ weight: 5 }, { weight: 50 }]\n',
+    expected: [
+      'slipway.yaml:7:42: environments.production.strategy.canary.steps[1].weight: the last canary weight must be 100 so the release ends with all traffic, found 50; add a step { weight: 100 }',
+    ],
+  },
+  {
+    name: 'canary weight out of range',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    strategy:\n      canary:\n        steps: [{ weight: 5 }, { weight: 150 }]\n',
+    expected: [
+      'slipway.yaml:7:42: environments.production.strategy.canary.steps[1].weight: expected a whole number from 1 to 100, found 150',
+    ],
+  },
+  {
+    name: 'canary weight as text',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    strategy:\n      canary:\n        steps:\n          - weight: 5\n          - weight: 25\n          - weight: fifty\n          - weight: 100\n',
+    expected: [
+      'slipway.yaml:10:21: environments.production.strategy.canary.steps[2].weight: expected a whole number from 1 to 100, found "fifty"',
+    ],
+  },
+  {
+    name: 'canary pause not a duration',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    strategy:\n      canary:\n        steps: [{ weight: 5, pause: soon }, { weight: 100 }]\n',
+    expected: [
+      'slipway.yaml:7:37: environments.production.strategy.canary.steps[0].pause: expected a duration such as 500ms, 30s, 10m, 2h or 1d, or until-resumed, found "soon"',
+    ],
+  },
+  {
+    name: 'canary empty step',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    strategy:\n      canary:\n        steps: [{}, { weight: 100 }]\n',
+    expected: [
+      'slipway.yaml:7:17: environments.production.strategy.canary.steps[0]: expected a step with weight, pause or analysis, found an empty mapping',
+    ],
+  },
+  {
+    name: 'canary stickiness malformed',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    strategy: { canary: { stickiness: user-id, steps: [{ weight: 100 }] } }\n',
+    expected: [
+      'slipway.yaml:5:39: environments.production.strategy.canary.stickiness: expected header:NAME or cookie:NAME, e.g. header:x-user-id, found "user-id"',
+    ],
+  },
+  {
+    name: 'rolling with nothing to move',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  staging:\n    strategy: { rolling: { maxSurge: 0, maxUnavailable: 0% } }\n',
+    expected: [
+      'slipway.yaml:5:26: environments.staging.strategy.rolling: maxSurge and maxUnavailable are both 0, so no instance could ever be replaced; set maxSurge: 1',
+    ],
+  },
+  {
+    name: 'after names a missing environment',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  staging: {}\n  production: { after: stagin }\n',
+    expected: [
+      'slipway.yaml:5:24: environments.production.after: unknown environment "stagin"; did you mean "staging"? (environments: staging, production)',
+    ],
+  },
+  {
+    name: 'after names itself',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  staging: { after: staging }\n',
+    expected: [
+      'slipway.yaml:4:21: environments.staging.after: environment "staging" cannot come after itself',
+    ],
+  },
+  {
+    name: 'lifecycle cycle',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  dev: { after: production }\n  staging: { after: dev }\n  production: { after: staging }\n',
+    expected: [
+      'slipway.yaml:4:17: environments.dev.after: the lifecycle has a cycle: dev → production → staging → dev; one of them must start the lifecycle (remove its "after")',
+    ],
+  },
+  {
+    name: 'error rate not a percentage',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    rollbackIf: { errorRate: { above: 5 } }\n',
+    expected: [
+      'slipway.yaml:5:39: environments.production.rollbackIf.errorRate.above: expected a percentage such as 5%, found 5',
+    ],
+  },
+  {
+    name: 'latency ratio malformed',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    rollbackIf: { latency: { p95AboveBaseline: double } }\n',
+    expected: [
+      'slipway.yaml:5:48: environments.production.rollbackIf.latency.p95AboveBaseline: expected a ratio such as 2x or 1.5x, above 0, found "double"',
+    ],
+  },
+  {
+    name: 'percentage above 100',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    rollbackIf: { unhealthyInstances: { above: 130% } }\n',
+    expected: [
+      'slipway.yaml:5:48: environments.production.rollbackIf.unhealthyInstances.above: expected a percentage such as 5%, from 0% to 100%, found "130%"',
+    ],
+  },
+  {
+    name: 'approval count zero',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    approval: { required: 0 }\n',
+    expected: [
+      'slipway.yaml:5:27: environments.production.approval.required: expected a whole number of approvals, at least 1, found 0',
+    ],
+  },
+  {
+    name: 'unknown time zone in window',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    windows: { allow: ["Tue-Thu 10:00-14:00 Europe/Berlinn"] }\n',
+    expected: [
+      'slipway.yaml:5:24: environments.production.windows.allow[0]: unknown time zone "Europe/Berlinn"; use an IANA name such as Europe/Berlin or America/New_York',
+    ],
+  },
+  {
+    name: 'inverted time range',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    windows: { allow: ["Tue-Thu 14:00-10:00 UTC"] }\n',
+    expected: [
+      'slipway.yaml:5:24: environments.production.windows.allow[0]: time range "14:00-10:00" ends before it starts; a window must end later the same day',
+    ],
+  },
+  {
+    name: 'overlapping windows',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    windows:\n      allow:\n        - "Mon-Wed 10:00-14:00 UTC"\n        - "Wed-Fri 13:00-16:00 UTC"\n',
+    expected: [
+      'slipway.yaml:8:11: environments.production.windows.allow[1]: window "Wed-Fri 13:00-16:00 UTC" overlaps window 0 ("Mon-Wed 10:00-14:00 UTC"); merge them into one',
+    ],
+  },
+  {
+    name: 'freeze range inverted',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    windows: { freeze: ["2027-01-02/2026-12-20"] }\n',
+    expected: [
+      'slipway.yaml:5:25: environments.production.windows.freeze[0]: range "2027-01-02/2026-12-20" ends before it starts; write it as 2026-12-20/2027-01-02',
+    ],
+  },
+  {
+    name: 'windows timezone unknown',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    windows: { timezone: Mars/Olympus }\n',
+    expected: [
+      'slipway.yaml:5:26: environments.production.windows.timezone: expected an IANA time zone such as Europe/Berlin or America/New_York, found "Mars/Olympus"',
+    ],
+  },
+  {
+    name: 'config type unknown',
+    yaml: 'app: shop\nrun: { command: x }\nconfig:\n  require: { DATABASE_URL: uri }\nenvironments: { staging: {} }\n',
+    expected: [
+      'slipway.yaml:4:28: config.require.DATABASE_URL: expected one of string, url, int, bool, duration, port, secret or enum(a,b,c), found "uri"',
+    ],
+  },
+  {
+    name: 'config key invalid',
+    yaml: 'app: shop\nrun: { command: x }\nconfig:\n  values: { 1BAD: x }\nenvironments: { staging: {} }\n',
+    expected: [
+      'slipway.yaml:4:13: config.values.1BAD: expected an environment variable name (letters, digits, _; not starting with a digit) as a key, found "1BAD"',
+    ],
+  },
+  {
+    name: 'smoke path and expect malformed',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  staging:\n    smoke: [{ get: health, expect: ok }]\n',
+    expected: [
+      'slipway.yaml:5:20: environments.staging.smoke[0].get: expected a path starting with /, found "health"',
+      'slipway.yaml:5:36: environments.staging.smoke[0].expect: expected a status such as 200, "2xx" or "<500", found "ok"',
+    ],
+  },
+  {
+    name: 'outside policy unknown',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    windows: { outside: queue }\n',
+    expected: [
+      'slipway.yaml:5:25: environments.production.windows.outside: expected wait or fail, found "queue"',
+    ],
+  },
+  {
+    name: 'router driver unknown',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    router: { driver: envoy }\n',
+    expected: [
+      'slipway.yaml:5:23: environments.production.router.driver: expected builtin, haproxy or nginx, found "envoy"',
+    ],
+  },
+  {
+    name: 'migrations without url',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nmigrations: { dir: db }\n\n',
+    expected: ['slipway.yaml:4:13: migrations.url: missing; expected a database URL or env:VARIABLE'],
+  },
+];
+
+for (const c of cases) {
+  test(`broken config: ${c.name}`, () => {
+    const result = parseConfig(c.yaml, 'slipway.yaml');
+    assert.equal(result.ok, false, 'the config must be refused');
+    assert.deepEqual(result.ok ? [] : result.problems.map(formatProblem), c.expected);
+  });
+}
+
+test('there are at least 25 distinct broken configs', () => {
+  assert.ok(new Set(cases.map((c) => c.yaml)).size >= 25);
+});
