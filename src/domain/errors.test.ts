@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { repoRoot } from '../testing.ts';
+import { AppError, ERROR_CODES, type ErrorCode } from './errors.ts';
+
+test('every error code is documented in docs/errors.md with its exit code and status', () => {
+  const doc = readFileSync(`${repoRoot}/docs/errors.md`, 'utf8');
+  for (const [code, spec] of Object.entries(ERROR_CODES)) {
+    assert.ok(
+      doc.includes(`| \`${code}\` | ${spec.exit} | ${spec.status} | ${spec.summary} |`),
+      `docs/errors.md lacks a row for ${code}`,
+    );
+  }
+  const documented = [...doc.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+  assert.deepEqual(
+    documented.sort(),
+    Object.keys(ERROR_CODES).sort(),
+    'docs/errors.md documents a code that does not exist',
+  );
+});
+
+test('an AppError carries its code, status and exit code, and serialises without a stack', () => {
+  const e = new AppError('LOCK_HELD' satisfies ErrorCode, 'staging is locked by dep-1', {
+    details: ['held since 10:00'],
+  });
+  assert.equal(e.status, 409);
+  assert.equal(e.exitCode, 3);
+  assert.deepEqual(JSON.parse(JSON.stringify(e)), {
+    code: 'LOCK_HELD',
+    message: 'staging is locked by dep-1',
+    details: ['held since 10:00'],
+  });
+});
