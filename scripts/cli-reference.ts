@@ -71,7 +71,12 @@ if (import.meta.main) {
     writeFileSync(file, withReference(readFileSync(file, 'utf8')));
     const { main } = await import('../src/cli/main.ts');
     let schema = '';
-    const capture = { write: (s: string) => ((schema += s), true) } as unknown as NodeJS.WritableStream;
+    const capture = {
+      write: (s: string) => {
+        schema += s;
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
     await main(['schema'], { streams: { stdout: capture, stderr: process.stderr } });
     writeFileSync(join(root, 'slipway.schema.json'), schema);
   } else process.stdout.write(`${cliReference()}\n`);

@@ -66,14 +66,16 @@ export function registerReleases(program: Command, ctx: () => Context, act: Act)
         const c = ctx();
         const { config } = c.config();
         const list = await (await c.store()).listReleases(config.app, opts.limit);
-        if (c.io.json) return (c.io.data(list), 0);
-        if (list.length === 0)
-          return (
-            c.io.out(
-              `no releases of ${config.app} yet; register one with \`slipway release create --version V PATH\``,
-            ),
-            0
+        if (c.io.json) {
+          c.io.data(list);
+          return 0;
+        }
+        if (list.length === 0) {
+          c.io.out(
+            `no releases of ${config.app} yet; register one with \`slipway release create --version V PATH\``,
           );
+          return 0;
+        }
         c.io.out(table([['VERSION', 'DIGEST', 'CI', 'COMMIT', 'CREATED', 'BY'], ...list.map(row)]));
         return 0;
       }),

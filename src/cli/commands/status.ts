@@ -27,7 +27,10 @@ export function registerStatus(program: Command, ctx: () => Context, act: Act): 
             };
           }),
         );
-        if (c.io.json) return (c.io.data({ app: config.app, environments: rows }), 0);
+        if (c.io.json) {
+          c.io.data({ app: config.app, environments: rows });
+          return 0;
+        }
         c.io.out(`${config.app}: ${lifecycle.join(' → ')}`);
         c.io.out(
           table([
