@@ -62,7 +62,7 @@ describe('judgeProportions', () => {
     );
     assert.ok((v.stats?.pValue ?? 1) < 0.01);
     assert.equal(v.verdict, 'pass');
-    assert.match(v.reason, /less than 1% more/);
+    assert.match(v.reason, /less than 2% more/);
   });
 
   test('a measurement without a request count is inconclusive', () => {
@@ -70,4 +70,18 @@ describe('judgeProportions', () => {
     assert.equal(v.verdict, 'inconclusive');
     assert.match(v.reason, /provider gave no count/);
   });
+});
+
+test('judgeProportions: a likely regression with under 5 expected errors waits instead of failing', () => {
+  // 13/400 vs 36/3600: p < 0.01 and +2.25 points, but at the pooled 1.225% only 4.9 errors are expected in 400.
+  const v = judgeProportions(
+    { name: 'errors' },
+    { phase: 'ok', value: 13 / 400, count: 400 },
+    { phase: 'ok', value: 0.01, count: 3600 },
+  );
+  assert.equal(v.verdict, 'inconclusive');
+  assert.equal(
+    v.reason,
+    'errors: the new release may fail more often (3.25% of 400 vs 1% of 3600), but 4.9 errors are expected at this traffic and the z-test needs 5; wait for more requests',
+  );
 });

@@ -4,7 +4,9 @@
  * Moore & McCabe, "Introduction to the Practice of Statistics", §8.2).
  *
  * As with Mann-Whitney, significance alone does not fail a release: the difference in error
- * rates must also be at least `minEffect` (absolute, default 1 percentage point).
+ * rates must also be at least `minEffect` (absolute, default 2 percentage points). With a 400-request
+ * canary at a 1% error rate, one standard error is already half a point: a smaller default would
+ * fail healthy releases; the fixed "error rate above 5%" rule covers the rest.
  */
 import type { Measurement, Verdict } from '../contract.ts';
 import { tooFew, unmeasured } from './common.ts';
@@ -41,11 +43,13 @@ export interface ProportionsRule {
   readonly alpha?: number;
   /** Requests needed on each side before the rule may fail; default 200. */
   readonly minRequests?: number;
-  /** Smallest absolute increase of the error rate that fails the release; default 0.01. */
+  /** Smallest absolute increase of the error rate that fails the release; default 0.02 (2 points). */
   readonly minEffect?: number;
 }
 
-export const PROPORTIONS_DEFAULTS = { alpha: 0.01, minRequests: 200, minEffect: 0.01 } as const;
+export const PROPORTIONS_DEFAULTS = { alpha: 0.01, minRequests: 200, minEffect: 0.02 } as const;
+
+const MIN_EXPECTED = 5;
 
 /** From an error-rate measurement: value is the rate, count the number of requests. */
 function proportionOf(m: { value: number; count?: number }): Proportion | undefined {
@@ -94,6 +98,15 @@ export function judgeProportions(
   const rates = `${pct(a.events / a.total)} of ${a.total} vs ${pct(b.events / b.total)} of ${b.total}`;
   const p = formatPValue(r.pValue);
   if (r.pValue < alpha && r.difference >= minEffect) {
+    // The normal approximation holds only with at least 5 expected events and non-events on each
+    // side (the textbook success–failure condition); with fewer its tail is too thin and healthy
+    // canaries with a handful of errors would fail.
+    const pooled = (a.events + b.events) / (a.total + b.total);
+    const expected = Math.min(a.total, b.total) * Math.min(pooled, 1 - pooled);
+    if (expected < MIN_EXPECTED) {
+      const reason = `${rule.name}: the new release may fail more often (${rates}), but ${expected.toFixed(1)} errors are expected at this traffic and the z-test needs ${MIN_EXPECTED}; wait for more requests`;
+      return { ...base, verdict: 'inconclusive', reason };
+    }
     const reason = `${rule.name}: the new release fails more often than the baseline (${rates}; ${p}, significant at α = ${alpha})`;
     return { ...base, verdict: 'fail', reason };
   }
