@@ -27,8 +27,16 @@ interface CodeSpec {
 
 export const ERROR_CODES = {
   USAGE: { status: 400, exit: EXIT.usage, summary: 'A command or request was called with wrong arguments.' },
-  FILE_NOT_FOUND: { status: 400, exit: EXIT.usage, summary: 'A file named on the command line does not exist.' },
-  CONFIG_INVALID: { status: 422, exit: EXIT.failed, summary: 'slipway.yaml has errors; each is listed with its place.' },
+  FILE_NOT_FOUND: {
+    status: 400,
+    exit: EXIT.usage,
+    summary: 'A file named on the command line does not exist.',
+  },
+  CONFIG_INVALID: {
+    status: 422,
+    exit: EXIT.failed,
+    summary: 'slipway.yaml has errors; each is listed with its place.',
+  },
   ENV_NOT_FOUND: { status: 404, exit: EXIT.usage, summary: 'No environment of that name in slipway.yaml.' },
   RELEASE_NOT_FOUND: { status: 404, exit: EXIT.usage, summary: 'No release of that version or digest.' },
   RELEASE_CONFLICT: {
@@ -47,11 +55,30 @@ export const ERROR_CODES = {
     exit: EXIT.refused,
     summary: 'Another deployment holds the lock of this environment.',
   },
-  STORE_UNAVAILABLE: { status: 503, exit: EXIT.unavailable, summary: 'The store could not be opened or reached.' },
+  STORE_UNAVAILABLE: {
+    status: 503,
+    exit: EXIT.unavailable,
+    summary: 'The store could not be opened or reached.',
+  },
   STORE_SCHEMA_TOO_NEW: {
     status: 503,
     exit: EXIT.unavailable,
     summary: 'The store was written by a newer slipway than this one.',
+  },
+  ANALYSIS_RULE_INVALID: {
+    status: 422,
+    exit: EXIT.failed,
+    summary: 'An analysis rule (rollbackIf, analysis) is malformed; each problem names the rule and field.',
+  },
+  METRIC_PROVIDER_UNKNOWN: {
+    status: 422,
+    exit: EXIT.failed,
+    summary: 'A metric provider kind is not one slipway knows; the message lists the known kinds.',
+  },
+  METRIC_PROVIDER_INVALID: {
+    status: 422,
+    exit: EXIT.failed,
+    summary: 'A metric provider is configured wrongly (missing URL, bad query); the message names the field.',
   },
   INIT_EXISTS: { status: 409, exit: EXIT.refused, summary: 'slipway init would overwrite an existing file.' },
   INTERNAL: { status: 500, exit: EXIT.internal, summary: 'A bug in slipway; please report it.' },
@@ -72,7 +99,11 @@ export class AppError extends Error {
   /** Extra lines, e.g. every config error; printed after the message. */
   readonly details: readonly string[];
 
-  constructor(code: ErrorCode, message: string, options: { details?: readonly string[]; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: readonly string[]; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
