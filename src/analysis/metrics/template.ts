@@ -46,10 +46,10 @@ export function valuesOf(q: MetricQuery): Record<Placeholder, string> {
   };
 }
 
-/** Replaces placeholders; `escape` is applied to each value (URL-encoding, PromQL string escaping). */
-export function render(template: string, q: MetricQuery, escape: (v: string) => string = (v) => v): string {
+/** Replaces placeholders; `encode` is applied to each value (URL-encoding, PromQL string escaping). */
+export function render(template: string, q: MetricQuery, encode: (v: string) => string = (v) => v): string {
   const values = valuesOf(q);
   return template.replace(PATTERN, (whole, name: string) =>
-    name in values ? escape(values[name as Placeholder]) : whole,
+    name in values ? encode(values[name as Placeholder]) : whole,
   );
 }
