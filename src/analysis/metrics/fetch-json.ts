@@ -2,6 +2,7 @@
  * GET a JSON document with a timeout, as a value: never throws. Shared by the http and
  * prometheus providers so both report failures the same way.
  */
+import { AppError } from '../../domain/errors.ts';
 import { safeUrl } from './redact.ts';
 
 export type JsonResponse =
@@ -85,4 +86,20 @@ export async function fetchJson(
     return { ok: false, status: res.status, message: `GET ${shown} did not answer JSON (starts "${start}")` };
   }
   return { ok: true, status: res.status, body };
+}
+
+/** Throws METRIC_PROVIDER_INVALID unless `url` (placeholders allowed) is an http(s) URL. */
+export function checkHttpUrl(url: string, where: string, example: string): void {
+  let ok = false;
+  try {
+    ok = ['http:', 'https:'].includes(new URL(url.replace(/\{\{[^}]*\}\}/g, 'x')).protocol);
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    throw new AppError(
+      'METRIC_PROVIDER_INVALID',
+      `${where}: url "${safeUrl(url)}" is not an http(s) URL; use e.g. ${example}`,
+    );
+  }
 }

@@ -141,3 +141,11 @@ test('pick walks objects and arrays', () => {
   assert.deepEqual(pick({ a: [{ b: 1 }] }, 'a[0].c'), { found: false, at: 'a.0.c' });
   assert.deepEqual(pick({ a: 1 }, 'a.toString'), { found: false, at: 'a.toString' });
 });
+
+test('http provider: a URL that is not http(s) fails at creation', () => {
+  assert.throws(() => createHttpProvider({ url: 'stats.example/api', path: 'a' }), {
+    code: 'METRIC_PROVIDER_INVALID',
+    message:
+      'metric provider http: url "<invalid URL>" is not an http(s) URL; use e.g. https://stats.example/api?release={{release}}',
+  });
+});

@@ -9,9 +9,8 @@
  * @example
  * createHttpProvider({ url: 'https://stats.shop.test/api?env={{env}}&release={{release}}', path: 'data.{{metric}}.rate' })
  */
-import { AppError } from '../../../domain/errors.ts';
 import type { Measurement, MetricProvider } from '../../contract.ts';
-import { fetchJson } from '../fetch-json.ts';
+import { checkHttpUrl, fetchJson } from '../fetch-json.ts';
 import { safeUrl } from '../redact.ts';
 import { checkTemplate, render } from '../template.ts';
 
@@ -66,14 +65,7 @@ function numeric(v: unknown): number | undefined {
 
 function validate(config: HttpProviderConfig): void {
   const where = 'metric provider http';
-  try {
-    new URL(config.url.replace(/\{\{[^}]*\}\}/g, 'x'));
-  } catch {
-    throw new AppError(
-      'METRIC_PROVIDER_INVALID',
-      `${where}: url "${safeUrl(config.url)}" is not a valid URL`,
-    );
-  }
+  checkHttpUrl(config.url, where, 'https://stats.example/api?release={{release}}');
   checkTemplate(config.url, `${where} url`);
   checkTemplate(config.path ?? '', `${where} path`);
   for (const [metric, spec] of Object.entries(config.metrics ?? {})) {

@@ -21,7 +21,7 @@
  */
 import { AppError } from '../../../domain/errors.ts';
 import type { Measurement, MetricProvider, MetricQuery } from '../../contract.ts';
-import { fetchJson } from '../fetch-json.ts';
+import { checkHttpUrl, fetchJson } from '../fetch-json.ts';
 import { safeUrl } from '../redact.ts';
 import { checkTemplate, render } from '../template.ts';
 
@@ -102,14 +102,7 @@ function specOf(entry: string | PrometheusQuerySpec): PrometheusQuerySpec {
 }
 
 function validate(config: PrometheusProviderConfig): void {
-  try {
-    new URL(config.url);
-  } catch {
-    throw new AppError(
-      'METRIC_PROVIDER_INVALID',
-      `metric provider prometheus: url "${safeUrl(config.url)}" is not a valid URL; use e.g. http://127.0.0.1:9090`,
-    );
-  }
+  checkHttpUrl(config.url, 'metric provider prometheus', 'http://127.0.0.1:9090');
   for (const [metric, entry] of Object.entries(config.queries)) {
     const spec = specOf(entry);
     if (!spec.query?.trim()) {
