@@ -9,7 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hasBinary, serviceSkip } from '../../../testing.ts';
+import { analyze } from '../../analyze.ts';
 import type { MetricProvider } from '../../contract.ts';
+import type { AnalysisRule } from '../../rules.ts';
 import { createPrometheusProvider, promString, readInstant } from './provider.ts';
 import { freePort, type RunningPrometheus, startPrometheus } from './testing.ts';
 
@@ -161,6 +163,58 @@ describe('prometheus metric provider (real Prometheus)', { skip }, () => {
       m.phase === 'error' ? m.message : '',
       /^prometheus http:\/\/127\.0\.0\.1:\d+ query sum\(rate\(slipway_requests_total\[5s\]\) failed with bad_data: /,
     );
+  });
+
+  test('analyze() with the default-like rules fails v2 against v1 for both errors and latency', async () => {
+    const rules: AnalysisRule[] = [
+      {
+        kind: 'threshold',
+        name: 'error-rate',
+        metric: 'error_rate',
+        above: 0.05,
+        windowMs: 5000,
+        minCount: 50,
+        unit: 'ratio',
+      },
+      {
+        kind: 'ratio',
+        name: 'latency-p95',
+        metric: 'p95',
+        maxRatio: 2,
+        floor: 50,
+        windowMs: 5000,
+        unit: 'ms',
+      },
+    ];
+    const input = {
+      env: 'staging',
+      rules,
+      providers: { prometheus: provider },
+      defaultProvider: 'prometheus',
+    };
+    const bad = await analyze({
+      ...input,
+      release: 'v2',
+      baseline: { kind: 'release', release: 'v1' },
+      now: Date.now(),
+    });
+    assert.equal(bad.verdict, 'fail');
+    assert.deepEqual(
+      bad.outcomes.map((o) => o.verdict.verdict),
+      ['fail', 'fail'],
+    );
+    assert.match(
+      bad.reason,
+      /^error-rate is 10%, above 5%; latency-p95 is 471 ms, 2.57× baseline 183 ms, above the limit of 2×$/,
+    );
+    // The baseline judged against itself passes.
+    const good = await analyze({
+      ...input,
+      release: 'v1',
+      baseline: { kind: 'release', release: 'v1' },
+      now: Date.now(),
+    });
+    assert.deepEqual([good.verdict, good.reason], ['pass', 'all 2 rules passed']);
   });
 
   test('an unknown metric names the configured ones', async () => {
