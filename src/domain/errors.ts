@@ -65,6 +65,21 @@ export const ERROR_CODES = {
     exit: EXIT.unavailable,
     summary: 'The store was written by a newer slipway than this one.',
   },
+  ANALYSIS_RULE_INVALID: {
+    status: 422,
+    exit: EXIT.failed,
+    summary: 'An analysis rule (rollbackIf, analysis) is malformed; each problem names the rule and field.',
+  },
+  METRIC_PROVIDER_UNKNOWN: {
+    status: 422,
+    exit: EXIT.failed,
+    summary: 'A metric provider kind is not one slipway knows; the message lists the known kinds.',
+  },
+  METRIC_PROVIDER_INVALID: {
+    status: 422,
+    exit: EXIT.failed,
+    summary: 'A metric provider is configured wrongly (missing URL, bad query); the message names the field.',
+  },
   INIT_EXISTS: { status: 409, exit: EXIT.refused, summary: 'slipway init would overwrite an existing file.' },
   INTERNAL: { status: 500, exit: EXIT.internal, summary: 'A bug in slipway; please report it.' },
 } as const satisfies Record<string, CodeSpec>;

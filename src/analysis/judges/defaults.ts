@@ -1,0 +1,157 @@
+/**
+ * The seed's default rollback triggers and watch-window warnings, as data. `slipway.yaml` may
+ * override each; these are what applies when it says nothing.
+ *
+ * - error rate above 5% within 10 minutes
+ * - p95 latency above 2× the baseline for 5 minutes
+ * - more than 30% of instances failing health checks
+ * - a business metric dropping more than 20% (only when the app names one)
+ * - watch window: warn when the error rate passes 1.5× or p95 1.3× the pre-deploy baseline
+ *
+ * The `fast` profile keeps the same rules with windows of seconds, for staging smoke runs and
+ * tests that cannot wait ten minutes.
+ */
+import type { AnalysisRule, DropRuleSpec } from '../rules.ts';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+export interface AnalysisProfile {
+  readonly name: string;
+  /** How often the engine measures. */
+  readonly intervalMs: number;
+  /** Rules whose failure rolls the deployment back. */
+  readonly rollback: readonly AnalysisRule[];
+  /** Rules checked during the watch (bake) window against the pre-deploy baseline; they only warn. */
+  readonly watch: readonly AnalysisRule[];
+}
+
+interface Windows {
+  readonly errorWindowMs: number;
+  readonly latencyWindowMs: number;
+  readonly latencyForMs: number;
+  readonly minRequests: number;
+}
+
+function rollbackRules(w: Windows): readonly AnalysisRule[] {
+  return [
+    {
+      kind: 'threshold',
+      name: 'error-rate',
+      metric: 'error_rate',
+      above: 0.05,
+      windowMs: w.errorWindowMs,
+      minCount: w.minRequests,
+      unit: 'ratio',
+    },
+    {
+      kind: 'ratio',
+      name: 'latency-p95',
+      metric: 'p95',
+      maxRatio: 2,
+      // A baseline p95 under 50 ms is compared as 50 ms: 1 ms → 3 ms is not a regression anyone feels.
+      floor: 50,
+      windowMs: w.latencyWindowMs,
+      forMs: w.latencyForMs,
+      minCount: w.minRequests,
+      unit: 'ms',
+    },
+    {
+      kind: 'threshold',
+      name: 'unhealthy-instances',
+      metric: 'unhealthy_instances',
+      provider: 'runtime',
+      above: 0.3,
+      unit: 'ratio',
+    },
+  ];
+}
+
+function watchRules(w: Windows): readonly AnalysisRule[] {
+  return [
+    {
+      kind: 'ratio',
+      name: 'watch-error-rate',
+      metric: 'error_rate',
+      severity: 'warn',
+      maxRatio: 1.5,
+      // Below a 1% baseline, 1.5× is noise; warn from 1.5% on.
+      floor: 0.01,
+      windowMs: w.errorWindowMs,
+      minCount: w.minRequests,
+      unit: 'ratio',
+    },
+    {
+      kind: 'ratio',
+      name: 'watch-latency-p95',
+      metric: 'p95',
+      severity: 'warn',
+      maxRatio: 1.3,
+      floor: 50,
+      windowMs: w.latencyWindowMs,
+      minCount: w.minRequests,
+      unit: 'ms',
+    },
+  ];
+}
+
+/** Production defaults: the seed's windows, measured every 30 s. */
+export const DEFAULT_PROFILE: AnalysisProfile = {
+  name: 'default',
+  intervalMs: 30 * SECOND,
+  rollback: rollbackRules({
+    errorWindowMs: 10 * MINUTE,
+    latencyWindowMs: MINUTE,
+    latencyForMs: 5 * MINUTE,
+    minRequests: 50,
+  }),
+  watch: watchRules({
+    errorWindowMs: 10 * MINUTE,
+    latencyWindowMs: MINUTE,
+    latencyForMs: 5 * MINUTE,
+    minRequests: 50,
+  }),
+};
+
+/** Staging and tests: 10 s windows, measured every second. */
+export const FAST_PROFILE: AnalysisProfile = {
+  name: 'fast',
+  intervalMs: SECOND,
+  rollback: rollbackRules({
+    errorWindowMs: 10 * SECOND,
+    latencyWindowMs: 2 * SECOND,
+    latencyForMs: 10 * SECOND,
+    minRequests: 10,
+  }),
+  watch: watchRules({
+    errorWindowMs: 10 * SECOND,
+    latencyWindowMs: 2 * SECOND,
+    latencyForMs: 10 * SECOND,
+    minRequests: 10,
+  }),
+};
+
+export const PROFILES: Readonly<Record<string, AnalysisProfile>> = {
+  default: DEFAULT_PROFILE,
+  fast: FAST_PROFILE,
+};
+
+/**
+ * The business-metric trigger, for an app that names one: fail when `metric` falls more than
+ * 20% below the baseline's.
+ *
+ * @example businessDrop('checkout_rate', { provider: 'prometheus' })
+ */
+export function businessDrop(
+  metric: string,
+  options: { provider?: string; maxDrop?: number; windowMs?: number; name?: string } = {},
+): DropRuleSpec {
+  return {
+    kind: 'drop',
+    name: options.name ?? `${metric}-drop`,
+    metric,
+    maxDrop: options.maxDrop ?? 0.2,
+    windowMs: options.windowMs ?? 10 * MINUTE,
+    ...(options.provider === undefined ? {} : { provider: options.provider }),
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Ratio-to-baseline judge: the new release's value against the baseline's, e.g. "p95 above 2×
+ * baseline". A floor keeps tiny baselines from producing absurd ratios: with a baseline p95 of
+ * 1 ms and a floor of 50 ms, the new release may reach 2 × 50 ms before the rule fails.
+ */
+import type { Measurement, Verdict } from '../contract.ts';
+import { checkCount, countOf, unmeasured } from './common.ts';
+import { formatFactor, formatValue, type Unit } from './format.ts';
+
+export interface RatioRule {
+  readonly name: string;
+  /** Fail when new > maxRatio × max(baseline, floor). */
+  readonly maxRatio: number;
+  /** The smallest baseline the ratio is taken against, in the metric's unit. Default 0. */
+  readonly floor?: number;
+  readonly minCount?: number;
+  readonly unit?: Unit;
+}
+
+/**
+ * @example
+ * judgeRatio({ name: 'latency-p95', maxRatio: 2, floor: 50, unit: 'ms' },
+ *   { phase: 'ok', value: 320 }, { phase: 'ok', value: 140 });
+ * // → fail: observed 320, threshold 280, baseline 140, stats.ratio ≈ 2.29
+ */
+export function judgeRatio(rule: RatioRule, current: Measurement, baseline: Measurement): Verdict {
+  if (current.phase !== 'ok') return unmeasured(rule.name, 'new', current);
+  if (baseline.phase !== 'ok') return unmeasured(rule.name, 'baseline', baseline);
+  const sample = { new: countOf(current) ?? 1, baseline: countOf(baseline) ?? 1 };
+  const few =
+    checkCount(rule.name, 'new', current, rule.minCount, sample) ??
+    checkCount(rule.name, 'baseline', baseline, rule.minCount, sample);
+  if (few) return few;
+  const fmt = (v: number) => formatValue(v, rule.unit);
+  const floor = rule.floor ?? 0;
+  const reference = Math.max(baseline.value, floor);
+  const base = { rule: rule.name, observed: current.value, baseline: baseline.value, sample };
+  if (!(reference > 0)) {
+    return {
+      ...base,
+      verdict: 'inconclusive',
+      threshold: null,
+      reason: `the baseline's ${rule.name} is ${fmt(baseline.value)} and the rule has no floor, so no ratio can be taken; set a floor`,
+    };
+  }
+  const threshold = rule.maxRatio * reference;
+  const ratio = current.value / reference;
+  const stats = { ratio, maxRatio: rule.maxRatio, floor };
+  const against =
+    reference === baseline.value
+      ? `baseline ${fmt(baseline.value)}`
+      : `the floor ${fmt(floor)} (baseline ${fmt(baseline.value)})`;
+  if (current.value > threshold) {
+    const reason = `${rule.name} is ${fmt(current.value)}, ${formatFactor(ratio)} ${against}, above the limit of ${formatFactor(rule.maxRatio)}`;
+    return { ...base, verdict: 'fail', threshold, stats, reason };
+  }
+  const reason = `${rule.name} is ${fmt(current.value)}, ${formatFactor(ratio)} ${against}, within ${formatFactor(rule.maxRatio)}`;
+  return { ...base, verdict: 'pass', threshold, stats, reason };
+}

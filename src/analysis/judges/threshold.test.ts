@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { judgeThreshold } from './threshold.ts';
+
+const errorRate = { name: 'error-rate', above: 0.05, unit: 'ratio' } as const;
+
+describe('judgeThreshold', () => {
+  test('fails above the bound with the numbers kept', () => {
+    assert.deepEqual(judgeThreshold(errorRate, { phase: 'ok', value: 0.08, count: 400 }), {
+      verdict: 'fail',
+      rule: 'error-rate',
+      observed: 0.08,
+      threshold: 0.05,
+      sample: { new: 400 },
+      reason: 'error-rate is 8%, above 5%',
+    });
+  });
+
+  test('passes at exactly the bound (the rule is strictly above)', () => {
+    const v = judgeThreshold(errorRate, { phase: 'ok', value: 0.05, count: 400 });
+    assert.equal(v.verdict, 'pass');
+    assert.equal(v.reason, 'error-rate is 5%, within bounds (at most 5%)');
+  });
+
+  test('below-bounds fail names the lower bound', () => {
+    const v = judgeThreshold({ name: 'success', below: 0.99, unit: 'ratio' }, { phase: 'ok', value: 0.9 });
+    assert.deepEqual([v.verdict, v.threshold, v.reason], ['fail', 0.99, 'success is 90%, below 99%']);
+  });
+
+  test('no data is inconclusive, naming what was missing', () => {
+    const v = judgeThreshold(errorRate, { phase: 'nodata', reason: 'no requests to v2 in the last 10m' });
+    assert.deepEqual(v, {
+      verdict: 'inconclusive',
+      rule: 'error-rate',
+      observed: null,
+      threshold: null,
+      sample: { new: 0 },
+      reason: 'no data for the new release: no requests to v2 in the last 10m',
+    });
+  });
+
+  test('a provider error is inconclusive with its message', () => {
+    const v = judgeThreshold(errorRate, { phase: 'error', message: 'GET http://m/x: 503' });
+    assert.equal(v.verdict, 'inconclusive');
+    assert.equal(v.reason, 'measuring the new release failed: GET http://m/x: 503');
+  });
+
+  test('too little traffic is inconclusive, never a silent pass', () => {
+    const v = judgeThreshold({ ...errorRate, minCount: 100 }, { phase: 'ok', value: 0, count: 12 });
+    assert.equal(v.verdict, 'inconclusive');
+    assert.equal(
+      v.reason,
+      'too little traffic: 12 requests for the new release, the rule needs at least 100',
+    );
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * Metrics from slipway's own traffic router: turns `TrafficRouter.metrics()` (requests, status
+ * classes, failures and latency percentiles per release over a rolling window) into
+ * measurements. Metrics: `error_rate` (5xx and failed requests over requests), `p50`, `p95`,
+ * `p99` (ms), `requests`.
+ */
+import type { ReleaseMetrics, TrafficRouter } from '../../../traffic/contract.ts';
+import type { Measurement, MetricProvider, MetricQuery } from '../../contract.ts';
+import { formatDuration } from '../../judges/format.ts';
+
+export const BUILTIN_METRICS = ['error_rate', 'p50', 'p95', 'p99', 'requests'] as const;
+export type BuiltinMetric = (typeof BUILTIN_METRICS)[number];
+
+/** The part of a TrafficRouter this provider needs. */
+export type MetricsSource = Pick<TrafficRouter, 'name' | 'metrics'>;
+
+export interface BuiltinProviderConfig {
+  readonly router: MetricsSource;
+}
+
+function isBuiltinMetric(metric: string): metric is BuiltinMetric {
+  return (BUILTIN_METRICS as readonly string[]).includes(metric);
+}
+
+/** Pure: one metric out of a router's `ReleaseMetrics`. */
+export function measurementOf(metric: BuiltinMetric, m: ReleaseMetrics, q: MetricQuery): Measurement {
+  const count = m.requests;
+  if (metric === 'requests') return { phase: 'ok', value: count, count };
+  if (count === 0) {
+    return {
+      phase: 'nodata',
+      reason: `no requests to release ${q.release} in ${q.env} in the last ${formatDuration(q.windowMs)}`,
+    };
+  }
+  if (metric === 'error_rate') return { phase: 'ok', value: (m.status['5xx'] + m.failures) / count, count };
+  const value = m.latency[metric];
+  if (value === null) {
+    return {
+      phase: 'nodata',
+      reason: `the router has no ${metric} latency for release ${q.release} in ${q.env}`,
+    };
+  }
+  return { phase: 'ok', value, count };
+}
+
+export function createBuiltinProvider(config: BuiltinProviderConfig): MetricProvider {
+  const { router } = config;
+  return {
+    name: 'builtin',
+    async query(q) {
+      if (!isBuiltinMetric(q.metric)) {
+        return {
+          phase: 'error',
+          message: `the builtin provider has no metric "${q.metric}"; it knows ${BUILTIN_METRICS.join(', ')}`,
+        };
+      }
+      if (!router.metrics) {
+        return {
+          phase: 'error',
+          message: `traffic router ${router.name} does not report metrics; use the prometheus or http metric provider`,
+        };
+      }
+      try {
+        return measurementOf(q.metric, await router.metrics(q.env, q.release, q.windowMs), q);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        return {
+          phase: 'error',
+          message: `traffic router ${router.name} metrics for ${q.env}/${q.release}: ${message}`,
+        };
+      }
+    },
+  };
+}
