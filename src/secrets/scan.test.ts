@@ -48,7 +48,7 @@ describe('secret scanner', () => {
         `aws_secret_access_key = "${T.awsSecret}"`,
       ].join('\n'),
       'keys/deploy.pem': `${T.pem}\nMIIEow\n-----END RSA PRIVATE KEY-----\n`,
-      'config/db.ini': 'password = hunter2hunter2\nuser = shop\npassword = ${DB_PASSWORD}\n',
+      'config/db.ini': `password = hunter2hunter2\nuser = shop\npassword = \${DB_PASSWORD}\n`,
       'README.md': 'Set `password=<your password>` in .env\n',
     });
     try {
