@@ -81,6 +81,46 @@ export const ERROR_CODES = {
     summary: 'A metric provider is configured wrongly (missing URL, bad query); the message names the field.',
   },
   INIT_EXISTS: { status: 409, exit: EXIT.refused, summary: 'slipway init would overwrite an existing file.' },
+  CONFIG_VALUES_INVALID: {
+    status: 422,
+    exit: EXIT.failed,
+    summary: 'Config values of an environment are missing or invalid; each key is listed with the fix.',
+  },
+  SECRET_NOT_FOUND: {
+    status: 404,
+    exit: EXIT.usage,
+    summary: 'No secret of that name (or version) in the secret store.',
+  },
+  SECRET_KEY_INVALID: {
+    status: 503,
+    exit: EXIT.unavailable,
+    summary: 'The local secret store key is missing, malformed or not the one the store was written with.',
+  },
+  SECRET_DECRYPT_FAILED: {
+    status: 503,
+    exit: EXIT.unavailable,
+    summary: 'A secret record could not be decrypted: it was changed or damaged; nothing was overwritten.',
+  },
+  SECRET_STORE_CORRUPT: {
+    status: 503,
+    exit: EXIT.unavailable,
+    summary: 'The secret store file cannot be read as a slipway secret store; it is left untouched.',
+  },
+  SECRET_STORE_READ_ONLY: {
+    status: 409,
+    exit: EXIT.refused,
+    summary: 'This secret store cannot be written (e.g. env).',
+  },
+  SECRET_STORE_UNAVAILABLE: {
+    status: 503,
+    exit: EXIT.unavailable,
+    summary: 'The secret store could not be reached or refused the request (e.g. Vault down, bad token).',
+  },
+  SECRET_FOUND_IN_RELEASE: {
+    status: 422,
+    exit: EXIT.failed,
+    summary: 'The secret scanner found credentials in a release folder that no allowlist entry accepts.',
+  },
   INTERNAL: { status: 500, exit: EXIT.internal, summary: 'A bug in slipway; please report it.' },
 } as const satisfies Record<string, CodeSpec>;
 
