@@ -77,6 +77,7 @@ export const ERROR_CODES = {
     exit: EXIT.unavailable,
     summary: 'A state file of the runtime or agent cannot be read; it names the file to fix or remove.',
   },
+  ROUTE_NOT_FOUND: { status: 404, exit: EXIT.usage, summary: 'No API route for that method and path.' },
   UNAUTHORIZED: { status: 401, exit: EXIT.refused, summary: 'The request carried no token or a wrong one.' },
   AGENT_UNAVAILABLE: {
     status: 503,

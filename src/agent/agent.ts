@@ -1,0 +1,231 @@
+/**
+ * The data-plane agent: holds the desired state of each environment, makes the runtime and the
+ * router match it, and restores it after its own restart (re-adopting instances that still run).
+ * It works without the control plane; the control plane only sends it new desired states.
+ */
+import { AppError } from '../domain/errors.ts';
+import type { Instance, Runtime } from '../runtime/contract.ts';
+import type { TrafficRouter } from '../traffic/contract.ts';
+import {
+  AgentStateFile,
+  type DesiredEnv,
+  type EnvBody,
+  type EnvRecord,
+  instanceSpec,
+  routeState,
+} from './state.ts';
+
+export interface Clock {
+  now(): number;
+}
+
+export interface AgentOptions {
+  readonly runtime: Runtime;
+  readonly router: TrafficRouter;
+  readonly stateDir: string;
+  /** The admin API's bearer token (see token.ts). */
+  readonly token: string;
+  readonly clock?: Clock;
+  /** Where the agent reports what it does; default: nowhere. */
+  readonly log?: (line: string) => void;
+}
+
+export interface ReleaseStatus {
+  readonly release: string;
+  readonly weight: number;
+  readonly app: string;
+  readonly command: string;
+  /** Names only: values are config and secrets. */
+  readonly vars: readonly string[];
+  readonly instances: readonly Instance[];
+  readonly healthy: boolean;
+}
+
+export interface EnvStatus {
+  readonly env: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly releases: readonly ReleaseStatus[];
+  readonly healthy: boolean;
+  readonly updatedAt: string;
+  /** Set when restoring this environment after a restart failed; cleared by the next successful apply. */
+  readonly error?: string;
+}
+
+/** Optional capability of a runtime: stop instances left by an earlier run that nothing claims. */
+interface ReapsUnclaimed {
+  stopUnclaimed(stopTimeoutMs?: number): Promise<void>;
+}
+
+export class Agent {
+  readonly token: string;
+  readonly runtime: Runtime;
+  readonly router: TrafficRouter;
+  private readonly state: AgentStateFile;
+  private readonly clock: Clock;
+  private readonly log: (line: string) => void;
+  private readonly errors = new Map<string, string>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: AgentOptions) {
+    this.runtime = options.runtime;
+    this.router = options.router;
+    this.token = options.token;
+    this.clock = options.clock ?? Date;
+    this.log = options.log ?? (() => {});
+    this.state = new AgentStateFile(options.stateDir);
+  }
+
+  /**
+   * Brings back every environment of the state file: `runtime.start` adopts the instances that
+   * still run and are healthy and restarts the others; then the routes are applied again. An
+   * environment that fails stays in the state (and is reported in its status) and others go on.
+   */
+  restore(): Promise<void> {
+    return this.serial(async () => {
+      for (const record of this.state.all()) {
+        try {
+          await this.applyNow(record.desired);
+          this.log(`restored ${record.desired.env}`);
+        } catch (error) {
+          this.errors.set(record.desired.env, (error as Error).message);
+          this.log(`could not restore ${record.desired.env}: ${(error as Error).message}`);
+        }
+      }
+      const runtime = this.runtime as Partial<ReapsUnclaimed>;
+      if (typeof runtime.stopUnclaimed === 'function') await runtime.stopUnclaimed();
+    });
+  }
+
+  /** Makes `body` the desired state of `env`: starts new releases, routes, then stops releases no longer listed. */
+  putEnv(env: string, body: EnvBody): Promise<EnvStatus> {
+    return this.serial(async () => {
+      const previous = this.state.get(env);
+      const desired: DesiredEnv = { ...body, env };
+      try {
+        await this.applyNow(desired);
+      } catch (error) {
+        // Keep serving the previous state: stop only what this attempt added.
+        for (const r of desired.releases) {
+          if (!previous?.desired.releases.some((p) => p.release === r.release)) {
+            await this.runtime.stop(env, r.release);
+          }
+        }
+        throw error;
+      }
+      for (const r of previous?.desired.releases ?? []) {
+        if (!desired.releases.some((d) => d.release === r.release)) await this.runtime.stop(env, r.release);
+      }
+      await this.record(desired);
+      return this.statusOf(env);
+    });
+  }
+
+  /** Changes only the weights (the fast path of a cutover); every release named must be in the desired state. */
+  setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<EnvStatus> {
+    return this.serial(async () => {
+      const record = this.require(env);
+      for (const release of Object.keys(weights)) {
+        if (!record.desired.releases.some((r) => r.release === release)) {
+          throw new AppError(
+            'RELEASE_NOT_FOUND',
+            `weights.${release}: no release ${release} in environment ${env}`,
+          );
+        }
+      }
+      const releases = record.desired.releases.map((r) => ({ ...r, weight: weights[r.release] ?? 0 }));
+      const total = releases.reduce((sum, r) => sum + r.weight, 0);
+      if (Math.abs(total - 100) > 1e-9)
+        throw new AppError('USAGE', `weights: must add up to 100, got ${total}`);
+      await this.router.setWeights(env, Object.fromEntries(releases.map((r) => [r.release, r.weight])));
+      await this.record({ ...record.desired, releases });
+      return this.statusOf(env);
+    });
+  }
+
+  /** Stops routing the environment and stops all its instances. */
+  deleteEnv(env: string): Promise<void> {
+    return this.serial(async () => {
+      const record = this.require(env);
+      await this.router.remove(env);
+      for (const r of record.desired.releases) await this.runtime.stop(env, r.release);
+      this.state.delete(env);
+      this.errors.delete(env);
+    });
+  }
+
+  async status(env?: string): Promise<EnvStatus[]> {
+    const envs =
+      env === undefined ? this.state.all().map((r) => r.desired.env) : [this.require(env).desired.env];
+    return Promise.all(envs.map((name) => this.statusOf(name)));
+  }
+
+  async logs(env: string, release: string, lines: number): Promise<readonly string[]> {
+    const record = this.require(env);
+    if (!record.desired.releases.some((r) => r.release === release)) {
+      throw new AppError('RELEASE_NOT_FOUND', `no release ${release} in environment ${env}`);
+    }
+    return this.runtime.logs(env, release, lines);
+  }
+
+  /** Stops serving: closes the router and leaves the instances running for the next agent to adopt. */
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    await this.router.close();
+    await this.runtime.close();
+  }
+
+  private async applyNow(desired: DesiredEnv): Promise<void> {
+    for (const r of desired.releases) await this.runtime.start(instanceSpec(desired.env, r));
+    const instances = await this.runtime.list(desired.env);
+    await this.router.apply(routeState(desired, instances));
+    this.errors.delete(desired.env);
+  }
+
+  private async record(desired: DesiredEnv): Promise<void> {
+    const instances = await this.runtime.list(desired.env);
+    this.state.put({ desired, instances, updatedAt: new Date(this.clock.now()).toISOString() });
+  }
+
+  private require(env: string): EnvRecord {
+    const record = this.state.get(env);
+    if (record === undefined) throw new AppError('ENV_NOT_FOUND', `the agent runs no environment ${env}`);
+    return record;
+  }
+
+  private async statusOf(env: string): Promise<EnvStatus> {
+    const record = this.require(env);
+    const live = await this.runtime.list(env);
+    const releases = record.desired.releases.map((r) => {
+      const instances = live.filter((i) => i.release === r.release);
+      return {
+        release: r.release,
+        weight: r.weight,
+        app: r.app,
+        command: r.command,
+        vars: Object.keys(r.vars).sort(),
+        instances,
+        healthy: instances.length === r.count && instances.every((i) => i.state === 'healthy'),
+      };
+    });
+    const error = this.errors.get(env);
+    return {
+      env,
+      listen: record.desired.listen,
+      releases,
+      healthy: releases.every((r) => r.healthy || r.weight === 0),
+      updatedAt: record.updatedAt,
+      ...(error === undefined ? {} : { error }),
+    };
+  }
+
+  /** One change at a time: orders arrive concurrently over HTTP. */
+  private serial<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export function createAgent(options: AgentOptions): Agent {
+  return new Agent(options);
+}
