@@ -4,63 +4,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isAppError } from '../domain/errors.ts';
 import { isAlive } from '../runtime/process/proc.ts';
-import { eventually, PidTracker } from '../runtime/process/testing.ts';
-import { tempDir } from '../testing.ts';
-import { FakeRouter } from '../traffic/fake-router.ts';
-import { type AgentClient, createAgentClient } from './client.ts';
-import { type RunningAgent, runAgent } from './main.ts';
-import { exampleBody, exampleRelease, rawCall } from './testing.ts';
-
-interface Ctx {
-  readonly dir: string;
-  readonly stateDir: string;
-  readonly pids: PidTracker;
-  router: FakeRouter;
-  running: RunningAgent;
-  client: AgentClient;
-  token: string;
-  /** Closes the current agent (instances keep running) and starts a new one on the same state folder. */
-  restart(): Promise<void>;
-}
-
-async function withAgent(body: (ctx: Ctx) => Promise<void>): Promise<void> {
-  const release = tempDir('slipway-release-');
-  const state = tempDir('slipway-agent-');
-  const pids = new PidTracker();
-  const start = async () => {
-    const router = new FakeRouter();
-    const running = await runAgent({ stateDir: state.path, router });
-    const token = readFileSync(running.tokenFile, 'utf8').trim();
-    return { router, running, token, client: createAgentClient({ url: running.url, token }) };
-  };
-  const ctx: Ctx = {
-    dir: release.path,
-    stateDir: state.path,
-    pids,
-    ...(await start()),
-    async restart() {
-      await ctx.running.close();
-      Object.assign(ctx, await start());
-    },
-  };
-  try {
-    await body(ctx);
-  } finally {
-    for (const env of await ctx.client.statusAll()) {
-      for (const r of env.releases) pids.add(...r.instances.map((i) => i.pid));
-      await ctx.client.deleteEnv(env.env);
-    }
-    await ctx.running.close();
-    const left = pids.leftovers();
-    pids.killAll();
-    release.cleanup();
-    state.cleanup();
-    assert.deepEqual(left, [], 'no instance may be left running after the test');
-  }
-}
-
-const pidsOf = (status: { releases: readonly { instances: readonly { pid: number | null }[] }[] }) =>
-  status.releases.flatMap((r) => r.instances.map((i) => i.pid));
+import { eventually } from '../runtime/process/testing.ts';
+import { exampleBody, exampleRelease, pidsOf, rawCall, withAgent } from './testing.ts';
 
 describe('agent with the fake router (in-memory routing, real instances)', () => {
   test('PUT starts the instances, routes them and the status shows them healthy', async () => {

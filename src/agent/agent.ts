@@ -9,9 +9,13 @@ import type { TrafficRouter } from '../traffic/contract.ts';
 import {
   AgentStateFile,
   type DesiredEnv,
+  type DesiredRelease,
   type EnvBody,
+  type EnvBodyInput,
   type EnvRecord,
+  envBodySchema,
   instanceSpec,
+  parseBody,
   routeState,
 } from './state.ts';
 
@@ -65,6 +69,8 @@ export class Agent {
   private readonly log: (line: string) => void;
   private readonly errors = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();
+  private retireTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(options: AgentOptions) {
     this.runtime = options.runtime;
@@ -91,33 +97,21 @@ export class Agent {
           this.log(`could not restore ${record.desired.env}: ${(error as Error).message}`);
         }
       }
+      this.planRetire();
       const runtime = this.runtime as Partial<ReapsUnclaimed>;
       if (typeof runtime.stopUnclaimed === 'function') await runtime.stopUnclaimed();
     });
   }
 
   /** Makes `body` the desired state of `env`: starts new releases, routes, then stops releases no longer listed. */
-  putEnv(env: string, body: EnvBody): Promise<EnvStatus> {
-    return this.serial(async () => {
-      const previous = this.state.get(env);
-      const desired: DesiredEnv = { ...body, env };
-      try {
-        await this.applyNow(desired);
-      } catch (error) {
-        // Keep serving the previous state: stop only what this attempt added.
-        for (const r of desired.releases) {
-          if (!previous?.desired.releases.some((p) => p.release === r.release)) {
-            await this.runtime.stop(env, r.release);
-          }
-        }
-        throw error;
-      }
-      for (const r of previous?.desired.releases ?? []) {
-        if (!desired.releases.some((d) => d.release === r.release)) await this.runtime.stop(env, r.release);
-      }
-      await this.record(desired);
-      return this.statusOf(env);
-    });
+  putEnv(env: string, body: EnvBodyInput): Promise<EnvStatus> {
+    const parsed = parseBody(envBodySchema, body, `desired state of ${env}`);
+    return this.serial(() => this.putEnvNow(env, parsed));
+  }
+
+  /** The desired state of an environment as last accepted (config values included), or undefined. */
+  async desired(env: string): Promise<DesiredEnv | undefined> {
+    return this.state.get(env)?.desired;
   }
 
   /** Changes only the weights (the fast path of a cutover); every release named must be in the desired state. */
@@ -132,7 +126,11 @@ export class Agent {
           );
         }
       }
-      const releases = record.desired.releases.map((r) => ({ ...r, weight: weights[r.release] ?? 0 }));
+      const releases = record.desired.releases.map(({ retireAt, ...r }) => {
+        const weight = weights[r.release] ?? 0;
+        // A release that takes traffic again is no longer being retired.
+        return weight > 0 || retireAt === undefined ? { ...r, weight } : { ...r, weight, retireAt };
+      });
       const total = releases.reduce((sum, r) => sum + r.weight, 0);
       if (Math.abs(total - 100) > 1e-9)
         throw new AppError('USAGE', `weights: must add up to 100, got ${total}`);
@@ -169,9 +167,31 @@ export class Agent {
 
   /** Stops serving: closes the router and leaves the instances running for the next agent to adopt. */
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retireTimer);
     await this.queue.catch(() => undefined);
     await this.router.close();
     await this.runtime.close();
+  }
+
+  private async putEnvNow(env: string, body: EnvBody): Promise<EnvStatus> {
+    const previous = this.state.get(env);
+    const desired: DesiredEnv = { ...body, env };
+    try {
+      await this.applyNow(desired);
+    } catch (error) {
+      // Keep serving the previous state: stop only what this attempt added.
+      for (const r of desired.releases) {
+        if (!previous?.desired.releases.some((p) => p.release === r.release))
+          await this.runtime.stop(env, r.release);
+      }
+      throw error;
+    }
+    for (const r of previous?.desired.releases ?? []) {
+      if (!desired.releases.some((d) => d.release === r.release)) await this.runtime.stop(env, r.release);
+    }
+    await this.record(desired);
+    return this.statusOf(env);
   }
 
   private async applyNow(desired: DesiredEnv): Promise<void> {
@@ -181,9 +201,39 @@ export class Agent {
     this.errors.delete(desired.env);
   }
 
+  /** Arms one timer for the earliest `retireAt` of a release at weight 0 (they are kept warm until then). */
+  private planRetire(): void {
+    clearTimeout(this.retireTimer);
+    const due = this.state
+      .all()
+      .flatMap((r) => r.desired.releases.filter((d) => d.weight === 0 && d.retireAt !== undefined))
+      .map((d) => Date.parse(d.retireAt!));
+    if (due.length === 0 || this.closed) return;
+    const delay = Math.min(2 ** 31 - 1, Math.max(0, Math.min(...due) - this.clock.now()));
+    this.retireTimer = setTimeout(() => void this.serial(() => this.retireDue()).catch(this.logError), delay);
+    this.retireTimer.unref();
+  }
+
+  private async retireDue(): Promise<void> {
+    const now = this.clock.now();
+    for (const record of this.state.all()) {
+      const { desired } = record;
+      const due = (r: DesiredRelease) =>
+        r.weight === 0 && r.retireAt !== undefined && Date.parse(r.retireAt) <= now;
+      if (!desired.releases.some(due)) continue;
+      const { env: _env, ...body } = desired;
+      await this.putEnvNow(desired.env, { ...body, releases: desired.releases.filter((r) => !due(r)) });
+      this.log(`retired ${desired.releases.filter(due).map((r) => r.release)} of ${desired.env}`);
+    }
+    this.planRetire();
+  }
+
+  private readonly logError = (error: unknown) => this.log(`error: ${(error as Error).message}`);
+
   private async record(desired: DesiredEnv): Promise<void> {
     const instances = await this.runtime.list(desired.env);
     this.state.put({ desired, instances, updatedAt: new Date(this.clock.now()).toISOString() });
+    this.planRetire();
   }
 
   private require(env: string): EnvRecord {

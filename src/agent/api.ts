@@ -6,6 +6,7 @@
  *   GET    /v1/envs                                       status of every environment
  *   PUT    /v1/envs/:env                                  desired state of an environment (EnvBody)
  *   GET    /v1/envs/:env                                  status: instances, weights, health
+ *   GET    /v1/envs/:env/desired                          the desired state as accepted (config values included)
  *   DELETE /v1/envs/:env                                  stop routing and stop its instances
  *   POST   /v1/envs/:env/weights                          { weights: { release: percent } }
  *   GET    /v1/envs/:env/releases/:release/logs?lines=N[&follow=1]   text, chunked when following
@@ -68,6 +69,16 @@ function routes(agent: Agent): [string, RegExp, Handler][] {
       'GET',
       new RegExp(`^/v1/envs/${seg}$`),
       async (_req, res, [env]) => send(res, 200, (await agent.status(env!))[0]),
+    ],
+    [
+      'GET',
+      new RegExp(`^/v1/envs/${seg}/desired$`),
+      async (_req, res, [env]) => {
+        const desired = await agent.desired(env!);
+        if (desired === undefined)
+          throw new AppError('ENV_NOT_FOUND', `the agent runs no environment ${env}`);
+        send(res, 200, desired);
+      },
     ],
     [
       'DELETE',

@@ -9,15 +9,9 @@
  */
 import { AppError, ERROR_CODES, type ErrorCode } from '../domain/errors.ts';
 import type { EnvStatus } from './agent.ts';
-import type { EnvBody } from './state.ts';
+import type { DesiredEnv, EnvBodyInput } from './state.ts';
 
-/** What a caller writes: `vars` and `listen.host` may be left out. */
-export type EnvBodyInput = Omit<EnvBody, 'listen' | 'releases'> & {
-  readonly listen: { readonly host?: string; readonly port: number };
-  readonly releases: readonly (Omit<EnvBody['releases'][number], 'vars'> & {
-    readonly vars?: Readonly<Record<string, string>>;
-  })[];
-};
+export type { EnvBodyInput };
 
 export interface AgentClientOptions {
   readonly url: string;
@@ -30,6 +24,8 @@ export interface AgentClient {
   putEnv(env: string, body: EnvBodyInput): Promise<EnvStatus>;
   setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<EnvStatus>;
   status(env: string): Promise<EnvStatus>;
+  /** The desired state as the agent holds it; undefined when it runs no such environment. */
+  desired(env: string): Promise<DesiredEnv | undefined>;
   statusAll(): Promise<EnvStatus[]>;
   deleteEnv(env: string): Promise<void>;
   logs(env: string, release: string, lines?: number): Promise<string[]>;
@@ -97,6 +93,14 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
     putEnv: (env, body) => json<EnvStatus>('PUT', `/v1/envs/${path(env)}`, body),
     setWeights: (env, weights) => json<EnvStatus>('POST', `/v1/envs/${path(env)}/weights`, { weights }),
     status: (env) => json<EnvStatus>('GET', `/v1/envs/${path(env)}`),
+    desired: async (env) => {
+      try {
+        return await json<DesiredEnv>('GET', `/v1/envs/${path(env)}/desired`);
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'ENV_NOT_FOUND') return undefined;
+        throw error;
+      }
+    },
     statusAll: async () => (await json<{ envs: EnvStatus[] }>('GET', '/v1/envs')).envs,
     deleteEnv: async (env) => {
       await json('DELETE', `/v1/envs/${path(env)}`);

@@ -30,6 +30,8 @@ export const releaseSchema = z.object({
   health: z.object({ path: z.string().startsWith('/'), intervalMs: millis, timeoutMs: millis }),
   startTimeoutMs: millis,
   stopTimeoutMs: millis,
+  /** A release kept warm at weight 0 (e.g. the previous one after a blue-green switch) is stopped at this time. */
+  retireAt: z.iso.datetime().optional(),
 });
 
 export const envBodySchema = z
@@ -60,6 +62,8 @@ export const weightsBodySchema = z.object({ weights: z.record(name, z.number().m
 
 export type DesiredRelease = z.infer<typeof releaseSchema>;
 export type EnvBody = z.infer<typeof envBodySchema>;
+/** What a caller writes: defaulted fields (`vars`, `listen.host`) may be left out. */
+export type EnvBodyInput = z.input<typeof envBodySchema>;
 export type DesiredEnv = EnvBody & { readonly env: string };
 
 export interface EnvRecord {
@@ -83,7 +87,7 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string):
 }
 
 export function instanceSpec(env: string, release: DesiredRelease): InstanceSpec {
-  const { weight: _weight, ...spec } = release;
+  const { weight: _weight, retireAt: _retireAt, ...spec } = release;
   return { ...spec, env };
 }
 
