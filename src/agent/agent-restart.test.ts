@@ -66,7 +66,12 @@ test('agent process (fake router) killed with -9 and started again re-adopts run
     agent = second.child;
     pids.add(second.child.pid);
     const client = createAgentClient({ url: second.url, token });
-    const after = await client.status('staging');
+    // The replacement boots after the restore (which does not wait for it): wait until it is healthy.
+    const after = await eventually(async () => {
+      const status = await client.status('staging');
+      pids.add(...status.releases[0]!.instances.map((i) => i.pid));
+      return status.healthy ? status : undefined;
+    });
     const [adopted, restarted] = after.releases[0]!.instances;
     pids.add(adopted!.pid, restarted!.pid);
     assert.equal(adopted!.pid, kept!.pid, 'the running instance is re-adopted, not restarted');

@@ -4,7 +4,7 @@
  * It works without the control plane; the control plane only sends it new desired states.
  */
 import { AppError } from '../domain/errors.ts';
-import type { Instance, Runtime } from '../runtime/contract.ts';
+import type { Instance, InstanceSpec, Runtime } from '../runtime/contract.ts';
 import type { TrafficRouter } from '../traffic/contract.ts';
 import {
   AgentStateFile,
@@ -55,8 +55,11 @@ export interface EnvStatus {
   readonly error?: string;
 }
 
-/** Optional capability of a runtime: stop instances left by an earlier run that nothing claims. */
-interface ReapsUnclaimed {
+/** Optional capabilities of a runtime used on restore (the process runtime has both). */
+interface Restorable {
+  /** Adopt or start without failing on health (see ProcessRuntime.resume). */
+  resume(spec: InstanceSpec): Promise<readonly Instance[]>;
+  /** Stop instances left by an earlier run that nothing claims. */
   stopUnclaimed(stopTimeoutMs?: number): Promise<void>;
 }
 
@@ -88,9 +91,10 @@ export class Agent {
    */
   restore(): Promise<void> {
     return this.serial(async () => {
+      const runtime = this.runtime as Partial<Restorable>;
       for (const record of this.state.all()) {
         try {
-          await this.applyNow(record.desired);
+          await this.applyNow(record.desired, true);
           this.log(`restored ${record.desired.env}`);
         } catch (error) {
           this.errors.set(record.desired.env, (error as Error).message);
@@ -98,7 +102,6 @@ export class Agent {
         }
       }
       this.planRetire();
-      const runtime = this.runtime as Partial<ReapsUnclaimed>;
       if (typeof runtime.stopUnclaimed === 'function') await runtime.stopUnclaimed();
     });
   }
@@ -194,8 +197,14 @@ export class Agent {
     return this.statusOf(env);
   }
 
-  private async applyNow(desired: DesiredEnv): Promise<void> {
-    for (const r of desired.releases) await this.runtime.start(instanceSpec(desired.env, r));
+  private async applyNow(desired: DesiredEnv, restoring = false): Promise<void> {
+    const runtime = this.runtime as Partial<Restorable>;
+    for (const r of desired.releases) {
+      const spec = instanceSpec(desired.env, r);
+      // Restoring must keep serving what still runs, even if a replacement instance is slow to boot.
+      if (restoring && typeof runtime.resume === 'function') await runtime.resume(spec);
+      else await this.runtime.start(spec);
+    }
     const instances = await this.runtime.list(desired.env);
     await this.router.apply(routeState(desired, instances));
     this.errors.delete(desired.env);

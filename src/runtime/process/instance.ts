@@ -273,6 +273,15 @@ export class ManagedInstance {
   private async relaunch(): Promise<void> {
     if (this.phase !== 'starting' || this.detached) return;
     this.launch();
+    await this.untilHealthy();
+  }
+
+  /**
+   * Supervises a just-launched instance without failing anyone: healthy in time → watched as usual;
+   * otherwise it counts as a crash and is restarted with backoff. Used by restarts and by `resume`.
+   */
+  async untilHealthy(): Promise<void> {
+    this.supervised = true;
     const reason = await this.waitHealthy(this.o.spec.startTimeoutMs);
     if (this.phase !== 'starting' && this.phase !== 'healthy') return;
     if (reason === null) {

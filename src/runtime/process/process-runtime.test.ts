@@ -268,3 +268,28 @@ describe('process runtime (real child processes)', () => {
     });
   });
 });
+
+describe('process runtime: resume after a restart (real child processes)', () => {
+  test('resume adopts what runs and returns at once, supervising the replacement of a dead instance until healthy', async () => {
+    await withRuntime({ policy: { backoff: { baseMs: 50, maxMs: 200 } } }, async (ctx) => {
+      const spec = ctx.spec({ count: 2 });
+      const [kept, killed] = await ctx.runtime.start(spec);
+      ctx.pids.add(kept!.pid, killed!.pid);
+      await ctx.runtime.close();
+      process.kill(-killed!.pid!, 'SIGKILL');
+      await eventually(() => (isAlive(killed!.pid!) ? undefined : true));
+      ctx.runtime = new ProcessRuntime({ stateDir: ctx.stateDir });
+      const resumed = await ctx.runtime.resume(spec);
+      ctx.pids.add(...resumed.map((i) => i.pid));
+      assert.equal(resumed[0]!.pid, kept!.pid);
+      assert.equal(resumed[0]!.state, 'healthy');
+      assert.equal(resumed[1]!.state, 'starting');
+      const healthy = await eventually(async () => {
+        const [, second] = await ctx.runtime.list();
+        ctx.pids.add(second?.pid);
+        return second?.state === 'healthy' ? second : undefined;
+      });
+      assert.notEqual(healthy.pid, killed!.pid);
+    });
+  });
+});

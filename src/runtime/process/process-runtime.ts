@@ -77,7 +77,17 @@ export class ProcessRuntime implements Runtime {
   }
 
   start(spec: InstanceSpec): Promise<readonly Instance[]> {
-    return this.serial(keyOf(spec.env, spec.release), () => this.startNow(spec));
+    return this.serial(keyOf(spec.env, spec.release), () => this.startNow(spec, 'start'));
+  }
+
+  /**
+   * Like `start`, for restoring a desired state after a restart: adopts what still runs, launches
+   * what is missing, and never fails or stops anything because an instance is not healthy yet;
+   * such instances are supervised (restarted with backoff) and reported in `list()`. Resolves
+   * without waiting for health.
+   */
+  resume(spec: InstanceSpec): Promise<readonly Instance[]> {
+    return this.serial(keyOf(spec.env, spec.release), () => this.startNow(spec, 'resume'));
   }
 
   stop(env: string, release: string): Promise<void> {
@@ -127,7 +137,7 @@ export class ProcessRuntime implements Runtime {
     for (const entry of this.releases.values()) for (const instance of entry.instances) instance.detach();
   }
 
-  private async startNow(spec: InstanceSpec): Promise<readonly Instance[]> {
+  private async startNow(spec: InstanceSpec, mode: 'start' | 'resume'): Promise<readonly Instance[]> {
     this.assertOpen();
     checkSpec(spec);
     const key = keyOf(spec.env, spec.release);
@@ -157,6 +167,14 @@ export class ProcessRuntime implements Runtime {
 
     this.releases.set(key, { spec, fingerprint, instances });
     for (const instance of fresh) instance.launch();
+    if (mode === 'resume') {
+      for (const instance of instances) {
+        if (fresh.includes(instance)) void instance.untilHealthy();
+        else instance.supervise();
+      }
+      this.persist();
+      return instances.map((i) => i.snapshot());
+    }
     const reasons = await Promise.all(fresh.map((i) => i.waitHealthy(spec.startTimeoutMs)));
     const failed = fresh.flatMap((instance, n) => (reasons[n] ? [{ instance, reason: reasons[n] }] : []));
     if (failed.length > 0) {
