@@ -14,7 +14,12 @@ export const AGENT_DEFAULTS = { stateDir: '.slipway/agent', port: 0 } as const;
 
 export async function agentCommand(
   argv: readonly string[],
-  deps: { createRouter: () => TrafficRouter | Promise<TrafficRouter>; out?: (line: string) => void },
+  deps: {
+    createRouter: () => TrafficRouter | Promise<TrafficRouter>;
+    out?: (line: string) => void;
+    /** Stops the agent when aborted; default: SIGTERM or SIGINT. */
+    stop?: AbortSignal;
+  },
 ): Promise<number> {
   const out = deps.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const { values } = parseArgs({
@@ -34,6 +39,11 @@ export async function agentCommand(
   });
   out(`slipway agent: admin API on ${running.url} (bearer token in ${running.tokenFile})`);
   await new Promise<void>((resolve) => {
+    if (deps.stop !== undefined) {
+      if (deps.stop.aborted) resolve();
+      deps.stop.addEventListener('abort', () => resolve(), { once: true });
+      return;
+    }
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });

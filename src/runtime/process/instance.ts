@@ -173,7 +173,8 @@ export class ManagedInstance {
   /** Waits until the health endpoint answers 2xx; resolves null when healthy, else the reason it is not. */
   async waitHealthy(timeoutMs: number): Promise<string | null> {
     const { health } = this.o.spec;
-    const deadline = this.o.now() + timeoutMs;
+    // Real time, not the injected clock: this bounds an actual wait.
+    const deadline = Date.now() + timeoutMs;
     const step = Math.max(20, Math.min(health.intervalMs, 100));
     let last = 'no probe yet';
     for (;;) {
@@ -185,7 +186,7 @@ export class ManagedInstance {
         return null;
       }
       last = result.reason;
-      if (this.o.now() >= deadline) {
+      if (Date.now() >= deadline) {
         return `timeout: no 2xx from GET ${health.path} within ${timeoutMs}ms (last probe: ${last})`;
       }
       await sleep(step);
