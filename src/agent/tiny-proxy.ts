@@ -90,8 +90,13 @@ export class TinyProxyRouter implements TrafficRouter {
   private pick(listener: Listener) {
     const releases = listener.state.releases.filter((r) => r.weight > 0 && r.backends.length > 0);
     const total = releases.reduce((sum, r) => sum + r.weight, 0);
-    let roll = Math.random() * total;
-    const release = releases.find((r) => (roll -= r.weight) < 0) ?? releases.at(-1);
+    const roll = Math.random() * total;
+    let sum = 0;
+    const release =
+      releases.find((r) => {
+        sum += r.weight;
+        return roll < sum;
+      }) ?? releases.at(-1);
     if (release === undefined) return undefined;
     listener.turn++;
     return release.backends[listener.turn % release.backends.length];
