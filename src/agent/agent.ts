@@ -18,6 +18,9 @@ import {
   parseBody,
   routeState,
 } from './state.ts';
+import { type EnvStatus, envStatus } from './status.ts';
+
+export type { EnvStatus, ReleaseStatus } from './status.ts';
 
 export interface Clock {
   now(): number;
@@ -32,27 +35,8 @@ export interface AgentOptions {
   readonly clock?: Clock;
   /** Where the agent reports what it does; default: nowhere. */
   readonly log?: (line: string) => void;
-}
-
-export interface ReleaseStatus {
-  readonly release: string;
-  readonly weight: number;
-  readonly app: string;
-  readonly command: string;
-  /** Names only: values are config and secrets. */
-  readonly vars: readonly string[];
-  readonly instances: readonly Instance[];
-  readonly healthy: boolean;
-}
-
-export interface EnvStatus {
-  readonly env: string;
-  readonly listen: { readonly host: string; readonly port: number };
-  readonly releases: readonly ReleaseStatus[];
-  readonly healthy: boolean;
-  readonly updatedAt: string;
-  /** Set when restoring this environment after a restart failed; cleared by the next successful apply. */
-  readonly error?: string;
+  /** How often an environment that could not be restored is tried again; default 10s. */
+  readonly retryMs?: number;
 }
 
 /** Optional capabilities of a runtime used on restore (the process runtime has both). */
@@ -73,6 +57,8 @@ export class Agent {
   private readonly errors = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();
   private retireTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly retryMs: number;
   private closed = false;
 
   constructor(options: AgentOptions) {
@@ -81,6 +67,7 @@ export class Agent {
     this.token = options.token;
     this.clock = options.clock ?? Date;
     this.log = options.log ?? (() => {});
+    this.retryMs = options.retryMs ?? 10_000;
     this.state = new AgentStateFile(options.stateDir);
   }
 
@@ -103,7 +90,30 @@ export class Agent {
       }
       this.planRetire();
       if (typeof runtime.stopUnclaimed === 'function') await runtime.stopUnclaimed();
+      this.planRetry();
     });
+  }
+
+  /** Environments whose restore failed (e.g. their listener port was taken) are tried again until they work. */
+  private planRetry(): void {
+    clearTimeout(this.retryTimer);
+    if (this.errors.size === 0 || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      void this.serial(async () => {
+        for (const env of [...this.errors.keys()]) {
+          const record = this.state.get(env);
+          if (record === undefined) continue;
+          try {
+            await this.applyNow(record.desired, true);
+            this.log(`restored ${env} on retry`);
+          } catch (error) {
+            this.errors.set(env, (error as Error).message);
+          }
+        }
+        this.planRetry();
+      }).catch(this.logError);
+    }, this.retryMs);
+    this.retryTimer.unref();
   }
 
   /** Makes `body` the desired state of `env`: starts new releases, routes, then stops releases no longer listed. */
@@ -172,6 +182,7 @@ export class Agent {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retireTimer);
+    clearTimeout(this.retryTimer);
     await this.queue.catch(() => undefined);
     await this.router.close();
     await this.runtime.close();
@@ -252,29 +263,7 @@ export class Agent {
   }
 
   private async statusOf(env: string): Promise<EnvStatus> {
-    const record = this.require(env);
-    const live = await this.runtime.list(env);
-    const releases = record.desired.releases.map((r) => {
-      const instances = live.filter((i) => i.release === r.release);
-      return {
-        release: r.release,
-        weight: r.weight,
-        app: r.app,
-        command: r.command,
-        vars: Object.keys(r.vars).sort(),
-        instances,
-        healthy: instances.length === r.count && instances.every((i) => i.state === 'healthy'),
-      };
-    });
-    const error = this.errors.get(env);
-    return {
-      env,
-      listen: record.desired.listen,
-      releases,
-      healthy: releases.every((r) => r.healthy || r.weight === 0),
-      updatedAt: record.updatedAt,
-      ...(error === undefined ? {} : { error }),
-    };
+    return envStatus(this.require(env), await this.runtime.list(env), this.errors.get(env));
   }
 
   /** One change at a time: orders arrive concurrently over HTTP. */

@@ -22,6 +22,8 @@ export interface RunAgentOptions {
   readonly port?: number;
   readonly clock?: Clock;
   readonly log?: (line: string) => void;
+  /** How often an environment that could not be restored is tried again; default 10s. */
+  readonly retryMs?: number;
 }
 
 export interface RunningAgent {
@@ -49,6 +51,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     token,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.log ? { log: options.log } : {}),
+    ...(options.retryMs ? { retryMs: options.retryMs } : {}),
   });
   const server: Server = createAdminServer(agent);
   const port = await listen(server, options.port ?? 0);

@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import type { Instance, InstanceSpec, InstanceState } from '../contract.ts';
 import { probe } from './health.ts';
-import { appendNote, tailFile } from './log-file.ts';
+import { appendNote, rotateIfLarge, tailFile } from './log-file.ts';
 import { isAlive, isSameProcess, startIdentity, stopGroup } from './proc.ts';
 
 /** What is persisted per instance so that a restarted runtime can adopt it. */
@@ -30,6 +30,8 @@ export interface SupervisionPolicy {
   readonly backoff: { readonly baseMs: number; readonly maxMs: number };
   /** `crashes` crashes within `windowMs` make the instance `crashloop` (it keeps being retried at the capped delay). */
   readonly crashLoop: { readonly crashes: number; readonly windowMs: number };
+  /** A log file bigger than this is rotated to `<file>.1` (checked at each health probe). */
+  readonly maxLogBytes: number;
 }
 
 interface InstanceOptions {
@@ -311,6 +313,7 @@ export class ManagedInstance {
       this.crashed();
       return;
     }
+    if (rotateIfLarge(this.logFile, this.o.policy.maxLogBytes)) appendNote(this.logFile, 'log rotated');
     const { path, timeoutMs, intervalMs } = this.o.spec.health;
     const result = await probe(this.o.host, this.port, path, timeoutMs);
     if (this.phase !== 'healthy' && this.phase !== 'unhealthy') return;

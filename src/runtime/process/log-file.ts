@@ -1,4 +1,13 @@
-import { appendFileSync, closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  copyFileSync,
+  fstatSync,
+  openSync,
+  readSync,
+  statSync,
+  truncateSync,
+} from 'node:fs';
 
 /** The last `lines` lines of a file (oldest first); a missing file has none. Reads from the end only. */
 export function tailFile(path: string, lines: number): string[] {
@@ -42,5 +51,21 @@ export function appendNote(path: string, note: string): void {
     appendFileSync(path, `[slipway ${new Date().toISOString()}] ${note}\n`);
   } catch {
     // A log line is never worth failing an operation for.
+  }
+}
+
+/**
+ * Keeps a log file under `maxBytes`: copies it to `<file>.1` (replacing the previous one) and
+ * truncates it in place. The instance keeps its O_APPEND descriptor, so it goes on writing at the
+ * new end; lines written between the copy and the truncation are lost, which is acceptable for logs.
+ */
+export function rotateIfLarge(path: string, maxBytes: number): boolean {
+  try {
+    if (statSync(path).size <= maxBytes) return false;
+    copyFileSync(path, `${path}.1`);
+    truncateSync(path, 0);
+    return true;
+  } catch {
+    return false;
   }
 }

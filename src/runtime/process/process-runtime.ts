@@ -22,7 +22,7 @@ export interface ProcessRuntimeOptions {
   readonly stateDir: string;
   /** Interface the instances are reached on; default 127.0.0.1. */
   readonly host?: string;
-  /** Restart backoff and crash-loop limit; default 500ms doubling to 30s, crash loop at 5 crashes in 60s. */
+  /** Restart backoff, crash-loop limit, log size; default 500ms doubling to 30s, 5 crashes in 60s, 10 MiB. */
   readonly policy?: Partial<SupervisionPolicy>;
   /** Picks the port of a new instance; default: a free port chosen by the kernel. */
   readonly pickPort?: (host: string) => Promise<number>;
@@ -38,6 +38,7 @@ interface ReleaseEntry {
 export const DEFAULT_POLICY: SupervisionPolicy = {
   backoff: { baseMs: 500, maxMs: 30_000 },
   crashLoop: { crashes: 5, windowMs: 60_000 },
+  maxLogBytes: 10 * 1024 * 1024,
 };
 
 const keyOf = (env: string, release: string) => `${env}\u0000${release}`;
