@@ -121,6 +121,30 @@ export const ERROR_CODES = {
     exit: EXIT.failed,
     summary: 'The secret scanner found credentials in a release folder that no allowlist entry accepts.',
   },
+  INSTANCE_START_FAILED: {
+    status: 502,
+    exit: EXIT.failed,
+    summary:
+      'An instance of a release did not become healthy; the error names the reason and its last log lines.',
+  },
+  RUNTIME_STATE_INVALID: {
+    status: 500,
+    exit: EXIT.unavailable,
+    summary: 'A state file of the runtime or agent cannot be read; it names the file to fix or remove.',
+  },
+  ROUTE_NOT_FOUND: { status: 404, exit: EXIT.usage, summary: 'No API route for that method and path.' },
+  UNAUTHORIZED: { status: 401, exit: EXIT.refused, summary: 'The request carried no token or a wrong one.' },
+  AGENT_UNAVAILABLE: {
+    status: 503,
+    exit: EXIT.unavailable,
+    summary: 'The data-plane agent could not be reached or answered with an error.',
+  },
+  ROLLBACK_NOT_WARM: {
+    status: 409,
+    exit: EXIT.refused,
+    summary:
+      'An instant rollback is impossible because the previous instances are gone; redeploy the previous release.',
+  },
   INTERNAL: { status: 500, exit: EXIT.internal, summary: 'A bug in slipway; please report it.' },
 } as const satisfies Record<string, CodeSpec>;
 

@@ -1,0 +1,279 @@
+/**
+ * The data-plane agent: holds the desired state of each environment, makes the runtime and the
+ * router match it, and restores it after its own restart (re-adopting instances that still run).
+ * It works without the control plane; the control plane only sends it new desired states.
+ */
+import { AppError } from '../domain/errors.ts';
+import type { Instance, InstanceSpec, Runtime } from '../runtime/contract.ts';
+import type { TrafficRouter } from '../traffic/contract.ts';
+import {
+  AgentStateFile,
+  type DesiredEnv,
+  type DesiredRelease,
+  type EnvBody,
+  type EnvBodyInput,
+  type EnvRecord,
+  envBodySchema,
+  instanceSpec,
+  parseBody,
+  routeState,
+} from './state.ts';
+import { type EnvStatus, envStatus } from './status.ts';
+
+export type { EnvStatus, ReleaseStatus } from './status.ts';
+
+export interface Clock {
+  now(): number;
+}
+
+export interface AgentOptions {
+  readonly runtime: Runtime;
+  readonly router: TrafficRouter;
+  readonly stateDir: string;
+  /** The admin API's bearer token (see token.ts). */
+  readonly token: string;
+  readonly clock?: Clock;
+  /** Where the agent reports what it does; default: nowhere. */
+  readonly log?: (line: string) => void;
+  /** How often an environment that could not be restored is tried again; default 10s. */
+  readonly retryMs?: number;
+}
+
+/** Optional capabilities of a runtime used on restore (the process runtime has both). */
+interface Restorable {
+  /** Adopt or start without failing on health (see ProcessRuntime.resume). */
+  resume(spec: InstanceSpec): Promise<readonly Instance[]>;
+  /** Stop instances left by an earlier run that nothing claims. */
+  stopUnclaimed(stopTimeoutMs?: number): Promise<void>;
+}
+
+export class Agent {
+  readonly token: string;
+  readonly runtime: Runtime;
+  readonly router: TrafficRouter;
+  private readonly state: AgentStateFile;
+  private readonly clock: Clock;
+  private readonly log: (line: string) => void;
+  private readonly errors = new Map<string, string>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private retireTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly retryMs: number;
+  private closed = false;
+
+  constructor(options: AgentOptions) {
+    this.runtime = options.runtime;
+    this.router = options.router;
+    this.token = options.token;
+    this.clock = options.clock ?? Date;
+    this.log = options.log ?? (() => {});
+    this.retryMs = options.retryMs ?? 10_000;
+    this.state = new AgentStateFile(options.stateDir);
+  }
+
+  /**
+   * Brings back every environment of the state file: `runtime.start` adopts the instances that
+   * still run and are healthy and restarts the others; then the routes are applied again. An
+   * environment that fails stays in the state (and is reported in its status) and others go on.
+   */
+  restore(): Promise<void> {
+    return this.serial(async () => {
+      const runtime = this.runtime as Partial<Restorable>;
+      for (const record of this.state.all()) {
+        try {
+          await this.applyNow(record.desired, true);
+          this.log(`restored ${record.desired.env}`);
+        } catch (error) {
+          this.errors.set(record.desired.env, (error as Error).message);
+          this.log(`could not restore ${record.desired.env}: ${(error as Error).message}`);
+        }
+      }
+      this.planRetire();
+      if (typeof runtime.stopUnclaimed === 'function') await runtime.stopUnclaimed();
+      this.planRetry();
+    });
+  }
+
+  /** Environments whose restore failed (e.g. their listener port was taken) are tried again until they work. */
+  private planRetry(): void {
+    clearTimeout(this.retryTimer);
+    if (this.errors.size === 0 || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      void this.serial(async () => {
+        for (const env of [...this.errors.keys()]) {
+          const record = this.state.get(env);
+          if (record === undefined) continue;
+          try {
+            await this.applyNow(record.desired, true);
+            this.log(`restored ${env} on retry`);
+          } catch (error) {
+            this.errors.set(env, (error as Error).message);
+          }
+        }
+        this.planRetry();
+      }).catch(this.logError);
+    }, this.retryMs);
+    this.retryTimer.unref();
+  }
+
+  /** Makes `body` the desired state of `env`: starts new releases, routes, then stops releases no longer listed. */
+  putEnv(env: string, body: EnvBodyInput): Promise<EnvStatus> {
+    const parsed = parseBody(envBodySchema, body, `desired state of ${env}`);
+    return this.serial(() => this.putEnvNow(env, parsed));
+  }
+
+  /** The desired state of an environment as last accepted (config values included), or undefined. */
+  async desired(env: string): Promise<DesiredEnv | undefined> {
+    return this.state.get(env)?.desired;
+  }
+
+  /** Changes only the weights (the fast path of a cutover); every release named must be in the desired state. */
+  setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<EnvStatus> {
+    return this.serial(async () => {
+      const record = this.require(env);
+      for (const release of Object.keys(weights)) {
+        if (!record.desired.releases.some((r) => r.release === release)) {
+          throw new AppError(
+            'RELEASE_NOT_FOUND',
+            `weights.${release}: no release ${release} in environment ${env}`,
+          );
+        }
+      }
+      const releases = record.desired.releases.map(({ retireAt, ...r }) => {
+        const weight = weights[r.release] ?? 0;
+        // A release that takes traffic again is no longer being retired.
+        return weight > 0 || retireAt === undefined ? { ...r, weight } : { ...r, weight, retireAt };
+      });
+      const total = releases.reduce((sum, r) => sum + r.weight, 0);
+      if (Math.abs(total - 100) > 1e-9)
+        throw new AppError('USAGE', `weights: must add up to 100, got ${total}`);
+      await this.router.setWeights(env, Object.fromEntries(releases.map((r) => [r.release, r.weight])));
+      await this.record({ ...record.desired, releases });
+      return this.statusOf(env);
+    });
+  }
+
+  /** Stops routing the environment and stops all its instances. */
+  deleteEnv(env: string): Promise<void> {
+    return this.serial(async () => {
+      const record = this.require(env);
+      await this.router.remove(env);
+      for (const r of record.desired.releases) await this.runtime.stop(env, r.release);
+      this.state.delete(env);
+      this.errors.delete(env);
+    });
+  }
+
+  async status(env?: string): Promise<EnvStatus[]> {
+    const envs =
+      env === undefined ? this.state.all().map((r) => r.desired.env) : [this.require(env).desired.env];
+    return Promise.all(envs.map((name) => this.statusOf(name)));
+  }
+
+  async logs(env: string, release: string, lines: number): Promise<readonly string[]> {
+    const record = this.require(env);
+    if (!record.desired.releases.some((r) => r.release === release)) {
+      throw new AppError('RELEASE_NOT_FOUND', `no release ${release} in environment ${env}`);
+    }
+    return this.runtime.logs(env, release, lines);
+  }
+
+  /** Stops serving: closes the router and leaves the instances running for the next agent to adopt. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retireTimer);
+    clearTimeout(this.retryTimer);
+    await this.queue.catch(() => undefined);
+    await this.router.close();
+    await this.runtime.close();
+  }
+
+  private async putEnvNow(env: string, body: EnvBody): Promise<EnvStatus> {
+    const previous = this.state.get(env);
+    const desired: DesiredEnv = { ...body, env };
+    try {
+      await this.applyNow(desired);
+    } catch (error) {
+      // Keep serving the previous state: stop only what this attempt added.
+      for (const r of desired.releases) {
+        if (!previous?.desired.releases.some((p) => p.release === r.release))
+          await this.runtime.stop(env, r.release);
+      }
+      throw error;
+    }
+    for (const r of previous?.desired.releases ?? []) {
+      if (!desired.releases.some((d) => d.release === r.release)) await this.runtime.stop(env, r.release);
+    }
+    await this.record(desired);
+    return this.statusOf(env);
+  }
+
+  private async applyNow(desired: DesiredEnv, restoring = false): Promise<void> {
+    const runtime = this.runtime as Partial<Restorable>;
+    for (const r of desired.releases) {
+      const spec = instanceSpec(desired.env, r);
+      // Restoring must keep serving what still runs, even if a replacement instance is slow to boot.
+      if (restoring && typeof runtime.resume === 'function') await runtime.resume(spec);
+      else await this.runtime.start(spec);
+    }
+    const instances = await this.runtime.list(desired.env);
+    await this.router.apply(routeState(desired, instances));
+    this.errors.delete(desired.env);
+  }
+
+  /** Arms one timer for the earliest `retireAt` of a release at weight 0 (they are kept warm until then). */
+  private planRetire(): void {
+    clearTimeout(this.retireTimer);
+    const due = this.state
+      .all()
+      .flatMap((r) => r.desired.releases.filter((d) => d.weight === 0 && d.retireAt !== undefined))
+      .map((d) => Date.parse(d.retireAt!));
+    if (due.length === 0 || this.closed) return;
+    const delay = Math.min(2 ** 31 - 1, Math.max(0, Math.min(...due) - this.clock.now()));
+    this.retireTimer = setTimeout(() => void this.serial(() => this.retireDue()).catch(this.logError), delay);
+    this.retireTimer.unref();
+  }
+
+  private async retireDue(): Promise<void> {
+    const now = this.clock.now();
+    for (const record of this.state.all()) {
+      const { desired } = record;
+      const due = (r: DesiredRelease) =>
+        r.weight === 0 && r.retireAt !== undefined && Date.parse(r.retireAt) <= now;
+      if (!desired.releases.some(due)) continue;
+      const { env: _env, ...body } = desired;
+      await this.putEnvNow(desired.env, { ...body, releases: desired.releases.filter((r) => !due(r)) });
+      this.log(`retired ${desired.releases.filter(due).map((r) => r.release)} of ${desired.env}`);
+    }
+    this.planRetire();
+  }
+
+  private readonly logError = (error: unknown) => this.log(`error: ${(error as Error).message}`);
+
+  private async record(desired: DesiredEnv): Promise<void> {
+    const instances = await this.runtime.list(desired.env);
+    this.state.put({ desired, instances, updatedAt: new Date(this.clock.now()).toISOString() });
+    this.planRetire();
+  }
+
+  private require(env: string): EnvRecord {
+    const record = this.state.get(env);
+    if (record === undefined) throw new AppError('ENV_NOT_FOUND', `the agent runs no environment ${env}`);
+    return record;
+  }
+
+  private async statusOf(env: string): Promise<EnvStatus> {
+    return envStatus(this.require(env), await this.runtime.list(env), this.errors.get(env));
+  }
+
+  /** One change at a time: orders arrive concurrently over HTTP. */
+  private serial<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export function createAgent(options: AgentOptions): Agent {
+  return new Agent(options);
+}

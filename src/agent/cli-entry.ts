@@ -1,0 +1,53 @@
+/**
+ * `slipway agent [--state-dir DIR] [--port N]`: runs the data-plane agent in the foreground until
+ * SIGTERM or SIGINT. The lead wires this into the CLI with the builtin router:
+ *
+ * @example
+ * return agentCommand(argv, { createRouter: () => new BuiltinRouter() });
+ */
+import { parseArgs } from 'node:util';
+import { AppError, EXIT } from '../domain/errors.ts';
+import type { TrafficRouter } from '../traffic/contract.ts';
+import { runAgent } from './main.ts';
+
+export const AGENT_DEFAULTS = { stateDir: '.slipway/agent', port: 0 } as const;
+
+export async function agentCommand(
+  argv: readonly string[],
+  deps: {
+    createRouter: () => TrafficRouter | Promise<TrafficRouter>;
+    out?: (line: string) => void;
+    /** Stops the agent when aborted; default: SIGTERM or SIGINT. */
+    stop?: AbortSignal;
+  },
+): Promise<number> {
+  const out = deps.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { 'state-dir': { type: 'string' }, port: { type: 'string' } },
+    strict: true,
+  });
+  const port = Number(values.port ?? AGENT_DEFAULTS.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new AppError('USAGE', `--port: must be a port number from 0 to 65535, got ${values.port}`);
+  }
+  const running = await runAgent({
+    stateDir: values['state-dir'] ?? AGENT_DEFAULTS.stateDir,
+    port,
+    router: await deps.createRouter(),
+    log: out,
+  });
+  out(`slipway agent: admin API on ${running.url} (bearer token in ${running.tokenFile})`);
+  await new Promise<void>((resolve) => {
+    if (deps.stop !== undefined) {
+      if (deps.stop.aborted) resolve();
+      deps.stop.addEventListener('abort', () => resolve(), { once: true });
+      return;
+    }
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  out('slipway agent: stopping; instances keep running and are adopted by the next agent');
+  await running.close();
+  return EXIT.ok;
+}

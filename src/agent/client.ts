@@ -1,0 +1,131 @@
+/**
+ * The control plane's typed client of the agent's admin API. Errors come back as AppErrors: the
+ * agent's own code when it answered with one, AGENT_UNAVAILABLE when it could not be reached.
+ *
+ * @example
+ * const agent = createAgentClient({ url: 'http://127.0.0.1:7311', token });
+ * await agent.putEnv('staging', { listen: { host: '127.0.0.1', port: 8080 }, releases: [...] });
+ * await agent.setWeights('staging', { v2: 100 });
+ */
+import { AppError, ERROR_CODES, type ErrorCode } from '../domain/errors.ts';
+import type { EnvStatus } from './agent.ts';
+import type { DesiredEnv, EnvBodyInput } from './state.ts';
+
+export type { EnvBodyInput };
+
+export interface AgentClientOptions {
+  readonly url: string;
+  readonly token: string;
+  /** Per request; default 120s (a PUT waits for instances to become healthy). */
+  readonly timeoutMs?: number;
+}
+
+export interface AgentClient {
+  putEnv(env: string, body: EnvBodyInput): Promise<EnvStatus>;
+  setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<EnvStatus>;
+  status(env: string): Promise<EnvStatus>;
+  /** The desired state as the agent holds it; undefined when it runs no such environment. */
+  desired(env: string): Promise<DesiredEnv | undefined>;
+  statusAll(): Promise<EnvStatus[]>;
+  deleteEnv(env: string): Promise<void>;
+  logs(env: string, release: string, lines?: number): Promise<string[]>;
+  /** Yields the tail, then every new log line until `signal` aborts. */
+  followLogs(
+    env: string,
+    release: string,
+    options: { lines?: number; signal: AbortSignal },
+  ): AsyncIterable<string>;
+}
+
+function isCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && code in ERROR_CODES;
+}
+
+export function createAgentClient(options: AgentClientOptions): AgentClient {
+  const base = options.url.replace(/\/$/, '');
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
+
+  async function call(
+    method: string,
+    route: string,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(`${base}${route}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${options.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: signal ?? AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new AppError(
+        'AGENT_UNAVAILABLE',
+        `cannot reach the agent at ${base}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    if (response.ok) return response;
+    const text = await response.text();
+    let parsed: { code?: unknown; message?: unknown; details?: unknown } = {};
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: reported below as it is
+    }
+    const message =
+      typeof parsed.message === 'string' ? parsed.message : `${response.status} ${text.slice(0, 200)}`;
+    const details = Array.isArray(parsed.details) ? parsed.details.map(String) : [];
+    throw new AppError(isCode(parsed.code) ? parsed.code : 'AGENT_UNAVAILABLE', message, { details });
+  }
+
+  const json = async <T>(method: string, route: string, body?: unknown) =>
+    (await (await call(method, route, body)).json()) as T;
+
+  return {
+    putEnv: (env, body) => json<EnvStatus>('PUT', `/v1/envs/${path(env)}`, body),
+    setWeights: (env, weights) => json<EnvStatus>('POST', `/v1/envs/${path(env)}/weights`, { weights }),
+    status: (env) => json<EnvStatus>('GET', `/v1/envs/${path(env)}`),
+    desired: async (env) => {
+      try {
+        return await json<DesiredEnv>('GET', `/v1/envs/${path(env)}/desired`);
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'ENV_NOT_FOUND') return undefined;
+        throw error;
+      }
+    },
+    statusAll: async () => (await json<{ envs: EnvStatus[] }>('GET', '/v1/envs')).envs,
+    deleteEnv: async (env) => {
+      await json('DELETE', `/v1/envs/${path(env)}`);
+    },
+    logs: async (env, release, lines = 100) => {
+      const response = await call('GET', `/v1/envs/${path(env, 'releases', release)}/logs?lines=${lines}`);
+      return (await response.text()).split('\n').filter((line) => line !== '');
+    },
+    followLogs: (env, release, { lines = 100, signal }) => ({
+      async *[Symbol.asyncIterator]() {
+        const route = `/v1/envs/${path(env, 'releases', release)}/logs?lines=${lines}&follow=1`;
+        const response = await call('GET', route, undefined, signal);
+        if (response.body === null) return;
+        const decoder = new TextDecoder();
+        let rest = '';
+        try {
+          for await (const chunk of response.body) {
+            const lines = (rest + decoder.decode(chunk, { stream: true })).split('\n');
+            rest = lines.pop() ?? '';
+            yield* lines;
+          }
+        } catch (error) {
+          if (!signal.aborted) throw error;
+        }
+      },
+    }),
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Composition root of the data-plane agent (`slipway agent`): token, runtime, router, state,
+ * admin API. The router is passed in (the builtin router in production, a fake in tests).
+ */
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import type { Runtime } from '../runtime/contract.ts';
+import { writeJsonAtomic } from '../runtime/process/atomic-json.ts';
+import { ProcessRuntime } from '../runtime/process/process-runtime.ts';
+import type { TrafficRouter } from '../traffic/contract.ts';
+import { type Agent, type Clock, createAgent } from './agent.ts';
+import { createAdminServer, listen } from './api.ts';
+import { loadOrCreateToken, tokenPath } from './token.ts';
+
+export interface RunAgentOptions {
+  /** Folder of the agent's state: agent-state.json, agent.token, agent.json, runtime/ (instances and logs). */
+  readonly stateDir: string;
+  readonly router: TrafficRouter;
+  /** Default: the process runtime, keeping its records and logs in `<stateDir>/runtime`. */
+  readonly runtime?: Runtime;
+  /** Admin API port on 127.0.0.1; 0 (default) picks a free one, written to `<stateDir>/agent.json`. */
+  readonly port?: number;
+  readonly clock?: Clock;
+  readonly log?: (line: string) => void;
+  /** How often an environment that could not be restored is tried again; default 10s. */
+  readonly retryMs?: number;
+}
+
+export interface RunningAgent {
+  readonly agent: Agent;
+  readonly url: string;
+  readonly port: number;
+  readonly tokenFile: string;
+  /** Closes the API and the router; instances keep running for the next agent to adopt. */
+  close(): Promise<void>;
+}
+
+/** Where a running agent says how to reach it. */
+export function agentInfoPath(stateDir: string): string {
+  return join(stateDir, 'agent.json');
+}
+
+export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> {
+  const { stateDir } = options;
+  const token = loadOrCreateToken(stateDir);
+  const runtime = options.runtime ?? new ProcessRuntime({ stateDir: join(stateDir, 'runtime') });
+  const agent = createAgent({
+    runtime,
+    router: options.router,
+    stateDir,
+    token,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.retryMs ? { retryMs: options.retryMs } : {}),
+  });
+  const server: Server = createAdminServer(agent);
+  const port = await listen(server, options.port ?? 0);
+  const url = `http://127.0.0.1:${port}`;
+  writeJsonAtomic(agentInfoPath(stateDir), { url, port, pid: process.pid });
+  // Orders that arrive meanwhile queue behind the restore.
+  await agent.restore();
+  return {
+    agent,
+    url,
+    port,
+    tokenFile: tokenPath(stateDir),
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await agent.close();
+    },
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * The agent's desired state: per environment, the releases to run (with their instance specs),
+ * their weights and the listener. It is the body of `PUT /v1/envs/:env` (validated with zod) and
+ * is kept in `<stateDir>/agent-state.json`, written atomically, so that the agent serves the last
+ * desired state after a restart without the control plane.
+ */
+import { join } from 'node:path';
+import { z } from 'zod';
+import { AppError } from '../domain/errors.ts';
+import type { Instance, InstanceSpec } from '../runtime/contract.ts';
+import { readJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
+import type { RouteState } from '../traffic/contract.ts';
+
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'use letters, digits, dot, dash, underscore');
+const millis = z.number().int().positive().max(3_600_000);
+
+export const releaseSchema = z.object({
+  release: name,
+  weight: z.number().min(0).max(100),
+  app: name,
+  /** Folder holding the release's files (absolute). */
+  cwd: z.string().startsWith('/', 'must be an absolute path'),
+  command: z.string().min(1),
+  vars: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid variable name'), z.string())
+    .default({}),
+  count: z.number().int().min(1).max(64),
+  health: z.object({ path: z.string().startsWith('/'), intervalMs: millis, timeoutMs: millis }),
+  startTimeoutMs: millis,
+  stopTimeoutMs: millis,
+  /** A release kept warm at weight 0 (e.g. the previous one after a blue-green switch) is stopped at this time. */
+  retireAt: z.iso.datetime().optional(),
+});
+
+export const envBodySchema = z
+  .object({
+    listen: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }),
+    releases: z.array(releaseSchema).min(1),
+    stickiness: z.object({ kind: z.enum(['header', 'cookie']), name: z.string().min(1) }).optional(),
+    previewHeader: z.string().min(1).optional(),
+  })
+  .superRefine((body, ctx) => {
+    const total = body.releases.reduce((sum, r) => sum + r.weight, 0);
+    if (Math.abs(total - 100) > 1e-9) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['releases'],
+        message: `weights must add up to 100, got ${total}`,
+      });
+    }
+    const seen = new Set<string>();
+    body.releases.forEach((r, i) => {
+      if (seen.has(r.release))
+        ctx.addIssue({ code: 'custom', path: ['releases', i, 'release'], message: 'duplicate' });
+      seen.add(r.release);
+    });
+  });
+
+export const weightsBodySchema = z.object({ weights: z.record(name, z.number().min(0).max(100)) });
+
+export type DesiredRelease = z.infer<typeof releaseSchema>;
+export type EnvBody = z.infer<typeof envBodySchema>;
+/** What a caller writes: defaulted fields (`vars`, `listen.host`) may be left out. */
+export type EnvBodyInput = z.input<typeof envBodySchema>;
+export type DesiredEnv = EnvBody & { readonly env: string };
+
+export interface EnvRecord {
+  readonly desired: DesiredEnv;
+  /** The instances as last seen (pids, ports), for status after a restart and for humans. */
+  readonly instances: readonly Instance[];
+  readonly updatedAt: string;
+}
+
+interface StateFile {
+  readonly version: 1;
+  readonly envs: Record<string, EnvRecord>;
+}
+
+/** Parses a request body; a bad one is a 400 that names each wrong field. */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const details = result.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`);
+  throw new AppError('USAGE', `invalid ${what}: ${details.join('; ')}`, { details });
+}
+
+export function instanceSpec(env: string, release: DesiredRelease): InstanceSpec {
+  const { weight: _weight, retireAt: _retireAt, ...spec } = release;
+  return { ...spec, env };
+}
+
+export function routeState(desired: DesiredEnv, instances: readonly Instance[]): RouteState {
+  const first = desired.releases[0]!;
+  return {
+    env: desired.env,
+    listen: desired.listen,
+    releases: desired.releases.map((r) => ({
+      release: r.release,
+      weight: r.weight,
+      backends: instances
+        .filter((i) => i.release === r.release)
+        .map((i) => ({ id: i.id, host: i.host, port: i.port })),
+    })),
+    ...(desired.stickiness ? { stickiness: desired.stickiness } : {}),
+    ...(desired.previewHeader ? { previewHeader: desired.previewHeader } : {}),
+    health: first.health,
+  };
+}
+
+/** The state file; every write replaces it atomically. */
+export class AgentStateFile {
+  readonly path: string;
+  private envs: Record<string, EnvRecord>;
+
+  constructor(stateDir: string) {
+    this.path = join(stateDir, 'agent-state.json');
+    const file = readJson<StateFile>(this.path, { version: 1, envs: {} });
+    if (file.version !== 1) {
+      throw new AppError(
+        'RUNTIME_STATE_INVALID',
+        `${this.path} has version ${file.version}; this agent reads 1`,
+      );
+    }
+    this.envs = file.envs;
+  }
+
+  all(): EnvRecord[] {
+    return Object.values(this.envs);
+  }
+
+  get(env: string): EnvRecord | undefined {
+    return this.envs[env];
+  }
+
+  put(record: EnvRecord): void {
+    this.envs = { ...this.envs, [record.desired.env]: record };
+    this.save();
+  }
+
+  delete(env: string): void {
+    const { [env]: _gone, ...rest } = this.envs;
+    this.envs = rest;
+    this.save();
+  }
+
+  private save(): void {
+    writeJsonAtomic(this.path, { version: 1, envs: this.envs } satisfies StateFile);
+  }
+}

@@ -1,0 +1,45 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { AppError } from '../../domain/errors.ts';
+
+/**
+ * Writes JSON so that a crash at any moment leaves either the old or the new file, never a torn
+ * one: write a temp file beside it, fsync it, rename over the target, fsync the folder.
+ */
+export function writeJsonAtomic(path: string, value: unknown, mode = 0o600): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(temp, 'w', mode);
+  try {
+    writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+  const dir = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
+/** Reads a JSON file; a missing file is the normal "no prior state" and gives `fallback`. */
+export function readJson<T>(path: string, fallback: T): T {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
+    throw new AppError('RUNTIME_STATE_INVALID', `cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new AppError(
+      'RUNTIME_STATE_INVALID',
+      `${path} is not valid JSON (${(error as Error).message}); fix it or remove it to start from no state`,
+    );
+  }
+}
