@@ -52,7 +52,11 @@ describe('analyze with the default rollback rules (fake providers)', () => {
   test('a result survives a JSON round trip unchanged, so it can be stored and reloaded as history', async () => {
     const builtin = healthy();
     builtin.set('v2', 'p95', ok(400));
-    const r = await analyze({ ...base, rules: DEFAULT_PROFILE.rollback, providers: { builtin, runtime: runtime() } });
+    const r = await analyze({
+      ...base,
+      rules: DEFAULT_PROFILE.rollback,
+      providers: { builtin, runtime: runtime() },
+    });
     assert.deepEqual(JSON.parse(JSON.stringify(r)), r);
   });
 
