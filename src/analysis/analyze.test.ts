@@ -49,6 +49,17 @@ describe('analyze with the default rollback rules (fake providers)', () => {
     ]);
   });
 
+  test('a result survives a JSON round trip unchanged, so it can be stored and reloaded as history', async () => {
+    const builtin = healthy();
+    builtin.set('v2', 'p95', ok(400));
+    const r = await analyze({
+      ...base,
+      rules: DEFAULT_PROFILE.rollback,
+      providers: { builtin, runtime: runtime() },
+    });
+    assert.deepEqual(JSON.parse(JSON.stringify(r)), r);
+  });
+
   test('error rate above 5% → fail naming the rule', async () => {
     const builtin = healthy();
     builtin.set('v2', 'error_rate', ok(0.08));

@@ -33,16 +33,16 @@ describe('judgeMannWhitney', () => {
   test('fails a clearly slower release with its numbers', () => {
     const v = judgeMannWhitney(
       rule,
-      { phase: 'ok', value: 0, samples: slow(60, 100) },
-      { phase: 'ok', value: 0, samples: slow(60, 10) },
+      { phase: 'ok', value: 0, samples: slow(120, 200) },
+      { phase: 'ok', value: 0, samples: slow(120, 10) },
     );
     assert.equal(v.verdict, 'fail');
     assert.equal(v.threshold, 0.01);
-    assert.deepEqual(v.sample, { new: 60, baseline: 60 });
+    assert.deepEqual(v.sample, { new: 120, baseline: 120 });
     assert.equal(v.stats?.effect, 1);
     assert.match(
       v.reason,
-      /^latency: the new release is slower than the baseline \(p < 1e-6, significant at α = 0.01; P\(new slower\) = 1.00 ≥ 0.6; median 130 ms vs 39.5 ms\)$/,
+      /^latency: the new release is slower than the baseline \(p < 1e-6, significant at α = 0.01; P\(new slower\) = 1.00 ≥ 0.6; median 260 ms vs 69.5 ms\)$/,
     );
   });
 
@@ -50,11 +50,11 @@ describe('judgeMannWhitney', () => {
     const v = judgeMannWhitney(
       rule,
       { phase: 'ok', value: 0, samples: slow(20, 100) },
-      { phase: 'ok', value: 0, samples: slow(60, 10) },
+      { phase: 'ok', value: 0, samples: slow(120, 10) },
     );
     assert.deepEqual(
       [v.verdict, v.reason],
-      ['inconclusive', 'too little traffic: 20 samples for the new release, the rule needs at least 50'],
+      ['inconclusive', 'too little traffic: 20 samples for the new release, the rule needs at least 100'],
     );
   });
 

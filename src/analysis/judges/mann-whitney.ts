@@ -57,14 +57,17 @@ export interface MannWhitneyRule {
   readonly name: string;
   /** Significance level; default 0.01. */
   readonly alpha?: number;
-  /** Samples needed on each side before the rule may fail; default 50. */
+  /**
+   * Samples needed on each side before the rule may fail; default 100. Below ~100 the effect-size
+   * gate adds nothing to alpha (1% of healthy comparisons would fail; see noise.bench.ts).
+   */
   readonly minSamples?: number;
   /** Smallest Vargha–Delaney A that fails the release; default 0.6. */
   readonly minEffect?: number;
   readonly unit?: Unit;
 }
 
-export const MANN_WHITNEY_DEFAULTS = { alpha: 0.01, minSamples: 50, minEffect: 0.6 } as const;
+export const MANN_WHITNEY_DEFAULTS = { alpha: 0.01, minSamples: 100, minEffect: 0.6 } as const;
 
 /** Needs raw samples (`Measurement.samples`) from both sides. */
 export function judgeMannWhitney(

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_PROFILE, FAST_PROFILE } from './judges/defaults.ts';
+import { rulesFromRollbackIf } from './rollback-if.ts';
+import { validateRules } from './rules.ts';
+
+test('nothing said: the profile defaults', () => {
+  assert.deepEqual(rulesFromRollbackIf(), DEFAULT_PROFILE.rollback);
+  assert.deepEqual(rulesFromRollbackIf({}, FAST_PROFILE), FAST_PROFILE.rollback);
+});
+
+test('overrides the named fields, keeps the rest, false turns a trigger off, adds a business metric', () => {
+  const rules = rulesFromRollbackIf({
+    errorRate: { above: 0.02 },
+    latency: { p95AboveBaseline: 1.5, forMs: 120_000 },
+    unhealthyInstances: false,
+    businessMetric: { metric: 'checkout_rate', provider: 'prometheus' },
+  });
+  validateRules(rules);
+  assert.deepEqual(
+    rules.map((r) => r.name),
+    ['error-rate', 'latency-p95', 'checkout_rate-drop'],
+  );
+  assert.deepEqual(rules[0], { ...DEFAULT_PROFILE.rollback[0], above: 0.02 });
+  assert.deepEqual(rules[1], { ...DEFAULT_PROFILE.rollback[1], maxRatio: 1.5, forMs: 120_000 });
+  assert.deepEqual(rules[2], {
+    kind: 'drop',
+    name: 'checkout_rate-drop',
+    metric: 'checkout_rate',
+    maxDrop: 0.2,
+    windowMs: 600_000,
+    provider: 'prometheus',
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * `rollbackIf` from slipway.yaml → analysis rules. The config layer parses units ("5%" → 0.05,
+ * "10m" → 600000, "2x" → 2) and hands over this shape; each trigger not mentioned keeps the
+ * profile's default, and `false` turns a trigger off.
+ *
+ * @example
+ * rulesFromRollbackIf({ errorRate: { above: 0.02, withinMs: 300_000 }, unhealthyInstances: false });
+ */
+import { type AnalysisProfile, businessDrop, DEFAULT_PROFILE } from './judges/defaults.ts';
+import type { AnalysisRule } from './rules.ts';
+
+export interface RollbackIf {
+  readonly errorRate?: false | { readonly above?: number; readonly withinMs?: number };
+  readonly latency?:
+    | false
+    | { readonly p95AboveBaseline?: number; readonly forMs?: number; readonly floorMs?: number };
+  readonly unhealthyInstances?: false | { readonly above?: number };
+  readonly businessMetric?: {
+    readonly metric: string;
+    /** Largest allowed drop, 0–1; default 0.2. */
+    readonly dropAbove?: number;
+    readonly provider?: string;
+    readonly withinMs?: number;
+  };
+}
+
+function override(rule: AnalysisRule, spec: RollbackIf): AnalysisRule | undefined {
+  if (rule.name === 'error-rate' && rule.kind === 'threshold') {
+    if (spec.errorRate === false) return undefined;
+    const e = spec.errorRate ?? {};
+    return { ...rule, above: e.above ?? rule.above, windowMs: e.withinMs ?? rule.windowMs };
+  }
+  if (rule.name === 'latency-p95' && rule.kind === 'ratio') {
+    if (spec.latency === false) return undefined;
+    const l = spec.latency ?? {};
+    return {
+      ...rule,
+      maxRatio: l.p95AboveBaseline ?? rule.maxRatio,
+      forMs: l.forMs ?? rule.forMs,
+      floor: l.floorMs ?? rule.floor,
+    };
+  }
+  if (rule.name === 'unhealthy-instances' && rule.kind === 'threshold') {
+    if (spec.unhealthyInstances === false) return undefined;
+    return { ...rule, above: spec.unhealthyInstances?.above ?? rule.above };
+  }
+  return rule;
+}
+
+/** The rollback rules for an environment: the profile's defaults with `spec` applied. */
+export function rulesFromRollbackIf(
+  spec: RollbackIf = {},
+  profile: AnalysisProfile = DEFAULT_PROFILE,
+): readonly AnalysisRule[] {
+  const rules = profile.rollback.map((r) => override(r, spec)).filter((r) => r !== undefined);
+  const b = spec.businessMetric;
+  if (b) {
+    rules.push(
+      businessDrop(b.metric, {
+        ...(b.provider === undefined ? {} : { provider: b.provider }),
+        ...(b.dropAbove === undefined ? {} : { maxDrop: b.dropAbove }),
+        ...(b.withinMs === undefined ? {} : { windowMs: b.withinMs }),
+      }),
+    );
+  }
+  return rules;
+}
