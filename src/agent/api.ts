@@ -10,6 +10,8 @@
  *   DELETE /v1/envs/:env                                  stop routing and stop its instances
  *   POST   /v1/envs/:env/weights                          { weights: { release: percent } }
  *   GET    /v1/envs/:env/releases/:release/logs?lines=N[&follow=1]   text, chunked when following
+ *   GET    /v1/envs/:env/releases/:release/metrics?windowMs=N         the router's ReleaseMetrics
+ *   GET    /metrics                                       every router metric, Prometheus text
  *
  * Handling order: auth → route → body parse/validate (400 naming the field) → agent.
  */
@@ -94,6 +96,35 @@ function routes(agent: Agent): [string, RegExp, Handler][] {
       async (req, res, [env]) => {
         const { weights } = parseBody(weightsBodySchema, await readBody(req), `weights of ${env}`);
         send(res, 200, await agent.setWeights(env!, weights));
+      },
+    ],
+    [
+      'GET',
+      new RegExp(`^/v1/envs/${seg}/releases/${seg}/metrics$`),
+      async (_req, res, [env, release], url) => {
+        const windowMs = Number(url.searchParams.get('windowMs') ?? '60000');
+        if (!Number.isInteger(windowMs) || windowMs < 1 || windowMs > 86_400_000) {
+          throw new AppError(
+            'USAGE',
+            `windowMs: must be a whole number of milliseconds from 1 to 86400000, got ${url.searchParams.get('windowMs')}`,
+          );
+        }
+        if (!agent.router.metrics) {
+          throw new AppError(
+            'USAGE',
+            `the ${agent.router.name} router keeps no per-release metrics; use the prometheus provider`,
+          );
+        }
+        send(res, 200, await agent.router.metrics(env!, release!, windowMs));
+      },
+    ],
+    [
+      'GET',
+      /^\/metrics$/,
+      async (_req, res) => {
+        const text = (agent.router as { prometheusText?: () => string }).prometheusText?.() ?? '';
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        res.end(text);
       },
     ],
     [

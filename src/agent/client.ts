@@ -8,6 +8,7 @@
  * await agent.setWeights('staging', { v2: 100 });
  */
 import { AppError, ERROR_CODES, type ErrorCode } from '../domain/errors.ts';
+import type { ReleaseMetrics } from '../traffic/contract.ts';
 import type { EnvStatus } from './agent.ts';
 import type { DesiredEnv, EnvBodyInput } from './state.ts';
 
@@ -29,6 +30,8 @@ export interface AgentClient {
   statusAll(): Promise<EnvStatus[]>;
   deleteEnv(env: string): Promise<void>;
   logs(env: string, release: string, lines?: number): Promise<string[]>;
+  /** The router's metrics of one release over the last `windowMs`. */
+  metrics(env: string, release: string, windowMs: number): Promise<ReleaseMetrics>;
   /** Yields the tail, then every new log line until `signal` aborts. */
   followLogs(
     env: string,
@@ -105,6 +108,8 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
     deleteEnv: async (env) => {
       await json('DELETE', `/v1/envs/${path(env)}`);
     },
+    metrics: (env, release, windowMs) =>
+      json<ReleaseMetrics>('GET', `/v1/envs/${path(env, 'releases', release)}/metrics?windowMs=${windowMs}`),
     logs: async (env, release, lines = 100) => {
       const response = await call('GET', `/v1/envs/${path(env, 'releases', release)}/logs?lines=${lines}`);
       return (await response.text()).split('\n').filter((line) => line !== '');

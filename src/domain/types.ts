@@ -74,6 +74,8 @@ export type NewDeployment = Pick<
   'app' | 'env' | 'releaseId' | 'fromReleaseId' | 'strategy' | 'createdBy' | 'state'
 > & {
   readonly status?: DeploymentStatus;
+  /** Chosen by the caller when it must know the id first (to take the environment's lock). */
+  readonly id?: string;
 };
 
 export const STEP_KINDS = [

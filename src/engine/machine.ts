@@ -47,6 +47,8 @@ export interface EngineState {
   readonly pausedAt: number | null;
   /** The new release's current weight. */
   readonly weight: number;
+  /** When the weight last changed: the baseline of a full cutover is measured up to then. */
+  readonly weightChangedAt: number | null;
   /** Set when status leaves `running` for good, or a rollback starts. */
   readonly outcome: Outcome | null;
   /** What ends the deployment once a rollback's effects are done. */
@@ -86,6 +88,7 @@ export function initialState(plan: readonly PlanStep[], at: number): EngineState
     pausedMs: 0,
     pausedAt: null,
     weight: 0,
+    weightChangedAt: null,
     outcome: null,
     endAs: null,
     timeline: [{ at, what: 'deployment created' }],
@@ -155,6 +158,7 @@ export function advance(s: EngineState, e: EngineEvent): EngineState {
         stepStartedAt: null,
         pausedMs: 0,
         weight,
+        weightChangedAt: weight !== s.weight ? e.at : s.weightChangedAt,
         status: done ? 'succeeded' : 'running',
         timeline: log(s, e.at, what),
         touchedAt: e.at,

@@ -205,7 +205,7 @@ export class SqlStore implements Store {
   async createDeployment(d: NewDeployment): Promise<Deployment> {
     const now = this.#iso();
     const row = {
-      id: newId('dep'),
+      id: d.id ?? newId('dep'),
       app: d.app,
       env: d.env,
       release_id: d.releaseId,

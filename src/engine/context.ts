@@ -1,0 +1,109 @@
+/**
+ * What a deployment needs to know besides its state machine, fixed when it is created and stored
+ * with it: which release replaces which, how to run them, where the environment listens.
+ * Config values are resolved at creation; secrets are not kept here (they are injected per apply).
+ */
+import type { EnvBodyInput } from '../agent/state.ts';
+
+export interface ReleaseRun {
+  /** Release id, used as its name in the data plane. */
+  readonly id: string;
+  readonly version: string;
+  readonly digest: string;
+  /** Folder of the release's immutable files. */
+  readonly cwd: string;
+}
+
+export interface DeploymentContext {
+  readonly app: string;
+  readonly env: string;
+  readonly release: ReleaseRun;
+  /** The release serving before this deployment; null for a first deployment. */
+  readonly stable: ReleaseRun | null;
+  readonly run: {
+    readonly command: string;
+    readonly instances: number;
+    readonly health: { readonly path: string; readonly intervalMs: number; readonly timeoutMs: number };
+    readonly startTimeoutMs: number;
+    readonly stopTimeoutMs: number;
+  };
+  readonly vars: Readonly<Record<string, string>>;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly stickiness?: { readonly kind: 'header' | 'cookie'; readonly name: string };
+  readonly previewHeader: string;
+  /** Blue-green: how long the previous release stays warm after the switch. */
+  readonly warmForMs: number;
+  readonly smoke: readonly {
+    readonly get: string;
+    readonly expect?: number | string;
+    readonly contains?: string;
+  }[];
+  /** Analysis profile name (`default` or `fast`). */
+  readonly profile: string;
+  /** What to do when analysis cannot decide by the end of its step. */
+  readonly inconclusive: 'wait' | 'pause' | 'fail';
+}
+
+export const DEFAULT_PREVIEW_HEADER = 'x-slipway-release';
+
+type ReleaseBody = EnvBodyInput['releases'][number];
+
+function releaseBody(
+  ctx: DeploymentContext,
+  release: ReleaseRun,
+  weight: number,
+  count: number,
+  retireAt?: string,
+): ReleaseBody {
+  return {
+    release: release.id,
+    weight,
+    app: ctx.app,
+    cwd: release.cwd,
+    command: ctx.run.command,
+    vars: { ...ctx.vars },
+    count,
+    health: ctx.run.health,
+    startTimeoutMs: ctx.run.startTimeoutMs,
+    stopTimeoutMs: ctx.run.stopTimeoutMs,
+    ...(retireAt !== undefined && { retireAt }),
+  };
+}
+
+export interface Shape {
+  /** New release: weight 0–100 and instance count (0 = not running). */
+  readonly weight: number;
+  readonly newCount: number;
+  /** Stable release's instance count (0 = stopped); its weight is 100 − weight. */
+  readonly stableCount: number;
+  /** Keep the stable release warm (weight 0) until this time, then the agent stops it. */
+  readonly stableRetireAt?: string;
+}
+
+/** The desired state of the environment for one shape of the deployment. */
+export function desiredBody(ctx: DeploymentContext, shape: Shape): EnvBodyInput {
+  const releases: ReleaseBody[] = [];
+  if (ctx.stable && shape.stableCount > 0) {
+    releases.push(
+      releaseBody(
+        ctx,
+        ctx.stable,
+        100 - shape.weight,
+        shape.stableCount,
+        shape.weight === 100 ? shape.stableRetireAt : undefined,
+      ),
+    );
+  }
+  if (shape.newCount > 0)
+    releases.push(releaseBody(ctx, ctx.release, releases.length === 0 ? 100 : shape.weight, shape.newCount));
+  return {
+    listen: ctx.listen,
+    releases,
+    previewHeader: ctx.previewHeader,
+    ...(ctx.stickiness && { stickiness: ctx.stickiness }),
+  };
+}
+
+export function weightsFor(ctx: DeploymentContext, weight: number): Record<string, number> {
+  return ctx.stable ? { [ctx.stable.id]: 100 - weight, [ctx.release.id]: weight } : { [ctx.release.id]: 100 };
+}

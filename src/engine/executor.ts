@@ -1,0 +1,386 @@
+/**
+ * The durable executor: it drives one deployment through its plan. Every transition is written to
+ * the store before its effect is applied and every effect is idempotent, so a control plane killed
+ * at any point resumes (or rolls back) the deployment when it starts again. Commands from other
+ * processes (pause, resume, abort, rollback) land in the store and are seen on the next turn.
+ */
+
+import { hostname } from 'node:os';
+import { AppError, isAppError } from '../domain/errors.ts';
+import type { Deployment, DeploymentStatus } from '../domain/types.ts';
+import type { LockOwner, Store } from '../store/contract.ts';
+import { type DeploymentContext, desiredBody, weightsFor } from './context.ts';
+import {
+  type Action,
+  advance,
+  type EngineEvent,
+  type EngineState,
+  isFinished,
+  next,
+  settledWeight,
+} from './machine.ts';
+import type { PlanStep } from './plan.ts';
+import type { Clock, DataPlane, Guard, GuardResult, Preflight, SmokeChecker } from './ports.ts';
+
+export interface StoredState {
+  readonly engine: EngineState;
+  readonly ctx: DeploymentContext;
+  /** The latest guard measurement, for progress views. */
+  readonly guard?: GuardResult;
+}
+
+export interface ExecutorDeps {
+  readonly store: Store;
+  readonly dataPlane: DataPlane;
+  readonly guard: Guard;
+  readonly smoke: SmokeChecker;
+  readonly preflight?: Preflight;
+  readonly clock: Clock;
+  /** How long a deployment may go unwatched (control plane down) and still be resumed; default 10 min. */
+  readonly resumeWithinMs?: number;
+  /** How often a paused deployment looks for a resume; default 250 ms. */
+  readonly pollMs?: number;
+}
+
+const STATUS: Record<EngineState['status'], DeploymentStatus> = {
+  running: 'running',
+  paused: 'paused',
+  rolling_back: 'running',
+  succeeded: 'succeeded',
+  rolled_back: 'rolled_back',
+  aborted: 'aborted',
+  failed: 'failed',
+};
+
+export class Executor {
+  readonly #deps: ExecutorDeps;
+
+  constructor(deps: ExecutorDeps) {
+    this.#deps = deps;
+  }
+
+  /** This process as the holder of an environment's deploy lock while it drives `deploymentId`. */
+  static owner(deploymentId: string): LockOwner {
+    return { id: `${deploymentId}@${process.pid}`, pid: process.pid, host: hostname() };
+  }
+
+  /** Take the environment's deploy lock for this deployment, or say who holds it. */
+  async lock(d: Pick<Deployment, 'id' | 'app' | 'env'>): Promise<void> {
+    const result = await this.#deps.store.acquireLock(
+      lockName(d.app, d.env),
+      Executor.owner(d.id),
+      LOCK_TTL_MS,
+    );
+    if (!result.acquired) {
+      const [holder] = result.holder.id.split('@');
+      throw new AppError(
+        'LOCK_HELD',
+        `${d.env} is busy: deployment ${holder} is in progress (process ${result.holder.pid} on ${result.holder.host}); wait for it, or stop it with \`slipway abort ${d.env}\``,
+      );
+    }
+  }
+
+  /**
+   * Apply an event (or only record a guard measurement, with `event` null) to a stored deployment,
+   * retrying on concurrent writers; returns the new state.
+   */
+  async transition(id: string, event: EngineEvent | null, guard?: GuardResult): Promise<StoredState> {
+    const { store, clock } = this.#deps;
+    for (;;) {
+      const d = await store.getDeployment(id);
+      if (!d)
+        throw new AppError('DEPLOYMENT_NOT_FOUND', `no deployment ${id}; list them with \`slipway history\``);
+      const current = d.state as StoredState;
+      const engine = event ? advance(current.engine, event) : current.engine;
+      const state: StoredState = { ...current, engine, ...(guard && { guard }) };
+      if (engine === current.engine && !guard) return current;
+      const finished = isFinished(engine.status) && !isFinished(current.engine.status);
+      const saved = await store.updateDeployment(id, d.revision, {
+        status: STATUS[engine.status],
+        state,
+        ...(engine.outcome && { reason: engine.outcome.reason }),
+        ...(finished && { finishedAt: new Date(clock.now()).toISOString() }),
+      });
+      if (!saved) continue;
+      for (const entry of engine.timeline.slice(current.engine.timeline.length)) {
+        await store.appendEvent({
+          deploymentId: id,
+          app: d.app,
+          env: d.env,
+          type: 'timeline',
+          at: new Date(entry.at).toISOString(),
+          data: { what: entry.what, status: engine.status, weight: engine.weight, step: engine.step },
+        });
+      }
+      if (finished) await this.#finish(d, state);
+      return state;
+    }
+  }
+
+  /**
+   * Drive the deployment until it finishes, or until `signal` aborts (the deployment then stays
+   * in flight for the next executor). Resumes where the stored state says it is.
+   */
+  async run(id: string, signal?: AbortSignal): Promise<Deployment> {
+    const { clock } = this.#deps;
+    let first = true;
+    for (;;) {
+      const d = await this.#load(id);
+      const state = d.state as StoredState;
+      if (!isFinished(state.engine.status)) await this.lock(d);
+      if (first) {
+        first = false;
+        if (await this.#staleResume(id, state)) continue;
+      }
+      if (signal?.aborted) return d;
+      const action = next(state.engine, clock.now());
+      if (action.kind === 'done') return d;
+      await this.#act(id, state, action, signal);
+    }
+  }
+
+  async #load(id: string): Promise<Deployment> {
+    const d = await this.#deps.store.getDeployment(id);
+    if (!d) throw new AppError('DEPLOYMENT_NOT_FOUND', `no deployment ${id}`);
+    return d;
+  }
+
+  /** A deployment nobody watched for too long is rolled back rather than resumed blind. */
+  async #staleResume(id: string, state: StoredState): Promise<boolean> {
+    const gap = this.#deps.clock.now() - state.engine.touchedAt;
+    const limit = this.#deps.resumeWithinMs ?? 600_000;
+    if (
+      isFinished(state.engine.status) ||
+      state.engine.status === 'rolling_back' ||
+      gap <= limit ||
+      state.engine.weight === 0
+    )
+      return false;
+    await this.transition(id, {
+      type: 'unhealthy',
+      at: this.#deps.clock.now(),
+      outcome: {
+        reason: `the control plane was away for ${Math.round(gap / 1000)}s while the release took traffic; rolling back instead of resuming unwatched`,
+      },
+    });
+    return true;
+  }
+
+  async #act(id: string, state: StoredState, action: Action, signal?: AbortSignal): Promise<void> {
+    const { clock } = this.#deps;
+    switch (action.kind) {
+      case 'idle':
+        await clock.sleep(this.#deps.pollMs ?? 250, signal);
+        return;
+      case 'begin':
+        await this.transition(id, { type: 'step-began', at: clock.now() });
+        return;
+      case 'rollback':
+        await this.#rollback(state.ctx);
+        await this.transition(id, { type: 'rollback-done', at: clock.now() });
+        return;
+      case 'run': {
+        const result = await this.#runStep(id, state, action.step, action.elapsedMs, signal).catch(
+          (error: unknown) => ({
+            failed: isAppError(error)
+              ? [error.message, ...error.details.slice(-10)].join('\n')
+              : `unexpected error: ${(error as Error).message}`,
+          }),
+        );
+        if (result === 'pending' || signal?.aborted) return;
+        if ('failed' in result)
+          await this.transition(id, {
+            type: 'step-failed',
+            at: clock.now(),
+            outcome: { reason: result.failed },
+          });
+        else
+          await this.transition(id, {
+            type: 'step-succeeded',
+            at: clock.now(),
+            ...(result.note && { note: result.note }),
+          });
+        return;
+      }
+    }
+  }
+
+  async #runStep(
+    id: string,
+    state: StoredState,
+    step: PlanStep,
+    elapsedMs: number,
+    signal?: AbortSignal,
+  ): Promise<'pending' | { note?: string } | { failed: string }> {
+    const { ctx } = state;
+    const { dataPlane, clock } = this.#deps;
+    const n = ctx.run.instances;
+    switch (step.kind) {
+      case 'preflight': {
+        const problems = (await this.#deps.preflight?.check(ctx)) ?? [];
+        return problems.length ? { failed: `preflight: ${problems.join('; ')}` } : {};
+      }
+      case 'approval':
+        return { note: 'approval gates arrive with the gates issue; passed through' };
+      case 'start':
+        await dataPlane.putEnv(
+          ctx.env,
+          desiredBody(ctx, { weight: 0, newCount: step.count, stableCount: n }),
+        );
+        return {};
+      case 'shift': {
+        if (ctx.stable) await dataPlane.setWeights(ctx.env, weightsFor(ctx, step.weight));
+        else await dataPlane.putEnv(ctx.env, desiredBody(ctx, { weight: 100, newCount: n, stableCount: 0 }));
+        return {};
+      }
+      case 'scale': {
+        // Surge first (new instances healthy before old ones go), then retire the old ones.
+        const before = state.engine.weight;
+        const previousOld = Math.max(step.oldCount, n - Math.round((before / 100) * n));
+        await dataPlane.putEnv(
+          ctx.env,
+          desiredBody(ctx, {
+            weight: Math.round((100 * step.newCount) / (step.newCount + previousOld)),
+            newCount: step.newCount,
+            stableCount: previousOld,
+          }),
+        );
+        await dataPlane.putEnv(
+          ctx.env,
+          desiredBody(ctx, { weight: step.weight, newCount: step.newCount, stableCount: step.oldCount }),
+        );
+        return {};
+      }
+      case 'smoke': {
+        const result = await this.#deps.smoke.run(ctx);
+        return result.ok ? {} : { failed: `smoke check failed: ${result.reason}` };
+      }
+      case 'pause':
+        if (step.durationMs === null) {
+          await this.transition(id, {
+            type: 'pause',
+            at: clock.now(),
+            by: 'the plan (resume with `slipway resume`)',
+          });
+          return 'pending';
+        }
+        return this.#timed(id, state, step.durationMs, elapsedMs, 'traffic', signal);
+      case 'analysis':
+        return this.#timed(id, state, step.durationMs, elapsedMs, 'analysis', signal);
+      case 'watch':
+        return this.#timed(id, state, step.durationMs, elapsedMs, 'watch', signal);
+      case 'finalize': {
+        const keepWarm = ctx.warmForMs > 0 && ctx.stable !== null;
+        const retireAt = new Date(clock.now() + ctx.warmForMs).toISOString();
+        await dataPlane.putEnv(
+          ctx.env,
+          desiredBody(ctx, {
+            weight: 100,
+            newCount: n,
+            stableCount: keepWarm ? n : 0,
+            ...(keepWarm && { stableRetireAt: retireAt }),
+          }),
+        );
+        return keepWarm ? { note: `previous release kept warm until ${retireAt}` } : {};
+      }
+    }
+  }
+
+  /** A step that lasts: measure every interval, roll back on a failing rule, finish when the time is up. */
+  async #timed(
+    id: string,
+    state: StoredState,
+    durationMs: number,
+    elapsedAtStart: number,
+    phase: 'traffic' | 'analysis' | 'watch',
+    signal?: AbortSignal,
+  ): Promise<'pending' | { note?: string } | { failed: string }> {
+    const { clock, guard } = this.#deps;
+    const measuring = settledWeight(state.engine) > 0 || state.engine.weight > 0;
+    const started = clock.now() - elapsedAtStart;
+    const seen = new Set<string>();
+    let last: GuardResult | undefined;
+    let deadline = durationMs;
+    for (;;) {
+      if (signal?.aborted) return 'pending';
+      const fresh = (await this.#load(id)).state as StoredState;
+      if (fresh.engine.status !== 'running' || fresh.engine.step !== state.engine.step) return 'pending';
+      if (measuring) {
+        last = await guard.check(state.ctx, phase, clock.now());
+        if (last.verdict === 'fail') {
+          await this.transition(
+            id,
+            {
+              type: 'unhealthy',
+              at: clock.now(),
+              outcome: {
+                reason: last.reason,
+                ...(last.rule && { rule: last.rule }),
+                observed: last.observed ?? null,
+                threshold: last.threshold ?? null,
+              },
+            },
+            last,
+          );
+          return 'pending';
+        }
+        const notes = last.warnings.filter((w) => !seen.has(w));
+        for (const w of notes) seen.add(w);
+        for (const w of notes)
+          await this.transition(id, { type: 'note', at: clock.now(), what: `warning: ${w}` });
+        await this.transition(id, null, last);
+      }
+      const elapsed = clock.now() - started - (fresh.engine.pausedMs - state.engine.pausedMs);
+      if (elapsed >= deadline) {
+        if (phase !== 'analysis' || !measuring || last?.verdict === 'pass') return {};
+        if (state.ctx.inconclusive === 'fail')
+          return { failed: `analysis could not decide: ${last?.reason ?? 'no measurement'}` };
+        if (state.ctx.inconclusive === 'wait' && deadline < durationMs * 3) {
+          deadline += durationMs;
+          continue;
+        }
+        await this.transition(id, {
+          type: 'pause',
+          at: clock.now(),
+          by: `analysis (could not decide: ${last?.reason ?? 'no measurement'})`,
+        });
+        return 'pending';
+      }
+      await clock.sleep(Math.min(guard.intervalMs, deadline - elapsed), signal);
+    }
+  }
+
+  /** Traffic back to the stable release first (instantly), then the new instances stop. */
+  async #rollback(ctx: DeploymentContext): Promise<void> {
+    const { dataPlane } = this.#deps;
+    const desired = await dataPlane.desired(ctx.env);
+    if (!ctx.stable) {
+      if (desired) await dataPlane.deleteEnv(ctx.env);
+      return;
+    }
+    if (desired?.releases.some((r) => r.release === ctx.stable?.id)) {
+      await dataPlane.setWeights(ctx.env, weightsFor(ctx, 0)).catch(() => undefined);
+    }
+    await dataPlane.putEnv(
+      ctx.env,
+      desiredBody(ctx, { weight: 0, newCount: 0, stableCount: ctx.run.instances }),
+    );
+  }
+
+  async #finish(d: Deployment, state: StoredState): Promise<void> {
+    const { store } = this.#deps;
+    if (state.engine.status === 'succeeded')
+      await store.setEnvironmentRelease(d.app, d.env, d.releaseId, d.createdBy);
+    await store.appendAudit({
+      actor: d.createdBy,
+      action: `deployment.${state.engine.status}`,
+      target: d.id,
+      data: { env: d.env, release: d.releaseId, outcome: state.engine.outcome },
+    });
+    await store.releaseLock(lockName(d.app, d.env), Executor.owner(d.id));
+  }
+}
+
+export const lockName = (app: string, env: string): string => `deploy:${app}/${env}`;
+/** A deploy lock lives this long without renewal; the executor renews it on every turn. */
+const LOCK_TTL_MS = 60_000;

@@ -1,0 +1,93 @@
+/**
+ * The guard: one round of analysis of the new release against its baseline, with the
+ * environment's rollback rules (the seed's defaults unless slipway.yaml overrides them).
+ * During a canary the baseline is the stable release, measured live beside it; after a full
+ * cutover it is the stable release's numbers up to the moment it stopped taking traffic.
+ */
+import { type AnalysisResult, analyze } from '../analysis/analyze.ts';
+import type { MetricProvider } from '../analysis/contract.ts';
+import { type AnalysisProfile, PROFILES } from '../analysis/judges/defaults.ts';
+import type { AnalysisRule } from '../analysis/rules.ts';
+import type { DeploymentContext } from './context.ts';
+import type { Guard, GuardPhase, GuardResult } from './ports.ts';
+
+export interface GuardOptions {
+  readonly providers: Readonly<Record<string, MetricProvider>>;
+  /** Rollback rules per environment; default: the profile's. */
+  readonly rulesFor?: (ctx: DeploymentContext, profile: AnalysisProfile) => readonly AnalysisRule[];
+  /** The baseline stops at this time once the new release has all traffic. */
+  readonly cutoverAt?: (ctx: DeploymentContext) => number | null;
+  /** Override the interval (tests). */
+  readonly intervalMs?: number;
+}
+
+/** A provider whose answers about `release` end at `until`: the stable release's last traffic. */
+function frozenAt(provider: MetricProvider, release: string, until: number): MetricProvider {
+  return {
+    name: provider.name,
+    query: (q) => provider.query(q.release === release ? { ...q, now: Math.min(q.now, until) } : q),
+  };
+}
+
+function headline(result: AnalysisResult): GuardResult['numbers'] {
+  const find = (metric: string) => result.outcomes.find((o) => o.metric === metric);
+  const value = (m: { phase: string; value?: number } | undefined) =>
+    m?.phase === 'ok' ? (m.value ?? null) : null;
+  const err = find('error_rate');
+  const p95 = find('p95');
+  return {
+    errorRate: value(err?.measured.new),
+    baselineErrorRate: value(err?.measured.baseline),
+    p95: value(p95?.measured.new),
+    baselineP95: value(p95?.measured.baseline),
+  };
+}
+
+export function createGuard(
+  options: GuardOptions & { profile?: string },
+): Guard & { history: Map<string, AnalysisResult[]> } {
+  const history = new Map<string, AnalysisResult[]>();
+  const base = PROFILES[options.profile ?? 'default'] ?? PROFILES.default!;
+  return {
+    history,
+    intervalMs: options.intervalMs ?? base.intervalMs,
+    async check(ctx: DeploymentContext, phase: GuardPhase, now: number): Promise<GuardResult> {
+      const profile = PROFILES[ctx.profile] ?? base;
+      const rules = [
+        ...(options.rulesFor?.(ctx, profile) ?? profile.rollback),
+        ...(phase === 'watch' ? profile.watch : []),
+      ];
+      const cutover = options.cutoverAt?.(ctx) ?? null;
+      const providers =
+        ctx.stable && cutover !== null
+          ? Object.fromEntries(
+              Object.entries(options.providers).map(([k, p]) => [k, frozenAt(p, ctx.stable!.id, cutover)]),
+            )
+          : options.providers;
+      const key = `${ctx.env}/${ctx.release.id}`;
+      const past = history.get(key) ?? [];
+      const result = await analyze({
+        env: ctx.env,
+        release: ctx.release.id,
+        ...(ctx.stable && { baseline: { kind: 'release' as const, release: ctx.stable.id } }),
+        rules,
+        providers,
+        now,
+        history: past,
+      });
+      history.set(key, [...past.filter((r) => r.at > now - 3_600_000).slice(-500), result]);
+      const failed = result.outcomes.find((o) => o.severity === 'rollback' && o.verdict.verdict === 'fail');
+      return {
+        verdict: result.verdict,
+        reason: failed ? failed.verdict.reason : result.reason,
+        ...(failed && {
+          rule: failed.rule,
+          observed: failed.verdict.observed,
+          threshold: failed.verdict.threshold,
+        }),
+        warnings: result.warnings,
+        numbers: headline(result),
+      };
+    },
+  };
+}

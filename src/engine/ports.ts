@@ -1,0 +1,73 @@
+/**
+ * What the executor drives, as small interfaces: the data plane (the agent, or its client), the
+ * guard that measures the new release, and smoke checks. Real ones are composed in
+ * `src/engine/compose.ts`; tests pass their own.
+ */
+
+import type { DesiredEnv, EnvBodyInput } from '../agent/state.ts';
+import type { EnvStatus } from '../agent/status.ts';
+import type { DeploymentContext } from './context.ts';
+
+export interface DataPlane {
+  putEnv(env: string, body: EnvBodyInput): Promise<EnvStatus>;
+  setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<EnvStatus>;
+  desired(env: string): Promise<DesiredEnv | undefined>;
+  deleteEnv(env: string): Promise<void>;
+}
+
+export type GuardPhase = 'traffic' | 'analysis' | 'watch';
+
+/** One measurement round of the new release against its baseline. */
+export interface GuardResult {
+  readonly verdict: 'pass' | 'fail' | 'inconclusive';
+  /** One line a person can act on. */
+  readonly reason: string;
+  readonly rule?: string;
+  readonly observed?: number | null;
+  readonly threshold?: number | null;
+  readonly warnings: readonly string[];
+  /** Headline numbers for progress views: error rate (0–1) and p95 (ms) of new and baseline. */
+  readonly numbers?: {
+    readonly errorRate?: number | null;
+    readonly p95?: number | null;
+    readonly baselineErrorRate?: number | null;
+    readonly baselineP95?: number | null;
+  };
+}
+
+export interface Guard {
+  /** How often to measure, in ms. */
+  readonly intervalMs: number;
+  check(ctx: DeploymentContext, phase: GuardPhase, now: number): Promise<GuardResult>;
+}
+
+export interface SmokeChecker {
+  /** Runs the context's smoke checks against the new release; a failure names the check. */
+  run(ctx: DeploymentContext): Promise<{ ok: true } | { ok: false; reason: string }>;
+}
+
+export interface Preflight {
+  /** Problems that stop the deployment before anything starts; empty when all is well. */
+  check(ctx: DeploymentContext): Promise<readonly string[]>;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+    }),
+};
