@@ -306,7 +306,8 @@ export class Executor {
       const fresh = (await this.#load(id)).state as StoredState;
       if (fresh.engine.status !== 'running' || fresh.engine.step !== state.engine.step) return 'pending';
       if (measuring) {
-        last = await guard.check(state.ctx, phase, clock.now());
+        const cutoverAt = fresh.engine.weight === 100 ? fresh.engine.weightChangedAt : null;
+        last = await guard.check(state.ctx, phase, clock.now(), cutoverAt);
         if (last.verdict === 'fail') {
           await this.transition(
             id,

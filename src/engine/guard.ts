@@ -15,8 +15,6 @@ export interface GuardOptions {
   readonly providers: Readonly<Record<string, MetricProvider>>;
   /** Rollback rules per environment; default: the profile's. */
   readonly rulesFor?: (ctx: DeploymentContext, profile: AnalysisProfile) => readonly AnalysisRule[];
-  /** The baseline stops at this time once the new release has all traffic. */
-  readonly cutoverAt?: (ctx: DeploymentContext) => number | null;
   /** Override the interval (tests). */
   readonly intervalMs?: number;
 }
@@ -51,13 +49,17 @@ export function createGuard(
   return {
     history,
     intervalMs: options.intervalMs ?? base.intervalMs,
-    async check(ctx: DeploymentContext, phase: GuardPhase, now: number): Promise<GuardResult> {
+    async check(
+      ctx: DeploymentContext,
+      phase: GuardPhase,
+      now: number,
+      cutover: number | null,
+    ): Promise<GuardResult> {
       const profile = PROFILES[ctx.profile] ?? base;
       const rules = [
         ...(options.rulesFor?.(ctx, profile) ?? profile.rollback),
         ...(phase === 'watch' ? profile.watch : []),
       ];
-      const cutover = options.cutoverAt?.(ctx) ?? null;
       const providers =
         ctx.stable && cutover !== null
           ? Object.fromEntries(

@@ -38,7 +38,13 @@ export interface GuardResult {
 export interface Guard {
   /** How often to measure, in ms. */
   readonly intervalMs: number;
-  check(ctx: DeploymentContext, phase: GuardPhase, now: number): Promise<GuardResult>;
+  /** `cutoverAt`: when the new release took all traffic; the stable release is measured up to then. */
+  check(
+    ctx: DeploymentContext,
+    phase: GuardPhase,
+    now: number,
+    cutoverAt: number | null,
+  ): Promise<GuardResult>;
 }
 
 export interface SmokeChecker {

@@ -1,0 +1,69 @@
+// The example shop: a small HTTP service slipway deploys in the demo and the tests.
+// Its version comes from VERSION beside this file. Fault switches make every rollback path real:
+//   faults.json beside this file (baked into a release) or POST /__faults at run time:
+//   { "errorRate": 0.1, "latencyMs": 200, "crash": true, "unhealthy": true }
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const read = (name, fallback) =>
+  existsSync(join(here, name)) ? readFileSync(join(here, name), 'utf8').trim() : fallback;
+const version = read('VERSION', '0.0.0');
+const faults = JSON.parse(read('faults.json', '{}'));
+const products = [
+  { id: 1, name: 'Anchor', price: 12 },
+  { id: 2, name: 'Rope', price: 4 },
+];
+
+if (faults.crash) {
+  process.stderr.write(`shop ${version}: crashing on start (faults.json says crash)\n`);
+  process.exit(3);
+}
+
+function send(res, status, body) {
+  res.writeHead(status, { 'content-type': 'application/json', 'x-shop-version': version });
+  res.end(JSON.stringify(body));
+}
+
+const server = createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://shop');
+  if (url.pathname === '/health') {
+    return faults.unhealthy ? send(res, 503, { ok: false }) : send(res, 200, { ok: true, version });
+  }
+  if (url.pathname === '/__faults' && req.method === 'POST') {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      Object.assign(faults, JSON.parse(body || '{}'));
+      send(res, 200, faults);
+    });
+    return;
+  }
+  const answer = () => {
+    if (faults.errorRate && Math.random() < faults.errorRate)
+      return send(res, 500, { error: 'injected fault' });
+    if (url.pathname === '/api/products') return send(res, 200, { version, products });
+    if (url.pathname === '/') return send(res, 200, { version, greeting: process.env.GREETING ?? 'hello' });
+    if (url.pathname === '/slow')
+      return setTimeout(
+        () => send(res, 200, { version, slow: true }),
+        Number(url.searchParams.get('ms') ?? 500),
+      );
+    return send(res, 404, { error: 'not found' });
+  };
+  const latency = (faults.latencyMs ?? 0) * (0.8 + Math.random() * 0.4);
+  if (latency > 0) setTimeout(answer, latency);
+  else answer();
+});
+
+server.keepAliveTimeout = 65_000;
+server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
+  process.stdout.write(`shop ${version} listening on ${process.env.PORT}\n`);
+});
+// Graceful stop: finish in-flight requests, then exit.
+process.on('SIGTERM', () => {
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+});
