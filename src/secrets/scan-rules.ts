@@ -11,6 +11,8 @@ export interface TokenRule {
   readonly pattern: RegExp;
   /** Values that are placeholders, not secrets (checked on group 1). */
   readonly ignore?: (value: string) => boolean;
+  /** Outside config files, only a quoted value counts (`password = "x"` is a literal, `password = e.pw` is code). */
+  readonly quotedInCode?: boolean;
 }
 
 const PLACEHOLDER =
@@ -57,8 +59,9 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     id: 'password-assignment',
     description: 'password or secret assigned a literal value',
     pattern:
-      /[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret)[A-Za-z0-9_.-]*["']?\s*[:=]\s*["']?([^\s"'#,;`]{4,})/gi,
+      /[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret)[A-Za-z0-9_.-]*["']?\s*[:=]\s*["'`]?([^\s"'#,;`]{4,})/dgi,
     ignore: (v) => PLACEHOLDER.test(v) || v.includes('(') || v.startsWith('['),
+    quotedInCode: true,
   },
 ];
 

@@ -44,8 +44,9 @@ describe('secret scanner', () => {
         `slack("${T.slack}")`,
         `stripe("${T.stripe}")`,
         `const auth = "Bearer ${T.jwt}";`,
-        'const password = getPassword(); const ok = 1;',
+        'const password = getPassword(); const ok = 1; login({ password: e.password, secret: opts.secret })',
         `aws_secret_access_key = "${T.awsSecret}"`,
+        'const db = { password: "hunter3hunter3" };',
       ].join('\n'),
       'keys/deploy.pem': `${T.pem}\nMIIEow\n-----END RSA PRIVATE KEY-----\n`,
       'config/db.ini': `password = hunter2hunter2\nuser = shop\npassword = \${DB_PASSWORD}\n`,
@@ -65,10 +66,21 @@ describe('secret scanner', () => {
           'src/server.js:5 stripe-live-key',
           'src/server.js:6 jwt',
           'src/server.js:8 aws-secret-access-key',
+          'src/server.js:9 password-assignment',
         ],
       );
       const json = JSON.stringify(result);
-      for (const v of [T.aws, T.ghp, T.ghpat, T.slack, T.stripe, T.jwt, T.awsSecret, 'hunter2hunter2']) {
+      for (const v of [
+        T.aws,
+        T.ghp,
+        T.ghpat,
+        T.slack,
+        T.stripe,
+        T.jwt,
+        T.awsSecret,
+        'hunter2hunter2',
+        'hunter3hunter3',
+      ]) {
         assert.ok(!json.includes(v), `${v.slice(0, 6)}... appears unmasked`);
       }
       assert.equal(result.findings[6]!.excerpt, `stripe("${mask(T.stripe)}")`);

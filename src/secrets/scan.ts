@@ -70,7 +70,10 @@ export function scanText(file: string, text: string, entropy: Partial<EntropyOpt
     for (const rule of TOKEN_RULES) {
       for (const m of line.matchAll(rule.pattern)) {
         const value = m[1]!;
-        if (!rule.ignore?.(value)) add(rule.id, value);
+        if (rule.ignore?.(value)) continue;
+        if (rule.quotedInCode && !config && !/["'`]/.test(line[(m.indices?.[1]?.[0] ?? 1) - 1] ?? ''))
+          continue;
+        add(rule.id, value);
       }
     }
     if (config) for (const [, value] of highEntropyValues(line, options)) add('high-entropy', value);
