@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { isAppError } from '../domain/errors.ts';
 import { tempDir } from '../testing.ts';
 import { assertNoFindings, mask, scanFolder, scanText, validateAllowlist } from './scan.ts';
-import { shannonEntropy } from './scan-rules.ts';
+import { isPasswordName, shannonEntropy } from './scan-rules.ts';
 
 // Token-shaped values are assembled at run time so this file holds no literal token.
 const rnd = (n: number, alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789') =>
@@ -211,6 +211,41 @@ describe('secret scanner', () => {
     bad([{ file: 'a', reason: 'x', line: 0 }], /"line" must be a line number/);
     bad({ file: 'a' }, /expected a list/);
     assert.deepEqual(validateAllowlist(undefined), []);
+  });
+
+  test('password names: the last word decides', () => {
+    for (const n of [
+      'password',
+      'DB_PASSWORD',
+      'dbPassword',
+      'CLIENT_SECRET',
+      'SECRET_KEY',
+      'clientSecretToken',
+      'smtp.pass',
+    ]) {
+      assert.ok(isPasswordName(n), n);
+    }
+    for (const n of [
+      'secretStoreName',
+      'PASSWORD_MIN_LENGTH',
+      'ENV_SECRET_PREFIX',
+      'passwordField',
+      'bypass',
+    ]) {
+      assert.ok(!isPasswordName(n), n);
+    }
+    assert.deepEqual(
+      scanText('a.js', "const o = { secretStoreName: 'local', passwordField: 'pw_input' };"),
+      [],
+    );
+  });
+
+  test('excerpts hide whole quoted values and everything after a PEM header', () => {
+    const [pw] = scanText('a.js', "const o = { DB_PASSWORD: 'p@ss w0rd/with spaces', x: 1 };");
+    assert.equal(pw!.excerpt, "const o = { DB_PASSWORD: 'p@ss****(21 chars)', x: 1 };");
+    const [pem] = scanText('a.js', `const k = "${T.pem}\\nMIIEvQIBADANBgkqhkiG9w0BAQ";`);
+    assert.equal(pem!.excerpt, `const k = "${mask(T.pem)}...`);
+    assert.ok(!pem!.excerpt.includes('MIIE'));
   });
 
   test('a missing folder is a clear error; entropy and masking behave', async () => {
