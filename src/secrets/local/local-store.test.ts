@@ -64,7 +64,10 @@ describe('local secret store', () => {
       const other = new LocalSecretStore({ path, key: generateKey(), keyOrigin: 'key file k.key' });
       await assert.rejects(
         other.get('staging', 'K'),
-        code('SECRET_KEY_INVALID', /was written with key id .* but key file k\.key has id/),
+        code(
+          'SECRET_KEY_INVALID',
+          /^cannot read secret staging\/K version 1: secret store .* was written with key id .* but key file k\.key has id/,
+        ),
       );
       await assert.rejects(other.set('staging', 'K', 'x'), code('SECRET_KEY_INVALID'));
       await assert.rejects(other.rotateKey(generateKey()), code('SECRET_KEY_INVALID'));
