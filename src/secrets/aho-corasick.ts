@@ -21,6 +21,8 @@ export class AhoCorasick {
   /** Nearest node on the failure chain that ends a word, or 0. */
   readonly #dict: number[] = [0];
   readonly #lengths: number[];
+  /** Transitions out of the start state for every UTF-16 unit: most positions of a log are there. */
+  readonly #root = new Int32Array(65536);
 
   constructor(patterns: readonly string[]) {
     this.#lengths = patterns.map((p) => p.length);
@@ -43,6 +45,7 @@ export class AhoCorasick {
       }
       if (this.#word[node] === -1) this.#word[node] = index;
     });
+    for (const [c, child] of this.#next[0]!) this.#root[c] = child;
     // Breadth-first: a node's failure link is the longest proper suffix that is also a trie path.
     const queue: number[] = [...this.#next[0]!.values()];
     for (let q = 0; q < queue.length; q++) {
@@ -65,12 +68,17 @@ export class AhoCorasick {
     let node = state;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      let child = this.#next[node]!.get(c);
-      while (child === undefined && node !== 0) {
-        node = this.#fail[node]!;
-        child = this.#next[node]!.get(c);
+      if (node === 0) {
+        node = this.#root[c]!;
+        if (node === 0) continue;
+      } else {
+        let child = this.#next[node]!.get(c);
+        while (child === undefined && node !== 0) {
+          node = this.#fail[node]!;
+          child = node === 0 ? this.#root[c] || undefined : this.#next[node]!.get(c);
+        }
+        node = child ?? 0;
       }
-      node = child ?? 0;
       for (let out = this.#word[node] !== -1 ? node : this.#dict[node]!; out !== 0; out = this.#dict[out]!) {
         const pattern = this.#word[out]!;
         matches.push({ start: i + 1 - this.#lengths[pattern]!, end: i + 1, pattern });

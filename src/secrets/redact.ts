@@ -36,8 +36,10 @@ export function secretForms(value: string): string[] {
   return [...forms].filter((f) => f.length > 0);
 }
 
-// NAME=value, NAME: value, "NAME": "value", with NAME judged by looksLikeSecretName.
-const ASSIGNMENT = /(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\1(\s*[=:]\s*)(["']?)((?!\[redacted)[^\s"'&,;}\]]+)/g;
+// NAME=value, NAME: value, "NAME": "value", where NAME holds a credential word; the final say is
+// looksLikeSecretName's. Anchoring on the words keeps this fast on logs full of other key=value pairs.
+const ASSIGNMENT =
+  /(["']?)([\w.-]*(?:password|passwd|passphrase|secret|credential|token|key|[_.-]pat(?![a-z]))[\w.-]*)\1(\s*[=:]\s*)(["']?)((?!\[redacted)[^\s"'&,;}\]]+)/gi;
 
 export class Redactor {
   readonly #matcher: AhoCorasick | undefined;

@@ -7,10 +7,19 @@ import { looksLikeSecretName } from './key-names.ts';
 export interface TokenRule {
   readonly id: string;
   readonly description: string;
-  /** Global regex; group 1 is the secret. */
+  /**
+   * Global regex; group 1 is the secret, or one of the groups named dq/sq/bq (a quoted value) or
+   * value (unquoted); a group named `name` is the key it is assigned to.
+   */
   readonly pattern: RegExp;
+  /** When the pattern captures a name: is it a credential's name? */
+  readonly name?: (name: string) => boolean;
   /** Values that are placeholders, not secrets (checked on group 1). */
   readonly ignore?: (value: string) => boolean;
+  /** Outside config files, only a quoted value counts (`password = "x"` is a literal, `password = e.pw` is code). */
+  readonly quotedInCode?: boolean;
+  /** What follows the match on its line is part of the secret too (a PEM body): the excerpt ends there. */
+  readonly hideRestOfLine?: boolean;
 }
 
 const PLACEHOLDER =
@@ -47,6 +56,7 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     id: 'private-key',
     description: 'private key (PEM)',
     pattern: /(-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)/g,
+    hideRestOfLine: true,
   },
   {
     id: 'jwt',
@@ -57,10 +67,27 @@ export const TOKEN_RULES: readonly TokenRule[] = [
     id: 'password-assignment',
     description: 'password or secret assigned a literal value',
     pattern:
-      /[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret)[A-Za-z0-9_.-]*["']?\s*[:=]\s*["']?([^\s"'#,;`]{4,})/gi,
+      /(?<name>[A-Za-z0-9_.-]*(?:password|passwd|pwd|pass|secret)[A-Za-z0-9_.-]*)["']?\s*[:=]\s*(?:"(?<dq>[^"\n]{4,})"|'(?<sq>[^'\n]{4,})'|`(?<bq>[^`\n]{4,})`|(?<value>[^\s"'#,;`]{4,}))/gi,
+    name: isPasswordName,
     ignore: (v) => PLACEHOLDER.test(v) || v.includes('(') || v.startsWith('['),
+    quotedInCode: true,
   },
 ];
+
+const PASSWORD_WORDS = new Set(['password', 'passwd', 'pwd', 'pass', 'passphrase', 'secret']);
+
+/**
+ * `DB_PASSWORD`, `dbPassword`, `CLIENT_SECRET`, `SECRET_KEY`: yes. `secretStoreName`,
+ * `PASSWORD_MIN_LENGTH`, `ENV_SECRET_PREFIX`: no. The last word decides.
+ */
+export function isPasswordName(name: string): boolean {
+  const parts = name
+    .split(/[_.-]+|(?<=[a-z0-9])(?=[A-Z])/)
+    .filter((p) => p !== '')
+    .map((p) => p.toLowerCase());
+  const last = parts.at(-1) ?? '';
+  return PASSWORD_WORDS.has(last) || (parts.includes('secret') && (last === 'key' || last === 'token'));
+}
 
 /** Files whose assignments are checked for high-entropy values. */
 export function isConfigFile(relPath: string): boolean {
@@ -107,7 +134,11 @@ export function highEntropyValues(line: string, options: EntropyOptions): [strin
   for (const m of line.matchAll(ASSIGNED)) {
     const [whole, key, value] = m as unknown as [string, string, string];
     if (value.length < options.minLength || NOT_SECRET_KEYS.test(key)) continue;
-    if (/^(?:https?:\/\/[^@]*$|\/|\.\.?\/)/.test(value) || PLACEHOLDER.test(value)) continue;
+    if (
+      /^(?:https?:\/\/[^@]*$|\/|\.\.?\/|npm:|workspace:|file:|git\+|link:)/.test(value) ||
+      PLACEHOLDER.test(value)
+    )
+      continue;
     const threshold = looksLikeSecretName(key) ? Math.min(options.threshold, 3.0) : options.threshold;
     if (shannonEntropy(value) >= threshold) out.push([key, value, m.index + whole.lastIndexOf(value)]);
   }

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { isAppError } from '../domain/errors.ts';
 import { tempDir } from '../testing.ts';
 import { assertNoFindings, mask, scanFolder, scanText, validateAllowlist } from './scan.ts';
-import { shannonEntropy } from './scan-rules.ts';
+import { isPasswordName, shannonEntropy } from './scan-rules.ts';
 
 // Token-shaped values are assembled at run time so this file holds no literal token.
 const rnd = (n: number, alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789') =>
@@ -44,8 +44,9 @@ describe('secret scanner', () => {
         `slack("${T.slack}")`,
         `stripe("${T.stripe}")`,
         `const auth = "Bearer ${T.jwt}";`,
-        'const password = getPassword(); const ok = 1;',
+        'const password = getPassword(); const ok = 1; login({ password: e.password, secret: opts.secret })',
         `aws_secret_access_key = "${T.awsSecret}"`,
+        'const db = { password: "hunter3hunter3" };',
       ].join('\n'),
       'keys/deploy.pem': `${T.pem}\nMIIEow\n-----END RSA PRIVATE KEY-----\n`,
       'config/db.ini': `password = hunter2hunter2\nuser = shop\npassword = \${DB_PASSWORD}\n`,
@@ -65,10 +66,21 @@ describe('secret scanner', () => {
           'src/server.js:5 stripe-live-key',
           'src/server.js:6 jwt',
           'src/server.js:8 aws-secret-access-key',
+          'src/server.js:9 password-assignment',
         ],
       );
       const json = JSON.stringify(result);
-      for (const v of [T.aws, T.ghp, T.ghpat, T.slack, T.stripe, T.jwt, T.awsSecret, 'hunter2hunter2']) {
+      for (const v of [
+        T.aws,
+        T.ghp,
+        T.ghpat,
+        T.slack,
+        T.stripe,
+        T.jwt,
+        T.awsSecret,
+        'hunter2hunter2',
+        'hunter3hunter3',
+      ]) {
         assert.ok(!json.includes(v), `${v.slice(0, 6)}... appears unmasked`);
       }
       assert.equal(result.findings[6]!.excerpt, `stripe("${mask(T.stripe)}")`);
@@ -199,6 +211,41 @@ describe('secret scanner', () => {
     bad([{ file: 'a', reason: 'x', line: 0 }], /"line" must be a line number/);
     bad({ file: 'a' }, /expected a list/);
     assert.deepEqual(validateAllowlist(undefined), []);
+  });
+
+  test('password names: the last word decides', () => {
+    for (const n of [
+      'password',
+      'DB_PASSWORD',
+      'dbPassword',
+      'CLIENT_SECRET',
+      'SECRET_KEY',
+      'clientSecretToken',
+      'smtp.pass',
+    ]) {
+      assert.ok(isPasswordName(n), n);
+    }
+    for (const n of [
+      'secretStoreName',
+      'PASSWORD_MIN_LENGTH',
+      'ENV_SECRET_PREFIX',
+      'passwordField',
+      'bypass',
+    ]) {
+      assert.ok(!isPasswordName(n), n);
+    }
+    assert.deepEqual(
+      scanText('a.js', "const o = { secretStoreName: 'local', passwordField: 'pw_input' };"),
+      [],
+    );
+  });
+
+  test('excerpts hide whole quoted values and everything after a PEM header', () => {
+    const [pw] = scanText('a.js', "const o = { DB_PASSWORD: 'p@ss w0rd/with spaces', x: 1 };");
+    assert.equal(pw!.excerpt, "const o = { DB_PASSWORD: 'p@ss****(21 chars)', x: 1 };");
+    const [pem] = scanText('a.js', `const k = "${T.pem}\\nMIIEvQIBADANBgkqhkiG9w0BAQ";`);
+    assert.equal(pem!.excerpt, `const k = "${mask(T.pem)}...`);
+    assert.ok(!pem!.excerpt.includes('MIIE'));
   });
 
   test('a missing folder is a clear error; entropy and masking behave', async () => {

@@ -63,20 +63,29 @@ export function scanText(file: string, text: string, entropy: Partial<EntropyOpt
   const config = isConfigFile(file);
   const findings: ScanFinding[] = [];
   text.split(/\r?\n/).forEach((line, i) => {
-    const found: { rule: string; value: string }[] = [];
-    const add = (rule: string, value: string) => {
-      if (!found.some((f) => f.value.includes(value) || value.includes(f.value))) found.push({ rule, value });
+    const found: { rule: string; value: string; hideRest: boolean }[] = [];
+    const add = (rule: string, value: string, hideRest = false) => {
+      if (!found.some((f) => f.value.includes(value) || value.includes(f.value)))
+        found.push({ rule, value, hideRest });
     };
     for (const rule of TOKEN_RULES) {
       for (const m of line.matchAll(rule.pattern)) {
-        const value = m[1]!;
-        if (!rule.ignore?.(value)) add(rule.id, value);
+        const g = m.groups ?? {};
+        const quoted = g.dq ?? g.sq ?? g.bq;
+        const value = quoted ?? g.value ?? m[1]!;
+        if (rule.ignore?.(value)) continue;
+        if (rule.name && !rule.name(g.name ?? '')) continue;
+        if (rule.quotedInCode && !config && quoted === undefined) continue;
+        add(rule.id, value, rule.hideRestOfLine === true);
       }
     }
     if (config) for (const [, value] of highEntropyValues(line, options)) add('high-entropy', value);
     if (found.length === 0) return;
     let excerpt = line.trim();
-    for (const f of found) excerpt = excerpt.split(f.value).join(mask(f.value));
+    for (const f of found) {
+      if (f.hideRest) excerpt = `${excerpt.slice(0, excerpt.indexOf(f.value))}${mask(f.value)}...`;
+      else excerpt = excerpt.split(f.value).join(mask(f.value));
+    }
     if (excerpt.length > 160) excerpt = `${excerpt.slice(0, 157)}...`;
     for (const f of found) findings.push({ file, line: i + 1, rule: f.rule, excerpt });
   });

@@ -42,7 +42,12 @@ export function assertConfig(
     secretStoreName: 'environment',
   });
   if (issues.length === 0) return;
-  const lines = issues.map((i) => i.message.replace(/; set it .*$|; fix the value there$/, ''));
+  // Inside the app there is one source, the environment: say what is wrong, not where to set it.
+  const lines = issues.map((i) =>
+    i.kind === 'missing'
+      ? `${i.key} (${i.expected}) is missing or empty`
+      : i.message.replace(/ from process environment; fix the value there$/, ''),
+  );
   const message = `${issues.length} config value problem${issues.length === 1 ? '' : 's'}; the app was not started`;
   if (options.onError === 'exit') {
     const write = options.write ?? ((text: string) => process.stderr.write(text));

@@ -87,7 +87,9 @@ export interface Resolution {
 export const REDACTED = '[redacted]';
 
 function scalarText(v: Scalar): string | undefined {
-  return v === null || v === undefined ? undefined : String(v);
+  if (v === null || v === undefined) return undefined;
+  // A list or map where a scalar belongs is passed as JSON, so the type check can name it.
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
 /** Resolve every key that is declared or given a value anywhere; sorted by key. */

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isAppError } from '../../domain/errors.ts';
 import { tempDir } from '../../testing.ts';
 import { runSecretStoreContract } from '../contract.case.test.ts';
-import { generateKey, initKeyFile, KEY_ENV_VAR, loadKey } from './key.ts';
+import { generateKey, initKeyFile, loadKey } from './key.ts';
 import { LocalSecretStore, openLocalSecretStore, rotateKeyFile } from './local-store.ts';
 
 runSecretStoreContract({
@@ -64,7 +64,10 @@ describe('local secret store', () => {
       const other = new LocalSecretStore({ path, key: generateKey(), keyOrigin: 'key file k.key' });
       await assert.rejects(
         other.get('staging', 'K'),
-        code('SECRET_KEY_INVALID', /was written with key id .* but key file k\.key has id/),
+        code(
+          'SECRET_KEY_INVALID',
+          /^cannot read secret staging\/K version 1: secret store .* was written with key id .* but key file k\.key has id/,
+        ),
       );
       await assert.rejects(other.set('staging', 'K', 'x'), code('SECRET_KEY_INVALID'));
       await assert.rejects(other.rotateKey(generateKey()), code('SECRET_KEY_INVALID'));
@@ -213,6 +216,20 @@ describe('local secret store', () => {
   );
 
   test(
+    'a lock left by a dead process, or an empty one that is old, is taken over',
+    withStore(async ({ dir, path, key }) => {
+      const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+      writeFileSync(`${path}.lock`, String(dead));
+      const store = new LocalSecretStore({ path, key, lockTimeoutMs: 2000 });
+      assert.equal(await store.set('s', 'K', 'v1'), 1);
+      writeFileSync(`${path}.lock`, '');
+      utimesSync(`${path}.lock`, new Date(0), new Date(0));
+      assert.equal(await store.set('s', 'K', 'v2'), 2);
+      assert.deepEqual(readdirSync(dir).sort(), ['secrets.json']);
+    }),
+  );
+
+  test(
     'a lock held by a live process times out with the lock file named',
     withStore(async ({ path, key }) => {
       writeFileSync(`${path}.lock`, String(process.pid));
@@ -248,67 +265,4 @@ describe('local secret store', () => {
       );
     }),
   );
-});
-
-describe('local secret store key', () => {
-  test('init creates a 0600 key file once and refuses to replace it', () => {
-    const dir = tempDir();
-    try {
-      const file = join(dir.path, '.slipway', 'secret.key');
-      const key = initKeyFile(file);
-      assert.equal(statSync(file).mode & 0o777, 0o600);
-      assert.deepEqual(loadKey({ keyFile: file }), key);
-      assert.throws(() => initKeyFile(file), code('INIT_EXISTS', /refusing to replace/));
-      assert.deepEqual(loadKey({ keyFile: file }), key);
-    } finally {
-      dir.cleanup();
-    }
-  });
-
-  test('the env var wins over the key file; bad keys and files are clear errors', () => {
-    const dir = tempDir();
-    try {
-      const key = generateKey();
-      assert.deepEqual(
-        loadKey({ keyFile: join(dir.path, 'none'), env: { [KEY_ENV_VAR]: key.toString('base64') } }),
-        key,
-      );
-      assert.throws(
-        () => loadKey({ env: { [KEY_ENV_VAR]: 'c2hvcnQ=' } }),
-        code(
-          'SECRET_KEY_INVALID',
-          /SLIPWAY_SECRET_KEY environment variable is not a base64 encoded 32-byte key/,
-        ),
-      );
-      assert.throws(
-        () => loadKey({ env: { [KEY_ENV_VAR]: `${key.toString('base64')}!!` } }),
-        code('SECRET_KEY_INVALID'),
-      );
-      assert.throws(() => loadKey({ env: {} }), code('SECRET_KEY_INVALID', /no secret store key/));
-      assert.throws(
-        () => loadKey({ keyFile: join(dir.path, 'none') }),
-        code('SECRET_KEY_INVALID', /does not exist; run `slipway secrets init`/),
-      );
-      const loose = join(dir.path, 'loose.key');
-      writeFileSync(loose, key.toString('base64'), { mode: 0o644 });
-      assert.throws(
-        () => loadKey({ keyFile: loose }),
-        code('SECRET_KEY_INVALID', /mode 0644\); run `chmod 600/),
-      );
-      // the message never carries the key
-      try {
-        loadKey({ env: { [KEY_ENV_VAR]: `${key.toString('base64')}x` } });
-      } catch (e) {
-        assert.ok(!(e as Error).message.includes(key.toString('base64')));
-      }
-    } finally {
-      dir.cleanup();
-    }
-  });
-
-  test('openLocalSecretStore with no key at all fails before touching the file', () => {
-    const r = spawnSync('true');
-    assert.equal(r.status, 0);
-    assert.throws(() => openLocalSecretStore({ path: 'unused.json', env: {} }), code('SECRET_KEY_INVALID'));
-  });
 });

@@ -68,12 +68,12 @@ export class LocalSecretStore implements SecretStore {
   }
 
   /** Refuse to read or write with a key that is not the one the file was written with. */
-  #checkKey(file: SecretsFile, key: Buffer): void {
+  #checkKey(file: SecretsFile, key: Buffer, what?: string): void {
     const mine = keyId(key);
     if (file.keyId !== mine) {
       throw new AppError(
         'SECRET_KEY_INVALID',
-        `secret store ${this.#path} was written with key id ${file.keyId}, but ${this.#keyOrigin} has id ${mine}; ` +
+        `${what ? `cannot ${what}: ` : ''}secret store ${this.#path} was written with key id ${file.keyId}, but ${this.#keyOrigin} has id ${mine}; ` +
           `check ${KEY_ENV_VAR} or the key file (after an interrupted rotation the new key is in <key file>.new). Nothing was changed`,
       );
     }
@@ -84,7 +84,7 @@ export class LocalSecretStore implements SecretStore {
   }
 
   #open(file: SecretsFile, env: string, key: string, record: SealedRecord): string {
-    this.#checkKey(file, this.#key);
+    this.#checkKey(file, this.#key, `read secret ${env}/${key} version ${record.version}`);
     const value = open(this.#key, env, key, record);
     if (value === undefined) {
       throw new AppError(

@@ -199,6 +199,29 @@ function pidAlive(pid: number): boolean {
 }
 
 /**
+ * Remove a lock left by a dead process without removing a fresh lock another process took in the
+ * meantime: move the lock aside first, and put it back if it turns out not to be the stale one.
+ */
+function takeOverStaleLock(lock: string, deadPid: number | undefined): void {
+  const aside = `${lock}.${process.pid}.${randomBytes(4).toString('hex')}.stale`;
+  try {
+    renameSync(lock, aside);
+  } catch {
+    return; // someone else moved it first
+  }
+  const pid = Number.parseInt(readFileSync(aside, 'utf8'), 10);
+  const stillStale = deadPid === undefined ? !(pid > 0) : pid === deadPid;
+  if (!stillStale) {
+    try {
+      linkSync(aside, lock); // a live holder's lock: give it back
+    } catch {
+      // the place was taken again; the live holder finishes its write regardless
+    }
+  }
+  rmSync(aside, { force: true });
+}
+
+/**
  * Run `fn` holding `<path>.lock` (created exclusively, holding our pid). A lock left by a process
  * that no longer exists is taken over; a live holder is waited for up to `timeoutMs`.
  */
@@ -228,7 +251,7 @@ export async function withFileLock<T>(path: string, fn: () => T, timeoutMs = 10_
     }
     const unreadable = !(Number.isInteger(holder) && holder > 0);
     if ((!unreadable && !pidAlive(holder)) || (unreadable && age > 5_000)) {
-      rmSync(lock, { force: true });
+      takeOverStaleLock(lock, unreadable ? undefined : holder);
       continue;
     }
     if (Date.now() > deadline) {
