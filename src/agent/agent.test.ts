@@ -157,6 +157,13 @@ describe('agent admin API: auth and validation', () => {
       const { listen: _listen, ...noListen } = exampleBody([exampleRelease(dir, 'v1')]);
       assert.ok((await put(JSON.stringify(noListen))).json.details!.some((d) => d.startsWith('listen:')));
 
+      const badName = await rawCall(`${running.url}/v1/envs/..%2Fetc`, 'PUT', {
+        token,
+        body: JSON.stringify(exampleBody([exampleRelease(dir, 'v1')])),
+      });
+      assert.equal(badName.status, 400);
+      assert.match(badName.json.message!, /environment name "\.\.\/etc"/);
+
       const weights = await rawCall(`${running.url}/v1/envs/staging/weights`, 'POST', {
         token,
         body: JSON.stringify({ weights: { v1: 'all' } }),

@@ -14,6 +14,7 @@ import {
   type EnvBodyInput,
   type EnvRecord,
   envBodySchema,
+  envNameSchema,
   instanceSpec,
   parseBody,
   routeState,
@@ -118,6 +119,9 @@ export class Agent {
 
   /** Makes `body` the desired state of `env`: starts new releases, routes, then stops releases no longer listed. */
   putEnv(env: string, body: EnvBodyInput): Promise<EnvStatus> {
+    const envName = envNameSchema.safeParse(env);
+    if (!envName.success)
+      throw new AppError('USAGE', `environment name "${env}": ${envName.error.issues[0]?.message}`);
     const parsed = parseBody(envBodySchema, body, `desired state of ${env}`);
     return this.serial(() => this.putEnvNow(env, parsed));
   }
