@@ -78,6 +78,11 @@ export const ERROR_CODES = {
     summary: 'A state file of the runtime or agent cannot be read; it names the file to fix or remove.',
   },
   ROUTE_NOT_FOUND: { status: 404, exit: EXIT.usage, summary: 'No API route for that method and path.' },
+  STATE_DIR_IN_USE: {
+    status: 409,
+    exit: EXIT.refused,
+    summary: 'Another agent is running on the same state folder; stop it first or use another folder.',
+  },
   UNAUTHORIZED: { status: 401, exit: EXIT.refused, summary: 'The request carried no token or a wrong one.' },
   AGENT_UNAVAILABLE: {
     status: 503,
