@@ -138,8 +138,11 @@ describe('process runtime (real child processes)', () => {
         return now?.state === 'crashloop' ? now : undefined;
       });
       assert.ok(looping.restarts >= 3);
-      const logs = await runtime.logs('staging', 'v1', 200);
-      assert.ok(logs.some((line) => line.includes('crash loop')));
+      const logs = (await runtime.logs('staging', 'v1', 400)).join('\n');
+      // Exponential backoff from 20ms, capped at 100ms; the third crash in the window is a crash loop.
+      assert.match(logs, /restart #1 in 20ms\n/);
+      assert.match(logs, /restart #2 in 40ms\n/);
+      assert.match(logs, /restart #3 in 80ms \(crash loop\)/);
     });
   });
 
