@@ -27,16 +27,8 @@ interface CodeSpec {
 
 export const ERROR_CODES = {
   USAGE: { status: 400, exit: EXIT.usage, summary: 'A command or request was called with wrong arguments.' },
-  FILE_NOT_FOUND: {
-    status: 400,
-    exit: EXIT.usage,
-    summary: 'A file named on the command line does not exist.',
-  },
-  CONFIG_INVALID: {
-    status: 422,
-    exit: EXIT.failed,
-    summary: 'slipway.yaml has errors; each is listed with its place.',
-  },
+  FILE_NOT_FOUND: { status: 400, exit: EXIT.usage, summary: 'A file named on the command line does not exist.' },
+  CONFIG_INVALID: { status: 422, exit: EXIT.failed, summary: 'slipway.yaml has errors; each is listed with its place.' },
   ENV_NOT_FOUND: { status: 404, exit: EXIT.usage, summary: 'No environment of that name in slipway.yaml.' },
   RELEASE_NOT_FOUND: { status: 404, exit: EXIT.usage, summary: 'No release of that version or digest.' },
   RELEASE_CONFLICT: {
@@ -55,11 +47,7 @@ export const ERROR_CODES = {
     exit: EXIT.refused,
     summary: 'Another deployment holds the lock of this environment.',
   },
-  STORE_UNAVAILABLE: {
-    status: 503,
-    exit: EXIT.unavailable,
-    summary: 'The store could not be opened or reached.',
-  },
+  STORE_UNAVAILABLE: { status: 503, exit: EXIT.unavailable, summary: 'The store could not be opened or reached.' },
   STORE_SCHEMA_TOO_NEW: {
     status: 503,
     exit: EXIT.unavailable,
@@ -89,12 +77,6 @@ export const ERROR_CODES = {
     exit: EXIT.unavailable,
     summary: 'The data-plane agent could not be reached or answered with an error.',
   },
-  ROLLBACK_NOT_WARM: {
-    status: 409,
-    exit: EXIT.refused,
-    summary:
-      'An instant rollback is impossible because the previous instances are gone; redeploy the previous release.',
-  },
   INTERNAL: { status: 500, exit: EXIT.internal, summary: 'A bug in slipway; please report it.' },
 } as const satisfies Record<string, CodeSpec>;
 
@@ -113,11 +95,7 @@ export class AppError extends Error {
   /** Extra lines, e.g. every config error; printed after the message. */
   readonly details: readonly string[];
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options: { details?: readonly string[]; cause?: unknown } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, options: { details?: readonly string[]; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
