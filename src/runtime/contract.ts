@@ -4,7 +4,14 @@
  * contract. Operations are idempotent: starting an instance that already runs adopts it.
  */
 
-export const INSTANCE_STATES = ['starting', 'healthy', 'unhealthy', 'crashloop', 'stopping', 'stopped'] as const;
+export const INSTANCE_STATES = [
+  'starting',
+  'healthy',
+  'unhealthy',
+  'crashloop',
+  'stopping',
+  'stopped',
+] as const;
 export type InstanceState = (typeof INSTANCE_STATES)[number];
 
 export function isServing(state: InstanceState): boolean {

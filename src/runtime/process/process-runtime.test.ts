@@ -272,6 +272,26 @@ describe('process runtime (real child processes)', () => {
   });
 });
 
+describe('process runtime: scaling a running release (real child processes)', () => {
+  test('start with a new count of the same spec adds or removes instances and keeps the others', async () => {
+    await withRuntime({}, async ({ runtime, spec, pids }) => {
+      const [first] = await runtime.start(spec({ count: 1 }));
+      pids.add(first!.pid);
+      const up = await runtime.start(spec({ count: 3 }));
+      pids.add(...up.map((i) => i.pid));
+      assert.equal(up.length, 3);
+      assert.equal(up[0]!.pid, first!.pid);
+      assert.ok(up.every((i) => i.state === 'healthy'));
+      const down = await runtime.start(spec({ count: 1 }));
+      assert.deepEqual(
+        down.map((i) => i.pid),
+        [first!.pid],
+      );
+      assert.equal(isAlive(up[1]!.pid!) || isAlive(up[2]!.pid!), false);
+    });
+  });
+});
+
 describe('process runtime: resume after a restart (real child processes)', () => {
   test('resume adopts what runs and returns at once, supervising the replacement of a dead instance until healthy', async () => {
     await withRuntime({ policy: { backoff: { baseMs: 50, maxMs: 200 } } }, async (ctx) => {

@@ -144,17 +144,25 @@ export class ProcessRuntime implements Runtime {
     const key = keyOf(spec.env, spec.release);
     const fingerprint = specFingerprint(spec);
     const existing = this.releases.get(key);
-    if (existing?.fingerprint === fingerprint && existing.instances.length === spec.count) {
-      return existing.instances.map((i) => i.snapshot());
+    // Same spec: keep what runs and only scale; a changed spec replaces every instance.
+    let kept: ManagedInstance[] = [];
+    if (existing?.fingerprint === fingerprint) {
+      kept = existing.instances.filter((i) => i.index < spec.count);
+      await Promise.all(existing.instances.filter((i) => i.index >= spec.count).map((i) => i.stop()));
+    } else if (existing !== undefined) {
+      await this.stopNow(spec.env, spec.release);
     }
-    if (existing !== undefined) await this.stopNow(spec.env, spec.release);
 
     const records = this.unclaimed.get(key) ?? [];
     this.unclaimed.delete(key);
     const instances: ManagedInstance[] = [];
     const fresh: ManagedInstance[] = [];
-    const stale: InstanceRecord[] = [];
     for (let index = 0; index < spec.count; index++) {
+      const running = kept.find((i) => i.index === index);
+      if (running !== undefined) {
+        instances.push(running);
+        continue;
+      }
       const record = records.find((r) => r.index === index && r.fingerprint === fingerprint);
       const adoptable = record !== undefined && (await this.canAdopt(record, spec));
       const port = adoptable ? record.port : await this.pickPort(this.host);
@@ -163,13 +171,14 @@ export class ProcessRuntime implements Runtime {
       else fresh.push(instance);
       instances.push(instance);
     }
-    for (const record of records) if (!instances.some((i) => i.pid === record.pid)) stale.push(record);
-    await Promise.all(stale.map((r) => (r.pid === null ? null : stopStale(r, spec.stopTimeoutMs))));
+    const stale = records.filter((r) => r.pid !== null && !instances.some((i) => i.pid === r.pid));
+    await Promise.all(stale.map((r) => stopStale(r, spec.stopTimeoutMs)));
+    const added = instances.filter((i) => !kept.includes(i));
 
     this.releases.set(key, { spec, fingerprint, instances });
     for (const instance of fresh) instance.launch();
     if (mode === 'resume') {
-      for (const instance of instances) {
+      for (const instance of added) {
         if (fresh.includes(instance)) void instance.untilHealthy();
         else instance.supervise();
       }
@@ -179,19 +188,20 @@ export class ProcessRuntime implements Runtime {
     const reasons = await Promise.all(fresh.map((i) => i.waitHealthy(spec.startTimeoutMs)));
     const failed = fresh.flatMap((instance, n) => (reasons[n] ? [{ instance, reason: reasons[n] }] : []));
     if (failed.length > 0) {
-      await Promise.all(instances.map((i) => i.stop()));
-      this.releases.delete(key);
+      // Stop what this call started or adopted; instances that were already serving go on.
+      await Promise.all(added.map((i) => i.stop()));
+      if (kept.length > 0) this.releases.set(key, { spec: existing!.spec, fingerprint, instances: kept });
+      else this.releases.delete(key);
       this.persist();
       const first = failed[0]!;
-      const lines = first.instance.tail(20);
       throw new AppError(
         'INSTANCE_START_FAILED',
         `release ${spec.release} of ${spec.app} in ${spec.env}: instance ${first.instance.id} did not become healthy: ` +
           `${first.reason}${failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''}; its last log lines follow`,
-        { details: lines },
+        { details: first.instance.tail(20) },
       );
     }
-    for (const instance of instances) instance.supervise();
+    for (const instance of added) instance.supervise();
     this.persist();
     return instances.map((i) => i.snapshot());
   }
