@@ -5,8 +5,7 @@
  * `<stateDir>/instances.json`; `start()` of the same spec adopts the recorded instances that still
  * run and pass their health check instead of starting new ones.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../domain/errors.ts';
 import type { Instance, InstanceSpec, Runtime } from '../contract.ts';
@@ -16,6 +15,7 @@ import { type InstanceRecord, ManagedInstance, type SupervisionPolicy } from './
 import { tailFile } from './log-file.ts';
 import { freePort } from './ports.ts';
 import { isSameProcess, stopGroup } from './proc.ts';
+import { checkSpec, specFingerprint } from './spec.ts';
 
 export interface ProcessRuntimeOptions {
   /** Folder for instance records and per-instance log files. */
@@ -41,15 +41,10 @@ export const DEFAULT_POLICY: SupervisionPolicy = {
   maxLogBytes: 10 * 1024 * 1024,
 };
 
+export { specFingerprint } from './spec.ts';
+
 const keyOf = (env: string, release: string) => `${env}\u0000${release}`;
 const safe = (part: string) => part.replace(/[^A-Za-z0-9._-]/g, '_');
-
-/** What decides whether a running instance can be adopted: the same command, folder and config. */
-export function specFingerprint(spec: InstanceSpec): string {
-  const vars = Object.entries(spec.vars).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const body = JSON.stringify([spec.app, spec.command, spec.cwd, vars, spec.health.path]);
-  return createHash('sha256').update(body).digest('hex').slice(0, 16);
-}
 
 export class ProcessRuntime implements Runtime {
   readonly name = 'process';
@@ -283,28 +278,4 @@ export class ProcessRuntime implements Runtime {
 async function stopStale(record: InstanceRecord, stopTimeoutMs: number): Promise<void> {
   if (record.pid !== null && isSameProcess(record.pid, record.identity))
     await stopGroup(record.pid, stopTimeoutMs);
-}
-
-function checkSpec(spec: InstanceSpec): void {
-  const where = `release ${spec.release} of ${spec.app} in ${spec.env}`;
-  if (!Number.isInteger(spec.count) || spec.count < 1) {
-    throw new AppError(
-      'USAGE',
-      `${where}: instances must be a whole number of at least 1, got ${spec.count}`,
-    );
-  }
-  let isDir = false;
-  try {
-    isDir = statSync(spec.cwd).isDirectory();
-  } catch {
-    isDir = false;
-  }
-  if (!isDir) {
-    throw new AppError(
-      'INSTANCE_START_FAILED',
-      `${where}: release folder ${spec.cwd} does not exist or is not a folder`,
-    );
-  }
-  if (spec.command.trim() === '')
-    throw new AppError('USAGE', `${where}: run.command is empty; set the command to start`);
 }
