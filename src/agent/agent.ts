@@ -198,10 +198,16 @@ export class Agent {
     try {
       await this.applyNow(desired);
     } catch (error) {
-      // Keep serving the previous state: stop only what this attempt added.
+      // Keep serving the previous state: stop only what this attempt added, and bring back a
+      // release whose changed spec replaced its instances before the new ones failed.
       for (const r of desired.releases) {
         if (!previous?.desired.releases.some((p) => p.release === r.release))
           await this.runtime.stop(env, r.release);
+      }
+      if (previous !== undefined) {
+        await this.applyNow(previous.desired).catch((again: Error) => {
+          this.errors.set(env, `previous state could not be brought back: ${again.message}`);
+        });
       }
       throw error;
     }
