@@ -160,7 +160,7 @@ export class ProcessRuntime implements Runtime {
       }
       const record = records.find((r) => r.index === index && r.fingerprint === fingerprint);
       const adoptable = record !== undefined && (await this.canAdopt(record, spec));
-      const port = adoptable ? record.port : await this.pickPort(this.host);
+      const port = adoptable ? record.port : await this.newPort(instances.map((i) => i.port));
       const instance = this.instance(spec, index, port, fingerprint);
       if (adoptable) instance.adopt(record);
       else fresh.push(instance);
@@ -217,6 +217,16 @@ export class ProcessRuntime implements Runtime {
     this.unclaimed.delete(key);
     await Promise.all(records.map((r) => stopStale(r, stopTimeoutMs)));
     this.persist();
+  }
+
+  /** A free port that no instance of this runtime holds (the kernel may hand out a just-released port again). */
+  private async newPort(alsoTaken: readonly number[]): Promise<number> {
+    const taken = new Set([...this.releases.values()].flatMap((entry) => entry.instances.map((i) => i.port)));
+    for (const port of alsoTaken) taken.add(port);
+    for (const records of this.unclaimed.values()) for (const r of records) taken.add(r.port);
+    let port = await this.pickPort(this.host);
+    for (let tries = 0; taken.has(port) && tries < 20; tries++) port = await this.pickPort(this.host);
+    return port;
   }
 
   private async canAdopt(record: InstanceRecord, spec: InstanceSpec): Promise<boolean> {
