@@ -7,7 +7,9 @@ import { test } from 'node:test';
 import { isAlive } from '../runtime/process/proc.ts';
 import { eventually, PidTracker } from '../runtime/process/testing.ts';
 import { tempDir } from '../testing.ts';
+import { FakeRouter } from '../traffic/fake-router.ts';
 import { createAgentClient } from './client.ts';
+import { runAgent } from './main.ts';
 import { exampleBody, exampleRelease } from './testing.ts';
 
 const entry = new URL('./fake-router-entry.ts', import.meta.url).pathname;
@@ -48,6 +50,10 @@ test('agent process (fake router) killed with -9 and started again re-adopts run
     agent = first.child;
     pids.add(first.child.pid);
     const token = readFileSync(join(state.path, 'agent.token'), 'utf8').trim();
+    await assert.rejects(runAgent({ stateDir: state.path, router: new FakeRouter() }), {
+      code: 'STATE_DIR_IN_USE',
+      message: new RegExp(`an agent \\(pid ${first.child.pid}\\) already runs on`),
+    });
     const before = await createAgentClient({ url: first.url, token }).putEnv(
       'staging',
       exampleBody([exampleRelease(release.path, 'v1', { count: 2 })]),

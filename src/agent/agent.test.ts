@@ -78,6 +78,23 @@ describe('agent with the fake router (in-memory routing, real instances)', () =>
     });
   });
 
+  test('a changed config that cannot start brings the previous config of the release back', async () => {
+    await withAgent(async ({ client, router, dir, pids }) => {
+      const good = exampleRelease(dir, 'v1', { vars: { LOG_LEVEL: 'info' } });
+      pids.add(...pidsOf(await client.putEnv('staging', exampleBody([good]))));
+      const bad = { ...good, vars: { LOG_LEVEL: 'debug', NEVER_HEALTHY: '1' }, startTimeoutMs: 500 };
+      await assert.rejects(client.putEnv('staging', exampleBody([bad])), { code: 'INSTANCE_START_FAILED' });
+      const status = await client.status('staging');
+      pids.add(...pidsOf(status));
+      assert.equal(status.healthy, true);
+      assert.deepEqual(status.releases[0]!.vars, ['LOG_LEVEL']);
+      const port = status.releases[0]!.instances[0]!.port;
+      const env = (await (await fetch(`http://127.0.0.1:${port}/env`)).json()) as Record<string, string>;
+      assert.equal(env.LOG_LEVEL, 'info');
+      assert.equal(router.route('staging')!.releases[0]!.backends[0]!.port, port);
+    });
+  });
+
   test('logs: the tail, then followed lines as they are written', async () => {
     await withAgent(async ({ client, dir, pids }) => {
       const status = await client.putEnv('staging', exampleBody([exampleRelease(dir, 'v1')]));
@@ -156,6 +173,13 @@ describe('agent admin API: auth and validation', () => {
 
       const { listen: _listen, ...noListen } = exampleBody([exampleRelease(dir, 'v1')]);
       assert.ok((await put(JSON.stringify(noListen))).json.details!.some((d) => d.startsWith('listen:')));
+
+      const badName = await rawCall(`${running.url}/v1/envs/..%2Fetc`, 'PUT', {
+        token,
+        body: JSON.stringify(exampleBody([exampleRelease(dir, 'v1')])),
+      });
+      assert.equal(badName.status, 400);
+      assert.match(badName.json.message!, /environment name "\.\.\/etc"/);
 
       const weights = await rawCall(`${running.url}/v1/envs/staging/weights`, 'POST', {
         token,

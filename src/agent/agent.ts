@@ -14,6 +14,7 @@ import {
   type EnvBodyInput,
   type EnvRecord,
   envBodySchema,
+  envNameSchema,
   instanceSpec,
   parseBody,
   routeState,
@@ -118,6 +119,9 @@ export class Agent {
 
   /** Makes `body` the desired state of `env`: starts new releases, routes, then stops releases no longer listed. */
   putEnv(env: string, body: EnvBodyInput): Promise<EnvStatus> {
+    const envName = envNameSchema.safeParse(env);
+    if (!envName.success)
+      throw new AppError('USAGE', `environment name "${env}": ${envName.error.issues[0]?.message}`);
     const parsed = parseBody(envBodySchema, body, `desired state of ${env}`);
     return this.serial(() => this.putEnvNow(env, parsed));
   }
@@ -194,10 +198,16 @@ export class Agent {
     try {
       await this.applyNow(desired);
     } catch (error) {
-      // Keep serving the previous state: stop only what this attempt added.
+      // Keep serving the previous state: stop only what this attempt added, and bring back a
+      // release whose changed spec replaced its instances before the new ones failed.
       for (const r of desired.releases) {
         if (!previous?.desired.releases.some((p) => p.release === r.release))
           await this.runtime.stop(env, r.release);
+      }
+      if (previous !== undefined) {
+        await this.applyNow(previous.desired).catch((again: Error) => {
+          this.errors.set(env, `previous state could not be brought back: ${again.message}`);
+        });
       }
       throw error;
     }

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isAppError } from '../domain/errors.ts';
@@ -7,7 +6,7 @@ import { eventually } from '../runtime/process/testing.ts';
 import { tempDir } from '../testing.ts';
 import { FakeRouter } from '../traffic/fake-router.ts';
 import { agentCommand } from './cli-entry.ts';
-import { createAgentClient } from './client.ts';
+import { connectLocalAgent } from './client.ts';
 
 test('slipway agent (fake router) serves its admin API until stopped, and says where its token is', async () => {
   const state = tempDir('slipway-agent-');
@@ -21,11 +20,10 @@ test('slipway agent (fake router) serves its admin API until stopped, and says w
     });
     const ready = await eventually(() => lines.find((line) => line.includes('admin API on')));
     assert.ok(ready.includes(join(state.path, 'agent.token')));
-    const url = /admin API on (\S+)/.exec(ready)![1]!;
-    const token = readFileSync(join(state.path, 'agent.token'), 'utf8').trim();
-    assert.deepEqual(await createAgentClient({ url, token }).statusAll(), []);
+    assert.deepEqual(await connectLocalAgent(state.path).statusAll(), []);
     stop.abort();
     assert.equal(await exit, 0);
+    assert.throws(() => connectLocalAgent(state.path), { code: 'AGENT_UNAVAILABLE' });
   } finally {
     state.cleanup();
   }

@@ -7,8 +7,12 @@
  * await agent.putEnv('staging', { listen: { host: '127.0.0.1', port: 8080 }, releases: [...] });
  * await agent.setWeights('staging', { v2: 100 });
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AppError, ERROR_CODES, type ErrorCode } from '../domain/errors.ts';
+import { readJson } from '../runtime/process/atomic-json.ts';
 import type { ReleaseMetrics } from '../traffic/contract.ts';
+
 import type { EnvStatus } from './agent.ts';
 import type { DesiredEnv, EnvBodyInput } from './state.ts';
 
@@ -133,4 +137,21 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
       },
     }),
   };
+}
+
+/**
+ * A client for the agent running on this machine with the given state folder: its address is in
+ * `agent.json` and its token in `agent.token` there.
+ */
+export function connectLocalAgent(stateDir: string, options: { timeoutMs?: number } = {}): AgentClient {
+  const infoFile = join(stateDir, 'agent.json');
+  const info = readJson<{ url?: string; pid?: number | null } | null>(infoFile, null);
+  if (info?.url === undefined || info.pid === null || info.pid === undefined) {
+    throw new AppError(
+      'AGENT_UNAVAILABLE',
+      `no agent runs on ${stateDir} (${infoFile}); start it with \`slipway agent\``,
+    );
+  }
+  const token = readFileSync(join(stateDir, 'agent.token'), 'utf8').trim();
+  return createAgentClient({ url: info.url, token, ...options });
 }

@@ -4,8 +4,10 @@
  */
 import type { Server } from 'node:http';
 import { join } from 'node:path';
+import { AppError } from '../domain/errors.ts';
 import type { Runtime } from '../runtime/contract.ts';
-import { writeJsonAtomic } from '../runtime/process/atomic-json.ts';
+import { readJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
+import { isSameProcess, startIdentity } from '../runtime/process/proc.ts';
 import { ProcessRuntime } from '../runtime/process/process-runtime.ts';
 import type { TrafficRouter } from '../traffic/contract.ts';
 import { type Agent, type Clock, createAgent } from './agent.ts';
@@ -40,8 +42,25 @@ export function agentInfoPath(stateDir: string): string {
   return join(stateDir, 'agent.json');
 }
 
+/** Refuses to run beside another live agent on the same state folder (both would supervise the same instances). */
+function claimStateDir(stateDir: string): void {
+  const info = readJson<{ pid?: number | null; identity?: string | null } | null>(
+    agentInfoPath(stateDir),
+    null,
+  );
+  const pid = info?.pid;
+  if (pid === undefined || pid === null || pid === process.pid) return;
+  if (isSameProcess(pid, info?.identity ?? null)) {
+    throw new AppError(
+      'STATE_DIR_IN_USE',
+      `an agent (pid ${pid}) already runs on ${stateDir}; stop it (kill ${pid}) or give another --state-dir`,
+    );
+  }
+}
+
 export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> {
   const { stateDir } = options;
+  claimStateDir(stateDir);
   const token = loadOrCreateToken(stateDir);
   const runtime = options.runtime ?? new ProcessRuntime({ stateDir: join(stateDir, 'runtime') });
   const agent = createAgent({
@@ -56,7 +75,12 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
   const server: Server = createAdminServer(agent);
   const port = await listen(server, options.port ?? 0);
   const url = `http://127.0.0.1:${port}`;
-  writeJsonAtomic(agentInfoPath(stateDir), { url, port, pid: process.pid });
+  writeJsonAtomic(agentInfoPath(stateDir), {
+    url,
+    port,
+    pid: process.pid,
+    identity: startIdentity(process.pid),
+  });
   // Orders that arrive meanwhile queue behind the restore.
   await agent.restore();
   return {
@@ -70,6 +94,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
         server.closeAllConnections();
       });
       await agent.close();
+      writeJsonAtomic(agentInfoPath(stateDir), { url, port, pid: null });
     },
   };
 }

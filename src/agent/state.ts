@@ -14,6 +14,8 @@ import type { RouteState } from '../traffic/contract.ts';
 const name = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'use letters, digits, dot, dash, underscore');
+/** Environment names become parts of file names and URLs. */
+export const envNameSchema = name;
 const millis = z.number().int().positive().max(3_600_000);
 
 export const releaseSchema = z.object({

@@ -133,17 +133,16 @@ export const ERROR_CODES = {
     summary: 'A state file of the runtime or agent cannot be read; it names the file to fix or remove.',
   },
   ROUTE_NOT_FOUND: { status: 404, exit: EXIT.usage, summary: 'No API route for that method and path.' },
+  STATE_DIR_IN_USE: {
+    status: 409,
+    exit: EXIT.refused,
+    summary: 'Another agent is running on the same state folder; stop it first or use another folder.',
+  },
   UNAUTHORIZED: { status: 401, exit: EXIT.refused, summary: 'The request carried no token or a wrong one.' },
   AGENT_UNAVAILABLE: {
     status: 503,
     exit: EXIT.unavailable,
     summary: 'The data-plane agent could not be reached or answered with an error.',
-  },
-  ROLLBACK_NOT_WARM: {
-    status: 409,
-    exit: EXIT.refused,
-    summary:
-      'An instant rollback is impossible because the previous instances are gone; redeploy the previous release.',
   },
   INTERNAL: { status: 500, exit: EXIT.internal, summary: 'A bug in slipway; please report it.' },
 } as const satisfies Record<string, CodeSpec>;

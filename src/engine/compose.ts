@@ -3,10 +3,8 @@
  * running agent, build the Executor and the context of a new deployment. Commands (CLI or API)
  * call this; nothing else wires the engine.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AgentClient, createAgentClient } from '../agent/client.ts';
-import { agentInfoPath } from '../agent/main.ts';
+import { type AgentClient, connectLocalAgent } from '../agent/client.ts';
 import { createBuiltinProvider } from '../analysis/metrics/builtin/provider.ts';
 import { createRuntimeProvider } from '../analysis/metrics/runtime/provider.ts';
 import { rulesFromRollbackIf } from '../analysis/rollback-if.ts';
@@ -30,19 +28,7 @@ export const AGENT_DIR = 'agent';
 
 /** The running agent of this project, from the file it writes when it starts. */
 export function connectAgent(dataDir: string): AgentClient {
-  const stateDir = join(dataDir, AGENT_DIR);
-  let info: { url: string };
-  let token: string;
-  try {
-    info = JSON.parse(readFileSync(agentInfoPath(stateDir), 'utf8'));
-    token = readFileSync(join(stateDir, 'agent.token'), 'utf8').trim();
-  } catch {
-    throw new AppError(
-      'AGENT_UNAVAILABLE',
-      `no data-plane agent has run for this project (nothing in ${stateDir}); start one with \`slipway agent\` (it keeps running in the foreground)`,
-    );
-  }
-  return createAgentClient({ url: info.url, token });
+  return connectLocalAgent(join(dataDir, AGENT_DIR));
 }
 
 function rollbackIfOf(env: EnvironmentConfig | undefined) {

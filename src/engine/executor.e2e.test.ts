@@ -175,7 +175,8 @@ describe('executor with a real agent and real instances (scripted guard)', () =>
     // Let it get past the first traffic step, then take the control plane away.
     for (let i = 0; i < 200; i++) {
       const now = await h.store.getDeployment(d.id);
-      if ((now?.state as { engine: { weight: number } }).engine.weight > 0) break;
+      if (((now?.state ?? { engine: { weight: 0 } }) as { engine: { weight: number } }).engine.weight > 0)
+        break;
       await new Promise((r) => setTimeout(r, 25));
     }
     stop.abort();

@@ -138,8 +138,11 @@ describe('process runtime (real child processes)', () => {
         return now?.state === 'crashloop' ? now : undefined;
       });
       assert.ok(looping.restarts >= 3);
-      const logs = await runtime.logs('staging', 'v1', 200);
-      assert.ok(logs.some((line) => line.includes('crash loop')));
+      const logs = (await runtime.logs('staging', 'v1', 400)).join('\n');
+      // Exponential backoff from 20ms, capped at 100ms; the third crash in the window is a crash loop.
+      assert.match(logs, /restart #1 in 20ms\n/);
+      assert.match(logs, /restart #2 in 40ms\n/);
+      assert.match(logs, /restart #3 in 80ms \(crash loop\)/);
     });
   });
 
@@ -265,6 +268,26 @@ describe('process runtime (real child processes)', () => {
       assert.notEqual(appPid, instance!.pid, 'the shell is the group leader here');
       await runtime.stop('staging', 'v1');
       assert.equal(isAlive(appPid), false);
+    });
+  });
+});
+
+describe('process runtime: scaling a running release (real child processes)', () => {
+  test('start with a new count of the same spec adds or removes instances and keeps the others', async () => {
+    await withRuntime({}, async ({ runtime, spec, pids }) => {
+      const [first] = await runtime.start(spec({ count: 1 }));
+      pids.add(first!.pid);
+      const up = await runtime.start(spec({ count: 3 }));
+      pids.add(...up.map((i) => i.pid));
+      assert.equal(up.length, 3);
+      assert.equal(up[0]!.pid, first!.pid);
+      assert.ok(up.every((i) => i.state === 'healthy'));
+      const down = await runtime.start(spec({ count: 1 }));
+      assert.deepEqual(
+        down.map((i) => i.pid),
+        [first!.pid],
+      );
+      assert.equal(isAlive(up[1]!.pid!) || isAlive(up[2]!.pid!), false);
     });
   });
 });

@@ -5,8 +5,7 @@
  * `<stateDir>/instances.json`; `start()` of the same spec adopts the recorded instances that still
  * run and pass their health check instead of starting new ones.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../domain/errors.ts';
 import type { Instance, InstanceSpec, Runtime } from '../contract.ts';
@@ -16,6 +15,7 @@ import { type InstanceRecord, ManagedInstance, type SupervisionPolicy } from './
 import { tailFile } from './log-file.ts';
 import { freePort } from './ports.ts';
 import { isSameProcess, stopGroup } from './proc.ts';
+import { checkSpec, specFingerprint } from './spec.ts';
 
 export interface ProcessRuntimeOptions {
   /** Folder for instance records and per-instance log files. */
@@ -41,15 +41,10 @@ export const DEFAULT_POLICY: SupervisionPolicy = {
   maxLogBytes: 10 * 1024 * 1024,
 };
 
+export { specFingerprint } from './spec.ts';
+
 const keyOf = (env: string, release: string) => `${env}\u0000${release}`;
 const safe = (part: string) => part.replace(/[^A-Za-z0-9._-]/g, '_');
-
-/** What decides whether a running instance can be adopted: the same command, folder and config. */
-export function specFingerprint(spec: InstanceSpec): string {
-  const vars = Object.entries(spec.vars).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const body = JSON.stringify([spec.app, spec.command, spec.cwd, vars, spec.health.path]);
-  return createHash('sha256').update(body).digest('hex').slice(0, 16);
-}
 
 export class ProcessRuntime implements Runtime {
   readonly name = 'process';
@@ -144,32 +139,41 @@ export class ProcessRuntime implements Runtime {
     const key = keyOf(spec.env, spec.release);
     const fingerprint = specFingerprint(spec);
     const existing = this.releases.get(key);
-    if (existing?.fingerprint === fingerprint && existing.instances.length === spec.count) {
-      return existing.instances.map((i) => i.snapshot());
+    // Same spec: keep what runs and only scale; a changed spec replaces every instance.
+    let kept: ManagedInstance[] = [];
+    if (existing?.fingerprint === fingerprint) {
+      kept = existing.instances.filter((i) => i.index < spec.count);
+      await Promise.all(existing.instances.filter((i) => i.index >= spec.count).map((i) => i.stop()));
+    } else if (existing !== undefined) {
+      await this.stopNow(spec.env, spec.release);
     }
-    if (existing !== undefined) await this.stopNow(spec.env, spec.release);
 
     const records = this.unclaimed.get(key) ?? [];
     this.unclaimed.delete(key);
     const instances: ManagedInstance[] = [];
     const fresh: ManagedInstance[] = [];
-    const stale: InstanceRecord[] = [];
     for (let index = 0; index < spec.count; index++) {
+      const running = kept.find((i) => i.index === index);
+      if (running !== undefined) {
+        instances.push(running);
+        continue;
+      }
       const record = records.find((r) => r.index === index && r.fingerprint === fingerprint);
       const adoptable = record !== undefined && (await this.canAdopt(record, spec));
-      const port = adoptable ? record.port : await this.pickPort(this.host);
+      const port = adoptable ? record.port : await this.newPort(instances.map((i) => i.port));
       const instance = this.instance(spec, index, port, fingerprint);
       if (adoptable) instance.adopt(record);
       else fresh.push(instance);
       instances.push(instance);
     }
-    for (const record of records) if (!instances.some((i) => i.pid === record.pid)) stale.push(record);
-    await Promise.all(stale.map((r) => (r.pid === null ? null : stopStale(r, spec.stopTimeoutMs))));
+    const stale = records.filter((r) => r.pid !== null && !instances.some((i) => i.pid === r.pid));
+    await Promise.all(stale.map((r) => stopStale(r, spec.stopTimeoutMs)));
+    const added = instances.filter((i) => !kept.includes(i));
 
     this.releases.set(key, { spec, fingerprint, instances });
     for (const instance of fresh) instance.launch();
     if (mode === 'resume') {
-      for (const instance of instances) {
+      for (const instance of added) {
         if (fresh.includes(instance)) void instance.untilHealthy();
         else instance.supervise();
       }
@@ -179,19 +183,20 @@ export class ProcessRuntime implements Runtime {
     const reasons = await Promise.all(fresh.map((i) => i.waitHealthy(spec.startTimeoutMs)));
     const failed = fresh.flatMap((instance, n) => (reasons[n] ? [{ instance, reason: reasons[n] }] : []));
     if (failed.length > 0) {
-      await Promise.all(instances.map((i) => i.stop()));
-      this.releases.delete(key);
+      // Stop what this call started or adopted; instances that were already serving go on.
+      await Promise.all(added.map((i) => i.stop()));
+      if (kept.length > 0) this.releases.set(key, { spec: existing!.spec, fingerprint, instances: kept });
+      else this.releases.delete(key);
       this.persist();
       const first = failed[0]!;
-      const lines = first.instance.tail(20);
       throw new AppError(
         'INSTANCE_START_FAILED',
         `release ${spec.release} of ${spec.app} in ${spec.env}: instance ${first.instance.id} did not become healthy: ` +
           `${first.reason}${failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''}; its last log lines follow`,
-        { details: lines },
+        { details: first.instance.tail(20) },
       );
     }
-    for (const instance of instances) instance.supervise();
+    for (const instance of added) instance.supervise();
     this.persist();
     return instances.map((i) => i.snapshot());
   }
@@ -212,6 +217,16 @@ export class ProcessRuntime implements Runtime {
     this.unclaimed.delete(key);
     await Promise.all(records.map((r) => stopStale(r, stopTimeoutMs)));
     this.persist();
+  }
+
+  /** A free port that no instance of this runtime holds (the kernel may hand out a just-released port again). */
+  private async newPort(alsoTaken: readonly number[]): Promise<number> {
+    const taken = new Set([...this.releases.values()].flatMap((entry) => entry.instances.map((i) => i.port)));
+    for (const port of alsoTaken) taken.add(port);
+    for (const records of this.unclaimed.values()) for (const r of records) taken.add(r.port);
+    let port = await this.pickPort(this.host);
+    for (let tries = 0; taken.has(port) && tries < 20; tries++) port = await this.pickPort(this.host);
+    return port;
   }
 
   private async canAdopt(record: InstanceRecord, spec: InstanceSpec): Promise<boolean> {
@@ -273,28 +288,4 @@ export class ProcessRuntime implements Runtime {
 async function stopStale(record: InstanceRecord, stopTimeoutMs: number): Promise<void> {
   if (record.pid !== null && isSameProcess(record.pid, record.identity))
     await stopGroup(record.pid, stopTimeoutMs);
-}
-
-function checkSpec(spec: InstanceSpec): void {
-  const where = `release ${spec.release} of ${spec.app} in ${spec.env}`;
-  if (!Number.isInteger(spec.count) || spec.count < 1) {
-    throw new AppError(
-      'USAGE',
-      `${where}: instances must be a whole number of at least 1, got ${spec.count}`,
-    );
-  }
-  let isDir = false;
-  try {
-    isDir = statSync(spec.cwd).isDirectory();
-  } catch {
-    isDir = false;
-  }
-  if (!isDir) {
-    throw new AppError(
-      'INSTANCE_START_FAILED',
-      `${where}: release folder ${spec.cwd} does not exist or is not a folder`,
-    );
-  }
-  if (spec.command.trim() === '')
-    throw new AppError('USAGE', `${where}: run.command is empty; set the command to start`);
 }
