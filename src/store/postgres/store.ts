@@ -14,6 +14,9 @@ export async function openPostgresStore(
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5000,
   });
+  // An idle connection the server drops (a restart, a failover) must not crash slipway: the pool
+  // replaces it on the next query.
+  pool.on('error', () => {});
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   try {
     return await SqlStore.open(db, 'postgres', options);

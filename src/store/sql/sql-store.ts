@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { AppError } from '../../domain/errors.ts';
 import type {
   Approval,
@@ -26,6 +26,9 @@ import { toApproval, toAudit, toDeployment, toEnvironment, toEvent, toRelease, t
 import { migrate } from './migrate.ts';
 import type { Dialect } from './migrations.ts';
 import type { Tables } from './tables.ts';
+
+/** An arbitrary constant: the advisory lock that orders audit appends on PostgreSQL. */
+const AUDIT_LOCK = 74_201_118;
 
 export const newId = (prefix: string): string => `${prefix}-${randomBytes(6).toString('hex')}`;
 
@@ -354,10 +357,13 @@ export class SqlStore implements Store {
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
-    // Two appenders may read the same tail; the loser hits the primary key and tries again.
+    // Appenders queue on the chain's tail: PostgreSQL through an advisory lock, SQLite through
+    // BEGIN IMMEDIATE. Should two still read the same tail, the loser hits the key and tries again.
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.#db.transaction().execute(async (trx) => {
+          if (this.dialect === 'postgres')
+            await sql`select pg_advisory_xact_lock(${AUDIT_LOCK})`.execute(trx);
           const last = await trx
             .selectFrom('audit')
             .select(['seq', 'hash'])
