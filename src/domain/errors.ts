@@ -27,8 +27,16 @@ interface CodeSpec {
 
 export const ERROR_CODES = {
   USAGE: { status: 400, exit: EXIT.usage, summary: 'A command or request was called with wrong arguments.' },
-  FILE_NOT_FOUND: { status: 400, exit: EXIT.usage, summary: 'A file named on the command line does not exist.' },
-  CONFIG_INVALID: { status: 422, exit: EXIT.failed, summary: 'slipway.yaml has errors; each is listed with its place.' },
+  FILE_NOT_FOUND: {
+    status: 400,
+    exit: EXIT.usage,
+    summary: 'A file named on the command line does not exist.',
+  },
+  CONFIG_INVALID: {
+    status: 422,
+    exit: EXIT.failed,
+    summary: 'slipway.yaml has errors; each is listed with its place.',
+  },
   ENV_NOT_FOUND: { status: 404, exit: EXIT.usage, summary: 'No environment of that name in slipway.yaml.' },
   RELEASE_NOT_FOUND: { status: 404, exit: EXIT.usage, summary: 'No release of that version or digest.' },
   RELEASE_CONFLICT: {
@@ -47,13 +55,33 @@ export const ERROR_CODES = {
     exit: EXIT.refused,
     summary: 'Another deployment holds the lock of this environment.',
   },
-  STORE_UNAVAILABLE: { status: 503, exit: EXIT.unavailable, summary: 'The store could not be opened or reached.' },
+  STORE_UNAVAILABLE: {
+    status: 503,
+    exit: EXIT.unavailable,
+    summary: 'The store could not be opened or reached.',
+  },
   STORE_SCHEMA_TOO_NEW: {
     status: 503,
     exit: EXIT.unavailable,
     summary: 'The store was written by a newer slipway than this one.',
   },
   INIT_EXISTS: { status: 409, exit: EXIT.refused, summary: 'slipway init would overwrite an existing file.' },
+  TRAFFIC_ROUTE_INVALID: {
+    status: 422,
+    exit: EXIT.failed,
+    summary:
+      'A routing state or weight change is invalid: weights, release names, backends or listen address.',
+  },
+  TRAFFIC_DRIVER_UNKNOWN: {
+    status: 400,
+    exit: EXIT.usage,
+    summary: 'No traffic router driver of that name.',
+  },
+  TRAFFIC_DRIVER_FAILED: {
+    status: 503,
+    exit: EXIT.unavailable,
+    summary: 'A traffic router could not start or change its proxy (haproxy, nginx, a listener port).',
+  },
   INTERNAL: { status: 500, exit: EXIT.internal, summary: 'A bug in slipway; please report it.' },
 } as const satisfies Record<string, CodeSpec>;
 
@@ -72,7 +100,11 @@ export class AppError extends Error {
   /** Extra lines, e.g. every config error; printed after the message. */
   readonly details: readonly string[];
 
-  constructor(code: ErrorCode, message: string, options: { details?: readonly string[]; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: readonly string[]; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
