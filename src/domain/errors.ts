@@ -144,6 +144,28 @@ export const ERROR_CODES = {
     exit: EXIT.unavailable,
     summary: 'The data-plane agent could not be reached or answered with an error.',
   },
+  ROLLBACK_NOT_WARM: {
+    status: 409,
+    exit: EXIT.refused,
+    summary:
+      'An instant rollback is impossible because the previous instances are gone; redeploy the previous release.',
+  },
+  TRAFFIC_ROUTE_INVALID: {
+    status: 422,
+    exit: EXIT.failed,
+    summary:
+      'A routing state or weight change is invalid: weights, release names, backends or listen address.',
+  },
+  TRAFFIC_DRIVER_UNKNOWN: {
+    status: 400,
+    exit: EXIT.usage,
+    summary: 'No traffic router driver of that name.',
+  },
+  TRAFFIC_DRIVER_FAILED: {
+    status: 503,
+    exit: EXIT.unavailable,
+    summary: 'A traffic router could not start or change its proxy (haproxy, nginx, a listener port).',
+  },
   INTERNAL: { status: 500, exit: EXIT.internal, summary: 'A bug in slipway; please report it.' },
 } as const satisfies Record<string, CodeSpec>;
 

@@ -1,0 +1,99 @@
+/**
+ * One backend as the built-in router sees it: its keep-alive connection pool, its health (active
+ * checks plus passive ejection on connection errors) and its in-flight count, which lets a backend
+ * removed by apply() drain: it takes no new requests, and its pool closes when the last one ends.
+ */
+import { Agent, request } from 'node:http';
+import type { Backend } from '../contract.ts';
+
+/** Without active health checks, a backend that refused a connection rests this long. */
+const EJECT_MS = 2_000;
+
+export function backendKey(b: Backend): string {
+  return `${b.id}@${b.host}:${b.port}`;
+}
+
+export class BackendState {
+  readonly key: string;
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly agent: Agent;
+  /** Result of the last active health check (true until a check says otherwise). */
+  healthy = true;
+  /** Passive ejection: not picked before this time (ms since epoch); 0 when not ejected. */
+  ejectedUntil = 0;
+  inflight = 0;
+  removed = false;
+
+  constructor(b: Backend) {
+    this.key = backendKey(b);
+    this.id = b.id;
+    this.host = b.host;
+    this.port = b.port;
+    // lifo keeps few sockets hot; the 4 s idle timeout closes pooled sockets before node's default
+    // 5 s server keep-alive does, so a request rarely meets a socket the backend is closing.
+    this.agent = new Agent({
+      keepAlive: true,
+      maxSockets: Infinity,
+      maxFreeSockets: 1024,
+      scheduling: 'lifo',
+      timeout: 4_000,
+    });
+  }
+
+  available(now: number): boolean {
+    return this.healthy && !this.removed && (this.ejectedUntil === 0 || now >= this.ejectedUntil);
+  }
+
+  /** A connection to the backend failed: stop picking it until a health check passes (or EJECT_MS). */
+  eject(hasActiveChecks: boolean): void {
+    this.ejectedUntil = hasActiveChecks ? Number.POSITIVE_INFINITY : Date.now() + EJECT_MS;
+  }
+
+  acquire(): void {
+    this.inflight++;
+  }
+
+  release(): void {
+    this.inflight--;
+    if (this.removed && this.inflight === 0) this.agent.destroy();
+  }
+
+  /** Removed from the routing: finish in-flight requests, then close the pool. */
+  drain(): void {
+    this.removed = true;
+    if (this.inflight === 0) this.agent.destroy();
+  }
+
+  /** One active check: a 2xx or 3xx answer within the timeout is healthy. */
+  check(path: string, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const req = request({
+        host: this.host,
+        port: this.port,
+        path,
+        method: 'GET',
+        agent: false,
+        timeout: timeoutMs,
+      });
+      req.on('response', (res) => {
+        res.resume();
+        const ok = (res.statusCode ?? 500) < 400;
+        this.setHealth(ok);
+        resolve(ok);
+      });
+      req.on('timeout', () => req.destroy(new Error('health check timed out')));
+      req.on('error', () => {
+        this.setHealth(false);
+        resolve(false);
+      });
+      req.end();
+    });
+  }
+
+  private setHealth(ok: boolean): void {
+    this.healthy = ok;
+    if (ok) this.ejectedUntil = 0;
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * The built-in router's state for one environment: its listener, its releases with their
+ * backends, the split, the health-check loop and the metric windows. `pick()` is the per-request
+ * decision; everything it reads is replaced wholesale by `update()` / `setWeights()`, so a weight
+ * change takes effect on the very next request.
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { AppError } from '../../domain/errors.ts';
+import type { RouteState } from '../contract.ts';
+import { previewHeaderOf } from '../validate.ts';
+import { BackendState, backendKey } from './backend-state.ts';
+import { ReleaseWindow } from './metrics.ts';
+import { proxyRequest, proxyUpgrade } from './proxy.ts';
+import { pickSmooth, pickSticky, stickyPoint } from './split.ts';
+
+export interface ReleaseSlot {
+  readonly name: string;
+  readonly backends: readonly BackendState[];
+  readonly window: ReleaseWindow;
+  /** Round-robin cursor over the release's backends. */
+  rr: number;
+}
+
+export interface Pick {
+  readonly slot: ReleaseSlot;
+  readonly backend: BackendState;
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+export class EnvRoute {
+  readonly env: string;
+  state: RouteState;
+  slots: ReleaseSlot[] = [];
+  weights: number[] = [];
+  private current: number[] = [];
+  private eligible: boolean[] = [];
+  private byName = new Map<string, ReleaseSlot>();
+  private backends = new Map<string, BackendState>();
+  private readonly windows = new Map<string, ReleaseWindow>();
+  private previewHeader = 'x-slipway-release';
+  private healthTimer: NodeJS.Timeout | undefined;
+  readonly server: Server;
+  /** Client sockets of upgraded connections (WebSockets): the http server no longer tracks them. */
+  readonly tunnels = new Set<Duplex>();
+
+  constructor(state: RouteState) {
+    this.env = state.env;
+    this.state = state;
+    this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) =>
+      proxyRequest(this, req, res),
+    );
+    this.server.on('upgrade', (req, socket, head) => proxyUpgrade(this, req, socket, head));
+    this.server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  get hasHealthChecks(): boolean {
+    return this.state.health !== undefined;
+  }
+
+  async listen(): Promise<void> {
+    const { host, port } = this.state.listen;
+    this.server.listen(port, host);
+    try {
+      await Promise.race([
+        once(this.server, 'listening'),
+        once(this.server, 'error').then(([e]) => Promise.reject(e)),
+      ]);
+    } catch (cause) {
+      throw new AppError(
+        'TRAFFIC_DRIVER_FAILED',
+        `env "${this.env}": cannot listen on ${host}:${port} (${(cause as Error).message}); pick a free port`,
+        { cause },
+      );
+    }
+  }
+
+  /** Apply a new state: keep known backends (and their pools), add new ones, drain removed ones. */
+  async update(state: RouteState): Promise<void> {
+    const next = new Map<string, BackendState>();
+    const fresh: BackendState[] = [];
+    const slots = state.releases.map((r): ReleaseSlot => {
+      const backends = r.backends.map((b) => {
+        const key = backendKey(b);
+        let s = next.get(key) ?? this.backends.get(key);
+        if (!s) {
+          s = new BackendState(b);
+          fresh.push(s);
+        }
+        next.set(key, s);
+        return s;
+      });
+      let window = this.windows.get(r.release);
+      if (!window) {
+        window = new ReleaseWindow(r.release);
+        this.windows.set(r.release, window);
+      }
+      const old = this.byName.get(r.release);
+      return { name: r.release, backends, window, rr: old?.rr ?? 0 };
+    });
+    // A new backend gets traffic only after its first health check says so.
+    if (state.health) {
+      const { path, timeoutMs } = state.health;
+      await Promise.all(fresh.map((b) => b.check(path, timeoutMs)));
+    }
+    for (const [key, b] of this.backends) if (!next.has(key)) b.drain();
+    this.backends = next;
+    this.state = state;
+    this.slots = slots;
+    this.byName = new Map(slots.map((s) => [s.name, s]));
+    this.previewHeader = previewHeaderOf(state);
+    this.setWeightList(state.releases.map((r) => r.weight));
+    this.restartHealthLoop();
+  }
+
+  setWeightList(weights: number[]): void {
+    this.weights = weights;
+    this.current = weights.map(() => 0);
+    this.eligible = weights.map(() => false);
+  }
+
+  private restartHealthLoop(): void {
+    clearInterval(this.healthTimer);
+    this.healthTimer = undefined;
+    const health = this.state.health;
+    if (!health) return;
+    this.healthTimer = setInterval(() => {
+      for (const b of this.backends.values()) void b.check(health.path, health.timeoutMs);
+    }, health.intervalMs);
+    this.healthTimer.unref();
+  }
+
+  /** The release and backend for one request, or undefined when no backend can take it. */
+  pick(req: IncomingMessage, excluded: ReadonlySet<BackendState> | null): Pick | undefined {
+    const now = Date.now();
+    const slots = this.slots;
+    const eligible = this.eligible;
+    for (let i = 0; i < slots.length; i++) eligible[i] = this.firstAvailable(slots[i]!, now, excluded) >= 0;
+
+    const preview = req.headers[this.previewHeader];
+    if (typeof preview === 'string') {
+      const slot = this.byName.get(preview);
+      if (slot) {
+        const b = this.pickBackend(slot, now, excluded);
+        if (b) return { slot, backend: b };
+      }
+    }
+    let index = -1;
+    const sticky = this.state.stickiness;
+    if (sticky) {
+      const id =
+        sticky.kind === 'header'
+          ? req.headers[sticky.name.toLowerCase()]
+          : cookieValue(req.headers.cookie, sticky.name);
+      if (typeof id === 'string' && id !== '') index = pickSticky(stickyPoint(id), this.weights, eligible);
+    }
+    if (index < 0) index = pickSmooth(this.weights, eligible, this.current);
+    if (index < 0) return undefined;
+    const slot = slots[index]!;
+    const backend = this.pickBackend(slot, now, excluded);
+    return backend ? { slot, backend } : undefined;
+  }
+
+  private firstAvailable(slot: ReleaseSlot, now: number, excluded: ReadonlySet<BackendState> | null): number {
+    const list = slot.backends;
+    for (let i = 0; i < list.length; i++) {
+      const b = list[i]!;
+      if (b.available(now) && !excluded?.has(b)) return i;
+    }
+    return -1;
+  }
+
+  private pickBackend(slot: ReleaseSlot, now: number, excluded: ReadonlySet<BackendState> | null) {
+    const list = slot.backends;
+    for (let n = 0; n < list.length; n++) {
+      const b = list[(slot.rr + n) % list.length]!;
+      if (b.available(now) && !excluded?.has(b)) {
+        slot.rr = (slot.rr + n + 1) % list.length;
+        return b;
+      }
+    }
+    return undefined;
+  }
+
+  windowsList(): Iterable<ReleaseWindow> {
+    return this.windows.values();
+  }
+
+  window(release: string): ReleaseWindow | undefined {
+    return this.windows.get(release);
+  }
+
+  /** Stop listening, let in-flight requests finish, then close the pools. */
+  async close(): Promise<void> {
+    clearInterval(this.healthTimer);
+    const closed = new Promise((resolve) => this.server.close(resolve));
+    this.server.closeIdleConnections();
+    for (const b of this.backends.values()) b.drain();
+    this.backends.clear();
+    for (const socket of this.tunnels) socket.destroy();
+    // In-flight requests get a bounded grace period, then their connections are cut.
+    const grace = setTimeout(() => this.server.closeAllConnections(), 10_000);
+    await closed;
+    clearTimeout(grace);
+  }
+}

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runTrafficContract } from '../contract.case.test.ts';
+import { freePort, load, startBackend } from '../testing.ts';
+import { BuiltinRouter } from './router.ts';
+
+runTrafficContract({ name: 'builtin', create: () => new BuiltinRouter() });
+
+test('builtin: no healthy backend is a 502 with a short plain message', async () => {
+  const router = new BuiltinRouter();
+  const port = await freePort();
+  await router.apply({ env: 'e', listen: { host: '127.0.0.1', port }, releases: [] });
+  const res = await fetch(`http://127.0.0.1:${port}/`);
+  assert.equal(res.status, 502);
+  assert.equal(res.headers.get('content-type'), 'text/plain');
+  assert.equal(await res.text(), '502 no healthy backend for env "e"\n');
+  await router.close();
+});
+
+test('builtin: prometheus text lists requests, failures and the latency histogram per release', async () => {
+  const router = new BuiltinRouter();
+  const a = await startBackend('a');
+  const port = await freePort();
+  const dead = await freePort();
+  await router.apply({
+    env: 'prod',
+    listen: { host: '127.0.0.1', port },
+    releases: [
+      {
+        release: 'v1',
+        weight: 100,
+        backends: [a.backend, { id: 'gone', host: '127.0.0.1', port: dead }],
+      },
+    ],
+  });
+  const r = await load(`http://127.0.0.1:${port}`, 10, { concurrency: 1 });
+  assert.equal(r.failed, 0, 'the refused connection is retried on a');
+  const text = router.prometheus();
+  assert.match(text, /^slipway_requests_total\{env="prod",release="v1",code_class="2xx"\} 10$/m);
+  assert.match(text, /^slipway_request_failures_total\{env="prod",release="v1"\} 1$/m);
+  assert.match(text, /^slipway_request_duration_seconds_bucket\{env="prod",release="v1",le="\+Inf"\} 10$/m);
+  assert.match(text, /^# TYPE slipway_request_duration_seconds histogram$/m);
+  await router.close();
+  await a.close();
+});
+
+test('builtin: a POST body reaches the backend after a refused connection is retried', async () => {
+  const router = new BuiltinRouter();
+  const { createServer } = await import('node:http');
+  const echo = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => res.end(body));
+  }).listen(0, '127.0.0.1');
+  await new Promise((r) => echo.once('listening', r));
+  const echoPort = (echo.address() as { port: number }).port;
+  const port = await freePort();
+  const dead = await freePort();
+  await router.apply({
+    env: 'p',
+    listen: { host: '127.0.0.1', port },
+    releases: [
+      {
+        release: 'v1',
+        weight: 100,
+        backends: [
+          { id: 'dead', host: '127.0.0.1', port: dead },
+          { id: 'echo', host: '127.0.0.1', port: echoPort },
+        ],
+      },
+    ],
+  });
+  const res = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: 'payload-123' });
+  assert.equal(await res.text(), 'payload-123');
+  await router.close();
+  echo.close();
+});

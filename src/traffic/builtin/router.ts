@@ -1,0 +1,98 @@
+/**
+ * The built-in router: an HTTP/1.1 reverse proxy in this process, one listener per environment.
+ * It is the embedded default traffic driver; see env-route.ts for the per-request decision and
+ * proxy.ts for forwarding, retries and upgrades.
+ *
+ * @example
+ * const router = new BuiltinRouter();
+ * await router.apply({ env: 'staging', listen: { host: '127.0.0.1', port: 8080 },
+ *   releases: [{ release: 'v1', weight: 100, backends: [{ id: 'v1-0', host: '127.0.0.1', port: 9001 }] }] });
+ * await router.setWeights('staging', { v1: 70, v2: 30 });
+ */
+import type { ReleaseMetrics, RouterCapabilities, RouteState, TrafficRouter } from '../contract.ts';
+import { validateRouteState, withWeights } from '../validate.ts';
+import { EnvRoute } from './env-route.ts';
+import { renderPrometheus } from './prometheus.ts';
+
+export class BuiltinRouter implements TrafficRouter {
+  readonly name = 'builtin';
+  readonly capabilities: RouterCapabilities = {
+    stickiness: true,
+    preview: true,
+    metrics: true,
+    websockets: true,
+  };
+  private readonly envs = new Map<string, EnvRoute>();
+  /** apply() calls of one env run one after the other, so two quick applies cannot interleave. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  apply(state: RouteState): Promise<void> {
+    validateRouteState(state);
+    return this.serial(state.env, async () => {
+      let route = this.envs.get(state.env);
+      const old = route?.state.listen;
+      if (route && old && (old.host !== state.listen.host || old.port !== state.listen.port)) {
+        // A new listen address is a new listener; the old one finishes what it has in flight.
+        this.envs.delete(state.env);
+        void route.close();
+        route = undefined;
+      }
+      if (!route) {
+        route = new EnvRoute(state);
+        await route.update(state);
+        await route.listen();
+        this.envs.set(state.env, route);
+        return;
+      }
+      await route.update(state);
+    });
+  }
+
+  async setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<void> {
+    const route = this.envs.get(env);
+    const releases = withWeights(route?.state, env, weights);
+    // Synchronous on purpose: the next request after this line sees the new split.
+    route!.state = { ...route!.state, releases };
+    route!.setWeightList(releases.map((r) => r.weight));
+  }
+
+  async metrics(env: string, release: string, windowMs: number): Promise<ReleaseMetrics> {
+    const window = this.envs.get(env)?.window(release);
+    if (window) return window.snapshot(windowMs);
+    return {
+      release,
+      windowMs,
+      requests: 0,
+      status: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 },
+      failures: 0,
+      latency: { p50: null, p95: null, p99: null },
+    };
+  }
+
+  /** Every environment's metrics in the Prometheus text format, for a /metrics endpoint. */
+  prometheus(): string {
+    return renderPrometheus([...this.envs.values()].map((r) => ({ env: r.env, windows: r.windowsList() })));
+  }
+
+  async remove(env: string): Promise<void> {
+    await this.serial(env, async () => {
+      const route = this.envs.get(env);
+      this.envs.delete(env);
+      await route?.close();
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.envs.keys()].map((env) => this.remove(env)));
+  }
+
+  private serial(env: string, fn: () => Promise<void>): Promise<void> {
+    const prev = this.queues.get(env) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    this.queues.set(
+      env,
+      next.catch(() => {}),
+    );
+    return next;
+  }
+}
