@@ -29,6 +29,7 @@ export function watchProgress(
   let afterId = 0;
   let lastNumbers = '';
   let lastWeight = -1;
+  let lastNumbersAt = 0;
   const start = Date.now();
   const tick = async () => {
     for (const e of await store.listEvents(deploymentId, afterId)) {
@@ -50,8 +51,10 @@ export function watchProgress(
     }
     const d = await store.getDeployment(deploymentId);
     const line = numbersLine((d?.state as StoredState | undefined)?.guard);
-    if (line && line !== lastNumbers) {
+    // Numbers change every measurement; show them every few seconds, not every time.
+    if (line && line !== lastNumbers && Date.now() - lastNumbersAt >= 2000) {
       lastNumbers = line;
+      lastNumbersAt = Date.now();
       io.out(io.style('dim', `         ${line}`));
     }
   };
