@@ -58,6 +58,8 @@ function inheritSettings(command: Command): void {
 export interface MainOptions {
   readonly cwd?: string;
   readonly streams?: IoStreams;
+  /** Where `--from-stdin` reads; default process.stdin. */
+  readonly stdin?: NodeJS.ReadableStream;
 }
 
 /** Run the CLI; resolves to the exit code. */
@@ -68,7 +70,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   let code: number = EXIT.ok;
   let globals: GlobalOptions = { file: 'slipway.yaml', json: false };
   const ctx = (): Context => {
-    context ??= createContext(createIo(streams, globals.json), cwd, globals);
+    context ??= createContext(createIo(streams, globals.json), cwd, globals, options.stdin);
     return context;
   };
   const act: Act =
@@ -89,29 +91,32 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     await program.parseAsync([...argv], { from: 'user' });
     return code;
   } catch (error) {
-    return report(error, streams, globals.json || argv.includes('--json'));
+    return report(error, streams, globals.json || argv.includes('--json'), (t) => context?.redact(t) ?? t);
   } finally {
     await context?.close();
   }
 }
 
-function report(error: unknown, streams: IoStreams, json: boolean): number {
+/** Prints an error; every text goes through `redact`, so a secret a command has seen never shows. */
+function report(error: unknown, streams: IoStreams, json: boolean, redact: (text: string) => string): number {
   if (error instanceof CommanderError) {
     // Help and version end through here too, with exit code 0.
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   const appError = isAppError(error) ? error : undefined;
   if (appError) {
-    if (json) streams.stdout.write(`${JSON.stringify({ error: appError.toJSON() }, null, 2)}\n`);
+    if (json) streams.stdout.write(`${redact(JSON.stringify({ error: appError.toJSON() }, null, 2))}\n`);
     else {
-      streams.stderr.write(`error[${appError.code}]: ${appError.message}\n`);
-      for (const line of appError.details) streams.stderr.write(`  ${line}\n`);
+      streams.stderr.write(`error[${appError.code}]: ${redact(appError.message)}\n`);
+      for (const line of appError.details) streams.stderr.write(`  ${redact(line)}\n`);
     }
     return appError.exitCode;
   }
   const bug = new AppError('INTERNAL', 'slipway hit a bug; please report it with the trace below', {
     cause: error,
   });
-  streams.stderr.write(`error[${bug.code}]: ${bug.message}\n${(error as Error)?.stack ?? String(error)}\n`);
+  streams.stderr.write(
+    `error[${bug.code}]: ${bug.message}\n${redact((error as Error)?.stack ?? String(error))}\n`,
+  );
   return bug.exitCode;
 }

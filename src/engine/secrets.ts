@@ -1,0 +1,45 @@
+/**
+ * The secrets port of the executor over a SecretStore: values of pinned versions, read right
+ * before each apply, and a redactor that knows every value read so far. Values are kept in memory
+ * only, for redaction; nothing here is written anywhere.
+ */
+import type { SecretStore } from '../secrets/contract.ts';
+import { readPinnedSecrets } from '../secrets/pins.ts';
+import { Redactor } from '../secrets/redact.ts';
+import type { SecretsPort } from './ports.ts';
+
+export class StoreSecrets implements SecretsPort {
+  readonly #store: SecretStore;
+  /** Label → value; a label is `KEY`, or `KEY#n` when another value of KEY is already known. */
+  readonly #known = new Map<string, string>();
+  #redactor = new Redactor({});
+
+  constructor(store: SecretStore) {
+    this.#store = store;
+  }
+
+  async values(env: string, pins: Readonly<Record<string, number>>): Promise<Record<string, string>> {
+    const values = await readPinnedSecrets(this.#store, env, pins);
+    this.remember(values);
+    return values;
+  }
+
+  /** Teach the redactor more values (e.g. the latest ones the preflight read). */
+  remember(values: Readonly<Record<string, string>>): void {
+    const have = new Set(this.#known.values());
+    let added = false;
+    for (const [key, value] of Object.entries(values)) {
+      if (have.has(value)) continue;
+      let label = key;
+      for (let n = 2; this.#known.has(label); n++) label = `${key}#${n}`;
+      this.#known.set(label, value);
+      have.add(value);
+      added = true;
+    }
+    if (added) this.#redactor = new Redactor(this.#known);
+  }
+
+  redact(text: string): string {
+    return this.#redactor.redact(text);
+  }
+}
