@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { generateKey } from '../secrets/local/key.ts';
 import { tempDir } from '../testing.ts';

@@ -5,9 +5,13 @@
  */
 import { Command, CommanderError } from 'commander';
 import { AppError, EXIT, isAppError } from '../domain/errors.ts';
+import { registerConfig } from './commands/config.ts';
+import { registerExec } from './commands/exec.ts';
 import { registerInit } from './commands/init.ts';
+import { registerLogs } from './commands/logs.ts';
 import { registerRelease, registerReleases } from './commands/release.ts';
 import { registerSchema } from './commands/schema.ts';
+import { registerSecret } from './commands/secret.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerValidate } from './commands/validate.ts';
 import { type Act, type Context, createContext, type GlobalOptions } from './context.ts';
@@ -34,6 +38,10 @@ export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): 
   registerRelease(program, ctx, act);
   registerReleases(program, ctx, act);
   registerStatus(program, ctx, act);
+  registerConfig(program, ctx, act);
+  registerSecret(program, ctx, act);
+  registerExec(program, ctx, act);
+  registerLogs(program, ctx, act);
   addGlobalOptions(program);
   for (const command of program.commands) inheritSettings(command);
   return program;
