@@ -156,8 +156,8 @@ export function registerSecret(program: Command, ctx: () => Context, act: Act): 
       act(async (env: string | undefined) => {
         const c = ctx();
         const { config } = c.config();
-        const envs =
-          env === undefined ? Object.keys(config.environments) : [(environmentOf(config, env), env)];
+        if (env !== undefined) environmentOf(config, env);
+        const envs = env === undefined ? Object.keys(config.environments) : [env];
         const rows: {
           env: string;
           key: string;
