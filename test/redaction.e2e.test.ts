@@ -28,6 +28,9 @@ const S = {
   stagingWebhook: 'whsec_e2eStagingHook_Ty5Ui0Op',
   prodStripe: 'sk_live_e2eProduction_Zx2Cv7Bn4Mq1',
   prodWebhook: 'whsec_e2eProductionHook_As9Df3Gh',
+  // A plain value named like a credential, from a .env file: kept out of the stored state too.
+  stagingDbPassword: 'pw-e2eStagingDb-Rf6Tg2Yh8',
+  prodDbPassword: 'pw-e2eProductionDb-Ws3Ed7Rf1',
 };
 const forms = (v: string) => [v, Buffer.from(v).toString('base64'), Buffer.from(v).toString('base64url')];
 
@@ -137,8 +140,14 @@ describe('secrets through a real deployment: exact environments, zero leaks', ()
     process.env.SLIPWAY_USER = 'alice';
     h = await startHarness(new BuiltinRouter());
     writeFileSync(join(h.dir, 'slipway.yaml'), YAML);
-    writeFileSync(join(h.dir, '.env.staging'), 'GREETING=hello-staging\n');
-    writeFileSync(join(h.dir, '.env.production'), 'GREETING=hello-production\n');
+    writeFileSync(
+      join(h.dir, '.env.staging'),
+      `GREETING=hello-staging\nDB_PASSWORD=${S.stagingDbPassword}\n`,
+    );
+    writeFileSync(
+      join(h.dir, '.env.production'),
+      `GREETING=hello-production\nDB_PASSWORD=${S.prodDbPassword}\n`,
+    );
     executor = createExecutor({
       store: h.store,
       agent: h.agent,
@@ -159,13 +168,17 @@ describe('secrets through a real deployment: exact environments, zero leaks', ()
     assert.equal(done.status, 'succeeded', done.reason ?? '');
     assert.deepEqual(await seenEnv('staging'), {
       DATABASE_URL: 'postgres://db.staging.internal/shop',
+      DB_PASSWORD: S.stagingDbPassword,
       GREETING: 'hello-staging',
       LOG_LEVEL: 'debug',
       STRIPE_KEY: S.stagingStripe1,
       WEBHOOK_SECRET: S.stagingWebhook,
     });
     const state = JSON.stringify(done.state);
-    assert.match(state, /"secretPins":\{"STRIPE_KEY":1,"WEBHOOK_SECRET":1\}/);
+    assert.match(
+      state,
+      /"secretPins":\{"STRIPE_KEY":1,"WEBHOOK_SECRET":1\},"sensitiveKeys":\["DB_PASSWORD"\]/,
+    );
   });
 
   test('a release that crashes printing a secret fails; the stored reason is redacted', async () => {
@@ -212,6 +225,7 @@ describe('secrets through a real deployment: exact environments, zero leaks', ()
     assert.equal(done.status, 'succeeded', done.reason ?? '');
     assert.deepEqual(await seenEnv('production'), {
       DATABASE_URL: 'postgres://db.prod.internal/shop',
+      DB_PASSWORD: S.prodDbPassword,
       GREETING: 'hello-production',
       LOG_LEVEL: 'info',
       STRIPE_KEY: S.prodStripe,
@@ -243,7 +257,7 @@ describe('secrets through a real deployment: exact environments, zero leaks', ()
     const search = (where: string, text: string) => {
       for (const s of secrets) if (text.includes(s)) hits.push(`${where}: ${s.slice(0, 12)}…`);
     };
-    outputs.forEach((o, i) => search(`cli output ${i}`, o.stdout + o.stderr));
+    for (const [i, o] of outputs.entries()) search(`cli output ${i}`, o.stdout + o.stderr);
     search('events', JSON.stringify(await h.store.listEvents(undefined, 0, 100_000)));
     search('audit', JSON.stringify(await h.store.listAudit(0, 100_000)));
     search('deployments', JSON.stringify(await h.store.listDeployments({ limit: 1000 })));
@@ -253,8 +267,9 @@ describe('secrets through a real deployment: exact environments, zero leaks', ()
         const path = join(dir, name);
         const rel = relative(h.dir, path);
         if (statSync(path).isDirectory()) {
-          if (rel !== 'builds') walk(path);
+          if (rel !== 'builds') walk(path); // release sources the test wrote
         } else if (/agent\/runtime\/.*\.log(\.\d+)?$/.test(rel)) appLogs.push(readFileSync(path, 'latin1'));
+        else if (['slipway.yaml', '.env.staging', '.env.production'].includes(rel)) continue; // the user's files
         else search(rel, readFileSync(path, 'latin1'));
       }
     };

@@ -78,7 +78,17 @@ export function createExecutor(deps: EngineDeps): Executor {
   const projectDir = resolve(deps.projectDir ?? process.cwd());
   const dataDir = deps.dataDir ?? join(projectDir, '.slipway');
   const secrets = deps.secrets ?? lazyProjectSecrets(config, projectDir, deps.processEnv);
-  const port = new StoreSecrets(secrets);
+  const port = new StoreSecrets(secrets, async (env) => {
+    const prepared = await prepareEnvironment({
+      config,
+      env,
+      projectDir,
+      dataDir,
+      store: secrets,
+      ...(deps.processEnv && { processEnv: deps.processEnv }),
+    });
+    return prepared.vars;
+  });
   const preflight: Preflight = {
     check: (ctx) =>
       configPreflight(
@@ -136,7 +146,9 @@ async function shippedWith(store: Store, app: string, env: string, releaseId: st
     (d) => d.releaseId === releaseId,
   );
   const ctx = (shipped?.state as { ctx?: DeploymentContext } | undefined)?.ctx;
-  return ctx ? { vars: ctx.vars, secretPins: ctx.secretPins ?? {} } : undefined;
+  return ctx
+    ? { vars: ctx.vars, secretPins: ctx.secretPins ?? {}, sensitiveKeys: ctx.sensitiveKeys ?? [] }
+    : undefined;
 }
 
 /** The fixed context of a new deployment: what runs, where it listens, how it is checked. */
@@ -162,11 +174,9 @@ export async function deploymentContext(input: NewDeploymentInput): Promise<Depl
     ...(input.processEnv && { processEnv: input.processEnv }),
     ...(shipped && { pins: shipped.secretPins }),
   });
-  const vars = Object.fromEntries(
-    prepared.resolution.keys
-      .filter((k) => !k.secret && k.value !== undefined)
-      .map((k) => [k.key, k.value as string]),
-  );
+  const plain = prepared.resolution.keys.filter((k) => !k.secret && k.value !== undefined);
+  const vars = Object.fromEntries(plain.filter((k) => !k.sensitive).map((k) => [k.key, k.value as string]));
+  const sensitiveKeys = plain.filter((k) => k.sensitive).map((k) => k.key);
   const stableShipped = input.stable
     ? await shippedWith(input.store, config.app, envName, input.stable.id)
     : undefined;
@@ -176,6 +186,7 @@ export async function deploymentContext(input: NewDeploymentInput): Promise<Depl
     release: run(input.release, input.dataDir),
     stable: input.stable ? { ...run(input.stable, input.dataDir), ...(stableShipped ?? {}) } : null,
     secretPins: prepared.secretPins,
+    sensitiveKeys,
     run: {
       command: config.run.command,
       instances,

@@ -19,6 +19,7 @@ export interface ReleaseRun {
    */
   readonly vars?: Readonly<Record<string, string>>;
   readonly secretPins?: Readonly<Record<string, number>>;
+  readonly sensitiveKeys?: readonly string[];
 }
 
 export interface DeploymentContext {
@@ -38,6 +39,11 @@ export interface DeploymentContext {
   readonly vars: Readonly<Record<string, string>>;
   /** Version of each secret the new release runs with; the values are read when applied. */
   readonly secretPins?: Readonly<Record<string, number>>;
+  /**
+   * Plain values named like credentials (DB_PASSWORD from a .env file): kept out of the stored
+   * state like secrets, by name only, and read from their source when applied.
+   */
+  readonly sensitiveKeys?: readonly string[];
   readonly listen: { readonly host: string; readonly port: number };
   readonly stickiness?: { readonly kind: 'header' | 'cookie'; readonly name: string };
   readonly previewHeader: string;
@@ -65,6 +71,11 @@ export type SecretVars = Readonly<Record<string, Readonly<Record<string, string>
 export function pinsOf(ctx: DeploymentContext, release: ReleaseRun): Readonly<Record<string, number>> {
   if (release.id === ctx.release.id) return ctx.secretPins ?? {};
   return release.secretPins ?? ctx.secretPins ?? {};
+}
+
+export function sensitiveKeysOf(ctx: DeploymentContext, release: ReleaseRun): readonly string[] {
+  if (release.id === ctx.release.id) return ctx.sensitiveKeys ?? [];
+  return release.sensitiveKeys ?? ctx.sensitiveKeys ?? [];
 }
 
 function releaseBody(

@@ -15,6 +15,7 @@ import {
   pinsOf,
   type SecretVars,
   type Shape,
+  sensitiveKeysOf,
   weightsFor,
 } from './context.ts';
 import {
@@ -168,17 +169,23 @@ export class Executor {
     const secrets: Record<string, Record<string, string>> = {};
     const port = this.#deps.secrets;
     if (port) {
-      secrets[ctx.release.id] = await port.values(ctx.env, pinsOf(ctx, ctx.release));
+      secrets[ctx.release.id] = await port.values(
+        ctx.env,
+        pinsOf(ctx, ctx.release),
+        sensitiveKeysOf(ctx, ctx.release),
+      );
       const stable = ctx.stable;
       if (stable) {
         // A stable release whose pinned versions are gone keeps what the agent already runs it with.
-        secrets[stable.id] = await port.values(ctx.env, pinsOf(ctx, stable)).catch(async (error: unknown) => {
-          const running = (await this.#deps.dataPlane.desired(ctx.env))?.releases.find(
-            (r) => r.release === stable.id,
-          );
-          if (!running) throw error;
-          return { ...running.vars };
-        });
+        secrets[stable.id] = await port
+          .values(ctx.env, pinsOf(ctx, stable), sensitiveKeysOf(ctx, stable))
+          .catch(async (error: unknown) => {
+            const running = (await this.#deps.dataPlane.desired(ctx.env))?.releases.find(
+              (r) => r.release === stable.id,
+            );
+            if (!running) throw error;
+            return { ...running.vars };
+          });
       }
     }
     return desiredBody(ctx, shape, secrets satisfies SecretVars);

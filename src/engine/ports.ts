@@ -70,8 +70,15 @@ export interface Preflight {
  * credential-named assignments) in text the executor stores: failure reasons, notes, events.
  */
 export interface SecretsPort {
-  /** The values of `pins` (key → version) in `env`; a version no longer stored is an AppError. */
-  values(env: string, pins: Readonly<Record<string, number>>): Promise<Record<string, string>>;
+  /**
+   * The values of `pins` (key → version) in `env`, plus the current values of the plain
+   * `sensitiveKeys`; a version no longer stored is an AppError.
+   */
+  values(
+    env: string,
+    pins: Readonly<Record<string, number>>,
+    sensitiveKeys?: readonly string[],
+  ): Promise<Record<string, string>>;
   redact(text: string): string;
 }
 

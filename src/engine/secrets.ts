@@ -14,12 +14,25 @@ export class StoreSecrets implements SecretsPort {
   readonly #known = new Map<string, string>();
   #redactor = new Redactor({});
 
-  constructor(store: SecretStore) {
+  readonly #plain: ((env: string) => Promise<Readonly<Record<string, string>>>) | undefined;
+
+  /** `plain`: the current plain config values of an environment (for credential-named plain keys). */
+  constructor(store: SecretStore, plain?: (env: string) => Promise<Readonly<Record<string, string>>>) {
     this.#store = store;
+    this.#plain = plain;
   }
 
-  async values(env: string, pins: Readonly<Record<string, number>>): Promise<Record<string, string>> {
-    const values = await readPinnedSecrets(this.#store, env, pins);
+  async values(
+    env: string,
+    pins: Readonly<Record<string, number>>,
+    sensitiveKeys: readonly string[] = [],
+  ): Promise<Record<string, string>> {
+    const values: Record<string, string> = {};
+    if (sensitiveKeys.length > 0 && this.#plain) {
+      const plain = await this.#plain(env);
+      for (const key of sensitiveKeys) if (plain[key] !== undefined) values[key] = plain[key];
+    }
+    Object.assign(values, await readPinnedSecrets(this.#store, env, pins));
     this.remember(values);
     return values;
   }
