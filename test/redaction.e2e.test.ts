@@ -269,7 +269,8 @@ describe('secrets through a real deployment: exact environments, zero leaks', ()
         if (statSync(path).isDirectory()) {
           if (rel !== 'builds') walk(path); // release sources the test wrote
         } else if (/agent\/runtime\/.*\.log(\.\d+)?$/.test(rel)) appLogs.push(readFileSync(path, 'latin1'));
-        else if (['slipway.yaml', '.env.staging', '.env.production'].includes(rel)) continue; // the user's files
+        else if (['slipway.yaml', '.env.staging', '.env.production'].includes(rel))
+          continue; // the user's files
         else search(rel, readFileSync(path, 'latin1'));
       }
     };
