@@ -1,7 +1,7 @@
 /** Runs the CLI in-process with captured output, the way a person would type it. */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { main } from '../src/cli/main.ts';
 import { repoRoot } from '../src/testing.ts';
 
@@ -40,4 +40,16 @@ export function cliProcess(cwd: string, ...argv: string[]): Promise<CliResult> {
     child.on('error', reject);
     child.on('exit', (code) => resolve({ code: code ?? 1, stdout: out, stderr: err }));
   });
+}
+
+/** `cli` with `input` on stdin (for `secret set`, which reads the value from stdin). */
+export async function cliWithStdin(cwd: string, input: string, ...argv: string[]): Promise<CliResult> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => (out += c));
+  stderr.on('data', (c) => (err += c));
+  const code = await main(argv, { cwd, streams: { stdout, stderr }, stdin: Readable.from([input]) });
+  return { code, stdout: out, stderr: err };
 }

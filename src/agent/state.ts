@@ -9,7 +9,9 @@ import { z } from 'zod';
 import { AppError } from '../domain/errors.ts';
 import type { Instance, InstanceSpec } from '../runtime/contract.ts';
 import { readJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
+import type { SealedRecord } from '../secrets/local/secrets-file.ts';
 import type { RouteState } from '../traffic/contract.ts';
+import { loadOrCreateStateKey, openVars, sealVars } from './state-seal.ts';
 
 const name = z
   .string()
@@ -111,13 +113,20 @@ export function routeState(desired: DesiredEnv, instances: readonly Instance[]):
   };
 }
 
-/** The state file; every write replaces it atomically. */
+type StoredRelease = Omit<DesiredRelease, 'vars'> & {
+  vars?: Record<string, string>;
+  varsSealed?: SealedRecord;
+};
+
+/** The state file; every write replaces it atomically, with each release's vars sealed (state-seal.ts). */
 export class AgentStateFile {
   readonly path: string;
   private envs: Record<string, EnvRecord>;
+  private readonly key: Buffer;
 
-  constructor(stateDir: string) {
+  constructor(stateDir: string, key?: Buffer) {
     this.path = join(stateDir, 'agent-state.json');
+    this.key = key ?? loadOrCreateStateKey(stateDir);
     const file = readJson<StateFile>(this.path, { version: 1, envs: {} });
     if (file.version !== 1) {
       throw new AppError(
@@ -125,7 +134,25 @@ export class AgentStateFile {
         `${this.path} has version ${file.version}; this agent reads 1`,
       );
     }
-    this.envs = file.envs;
+    this.envs = Object.fromEntries(
+      Object.entries(file.envs).map(([env, record]) => [env, this.opened(env, record)]),
+    );
+  }
+
+  private opened(env: string, record: EnvRecord): EnvRecord {
+    const releases = (record.desired.releases as readonly StoredRelease[]).map(({ varsSealed, ...r }) => ({
+      ...r,
+      // Files written before sealing hold plain vars; they are sealed on the next write.
+      vars: varsSealed ? openVars(this.key, env, r.release, varsSealed, this.path) : (r.vars ?? {}),
+    }));
+    return { ...record, desired: { ...record.desired, releases } };
+  }
+
+  private sealed(env: string, record: EnvRecord): EnvRecord {
+    const releases = record.desired.releases.map(
+      ({ vars, ...r }): StoredRelease => ({ ...r, varsSealed: sealVars(this.key, env, r.release, vars) }),
+    );
+    return { ...record, desired: { ...record.desired, releases: releases as DesiredRelease[] } };
   }
 
   all(): EnvRecord[] {
@@ -148,6 +175,9 @@ export class AgentStateFile {
   }
 
   private save(): void {
-    writeJsonAtomic(this.path, { version: 1, envs: this.envs } satisfies StateFile);
+    const envs = Object.fromEntries(
+      Object.entries(this.envs).map(([env, record]) => [env, this.sealed(env, record)]),
+    );
+    writeJsonAtomic(this.path, { version: 1, envs } satisfies StateFile);
   }
 }

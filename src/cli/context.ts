@@ -6,6 +6,9 @@ import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { requireConfig } from '../config/load.ts';
 import type { SlipwayConfig } from '../config/schema.ts';
+import { lazyProjectSecrets } from '../config/values/project.ts';
+import type { SecretStore } from '../secrets/contract.ts';
+import { Redactor } from '../secrets/redact.ts';
 import type { Store } from '../store/contract.ts';
 import { openStore } from '../store/factory.ts';
 import type { Io } from './io.ts';
@@ -29,11 +32,27 @@ export interface Context {
   config(): { config: SlipwayConfig; lifecycle: readonly string[] };
   /** Opens the store once; main.ts closes it after the command. */
   store(): Promise<Store>;
+  /** The secret store named in slipway.yaml, opened on first use; main.ts closes it. */
+  secrets(): SecretStore;
+  /** Where `--from-stdin` reads. */
+  readonly stdin: NodeJS.ReadableStream;
+  /** Teach the redactor secret values this command has seen, so no error or output shows them. */
+  remember(values: Readonly<Record<string, string>> | ReadonlyMap<string, string>): void;
+  /** Hide every remembered value (and credential-named assignments) in text. */
+  redact(text: string): string;
   close(): Promise<void>;
 }
 
-export function createContext(io: Io, cwd: string, options: GlobalOptions): Context {
+export function createContext(
+  io: Io,
+  cwd: string,
+  options: GlobalOptions,
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Context {
   let store: Promise<Store> | undefined;
+  let secrets: SecretStore | undefined;
+  const known = new Map<string, string>();
+  let redactor = new Redactor(known);
   const configFile = resolve(cwd, options.file);
   const projectDir = () => dirname(configFile);
   return {
@@ -48,8 +67,20 @@ export function createContext(io: Io, cwd: string, options: GlobalOptions): Cont
       store ??= openStore(options.store ?? process.env.SLIPWAY_STORE, projectDir());
       return store;
     },
+    secrets() {
+      secrets ??= lazyProjectSecrets(requireConfig(configFile, options.file).config, projectDir());
+      return secrets;
+    },
+    stdin,
+    remember(values) {
+      const entries = values instanceof Map ? [...values] : Object.entries(values);
+      for (const [key, value] of entries) known.set(known.has(key) ? `${key}#${known.size}` : key, value);
+      redactor = new Redactor(known);
+    },
+    redact: (text) => redactor.redact(text),
     async close() {
       if (store) await (await store.catch(() => undefined))?.close();
+      await secrets?.close().catch(() => undefined);
     },
   };
 }

@@ -10,6 +10,8 @@ export interface Io {
   readonly json: boolean;
   out(text: string): void;
   err(text: string): void;
+  /** Pass bytes through unchanged (a child process's output). */
+  raw(to: 'out' | 'err', chunk: Buffer | string): void;
   /** Print a value as JSON (for --json). */
   data(value: unknown): void;
   style(format: Style, text: string): string;
@@ -26,6 +28,7 @@ export function createIo(streams: IoStreams, json: boolean): Io {
     json,
     out: (text) => streams.stdout.write(`${text}\n`),
     err: (text) => streams.stderr.write(`${text}\n`),
+    raw: (to, chunk) => (to === 'out' ? streams.stdout : streams.stderr).write(chunk),
     data: (value) => streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
     style: (format, text) => (color ? styleText(format, text, { validateStream: false }) : text),
   };

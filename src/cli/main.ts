@@ -6,13 +6,17 @@
 import { Command, CommanderError } from 'commander';
 import { AppError, EXIT, isAppError } from '../domain/errors.ts';
 import { registerAgent } from './commands/agent.ts';
+import { registerConfig } from './commands/config.ts';
 import { registerControl } from './commands/control.ts';
 import { registerDeploy } from './commands/deploy.ts';
+import { registerExec } from './commands/exec.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerInit } from './commands/init.ts';
+import { registerLogs } from './commands/logs.ts';
 import { registerRelease, registerReleases } from './commands/release.ts';
 import { registerRollback } from './commands/rollback.ts';
 import { registerSchema } from './commands/schema.ts';
+import { registerSecret } from './commands/secret.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerValidate } from './commands/validate.ts';
 import { type Act, type Context, createContext, type GlobalOptions } from './context.ts';
@@ -44,6 +48,10 @@ export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): 
   registerRollback(program, ctx, act);
   registerHistory(program, ctx, act);
   registerAgent(program, ctx, act);
+  registerConfig(program, ctx, act);
+  registerSecret(program, ctx, act);
+  registerExec(program, ctx, act);
+  registerLogs(program, ctx, act);
   addGlobalOptions(program);
   for (const command of program.commands) inheritSettings(command);
   return program;
@@ -68,6 +76,8 @@ function inheritSettings(command: Command): void {
 export interface MainOptions {
   readonly cwd?: string;
   readonly streams?: IoStreams;
+  /** Where `--from-stdin` reads; default process.stdin. */
+  readonly stdin?: NodeJS.ReadableStream;
 }
 
 /** Run the CLI; resolves to the exit code. */
@@ -78,7 +88,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   let code: number = EXIT.ok;
   let globals: GlobalOptions = { file: 'slipway.yaml', json: false };
   const ctx = (): Context => {
-    context ??= createContext(createIo(streams, globals.json), cwd, globals);
+    context ??= createContext(createIo(streams, globals.json), cwd, globals, options.stdin);
     return context;
   };
   const act: Act =
@@ -99,29 +109,32 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     await program.parseAsync([...argv], { from: 'user' });
     return code;
   } catch (error) {
-    return report(error, streams, globals.json || argv.includes('--json'));
+    return report(error, streams, globals.json || argv.includes('--json'), (t) => context?.redact(t) ?? t);
   } finally {
     await context?.close();
   }
 }
 
-function report(error: unknown, streams: IoStreams, json: boolean): number {
+/** Prints an error; every text goes through `redact`, so a secret a command has seen never shows. */
+function report(error: unknown, streams: IoStreams, json: boolean, redact: (text: string) => string): number {
   if (error instanceof CommanderError) {
     // Help and version end through here too, with exit code 0.
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   const appError = isAppError(error) ? error : undefined;
   if (appError) {
-    if (json) streams.stdout.write(`${JSON.stringify({ error: appError.toJSON() }, null, 2)}\n`);
+    if (json) streams.stdout.write(`${redact(JSON.stringify({ error: appError.toJSON() }, null, 2))}\n`);
     else {
-      streams.stderr.write(`error[${appError.code}]: ${appError.message}\n`);
-      for (const line of appError.details) streams.stderr.write(`  ${line}\n`);
+      streams.stderr.write(`error[${appError.code}]: ${redact(appError.message)}\n`);
+      for (const line of appError.details) streams.stderr.write(`  ${redact(line)}\n`);
     }
     return appError.exitCode;
   }
   const bug = new AppError('INTERNAL', 'slipway hit a bug; please report it with the trace below', {
     cause: error,
   });
-  streams.stderr.write(`error[${bug.code}]: ${bug.message}\n${(error as Error)?.stack ?? String(error)}\n`);
+  streams.stderr.write(
+    `error[${bug.code}]: ${bug.message}\n${redact((error as Error)?.stack ?? String(error))}\n`,
+  );
   return bug.exitCode;
 }

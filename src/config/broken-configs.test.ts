@@ -56,7 +56,7 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     yaml: 'app: shop\nrun: { command: node server.js }\nenviroments: { staging: {} }\n',
     expected: [
       'slipway.yaml:1:1: environments: missing; expected a mapping',
-      'slipway.yaml:3:1: enviroments: unknown key "enviroments"; did you mean "environments"? (allowed here: $schema, app, run, config, environments, migrations)',
+      'slipway.yaml:3:1: enviroments: unknown key "enviroments"; did you mean "environments"? (allowed here: $schema, app, run, config, secrets, secretScan, environments, migrations)',
     ],
   },
   {
@@ -317,6 +317,66 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     name: 'migrations without url',
     yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nmigrations: { dir: db }\n\n',
     expected: ['slipway.yaml:4:13: migrations.url: missing; expected a database URL or env:VARIABLE'],
+  },
+  {
+    name: 'secret provider unknown',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nsecrets: { provider: aws }\n',
+    expected: ['slipway.yaml:4:22: secrets.provider: expected local, env or vault, found "aws"'],
+  },
+  {
+    name: 'vault address on the local secret store',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nsecrets: { provider: local, address: "http://v:8200" }\n',
+    expected: ['slipway.yaml:4:38: secrets.address: only used with provider: vault (provider is local)'],
+  },
+  {
+    name: 'vault address not a URL',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nsecrets: { provider: vault, address: nope }\n',
+    expected: [
+      'slipway.yaml:4:38: secrets.address: expected the Vault address as an http(s) URL, found "nope"',
+    ],
+  },
+  {
+    name: 'key file on the vault secret store',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nsecrets: { provider: vault, keyFile: k }\n',
+    expected: ['slipway.yaml:4:38: secrets.keyFile: only used with provider: local (provider is vault)'],
+  },
+  {
+    name: 'empty key file path',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nsecrets: { provider: local, keyFile: "" }\n',
+    expected: [
+      'slipway.yaml:4:38: secrets.keyFile: expected a file path, e.g. .slipway/secret.key, found ""',
+    ],
+  },
+  {
+    name: 'vault mount with a slash',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nsecrets: { provider: vault, mount: "a b" }\n',
+    expected: ['slipway.yaml:4:36: secrets.mount: expected the KV v2 mount name, e.g. secret, found "a b"'],
+  },
+  {
+    name: 'secret scan allow entry without a reason',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nsecretScan: { allow: [{ file: a.pem }] }\n',
+    expected: [
+      'slipway.yaml:4:23: secretScan.allow[0].reason: missing; expected why this finding is not a leaked secret',
+    ],
+  },
+  {
+    name: 'secret scan allow entry with line 0',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nsecretScan: { allow: [{ file: a.pem, line: 0, reason: x }] }\n',
+    expected: ['slipway.yaml:4:44: secretScan.allow[0].line: expected a line number from 1, found 0'],
+  },
+  {
+    name: 'secret scan allow entry with a misspelt key',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nsecretScan: { allow: [{ file: a.pem, reason: x, rules: y }] }\n',
+    expected: [
+      'slipway.yaml:4:49: secretScan.allow[0].rules: unknown key "rules"; did you mean "rule"? (allowed here: file, line, rule, reason)',
+    ],
+  },
+  {
+    name: 'empty envFile',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: { envFile: "" } }\n',
+    expected: [
+      'slipway.yaml:3:37: environments.staging.envFile: expected a .env file path relative to slipway.yaml, e.g. .env.staging, found ""',
+    ],
   },
 ];
 

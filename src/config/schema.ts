@@ -196,7 +196,13 @@ export const environment = z.strictObject({
   instances: count('instances', 1).optional(),
   config: configBlock.optional(),
   secrets: z.array(z.string().regex(KEY, { error: `expected ${KEY_HINT}` })).optional(),
-  envFile: z.string().optional(),
+  envFile: z
+    .string({ error: 'expected a .env file path relative to slipway.yaml, e.g. .env.staging' })
+    .min(1, { error: 'expected a .env file path relative to slipway.yaml, e.g. .env.staging' })
+    .optional()
+    .meta({
+      description: 'The .env file of this environment (default .env.<env>; a missing file is skipped).',
+    }),
   approval: z
     .strictObject({
       required: count('approvals', 1).default(1),
@@ -227,11 +233,82 @@ export const environment = z.strictObject({
     .optional(),
 });
 
+const secretStore = z
+  .strictObject({
+    provider: z
+      .enum(['local', 'env', 'vault'], { error: 'expected local, env or vault' })
+      .default('local')
+      .meta({ description: 'Where secrets live: local (encrypted file, default), env (CI), vault (KV v2).' }),
+    path: z
+      .string({ error: 'expected a file path, e.g. .slipway/secrets.json' })
+      .min(1, { error: 'expected a file path, e.g. .slipway/secrets.json' })
+      .optional(),
+    keyFile: z
+      .string({ error: 'expected a file path, e.g. .slipway/secret.key' })
+      .min(1, { error: 'expected a file path, e.g. .slipway/secret.key' })
+      .optional(),
+    address: z.url({ error: 'expected the Vault address as an http(s) URL' }).optional(),
+    mount: z
+      .string({ error: 'expected the KV v2 mount name, e.g. secret' })
+      .regex(/^[A-Za-z0-9._-]+$/, { error: 'expected the KV v2 mount name, e.g. secret' })
+      .optional(),
+    prefix: z
+      .string({ error: 'expected a path prefix inside the mount, e.g. slipway/shop' })
+      .regex(/^[A-Za-z0-9._/-]*$/, { error: 'expected a path prefix inside the mount, e.g. slipway/shop' })
+      .optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.provider !== 'vault')
+      for (const key of ['address', 'mount', 'prefix'] as const)
+        if (s[key] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `only used with provider: vault (provider is ${s.provider})`,
+          });
+    if (s.provider !== 'local')
+      for (const key of ['path', 'keyFile'] as const)
+        if (s[key] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `only used with provider: local (provider is ${s.provider})`,
+          });
+  });
+
+const SCAN_RULE_HINT = 'a scanner rule id such as private-key or high-entropy';
+const secretScan = z.strictObject({
+  allow: z
+    .array(
+      z.strictObject({
+        file: z
+          .string({ error: 'expected a path or glob relative to the release, e.g. test/fixtures/*.pem' })
+          .min(1, { error: 'expected a path or glob relative to the release, e.g. test/fixtures/*.pem' }),
+        line: z
+          .int({ error: 'expected a line number from 1' })
+          .min(1, { error: 'expected a line number from 1' })
+          .optional(),
+        rule: z
+          .string({ error: `expected ${SCAN_RULE_HINT}` })
+          .min(1, { error: `expected ${SCAN_RULE_HINT}` })
+          .optional(),
+        reason: z
+          .string({ error: 'expected why this finding is not a leaked secret' })
+          .trim()
+          .min(1, { error: 'expected why this finding is not a leaked secret' }),
+      }),
+    )
+    .default([])
+    .meta({ description: 'Scanner findings accepted on purpose, each with the reason.' }),
+});
+
 export const slipwayConfig = z.strictObject({
   $schema: z.string().optional(),
   app: name(),
   run,
   config: configBlock.optional(),
+  secrets: secretStore.optional(),
+  secretScan: secretScan.optional(),
   environments: z
     .record(name(), environment)
     .refine((envs) => Object.keys(envs).length > 0, { error: 'expected at least one environment' }),

@@ -3,23 +3,25 @@
  * running agent, build the Executor and the context of a new deployment. Commands (CLI or API)
  * call this; nothing else wires the engine.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type AgentClient, connectLocalAgent } from '../agent/client.ts';
 import { createBuiltinProvider } from '../analysis/metrics/builtin/provider.ts';
 import { createRuntimeProvider } from '../analysis/metrics/runtime/provider.ts';
 import { rulesFromRollbackIf } from '../analysis/rollback-if.ts';
 import type { EnvironmentConfig, SlipwayConfig } from '../config/schema.ts';
-import { checkResolved } from '../config/values/check.ts';
-import { resolveConfig } from '../config/values/resolve.ts';
+import { lazyProjectSecrets, prepareEnvironment } from '../config/values/project.ts';
 import type { Release } from '../domain/types.ts';
 import { artifactPath } from '../releases/artifacts.ts';
 import { freePort } from '../runtime/process/ports.ts';
+import type { SecretStore } from '../secrets/contract.ts';
 import type { Store } from '../store/contract.ts';
+import { configPreflight } from './config-preflight.ts';
 import { DEFAULT_PREVIEW_HEADER, type DeploymentContext, type ReleaseRun } from './context.ts';
 import { Executor, type StoredState } from './executor.ts';
 import { createGuard } from './guard.ts';
 import type { Clock, Preflight } from './ports.ts';
 import { systemClock } from './ports.ts';
+import { StoreSecrets } from './secrets.ts';
 import { createSmokeChecker } from './smoke.ts';
 import { engineStrategy } from './strategy.ts';
 
@@ -47,6 +49,12 @@ export interface EngineDeps {
   readonly clock?: Clock;
   /** Guard interval override (tests and demos use short ones). */
   readonly intervalMs?: number;
+  /** The folder of slipway.yaml (default: the working folder) and its `.slipway/`. */
+  readonly projectDir?: string;
+  readonly dataDir?: string;
+  /** Default: the store named in slipway.yaml `secrets:`, opened on first use. */
+  readonly secrets?: SecretStore;
+  readonly processEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 export function createExecutor(deps: EngineDeps): Executor {
@@ -67,12 +75,33 @@ export function createExecutor(deps: EngineDeps): Executor {
     rulesFor: (ctx, profile) => rulesFromRollbackIf(rollbackIfOf(config.environments[ctx.env]), profile),
     ...(deps.intervalMs !== undefined && { intervalMs: deps.intervalMs }),
   });
+  const projectDir = resolve(deps.projectDir ?? process.cwd());
+  const dataDir = deps.dataDir ?? join(projectDir, '.slipway');
+  const secrets = deps.secrets ?? lazyProjectSecrets(config, projectDir, deps.processEnv);
+  const port = new StoreSecrets(secrets, async (env) => {
+    const prepared = await prepareEnvironment({
+      config,
+      env,
+      projectDir,
+      dataDir,
+      store: secrets,
+      ...(deps.processEnv && { processEnv: deps.processEnv }),
+    });
+    return prepared.vars;
+  });
   const preflight: Preflight = {
-    async check(ctx) {
-      const env = config.environments[ctx.env];
-      if (!env) return [`environment ${ctx.env} is no longer in slipway.yaml`];
-      return checkResolved(resolution(config, ctx.env)).map((i) => i.message);
-    },
+    check: (ctx) =>
+      configPreflight(
+        {
+          config,
+          projectDir,
+          dataDir,
+          secrets,
+          port,
+          ...(deps.processEnv && { processEnv: deps.processEnv }),
+        },
+        ctx,
+      ),
   };
   return new Executor({
     store: deps.store,
@@ -80,17 +109,8 @@ export function createExecutor(deps: EngineDeps): Executor {
     guard,
     smoke: createSmokeChecker(),
     preflight,
+    secrets: port,
     clock: deps.clock ?? systemClock,
-  });
-}
-
-function resolution(config: SlipwayConfig, envName: string) {
-  const env = config.environments[envName];
-  return resolveConfig({
-    env: envName,
-    ...(config.config && { shared: config.config }),
-    ...(env && { environment: { ...(env.config ?? {}), ...(env.secrets && { secrets: env.secrets }) } }),
-    processEnv: process.env,
   });
 }
 
@@ -108,6 +128,27 @@ export interface NewDeploymentInput {
   readonly stable: Release | null;
   readonly dataDir: string;
   readonly agent: AgentClient;
+  readonly store: Store;
+  readonly secrets: SecretStore;
+  /** Default: the folder holding `dataDir`. */
+  readonly projectDir?: string;
+  readonly processEnv?: Readonly<Record<string, string | undefined>>;
+  /**
+   * A rollback to an earlier release: run it with the secret versions pinned by the deployment
+   * that shipped it, not the latest ones.
+   */
+  readonly rollback?: boolean;
+}
+
+/** What the last succeeded deployment of `releaseId` to `env` ran with: plain vars and secret pins. */
+async function shippedWith(store: Store, app: string, env: string, releaseId: string) {
+  const shipped = (await store.listDeployments({ app, env, status: 'succeeded', limit: 200 })).find(
+    (d) => d.releaseId === releaseId,
+  );
+  const ctx = (shipped?.state as { ctx?: DeploymentContext } | undefined)?.ctx;
+  return ctx
+    ? { vars: ctx.vars, secretPins: ctx.secretPins ?? {}, sensitiveKeys: ctx.sensitiveKeys ?? [] }
+    : undefined;
 }
 
 /** The fixed context of a new deployment: what runs, where it listens, how it is checked. */
@@ -119,16 +160,33 @@ export async function deploymentContext(input: NewDeploymentInput): Promise<Depl
   const port = desired?.listen.port ?? env.router?.port ?? (await freePort());
   const strategy = engineStrategy(env, instances);
   const sticky = typeof env.strategy === 'object' && env.strategy.canary?.stickiness;
-  const vars = Object.fromEntries(
-    resolution(config, envName)
-      .keys.filter((k) => !k.secret && k.value !== undefined)
-      .map((k) => [k.key, k.value as string]),
-  );
+  const shipped = input.rollback
+    ? await shippedWith(input.store, config.app, envName, input.release.id)
+    : undefined;
+  // The latest values, or for a rollback the versions the release shipped with; only the pins are
+  // kept, the values are read again right before each apply.
+  const prepared = await prepareEnvironment({
+    config,
+    env: envName,
+    projectDir: input.projectDir ?? resolve(input.dataDir, '..'),
+    dataDir: input.dataDir,
+    store: input.secrets,
+    ...(input.processEnv && { processEnv: input.processEnv }),
+    ...(shipped && { pins: shipped.secretPins }),
+  });
+  const plain = prepared.resolution.keys.filter((k) => !k.secret && k.value !== undefined);
+  const vars = Object.fromEntries(plain.filter((k) => !k.sensitive).map((k) => [k.key, k.value as string]));
+  const sensitiveKeys = plain.filter((k) => k.sensitive).map((k) => k.key);
+  const stableShipped = input.stable
+    ? await shippedWith(input.store, config.app, envName, input.stable.id)
+    : undefined;
   return {
     app: config.app,
     env: envName,
     release: run(input.release, input.dataDir),
-    stable: input.stable ? run(input.stable, input.dataDir) : null,
+    stable: input.stable ? { ...run(input.stable, input.dataDir), ...(stableShipped ?? {}) } : null,
+    secretPins: prepared.secretPins,
+    sensitiveKeys,
     run: {
       command: config.run.command,
       instances,

@@ -1,7 +1,8 @@
 /**
  * What a deployment needs to know besides its state machine, fixed when it is created and stored
  * with it: which release replaces which, how to run them, where the environment listens.
- * Config values are resolved at creation; secrets are not kept here (they are injected per apply).
+ * Config values are resolved at creation; secrets are not kept here: only their pinned versions,
+ * and the executor reads the values right before each apply (`SecretVars`).
  */
 import type { EnvBodyInput } from '../agent/state.ts';
 
@@ -12,6 +13,13 @@ export interface ReleaseRun {
   readonly digest: string;
   /** Folder of the release's immutable files. */
   readonly cwd: string;
+  /**
+   * The stable release only: the plain config and secret versions of the deployment that shipped
+   * it, so its instances keep (or, on rollback, get back) exactly what they ran with.
+   */
+  readonly vars?: Readonly<Record<string, string>>;
+  readonly secretPins?: Readonly<Record<string, number>>;
+  readonly sensitiveKeys?: readonly string[];
 }
 
 export interface DeploymentContext {
@@ -27,7 +35,15 @@ export interface DeploymentContext {
     readonly startTimeoutMs: number;
     readonly stopTimeoutMs: number;
   };
+  /** Plain config values of the new release; never secrets (those are resolved per apply). */
   readonly vars: Readonly<Record<string, string>>;
+  /** Version of each secret the new release runs with; the values are read when applied. */
+  readonly secretPins?: Readonly<Record<string, number>>;
+  /**
+   * Plain values named like credentials (DB_PASSWORD from a .env file): kept out of the stored
+   * state like secrets, by name only, and read from their source when applied.
+   */
+  readonly sensitiveKeys?: readonly string[];
   readonly listen: { readonly host: string; readonly port: number };
   readonly stickiness?: { readonly kind: 'header' | 'cookie'; readonly name: string };
   readonly previewHeader: string;
@@ -48,12 +64,27 @@ export const DEFAULT_PREVIEW_HEADER = 'x-slipway-release';
 
 type ReleaseBody = EnvBodyInput['releases'][number];
 
+/** Secret values by release id, read from the secret store right before an apply; never stored. */
+export type SecretVars = Readonly<Record<string, Readonly<Record<string, string>>>>;
+
+/** The pins a release runs with: its own for the new release, the shipping deployment's for the stable one. */
+export function pinsOf(ctx: DeploymentContext, release: ReleaseRun): Readonly<Record<string, number>> {
+  if (release.id === ctx.release.id) return ctx.secretPins ?? {};
+  return release.secretPins ?? ctx.secretPins ?? {};
+}
+
+export function sensitiveKeysOf(ctx: DeploymentContext, release: ReleaseRun): readonly string[] {
+  if (release.id === ctx.release.id) return ctx.sensitiveKeys ?? [];
+  return release.sensitiveKeys ?? ctx.sensitiveKeys ?? [];
+}
+
 function releaseBody(
   ctx: DeploymentContext,
   release: ReleaseRun,
   weight: number,
   count: number,
-  retireAt?: string,
+  retireAt: string | undefined,
+  secrets: SecretVars,
 ): ReleaseBody {
   return {
     release: release.id,
@@ -61,7 +92,7 @@ function releaseBody(
     app: ctx.app,
     cwd: release.cwd,
     command: ctx.run.command,
-    vars: { ...ctx.vars },
+    vars: { ...(release.vars ?? ctx.vars), ...(secrets[release.id] ?? {}) },
     count,
     health: ctx.run.health,
     startTimeoutMs: ctx.run.startTimeoutMs,
@@ -81,7 +112,7 @@ export interface Shape {
 }
 
 /** The desired state of the environment for one shape of the deployment. */
-export function desiredBody(ctx: DeploymentContext, shape: Shape): EnvBodyInput {
+export function desiredBody(ctx: DeploymentContext, shape: Shape, secrets: SecretVars = {}): EnvBodyInput {
   const releases: ReleaseBody[] = [];
   if (ctx.stable && shape.stableCount > 0) {
     releases.push(
@@ -91,11 +122,21 @@ export function desiredBody(ctx: DeploymentContext, shape: Shape): EnvBodyInput 
         100 - shape.weight,
         shape.stableCount,
         shape.weight === 100 ? shape.stableRetireAt : undefined,
+        secrets,
       ),
     );
   }
   if (shape.newCount > 0)
-    releases.push(releaseBody(ctx, ctx.release, releases.length === 0 ? 100 : shape.weight, shape.newCount));
+    releases.push(
+      releaseBody(
+        ctx,
+        ctx.release,
+        releases.length === 0 ? 100 : shape.weight,
+        shape.newCount,
+        undefined,
+        secrets,
+      ),
+    );
   return {
     listen: ctx.listen,
     releases,

@@ -3,13 +3,16 @@
  * deployments to one environment can never both start. Used by the CLI and the API.
  */
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import type { AgentClient } from '../agent/client.ts';
 import type { SlipwayConfig } from '../config/schema.ts';
+import { lazyProjectSecrets } from '../config/values/project.ts';
 import type { Deployment, Release } from '../domain/types.ts';
+import type { SecretStore } from '../secrets/contract.ts';
 import type { Store } from '../store/contract.ts';
 import { deploymentContext } from './compose.ts';
 import type { DeploymentContext } from './context.ts';
-import type { Executor, StoredState } from './executor.ts';
+import { Executor, lockName, type StoredState } from './executor.ts';
 import { initialState } from './machine.ts';
 import { planDeployment } from './plan.ts';
 import { type EngineStrategy, engineStrategy } from './strategy.ts';
@@ -24,6 +27,13 @@ export interface StartInput {
   readonly user: string;
   readonly dataDir: string;
   readonly now: number;
+  /** The folder of slipway.yaml; default: the folder holding `dataDir`. */
+  readonly projectDir?: string;
+  /** Default: the store named in slipway.yaml `secrets:`. */
+  readonly secrets?: SecretStore;
+  readonly processEnv?: Readonly<Record<string, string | undefined>>;
+  /** Run the release with the secret versions of the deployment that shipped it (a rollback). */
+  readonly rollback?: boolean;
   /** Adjust the context (tests: shorter windows). */
   readonly tune?: (ctx: DeploymentContext) => DeploymentContext;
   /** A redeploy for a rollback: this strategy, no watch window. */
@@ -32,9 +42,20 @@ export interface StartInput {
 }
 
 export async function startDeployment(input: StartInput): Promise<Deployment> {
-  const { store, config, env } = input;
   const id = `dep-${randomBytes(6).toString('hex')}`;
-  await input.executor.lock({ id, app: config.app, env });
+  await input.executor.lock({ id, app: input.config.app, env: input.env });
+  try {
+    return await create(id, input);
+  } catch (error) {
+    // Nothing was started: free the environment at once instead of when the lock expires.
+    await input.store.releaseLock(lockName(input.config.app, input.env), Executor.owner(id));
+    throw error;
+  }
+}
+
+async function create(id: string, input: StartInput): Promise<Deployment> {
+  const { store, config, env } = input;
+  const projectDir = input.projectDir ?? resolve(input.dataDir, '..');
   const current = (await store.listEnvironments(config.app)).find((e) => e.name === env);
   const stable = current?.releaseId
     ? ((await store.findRelease(config.app, current.releaseId)) ?? null)
@@ -46,6 +67,11 @@ export async function startDeployment(input: StartInput): Promise<Deployment> {
     stable: stable?.id === input.release.id ? null : stable,
     dataDir: input.dataDir,
     agent: input.agent,
+    store,
+    secrets: input.secrets ?? lazyProjectSecrets(config, projectDir, input.processEnv),
+    projectDir,
+    ...(input.processEnv && { processEnv: input.processEnv }),
+    ...(input.rollback && { rollback: true }),
   });
   const ctx = input.tune ? input.tune(base) : base;
   const envConfig = config.environments[env];
@@ -73,7 +99,15 @@ export async function startDeployment(input: StartInput): Promise<Deployment> {
     actor: input.user,
     action: 'deployment.start',
     target: id,
-    data: { env, release: input.release.version, digest: input.release.digest, strategy: strategy.kind },
+    data: {
+      env,
+      release: input.release.version,
+      digest: input.release.digest,
+      strategy: strategy.kind,
+      // Versions only, never values: what a rollback to this release will restore.
+      secretVersions: ctx.secretPins ?? {},
+      ...(input.rollback && { rollback: true }),
+    },
   });
   return deployment;
 }

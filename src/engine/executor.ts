@@ -9,7 +9,15 @@ import { hostname } from 'node:os';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { Deployment, DeploymentStatus } from '../domain/types.ts';
 import type { LockOwner, Store } from '../store/contract.ts';
-import { type DeploymentContext, desiredBody, weightsFor } from './context.ts';
+import {
+  type DeploymentContext,
+  desiredBody,
+  pinsOf,
+  type SecretVars,
+  type Shape,
+  sensitiveKeysOf,
+  weightsFor,
+} from './context.ts';
 import {
   type Action,
   advance,
@@ -20,7 +28,7 @@ import {
   settledWeight,
 } from './machine.ts';
 import type { PlanStep } from './plan.ts';
-import type { Clock, DataPlane, Guard, GuardResult, Preflight, SmokeChecker } from './ports.ts';
+import type { Clock, DataPlane, Guard, GuardResult, Preflight, SecretsPort, SmokeChecker } from './ports.ts';
 
 export interface StoredState {
   readonly engine: EngineState;
@@ -35,6 +43,8 @@ export interface ExecutorDeps {
   readonly guard: Guard;
   readonly smoke: SmokeChecker;
   readonly preflight?: Preflight;
+  /** Secret values per apply, and redaction of stored text; without it instances get no secrets. */
+  readonly secrets?: SecretsPort;
   readonly clock: Clock;
   /** How long a deployment may go unwatched (control plane down) and still be resumed; default 10 min. */
   readonly resumeWithinMs?: number;
@@ -84,8 +94,11 @@ export class Executor {
    * Apply an event (or only record a guard measurement, with `event` null) to a stored deployment,
    * retrying on concurrent writers; returns the new state.
    */
-  async transition(id: string, event: EngineEvent | null, guard?: GuardResult): Promise<StoredState> {
+  async transition(id: string, raw: EngineEvent | null, rawGuard?: GuardResult): Promise<StoredState> {
     const { store, clock } = this.#deps;
+    // Text from outside (errors, smoke answers, app output) may quote a secret: hide it before storing.
+    const event = raw && this.#redacted(raw);
+    const guard = rawGuard && this.#redacted(rawGuard);
     for (;;) {
       const d = await store.getDeployment(id);
       if (!d)
@@ -137,6 +150,45 @@ export class Executor {
       if (action.kind === 'done') return d;
       await this.#act(id, state, action, signal);
     }
+  }
+
+  #redacted<T>(value: T): T {
+    const redact = this.#deps.secrets?.redact.bind(this.#deps.secrets);
+    if (!redact) return value;
+    const walk = (v: unknown): unknown => {
+      if (typeof v === 'string') return redact(v);
+      if (Array.isArray(v)) return v.map(walk);
+      if (v === null || typeof v !== 'object') return v;
+      return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, walk(item)]));
+    };
+    return walk(value) as T;
+  }
+
+  /** The desired state for a shape, with the secret values of each release read right now. */
+  async #desired(ctx: DeploymentContext, shape: Shape) {
+    const secrets: Record<string, Record<string, string>> = {};
+    const port = this.#deps.secrets;
+    if (port) {
+      secrets[ctx.release.id] = await port.values(
+        ctx.env,
+        pinsOf(ctx, ctx.release),
+        sensitiveKeysOf(ctx, ctx.release),
+      );
+      const stable = ctx.stable;
+      if (stable) {
+        // A stable release whose pinned versions are gone keeps what the agent already runs it with.
+        secrets[stable.id] = await port
+          .values(ctx.env, pinsOf(ctx, stable), sensitiveKeysOf(ctx, stable))
+          .catch(async (error: unknown) => {
+            const running = (await this.#deps.dataPlane.desired(ctx.env))?.releases.find(
+              (r) => r.release === stable.id,
+            );
+            if (!running) throw error;
+            return { ...running.vars };
+          });
+      }
+    }
+    return desiredBody(ctx, shape, secrets satisfies SecretVars);
   }
 
   async #load(id: string): Promise<Deployment> {
@@ -217,20 +269,28 @@ export class Executor {
     const n = ctx.run.instances;
     switch (step.kind) {
       case 'preflight': {
-        const problems = (await this.#deps.preflight?.check(ctx)) ?? [];
-        return problems.length ? { failed: `preflight: ${problems.join('; ')}` } : {};
+        const result = (await this.#deps.preflight?.check(ctx)) ?? [];
+        const { problems, notes = [] } = Array.isArray(result)
+          ? { problems: result as readonly string[] }
+          : (result as { problems: readonly string[]; notes?: readonly string[] });
+        if (problems.length > 0) return { failed: `preflight: ${problems.join('; ')}` };
+        return notes.length > 0 ? { note: notes.join('; ') } : {};
       }
       case 'approval':
         return { note: 'approval gates arrive with the gates issue; passed through' };
       case 'start':
         await dataPlane.putEnv(
           ctx.env,
-          desiredBody(ctx, { weight: 0, newCount: step.count, stableCount: n }),
+          await this.#desired(ctx, { weight: 0, newCount: step.count, stableCount: n }),
         );
         return {};
       case 'shift': {
         if (ctx.stable) await dataPlane.setWeights(ctx.env, weightsFor(ctx, step.weight));
-        else await dataPlane.putEnv(ctx.env, desiredBody(ctx, { weight: 100, newCount: n, stableCount: 0 }));
+        else
+          await dataPlane.putEnv(
+            ctx.env,
+            await this.#desired(ctx, { weight: 100, newCount: n, stableCount: 0 }),
+          );
         return {};
       }
       case 'scale': {
@@ -239,7 +299,7 @@ export class Executor {
         const previousOld = Math.max(step.oldCount, n - Math.round((before / 100) * n));
         await dataPlane.putEnv(
           ctx.env,
-          desiredBody(ctx, {
+          await this.#desired(ctx, {
             weight: Math.round((100 * step.newCount) / (step.newCount + previousOld)),
             newCount: step.newCount,
             stableCount: previousOld,
@@ -247,7 +307,11 @@ export class Executor {
         );
         await dataPlane.putEnv(
           ctx.env,
-          desiredBody(ctx, { weight: step.weight, newCount: step.newCount, stableCount: step.oldCount }),
+          await this.#desired(ctx, {
+            weight: step.weight,
+            newCount: step.newCount,
+            stableCount: step.oldCount,
+          }),
         );
         return {};
       }
@@ -274,7 +338,7 @@ export class Executor {
         const retireAt = new Date(clock.now() + ctx.warmForMs).toISOString();
         await dataPlane.putEnv(
           ctx.env,
-          desiredBody(ctx, {
+          await this.#desired(ctx, {
             weight: 100,
             newCount: n,
             stableCount: keepWarm ? n : 0,
@@ -364,7 +428,7 @@ export class Executor {
     }
     await dataPlane.putEnv(
       ctx.env,
-      desiredBody(ctx, { weight: 0, newCount: 0, stableCount: ctx.run.instances }),
+      await this.#desired(ctx, { weight: 0, newCount: 0, stableCount: ctx.run.instances }),
     );
   }
 

@@ -52,9 +52,34 @@ export interface SmokeChecker {
   run(ctx: DeploymentContext): Promise<{ ok: true } | { ok: false; reason: string }>;
 }
 
-export interface Preflight {
+export interface PreflightResult {
   /** Problems that stop the deployment before anything starts; empty when all is well. */
-  check(ctx: DeploymentContext): Promise<readonly string[]>;
+  readonly problems: readonly string[];
+  /** Warnings worth a line on the timeline (drift warnings, accepted scan findings). */
+  readonly notes?: readonly string[];
+}
+
+export interface Preflight {
+  /** Problems that stop the deployment before anything starts (a plain list: problems only). */
+  check(ctx: DeploymentContext): Promise<readonly string[] | PreflightResult>;
+}
+
+/**
+ * Secret values for the instances, read right before the executor applies a desired state, so
+ * they never sit in the stored deployment state. `redact` hides every value read so far (and the
+ * credential-named assignments) in text the executor stores: failure reasons, notes, events.
+ */
+export interface SecretsPort {
+  /**
+   * The values of `pins` (key → version) in `env`, plus the current values of the plain
+   * `sensitiveKeys`; a version no longer stored is an AppError.
+   */
+  values(
+    env: string,
+    pins: Readonly<Record<string, number>>,
+    sensitiveKeys?: readonly string[],
+  ): Promise<Record<string, string>>;
+  redact(text: string): string;
 }
 
 export interface Clock {

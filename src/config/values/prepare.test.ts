@@ -46,6 +46,22 @@ describe('prepareConfig (fake secret store, real .env files)', () => {
     }
   });
 
+  test('pinned versions win over the latest, and a pinned version no longer stored is named', async () => {
+    const store = new FakeSecretStore();
+    await store.set('production', 'STRIPE_KEY', 'sk_test_first_value');
+    await store.set('production', 'STRIPE_KEY', 'sk_test_second_value');
+    await store.set('production', 'OTHER_TOKEN', 'other-token-value');
+    const input = {
+      env: 'production',
+      shared: { require: { STRIPE_KEY: 'secret', OTHER_TOKEN: 'secret' } },
+      store,
+    } as const;
+    const pinned = await prepareConfig({ ...input, pins: { STRIPE_KEY: 1 } });
+    assert.equal(pinned.vars.STRIPE_KEY, 'sk_test_first_value');
+    assert.deepEqual(pinned.secretPins, { OTHER_TOKEN: 1, STRIPE_KEY: 1 });
+    await assert.rejects(prepareConfig({ ...input, pins: { STRIPE_KEY: 7 } }), /STRIPE_KEY v7/);
+  });
+
   test('secret keys come from require types and the secrets list', () => {
     assert.deepEqual(
       secretKeys({

@@ -9,7 +9,7 @@
  * runtime.start({ ...spec, vars: prepared.vars });
  */
 import type { SecretStore } from '../../secrets/contract.ts';
-import { loadSecrets, type SecretPins } from '../../secrets/pins.ts';
+import { loadSecrets, readPinnedSecrets, type SecretPins } from '../../secrets/pins.ts';
 import { Redactor } from '../../secrets/redact.ts';
 import { type ConfigIssue, checkResolved } from './check.ts';
 import { readDotenvFiles } from './dotenv-files.ts';
@@ -19,6 +19,8 @@ export interface PrepareInput extends Omit<ResolveInput, 'dotenv' | 'secrets' | 
   /** .env files in precedence order (later wins); missing files are skipped. */
   readonly dotenvPaths?: readonly string[];
   readonly store: SecretStore;
+  /** Versions to use instead of the latest (a rollback restores what a release ran with). */
+  readonly pins?: SecretPins;
 }
 
 export interface PreparedConfig {
@@ -47,9 +49,18 @@ export function secretKeys(input: Pick<ResolveInput, 'shared' | 'environment'>):
 export async function prepareConfig(input: PrepareInput): Promise<PreparedConfig> {
   const { files, errors } = readDotenvFiles(input.dotenvPaths ?? []);
   const keys = secretKeys(input);
-  const secrets = await loadSecrets(input.store, input.env, keys);
-  const pins: Record<string, number> = {};
+  const pinned = Object.fromEntries(Object.entries(input.pins ?? {}).filter(([k]) => keys.includes(k)));
+  const secrets = {
+    ...(await loadSecrets(
+      input.store,
+      input.env,
+      keys.filter((k) => !(k in pinned)),
+    )),
+    ...(await readPinnedSecrets(input.store, input.env, pinned)),
+  };
+  const pins: Record<string, number> = { ...pinned };
   for (const key of Object.keys(secrets)) {
+    if (key in pins) continue;
     const latest = (await input.store.versions(input.env, key)).at(-1);
     if (latest) pins[key] = latest.version;
   }

@@ -1,0 +1,286 @@
+/**
+ * Issue 7 end to end: known secret values are seeded through the CLI, deployments (a success, a
+ * crash, a secret rotation, a rollback, a release holding a token, a production deployment with a
+ * missing secret) run through the real executor, the real agent, real instances and the builtin
+ * router. Each instance echoes its environment, which must be exactly its environment's config and
+ * secrets. Then every output is searched for the secret values and their base64 forms: CLI stdout
+ * and stderr, every event, audit row and deployment row of the store, and every file slipway
+ * wrote under the project folder. Zero hits. The instances' own log files are the app's (it prints
+ * its secrets on purpose) and are left out, but `slipway logs` output is searched.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Release } from '../src/domain/types.ts';
+import { createExecutor } from '../src/engine/compose.ts';
+import { startDeployment } from '../src/engine/deploy.ts';
+import type { Executor } from '../src/engine/executor.ts';
+import { type Harness, startHarness } from '../src/engine/testing.ts';
+import { storeArtifact } from '../src/releases/artifacts.ts';
+import { digestOf } from '../src/releases/digest.ts';
+import { BuiltinRouter } from '../src/traffic/builtin/router.ts';
+import { type CliResult, cli, cliWithStdin } from './cli-helpers.ts';
+
+const S = {
+  stagingStripe1: 'sk_live_e2eStaging1_Qw7Rt2Yx9Lm4',
+  stagingStripe2: 'sk_live_e2eStaging2_Hb3Nc8Vd1Kp6',
+  stagingWebhook: 'whsec_e2eStagingHook_Ty5Ui0Op',
+  prodStripe: 'sk_live_e2eProduction_Zx2Cv7Bn4Mq1',
+  prodWebhook: 'whsec_e2eProductionHook_As9Df3Gh',
+  // A plain value named like a credential, from a .env file: kept out of the stored state too.
+  stagingDbPassword: 'pw-e2eStagingDb-Rf6Tg2Yh8',
+  prodDbPassword: 'pw-e2eProductionDb-Ws3Ed7Rf1',
+};
+const forms = (v: string) => [v, Buffer.from(v).toString('base64'), Buffer.from(v).toString('base64url')];
+
+const YAML = `app: shop
+run: { command: node server.js, instances: 1, health: { interval: 200ms, timeout: 200ms, startTimeout: 15s }, stopTimeout: 2s }
+config:
+  require: { LOG_LEVEL: "enum(debug,info,warn)", DATABASE_URL: url, GREETING: string, STRIPE_KEY: secret, WEBHOOK_SECRET: secret }
+  values: { LOG_LEVEL: info }
+environments:
+  staging:
+    strategy: rolling
+    config: { values: { DATABASE_URL: "postgres://db.staging.internal/shop", LOG_LEVEL: debug } }
+  production:
+    after: staging
+    strategy: rolling
+    config: { values: { DATABASE_URL: "postgres://db.prod.internal/shop" } }
+secretScan:
+  allow: [{ file: fixtures/test-key.pem, rule: private-key, reason: "a test fixture, not a real key" }]
+`;
+
+// The app prints its whole environment (secrets and their base64 too) at start, as careless apps do.
+const SERVER = `import { createServer } from 'node:http';
+import { existsSync } from 'node:fs';
+const shell = new Set(['PATH', 'HOME', 'PORT', 'PWD', 'SHLVL', '_', 'OLDPWD']);
+const own = Object.fromEntries(Object.entries(process.env).filter(([k]) => !shell.has(k)));
+console.log('starting with', JSON.stringify(own), Buffer.from(own.STRIPE_KEY ?? '').toString('base64'));
+if (existsSync(new URL('./crash', import.meta.url))) {
+  console.error('fatal: payment provider refused STRIPE_KEY=' + own.STRIPE_KEY);
+  process.exit(3);
+}
+createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(req.url === '/env' ? JSON.stringify(own) : '{"ok":true}');
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`;
+const PEM =
+  '-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n-----END RSA PRIVATE KEY-----\n';
+
+describe('secrets through a real deployment: exact environments, zero leaks', () => {
+  let h: Harness;
+  let executor: Executor;
+  const outputs: CliResult[] = [];
+  const run = async (...argv: string[]) => {
+    const r = await cli(h.dir, ...argv);
+    outputs.push(r);
+    return r;
+  };
+  const setSecret = async (env: string, key: string, value: string) => {
+    const r = await cliWithStdin(h.dir, `${value}\n`, 'secret', 'set', env, key);
+    outputs.push(r);
+    assert.equal(r.code, 0, r.stderr);
+  };
+
+  async function release(version: string, extra: Record<string, string> = {}): Promise<Release> {
+    const src = join(h.dir, 'builds', version);
+    const files = {
+      'server.js': SERVER,
+      'package.json': '{"type":"module"}',
+      VERSION: version,
+      'fixtures/test-key.pem': PEM,
+      ...extra,
+    };
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(join(src, name, '..'), { recursive: true });
+      writeFileSync(join(src, name), text);
+    }
+    const d = await digestOf(src);
+    const { release: r } = await h.store.putRelease({
+      app: 'shop',
+      version,
+      digest: d.digest,
+      commit: null,
+      ci: 'passed',
+      createdBy: 'test',
+      files: d.files,
+      bytes: d.bytes,
+      notes: null,
+    });
+    await storeArtifact(h.dataDir, r.digest, src);
+    return r;
+  }
+
+  const deploy = async (env: string, r: Release, rollback = false) => {
+    const d = await startDeployment({
+      store: h.store,
+      agent: h.agent,
+      executor,
+      config: h.config(YAML),
+      env,
+      release: r,
+      user: 'alice',
+      dataDir: h.dataDir,
+      projectDir: h.dir,
+      now: Date.now(),
+      rollback,
+    });
+    return executor.run(d.id);
+  };
+
+  const seenEnv = async (env: string) => {
+    const port = (await h.agent.status(env)).listen.port;
+    return (await (await fetch(`http://127.0.0.1:${port}/env`)).json()) as Record<string, string>;
+  };
+
+  before(async () => {
+    delete process.env.SLIPWAY_SECRET_KEY;
+    process.env.SLIPWAY_USER = 'alice';
+    h = await startHarness(new BuiltinRouter());
+    writeFileSync(join(h.dir, 'slipway.yaml'), YAML);
+    writeFileSync(
+      join(h.dir, '.env.staging'),
+      `GREETING=hello-staging\nDB_PASSWORD=${S.stagingDbPassword}\n`,
+    );
+    writeFileSync(
+      join(h.dir, '.env.production'),
+      `GREETING=hello-production\nDB_PASSWORD=${S.prodDbPassword}\n`,
+    );
+    executor = createExecutor({
+      store: h.store,
+      agent: h.agent,
+      config: h.config(YAML),
+      projectDir: h.dir,
+      dataDir: h.dataDir,
+      intervalMs: 50,
+    });
+    assert.equal((await run('secret', 'init')).code, 0);
+    await setSecret('staging', 'STRIPE_KEY', S.stagingStripe1);
+    await setSecret('staging', 'WEBHOOK_SECRET', S.stagingWebhook);
+    await setSecret('production', 'STRIPE_KEY', S.prodStripe);
+  });
+  after(async () => h?.close());
+
+  test('a staging instance sees exactly staging config and secrets', async () => {
+    const done = await deploy('staging', await release('1.0.0'));
+    assert.equal(done.status, 'succeeded', done.reason ?? '');
+    assert.deepEqual(await seenEnv('staging'), {
+      DATABASE_URL: 'postgres://db.staging.internal/shop',
+      DB_PASSWORD: S.stagingDbPassword,
+      GREETING: 'hello-staging',
+      LOG_LEVEL: 'debug',
+      STRIPE_KEY: S.stagingStripe1,
+      WEBHOOK_SECRET: S.stagingWebhook,
+    });
+    const state = JSON.stringify(done.state);
+    assert.match(
+      state,
+      /"secretPins":\{"STRIPE_KEY":1,"WEBHOOK_SECRET":1\},"sensitiveKeys":\["DB_PASSWORD"\]/,
+    );
+  });
+
+  test('a release that crashes printing a secret fails; the stored reason is redacted', async () => {
+    const done = await deploy('staging', await release('2.0.0', { crash: 'yes' }));
+    assert.equal(done.status, 'failed');
+    assert.match(done.reason ?? '', /refused STRIPE_KEY=\[redacted:STRIPE_KEY/);
+    if (process.env.SLIPWAY_E2E_VERBOSE) console.log(done.reason);
+    assert.equal((await seenEnv('staging')).STRIPE_KEY, S.stagingStripe1, 'the stable release keeps serving');
+  });
+
+  test('a rotated secret reaches the next release; a rollback restores the pinned version', async () => {
+    await setSecret('staging', 'STRIPE_KEY', S.stagingStripe2);
+    const v1 = await h.store.findRelease('shop', '1.0.0');
+    assert.equal((await deploy('staging', await release('3.0.0'))).status, 'succeeded');
+    assert.equal((await seenEnv('staging')).STRIPE_KEY, S.stagingStripe2);
+    const back = await deploy('staging', v1 as Release, true);
+    assert.equal(back.status, 'succeeded', back.reason ?? '');
+    assert.equal((await seenEnv('staging')).STRIPE_KEY, S.stagingStripe1, 'the version 1.0.0 shipped with');
+  });
+
+  test('a release holding a live-looking token is refused before anything starts, naming file and line', async () => {
+    const token = `ghp_${'a1B2c3D4e5'.repeat(4)}`;
+    const done = await deploy(
+      'staging',
+      await release('4.0.0', { 'src/config.js': `export const token = '${token}';\n` }),
+    );
+    assert.equal(done.status, 'failed');
+    assert.match(done.reason ?? '', /secret scan: src\/config\.js:1 {2}github-token/);
+    assert.ok(!(done.reason ?? '').includes(token), 'the token is masked');
+    assert.deepEqual(
+      (await h.agent.status('staging')).releases.map((r) => r.release),
+      [(await h.store.findRelease('shop', '1.0.0'))?.id],
+    );
+  });
+
+  test('production stops at preflight while a secret is missing, then sees exactly its own config', async () => {
+    const v1 = (await h.store.findRelease('shop', '1.0.0')) as Release;
+    const refused = await deploy('production', v1);
+    assert.equal(refused.status, 'failed');
+    assert.match(refused.reason ?? '', /preflight: config: .*WEBHOOK_SECRET/);
+    assert.equal(await h.agent.desired('production'), undefined, 'nothing started');
+    await setSecret('production', 'WEBHOOK_SECRET', S.prodWebhook);
+    const done = await deploy('production', v1);
+    assert.equal(done.status, 'succeeded', done.reason ?? '');
+    assert.deepEqual(await seenEnv('production'), {
+      DATABASE_URL: 'postgres://db.prod.internal/shop',
+      DB_PASSWORD: S.prodDbPassword,
+      GREETING: 'hello-production',
+      LOG_LEVEL: 'info',
+      STRIPE_KEY: S.prodStripe,
+      WEBHOOK_SECRET: S.prodWebhook,
+    });
+  });
+
+  test('slipway logs shows the instances output with every secret redacted', async () => {
+    const logs = await run('logs', 'staging');
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /starting with .*\[redacted:STRIPE_KEY@1\]/);
+    const one = await run('logs', 'staging', '--release', '1.0.0', '--lines', '5');
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /\[redacted:STRIPE_KEY@1\]/);
+    if (process.env.SLIPWAY_E2E_VERBOSE) console.log(logs.stdout);
+    assert.equal((await run('logs', 'production')).code, 0);
+    for (const argv of [
+      ['config', 'show', 'staging', '--explain'],
+      ['config', 'check', 'production'],
+      ['config', 'diff', 'staging', 'production'],
+      ['secret', 'list'],
+    ])
+      await run(...argv);
+  });
+
+  test('no secret value or its base64 appears in any output, event, audit row, deployment or file slipway wrote', async () => {
+    const secrets = Object.values(S).flatMap(forms);
+    const hits: string[] = [];
+    const search = (where: string, text: string) => {
+      for (const s of secrets) if (text.includes(s)) hits.push(`${where}: ${s.slice(0, 12)}…`);
+    };
+    for (const [i, o] of outputs.entries()) search(`cli output ${i}`, o.stdout + o.stderr);
+    search('events', JSON.stringify(await h.store.listEvents(undefined, 0, 100_000)));
+    search('audit', JSON.stringify(await h.store.listAudit(0, 100_000)));
+    search('deployments', JSON.stringify(await h.store.listDeployments({ limit: 1000 })));
+    const appLogs: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        const rel = relative(h.dir, path);
+        if (statSync(path).isDirectory()) {
+          if (rel !== 'builds') walk(path); // release sources the test wrote
+        } else if (/agent\/runtime\/.*\.log(\.\d+)?$/.test(rel)) appLogs.push(readFileSync(path, 'latin1'));
+        else if (['slipway.yaml', '.env.staging', '.env.production'].includes(rel))
+          continue; // the user's files
+        else search(rel, readFileSync(path, 'latin1'));
+      }
+    };
+    walk(h.dir);
+    assert.deepEqual(hits, []);
+    // The search can find what is there: the app's own log files hold the values it printed.
+    assert.ok(
+      appLogs.some((text) => text.includes(S.stagingStripe1)),
+      'the app logged its secret',
+    );
+    assert.ok(appLogs.some((text) => text.includes(Buffer.from(S.prodStripe).toString('base64'))));
+  });
+});
