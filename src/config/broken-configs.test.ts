@@ -56,7 +56,7 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     yaml: 'app: shop\nrun: { command: node server.js }\nenviroments: { staging: {} }\n',
     expected: [
       'slipway.yaml:1:1: environments: missing; expected a mapping',
-      'slipway.yaml:3:1: enviroments: unknown key "enviroments"; did you mean "environments"? (allowed here: $schema, app, run, config, environments, migrations)',
+      'slipway.yaml:3:1: enviroments: unknown key "enviroments"; did you mean "environments"? (allowed here: $schema, app, run, config, environments, users, migrations)',
     ],
   },
   {
@@ -317,6 +317,23 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     name: 'migrations without url',
     yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nmigrations: { dir: db }\n\n',
     expected: ['slipway.yaml:4:13: migrations.url: missing; expected a database URL or env:VARIABLE'],
+  },
+  {
+    name: 'users with roles as text instead of a list',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nusers: { alice: approver, Bob: [Approver] }\n',
+    expected: [
+      'slipway.yaml:4:17: users.alice: expected a list of roles, e.g. [deployer, approver], found "approver"',
+      'slipway.yaml:4:33: users.Bob[0]: expected a role: a name of lowercase letters, digits and dashes, starting with a letter, found "Approver"',
+    ],
+  },
+  {
+    name: 'checklist item with a bad id and an unknown phase',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    checklist: { template: seeds, add: [{ id: DB backup, text: backup taken, phase: after }] }\n',
+    expected: [
+      'slipway.yaml:5:28: environments.production.checklist.template: expected seed (the default checklists) or none (start empty), found "seeds"; did you mean "seed"?',
+      'slipway.yaml:5:47: environments.production.checklist.add[0].id: expected an item id of lowercase letters, digits and dashes, e.g. db-backup-taken, found "DB backup"',
+      'slipway.yaml:5:85: environments.production.checklist.add[0].phase: expected pre, during or post, found "after"',
+    ],
   },
 ];
 
