@@ -13,6 +13,7 @@ import { checkResolved } from '../config/values/check.ts';
 import { resolveConfig } from '../config/values/resolve.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Release } from '../domain/types.ts';
+import { createGates } from '../gates/engine-gates.ts';
 import { artifactPath } from '../releases/artifacts.ts';
 import { freePort } from '../runtime/process/ports.ts';
 import type { Store } from '../store/contract.ts';
@@ -81,6 +82,7 @@ export function createExecutor(deps: EngineDeps): Executor {
     guard,
     smoke: createSmokeChecker(),
     preflight,
+    gates: createGates({ store: deps.store, config, clock: deps.clock ?? systemClock }),
     clock: deps.clock ?? systemClock,
   });
 }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { AgentClient } from '../agent/client.ts';
 import type { SlipwayConfig } from '../config/schema.ts';
 import type { Deployment, Release } from '../domain/types.ts';
+import { enforcePromotion } from '../gates/decisions.ts';
 import type { Store } from '../store/contract.ts';
 import { deploymentContext } from './compose.ts';
 import type { DeploymentContext } from './context.ts';
@@ -26,11 +27,15 @@ export interface StartInput {
   readonly now: number;
   /** Adjust the context (tests: shorter windows). */
   readonly tune?: (ctx: DeploymentContext) => DeploymentContext;
+  /** Deploy although the lifecycle rule refuses: an admin, with a reason (audited). */
+  readonly override?: { readonly reason: string };
 }
 
 export async function startDeployment(input: StartInput): Promise<Deployment> {
   const { store, config, env } = input;
   const id = `dep-${randomBytes(6).toString('hex')}`;
+  // The lifecycle rule is checked before the lock: a refused release never holds up the environment.
+  const promotion = await enforcePromotion({ ...input, ...(input.override && { override: input.override }) });
   await input.executor.lock({ id, app: config.app, env });
   const current = (await store.listEnvironments(config.app)).find((e) => e.name === env);
   const stable = current?.releaseId
@@ -53,6 +58,7 @@ export async function startDeployment(input: StartInput): Promise<Deployment> {
     smoke: ctx.smoke.length > 0,
     watchMs: envConfig?.watch ?? 0,
     hasStable: ctx.stable !== null,
+    approval: envConfig?.approval !== undefined,
   });
   const state: StoredState = { engine: initialState(plan, input.now), ctx };
   const deployment = await store.createDeployment({
@@ -70,7 +76,13 @@ export async function startDeployment(input: StartInput): Promise<Deployment> {
     actor: input.user,
     action: 'deployment.start',
     target: id,
-    data: { env, release: input.release.version, digest: input.release.digest, strategy: strategy.kind },
+    data: {
+      env,
+      release: input.release.version,
+      digest: input.release.digest,
+      strategy: strategy.kind,
+      promotion,
+    },
   });
   return deployment;
 }

@@ -20,7 +20,16 @@ import {
   settledWeight,
 } from './machine.ts';
 import type { PlanStep } from './plan.ts';
-import type { Clock, DataPlane, Guard, GuardResult, Preflight, SmokeChecker } from './ports.ts';
+import type {
+  Clock,
+  DataPlane,
+  GatePoint,
+  Gates,
+  Guard,
+  GuardResult,
+  Preflight,
+  SmokeChecker,
+} from './ports.ts';
 
 export interface StoredState {
   readonly engine: EngineState;
@@ -35,6 +44,8 @@ export interface ExecutorDeps {
   readonly guard: Guard;
   readonly smoke: SmokeChecker;
   readonly preflight?: Preflight;
+  /** Approval, window and checklist gates; without them the approval step passes through. */
+  readonly gates?: Gates;
   readonly clock: Clock;
   /** How long a deployment may go unwatched (control plane down) and still be resumed; default 10 min. */
   readonly resumeWithinMs?: number;
@@ -215,13 +226,21 @@ export class Executor {
     const { ctx } = state;
     const { dataPlane, clock } = this.#deps;
     const n = ctx.run.instances;
+    // Gates hold the deployment before the first step that touches the data plane.
+    if (this.#deps.gates && state.engine.step === firstTrafficStep(state.engine.plan)) {
+      const gate = await this.#gate(id, state, 'traffic', signal);
+      if (gate !== 'open') return gate;
+    }
     switch (step.kind) {
       case 'preflight': {
         const problems = (await this.#deps.preflight?.check(ctx)) ?? [];
         return problems.length ? { failed: `preflight: ${problems.join('; ')}` } : {};
       }
-      case 'approval':
-        return { note: 'approval gates arrive with the gates issue; passed through' };
+      case 'approval': {
+        if (!this.#deps.gates) return { note: 'no gates configured; passed through' };
+        const gate = await this.#gate(id, state, 'approval', signal);
+        return gate === 'open' ? {} : gate;
+      }
       case 'start':
         await dataPlane.putEnv(
           ctx.env,
@@ -351,6 +370,40 @@ export class Executor {
     }
   }
 
+  /**
+   * Ask the gates until they open: a wait is noted in the timeline (once per reason) and asked
+   * again; blocked fails the step with the gate's reason. Pause, abort or a stop signal end the wait.
+   */
+  async #gate(
+    id: string,
+    state: StoredState,
+    point: GatePoint,
+    signal?: AbortSignal,
+  ): Promise<'open' | 'pending' | { failed: string }> {
+    const { clock } = this.#deps;
+    const gates = this.#deps.gates as Gates;
+    let noted: string | undefined;
+    for (;;) {
+      if (signal?.aborted) return 'pending';
+      const d = await this.#load(id);
+      const fresh = d.state as StoredState;
+      if (fresh.engine.status !== 'running' || fresh.engine.step !== state.engine.step) return 'pending';
+      await this.lock(d);
+      const result = await gates.check(state.ctx, d, point);
+      if (result.state === 'blocked') return { failed: result.reason };
+      if (result.state === 'open') {
+        if (result.note) await this.transition(id, { type: 'note', at: clock.now(), what: result.note });
+        return 'open';
+      }
+      if (result.reason !== noted) {
+        noted = result.reason;
+        await this.transition(id, { type: 'note', at: clock.now(), what: `waiting: ${result.reason}` });
+      }
+      const untilMs = result.until === undefined ? gates.pollMs : Math.max(0, result.until - clock.now());
+      await clock.sleep(Math.max(1, Math.min(gates.pollMs, untilMs)), signal);
+    }
+  }
+
   /** Traffic back to the stable release first (instantly), then the new instances stop. */
   async #rollback(ctx: DeploymentContext): Promise<void> {
     const { dataPlane } = this.#deps;
@@ -380,6 +433,11 @@ export class Executor {
     });
     await store.releaseLock(lockName(d.app, d.env), Executor.owner(d.id));
   }
+}
+
+/** The index of the plan's first step that changes the data plane. */
+function firstTrafficStep(plan: readonly PlanStep[]): number {
+  return plan.findIndex((s) => s.kind === 'start' || s.kind === 'shift' || s.kind === 'scale');
 }
 
 export const lockName = (app: string, env: string): string => `deploy:${app}/${env}`;
