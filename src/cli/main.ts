@@ -5,7 +5,11 @@
  */
 import { Command, CommanderError } from 'commander';
 import { AppError, EXIT, isAppError } from '../domain/errors.ts';
+import { registerApprove, registerReject } from './commands/approve.ts';
+import { registerCheck, registerChecklist } from './commands/checklist.ts';
 import { registerInit } from './commands/init.ts';
+import { registerOverride } from './commands/override.ts';
+import { registerPromote } from './commands/promote.ts';
 import { registerRelease, registerReleases } from './commands/release.ts';
 import { registerSchema } from './commands/schema.ts';
 import { registerStatus } from './commands/status.ts';
@@ -34,6 +38,12 @@ export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): 
   registerRelease(program, ctx, act);
   registerReleases(program, ctx, act);
   registerStatus(program, ctx, act);
+  registerApprove(program, ctx, act);
+  registerReject(program, ctx, act);
+  registerCheck(program, ctx, act);
+  registerChecklist(program, ctx, act);
+  registerOverride(program, ctx, act);
+  registerPromote(program, ctx, act);
   addGlobalOptions(program);
   for (const command of program.commands) inheritSettings(command);
   return program;
