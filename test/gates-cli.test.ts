@@ -164,7 +164,7 @@ describe('gate commands', () => {
     try {
       const last = (await s.listAudit()).at(-1);
       assert.deepEqual(
-        [last?.actor, last?.action, (last?.data as { reason: string }).reason],
+        [last?.actor, last?.action, (last?.data as { reason?: string } | undefined)?.reason],
         ['root', 'gate.checklist.override', 'payments are down'],
       );
     } finally {
