@@ -399,8 +399,13 @@ export class Executor {
         noted = result.reason;
         await this.transition(id, { type: 'note', at: clock.now(), what: `waiting: ${result.reason}` });
       }
-      const untilMs = result.until === undefined ? gates.pollMs : Math.max(0, result.until - clock.now());
-      await clock.sleep(Math.max(1, Math.min(gates.pollMs, untilMs)), signal);
+      // A gate that knows when it opens (a deploy window) is asked again then, but at least once a
+      // minute so that an abort or an override is seen.
+      const wait =
+        result.until === undefined
+          ? gates.pollMs
+          : Math.min(Math.max(gates.pollMs, 60_000), Math.max(0, result.until - clock.now()));
+      await clock.sleep(Math.max(1, wait), signal);
     }
   }
 
