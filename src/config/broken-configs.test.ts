@@ -335,6 +335,20 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
       'slipway.yaml:5:85: environments.production.checklist.add[0].phase: expected pre, during or post, found "after"',
     ],
   },
+  {
+    name: 'checklist skips an item the template does not have',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    checklist: { skip: [oncall-available] }\n',
+    expected: [
+      'slipway.yaml:5:25: environments.production.checklist.skip[0]: unknown checklist item "oncall-available"; did you mean "on-call-available"? (template items: ci-passed, previous-succeeded, migrations-tested, rollback-plan, stakeholders-notified, monitoring-ready, on-call-available, documented-time, error-rates, health-checks, smoke-tests, critical-journeys, metrics-normal, support-tickets, issues-documented, runbook-updated)',
+    ],
+  },
+  {
+    name: 'approvals nobody can give',
+    yaml: 'app: shop\nrun: { command: x }\nusers: { alice: [approver], bob: [deployer] }\nenvironments:\n  production:\n    approval: { required: 2 }\n',
+    expected: [
+      'slipway.yaml:6:27: environments.production.approval.required: 2 approval(s) from role approver are required but only alice holds it; give the role to more users, e.g. users: { bob: [approver] }',
+    ],
+  },
 ];
 
 for (const c of cases) {
