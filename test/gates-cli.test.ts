@@ -154,6 +154,21 @@ describe('gate commands', () => {
     assert.match(text.stdout, /3 required item\(s\) open: they hold the deployment/);
   });
 
+  test('promote names the lifecycle and what is missing', async () => {
+    const wrong = await as('alice', 'promote', '--from', 'dev', '--to', 'production');
+    assert.equal(wrong.code, 2);
+    assert.match(
+      wrong.stderr,
+      /ENV_NOT_FOUND.*no environment "dev" in slipway.yaml \(lifecycle: staging → production\)/,
+    );
+    const skip = await as('alice', 'promote', '--from', 'production', '--to', 'staging');
+    assert.equal(skip.code, 3);
+    assert.match(skip.stderr, /staging comes after nothing \(it starts the lifecycle\), not production/);
+    const empty = await as('alice', 'promote', '--from', 'staging', '--to', 'production');
+    assert.equal(empty.code, 3);
+    assert.match(empty.stderr, /PROMOTION_REFUSED.*staging runs no release yet; deploy one to staging first/);
+  });
+
   test('an override needs the admin role and is audited', async () => {
     const r = await as('bob', 'override', running, '--gate', 'window', '--reason', 'hotfix');
     assert.equal(r.code, 3);
