@@ -57,6 +57,7 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     expected: [
       'slipway.yaml:1:1: environments: missing; expected a mapping',
       'slipway.yaml:3:1: enviroments: unknown key "enviroments"; did you mean "environments"? (allowed here: $schema, app, run, config, secrets, secretScan, environments, migrations)',
+      'slipway.yaml:3:1: enviroments: unknown key "enviroments"; did you mean "environments"? (allowed here: $schema, app, run, config, environments, users, migrations)',
     ],
   },
   {
@@ -376,6 +377,37 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: { envFile: "" } }\n',
     expected: [
       'slipway.yaml:3:37: environments.staging.envFile: expected a .env file path relative to slipway.yaml, e.g. .env.staging, found ""',
+    ],
+  },
+  {
+    name: 'users with roles as text instead of a list',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nusers: { alice: approver, Bob: [Approver] }\n',
+    expected: [
+      'slipway.yaml:4:17: users.alice: expected a list of roles, e.g. [deployer, approver], found "approver"',
+      'slipway.yaml:4:33: users.Bob[0]: expected a role: a name of lowercase letters, digits and dashes, starting with a letter, found "Approver"',
+    ],
+  },
+  {
+    name: 'checklist item with a bad id and an unknown phase',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    checklist: { template: seeds, add: [{ id: DB backup, text: backup taken, phase: after }] }\n',
+    expected: [
+      'slipway.yaml:5:28: environments.production.checklist.template: expected seed (the default checklists) or none (start empty), found "seeds"; did you mean "seed"?',
+      'slipway.yaml:5:47: environments.production.checklist.add[0].id: expected an item id of lowercase letters, digits and dashes, e.g. db-backup-taken, found "DB backup"',
+      'slipway.yaml:5:85: environments.production.checklist.add[0].phase: expected pre, during or post, found "after"',
+    ],
+  },
+  {
+    name: 'checklist skips an item the template does not have',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    checklist: { skip: [oncall-available] }\n',
+    expected: [
+      'slipway.yaml:5:25: environments.production.checklist.skip[0]: unknown checklist item "oncall-available"; did you mean "on-call-available"? (template items: ci-passed, previous-succeeded, migrations-tested, rollback-plan, stakeholders-notified, monitoring-ready, on-call-available, documented-time, error-rates, health-checks, smoke-tests, critical-journeys, metrics-normal, support-tickets, issues-documented, runbook-updated)',
+    ],
+  },
+  {
+    name: 'approvals nobody can give',
+    yaml: 'app: shop\nrun: { command: x }\nusers: { alice: [approver], bob: [deployer] }\nenvironments:\n  production:\n    approval: { required: 2 }\n',
+    expected: [
+      'slipway.yaml:6:27: environments.production.approval.required: 2 approval(s) from role approver are required but only alice holds it; give the role to more users, e.g. users: { bob: [approver] }',
     ],
   },
 ];

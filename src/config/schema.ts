@@ -190,6 +190,31 @@ const windows = z.strictObject({
     .default('seed'),
 });
 
+const ITEM_ID = /^[a-z][a-z0-9-]{0,62}$/;
+const ITEM_HINT = 'an item id of lowercase letters, digits and dashes, e.g. db-backup-taken';
+
+const checklist = z
+  .strictObject({
+    template: z
+      .enum(['seed', 'none'], { error: 'expected seed (the default checklists) or none (start empty)' })
+      .default('seed'),
+    add: z
+      .array(
+        z.strictObject({
+          id: z.string({ error: `expected ${ITEM_HINT}` }).regex(ITEM_ID, { error: `expected ${ITEM_HINT}` }),
+          text: z.string({ error: 'expected the text of the item' }).min(1),
+          phase: z.enum(['pre', 'during', 'post'], { error: 'expected pre, during or post' }).default('pre'),
+          required: z.boolean().default(true),
+        }),
+      )
+      .optional(),
+    skip: z.array(z.string().regex(ITEM_ID, { error: `expected ${ITEM_HINT}` })).optional(),
+    previousWithin: duration()
+      .default(86_400_000)
+      .meta({ description: 'How recent the success in the previous environment must be.' }),
+  })
+  .meta({ description: 'Pre/during/post deployment checklists; required open items block the deployment.' });
+
 export const environment = z.strictObject({
   after: name().optional().meta({ description: 'The environment a release must succeed in first.' }),
   strategy: strategy.default('rolling'),
@@ -212,6 +237,7 @@ export const environment = z.strictObject({
     })
     .optional(),
   windows: windows.optional(),
+  checklist: checklist.optional(),
   rollbackIf: rollbackIf.optional(),
   smoke: z.array(smokeCheck).optional(),
   watch: duration().optional(),
@@ -312,6 +338,18 @@ export const slipwayConfig = z.strictObject({
   environments: z
     .record(name(), environment)
     .refine((envs) => Object.keys(envs).length > 0, { error: 'expected at least one environment' }),
+  users: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9._@-]+$/, { error: 'expected a user name (letters, digits, . _ @ -)' }),
+      z.array(z.string().regex(NAME, { error: `expected a role: ${NAME_HINT}` }), {
+        error: 'expected a list of roles, e.g. [deployer, approver]',
+      }),
+    )
+    .optional()
+    .meta({
+      description:
+        'Users and their roles, e.g. { alice: [deployer, approver] } (until the server adds tokens).',
+    }),
   migrations: z
     .strictObject({
       dir: z.string().default('migrations'),

@@ -3,6 +3,7 @@
  * overlap. They read the raw document defensively, so they run (and report) even when other parts
  * of the file are broken — every problem at once.
  */
+import { SEED_CHECKLIST } from '../gates/checklist.ts';
 import type { Problem } from './problems.ts';
 import { STRATEGY_NAMES } from './schema.ts';
 import { suggestion } from './suggest.ts';
@@ -25,6 +26,10 @@ export function semanticProblems(data: unknown): Problem[] {
       problems.push(...strategyProblems(env.strategy, [...base, 'strategy']));
     }
     if (isObject(env.windows)) problems.push(...windowProblems(env.windows, [...base, 'windows']));
+    if (isObject(env.checklist)) problems.push(...checklistProblems(env.checklist, [...base, 'checklist']));
+    if (isObject(env.approval) && isObject(data.users)) {
+      problems.push(...approverProblems(env.approval, data.users, [...base, 'approval']));
+    }
   }
   problems.push(...cycleProblems(envs));
   problems.push(...healthProblems(data));
@@ -169,6 +174,38 @@ function windowProblems(windows: Raw, base: string[]): Problem[] {
     });
   }
   return problems;
+}
+
+/** A skipped item must exist in the template, or the skip silently does nothing. */
+function checklistProblems(checklist: Raw, base: string[]): Problem[] {
+  if (!Array.isArray(checklist.skip)) return [];
+  const ids = checklist.template === 'none' ? [] : SEED_CHECKLIST.map((i) => i.id);
+  const problems: Problem[] = [];
+  checklist.skip.forEach((id, index) => {
+    if (typeof id === 'string' && !ids.includes(id)) {
+      problems.push({
+        path: [...base, 'skip', index],
+        message: `unknown checklist item "${id}"${suggestion(id, ids)} (template items: ${ids.join(', ') || 'none'})`,
+      });
+    }
+  });
+  return problems;
+}
+
+/** With `users:` listed, the approvals an environment asks for must be possible to give. */
+function approverProblems(approval: Raw, users: Raw, base: string[]): Problem[] {
+  const role = typeof approval.role === 'string' ? approval.role : 'approver';
+  const required = typeof approval.required === 'number' ? approval.required : 1;
+  const holders = Object.entries(users)
+    .filter(([, roles]) => Array.isArray(roles) && roles.includes(role))
+    .map(([name]) => name);
+  if (holders.length >= required) return [];
+  return [
+    {
+      path: [...base, 'required'],
+      message: `${required} approval(s) from role ${role} are required but ${holders.length ? `only ${holders.join(', ')} hold${holders.length === 1 ? 's' : ''} it` : 'no user under users: holds it'}; give the role to more users, e.g. users: { bob: [${role}] }`,
+    },
+  ];
 }
 
 function healthProblems(data: Raw): Problem[] {

@@ -166,6 +166,33 @@ export const ERROR_CODES = {
     exit: EXIT.unavailable,
     summary: 'A traffic router could not start or change its proxy (haproxy, nginx, a listener port).',
   },
+  USER_UNKNOWN: {
+    status: 403,
+    exit: EXIT.refused,
+    summary: 'The acting user is not listed under users: in slipway.yaml.',
+  },
+  APPROVAL_REFUSED: {
+    status: 403,
+    exit: EXIT.refused,
+    summary:
+      'An approval or rejection was refused: the deployment finished, the user lacks the role, or four-eyes forbids self-approval.',
+  },
+  PROMOTION_REFUSED: {
+    status: 409,
+    exit: EXIT.refused,
+    summary:
+      'The release has not succeeded in the environment before this one, or its CI did not pass; the message names the environment to pass first.',
+  },
+  OVERRIDE_REFUSED: {
+    status: 403,
+    exit: EXIT.refused,
+    summary: 'A gate override needs a reason and a user holding the admin role.',
+  },
+  CHECKLIST_ITEM_UNKNOWN: {
+    status: 404,
+    exit: EXIT.usage,
+    summary: 'No checklist item with that id for this deployment, or it is checked by slipway itself.',
+  },
   INTERNAL: { status: 500, exit: EXIT.internal, summary: 'A bug in slipway; please report it.' },
 } as const satisfies Record<string, CodeSpec>;
 

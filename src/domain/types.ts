@@ -129,6 +129,17 @@ export interface Approval {
 }
 export type NewApproval = Omit<Approval, 'id' | 'at'>;
 
+/** A manual checklist item ticked by a named user. */
+export interface ChecklistTick {
+  readonly deploymentId: string;
+  /** The item's id in the deployment's checklist. */
+  readonly item: string;
+  readonly user: string;
+  readonly note: string | null;
+  readonly at: string;
+}
+export type NewChecklistTick = Omit<ChecklistTick, 'at'>;
+
 export interface AuditEntry {
   readonly seq: number;
   readonly at: string;

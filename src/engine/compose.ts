@@ -11,6 +11,7 @@ import { rulesFromRollbackIf } from '../analysis/rollback-if.ts';
 import type { EnvironmentConfig, SlipwayConfig } from '../config/schema.ts';
 import { lazyProjectSecrets, prepareEnvironment } from '../config/values/project.ts';
 import type { Release } from '../domain/types.ts';
+import { createGates } from '../gates/engine-gates.ts';
 import { artifactPath } from '../releases/artifacts.ts';
 import { freePort } from '../runtime/process/ports.ts';
 import type { SecretStore } from '../secrets/contract.ts';
@@ -110,6 +111,7 @@ export function createExecutor(deps: EngineDeps): Executor {
     smoke: createSmokeChecker(),
     preflight,
     secrets: port,
+    gates: createGates({ store: deps.store, config, clock: deps.clock ?? systemClock }),
     clock: deps.clock ?? systemClock,
   });
 }

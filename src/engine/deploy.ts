@@ -8,6 +8,7 @@ import type { AgentClient } from '../agent/client.ts';
 import type { SlipwayConfig } from '../config/schema.ts';
 import { lazyProjectSecrets } from '../config/values/project.ts';
 import type { Deployment, Release } from '../domain/types.ts';
+import { enforcePromotion } from '../gates/decisions.ts';
 import type { SecretStore } from '../secrets/contract.ts';
 import type { Store } from '../store/contract.ts';
 import { deploymentContext } from './compose.ts';
@@ -39,13 +40,20 @@ export interface StartInput {
   /** A redeploy for a rollback: this strategy, no watch window. */
   readonly strategy?: EngineStrategy;
   readonly watchMs?: number;
+  /** Deploy although the lifecycle rule refuses: an admin, with a reason (audited). */
+  readonly override?: { readonly reason: string };
 }
 
 export async function startDeployment(input: StartInput): Promise<Deployment> {
   const id = `dep-${randomBytes(6).toString('hex')}`;
+  // The lifecycle rule is checked before the lock: a refused release never holds up the environment.
+  // A rollback redeploys a release that already ran here; the rule is about new releases.
+  const promotion = input.rollback
+    ? { rollback: true }
+    : await enforcePromotion({ ...input, ...(input.override && { override: input.override }) });
   await input.executor.lock({ id, app: input.config.app, env: input.env });
   try {
-    return await create(id, input);
+    return await create(id, input, promotion);
   } catch (error) {
     // Nothing was started: free the environment at once instead of when the lock expires.
     await input.store.releaseLock(lockName(input.config.app, input.env), Executor.owner(id));
@@ -53,7 +61,7 @@ export async function startDeployment(input: StartInput): Promise<Deployment> {
   }
 }
 
-async function create(id: string, input: StartInput): Promise<Deployment> {
+async function create(id: string, input: StartInput, promotion: unknown): Promise<Deployment> {
   const { store, config, env } = input;
   const projectDir = input.projectDir ?? resolve(input.dataDir, '..');
   const current = (await store.listEnvironments(config.app)).find((e) => e.name === env);
@@ -75,13 +83,15 @@ async function create(id: string, input: StartInput): Promise<Deployment> {
   });
   const ctx = input.tune ? input.tune(base) : base;
   const envConfig = config.environments[env];
-  const strategy = engineStrategy(envConfig ?? { strategy: 'rolling' }, ctx.run.instances);
+  const strategy = input.strategy ?? engineStrategy(envConfig ?? { strategy: 'rolling' }, ctx.run.instances);
   const plan = planDeployment({
     strategy,
     instances: ctx.run.instances,
     smoke: ctx.smoke.length > 0,
-    watchMs: envConfig?.watch ?? 0,
+    watchMs: input.watchMs ?? envConfig?.watch ?? 0,
     hasStable: ctx.stable !== null,
+    // A rollback does not wait for a go/no-go: it is the way back.
+    approval: envConfig?.approval !== undefined && !input.rollback,
   });
   const state: StoredState = { engine: initialState(plan, input.now), ctx };
   const deployment = await store.createDeployment({
@@ -107,6 +117,7 @@ async function create(id: string, input: StartInput): Promise<Deployment> {
       // Versions only, never values: what a rollback to this release will restore.
       secretVersions: ctx.secretPins ?? {},
       ...(input.rollback && { rollback: true }),
+      promotion,
     },
   });
   return deployment;

@@ -28,7 +28,17 @@ import {
   settledWeight,
 } from './machine.ts';
 import type { PlanStep } from './plan.ts';
-import type { Clock, DataPlane, Guard, GuardResult, Preflight, SecretsPort, SmokeChecker } from './ports.ts';
+import type {
+  Clock,
+  DataPlane,
+  GatePoint,
+  Gates,
+  Guard,
+  GuardResult,
+  Preflight,
+  SecretsPort,
+  SmokeChecker,
+} from './ports.ts';
 
 export interface StoredState {
   readonly engine: EngineState;
@@ -45,6 +55,8 @@ export interface ExecutorDeps {
   readonly preflight?: Preflight;
   /** Secret values per apply, and redaction of stored text; without it instances get no secrets. */
   readonly secrets?: SecretsPort;
+  /** Approval, window and checklist gates; without them the approval step passes through. */
+  readonly gates?: Gates;
   readonly clock: Clock;
   /** How long a deployment may go unwatched (control plane down) and still be resumed; default 10 min. */
   readonly resumeWithinMs?: number;
@@ -267,6 +279,11 @@ export class Executor {
     const { ctx } = state;
     const { dataPlane, clock } = this.#deps;
     const n = ctx.run.instances;
+    // Gates hold the deployment before the first step that touches the data plane.
+    if (this.#deps.gates && state.engine.step === firstTrafficStep(state.engine.plan)) {
+      const gate = await this.#gate(id, state, 'traffic', signal);
+      if (gate !== 'open') return gate;
+    }
     switch (step.kind) {
       case 'preflight': {
         const result = (await this.#deps.preflight?.check(ctx)) ?? [];
@@ -276,8 +293,11 @@ export class Executor {
         if (problems.length > 0) return { failed: `preflight: ${problems.join('; ')}` };
         return notes.length > 0 ? { note: notes.join('; ') } : {};
       }
-      case 'approval':
-        return { note: 'approval gates arrive with the gates issue; passed through' };
+      case 'approval': {
+        if (!this.#deps.gates) return { note: 'no gates configured; passed through' };
+        const gate = await this.#gate(id, state, 'approval', signal);
+        return gate === 'open' ? {} : gate;
+      }
       case 'start':
         await dataPlane.putEnv(
           ctx.env,
@@ -415,6 +435,45 @@ export class Executor {
     }
   }
 
+  /**
+   * Ask the gates until they open: a wait is noted in the timeline (once per reason) and asked
+   * again; blocked fails the step with the gate's reason. Pause, abort or a stop signal end the wait.
+   */
+  async #gate(
+    id: string,
+    state: StoredState,
+    point: GatePoint,
+    signal?: AbortSignal,
+  ): Promise<'open' | 'pending' | { failed: string }> {
+    const { clock } = this.#deps;
+    const gates = this.#deps.gates as Gates;
+    let noted: string | undefined;
+    for (;;) {
+      if (signal?.aborted) return 'pending';
+      const d = await this.#load(id);
+      const fresh = d.state as StoredState;
+      if (fresh.engine.status !== 'running' || fresh.engine.step !== state.engine.step) return 'pending';
+      await this.lock(d);
+      const result = await gates.check(state.ctx, d, point);
+      if (result.state === 'blocked') return { failed: result.reason };
+      if (result.state === 'open') {
+        if (result.note) await this.transition(id, { type: 'note', at: clock.now(), what: result.note });
+        return 'open';
+      }
+      if (result.reason !== noted) {
+        noted = result.reason;
+        await this.transition(id, { type: 'note', at: clock.now(), what: `waiting: ${result.reason}` });
+      }
+      // A gate that knows when it opens (a deploy window) is asked again then, but at least once a
+      // minute so that an abort or an override is seen.
+      const wait =
+        result.until === undefined
+          ? gates.pollMs
+          : Math.min(Math.max(gates.pollMs, 60_000), Math.max(0, result.until - clock.now()));
+      await clock.sleep(Math.max(1, wait), signal);
+    }
+  }
+
   /** Traffic back to the stable release first (instantly), then the new instances stop. */
   async #rollback(ctx: DeploymentContext): Promise<void> {
     const { dataPlane } = this.#deps;
@@ -444,6 +503,11 @@ export class Executor {
     });
     await store.releaseLock(lockName(d.app, d.env), Executor.owner(d.id));
   }
+}
+
+/** The index of the plan's first step that changes the data plane. */
+function firstTrafficStep(plan: readonly PlanStep[]): number {
+  return plan.findIndex((s) => s.kind === 'start' || s.kind === 'shift' || s.kind === 'scale');
 }
 
 export const lockName = (app: string, env: string): string => `deploy:${app}/${env}`;

@@ -6,6 +6,7 @@
 
 import type { DesiredEnv, EnvBodyInput } from '../agent/state.ts';
 import type { EnvStatus } from '../agent/status.ts';
+import type { Deployment } from '../domain/types.ts';
 import type { DeploymentContext } from './context.ts';
 
 export interface DataPlane {
@@ -80,6 +81,23 @@ export interface SecretsPort {
     sensitiveKeys?: readonly string[],
   ): Promise<Record<string, string>>;
   redact(text: string): string;
+}
+
+/** Where the executor asks the gates: the plan's approval step, and before the first traffic step. */
+export type GatePoint = 'approval' | 'traffic';
+
+export type GateResult =
+  | { readonly state: 'open'; readonly note?: string }
+  /** Ask again later (by `until`, epoch ms, when the gate knows when it opens). */
+  | { readonly state: 'wait'; readonly reason: string; readonly until?: number }
+  /** The deployment fails with this reason. */
+  | { readonly state: 'blocked'; readonly reason: string };
+
+/** Go/no-go gates: approvals, deploy windows, checklists (`src/gates/`). */
+export interface Gates {
+  /** How often a waiting gate is asked again, in ms. */
+  readonly pollMs: number;
+  check(ctx: DeploymentContext, deployment: Deployment, point: GatePoint): Promise<GateResult>;
 }
 
 export interface Clock {

@@ -203,6 +203,43 @@ export function runStoreContract(options: StoreContractOptions): void {
       );
     });
 
+    it('keeps manual checklist ticks per deployment; a second tick keeps the first', async (s) => {
+      const first = await s.tickChecklistItem({
+        deploymentId: 'dep-1',
+        item: 'on-call-available',
+        user: 'bob',
+        note: 'carol is on call',
+      });
+      assert.equal(first.created, true);
+      assert.deepEqual([first.tick.user, first.tick.note], ['bob', 'carol is on call']);
+      assert.ok(!Number.isNaN(Date.parse(first.tick.at)));
+      const again = await s.tickChecklistItem({
+        deploymentId: 'dep-1',
+        item: 'on-call-available',
+        user: 'dave',
+        note: null,
+      });
+      assert.equal(again.created, false);
+      assert.equal(again.tick.user, 'bob');
+      await s.tickChecklistItem({
+        deploymentId: 'dep-1',
+        item: 'stakeholders-notified',
+        user: 'carol',
+        note: null,
+      });
+      await s.tickChecklistItem({
+        deploymentId: 'dep-2',
+        item: 'stakeholders-notified',
+        user: 'carol',
+        note: null,
+      });
+      assert.deepEqual((await s.listChecklistTicks('dep-1')).map((t) => [t.item, t.user]).sort(), [
+        ['on-call-available', 'bob'],
+        ['stakeholders-notified', 'carol'],
+      ]);
+      assert.deepEqual(await s.listChecklistTicks('dep-missing'), []);
+    });
+
     it('chains audit entries so that an edit is detected and named', async (s) => {
       for (let i = 0; i < 5; i++)
         await s.appendAudit({ actor: 'alice', action: 'deploy', target: `dep-${i}`, data: { i } });

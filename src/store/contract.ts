@@ -6,12 +6,14 @@
 import type {
   Approval,
   AuditEntry,
+  ChecklistTick,
   Deployment,
   DeploymentEvent,
   DeploymentStatus,
   EnvironmentState,
   NewApproval,
   NewAuditEntry,
+  NewChecklistTick,
   NewDeployment,
   NewRelease,
   Release,
@@ -79,6 +81,11 @@ export interface Store {
 
   addApproval(approval: NewApproval): Promise<Approval>;
   listApprovals(deploymentId: string): Promise<readonly Approval[]>;
+
+  /** Tick a manual checklist item; ticking it again keeps the first tick (`created: false`). */
+  tickChecklistItem(tick: NewChecklistTick): Promise<{ tick: ChecklistTick; created: boolean }>;
+  /** The ticks of a deployment, oldest first. */
+  listChecklistTicks(deploymentId: string): Promise<readonly ChecklistTick[]>;
 
   /** Append to the hash-chained audit log; safe when several processes append at once. */
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;

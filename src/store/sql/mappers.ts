@@ -2,6 +2,7 @@
 import type {
   Approval,
   AuditEntry,
+  ChecklistTick,
   CiResult,
   Decision,
   Deployment,
@@ -101,6 +102,10 @@ export function toApproval(r: Row<'approvals'>): Approval {
     reason: r.reason,
     at: r.at,
   };
+}
+
+export function toTick(r: Row<'checklist_items'>): ChecklistTick {
+  return { deploymentId: r.deployment_id, item: r.item, user: r.user_name, note: r.note, at: r.at };
 }
 
 export function toAudit(r: Row<'audit'>): AuditEntry {

@@ -10,11 +10,13 @@ import { AppError } from '../../domain/errors.ts';
 import type {
   Approval,
   AuditEntry,
+  ChecklistTick,
   Deployment,
   DeploymentEvent,
   EnvironmentState,
   NewApproval,
   NewAuditEntry,
+  NewChecklistTick,
   NewDeployment,
   NewRelease,
   Release,
@@ -22,7 +24,16 @@ import type {
 } from '../../domain/types.ts';
 import { auditHash, GENESIS_HASH } from '../audit-hash.ts';
 import type { DeploymentFilter, LockOwner, LockResult, Store } from '../contract.ts';
-import { toApproval, toAudit, toDeployment, toEnvironment, toEvent, toRelease, toStep } from './mappers.ts';
+import {
+  toApproval,
+  toAudit,
+  toDeployment,
+  toEnvironment,
+  toEvent,
+  toRelease,
+  toStep,
+  toTick,
+} from './mappers.ts';
 import { migrate } from './migrate.ts';
 import type { Dialect } from './migrations.ts';
 import type { Tables } from './tables.ts';
@@ -354,6 +365,40 @@ export class SqlStore implements Store {
       .orderBy('id')
       .execute();
     return rows.map(toApproval);
+  }
+
+  async tickChecklistItem(t: NewChecklistTick): Promise<{ tick: ChecklistTick; created: boolean }> {
+    const row = {
+      deployment_id: t.deploymentId,
+      item: t.item,
+      user_name: t.user,
+      note: t.note,
+      at: this.#iso(),
+    };
+    const inserted = await this.#db
+      .insertInto('checklist_items')
+      .values(row)
+      .onConflict((oc) => oc.columns(['deployment_id', 'item']).doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return { tick: toTick(row), created: true };
+    const existing = await this.#db
+      .selectFrom('checklist_items')
+      .selectAll()
+      .where('deployment_id', '=', t.deploymentId)
+      .where('item', '=', t.item)
+      .executeTakeFirstOrThrow();
+    return { tick: toTick(existing), created: false };
+  }
+
+  async listChecklistTicks(deploymentId: string): Promise<readonly ChecklistTick[]> {
+    const rows = await this.#db
+      .selectFrom('checklist_items')
+      .selectAll()
+      .where('deployment_id', '=', deploymentId)
+      .orderBy('at')
+      .orderBy('item')
+      .execute();
+    return rows.map(toTick);
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {

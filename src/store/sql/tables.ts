@@ -67,6 +67,13 @@ export interface Tables {
     reason: string | null;
     at: string;
   };
+  checklist_items: {
+    deployment_id: string;
+    item: string;
+    user_name: string;
+    note: string | null;
+    at: string;
+  };
   audit: {
     seq: number;
     at: string;

@@ -1,0 +1,40 @@
+/** `slipway approve` and `slipway reject`: the go/no-go of a deployment waiting for approval. */
+import type { Command } from 'commander';
+import { decide } from '../../gates/decisions.ts';
+import type { Act, Context } from '../context.ts';
+
+async function record(
+  c: Context,
+  id: string,
+  decision: 'approve' | 'reject',
+  reason: string | null,
+): Promise<number> {
+  const { config } = c.config();
+  const approval = await decide({ store: await c.store(), config, user: c.user, id, decision, reason });
+  if (c.io.json) c.io.data(approval);
+  else
+    c.io.out(
+      `${decision === 'approve' ? 'approved' : 'rejected'} ${id} as ${c.user}${reason ? `: ${reason}` : ''}`,
+    );
+  return 0;
+}
+
+export function registerApprove(program: Command, ctx: () => Context, act: Act): void {
+  program
+    .command('approve')
+    .description('Approve (go) a deployment waiting for approval, as the current user (SLIPWAY_USER).')
+    .argument('<deployment>', 'the deployment id, e.g. dep-1a2b3c4d5e6f')
+    .option('--reason <text>', 'why it is a go')
+    .action(
+      act(async (id: string, opts: { reason?: string }) => record(ctx(), id, 'approve', opts.reason ?? null)),
+    );
+}
+
+export function registerReject(program: Command, ctx: () => Context, act: Act): void {
+  program
+    .command('reject')
+    .description('Reject (no-go) a deployment; it ends with the reason.')
+    .argument('<deployment>', 'the deployment id')
+    .requiredOption('--reason <text>', 'why it is a no-go')
+    .action(act(async (id: string, opts: { reason: string }) => record(ctx(), id, 'reject', opts.reason)));
+}

@@ -1,0 +1,56 @@
+/** The facts the automated checklist items are judged on, read from the config and the store. */
+import type { SlipwayConfig } from '../config/schema.ts';
+import type { Deployment } from '../domain/types.ts';
+import type { Store } from '../store/contract.ts';
+import { type ChecklistFacts, checklistItems, evaluateChecklist, type ItemState } from './checklist.ts';
+
+export async function checklistFacts(
+  store: Store,
+  config: Pick<SlipwayConfig, 'app' | 'environments' | 'migrations'>,
+  d: Deployment,
+  now: number,
+): Promise<ChecklistFacts> {
+  const env = config.environments[d.env];
+  const release = await store.findRelease(d.app, d.releaseId);
+  const withinMs = env?.checklist?.previousWithin ?? 86_400_000;
+  let previous: ChecklistFacts['previous'] = null;
+  if (env?.after) {
+    const done = await store.listDeployments({ app: d.app, env: env.after, status: 'succeeded', limit: 200 });
+    let succeededAt: string | null = null;
+    for (const p of done) {
+      const at = p.finishedAt ?? p.updatedAt;
+      if (now - Date.parse(at) > withinMs) continue;
+      const r = await store.findRelease(d.app, p.releaseId);
+      if (r && r.digest === release?.digest) {
+        succeededAt = at;
+        break;
+      }
+    }
+    previous = { env: env.after, withinMs, succeededAt };
+  }
+  const from = d.fromReleaseId ? await store.findRelease(d.app, d.fromReleaseId) : undefined;
+  return {
+    ci: release?.ci ?? 'unknown',
+    previous,
+    rollbackTo: from ? from.version : null,
+    migrationsDeclared: config.migrations !== undefined,
+    monitoring: env?.rollbackIf !== undefined || env?.metrics !== undefined,
+    smoke: (env?.smoke ?? []).length > 0,
+  };
+}
+
+/** A deployment's checklist with every item's state. */
+export async function deploymentChecklist(
+  store: Store,
+  config: Pick<SlipwayConfig, 'app' | 'environments' | 'migrations'>,
+  d: Deployment,
+  now: number,
+): Promise<ItemState[]> {
+  const items = checklistItems(config.environments[d.env]?.checklist);
+  if (items.length === 0) return [];
+  const [facts, ticks] = await Promise.all([
+    checklistFacts(store, config, d, now),
+    store.listChecklistTicks(d.id),
+  ]);
+  return evaluateChecklist(items, facts, ticks);
+}
