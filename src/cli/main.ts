@@ -5,11 +5,16 @@
  */
 import { Command, CommanderError } from 'commander';
 import { AppError, EXIT, isAppError } from '../domain/errors.ts';
+import { registerAgent } from './commands/agent.ts';
 import { registerConfig } from './commands/config.ts';
+import { registerControl } from './commands/control.ts';
+import { registerDeploy } from './commands/deploy.ts';
 import { registerExec } from './commands/exec.ts';
+import { registerHistory } from './commands/history.ts';
 import { registerInit } from './commands/init.ts';
 import { registerLogs } from './commands/logs.ts';
 import { registerRelease, registerReleases } from './commands/release.ts';
+import { registerRollback } from './commands/rollback.ts';
 import { registerSchema } from './commands/schema.ts';
 import { registerSecret } from './commands/secret.ts';
 import { registerStatus } from './commands/status.ts';
@@ -38,6 +43,11 @@ export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): 
   registerRelease(program, ctx, act);
   registerReleases(program, ctx, act);
   registerStatus(program, ctx, act);
+  registerDeploy(program, ctx, act);
+  registerControl(program, ctx, act);
+  registerRollback(program, ctx, act);
+  registerHistory(program, ctx, act);
+  registerAgent(program, ctx, act);
   registerConfig(program, ctx, act);
   registerSecret(program, ctx, act);
   registerExec(program, ctx, act);
