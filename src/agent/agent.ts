@@ -5,6 +5,8 @@
  */
 import { AppError } from '../domain/errors.ts';
 import type { Instance, InstanceSpec, Runtime } from '../runtime/contract.ts';
+import { looksLikeSecretName } from '../secrets/key-names.ts';
+import { Redactor } from '../secrets/redact.ts';
 import type { TrafficRouter } from '../traffic/contract.ts';
 import {
   AgentStateFile,
@@ -67,7 +69,9 @@ export class Agent {
     this.router = options.router;
     this.token = options.token;
     this.clock = options.clock ?? Date;
-    this.log = options.log ?? (() => {});
+    const log = options.log ?? (() => {});
+    // App output quoted in errors (a failed start's last log lines) may hold a secret.
+    this.log = (line) => log(this.redact(line));
     this.retryMs = options.retryMs ?? 10_000;
     this.state = new AgentStateFile(options.stateDir);
   }
@@ -85,7 +89,7 @@ export class Agent {
           await this.applyNow(record.desired, true);
           this.log(`restored ${record.desired.env}`);
         } catch (error) {
-          this.errors.set(record.desired.env, (error as Error).message);
+          this.errors.set(record.desired.env, this.redact((error as Error).message));
           this.log(`could not restore ${record.desired.env}: ${(error as Error).message}`);
         }
       }
@@ -108,7 +112,7 @@ export class Agent {
             await this.applyNow(record.desired, true);
             this.log(`restored ${env} on retry`);
           } catch (error) {
-            this.errors.set(env, (error as Error).message);
+            this.errors.set(env, this.redact((error as Error).message));
           }
         }
         this.planRetry();
@@ -206,7 +210,7 @@ export class Agent {
       }
       if (previous !== undefined) {
         await this.applyNow(previous.desired).catch((again: Error) => {
-          this.errors.set(env, `previous state could not be brought back: ${again.message}`);
+          this.errors.set(env, this.redact(`previous state could not be brought back: ${again.message}`));
         });
       }
       throw error;
@@ -256,6 +260,19 @@ export class Agent {
       this.log(`retired ${desired.releases.filter(due).map((r) => r.release)} of ${desired.env}`);
     }
     this.planRetire();
+  }
+
+  /** Hide the values of the secret vars (and credential-named ones) of every environment held. */
+  private redact(text: string): string {
+    const secrets = new Map<string, string>();
+    for (const record of this.state?.all() ?? [])
+      for (const r of record.desired.releases)
+        for (const [key, value] of Object.entries(r.vars))
+          if (r.secretKeys?.includes(key) || looksLikeSecretName(key))
+            secrets.set(`${key}#${secrets.size}`, value);
+    return secrets.size === 0
+      ? text
+      : new Redactor(secrets).redact(text).replace(/\[redacted:([A-Za-z0-9_]+)#\d+\]/g, '[redacted:$1]');
   }
 
   private readonly logError = (error: unknown) => this.log(`error: ${(error as Error).message}`);

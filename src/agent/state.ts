@@ -30,6 +30,8 @@ export const releaseSchema = z.object({
   vars: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid variable name'), z.string())
     .default({}),
+  /** Names (never values) of the vars that are secrets: the agent hides their values in its log and errors. */
+  secretKeys: z.array(z.string()).optional(),
   count: z.number().int().min(1).max(64),
   health: z.object({ path: z.string().startsWith('/'), intervalMs: millis, timeoutMs: millis }),
   startTimeoutMs: millis,
@@ -91,7 +93,7 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string):
 }
 
 export function instanceSpec(env: string, release: DesiredRelease): InstanceSpec {
-  const { weight: _weight, retireAt: _retireAt, ...spec } = release;
+  const { weight: _weight, retireAt: _retireAt, secretKeys: _secretKeys, ...spec } = release;
   return { ...spec, env };
 }
 

@@ -29,7 +29,15 @@ export async function engineFor(c: Context): Promise<Engine> {
     config,
     store,
     agent,
-    executor: createExecutor({ store, agent, config, ...(interval && { intervalMs: Number(interval) }) }),
+    executor: createExecutor({
+      store,
+      agent,
+      config,
+      projectDir: c.projectDir(),
+      dataDir: c.dataDir(),
+      secrets: c.secrets(),
+      ...(interval && { intervalMs: Number(interval) }),
+    }),
   };
 }
 

@@ -93,6 +93,7 @@ function releaseBody(
     cwd: release.cwd,
     command: ctx.run.command,
     vars: { ...(release.vars ?? ctx.vars), ...(secrets[release.id] ?? {}) },
+    ...(secrets[release.id] && { secretKeys: Object.keys(secrets[release.id] ?? {}).sort() }),
     count,
     health: ctx.run.health,
     startTimeoutMs: ctx.run.startTimeoutMs,

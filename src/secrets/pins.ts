@@ -39,7 +39,7 @@ export async function pinSecretVersions(
   if (missing.length > 0) {
     throw new AppError(
       'SECRET_NOT_FOUND',
-      `secret${missing.length === 1 ? '' : 's'} ${missing.join(', ')} not in the ${store.name} secret store for "${env}"; set with \`slipway secrets set --env ${env} KEY\``,
+      `secret${missing.length === 1 ? '' : 's'} ${missing.join(', ')} not in the ${store.name} secret store for "${env}"; set with \`slipway secret set ${env} KEY\``,
     );
   }
   return pins;

@@ -26,6 +26,8 @@ export function registerDeploy(program: Command, ctx: () => Context, act: Act): 
           release,
           user: c.user,
           dataDir: c.dataDir(),
+          projectDir: c.projectDir(),
+          secrets: c.secrets(),
           now: Date.now(),
         });
         if (!c.io.json)

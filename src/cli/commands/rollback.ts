@@ -105,6 +105,10 @@ export function registerRollback(program: Command, ctx: () => Context, act: Act)
           release: target,
           user: c.user,
           dataDir: c.dataDir(),
+          projectDir: c.projectDir(),
+          secrets: c.secrets(),
+          // The secret versions the deployment that shipped it ran with, not the latest.
+          rollback: true,
           now: Date.now(),
           strategy: { kind: 'blue-green', warmForMs: 0 },
           watchMs: 0,

@@ -105,6 +105,10 @@ export function registerSecret(program: Command, ctx: () => Context, act: Act): 
         if (c.io.json) c.io.data({ env, key, version, declared });
         else {
           c.io.out(`stored ${env}/${key} version ${version}`);
+          if (opts.value !== undefined)
+            c.io.err(
+              'note: a value given with --value stays in shell history; prefer piping it in (--from-stdin)',
+            );
           if (!declared)
             c.io.err(
               `note: ${key} is not declared as a secret of ${env} in slipway.yaml, so no instance gets it; add it to environments.${env}.secrets`,

@@ -88,7 +88,7 @@ describe('config check', () => {
     assert.match(issues.find((i) => i.key === 'WORKERS')!.message, /is empty/);
     assert.match(
       issues.find((i) => i.kind === 'missing' && i.key === 'STRIPE_KEY')!.message,
-      /slipway secrets set --env production STRIPE_KEY/,
+      /slipway secret set production STRIPE_KEY/,
     );
     // sensitive values never appear: neither the declared secret nor the TOKEN-named int
     const all = JSON.stringify(issues);

@@ -54,7 +54,7 @@ export function checkResolved(
           key: k.key,
           expected,
           found: REDACTED,
-          message: `${k.key}: a secret is written in plain text in ${o.source.label}; remove it there and run \`slipway secrets set --env ${env} ${k.key}\``,
+          message: `${k.key}: a secret is written in plain text in ${o.source.label}; remove it there and run \`slipway secret set ${env} ${k.key}\``,
         });
       }
       if (k.value === undefined || k.value === '') {
@@ -63,7 +63,7 @@ export function checkResolved(
           key: k.key,
           expected,
           found: undefined,
-          message: `${k.key} (secret) is not in the ${resolution.secretStoreName} secret store for "${env}"; set it with \`slipway secrets set --env ${env} ${k.key}\``,
+          message: `${k.key} (secret) is not in the ${resolution.secretStoreName} secret store for "${env}"; set it with \`slipway secret set ${env} ${k.key}\``,
         });
       }
       continue;

@@ -47,7 +47,7 @@ describe('local secret store key', () => {
       assert.throws(() => loadKey({ env: {} }), code('SECRET_KEY_INVALID', /no secret store key/));
       assert.throws(
         () => loadKey({ keyFile: join(dir.path, 'none') }),
-        code('SECRET_KEY_INVALID', /does not exist; run `slipway secrets init`/),
+        code('SECRET_KEY_INVALID', /does not exist; run `slipway secret init`/),
       );
       const loose = join(dir.path, 'loose.key');
       writeFileSync(loose, key.toString('base64'), { mode: 0o644 });

@@ -38,7 +38,7 @@ export function decodeKey(text: string, where: string): Buffer {
   if (key.length !== KEY_BYTES || (trimmed !== canonical && trimmed !== urlForm)) {
     throw new AppError(
       'SECRET_KEY_INVALID',
-      `${where} is not a base64 encoded ${KEY_BYTES}-byte key; create one with \`slipway secrets init\` or \`openssl rand -base64 32\``,
+      `${where} is not a base64 encoded ${KEY_BYTES}-byte key; create one with \`slipway secret init\` or \`openssl rand -base64 32\``,
     );
   }
   return key;
@@ -59,7 +59,7 @@ export function loadKey(source: KeySource): Buffer {
   if (source.keyFile === undefined) {
     throw new AppError(
       'SECRET_KEY_INVALID',
-      `no secret store key: set ${KEY_ENV_VAR} (base64 of ${KEY_BYTES} bytes) or run \`slipway secrets init\` to create a key file`,
+      `no secret store key: set ${KEY_ENV_VAR} (base64 of ${KEY_BYTES} bytes) or run \`slipway secret init\` to create a key file`,
     );
   }
   let text: string;
@@ -78,7 +78,7 @@ export function loadKey(source: KeySource): Buffer {
     throw new AppError(
       'SECRET_KEY_INVALID',
       code === 'ENOENT'
-        ? `key file ${source.keyFile} does not exist; run \`slipway secrets init\` or set ${KEY_ENV_VAR}`
+        ? `key file ${source.keyFile} does not exist; run \`slipway secret init\` or set ${KEY_ENV_VAR}`
         : `cannot read key file ${source.keyFile}: ${(err as Error).message}`,
       { cause: err },
     );
@@ -111,7 +111,7 @@ export function writeKeyFile(path: string, key: Buffer, exclusive: boolean): voi
   if (!exclusive) renameSync(tmp, path);
 }
 
-/** `slipway secrets init`: create a new key file (mode 0600); returns the key. */
+/** `slipway secret init`: create a new key file (mode 0600); returns the key. */
 export function initKeyFile(path: string): Buffer {
   const key = generateKey();
   writeKeyFile(path, key, true);

@@ -216,7 +216,7 @@ export function openLocalSecretStore(options: { path: string } & KeySource): Loc
 }
 
 /**
- * `slipway secrets rotate-key`: a new key, every record re-encrypted, the key file replaced. The new
+ * `slipway secret rotate-key`: a new key, every record re-encrypted, the key file replaced. The new
  * key is written to `<keyFile>.new` first, so a crash between the steps never loses the only copy
  * of the key the store is encrypted with.
  */

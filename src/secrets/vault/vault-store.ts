@@ -143,7 +143,7 @@ export class VaultSecretStore implements SecretStore {
     if (typeof data.value !== 'string') {
       throw new AppError(
         'SECRET_STORE_UNAVAILABLE',
-        `Vault secret ${this.#mount}/${this.#path(env, key)} has no string field "value"; it was not written by slipway — write it with \`slipway secrets set\``,
+        `Vault secret ${this.#mount}/${this.#path(env, key)} has no string field "value"; it was not written by slipway — write it with \`slipway secret set\``,
       );
     }
     return data.value;
