@@ -19,6 +19,8 @@ const bold = (s: string) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x
 const say = (text: string) => process.stdout.write(`\n${bold(`▸ ${text}`)}\n`);
 
 const CONFIG = `app: shop
+config:
+  require: { SHOP_ENV: "enum(staging,production)" }
 run:
   command: node server.js
   health: { path: /health, interval: 500ms, timeout: 500ms, startTimeout: 20s }
@@ -26,12 +28,14 @@ run:
   stopTimeout: 3s
 environments:
   staging:
+    config: { values: { SHOP_ENV: staging } }
     strategy: { blue-green: { warmFor: 10m } }
     profile: fast
     smoke: [{ get: /health }, { get: /api/products }]
     watch: 2s
   production:
     after: staging
+    config: { values: { SHOP_ENV: production } }
     profile: fast
     strategy:
       canary:
@@ -100,13 +104,15 @@ async function startAgent(): Promise<ReturnType<typeof createAgentClient>> {
 }
 
 let agentClient: ReturnType<typeof createAgentClient> | undefined;
+const loads: { stop(): unknown }[] = [];
 async function cleanup(): Promise<void> {
+  for (const load of loads) load.stop();
   if (agentClient)
     for (const env of await agentClient.statusAll().catch(() => []))
       await agentClient.deleteEnv(env.env).catch(() => {});
   for (const child of children) child.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 300));
-  rmSync(project, { recursive: true, force: true });
+  if (!process.env.SLIPWAY_DEMO_KEEP) rmSync(project, { recursive: true, force: true });
 }
 process.once('SIGINT', () => {
   process.stdout.write('\nstopping the demo: removing the environments, stopping the agent\n');
@@ -122,7 +128,7 @@ try {
   agentClient = await startAgent();
 
   say(
-    'Registering three builds of the shop as immutable releases: 1.0.0, 2.0.0, and 2.1.0, which answers 20% of requests with errors.',
+    'Registering three builds of the shop as immutable releases: 1.0.0, 2.0.0, and 2.1.0, which fails 20% of requests, but only in production.',
   );
   await must(['release', 'create', '--version', '1.0.0', '--ci', 'passed', build('1.0.0')]);
   await must(['release', 'create', '--version', '2.0.0', '--ci', 'passed', build('2.0.0')]);
@@ -133,7 +139,7 @@ try {
     '2.1.0',
     '--ci',
     'passed',
-    build('2.1.0', { errorRate: 0.2 }),
+    build('2.1.0', { errorRate: 0.2, onlyIn: 'production' }),
   ]);
 
   say('Deploying 1.0.0 to staging, then to production.');
@@ -143,6 +149,7 @@ try {
     (await (agentClient as NonNullable<typeof agentClient>).status(env)).listen.port;
   const stagingLoad = startLoad(await port('staging'), { workers: 4 });
   const productionLoad = startLoad(await port('production'), { workers: 4 });
+  loads.push(stagingLoad, productionLoad);
   say(
     `Sending traffic: staging on 127.0.0.1:${await port('staging')}, production on 127.0.0.1:${await port('production')}.`,
   );
@@ -177,7 +184,12 @@ try {
     `2.0.0 is live on production; ${c.failed} of ${c.total.toLocaleString('en')} requests failed along the way.`,
   );
 
-  say('Canary of 2.1.0, the bad build, on production. Nobody watches: slipway does.');
+  say(
+    '2.1.0 goes to staging first (production takes only what passed staging). Its bug needs production to show.',
+  );
+  await must(['deploy', '2.1.0', '--env', 'staging']);
+
+  say('Canary of 2.1.0 on production. Nobody watches: slipway does.');
   const beforeBad = productionLoad.snapshot();
   await must(['deploy', '2.1.0', '--env', 'production'], 1);
   await new Promise((r) => setTimeout(r, 300));

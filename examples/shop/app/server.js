@@ -2,6 +2,8 @@
 // Its version comes from VERSION beside this file. Fault switches make every rollback path real:
 //   faults.json beside this file (baked into a release) or POST /__faults at run time:
 //   { "errorRate": 0.1, "latencyMs": 200, "crash": true, "unhealthy": true }
+//   With "onlyIn": "production" the baked-in faults show only where SHOP_ENV is production: the bug
+//   that staging cannot catch.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
@@ -11,7 +13,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const read = (name, fallback) =>
   existsSync(join(here, name)) ? readFileSync(join(here, name), 'utf8').trim() : fallback;
 const version = read('VERSION', '0.0.0');
-const faults = JSON.parse(read('faults.json', '{}'));
+const baked = JSON.parse(read('faults.json', '{}'));
+const faults = baked.onlyIn && baked.onlyIn !== process.env.SHOP_ENV ? {} : baked;
 const products = [
   { id: 1, name: 'Anchor', price: 12 },
   { id: 2, name: 'Rope', price: 4 },

@@ -112,7 +112,6 @@ export function registerRollback(program: Command, ctx: () => Context, act: Act)
           now: Date.now(),
           strategy: { kind: 'blue-green', warmForMs: 0 },
           watchMs: 0,
-          rollback: true,
         });
         return drive(c, e, d, target.version);
       }),
