@@ -108,10 +108,12 @@ export class HaproxyRouter implements TrafficRouter {
     const empty: RouteState = { ...state, releases: [] };
     const env: EnvProxy = { dir, structure, state: empty, slots, process: undefined as never };
     this.writeFiles(env, false);
+    const binary = this.options.binary ?? 'haproxy';
     const process = new HaproxyProcess(
-      this.options.binary ?? 'haproxy',
+      binary,
       join(dir, 'haproxy.cfg'),
       this.socket(env),
+      join(dir, 'haproxy.log'),
     );
     const started: EnvProxy = { ...env, process };
     try {
