@@ -223,6 +223,11 @@ export class HaproxyRouter implements TrafficRouter {
     await runtimeBatch(this.socket(proxy!), this.weightCommands(proxy!));
   }
 
+  /** PID of the environment's HAProxy master (benchmarks read its CPU time). */
+  pidOf(env: string): number | undefined {
+    return this.envs.get(env)?.process.pid;
+  }
+
   async remove(env: string): Promise<void> {
     await this.serial(env, async () => {
       const proxy = this.envs.get(env);

@@ -24,6 +24,10 @@ export class NginxProcess {
     this.dir = dir;
   }
 
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   private get log(): string {
     return join(this.dir, 'error.log');
   }

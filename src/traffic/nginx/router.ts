@@ -105,6 +105,11 @@ export class NginxRouter implements TrafficRouter {
     this.envs.set(state.env, { dir, process, state, config });
   }
 
+  /** PID of the environment's nginx master (benchmarks read its CPU time). */
+  pidOf(env: string): number | undefined {
+    return this.envs.get(env)?.process.pid;
+  }
+
   async remove(env: string): Promise<void> {
     await this.serial(env, async () => {
       const nginx = this.envs.get(env);
