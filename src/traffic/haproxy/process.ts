@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { AppError } from '../../domain/errors.ts';
 import { runtimeCommand } from './runtime-api.ts';
 
@@ -21,24 +22,31 @@ async function workerPid(socket: string): Promise<string | undefined> {
 export class HaproxyProcess {
   private readonly child: ChildProcess;
   private readonly socket: string;
-  private log = '';
+  private readonly logPath: string;
   private exited = false;
 
-  constructor(binary: string, configPath: string, socketPath: string) {
+  constructor(binary: string, configPath: string, socketPath: string, logPath: string) {
     this.socket = socketPath;
-    this.child = spawn(binary, ['-W', '-db', '-f', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (chunk: Buffer) => {
-      this.log = (this.log + chunk.toString()).slice(-4_000);
-    };
-    this.child.stdout!.on('data', keep);
-    this.child.stderr!.on('data', keep);
+    this.logPath = logPath;
+    // Output goes to a file, not a pipe: workers inherit the descriptors, and a pipe held by a
+    // lingering old worker would keep this process alive.
+    const out = openSync(logPath, 'a');
+    this.child = spawn(binary, ['-W', '-db', '-f', configPath], { stdio: ['ignore', out, out] });
+    closeSync(out);
     this.child.on('exit', () => {
       this.exited = true;
     });
-    this.child.on('error', (err) => {
+    this.child.on('error', () => {
       this.exited = true;
-      this.log += `\n${err.message}`;
     });
+  }
+
+  private get log(): string {
+    try {
+      return readFileSync(this.logPath, 'utf8').slice(-4_000);
+    } catch {
+      return '';
+    }
   }
 
   get pid(): number | undefined {
@@ -81,12 +89,19 @@ export class HaproxyProcess {
     await this.ready(before);
   }
 
-  async stop(graceMs = 5_000): Promise<void> {
+  /** Soft stop (requests in flight finish), then a hard stop after `graceMs`, then SIGKILL. */
+  async stop(graceMs = 2_000): Promise<void> {
     if (this.exited) return;
     const gone = once(this.child, 'exit');
-    this.child.kill('SIGUSR1');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    // With requests in flight: a soft stop lets them finish. Without: a hard stop at once, since a
+    // soft stop would also wait for idle keep-alive clients (option idle-close-on-response).
+    const sessions = await runtimeCommand(this.socket, 'show sess', 1_000).catch(() => '');
+    const busy = sessions.split('\n').some((line) => line.includes(' fe=fe '));
+    this.child.kill(busy ? 'SIGUSR1' : 'SIGTERM');
+    const hard = setTimeout(() => this.child.kill('SIGTERM'), graceMs);
+    const kill = setTimeout(() => this.child.kill('SIGKILL'), graceMs + 2_000);
     await gone;
-    clearTimeout(timer);
+    clearTimeout(hard);
+    clearTimeout(kill);
   }
 }

@@ -39,6 +39,9 @@ describe('haproxy: structural changes', {
       await router.apply({ ...base, releases, stickiness: { kind: 'cookie', name: 'uid' } });
       const r = await during;
       assert.equal(r.failed, 0, JSON.stringify([...r.statuses]));
+      // A connection opened before a reload gets one more answer from the old worker (with the
+      // old routing, then "Connection: close"); after that every request sees the new state.
+      assert.equal((await load(url, 20)).failed, 0);
       const after = await load(url, 20);
       assert.deepEqual([...after.byBackend], [['f', 20]]);
       const preview = await fetch(url, { headers: { 'x-slipway-release': 'v3' } });

@@ -108,10 +108,12 @@ export class HaproxyRouter implements TrafficRouter {
     const empty: RouteState = { ...state, releases: [] };
     const env: EnvProxy = { dir, structure, state: empty, slots, process: undefined as never };
     this.writeFiles(env, false);
+    const binary = this.options.binary ?? 'haproxy';
     const process = new HaproxyProcess(
-      this.options.binary ?? 'haproxy',
+      binary,
       join(dir, 'haproxy.cfg'),
       this.socket(env),
+      join(dir, 'haproxy.log'),
     );
     const started: EnvProxy = { ...env, process };
     try {
@@ -219,6 +221,11 @@ export class HaproxyRouter implements TrafficRouter {
     const releases = withWeights(proxy?.state, env, weights);
     proxy!.state = { ...proxy!.state, releases };
     await runtimeBatch(this.socket(proxy!), this.weightCommands(proxy!));
+  }
+
+  /** PID of the environment's HAProxy master (benchmarks read its CPU time). */
+  pidOf(env: string): number | undefined {
+    return this.envs.get(env)?.process.pid;
   }
 
   async remove(env: string): Promise<void> {

@@ -1,0 +1,136 @@
+/**
+ * The nginx traffic driver: one nginx master per environment, run as a child process with its
+ * own prefix folder. nginx has no runtime API in its open-source edition, so apply() and
+ * setWeights() both re-render nginx.conf and reload gracefully (SIGHUP); old workers finish
+ * their requests. `lastReloadMs` reports how long the last reload took.
+ *
+ * @example
+ * const router = new NginxRouter({ binary: 'nginx' });
+ * await router.apply(state); await router.setWeights('production', { v1: 75, v2: 25 });
+ */
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppError } from '../../domain/errors.ts';
+import type { RouterCapabilities, RouteState, TrafficRouter } from '../contract.ts';
+import { validateRouteState, withWeights } from '../validate.ts';
+import { renderNginx } from './config.ts';
+import { NginxProcess } from './process.ts';
+
+export interface NginxOptions {
+  readonly binary?: string;
+  /** Where each environment's prefix folder lives; default: a temp folder. */
+  readonly stateDir?: string;
+  /** nginx worker_processes; default 1. */
+  readonly workers?: number;
+}
+
+interface EnvNginx {
+  readonly dir: string;
+  readonly process: NginxProcess;
+  state: RouteState;
+  config: string;
+}
+
+const NAME = /^[A-Za-z0-9._:@+-]+$/;
+
+export class NginxRouter implements TrafficRouter {
+  readonly name = 'nginx';
+  readonly capabilities: RouterCapabilities = {
+    stickiness: true,
+    preview: true,
+    metrics: false,
+    websockets: true,
+  };
+  /** Milliseconds the last graceful reload took (SIGHUP until the new workers run). */
+  lastReloadMs: number | undefined;
+  private readonly envs = new Map<string, EnvNginx>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly options: NginxOptions;
+  private readonly root: string;
+
+  constructor(options: NginxOptions = {}) {
+    this.options = options;
+    if (options.stateDir) mkdirSync(options.stateDir, { recursive: true });
+    this.root = mkdtempSync(join(options.stateDir ?? tmpdir(), 'slipway-nginx-'));
+    // nginx workers run as an unprivileged user when nginx starts as root: they must reach the folder.
+    chmodSync(this.root, 0o755);
+  }
+
+  apply(state: RouteState): Promise<void> {
+    validateRouteState(state);
+    for (const r of state.releases) {
+      if (!NAME.test(r.release)) {
+        throw new AppError(
+          'TRAFFIC_ROUTE_INVALID',
+          `env "${state.env}": release "${r.release}" has characters an nginx map cannot hold; use letters, digits and . _ : @ + -`,
+        );
+      }
+    }
+    return this.serial(state.env, () => this.write(state, true));
+  }
+
+  async setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<void> {
+    const current = this.envs.get(env);
+    const releases = withWeights(current?.state, env, weights);
+    await this.serial(env, () => this.write({ ...current!.state, releases }, false));
+  }
+
+  /** Render, check (on apply) and start or reload; an unchanged config is left alone. */
+  private async write(state: RouteState, check: boolean): Promise<void> {
+    const existing = this.envs.get(state.env);
+    const dir = existing?.dir ?? join(this.root, state.env.replace(/[^A-Za-z0-9_-]/g, '_'));
+    const config = renderNginx({ dir, workers: this.options.workers ?? 1, state });
+    if (existing && existing.config === config) {
+      existing.state = state;
+      return;
+    }
+    mkdirSync(join(dir, 'tmp'), { recursive: true });
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, 'nginx.conf'), config);
+    const process = existing?.process ?? new NginxProcess(this.options.binary ?? 'nginx', dir);
+    if (check || !existing) process.test();
+    if (existing) {
+      this.lastReloadMs = await process.reload();
+      existing.state = state;
+      existing.config = config;
+      return;
+    }
+    try {
+      await process.start();
+    } catch (err) {
+      await process.stop(0);
+      throw err;
+    }
+    this.envs.set(state.env, { dir, process, state, config });
+  }
+
+  /** PID of the environment's nginx master (benchmarks read its CPU time). */
+  pidOf(env: string): number | undefined {
+    return this.envs.get(env)?.process.pid;
+  }
+
+  async remove(env: string): Promise<void> {
+    await this.serial(env, async () => {
+      const nginx = this.envs.get(env);
+      this.envs.delete(env);
+      if (!nginx) return;
+      await nginx.process.stop();
+      rmSync(nginx.dir, { recursive: true, force: true });
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.envs.keys()].map((env) => this.remove(env)));
+    rmSync(this.root, { recursive: true, force: true });
+  }
+
+  private serial(env: string, fn: () => Promise<void>): Promise<void> {
+    const next = (this.queues.get(env) ?? Promise.resolve()).then(fn);
+    this.queues.set(
+      env,
+      next.catch(() => {}),
+    );
+    return next;
+  }
+}
