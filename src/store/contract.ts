@@ -41,6 +41,8 @@ export type LockResult =
 export interface DeploymentFilter {
   readonly app?: string;
   readonly env?: string;
+  /** Only these environments (a user who may read some of them). */
+  readonly envs?: readonly string[];
   readonly status?: DeploymentStatus;
   readonly createdBy?: string;
   readonly limit?: number;

@@ -267,6 +267,8 @@ export class SqlStore implements Store {
     let query = this.#db.selectFrom('deployments').selectAll();
     if (filter.app !== undefined) query = query.where('app', '=', filter.app);
     if (filter.env !== undefined) query = query.where('env', '=', filter.env);
+    if (filter.envs !== undefined)
+      query = filter.envs.length ? query.where('env', 'in', filter.envs) : query.where(sql<boolean>`1 = 0`);
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
     if (filter.createdBy !== undefined) query = query.where('created_by', '=', filter.createdBy);
     if (filter.before !== undefined) query = query.where('created_at', '<', filter.before);
