@@ -32,6 +32,7 @@ const HOSTILE = [
   '😀'.repeat(20),
   '__proto__',
   'constructor',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-injection probe, on purpose
   '${7*7}',
   '\r\nSet-Cookie: x=1',
 ];
