@@ -122,7 +122,7 @@ function routes(agent: Agent): [string, RegExp, Handler][] {
       'GET',
       /^\/metrics$/,
       async (_req, res) => {
-        const text = (agent.router as { prometheusText?: () => string }).prometheusText?.() ?? '';
+        const text = (agent.router as { prometheus?: () => string }).prometheus?.() ?? '';
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
         res.end(text);
       },

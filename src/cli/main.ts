@@ -5,8 +5,13 @@
  */
 import { Command, CommanderError } from 'commander';
 import { AppError, EXIT, isAppError } from '../domain/errors.ts';
+import { registerAgent } from './commands/agent.ts';
+import { registerControl } from './commands/control.ts';
+import { registerDeploy } from './commands/deploy.ts';
+import { registerHistory } from './commands/history.ts';
 import { registerInit } from './commands/init.ts';
 import { registerRelease, registerReleases } from './commands/release.ts';
+import { registerRollback } from './commands/rollback.ts';
 import { registerSchema } from './commands/schema.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerValidate } from './commands/validate.ts';
@@ -34,6 +39,11 @@ export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): 
   registerRelease(program, ctx, act);
   registerReleases(program, ctx, act);
   registerStatus(program, ctx, act);
+  registerDeploy(program, ctx, act);
+  registerControl(program, ctx, act);
+  registerRollback(program, ctx, act);
+  registerHistory(program, ctx, act);
+  registerAgent(program, ctx, act);
   addGlobalOptions(program);
   for (const command of program.commands) inheritSettings(command);
   return program;

@@ -11,7 +11,6 @@ import { rulesFromRollbackIf } from '../analysis/rollback-if.ts';
 import type { EnvironmentConfig, SlipwayConfig } from '../config/schema.ts';
 import { checkResolved } from '../config/values/check.ts';
 import { resolveConfig } from '../config/values/resolve.ts';
-import { AppError } from '../domain/errors.ts';
 import type { Release } from '../domain/types.ts';
 import { artifactPath } from '../releases/artifacts.ts';
 import { freePort } from '../runtime/process/ports.ts';

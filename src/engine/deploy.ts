@@ -12,7 +12,7 @@ import type { DeploymentContext } from './context.ts';
 import type { Executor, StoredState } from './executor.ts';
 import { initialState } from './machine.ts';
 import { planDeployment } from './plan.ts';
-import { engineStrategy } from './strategy.ts';
+import { type EngineStrategy, engineStrategy } from './strategy.ts';
 
 export interface StartInput {
   readonly store: Store;
@@ -26,6 +26,9 @@ export interface StartInput {
   readonly now: number;
   /** Adjust the context (tests: shorter windows). */
   readonly tune?: (ctx: DeploymentContext) => DeploymentContext;
+  /** A redeploy for a rollback: this strategy, no watch window. */
+  readonly strategy?: EngineStrategy;
+  readonly watchMs?: number;
 }
 
 export async function startDeployment(input: StartInput): Promise<Deployment> {

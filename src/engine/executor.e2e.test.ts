@@ -29,7 +29,7 @@ const pass: GuardResult = { verdict: 'pass', reason: 'all rules passed', warning
 
 function scriptedGuard(): Guard & { verdict: GuardResult; calls: number } {
   return {
-    intervalMs: 50,
+    intervalMs: () => 50,
     verdict: pass,
     calls: 0,
     async check() {

@@ -347,7 +347,7 @@ export class Executor {
         });
         return 'pending';
       }
-      await clock.sleep(Math.min(guard.intervalMs, deadline - elapsed), signal);
+      await clock.sleep(Math.min(guard.intervalMs(state.ctx), deadline - elapsed), signal);
     }
   }
 

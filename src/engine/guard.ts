@@ -48,7 +48,7 @@ export function createGuard(
   const base = PROFILES[options.profile ?? 'default'] ?? PROFILES.default!;
   return {
     history,
-    intervalMs: options.intervalMs ?? base.intervalMs,
+    intervalMs: (ctx) => options.intervalMs ?? (PROFILES[ctx.profile] ?? base).intervalMs,
     async check(
       ctx: DeploymentContext,
       phase: GuardPhase,

@@ -36,8 +36,8 @@ export interface GuardResult {
 }
 
 export interface Guard {
-  /** How often to measure, in ms. */
-  readonly intervalMs: number;
+  /** How often to measure this deployment, in ms (its analysis profile decides). */
+  intervalMs(ctx: DeploymentContext): number;
   /** `cutoverAt`: when the new release took all traffic; the stable release is measured up to then. */
   check(
     ctx: DeploymentContext,

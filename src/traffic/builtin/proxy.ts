@@ -186,8 +186,13 @@ function attempt(ctx: Attempt, n: number): void {
     if (safe && n < MAX_ATTEMPTS) {
       // A refused backend is out for this request; one that dropped a connection is only avoided
       // (a stale pooled socket says nothing about the next one), so a lone backend is retried.
-      if (connected) (ctx.avoided ??= new Set()).add(backend);
-      else (ctx.excluded ??= new Set()).add(backend);
+      if (connected) {
+        ctx.avoided ??= new Set();
+        ctx.avoided.add(backend);
+      } else {
+        ctx.excluded ??= new Set();
+        ctx.excluded.add(backend);
+      }
       attempt(ctx, n + 1);
       return;
     }
