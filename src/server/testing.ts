@@ -26,7 +26,7 @@ export function storeOnlyExecutor(store: Store): Executor {
   return new Executor({
     store,
     dataPlane: { putEnv: fail, setWeights: fail, desired: fail, deleteEnv: fail },
-    guard: { intervalMs: 1000, check: fail },
+    guard: { intervalMs: () => 1000, check: fail },
     smoke: { run: fail },
     clock: systemClock,
   });
