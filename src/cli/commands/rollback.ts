@@ -16,6 +16,7 @@ import {
   requireEnv,
   requireRelease,
 } from '../deployments.ts';
+import { remoteControl } from '../remote-commands.ts';
 
 export function registerRollback(program: Command, ctx: () => Context, act: Act): void {
   program
@@ -29,6 +30,17 @@ export function registerRollback(program: Command, ctx: () => Context, act: Act)
     .action(
       act(async (env: string, opts: { to?: string; reason: string }) => {
         const c = ctx();
+        const remote = c.remote();
+        if (remote) {
+          const { config } = c.config();
+          requireEnv(config, env);
+          if (opts.to !== undefined)
+            throw new AppError(
+              'USAGE',
+              '--to is not available through a server yet; run it on the server host',
+            );
+          return remoteControl(c, remote, config.app, env, 'rollback', opts.reason);
+        }
         const e = await engineFor(c);
         requireEnv(e.config, env);
         const app = e.config.app;
