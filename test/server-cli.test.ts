@@ -123,7 +123,10 @@ describe('slipway server --init, used through SLIPWAY_URL + SLIPWAY_TOKEN', () =
     );
     child.stderr?.on('data', (c) => (output += c));
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 20_000);
+      const timer = setTimeout(() => {
+        child.kill('SIGTERM');
+        reject(new Error(`server did not start: ${output}`));
+      }, 20_000);
       child.stdout?.on('data', (chunk) => {
         output += chunk;
         const m = /API on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);

@@ -88,9 +88,10 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
           },
           log: (line) => c.io.err(line),
         });
-        c.io.out(`slipway server: API on ${running.url} (OpenAPI at ${running.url}/openapi.json)`);
         if (running.resumed.length)
           c.io.out(`resumed ${running.resumed.length} deployment(s): ${running.resumed.join(', ')}`);
+        // Printed last: scripts and tests wait for this line.
+        c.io.out(`slipway server: API on ${running.url} (OpenAPI at ${running.url}/openapi.json)`);
         await new Promise<void>((done) => {
           process.once('SIGTERM', done);
           process.once('SIGINT', done);
