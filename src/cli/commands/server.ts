@@ -58,8 +58,9 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
       '127.0.0.1',
     )
     .option('--init', 'create the first admin user and print its API token once')
+    .option('--secure-cookies', 'mark the dashboard session cookie Secure (serve it behind HTTPS)')
     .action(
-      act(async (opts: { port: string; host: string; init?: boolean }) => {
+      act(async (opts: { port: string; host: string; init?: boolean; secureCookies?: boolean }) => {
         const c = ctx();
         const port = Number(opts.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -80,6 +81,7 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
           dataDir: c.dataDir(),
           port,
           host: opts.host,
+          secureCookies: opts.secureCookies === true,
           engine: () => {
             if (!config)
               throw new AppError('USAGE', 'no slipway.yaml here: the server cannot drive deployments');
