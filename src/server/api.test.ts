@@ -217,6 +217,30 @@ for (const backend of BACKENDS) {
       assert.equal(deploy.status, 400, 'a server without slipway.yaml cannot deploy');
     });
 
+    test('escapes markup in what users wrote: release notes come back as JSON, never as HTML', {
+      skip,
+    }, async () => {
+      const notes = '<script>alert("x")</script> & <img src=x onerror=alert(1)>';
+      await t.store.putRelease({
+        app: 'xss',
+        version: '1.0.0',
+        digest: `sha256:${'a'.repeat(64)}`,
+        commit: null,
+        ci: 'passed',
+        createdBy: '<b>ci</b>',
+        files: 1,
+        bytes: 1,
+        notes,
+      });
+      const r = await t.request('/api/releases?app=xss', { token: t.admin });
+      const text = await r.text();
+      assert.doesNotMatch(text, /[<>]/);
+      assert.match(text, /\\u003cscript\\u003e/);
+      assert.equal((JSON.parse(text) as { notes: string }[])[0]?.notes, notes);
+      assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+      assert.match(r.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+    });
+
     test('streams a deployment live: time line, state and end', { skip }, async () => {
       const d = await seedDeployment(t.store, { env: 'staging' });
       const controller = new AbortController();

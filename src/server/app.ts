@@ -16,6 +16,7 @@ import { AppError } from '../domain/errors.ts';
 import type { Store } from '../store/contract.ts';
 import { type AuthEnv, withAuth, withCsrf } from './auth/middleware.ts';
 import { errorResponse, toAppError, validationError } from './errors.ts';
+import { escapeJson } from './escape.ts';
 import { registerActionRoutes } from './routes/actions.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerEventRoutes } from './routes/events.ts';
@@ -80,6 +81,19 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   );
 
   app.use('*', secureHeaders({ referrerPolicy: 'no-referrer', crossOriginResourcePolicy: 'same-origin' }));
+  app.use('/api/*', async (c, next) => {
+    await next();
+    c.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+    c.header('Cache-Control', 'no-store');
+    // Names and release notes are the users' text: <, > and & leave as \u escapes, so no JSON
+    // response can be read as markup, whatever a browser or a careless page does with it.
+    if (c.res.headers.get('content-type')?.startsWith('application/json')) {
+      const text = await c.res.text();
+      const headers = new Headers(c.res.headers);
+      headers.delete('content-length');
+      c.res = new Response(escapeJson(text), { status: c.res.status, headers });
+    }
+  });
   app.use(
     '/api/*',
     bodyLimit({

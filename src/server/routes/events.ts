@@ -8,6 +8,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { isTerminal } from '../../domain/types.ts';
 import { authorize } from '../auth/middleware.ts';
+import { escapeJson } from '../escape.ts';
 import { IdParam } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { progressView } from '../views.ts';
@@ -47,7 +48,7 @@ export function registerEventRoutes(app: Api, s: Services): void {
           await sse.writeSSE({
             event: 'timeline',
             id: String(e.id),
-            data: JSON.stringify({ at: e.at, ...(e.data as object) }),
+            data: escapeJson(JSON.stringify({ at: e.at, ...(e.data as object) })),
           });
           after = e.id;
         }
@@ -58,16 +59,21 @@ export function registerEventRoutes(app: Api, s: Services): void {
           const view = progressView(d);
           await sse.writeSSE({
             event: 'state',
-            data: JSON.stringify({
-              ...view.progress,
-              status: d.status,
-              engineStatus: view.progress.status,
-              analysis: view.analysis,
-            }),
+            data: escapeJson(
+              JSON.stringify({
+                ...view.progress,
+                status: d.status,
+                engineStatus: view.progress.status,
+                analysis: view.analysis,
+              }),
+            ),
           });
         }
         if (isTerminal(d.status)) {
-          await sse.writeSSE({ event: 'end', data: JSON.stringify({ status: d.status, reason: d.reason }) });
+          await sse.writeSSE({
+            event: 'end',
+            data: escapeJson(JSON.stringify({ status: d.status, reason: d.reason })),
+          });
           break;
         }
         await sse.sleep(s.ssePollMs);
