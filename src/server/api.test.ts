@@ -94,6 +94,7 @@ for (const backend of BACKENDS) {
       type H = {
         deployments: { id: string; env: string; createdBy: string; createdAt: string }[];
         nextBefore: string | null;
+        nextBeforeId: string | null;
       };
       const all = await get<H>('/api/deployments?app=hist');
       assert.equal(all.deployments.length, 5);
@@ -106,13 +107,19 @@ for (const backend of BACKENDS) {
       assert.deepEqual([...new Set(prod.deployments.map((d) => d.env))], ['production']);
       const zoe = await get<H>('/api/deployments?app=hist&by=zoe');
       assert.equal(zoe.deployments.length, 2);
-      const first = await get<H>('/api/deployments?app=hist&limit=2');
-      assert.equal(first.deployments.length, 2);
-      assert.ok(first.nextBefore);
-      const next = await get<H>(
-        `/api/deployments?app=hist&limit=2&before=${encodeURIComponent(first.nextBefore as string)}`,
+      // Page through with the cursor: every deployment once, in order.
+      const seen: string[] = [];
+      let cursor = '';
+      for (let page = 0; page < 5; page++) {
+        const p = await get<H>(`/api/deployments?app=hist&limit=2${cursor}`);
+        seen.push(...p.deployments.map((d) => d.id));
+        if (!p.nextBefore || !p.nextBeforeId) break;
+        cursor = `&before=${encodeURIComponent(p.nextBefore)}&beforeId=${p.nextBeforeId}`;
+      }
+      assert.deepEqual(
+        seen,
+        all.deployments.map((d) => d.id),
       );
-      assert.ok(next.deployments.every((d) => d.createdAt < (first.nextBefore as string)));
       const failed = await get<H>('/api/deployments?app=hist&status=failed');
       assert.equal(failed.deployments.length, 0);
     });

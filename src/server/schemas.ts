@@ -51,12 +51,19 @@ export const Overview = z
   .object({ environments: z.array(EnvironmentRow), nextAfter: z.string().nullable() })
   .openapi('Overview');
 
+const IdParamShape = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9_.-]+$/);
+
 export const HistoryQuery = z.strictObject({
   app: name.optional(),
   env: envName.optional(),
   status: z.enum(DEPLOYMENT_STATUSES).optional(),
   by: name.optional(),
   before: z.iso.datetime().optional().openapi({ description: 'deployments created before this time' }),
+  beforeId: IdParamShape.optional().openapi({ description: 'with before: the last id of the previous page' }),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
@@ -78,7 +85,11 @@ export const DeploymentSummary = z
   .openapi('DeploymentSummary');
 
 export const History = z
-  .object({ deployments: z.array(DeploymentSummary), nextBefore: z.string().nullable() })
+  .object({
+    deployments: z.array(DeploymentSummary),
+    nextBefore: z.string().nullable(),
+    nextBeforeId: z.string().nullable(),
+  })
   .openapi('History');
 
 export const DeploymentDetail = z
@@ -104,13 +115,7 @@ export const DeploymentDetail = z
   })
   .openapi('DeploymentDetail');
 
-export const IdParam = z.strictObject({
-  id: z
-    .string()
-    .min(1)
-    .max(100)
-    .regex(/^[A-Za-z0-9_.-]+$/),
-});
+export const IdParam = z.strictObject({ id: IdParamShape });
 export const AppQuery = z.strictObject({ app: name.optional() });
 export const ReleasesQuery = z.strictObject({
   app: name.optional(),

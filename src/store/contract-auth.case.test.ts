@@ -10,9 +10,9 @@ import type { Store } from './contract.ts';
 export function runStoreAuthContract(options: StoreContractOptions): void {
   describe(`Store contract (users, tokens, sessions, overview): ${options.name}`, async () => {
     const skip = await options.skip();
-    const it = (name: string, fn: (s: Store) => Promise<void>) =>
+    const it = (name: string, fn: (s: Store) => Promise<void>, now?: () => Date) =>
       test(name, { skip }, async () => {
-        const ctx = await options.open();
+        const ctx = await options.open(now ? { now } : {});
         try {
           await fn(ctx.store);
         } finally {
@@ -91,6 +91,34 @@ export function runStoreAuthContract(options: StoreContractOptions): void {
       assert.equal(await s.findSession('sha256:old'), undefined);
       assert.equal((await s.findSession('sha256:other'))?.user, 'alice');
     });
+
+    it(
+      'pages history without losing deployments created in the same millisecond',
+      async (s) => {
+        for (let i = 0; i < 5; i++)
+          await s.createDeployment({
+            id: `dep-${i}`,
+            app: 'same',
+            env: 'staging',
+            releaseId: 'rel-1',
+            fromReleaseId: null,
+            strategy: 'canary',
+            createdBy: 'alice',
+            state: null,
+          });
+        const seen: string[] = [];
+        let cursor: { before: string; beforeId: string } | undefined;
+        for (let page = 0; page < 5; page++) {
+          const list = await s.listDeployments({ app: 'same', limit: 2, ...cursor });
+          seen.push(...list.map((d) => d.id));
+          const last = list.at(-1);
+          if (list.length < 2 || !last) break;
+          cursor = { before: last.createdAt, beforeId: last.id };
+        }
+        assert.deepEqual(seen, ['dep-4', 'dep-3', 'dep-2', 'dep-1', 'dep-0']);
+      },
+      () => new Date('2026-11-22T10:00:00.000Z'),
+    );
 
     it('lists every app with its environments and releases, paged by app', async (s) => {
       for (const app of ['a', 'b', 'c']) {

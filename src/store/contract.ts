@@ -48,6 +48,8 @@ export interface DeploymentFilter {
   readonly limit?: number;
   /** Deployments created strictly before this ISO time (paging backwards). */
   readonly before?: string;
+  /** With `before`: also those created at exactly `before` whose id sorts below this one. */
+  readonly beforeId?: string;
 }
 
 export interface OverviewFilter {

@@ -100,12 +100,14 @@ export function registerReadRoutes(app: Api, s: Services): void {
       ...(q.status !== undefined && { status: q.status }),
       ...(q.by !== undefined && { createdBy: q.by }),
       ...(q.before !== undefined && { before: q.before }),
+      ...(q.before !== undefined && q.beforeId !== undefined && { beforeId: q.beforeId }),
       limit: q.limit,
     });
     return c.json(
       {
         deployments: list.map(deploymentView),
         nextBefore: list.length === q.limit ? (list.at(-1)?.createdAt ?? null) : null,
+        nextBeforeId: list.length === q.limit ? (list.at(-1)?.id ?? null) : null,
       },
       200,
     );

@@ -271,7 +271,15 @@ export class SqlStore implements Store {
       query = filter.envs.length ? query.where('env', 'in', filter.envs) : query.where(sql<boolean>`1 = 0`);
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
     if (filter.createdBy !== undefined) query = query.where('created_by', '=', filter.createdBy);
-    if (filter.before !== undefined) query = query.where('created_at', '<', filter.before);
+    const { before, beforeId } = filter;
+    if (before !== undefined && beforeId !== undefined)
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '<', before),
+          eb.and([eb('created_at', '=', before), eb('id', '<', beforeId)]),
+        ]),
+      );
+    else if (before !== undefined) query = query.where('created_at', '<', before);
     const rows = await query
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
