@@ -177,4 +177,32 @@ describe('deployments driven by slipway server (real agent, real instances)', ()
       delete process.env.SLIPWAY_TOKEN;
     }
   });
+
+  test('rolls an environment back through the server by a measured traffic switch', async () => {
+    process.env.SLIPWAY_URL = url;
+    process.env.SLIPWAY_TOKEN = token;
+    try {
+      const r = await cliProcess(dir.path, '--json', 'rollback', 'staging');
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const result = JSON.parse(r.stdout) as { kind: string; release: string; switchMs: number };
+      assert.equal(result.kind, 'switch');
+      assert.equal(result.release, '1.0.0');
+      assert.ok(result.switchMs >= 0);
+    } finally {
+      delete process.env.SLIPWAY_URL;
+      delete process.env.SLIPWAY_TOKEN;
+    }
+    const env = (await api().environments('shop')).find((e) => e.env === 'staging');
+    assert.equal(env?.release?.version, '1.0.0');
+    const again = await fetch(`${url}/api/environments/staging/rollback`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ to: '1.0.0' }),
+    });
+    assert.equal(again.status, 400);
+    assert.match(
+      ((await again.json()) as { error: { message: string } }).error.message,
+      /already runs 1\.0\.0/,
+    );
+  });
 });

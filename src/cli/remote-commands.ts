@@ -106,6 +106,31 @@ export async function remoteControl(
   return 0;
 }
 
+/** Roll an environment back through the server: in flight, by a switch, or by a redeploy it drives. */
+export async function remoteRollback(
+  c: Context,
+  r: ApiClient,
+  env: string,
+  options: { to?: string; reason?: string },
+): Promise<number> {
+  const result = await r.rollback(env, options);
+  if (c.io.json) {
+    c.io.data({ env, ...result });
+    return 0;
+  }
+  if (result.kind === 'switch')
+    c.io.out(
+      `rolled back ${env} to ${result.release} in ${(result.switchMs ?? 0).toFixed(1)} ms (traffic switch; the previous instances were still warm)`,
+    );
+  else if (result.kind === 'in-flight')
+    c.io.out(`rolling back deployment ${result.deployment?.id} on ${env} (driven by ${r.url})`);
+  else
+    c.io.out(
+      `${result.release} is no longer warm on ${env}: the server redeploys it as ${result.deployment?.id}`,
+    );
+  return 0;
+}
+
 /** Start a deployment on the server and follow it live until it ends. */
 export async function remoteDeploy(c: Context, r: ApiClient, env: string, release: string): Promise<number> {
   const d = await r.deploy(env, release);

@@ -38,6 +38,13 @@ export interface HistoryFilter {
 
 export type RemoteAction = 'pause' | 'resume' | 'abort' | 'rollback' | 'approve' | 'reject';
 
+export interface RemoteRollback {
+  readonly kind: 'in-flight' | 'switch' | 'redeploy';
+  readonly release: string | null;
+  readonly switchMs: number | null;
+  readonly deployment: RemoteDeployment | null;
+}
+
 export interface ServerEvent {
   readonly event: string;
   readonly id?: string;
@@ -51,6 +58,7 @@ export interface ApiClient {
   releases(app: string): Promise<readonly { id: string; version: string }[]>;
   deploy(env: string, release: string): Promise<RemoteDeployment>;
   act(id: string, action: RemoteAction, reason?: string): Promise<RemoteDeployment>;
+  rollback(env: string, options: { to?: string; reason?: string }): Promise<RemoteRollback>;
   /** Follow a deployment's event stream until it ends (or `signal` aborts). */
   follow(id: string, onEvent: (e: ServerEvent) => void, signal?: AbortSignal): Promise<void>;
 }
@@ -134,6 +142,8 @@ export function createApiClient(options: { url: string; token: string; fetch?: t
         `/api/deployments/${encodeURIComponent(id)}/${action}`,
         reason === undefined ? {} : { reason },
       ),
+    rollback: (env, options) =>
+      json('POST', `/api/environments/${encodeURIComponent(env)}/rollback`, options),
     async follow(id, onEvent, signal) {
       const response = await call(
         'GET',

@@ -96,7 +96,7 @@ function generator(seed: number, deploymentId: string) {
   }
 
   return (): Req => {
-    switch (int(9)) {
+    switch (int(10)) {
       case 0:
         return {
           method: 'POST',
@@ -144,6 +144,12 @@ function generator(seed: number, deploymentId: string) {
         };
       case 7:
         return { method: 'DELETE', path: `/api/tokens/${encodeURIComponent(String(weird()))}x` };
+      case 8:
+        return {
+          method: 'POST',
+          path: `/api/environments/${pick(['staging', 'production', '..', '%2e%2e', 'a b'])}/rollback`,
+          ...badBody({ to: '1.0.0', reason: 'bad numbers' }, ['to', 'reason']),
+        };
       default:
         return {
           method: 'POST',

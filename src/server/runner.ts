@@ -7,10 +7,11 @@
 import type { AgentClient } from '../agent/client.ts';
 import type { SlipwayConfig } from '../config/schema.ts';
 import { AppError } from '../domain/errors.ts';
-import { type Deployment, isTerminal } from '../domain/types.ts';
+import { type Deployment, isTerminal, type Release } from '../domain/types.ts';
 import { startDeployment } from '../engine/deploy.ts';
 import type { Executor } from '../engine/executor.ts';
 import type { EngineEvent } from '../engine/machine.ts';
+import { rollbackEnvironment } from '../engine/rollback.ts';
 import type { Store } from '../store/contract.ts';
 
 export type DeploymentAction = 'pause' | 'resume' | 'abort' | 'rollback' | 'approve' | 'reject';
@@ -53,17 +54,8 @@ export class DeploymentRunner {
 
   /** Start a deployment of `releaseRef` to `env` and drive it here. */
   async deploy(env: string, releaseRef: string, user: string): Promise<Deployment> {
-    const { config, store } = this.#deps;
-    if (!config)
-      throw new AppError(
-        'USAGE',
-        'this server was started without a slipway.yaml; start it in the project folder',
-      );
-    if (!config.environments[env])
-      throw new AppError(
-        'ENV_NOT_FOUND',
-        `no environment "${env}" in slipway.yaml (environments: ${Object.keys(config.environments).join(', ')})`,
-      );
+    const { store } = this.#deps;
+    const config = this.#requireEnv(env);
     const release = await store.findRelease(config.app, releaseRef);
     if (!release)
       throw new AppError(
@@ -159,6 +151,70 @@ export class DeploymentRunner {
         // The approval is recorded; the approval step itself is the gates' to evaluate.
         return { type: 'note', at, what: `approved by ${by}${reason ? `: ${reason}` : ''}` };
     }
+  }
+
+  /**
+   * Roll an environment back: the deployment in flight, if any; else a switch to the previous
+   * (or named) release while it is warm, a redeploy of it (driven here) when not.
+   */
+  async rollbackEnvironment(
+    env: string,
+    user: string,
+    options: { to?: string; reason?: string } = {},
+  ): Promise<
+    | { kind: 'in-flight'; deployment: Deployment }
+    | { kind: 'switch'; release: string; switchMs: number }
+    | { kind: 'redeploy'; release: string; deployment: Deployment }
+  > {
+    const { store } = this.#deps;
+    const config = this.#requireEnv(env);
+    const reason = options.reason ?? `rolled back by ${user}`;
+    const recent = await store.listDeployments({ app: config.app, env, limit: 20 });
+    const inFlight = recent.find((d) => !isTerminal(d.status));
+    if (inFlight) {
+      if (options.to !== undefined)
+        throw new AppError(
+          'LOCK_HELD',
+          `${env} has deployment ${inFlight.id} in flight; roll it back first, without a release`,
+        );
+      return { kind: 'in-flight', deployment: await this.act(inFlight.id, 'rollback', user, reason) };
+    }
+    let to: Release | undefined;
+    if (options.to !== undefined) {
+      to = await store.findRelease(config.app, options.to);
+      if (!to) throw new AppError('RELEASE_NOT_FOUND', `no release "${options.to}" of ${config.app}`);
+    }
+    const { agent, executor } = this.#connect();
+    const result = await rollbackEnvironment({
+      store,
+      agent,
+      executor,
+      config,
+      env,
+      ...(to && { to }),
+      reason,
+      user,
+      dataDir: this.#deps.dataDir,
+    });
+    if (result.kind === 'switch')
+      return { kind: 'switch', release: result.release.version, switchMs: result.switchMs };
+    this.drive(result.deployment.id);
+    return { kind: 'redeploy', release: result.release.version, deployment: result.deployment };
+  }
+
+  #requireEnv(env: string): SlipwayConfig {
+    const { config } = this.#deps;
+    if (!config)
+      throw new AppError(
+        'USAGE',
+        'this server was started without a slipway.yaml; start it in the project folder',
+      );
+    if (!config.environments[env])
+      throw new AppError(
+        'ENV_NOT_FOUND',
+        `no environment "${env}" in slipway.yaml (environments: ${Object.keys(config.environments).join(', ')})`,
+      );
+    return config;
   }
 
   /** Stop driving (deployments stay in flight for the next server) and wait for the executors. */

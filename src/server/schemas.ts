@@ -143,6 +143,27 @@ export const DeployBody = z
   })
   .openapi('DeployRequest');
 
+export const RollbackParam = z.strictObject({ env: envName });
+export const RollbackBody = z
+  .strictObject({
+    to: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .openapi({ description: 'a release other than the previous one' }),
+    reason: reason.optional(),
+  })
+  .openapi('RollbackRequest');
+export const RollbackResult = z
+  .object({
+    kind: z.enum(['in-flight', 'switch', 'redeploy']),
+    release: z.string().nullable(),
+    switchMs: z.number().nullable().openapi({ description: 'measured time of the traffic switch' }),
+    deployment: DeploymentSummary.nullable(),
+  })
+  .openapi('RollbackResult');
+
 export const ActionBody = z.strictObject({ reason: reason.optional() }).openapi('ActionRequest');
 export const ACTIONS = ['pause', 'resume', 'abort', 'rollback', 'approve', 'reject'] as const;
 export const ActionParam = z.strictObject({
