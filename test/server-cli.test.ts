@@ -9,6 +9,8 @@ import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
+import { seedDeployment } from '../src/server/testing.ts';
+import { openStore } from '../src/store/factory.ts';
 import { repoRoot, tempDir } from '../src/testing.ts';
 import { cli } from './cli-helpers.ts';
 
@@ -190,6 +192,30 @@ describe('slipway server --init, used through SLIPWAY_URL + SLIPWAY_TOKEN', () =
       assert.match(denied.stderr, /error\[UNAUTHORIZED\]/);
     } finally {
       other.cleanup();
+    }
+  });
+
+  test('pauses and resumes through the server while no agent runs (actions are engine events)', async () => {
+    const store = await openStore(join(dir.path, '.slipway/slipway.db'), dir.path);
+    try {
+      const d = await seedDeployment(store, { env: 'staging' });
+      const paused = await withServer(() => cli(dir.path, 'pause', 'staging'));
+      assert.equal(paused.code, 0, paused.stderr);
+      assert.match(
+        paused.stdout,
+        new RegExp(`pause of deployment ${d.id} on staging sent to .*; it is paused`),
+      );
+      const resumed = await withServer(() => cli(dir.path, 'resume', 'staging'));
+      assert.equal(resumed.code, 0, resumed.stderr);
+      const audit = (await store.listAudit(0, 1000))
+        .filter((e) => e.target === d.id)
+        .map((e) => [e.actor, e.action]);
+      assert.deepEqual(audit, [
+        ['admin', 'deployment.pause'],
+        ['admin', 'deployment.resume'],
+      ]);
+    } finally {
+      await store.close();
     }
   });
 

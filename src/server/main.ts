@@ -23,6 +23,8 @@ export interface StartServerOptions extends Omit<ServerAppOptions, 'runner'> {
   readonly host?: string;
   /** Resume in-flight deployments on start (default true). */
   readonly resume?: boolean;
+  /** Drive a deployment after resume, abort or rollback unless another process does (default true). */
+  readonly driveOnAction?: boolean;
 }
 
 export interface RunningServer {
@@ -40,6 +42,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     dataDir: options.dataDir,
     engine: options.engine,
     ...(options.log && { log: options.log }),
+    ...(options.driveOnAction !== undefined && { driveOnAction: options.driveOnAction }),
   });
   const app = createServerApp({ ...options, runner });
   const server = createAdaptorServer({ fetch: app.fetch });

@@ -9,8 +9,9 @@ import type { SlipwayConfig } from '../config/schema.ts';
 import { AppError } from '../domain/errors.ts';
 import { type Deployment, isTerminal, type Release } from '../domain/types.ts';
 import { startDeployment } from '../engine/deploy.ts';
-import type { Executor } from '../engine/executor.ts';
+import { Executor } from '../engine/executor.ts';
 import type { EngineEvent } from '../engine/machine.ts';
+import { systemClock } from '../engine/ports.ts';
 import { rollbackEnvironment } from '../engine/rollback.ts';
 import type { Store } from '../store/contract.ts';
 
@@ -26,6 +27,28 @@ export interface RunnerDeps {
   readonly now?: () => number;
   /** Where executor failures are reported (the server log). */
   readonly log?: (line: string) => void;
+  /**
+   * After an action, drive the deployment here unless another process already does (as
+   * `slipway resume` does); default true. Tests of actions alone turn it off.
+   */
+  readonly driveOnAction?: boolean;
+}
+
+/**
+ * An executor for engine events alone: `transition` touches only the store, so pause, resume or
+ * abort work while the data plane is unreachable; effects are the driving executor's.
+ */
+export function transitionsOnly(store: Store): Executor {
+  const unavailable = () => {
+    throw new AppError('AGENT_UNAVAILABLE', 'this executor only records engine events');
+  };
+  return new Executor({
+    store,
+    dataPlane: { putEnv: unavailable, setWeights: unavailable, desired: unavailable, deleteEnv: unavailable },
+    guard: { intervalMs: () => 1000, check: unavailable },
+    smoke: { run: unavailable },
+    clock: systemClock,
+  });
 }
 
 export class DeploymentRunner {
@@ -33,9 +56,11 @@ export class DeploymentRunner {
   readonly #running = new Map<string, Promise<void>>();
   readonly #stop = new AbortController();
   #engine: { agent: AgentClient; executor: Executor } | undefined;
+  readonly #transitions: Executor;
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
+    this.#transitions = transitionsOnly(deps.store);
   }
 
   #now(): number {
@@ -125,13 +150,14 @@ export class DeploymentRunner {
       });
     }
     const event = this.#eventFor(action, at, user, reason);
-    if (event) await this.#connect().executor.transition(id, event);
+    if (event) await this.#transitions.transition(id, event);
     await store.appendAudit({
       actor: user,
       action: `deployment.${action}`,
       target: id,
       data: { env: d.env, ...(reason !== undefined && { reason }) },
     });
+    if (action !== 'pause' && this.#deps.driveOnAction !== false) this.drive(id);
     return (await store.getDeployment(id)) as Deployment;
   }
 

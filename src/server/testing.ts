@@ -4,33 +4,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Grant } from '../domain/auth.ts';
-import { AppError } from '../domain/errors.ts';
 import type { Deployment } from '../domain/types.ts';
-import { Executor, type StoredState } from '../engine/executor.ts';
+import type { StoredState } from '../engine/executor.ts';
 import { initialState } from '../engine/machine.ts';
 import type { PlanStep } from '../engine/plan.ts';
-import { systemClock } from '../engine/ports.ts';
 import type { Store } from '../store/contract.ts';
 import { openStore } from '../store/factory.ts';
 import type { Backend } from '../store/testing.ts';
 import { issueToken } from './auth/tokens.ts';
 import { type RunningServer, type StartServerOptions, startServer } from './main.ts';
-
-const unused = (what: string) => () => {
-  throw new AppError('AGENT_UNAVAILABLE', `no data plane in this test (${what})`);
-};
+import { transitionsOnly } from './runner.ts';
 
 /** An executor whose data-plane calls fail: enough for actions, which only write engine events. */
-export function storeOnlyExecutor(store: Store): Executor {
-  const fail = unused('data plane');
-  return new Executor({
-    store,
-    dataPlane: { putEnv: fail, setWeights: fail, desired: fail, deleteEnv: fail },
-    guard: { intervalMs: () => 1000, check: fail },
-    smoke: { run: fail },
-    clock: systemClock,
-  });
-}
+export const storeOnlyExecutor = transitionsOnly;
 
 export interface TestServer {
   readonly url: string;
@@ -57,6 +43,7 @@ export async function startTestServer(
     engine: () => ({ agent: {} as never, executor: storeOnlyExecutor(store) }),
     port: 0,
     resume: false,
+    driveOnAction: false,
     ssePollMs: 50,
     ...options,
   });
