@@ -12,6 +12,7 @@ import { Redactor } from '../secrets/redact.ts';
 import type { Store } from '../store/contract.ts';
 import { openStore } from '../store/factory.ts';
 import type { Io } from './io.ts';
+import { type ApiClient, remoteFromEnv } from './remote.ts';
 
 export interface GlobalOptions {
   readonly file: string;
@@ -30,6 +31,11 @@ export interface Context {
   /** The project's state folder (`.slipway/` beside the config). */
   dataDir(): string;
   config(): { config: SlipwayConfig; lifecycle: readonly string[] };
+  /**
+   * The slipway server to talk to (SLIPWAY_URL + SLIPWAY_TOKEN), or undefined to work locally.
+   * Commands that support a server check this first and leave their local path unchanged.
+   */
+  remote(): ApiClient | undefined;
   /** Opens the store once; main.ts closes it after the command. */
   store(): Promise<Store>;
   /** The secret store named in slipway.yaml, opened on first use; main.ts closes it. */
@@ -63,6 +69,7 @@ export function createContext(
     projectDir,
     dataDir: () => resolve(projectDir(), '.slipway'),
     config: () => requireConfig(configFile, options.file),
+    remote: () => remoteFromEnv(process.env),
     store() {
       store ??= openStore(options.store ?? process.env.SLIPWAY_STORE, projectDir());
       return store;

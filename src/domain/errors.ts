@@ -193,6 +193,39 @@ export const ERROR_CODES = {
     exit: EXIT.usage,
     summary: 'No checklist item with that id for this deployment, or it is checked by slipway itself.',
   },
+  FORBIDDEN: {
+    status: 403,
+    exit: EXIT.refused,
+    summary: 'The token is valid but its user lacks the role this action needs on this environment.',
+  },
+  CSRF_INVALID: {
+    status: 403,
+    exit: EXIT.refused,
+    summary: 'A state change through a dashboard session came without the X-CSRF-Token of the session.',
+  },
+  REQUEST_INVALID: {
+    status: 400,
+    exit: EXIT.usage,
+    summary: 'An API request body or query is malformed; the message names each wrong field.',
+  },
+  BODY_TOO_LARGE: { status: 413, exit: EXIT.usage, summary: 'An API request body is larger than allowed.' },
+  TOKEN_NOT_FOUND: { status: 404, exit: EXIT.usage, summary: 'No API token with that id.' },
+  USER_NOT_FOUND: { status: 404, exit: EXIT.usage, summary: 'No user of that name.' },
+  DEPLOYMENT_FINISHED: {
+    status: 409,
+    exit: EXIT.refused,
+    summary: 'The deployment already finished; pause, resume, abort or approval no longer apply.',
+  },
+  AUDIT_CHAIN_BROKEN: {
+    status: 409,
+    exit: EXIT.failed,
+    summary: 'The audit log was edited, or entries removed or reordered; the first bad entry is named.',
+  },
+  SERVER_UNREACHABLE: {
+    status: 503,
+    exit: EXIT.unavailable,
+    summary: 'The slipway server at SLIPWAY_URL could not be reached or answered with an error.',
+  },
   INTERNAL: { status: 500, exit: EXIT.internal, summary: 'A bug in slipway; please report it.' },
 } as const satisfies Record<string, CodeSpec>;
 

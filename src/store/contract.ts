@@ -4,6 +4,15 @@
  * suite: SQLite (embedded default, a file under .slipway/) and PostgreSQL (by URL).
  */
 import type {
+  ApiToken,
+  EnvironmentOverview,
+  Grant,
+  NewApiToken,
+  NewSession,
+  Session,
+  User,
+} from '../domain/auth.ts';
+import type {
   Approval,
   AuditEntry,
   ChecklistTick,
@@ -34,11 +43,23 @@ export type LockResult =
 export interface DeploymentFilter {
   readonly app?: string;
   readonly env?: string;
+  /** Only these environments (a user who may read some of them). */
+  readonly envs?: readonly string[];
   readonly status?: DeploymentStatus;
   readonly createdBy?: string;
   readonly limit?: number;
   /** Deployments created strictly before this ISO time (paging backwards). */
   readonly before?: string;
+  /** With `before`: also those created at exactly `before` whose id sorts below this one. */
+  readonly beforeId?: string;
+}
+
+export interface OverviewFilter {
+  readonly app?: string;
+  /** Apps strictly after this name (paging forwards). */
+  readonly afterApp?: string;
+  /** How many apps (each with all its environments); default 100. */
+  readonly limitApps?: number;
 }
 
 export interface Store {
@@ -99,6 +120,28 @@ export interface Store {
   /** Extend a held lease; false when the lock is no longer ours. */
   renewLock(name: string, owner: LockOwner, ttlMs: number): Promise<boolean>;
   releaseLock(name: string, owner: LockOwner): Promise<void>;
+
+  /** Every app's environments with their release, apps in name order, paged by app. */
+  environmentOverview(filter: OverviewFilter): Promise<readonly EnvironmentOverview[]>;
+
+  /** Create a user (an existing one is returned unchanged). */
+  putUser(name: string, by: string): Promise<User>;
+  getUser(name: string): Promise<User | undefined>;
+  listUsers(): Promise<readonly User[]>;
+  /** Add (`present` true) or remove a role of a user on an environment; both idempotent. */
+  setGrant(grant: Grant, present: boolean): Promise<void>;
+
+  /** Store a new token by its hash; the secret itself is never stored. */
+  createToken(token: NewApiToken): Promise<ApiToken>;
+  findToken(by: { hash: string } | { id: string }): Promise<ApiToken | undefined>;
+  listTokens(user?: string): Promise<readonly ApiToken[]>;
+  /** Revoke a token and end its sessions; false when it was unknown or already revoked. */
+  revokeToken(id: string): Promise<boolean>;
+
+  createSession(session: NewSession): Promise<Session>;
+  findSession(idHash: string): Promise<Session | undefined>;
+  /** End a session (and sweep expired ones). */
+  deleteSession(idHash: string): Promise<void>;
 
   /** The schema version this store is at. */
   schemaVersion(): Promise<number>;

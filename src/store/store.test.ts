@@ -1,11 +1,13 @@
 import { sql } from 'kysely';
-import { runStoreContract } from './contract.case.test.ts';
+import { runAuditTamperSuite } from './audit-tamper.case.test.ts';
+import { runStoreContract, type StoreContractOptions } from './contract.case.test.ts';
+import { runStoreAuthContract } from './contract-auth.case.test.ts';
 import { openStore } from './factory.ts';
 import type { SqlStore } from './sql/sql-store.ts';
 import { BACKENDS } from './testing.ts';
 
 for (const backend of BACKENDS) {
-  runStoreContract({
+  const options: StoreContractOptions = {
     name: backend.name,
     skip: () => backend.skip(),
     async open(options = {}) {
@@ -16,5 +18,8 @@ for (const backend of BACKENDS) {
     async exec(store, text) {
       await sql.raw(text).execute((store as SqlStore).db);
     },
-  });
+  };
+  runStoreContract(options);
+  runStoreAuthContract(options);
+  runAuditTamperSuite(options);
 }

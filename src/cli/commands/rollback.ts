@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.ts';
-import { startDeployment } from '../../engine/deploy.ts';
+import { rollbackEnvironment } from '../../engine/rollback.ts';
 import type { Act, Context } from '../context.ts';
 import {
   activeDeployment,
@@ -16,6 +16,7 @@ import {
   requireEnv,
   requireRelease,
 } from '../deployments.ts';
+import { remoteRollback } from '../remote-commands.ts';
 
 export function registerRollback(program: Command, ctx: () => Context, act: Act): void {
   program
@@ -29,6 +30,15 @@ export function registerRollback(program: Command, ctx: () => Context, act: Act)
     .action(
       act(async (env: string, opts: { to?: string; reason: string }) => {
         const c = ctx();
+        const remote = c.remote();
+        if (remote) {
+          const { config } = c.config();
+          requireEnv(config, env);
+          return remoteRollback(c, remote, env, {
+            ...(opts.to !== undefined && { to: opts.to }),
+            reason: opts.reason,
+          });
+        }
         const e = await engineFor(c);
         requireEnv(e.config, env);
         const app = e.config.app;
@@ -54,66 +64,30 @@ export function registerRollback(program: Command, ctx: () => Context, act: Act)
             'LOCK_HELD',
             `${env} has deployment ${inFlight.id} in flight; roll it back first with \`slipway rollback ${env}\``,
           );
-        const state = (await e.store.listEnvironments(app)).find((s) => s.name === env);
-        const currentId = state?.releaseId ?? null;
-        const targetRef = opts.to ?? state?.previousReleaseId;
-        if (!targetRef)
-          throw new AppError(
-            'RELEASE_NOT_FOUND',
-            `${env} has no previous release to roll back to; name one with --to`,
-          );
-        const target = await requireRelease(e.store, app, targetRef);
-        if (target.id === currentId) throw new AppError('USAGE', `${env} already runs ${target.version}`);
-        const desired = await e.agent.desired(env);
-        const warm = desired?.releases.find((r) => r.release === target.id);
-        if (warm && currentId) {
-          const t0 = performance.now();
-          await e.agent.setWeights(env, { [target.id]: 100, [currentId]: 0 });
-          const switchMs = performance.now() - t0;
-          // The release rolled away from stops now; the next deploy starts clean.
-          const { env: _env, ...rest } = desired as NonNullable<typeof desired>;
-          await e.agent.putEnv(env, { ...rest, releases: [{ ...warm, weight: 100, retireAt: undefined }] });
-          await e.store.setEnvironmentRelease(app, env, target.id, c.user);
-          await e.store.appendAudit({
-            actor: c.user,
-            action: 'environment.rollback',
-            target: `${app}/${env}`,
-            data: { to: target.version, from: currentId, switchMs, reason: opts.reason },
-          });
-          await e.store.appendEvent({
-            deploymentId: null,
-            app,
-            env,
-            type: 'rollback',
-            at: new Date().toISOString(),
-            data: { what: `rolled back to ${target.version} by a traffic switch`, switchMs },
-          });
-          if (c.io.json) c.io.data({ env, release: target.version, kind: 'switch', switchMs });
-          else
-            c.io.out(
-              `rolled back ${env} to ${target.version} in ${switchMs.toFixed(1)} ms (traffic switch; the previous instances were still warm)`,
-            );
-          return 0;
-        }
-        c.io.out(`${target.version} is no longer warm on ${env}: redeploying it`);
-        const d = await startDeployment({
+        const result = await rollbackEnvironment({
           store: e.store,
           agent: e.agent,
           executor: e.executor,
           config: e.config,
           env,
-          release: target,
+          ...(opts.to !== undefined && { to: await requireRelease(e.store, app, opts.to) }),
+          reason: opts.reason,
           user: c.user,
           dataDir: c.dataDir(),
           projectDir: c.projectDir(),
           secrets: c.secrets(),
-          // The secret versions the deployment that shipped it ran with, not the latest.
-          rollback: true,
-          now: Date.now(),
-          strategy: { kind: 'blue-green', warmForMs: 0 },
-          watchMs: 0,
         });
-        return drive(c, e, d, target.version);
+        if (result.kind === 'switch') {
+          const { release, switchMs } = result;
+          if (c.io.json) c.io.data({ env, release: release.version, kind: 'switch', switchMs });
+          else
+            c.io.out(
+              `rolled back ${env} to ${release.version} in ${switchMs.toFixed(1)} ms (traffic switch; the previous instances were still warm)`,
+            );
+          return 0;
+        }
+        c.io.out(`${result.release.version} is no longer warm on ${env}: redeploying it`);
+        return drive(c, e, result.deployment, result.release.version);
       }),
     );
 }

@@ -141,6 +141,66 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 3,
+    name: 'users, grants, API tokens, sessions; history indexes',
+    async up(db) {
+      const s = db.schema;
+      await s
+        .createTable('users')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .execute();
+      await s
+        .createTable('grants')
+        .addColumn('user_name', 'text', (c) => c.notNull())
+        .addColumn('env', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('grants_pk', ['user_name', 'env', 'role'])
+        .execute();
+      await s
+        .createTable('api_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_name', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text')
+        .addColumn('revoked_at', 'text')
+        .execute();
+      await s
+        .createTable('sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_name', 'text', (c) => c.notNull())
+        .addColumn('token_id', 'text', (c) => c.notNull())
+        .addColumn('csrf', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+      // History filters without an app (the dashboard's "all of production", "everything by alice").
+      await s
+        .createIndex('deployments_app_created')
+        .on('deployments')
+        .columns(['app', 'created_at'])
+        .execute();
+      await s
+        .createIndex('deployments_env_created')
+        .on('deployments')
+        .columns(['env', 'created_at'])
+        .execute();
+      await s
+        .createIndex('deployments_status_created')
+        .on('deployments')
+        .columns(['status', 'created_at'])
+        .execute();
+      await s
+        .createIndex('deployments_by_created')
+        .on('deployments')
+        .columns(['created_by', 'created_at'])
+        .execute();
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

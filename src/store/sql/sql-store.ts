@@ -6,6 +6,15 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Kysely, sql } from 'kysely';
+import type {
+  ApiToken,
+  EnvironmentOverview,
+  Grant,
+  NewApiToken,
+  NewSession,
+  Session,
+  User,
+} from '../../domain/auth.ts';
 import { AppError } from '../../domain/errors.ts';
 import type {
   Approval,
@@ -23,7 +32,8 @@ import type {
   StepRecord,
 } from '../../domain/types.ts';
 import { auditHash, GENESIS_HASH } from '../audit-hash.ts';
-import type { DeploymentFilter, LockOwner, LockResult, Store } from '../contract.ts';
+import type { DeploymentFilter, LockOwner, LockResult, OverviewFilter, Store } from '../contract.ts';
+import * as auth from './auth-queries.ts';
 import {
   toApproval,
   toAudit,
@@ -268,9 +278,19 @@ export class SqlStore implements Store {
     let query = this.#db.selectFrom('deployments').selectAll();
     if (filter.app !== undefined) query = query.where('app', '=', filter.app);
     if (filter.env !== undefined) query = query.where('env', '=', filter.env);
+    if (filter.envs !== undefined)
+      query = filter.envs.length ? query.where('env', 'in', filter.envs) : query.where(sql<boolean>`1 = 0`);
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
     if (filter.createdBy !== undefined) query = query.where('created_by', '=', filter.createdBy);
-    if (filter.before !== undefined) query = query.where('created_at', '<', filter.before);
+    const { before, beforeId } = filter;
+    if (before !== undefined && beforeId !== undefined)
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '<', before),
+          eb.and([eb('created_at', '=', before), eb('id', '<', beforeId)]),
+        ]),
+      );
+    else if (before !== undefined) query = query.where('created_at', '<', before);
     const rows = await query
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
@@ -506,6 +526,43 @@ export class SqlStore implements Store {
 
   async releaseLock(name: string, owner: LockOwner): Promise<void> {
     await this.#db.deleteFrom('locks').where('name', '=', name).where('owner', '=', owner.id).execute();
+  }
+
+  environmentOverview(filter: OverviewFilter): Promise<readonly EnvironmentOverview[]> {
+    return auth.environmentOverview(this.#db, filter);
+  }
+  putUser(name: string, by: string): Promise<User> {
+    return auth.putUser(this.#db, name, by, this.#iso());
+  }
+  getUser(name: string): Promise<User | undefined> {
+    return auth.getUser(this.#db, name);
+  }
+  listUsers(): Promise<readonly User[]> {
+    return auth.listUsers(this.#db);
+  }
+  setGrant(grant: Grant, present: boolean): Promise<void> {
+    return auth.setGrant(this.#db, grant, present);
+  }
+  createToken(token: NewApiToken): Promise<ApiToken> {
+    return auth.createToken(this.#db, token, this.#iso());
+  }
+  findToken(by: { hash: string } | { id: string }): Promise<ApiToken | undefined> {
+    return auth.findToken(this.#db, by);
+  }
+  listTokens(user?: string): Promise<readonly ApiToken[]> {
+    return auth.listTokens(this.#db, user);
+  }
+  revokeToken(id: string): Promise<boolean> {
+    return auth.revokeToken(this.#db, id, this.#iso());
+  }
+  createSession(session: NewSession): Promise<Session> {
+    return auth.createSession(this.#db, session, this.#iso());
+  }
+  findSession(idHash: string): Promise<Session | undefined> {
+    return auth.findSession(this.#db, idHash);
+  }
+  deleteSession(idHash: string): Promise<void> {
+    return auth.deleteSession(this.#db, idHash, this.#iso());
   }
 
   async close(): Promise<void> {

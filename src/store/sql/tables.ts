@@ -92,4 +92,23 @@ export interface Tables {
     acquired_at: number;
     expires_at: number;
   };
+  users: { name: string; created_at: string; created_by: string };
+  grants: { user_name: string; env: string; role: string };
+  api_tokens: {
+    id: string;
+    user_name: string;
+    name: string;
+    hash: string;
+    created_at: string;
+    expires_at: string | null;
+    revoked_at: string | null;
+  };
+  sessions: {
+    id_hash: string;
+    user_name: string;
+    token_id: string;
+    csrf: string;
+    created_at: string;
+    expires_at: string;
+  };
 }

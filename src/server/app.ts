@@ -1,0 +1,137 @@
+/**
+ * The HTTP API as a Hono app, described by OpenAPI generated from the zod schemas that validate
+ * each request. Middleware order, outermost first:
+ *   1. onError        — every failure becomes `{ error }` with the registry's status; 401/403 audited
+ *   2. secureHeaders  — nosniff, no framing, no referrer; JSON only, so nothing renders as HTML
+ *   3. bodyLimit      — bodies over `maxBodyBytes` are refused before they are read
+ *   4. withAuth       — the principal from a bearer token or the session cookie
+ *   5. withCsrf       — state changes through a cookie carry the session's CSRF token
+ * Each route then authorizes against the environment it touches.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import type { SlipwayConfig } from '../config/schema.ts';
+import { AppError } from '../domain/errors.ts';
+import type { Store } from '../store/contract.ts';
+import { type AuthEnv, withAuth, withCsrf } from './auth/middleware.ts';
+import { errorResponse, toAppError, validationError } from './errors.ts';
+import { escapeJson } from './escape.ts';
+import { registerActionRoutes } from './routes/actions.ts';
+import { registerAdminRoutes } from './routes/admin.ts';
+import { registerEventRoutes } from './routes/events.ts';
+import { registerReadRoutes } from './routes/read.ts';
+import { registerSessionRoutes } from './routes/session.ts';
+import type { DeploymentRunner } from './runner.ts';
+import type { Services } from './services.ts';
+
+export interface ServerAppOptions {
+  readonly store: Store;
+  readonly runner: DeploymentRunner;
+  readonly config: SlipwayConfig | null;
+  readonly now?: () => Date;
+  readonly maxBodyBytes?: number;
+  readonly ssePollMs?: number;
+  readonly secureCookies?: boolean;
+  readonly sessionMs?: number;
+  /** Where bugs (500s) are reported. */
+  readonly log?: (line: string) => void;
+}
+
+const DENIALS = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'CSRF_INVALID']);
+const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
+
+export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv> {
+  const s: Services = {
+    store: options.store,
+    runner: options.runner,
+    config: options.config,
+    now: options.now ?? (() => new Date()),
+    ssePollMs: options.ssePollMs ?? 300,
+    secureCookies: options.secureCookies ?? false,
+    sessionMs: options.sessionMs ?? 12 * 3_600_000,
+  };
+  const app = new OpenAPIHono<AuthEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.target, result.error);
+    },
+  });
+
+  app.onError(async (error, c) => {
+    const appError = toAppError(error);
+    if (appError.code === 'INTERNAL')
+      options.log?.(`${c.req.method} ${c.req.path}: ${(error as Error)?.stack ?? error}`);
+    if (DENIALS.has(appError.code)) {
+      await s.store
+        .appendAudit({
+          actor: c.get('principal')?.user ?? 'anonymous',
+          action: 'auth.denied',
+          target: `${c.req.method} ${c.req.path}`.slice(0, 300),
+          data: { status: appError.status, code: appError.code, reason: appError.message.slice(0, 300) },
+        })
+        .catch((e: unknown) => options.log?.(`audit of a denial failed: ${(e as Error).message}`));
+    }
+    return errorResponse(c, appError);
+  });
+  app.notFound((c) =>
+    errorResponse(
+      c,
+      new AppError('ROUTE_NOT_FOUND', `no route ${c.req.method} ${c.req.path}; see /openapi.json`),
+    ),
+  );
+
+  app.use('*', secureHeaders({ referrerPolicy: 'no-referrer', crossOriginResourcePolicy: 'same-origin' }));
+  app.use('/api/*', async (c, next) => {
+    await next();
+    c.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+    c.header('Cache-Control', 'no-store');
+    // Names and release notes are the users' text: <, > and & leave as \u escapes, so no JSON
+    // response can be read as markup, whatever a browser or a careless page does with it.
+    if (c.res.headers.get('content-type')?.startsWith('application/json')) {
+      const text = await c.res.text();
+      const headers = new Headers(c.res.headers);
+      headers.delete('content-length');
+      c.res = new Response(escapeJson(text), { status: c.res.status, headers });
+    }
+  });
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? 64 * 1024,
+      onError: () => {
+        throw new AppError(
+          'BODY_TOO_LARGE',
+          `the request body is over ${options.maxBodyBytes ?? 64 * 1024} bytes`,
+        );
+      },
+    }),
+  );
+  app.use('/api/*', async (c, next) => {
+    // A body that is not JSON is refused by name rather than read as an empty object.
+    const hasBody = c.req.header('content-length') !== undefined && c.req.header('content-length') !== '0';
+    if ((hasBody || c.req.header('transfer-encoding')) && !JSON_TYPE.test(c.req.header('content-type') ?? ''))
+      throw new AppError(
+        'REQUEST_INVALID',
+        `content-type: send the body as application/json, not "${c.req.header('content-type') ?? 'none'}"`,
+      );
+    return next();
+  });
+  app.use('*', withAuth(s.store, s.now));
+  app.use('*', withCsrf());
+
+  app.get('/api/health', (c) => c.json({ ok: true }));
+  registerSessionRoutes(app, s);
+  registerReadRoutes(app, s);
+  registerEventRoutes(app, s);
+  registerActionRoutes(app, s);
+  registerAdminRoutes(app, s);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'slipway_session',
+  });
+  app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'slipway', version: '0.1.0' } });
+  return app;
+}

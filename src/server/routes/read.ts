@@ -1,0 +1,144 @@
+/** Read routes: environments overview, deployment history, one deployment, releases. */
+import { createRoute } from '@hono/zod-openapi';
+import { AppError } from '../../domain/errors.ts';
+import type { Deployment } from '../../domain/types.ts';
+import { authorize } from '../auth/middleware.ts';
+import { readableEnvs } from '../auth/roles.ts';
+import {
+  DeploymentDetail,
+  History,
+  HistoryQuery,
+  IdParam,
+  Overview,
+  OverviewQuery,
+  Release,
+  ReleasesQuery,
+} from '../schemas.ts';
+import type { Services } from '../services.ts';
+import { approvalView, deploymentView, progressView, releaseView } from '../views.ts';
+import { type Api, bearer, errors, json } from './common.ts';
+
+const overview = createRoute({
+  method: 'get',
+  path: '/api/environments',
+  summary: 'Which release runs where, since when, by whom; one page of apps',
+  security: bearer,
+  request: { query: OverviewQuery },
+  responses: { 200: json(Overview, 'The environments of a page of apps'), ...errors },
+});
+
+const history = createRoute({
+  method: 'get',
+  path: '/api/deployments',
+  summary: 'Deployment history, newest first, filtered by app, environment, result and who',
+  security: bearer,
+  request: { query: HistoryQuery },
+  responses: { 200: json(History, 'A page of deployments'), ...errors },
+});
+
+const detail = createRoute({
+  method: 'get',
+  path: '/api/deployments/{id}',
+  summary: 'One deployment with its plan, time line, steps, analysis numbers and approvals',
+  security: bearer,
+  request: { params: IdParam },
+  responses: { 200: json(DeploymentDetail, 'The deployment'), ...errors },
+});
+
+const releases = createRoute({
+  method: 'get',
+  path: '/api/releases',
+  summary: "An app's releases, newest first",
+  security: bearer,
+  request: { query: ReleasesQuery },
+  responses: { 200: json(Release.array(), 'Releases'), ...errors },
+});
+
+/** The deployment, if the principal may read its environment (404 before 403 would leak ids). */
+export async function readableDeployment(s: Services, id: string): Promise<Deployment> {
+  const d = await s.store.getDeployment(id);
+  if (!d) throw new AppError('DEPLOYMENT_NOT_FOUND', `no deployment ${id}`);
+  return d;
+}
+
+export function registerReadRoutes(app: Api, s: Services): void {
+  app.openapi(overview, async (c) => {
+    const principal = authorize(c, 'read', undefined, true);
+    const envs = readableEnvs(principal.grants);
+    const q = c.req.valid('query');
+    const rows = await s.store.environmentOverview({
+      ...(q.app !== undefined && { app: q.app }),
+      ...(q.after !== undefined && { afterApp: q.after }),
+      limitApps: q.limit,
+    });
+    const active = new Map<string, Deployment>();
+    for (const status of ['running', 'paused'] as const)
+      for (const d of await s.store.listDeployments({ status, limit: 1000 }))
+        active.set(`${d.app}/${d.env}`, d);
+    const visible = rows.filter((r) => envs === 'all' || envs.includes(r.env));
+    const apps = [...new Set(rows.map((r) => r.app))];
+    return c.json(
+      {
+        environments: visible.map((r) => {
+          const d = active.get(`${r.app}/${r.env}`);
+          return { ...r, active: d ? { id: d.id, status: d.status, releaseId: d.releaseId } : null };
+        }),
+        nextAfter: apps.length === q.limit ? (apps.at(-1) ?? null) : null,
+      },
+      200,
+    );
+  });
+
+  app.openapi(history, async (c) => {
+    const q = c.req.valid('query');
+    const principal = authorize(c, 'read', q.env, true);
+    const envs = readableEnvs(principal.grants);
+    const list = await s.store.listDeployments({
+      ...(q.app !== undefined && { app: q.app }),
+      ...(q.env !== undefined && { env: q.env }),
+      ...(q.env === undefined && envs !== 'all' && { envs }),
+      ...(q.status !== undefined && { status: q.status }),
+      ...(q.by !== undefined && { createdBy: q.by }),
+      ...(q.before !== undefined && { before: q.before }),
+      ...(q.before !== undefined && q.beforeId !== undefined && { beforeId: q.beforeId }),
+      limit: q.limit,
+    });
+    return c.json(
+      {
+        deployments: list.map(deploymentView),
+        nextBefore: list.length === q.limit ? (list.at(-1)?.createdAt ?? null) : null,
+        nextBeforeId: list.length === q.limit ? (list.at(-1)?.id ?? null) : null,
+      },
+      200,
+    );
+  });
+
+  app.openapi(detail, async (c) => {
+    const d = await readableDeployment(s, c.req.valid('param').id);
+    authorize(c, 'read', d.env);
+    const [release, steps, approvals] = await Promise.all([
+      s.store.findRelease(d.app, d.releaseId),
+      s.store.listSteps(d.id),
+      s.store.listApprovals(d.id),
+    ]);
+    return c.json(
+      {
+        deployment: deploymentView(d),
+        release: release ? { id: release.id, version: release.version, digest: release.digest } : null,
+        ...progressView(d),
+        steps: [...steps],
+        approvals: approvals.map(approvalView),
+      },
+      200,
+    );
+  });
+
+  app.openapi(releases, async (c) => {
+    authorize(c, 'read', undefined, true);
+    const q = c.req.valid('query');
+    const app = q.app ?? s.config?.app;
+    if (!app)
+      throw new AppError('REQUEST_INVALID', 'query.app: name the app (this server has no slipway.yaml)');
+    return c.json((await s.store.listReleases(app, q.limit)).map(releaseView), 200);
+  });
+}

@@ -1,0 +1,218 @@
+/**
+ * The API's shapes, as zod schemas: the same objects validate requests and generate
+ * /openapi.json. Request objects are strict, so an unknown field is a 400 naming the field.
+ */
+import { z } from '@hono/zod-openapi';
+import { ROLES } from '../domain/auth.ts';
+import { DEPLOYMENT_STATUSES } from '../domain/types.ts';
+
+const name = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]*$/, 'letters, digits, . _ @ - only');
+const envName = name;
+const reason = z.string().max(1000);
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'REQUEST_INVALID' }),
+      message: z.string(),
+      details: z.array(z.string()),
+    }),
+  })
+  .openapi('Error');
+
+export const OverviewQuery = z.strictObject({
+  app: name.optional(),
+  after: name.optional().openapi({ description: 'apps after this name (paging)' }),
+  limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: 'apps per page' }),
+});
+
+export const ReleaseRef = z
+  .object({ id: z.string(), version: z.string(), digest: z.string() })
+  .nullable()
+  .openapi('ReleaseRef');
+
+export const EnvironmentRow = z
+  .object({
+    app: z.string(),
+    env: z.string(),
+    release: ReleaseRef,
+    previousReleaseId: z.string().nullable(),
+    since: z.string().nullable(),
+    by: z.string().nullable(),
+    active: z.object({ id: z.string(), status: z.string(), releaseId: z.string() }).nullable(),
+  })
+  .openapi('EnvironmentRow');
+
+export const Overview = z
+  .object({ environments: z.array(EnvironmentRow), nextAfter: z.string().nullable() })
+  .openapi('Overview');
+
+const IdParamShape = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9_.-]+$/);
+
+export const HistoryQuery = z.strictObject({
+  app: name.optional(),
+  env: envName.optional(),
+  status: z.enum(DEPLOYMENT_STATUSES).optional(),
+  by: name.optional(),
+  before: z.iso.datetime().optional().openapi({ description: 'deployments created before this time' }),
+  beforeId: IdParamShape.optional().openapi({ description: 'with before: the last id of the previous page' }),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export const DeploymentSummary = z
+  .object({
+    id: z.string(),
+    app: z.string(),
+    env: z.string(),
+    releaseId: z.string(),
+    fromReleaseId: z.string().nullable(),
+    strategy: z.string(),
+    status: z.string(),
+    reason: z.string().nullable(),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    finishedAt: z.string().nullable(),
+  })
+  .openapi('DeploymentSummary');
+
+export const History = z
+  .object({
+    deployments: z.array(DeploymentSummary),
+    nextBefore: z.string().nullable(),
+    nextBeforeId: z.string().nullable(),
+  })
+  .openapi('History');
+
+export const DeploymentDetail = z
+  .object({
+    deployment: DeploymentSummary,
+    release: ReleaseRef,
+    progress: z.object({
+      status: z.string(),
+      step: z.number(),
+      weight: z.number(),
+      plan: z.array(z.object({ kind: z.string(), description: z.string() })),
+      outcome: z.unknown().nullable(),
+    }),
+    timeline: z.array(z.object({ at: z.string(), what: z.string() })),
+    analysis: z
+      .unknown()
+      .nullable()
+      .openapi({ description: 'the latest guard measurement with its numbers' }),
+    steps: z.array(z.unknown()),
+    approvals: z.array(
+      z.object({ user: z.string(), decision: z.string(), reason: z.string().nullable(), at: z.string() }),
+    ),
+  })
+  .openapi('DeploymentDetail');
+
+export const IdParam = z.strictObject({ id: IdParamShape });
+export const AppQuery = z.strictObject({ app: name.optional() });
+export const ReleasesQuery = z.strictObject({
+  app: name.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export const Release = z
+  .object({
+    id: z.string(),
+    app: z.string(),
+    version: z.string(),
+    digest: z.string(),
+    commit: z.string().nullable(),
+    ci: z.string(),
+    createdAt: z.string(),
+    createdBy: z.string(),
+    notes: z.string().nullable(),
+  })
+  .openapi('Release');
+
+export const DeployBody = z
+  .strictObject({
+    env: envName,
+    release: z.string().min(1).max(200).openapi({ description: 'version, id or digest (prefix)' }),
+  })
+  .openapi('DeployRequest');
+
+export const RollbackParam = z.strictObject({ env: envName });
+export const RollbackBody = z
+  .strictObject({
+    to: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .openapi({ description: 'a release other than the previous one' }),
+    reason: reason.optional(),
+  })
+  .openapi('RollbackRequest');
+export const RollbackResult = z
+  .object({
+    kind: z.enum(['in-flight', 'switch', 'redeploy']),
+    release: z.string().nullable(),
+    switchMs: z.number().nullable().openapi({ description: 'measured time of the traffic switch' }),
+    deployment: DeploymentSummary.nullable(),
+  })
+  .openapi('RollbackResult');
+
+export const ActionBody = z.strictObject({ reason: reason.optional() }).openapi('ActionRequest');
+export const ACTIONS = ['pause', 'resume', 'abort', 'rollback', 'approve', 'reject'] as const;
+export const ActionParam = z.strictObject({
+  id: IdParam.shape.id,
+  action: z.enum(ACTIONS),
+});
+
+export const SessionBody = z.strictObject({ token: z.string().min(1).max(200) }).openapi('SessionRequest');
+export const Grant = z.object({ user: z.string(), env: z.string(), role: z.enum(ROLES) }).openapi('Grant');
+export const Me = z
+  .object({
+    user: z.string(),
+    grants: z.array(Grant),
+    via: z.enum(['token', 'session']),
+    csrfToken: z.string().nullable(),
+    expiresAt: z.string().nullable(),
+  })
+  .openapi('Me');
+
+export const TokenBody = z
+  .strictObject({
+    user: name,
+    name: name,
+    expiresInDays: z.number().int().min(1).max(3650).default(90),
+  })
+  .openapi('TokenRequest');
+export const Token = z
+  .object({
+    id: z.string(),
+    user: z.string(),
+    name: z.string(),
+    createdAt: z.string(),
+    expiresAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+  })
+  .openapi('Token');
+export const UserBody = z
+  .strictObject({
+    name,
+    grants: z
+      .array(z.strictObject({ env: z.union([envName, z.literal('*')]), role: z.enum(ROLES) }))
+      .max(50)
+      .default([]),
+  })
+  .openapi('UserRequest');
+export const User = z
+  .object({ name: z.string(), createdAt: z.string(), createdBy: z.string(), grants: z.array(Grant) })
+  .openapi('User');
+export const AuditQuery = z.strictObject({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});

@@ -1,0 +1,117 @@
+/**
+ * Helpers for server tests: a server on a free loopback port over a fresh store, an admin token,
+ * users with chosen roles, and deployments seeded straight into the store.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Grant } from '../domain/auth.ts';
+import type { Deployment } from '../domain/types.ts';
+import type { StoredState } from '../engine/executor.ts';
+import { initialState } from '../engine/machine.ts';
+import type { PlanStep } from '../engine/plan.ts';
+import type { Store } from '../store/contract.ts';
+import { openStore } from '../store/factory.ts';
+import type { Backend } from '../store/testing.ts';
+import { issueToken } from './auth/tokens.ts';
+import { type RunningServer, type StartServerOptions, startServer } from './main.ts';
+import { transitionsOnly } from './runner.ts';
+
+/** An executor whose data-plane calls fail: enough for actions, which only write engine events. */
+export const storeOnlyExecutor = transitionsOnly;
+
+export interface TestServer {
+  readonly url: string;
+  readonly store: Store;
+  readonly server: RunningServer;
+  /** An admin's bearer token. */
+  readonly admin: string;
+  /** A user with these grants and a token for them. */
+  user(name: string, grants: readonly Omit<Grant, 'user'>[]): Promise<string>;
+  request(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(
+  backend: Backend,
+  options: Partial<StartServerOptions> = {},
+): Promise<TestServer> {
+  const { url: storeUrl, cleanup } = await backend.fresh();
+  const store = await openStore(storeUrl, process.cwd());
+  const server = await startServer({
+    store,
+    config: null,
+    dataDir: '/nonexistent',
+    engine: () => ({ agent: {} as never, executor: storeOnlyExecutor(store) }),
+    port: 0,
+    resume: false,
+    driveOnAction: false,
+    ssePollMs: 50,
+    ...options,
+  });
+  const user = async (name: string, grants: readonly Omit<Grant, 'user'>[]) => {
+    await store.putUser(name, 'test');
+    for (const g of grants) await store.setGrant({ ...g, user: name }, true);
+    return (await issueToken(store, { user: name, name: 'test', expiresInDays: 1, by: 'test' })).secret;
+  };
+  const admin = await user('root', [{ env: '*', role: 'admin' }]);
+  return {
+    url: server.url,
+    store,
+    server,
+    admin,
+    user,
+    request(path, init = {}) {
+      const { token, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (token) headers.set('authorization', `Bearer ${token}`);
+      if (typeof rest.body === 'string' && !headers.has('content-type'))
+        headers.set('content-type', 'application/json');
+      return fetch(`${server.url}${path}`, { ...rest, headers });
+    },
+    async close() {
+      await server.close();
+      await store.close();
+      await cleanup();
+    },
+  };
+}
+
+const PLAN: readonly PlanStep[] = [
+  { kind: 'preflight' },
+  { kind: 'start', count: 1 },
+  { kind: 'shift', weight: 50 },
+  { kind: 'pause', durationMs: null },
+  { kind: 'finalize' },
+];
+
+/** A deployment as `startDeployment` would store it, without running anything. */
+export async function seedDeployment(
+  store: Store,
+  input: { app?: string; env: string; by?: string; status?: 'running' | 'succeeded' },
+): Promise<Deployment> {
+  const app = input.app ?? 'shop';
+  const { release } = await store.putRelease({
+    app,
+    version: `1.0.${randomBytes(3).readUIntBE(0, 3)}`,
+    digest: `sha256:${randomBytes(32).toString('hex')}`,
+    commit: null,
+    ci: 'passed',
+    createdBy: 'ci',
+    files: 1,
+    bytes: 1,
+    notes: null,
+  });
+  const state = {
+    engine: initialState(PLAN, Date.now()),
+    ctx: { app, env: input.env },
+  } as unknown as StoredState;
+  return store.createDeployment({
+    app,
+    env: input.env,
+    releaseId: release.id,
+    fromReleaseId: null,
+    strategy: 'canary',
+    createdBy: input.by ?? 'alice',
+    state,
+    status: input.status ?? 'running',
+  });
+}
