@@ -25,7 +25,6 @@ environments:
     strategy: { blue-green: { warmFor: 10m } }
     profile: fast
   production:
-    after: staging
     profile: fast
     strategy: { canary: { steps: [{ weight: 50, pause: until-resumed }, { weight: 100 }] } }
 `;
