@@ -159,14 +159,17 @@ describe('gate commands', () => {
     assert.equal(wrong.code, 2);
     assert.match(
       wrong.stderr,
-      /ENV_NOT_FOUND.*no environment "dev" in slipway.yaml \(lifecycle: staging → production\)/,
+      /ENV_NOT_FOUND.*no environment "dev" in slipway.yaml \(environments: staging, production\)/,
     );
     const skip = await as('alice', 'promote', '--from', 'production', '--to', 'staging');
     assert.equal(skip.code, 3);
     assert.match(skip.stderr, /staging comes after nothing \(it starts the lifecycle\), not production/);
     const empty = await as('alice', 'promote', '--from', 'staging', '--to', 'production');
     assert.equal(empty.code, 3);
-    assert.match(empty.stderr, /PROMOTION_REFUSED.*staging runs no release yet; deploy one to staging first/);
+    assert.match(
+      empty.stderr,
+      /PROMOTION_REFUSED.*staging runs no release yet; deploy one there first \(`slipway deploy RELEASE --env staging`\)/,
+    );
   });
 
   test('an override needs the admin role and is audited', async () => {

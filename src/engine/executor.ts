@@ -479,7 +479,10 @@ export class Executor {
     const { dataPlane } = this.#deps;
     const desired = await dataPlane.desired(ctx.env);
     if (!ctx.stable) {
-      if (desired) await dataPlane.deleteEnv(ctx.env);
+      // A redeploy of the release the environment already runs has no stable to return to and
+      // nothing to undo: removing the environment would take down what was serving before.
+      const current = (await this.#deps.store.listEnvironments(ctx.app)).find((e) => e.name === ctx.env);
+      if (desired && current?.releaseId !== ctx.release.id) await dataPlane.deleteEnv(ctx.env);
       return;
     }
     if (desired?.releases.some((r) => r.release === ctx.stable?.id)) {

@@ -93,7 +93,14 @@ export type GateResult =
   /** The deployment fails with this reason. */
   | { readonly state: 'blocked'; readonly reason: string };
 
-/** Go/no-go gates: approvals, deploy windows, checklists (`src/gates/`). */
+/**
+ * Go/no-go gates: approvals, deploy windows, checklists (`src/gates/`, composed by `createGates`).
+ * The executor asks at the plan's approval step and before the first traffic step; `wait` is asked
+ * again every `pollMs` (or at `until`), `blocked` fails the deployment with the reason.
+ *
+ * @example
+ * const gates: Gates = { pollMs: 1000, check: async () => ({ state: 'wait', reason: 'waiting for approval: 0 of 1' }) };
+ */
 export interface Gates {
   /** How often a waiting gate is asked again, in ms. */
   readonly pollMs: number;

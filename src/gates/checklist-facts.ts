@@ -1,6 +1,8 @@
 /** The facts the automated checklist items are judged on, read from the config and the store. */
+import { existsSync } from 'node:fs';
 import type { SlipwayConfig } from '../config/schema.ts';
 import type { Deployment } from '../domain/types.ts';
+import type { StoredState } from '../engine/executor.ts';
 import type { Store } from '../store/contract.ts';
 import { type ChecklistFacts, checklistItems, evaluateChecklist, type ItemState } from './checklist.ts';
 
@@ -29,10 +31,13 @@ export async function checklistFacts(
     previous = { env: env.after, withinMs, succeededAt };
   }
   const from = d.fromReleaseId ? await store.findRelease(d.app, d.fromReleaseId) : undefined;
+  // The stable release's folder, as the deployment will run it on a rollback.
+  const stableDir = (d.state as Partial<StoredState> | null)?.ctx?.stable?.cwd;
   return {
     ci: release?.ci ?? 'unknown',
     previous,
     rollbackTo: from ? from.version : null,
+    ...(stableDir && { rollbackRunnable: existsSync(stableDir) }),
     migrationsDeclared: config.migrations !== undefined,
     monitoring: env?.rollbackIf !== undefined || env?.metrics !== undefined,
     smoke: (env?.smoke ?? []).length > 0,

@@ -104,6 +104,11 @@ test('failed automated items stay open even when ticked; declared migrations can
       ['monitoring-ready', 'no rollbackIf or metrics configured for this environment'],
     ],
   );
+  const gone = evaluateChecklist(items, { ...facts, rollbackRunnable: false }, []);
+  assert.equal(
+    gone.find((s) => s.id === 'rollback-plan')?.detail,
+    'the files of previous release 1.3.0 are gone; it could not be started again',
+  );
   const ticked = evaluateChecklist(items, bad, [tick('migrations-tested', 'carol')]);
   assert.equal(ticked.find((s) => s.id === 'migrations-tested')?.by, 'carol');
 });

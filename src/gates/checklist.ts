@@ -88,8 +88,10 @@ export interface ChecklistFacts {
     readonly withinMs: number;
     readonly succeededAt: string | null;
   } | null;
-  /** The release to go back to: warm or redeployable; null for a first deployment. */
+  /** The release to go back to; null for a first deployment. */
   readonly rollbackTo: string | null;
+  /** Whether its files are still there to run it again (false: a rollback has nothing to start). */
+  readonly rollbackRunnable?: boolean;
   readonly migrationsDeclared: boolean;
   readonly monitoring: boolean;
   readonly smoke: boolean;
@@ -115,12 +117,14 @@ function judgeAuto(check: AutoCheck, f: ChecklistFacts): { done: boolean; detail
             detail: `no success of this digest in ${f.previous.env} within the last ${Math.round(f.previous.withinMs / 3_600_000)} h`,
           };
     case 'rollback':
-      return {
-        done: true,
-        detail: f.rollbackTo
-          ? `previous release ${f.rollbackTo} is warm or redeployable`
-          : 'first deployment: rolling back stops the new release',
-      };
+      if (!f.rollbackTo)
+        return { done: true, detail: 'first deployment: rolling back stops the new release' };
+      return f.rollbackRunnable === false
+        ? {
+            done: false,
+            detail: `the files of previous release ${f.rollbackTo} are gone; it could not be started again`,
+          }
+        : { done: true, detail: `previous release ${f.rollbackTo} is warm or redeployable` };
     case 'migrations':
       return f.migrationsDeclared
         ? {

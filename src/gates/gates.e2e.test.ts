@@ -192,6 +192,15 @@ describe('dev → staging → production through the gates (real agent, builtin 
       assert.ok(actions.includes(expected), `${expected} in\n${actions.join('\n')}`);
   });
 
+  test('rejecting a redeploy of the release production already runs leaves it serving', async () => {
+    const d = await start('production', v1);
+    const running = executor.run(d.id);
+    await waitFor(d.id, /^waiting: waiting for approval/);
+    await decide({ store: h.store, config, user: 'bob', id: d.id, decision: 'reject', reason: 'not needed' });
+    assert.equal((await running).status, 'failed');
+    assert.equal(await served('production'), '1.0.0');
+  });
+
   test('a rejection ends a production deployment with its reason; production keeps serving', async () => {
     const v2 = await h.release('2.0.0');
     for (const env of ['dev', 'staging'])

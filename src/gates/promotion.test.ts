@@ -18,7 +18,7 @@ test('a release that has not succeeded in the previous environment is refused, n
     rule: 'previous-environment',
     mustPass: 'staging',
     reason:
-      'release 1.4.0 (sha256:abababababab) has not succeeded in staging; deploy it to staging first (`slipway deploy staging 1.4.0`), then promote it to production',
+      'release 1.4.0 (sha256:abababababab) has not succeeded in staging; deploy it to staging first (`slipway deploy 1.4.0 --env staging`), then promote it with `slipway promote --from staging --to production`',
   });
 });
 

@@ -39,7 +39,7 @@ export function judgePromotion(input: {
       ok: false,
       rule: 'previous-environment',
       mustPass: after,
-      reason: `release ${release.version} (${release.digest.slice(0, 19)}) has not succeeded in ${after}; deploy it to ${after} first (\`slipway deploy ${after} ${release.version}\`), then promote it to ${env}`,
+      reason: `release ${release.version} (${release.digest.slice(0, 19)}) has not succeeded in ${after}; deploy it to ${after} first (\`slipway deploy ${release.version} --env ${after}\`), then promote it with \`slipway promote --from ${after} --to ${env}\``,
     };
   }
   return { ok: true };

@@ -1,13 +1,13 @@
 /**
  * `slipway promote --from staging --to production`: deploy to `--to` the release that `--from`
- * runs (its last successful deployment), through every gate of `--to`. Runs the deployment in
- * the foreground; approvals come from other people with `slipway approve`.
+ * runs (its last successful deployment), through every gate of `--to`. Driven here with the live
+ * progress view, like `slipway deploy`; approvals come from other people with `slipway approve`.
  */
 import type { Command } from 'commander';
-import { AppError, EXIT } from '../../domain/errors.ts';
-import { connectAgent, createExecutor } from '../../engine/compose.ts';
+import { AppError } from '../../domain/errors.ts';
 import { startDeployment } from '../../engine/deploy.ts';
 import type { Act, Context } from '../context.ts';
+import { drive, engineFor, requireEnv } from '../deployments.ts';
 
 export function registerPromote(program: Command, ctx: () => Context, act: Act): void {
   program
@@ -20,37 +20,30 @@ export function registerPromote(program: Command, ctx: () => Context, act: Act):
       act(async (opts: { from: string; to: string; override?: string }) => {
         const c = ctx();
         const { config, lifecycle } = c.config();
-        for (const env of [opts.from, opts.to]) {
-          if (!config.environments[env]) {
-            throw new AppError(
-              'ENV_NOT_FOUND',
-              `no environment "${env}" in slipway.yaml (lifecycle: ${lifecycle.join(' → ')})`,
-            );
-          }
-        }
+        requireEnv(config, opts.from);
+        requireEnv(config, opts.to);
         const after = config.environments[opts.to]?.after;
         if (after !== opts.from && !opts.override) {
           throw new AppError(
             'PROMOTION_REFUSED',
-            `${opts.to} comes after ${after ?? 'nothing (it starts the lifecycle)'}, not ${opts.from} (lifecycle: ${lifecycle.join(' → ')}); promote from ${after ?? 'a release with slipway deploy'}`,
+            `${opts.to} comes after ${after ?? 'nothing (it starts the lifecycle)'}, not ${opts.from} (lifecycle: ${lifecycle.join(' → ')}); ${after ? `promote from ${after}` : `deploy to ${opts.to} with \`slipway deploy RELEASE --env ${opts.to}\``}`,
           );
         }
         const store = await c.store();
-        const state = (await store.listEnvironments(config.app)).find((e) => e.name === opts.from);
+        const state = (await store.listEnvironments(config.app)).find((s) => s.name === opts.from);
         const release = state?.releaseId ? await store.findRelease(config.app, state.releaseId) : undefined;
         if (!release) {
           throw new AppError(
             'PROMOTION_REFUSED',
-            `${opts.from} runs no release yet; deploy one to ${opts.from} first`,
+            `${opts.from} runs no release yet; deploy one there first (\`slipway deploy RELEASE --env ${opts.from}\`)`,
           );
         }
-        const agent = connectAgent(c.dataDir());
-        const executor = createExecutor({ store, agent, config });
+        const e = await engineFor(c);
         const d = await startDeployment({
-          store,
-          agent,
-          executor,
-          config,
+          store: e.store,
+          agent: e.agent,
+          executor: e.executor,
+          config: e.config,
           env: opts.to,
           release,
           user: c.user,
@@ -58,12 +51,12 @@ export function registerPromote(program: Command, ctx: () => Context, act: Act):
           now: Date.now(),
           ...(opts.override && { override: { reason: opts.override } }),
         });
-        if (!c.io.json)
-          c.io.out(`promoting ${release.version} from ${opts.from} to ${opts.to}: deployment ${d.id}`);
-        const done = await executor.run(d.id);
-        if (c.io.json) c.io.data(done);
-        else c.io.out(`${d.id}: ${done.status}${done.reason ? ` (${done.reason})` : ''}`);
-        return done.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+        if (!c.io.json) {
+          c.io.out(
+            `deployment ${d.id}: ${config.app} ${release.version} ${opts.from} → ${opts.to} (${d.strategy})`,
+          );
+        }
+        return drive(c, e, d, release.version);
       }),
     );
 }
