@@ -151,7 +151,7 @@ describe('gate commands', () => {
     );
     const text = await as('bob', 'checklist', running);
     assert.match(text.stdout, /pre {5}\[x\] {3}on-call-available {6}manual {2}carol has the pager — dave /);
-    assert.match(text.stdout, /3 required item\(s\) open: they hold the deployment/);
+    assert.match(text.stdout, /4 required item\(s\) open: they hold the deployment/);
   });
 
   test('promote names the lifecycle and what is missing', async () => {

@@ -33,8 +33,15 @@ export async function checklistFacts(
   const from = d.fromReleaseId ? await store.findRelease(d.app, d.fromReleaseId) : undefined;
   // The stable release's folder, as the deployment will run it on a rollback.
   const stableDir = (d.state as Partial<StoredState> | null)?.ctx?.stable?.cwd;
+  // A deployment past its preflight passed the drift check (errors fail it); warnings are its notes.
+  const timeline = (d.state as Partial<StoredState> | null)?.engine?.timeline ?? [];
+  const preflightDone = timeline.some((t) => t.what.startsWith('done: preflight'));
+  const warnings = timeline
+    .filter((t) => t.what.startsWith('done: preflight'))
+    .flatMap((t) => [...t.what.matchAll(/drift from [^;)]*/g)].map((m) => m[0]));
   return {
     ci: release?.ci ?? 'unknown',
+    drift: preflightDone ? { previous: env?.after ?? null, warnings } : null,
     previous,
     rollbackTo: from ? from.version : null,
     ...(stableDir && { rollbackRunnable: existsSync(stableDir) }),

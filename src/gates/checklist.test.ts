@@ -14,6 +14,7 @@ const facts: ChecklistFacts = {
   previous: { env: 'staging', withinMs: 86_400_000, succeededAt: '2026-03-25T09:00:00.000Z' },
   rollbackTo: '1.3.0',
   migrationsDeclared: false,
+  drift: { previous: 'staging', warnings: [] },
   monitoring: true,
   smoke: true,
 };
@@ -32,7 +33,8 @@ test('no checklist: block means no checklist; the seed template is the default',
     items.map((i) => `${i.phase}:${i.id}`),
     SEED_CHECKLIST.map((i) => `${i.phase}:${i.id}`),
   );
-  assert.equal(items.length, 16);
+  // The seeds' 16 items plus the drift check the configuration issue asks for.
+  assert.equal(items.length, 17);
 });
 
 test('the template is edited by skip and add; an added item replaces a seed one of the same id', () => {
@@ -52,6 +54,7 @@ test('the template is edited by skip and add; an added item replaces a seed one 
       ['previous-succeeded', true],
       ['migrations-tested', true],
       ['rollback-plan', true],
+      ['config-drift', true],
       ['monitoring-ready', true],
       ['db-backup', true],
       ['on-call-available', false],
@@ -70,6 +73,7 @@ test('automated items are judged from facts; manual items wait for a named tick'
       ['previous-succeeded', true, 'succeeded in staging at 2026-03-25T09:00:00.000Z', null],
       ['migrations-tested', true, 'none declared', null],
       ['rollback-plan', true, 'previous release 1.3.0 is warm or redeployable', null],
+      ['config-drift', true, 'no drift from staging', null],
       ['stakeholders-notified', true, 'ticked', 'bob'],
       ['monitoring-ready', true, 'rollbackIf/metrics configured; slipway measures the release', null],
       ['on-call-available', false, 'open', null],
@@ -88,6 +92,7 @@ test('failed automated items stay open even when ticked; declared migrations can
     ci: 'failed',
     previous: { env: 'staging', withinMs: 7_200_000, succeededAt: null },
     migrationsDeclared: true,
+    drift: null,
     monitoring: false,
   };
   const states = evaluateChecklist(items, bad, [
@@ -101,6 +106,7 @@ test('failed automated items stay open even when ticked; declared migrations can
       ['ci-passed', 'CI result: failed'],
       ['previous-succeeded', 'no success of this digest in staging within the last 2 h'],
       ['migrations-tested', 'migrations are declared but slipway cannot check them yet; tick this by hand'],
+      ['config-drift', 'the preflight has not checked the configuration yet'],
       ['monitoring-ready', 'no rollbackIf or metrics configured for this environment'],
     ],
   );

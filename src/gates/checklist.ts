@@ -9,7 +9,15 @@ import type { EnvironmentConfig } from '../config/schema.ts';
 import type { ChecklistTick, CiResult } from '../domain/types.ts';
 
 export type Phase = 'pre' | 'during' | 'post';
-export type AutoCheck = 'ci' | 'previous' | 'rollback' | 'migrations' | 'monitoring' | 'health' | 'smoke';
+export type AutoCheck =
+  | 'ci'
+  | 'previous'
+  | 'rollback'
+  | 'drift'
+  | 'migrations'
+  | 'monitoring'
+  | 'health'
+  | 'smoke';
 
 export interface ChecklistItem {
   readonly id: string;
@@ -38,6 +46,13 @@ export const SEED_CHECKLIST: readonly ChecklistItem[] = [
     auto: 'migrations',
   },
   { id: 'rollback-plan', phase: 'pre', text: 'Rollback plan documented', required: true, auto: 'rollback' },
+  {
+    id: 'config-drift',
+    phase: 'pre',
+    text: 'Configuration matches the previous environment (no drift)',
+    required: true,
+    auto: 'drift',
+  },
   { id: 'stakeholders-notified', phase: 'pre', text: 'Stakeholders notified', required: true },
   {
     id: 'monitoring-ready',
@@ -93,6 +108,8 @@ export interface ChecklistFacts {
   /** Whether its files are still there to run it again (false: a rollback has nothing to start). */
   readonly rollbackRunnable?: boolean;
   readonly migrationsDeclared: boolean;
+  /** The preflight's drift check against the previous environment: null until the preflight ran. */
+  readonly drift?: { readonly previous: string | null; readonly warnings: readonly string[] } | null;
   readonly monitoring: boolean;
   readonly smoke: boolean;
 }
@@ -138,6 +155,18 @@ function judgeAuto(check: AutoCheck, f: ChecklistFacts): { done: boolean; detail
         : { done: false, detail: 'no rollbackIf or metrics configured for this environment' };
     case 'health':
       return { done: true, detail: 'every instance passes its health check before it gets traffic' };
+    case 'drift':
+      if (f.drift === undefined || f.drift === null)
+        return { done: false, detail: 'the preflight has not checked the configuration yet' };
+      if (!f.drift.previous)
+        return { done: true, detail: 'first environment of the lifecycle: nothing to compare' };
+      return {
+        done: true,
+        detail:
+          f.drift.warnings.length === 0
+            ? `no drift from ${f.drift.previous}`
+            : `no blocking drift from ${f.drift.previous}; ${f.drift.warnings.length} warning(s): ${f.drift.warnings.join('; ')}`,
+      };
     case 'smoke':
       return f.smoke
         ? { done: true, detail: 'smoke checks run after every traffic step' }

@@ -129,7 +129,22 @@ export function registerSecret(program: Command, ctx: () => Context, act: Act): 
     .action(
       act(async (env: string, key: string, opts: { version?: number }) => {
         const c = ctx();
-        environmentOf(c.config().config, env);
+        const { config } = c.config();
+        environmentOf(config, env);
+        // Reading a secret needs the admin role where slipway.yaml names its users (the server's
+        // tokens carry their own roles); the refusal is audited like the read.
+        if (config.users && !(config.users[c.user] ?? []).includes('admin')) {
+          await (await c.store()).appendAudit({
+            actor: c.user,
+            action: 'secret.get.denied',
+            target: `${env}/${key}`,
+            data: { env, key },
+          });
+          throw new AppError(
+            'FORBIDDEN',
+            `reading a secret needs the admin role; "${c.user}" has ${(config.users[c.user] ?? []).join(', ') || 'no roles'} (add admin under users: in slipway.yaml)`,
+          );
+        }
         const store = c.secrets();
         const versions = await store.versions(env, key);
         const version = opts.version ?? versions.at(-1)?.version;
