@@ -63,6 +63,12 @@ try {
     rows.push(measure('builtin', `http://127.0.0.1:${port}/`, proc.child.pid!));
     await stop(proc.child);
   }
+  if (ONLY.includes('undici')) {
+    const port = await freePort();
+    const proc = await spawnReady([join(here, 'exp-undici.ts'), String(port), String(backendPort)]);
+    rows.push(measure('undici', `http://127.0.0.1:${port}/`, proc.child.pid!));
+    await stop(proc.child);
+  }
   const state = async () => ({
     env: 'bench',
     listen: { host: '127.0.0.1', port: await freePort() },
