@@ -1,3 +1,8 @@
+/**
+ * Reference point for the benchmark: the plainest possible proxy (node:http server, undici Pool
+ * dispatcher, no routing, no metrics, no retries). Shows what the built-in router's features cost.
+ * Usage: node bench/serve-undici-plain.ts <listenPort> <backendPort>
+ */
 import { createServer } from 'node:http';
 import { Pool } from 'undici';
 
