@@ -5,7 +5,7 @@
  * connections for BENCH_SECONDS seconds each after a 1 s warm-up, on 127.0.0.1.
  *
  *   node bench/router-overhead.ts                 # all four
- *   BENCH_ONLY=direct,builtin node bench/router-overhead.ts
+ *   BENCH_ONLY=direct,builtin,plain node bench/router-overhead.ts   # plain: a bare undici proxy
  *   BENCH_PROFILE=1 ...                           # builtin under --cpu-prof, summary printed
  */
 import type { ChildProcess } from 'node:child_process';
@@ -61,6 +61,12 @@ try {
       String(backendPort),
     ]);
     rows.push(measure('builtin', `http://127.0.0.1:${port}/`, proc.child.pid!));
+    await stop(proc.child);
+  }
+  if (ONLY.includes('plain')) {
+    const port = await freePort();
+    const proc = await spawnReady([join(here, 'serve-undici-plain.ts'), String(port), String(backendPort)]);
+    rows.push(measure('plain', `http://127.0.0.1:${port}/`, proc.child.pid!));
     await stop(proc.child);
   }
   const state = async () => ({

@@ -72,6 +72,8 @@ export interface TrafficRouter {
   /**
    * Make `state` the routing of `state.env`: open the listener if needed, add and remove
    * backends, set weights. Removed backends drain: their in-flight requests finish.
+   * With `state.health`, a new backend gets traffic only once its first check passed, and
+   * apply() resolves after that first check (so a state applied is a state served).
    * @example await router.apply({ env: 'staging', listen: { host: '127.0.0.1', port: 8080 }, releases: [...] });
    */
   apply(state: RouteState): Promise<void>;

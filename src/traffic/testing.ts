@@ -162,14 +162,25 @@ export async function spawnBackend(name: string): Promise<ChildBackend> {
   };
 }
 
-/** A port that was free a moment ago (bind port 0, read it, close). */
+/**
+ * A port that was free a moment ago, for proxies that must be told their port (HAProxy, nginx).
+ * It is drawn at random below the kernel's ephemeral range (32768+), so a server that another
+ * suite binds to port 0 in the meantime cannot take it; only another random draw could.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (let i = 0; i < 50; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const ok = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (ok) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+  }
+  throw new Error('no free port found between 20000 and 32000');
 }
 
 export interface LoadResult {

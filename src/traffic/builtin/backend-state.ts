@@ -4,6 +4,7 @@
  * removed by apply() drain: it takes no new requests, and its pool closes when the last one ends.
  */
 import { Agent, request } from 'node:http';
+import { Pool } from 'undici';
 import type { Backend } from '../contract.ts';
 
 /** Without active health checks, a backend that refused a connection rests this long. */
@@ -18,7 +19,11 @@ export class BackendState {
   readonly id: string;
   readonly host: string;
   readonly port: number;
-  readonly agent: Agent;
+  /** Origin URL of the backend, for undici. */
+  readonly origin: string;
+  /** Keep-alive pool for bodyless requests (undici) ... */
+  readonly pool: Pool;
+  private nodeAgent: Agent | undefined;
   /** Result of the last active health check (true until a check says otherwise). */
   healthy = true;
   /** Passive ejection: not picked before this time (ms since epoch); 0 when not ejected. */
@@ -31,15 +36,26 @@ export class BackendState {
     this.id = b.id;
     this.host = b.host;
     this.port = b.port;
-    // lifo keeps few sockets hot; the 4 s idle timeout closes pooled sockets before node's default
-    // 5 s server keep-alive does, so a request rarely meets a socket the backend is closing.
-    this.agent = new Agent({
+    this.origin = `http://${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port}`;
+    // The 4 s idle timeout closes pooled sockets before node's default 5 s server keep-alive
+    // does, so a request rarely meets a socket the backend is closing.
+    this.pool = new Pool(this.origin, {
+      connections: null,
+      pipelining: 1,
+      keepAliveTimeout: 4_000,
+      connectTimeout: 2_000,
+    });
+  }
+
+  /** ... and a node:http Agent for requests with a body, made on first use. */
+  get agent(): Agent {
+    this.nodeAgent ??= new Agent({
       keepAlive: true,
       maxSockets: Infinity,
-      maxFreeSockets: 1024,
       scheduling: 'lifo',
       timeout: 4_000,
     });
+    return this.nodeAgent;
   }
 
   available(now: number): boolean {
@@ -57,13 +73,18 @@ export class BackendState {
 
   release(): void {
     this.inflight--;
-    if (this.removed && this.inflight === 0) this.agent.destroy();
+    if (this.removed && this.inflight === 0) this.closePools();
   }
 
-  /** Removed from the routing: finish in-flight requests, then close the pool. */
+  /** Removed from the routing: finish in-flight requests, then close the pools. */
   drain(): void {
     this.removed = true;
-    if (this.inflight === 0) this.agent.destroy();
+    if (this.inflight === 0) this.closePools();
+  }
+
+  private closePools(): void {
+    this.nodeAgent?.destroy();
+    void this.pool.close().catch(() => {});
   }
 
   /** One active check: a 2xx or 3xx answer within the timeout is healthy. */

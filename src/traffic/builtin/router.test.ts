@@ -77,3 +77,37 @@ test('builtin: a POST body reaches the backend after a refused connection is ret
   await router.close();
   echo.close();
 });
+
+test('builtin: cookie stickiness keeps each user on one release and follows the new release as it grows', async () => {
+  const router = new BuiltinRouter();
+  const [a, b] = [await startBackend('a'), await startBackend('b')];
+  const port = await freePort();
+  const state = (w: number) => ({
+    env: 'c',
+    listen: { host: '127.0.0.1', port },
+    stickiness: { kind: 'cookie', name: 'uid' } as const,
+    releases: [
+      { release: 'v1', weight: 100 - w, backends: [a.backend] },
+      { release: 'v2', weight: w, backends: [b.backend] },
+    ],
+  });
+  const side = async (user: string) =>
+    (
+      await fetch(`http://127.0.0.1:${port}/`, { headers: { cookie: `theme=dark; uid=${user}` } })
+    ).headers.get('x-backend');
+  try {
+    await router.apply(state(20));
+    const users = Array.from({ length: 100 }, (_, i) => `u${i}`);
+    const first = await Promise.all(users.map(side));
+    assert.deepEqual(await Promise.all(users.map(side)), first);
+    await router.apply(state(50));
+    const later = await Promise.all(users.map(side));
+    users.forEach((u, i) => {
+      if (first[i] === 'b') assert.equal(later[i], 'b', `${u} flipped back to v1`);
+    });
+    assert.ok(first.includes('a') && first.includes('b'));
+  } finally {
+    await router.close();
+    await Promise.all([a.close(), b.close()]);
+  }
+});

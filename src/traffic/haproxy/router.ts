@@ -189,7 +189,10 @@ export class HaproxyRouter implements TrafficRouter {
 
   private weightCommands(env: EnvProxy): string[] {
     const cmds: string[] = [];
-    for (const r of env.state.releases) {
+    // Raised weights first: between two commands the backend must never sum to weight 0, or a
+    // request arriving in that instant would get a 503.
+    const releases = [...env.state.releases].sort((x, y) => y.weight - x.weight);
+    for (const r of releases) {
       const i = env.slots.slotOf(r.release)!;
       const w = serverWeight(r.weight, r.backends.length);
       for (const j of env.slots.serverIndexes(r.release))
