@@ -12,9 +12,9 @@ import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connectLocalAgent } from '../src/agent/client.ts';
+import { startLoad } from '../src/engine/testing.ts';
 import { repoRoot, tempDir } from '../src/testing.ts';
 import { cli, cliProcess } from './cli-helpers.ts';
-import { startLoad } from './load.ts';
 
 const CONFIG = `app: shop
 run:

@@ -20,6 +20,7 @@ import { configPreflight } from './config-preflight.ts';
 import { DEFAULT_PREVIEW_HEADER, type DeploymentContext, type ReleaseRun } from './context.ts';
 import { Executor, type StoredState } from './executor.ts';
 import { createGuard } from './guard.ts';
+import { envMetricSources, rollbackIfOf } from './metric-sources.ts';
 import type { Clock, Preflight } from './ports.ts';
 import { systemClock } from './ports.ts';
 import { StoreSecrets } from './secrets.ts';
@@ -31,16 +32,6 @@ export const AGENT_DIR = 'agent';
 /** The running agent of this project, from the file it writes when it starts. */
 export function connectAgent(dataDir: string): AgentClient {
   return connectLocalAgent(join(dataDir, AGENT_DIR));
-}
-
-function rollbackIfOf(env: EnvironmentConfig | undefined) {
-  const r = env?.rollbackIf;
-  if (!r) return {};
-  return {
-    ...(r.errorRate && { errorRate: { above: r.errorRate.above, withinMs: r.errorRate.within } }),
-    ...(r.latency && { latency: { p95AboveBaseline: r.latency.p95AboveBaseline, forMs: r.latency.for } }),
-    ...(r.unhealthyInstances && { unhealthyInstances: { above: r.unhealthyInstances.above } }),
-  };
 }
 
 export interface EngineDeps {
@@ -71,8 +62,14 @@ export function createExecutor(deps: EngineDeps): Executor {
       },
     }),
   };
+  // Per environment: its metrics source (slipway.yaml `metrics:`) and business-metric endpoint.
+  const sources = new Map(
+    Object.entries(config.environments).map(([name, env]) => [name, envMetricSources(env)]),
+  );
   const guard = createGuard({
     providers,
+    providersFor: (ctx) => ({ ...providers, ...sources.get(ctx.env)?.providers }),
+    defaultProviderFor: (ctx) => sources.get(ctx.env)?.defaultProvider ?? 'builtin',
     rulesFor: (ctx, profile) => rulesFromRollbackIf(rollbackIfOf(config.environments[ctx.env]), profile),
     ...(deps.intervalMs !== undefined && { intervalMs: deps.intervalMs }),
   });
@@ -209,7 +206,7 @@ export async function deploymentContext(input: NewDeploymentInput): Promise<Depl
     warmForMs: strategy.kind === 'blue-green' ? strategy.warmForMs : 0,
     smoke: env.smoke ?? [],
     profile: env.profile ?? 'default',
-    inconclusive: 'wait',
+    inconclusive: env.inconclusive ?? 'wait',
   };
 }
 
