@@ -23,6 +23,8 @@ export interface Harness {
   readonly dataDir: string;
   readonly store: Store;
   readonly agent: ReturnType<typeof createAgentClient>;
+  /** The agent's admin API (its `/metrics` wants the bearer token in `<dataDir>/agent/agent.token`). */
+  readonly agentUrl: string;
   config(yaml: string): SlipwayConfig;
   /** Register the example app as release `version`, with optional faults baked in. */
   release(version: string, faults?: Record<string, unknown>): Promise<Release>;
@@ -40,6 +42,7 @@ export async function startHarness(router: TrafficRouter): Promise<Harness> {
     dataDir,
     store,
     agent,
+    agentUrl: running.url,
     config(yaml) {
       const result = parseConfig(yaml, 'slipway.yaml');
       if (!result.ok) throw new Error(result.problems.map((p) => p.message).join('\n'));
