@@ -4,7 +4,8 @@
  * under continuous loopback load; a preload (test/fixtures/stop-at-boundary.ts) holds the deploy
  * process right after the store write that ends step i, the test kills it with SIGKILL, then
  * `slipway resume production` (another process) must finish the deployment. Every run must end
- * succeeded with only the new release serving, and the load must see no failed request.
+ * succeeded with only the new release serving; one more, left unwatched longer than allowed, is
+ * rolled back on resume; the load must see no failed request.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -100,7 +101,7 @@ describe('killing the control plane at every step boundary of a canary', () => {
     dir.cleanup();
   });
 
-  test('every run resumes to succeeded; the load sees no failed request', async () => {
+  test('every run resumes to succeeded, one left unwatched too long rolls back; the load sees no failed request', async () => {
     const first = await cliProcess(dir.path, 'deploy', '1.0.0', '--env', 'production');
     assert.equal(first.code, 0, first.stderr);
     const client = connectLocalAgent(join(dir.path, '.slipway', 'agent'));
@@ -130,6 +131,26 @@ describe('killing the control plane at every step boundary of a canary', () => {
           `boundary ${step}: only the new release serves`,
         );
       }
+
+      // Not safe to resume: the release took traffic and nobody watched it for longer than allowed
+      // (SLIPWAY_RESUME_WITHIN_MS stands in for the default 10 minutes). Resume rolls it back.
+      const serving = (await client.status('production')).releases[0]?.release;
+      await deployKilledAfter(dir.path, versions[(STEPS - 1) % 2] as string, 3);
+      await new Promise((r) => setTimeout(r, 1500));
+      process.env.SLIPWAY_RESUME_WITHIN_MS = '1000';
+      const late = await cliProcess(dir.path, 'resume', 'production').finally(() => {
+        delete process.env.SLIPWAY_RESUME_WITHIN_MS;
+      });
+      assert.equal(late.code, 1, late.stdout + late.stderr);
+      const [stale] = JSON.parse(
+        (await cli(dir.path, '--json', 'history', '--env', 'production', '--limit', '1')).stdout,
+      ) as { status: string; reason: string }[];
+      assert.equal(stale?.status, 'rolled_back');
+      assert.match(stale?.reason ?? '', /the control plane was away for \d+s while the release took traffic/);
+      assert.deepEqual(
+        (await client.status('production')).releases.map((r) => [r.release, r.weight, r.instances.length]),
+        [[serving, 100, 2]],
+      );
     } finally {
       const figures = await load.stop();
       console.log(`load during the kills: ${JSON.stringify(figures)}`);

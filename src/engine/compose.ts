@@ -41,6 +41,8 @@ export interface EngineDeps {
   readonly clock?: Clock;
   /** Guard interval override (tests and demos use short ones). */
   readonly intervalMs?: number;
+  /** How long a deployment may go unwatched and still be resumed (default 10 min; tests use seconds). */
+  readonly resumeWithinMs?: number;
   /** The folder of slipway.yaml (default: the working folder) and its `.slipway/`. */
   readonly projectDir?: string;
   readonly dataDir?: string;
@@ -110,6 +112,7 @@ export function createExecutor(deps: EngineDeps): Executor {
     secrets: port,
     gates: createGates({ store: deps.store, config, clock: deps.clock ?? systemClock }),
     clock: deps.clock ?? systemClock,
+    ...(deps.resumeWithinMs !== undefined && { resumeWithinMs: deps.resumeWithinMs }),
   });
 }
 
