@@ -25,6 +25,8 @@ export async function engineFor(c: Context): Promise<Engine> {
   const store = await c.store();
   const agent = connectAgent(c.dataDir());
   const interval = process.env.SLIPWAY_GUARD_INTERVAL_MS;
+  // Tests of the "unwatched too long → roll back instead of resuming" path cannot wait 10 minutes.
+  const resumeWithin = process.env.SLIPWAY_RESUME_WITHIN_MS;
   return {
     config,
     store,
@@ -37,6 +39,7 @@ export async function engineFor(c: Context): Promise<Engine> {
       dataDir: c.dataDir(),
       secrets: c.secrets(),
       ...(interval && { intervalMs: Number(interval) }),
+      ...(resumeWithin && { resumeWithinMs: Number(resumeWithin) }),
     }),
   };
 }

@@ -409,6 +409,34 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
       'slipway.yaml:6:27: environments.production.approval.required: 2 approval(s) from role approver are required but only alice holds it; give the role to more users, e.g. users: { bob: [approver] }',
     ],
   },
+  {
+    name: 'inconclusive analysis with an unknown behaviour',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    inconclusive: retry\n',
+    expected: [
+      'slipway.yaml:5:19: environments.production.inconclusive: expected wait, pause or fail, found "retry"',
+    ],
+  },
+  {
+    name: 'prometheus metrics without a url',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    metrics: { provider: prometheus }\n',
+    expected: [
+      'slipway.yaml:5:14: environments.production.metrics.url: missing; the prometheus metric provider needs url, e.g. http://127.0.0.1:9090',
+    ],
+  },
+  {
+    name: 'metrics options of another provider',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    metrics: { provider: http, url: "http://127.0.0.1:9/m", queries: { error_rate: x } }\n',
+    expected: [
+      'slipway.yaml:5:70: environments.production.metrics.queries: only used with provider: prometheus (provider is http)',
+    ],
+  },
+  {
+    name: 'business metric with a drop that is not a percentage',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    rollbackIf: { businessMetric: { url: "http://127.0.0.1:9/m", path: orders.rate, dropAbove: lots } }\n',
+    expected: [
+      'slipway.yaml:5:96: environments.production.rollbackIf.businessMetric.dropAbove: expected a percentage such as 5%, from 0% to 100%, found "lots"',
+    ],
+  },
 ];
 
 for (const c of cases) {

@@ -215,6 +215,48 @@ const checklist = z
   })
   .meta({ description: 'Pre/during/post deployment checklists; required open items block the deployment.' });
 
+const PROMQL_HINT = 'a PromQL query; {{env}}, {{release}} and {{window}} are filled in';
+const metricsSource = z
+  .strictObject({
+    provider: z.enum(['builtin', 'prometheus', 'http'], { error: 'expected builtin, prometheus or http' }),
+    url: z.url({ error: 'expected an http(s) URL' }).optional(),
+    queries: z
+      .record(
+        z.string(),
+        z.string({ error: `expected ${PROMQL_HINT}` }).min(1, { error: `expected ${PROMQL_HINT}` }),
+      )
+      .optional()
+      .meta({
+        description:
+          "prometheus: PromQL per metric (error_rate, p95 in seconds); the defaults read the slipway agent's /metrics.",
+      }),
+    path: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'http: the path to the value in the JSON answer; default {{metric}}.' }),
+  })
+  .superRefine((m, ctx) => {
+    if (m.provider !== 'builtin' && m.url === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: `the ${m.provider} metric provider needs url, e.g. ${m.provider === 'prometheus' ? 'http://127.0.0.1:9090' : 'https://stats.example.com/api?release={{release}}'}`,
+      });
+    if (m.queries !== undefined && m.provider !== 'prometheus')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['queries'],
+        message: `only used with provider: prometheus (provider is ${m.provider})`,
+      });
+    if (m.path !== undefined && m.provider !== 'http')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['path'],
+        message: `only used with provider: http (provider is ${m.provider})`,
+      });
+  });
+
 export const environment = z.strictObject({
   after: name().optional().meta({ description: 'The environment a release must succeed in first.' }),
   strategy: strategy.default('rolling'),
@@ -251,12 +293,11 @@ export const environment = z.strictObject({
       port: z.int().min(1).max(65535, { error: 'expected a port from 1 to 65535' }).optional(),
     })
     .optional(),
-  metrics: z
-    .strictObject({
-      provider: z.enum(['builtin', 'prometheus', 'http'], { error: 'expected builtin, prometheus or http' }),
-      url: z.url({ error: 'expected an http(s) URL' }).optional(),
-    })
-    .optional(),
+  inconclusive: z.enum(['wait', 'pause', 'fail'], { error: 'expected wait, pause or fail' }).optional().meta({
+    description:
+      'When an analysis step cannot decide (too little traffic, no data): wait (measure up to 3× longer, then pause), pause (for a person), or fail (roll back). Default wait.',
+  }),
+  metrics: metricsSource.optional(),
 });
 
 const secretStore = z

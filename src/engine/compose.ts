@@ -20,6 +20,7 @@ import { configPreflight } from './config-preflight.ts';
 import { DEFAULT_PREVIEW_HEADER, type DeploymentContext, type ReleaseRun } from './context.ts';
 import { Executor, type StoredState } from './executor.ts';
 import { createGuard } from './guard.ts';
+import { envMetricSources, rollbackIfOf } from './metric-sources.ts';
 import type { Clock, Preflight } from './ports.ts';
 import { systemClock } from './ports.ts';
 import { StoreSecrets } from './secrets.ts';
@@ -33,16 +34,6 @@ export function connectAgent(dataDir: string): AgentClient {
   return connectLocalAgent(join(dataDir, AGENT_DIR));
 }
 
-function rollbackIfOf(env: EnvironmentConfig | undefined) {
-  const r = env?.rollbackIf;
-  if (!r) return {};
-  return {
-    ...(r.errorRate && { errorRate: { above: r.errorRate.above, withinMs: r.errorRate.within } }),
-    ...(r.latency && { latency: { p95AboveBaseline: r.latency.p95AboveBaseline, forMs: r.latency.for } }),
-    ...(r.unhealthyInstances && { unhealthyInstances: { above: r.unhealthyInstances.above } }),
-  };
-}
-
 export interface EngineDeps {
   readonly store: Store;
   readonly agent: AgentClient;
@@ -50,6 +41,8 @@ export interface EngineDeps {
   readonly clock?: Clock;
   /** Guard interval override (tests and demos use short ones). */
   readonly intervalMs?: number;
+  /** How long a deployment may go unwatched and still be resumed (default 10 min; tests use seconds). */
+  readonly resumeWithinMs?: number;
   /** The folder of slipway.yaml (default: the working folder) and its `.slipway/`. */
   readonly projectDir?: string;
   readonly dataDir?: string;
@@ -71,8 +64,14 @@ export function createExecutor(deps: EngineDeps): Executor {
       },
     }),
   };
+  // Per environment: its metrics source (slipway.yaml `metrics:`) and business-metric endpoint.
+  const sources = new Map(
+    Object.entries(config.environments).map(([name, env]) => [name, envMetricSources(env)]),
+  );
   const guard = createGuard({
     providers,
+    providersFor: (ctx) => ({ ...providers, ...sources.get(ctx.env)?.providers }),
+    defaultProviderFor: (ctx) => sources.get(ctx.env)?.defaultProvider ?? 'builtin',
     rulesFor: (ctx, profile) => rulesFromRollbackIf(rollbackIfOf(config.environments[ctx.env]), profile),
     ...(deps.intervalMs !== undefined && { intervalMs: deps.intervalMs }),
   });
@@ -113,6 +112,7 @@ export function createExecutor(deps: EngineDeps): Executor {
     secrets: port,
     gates: createGates({ store: deps.store, config, clock: deps.clock ?? systemClock }),
     clock: deps.clock ?? systemClock,
+    ...(deps.resumeWithinMs !== undefined && { resumeWithinMs: deps.resumeWithinMs }),
   });
 }
 
@@ -209,7 +209,7 @@ export async function deploymentContext(input: NewDeploymentInput): Promise<Depl
     warmForMs: strategy.kind === 'blue-green' ? strategy.warmForMs : 0,
     smoke: env.smoke ?? [],
     profile: env.profile ?? 'default',
-    inconclusive: 'wait',
+    inconclusive: env.inconclusive ?? 'wait',
   };
 }
 

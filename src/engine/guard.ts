@@ -15,6 +15,10 @@ export interface GuardOptions {
   readonly providers: Readonly<Record<string, MetricProvider>>;
   /** Rollback rules per environment; default: the profile's. */
   readonly rulesFor?: (ctx: DeploymentContext, profile: AnalysisProfile) => readonly AnalysisRule[];
+  /** The providers of one deployment's environment (default: `providers`). */
+  readonly providersFor?: (ctx: DeploymentContext) => Readonly<Record<string, MetricProvider>>;
+  /** The provider of rules that name none (default: builtin). */
+  readonly defaultProviderFor?: (ctx: DeploymentContext) => string;
   /** Override the interval (tests). */
   readonly intervalMs?: number;
 }
@@ -60,12 +64,11 @@ export function createGuard(
         ...(options.rulesFor?.(ctx, profile) ?? profile.rollback),
         ...(phase === 'watch' ? profile.watch : []),
       ];
+      const all = options.providersFor?.(ctx) ?? options.providers;
       const providers =
         ctx.stable && cutover !== null
-          ? Object.fromEntries(
-              Object.entries(options.providers).map(([k, p]) => [k, frozenAt(p, ctx.stable!.id, cutover)]),
-            )
-          : options.providers;
+          ? Object.fromEntries(Object.entries(all).map(([k, p]) => [k, frozenAt(p, ctx.stable!.id, cutover)]))
+          : all;
       const key = `${ctx.env}/${ctx.release.id}`;
       const past = history.get(key) ?? [];
       const result = await analyze({
@@ -74,6 +77,7 @@ export function createGuard(
         ...(ctx.stable && { baseline: { kind: 'release' as const, release: ctx.stable.id } }),
         rules,
         providers,
+        defaultProvider: options.defaultProviderFor?.(ctx) ?? 'builtin',
         now,
         history: past,
       });

@@ -23,6 +23,8 @@ export interface Harness {
   readonly dataDir: string;
   readonly store: Store;
   readonly agent: ReturnType<typeof createAgentClient>;
+  /** The agent's admin API (its `/metrics` wants the bearer token in `<dataDir>/agent/agent.token`). */
+  readonly agentUrl: string;
   config(yaml: string): SlipwayConfig;
   /** Register the example app as release `version`, with optional faults baked in. */
   release(version: string, faults?: Record<string, unknown>): Promise<Release>;
@@ -40,6 +42,7 @@ export async function startHarness(router: TrafficRouter): Promise<Harness> {
     dataDir,
     store,
     agent,
+    agentUrl: running.url,
     config(yaml) {
       const result = parseConfig(yaml, 'slipway.yaml');
       if (!result.ok) throw new Error(result.problems.map((p) => p.message).join('\n'));
@@ -70,6 +73,96 @@ export async function startHarness(router: TrafficRouter): Promise<Harness> {
       await running.close();
       await store.close();
       dir.cleanup();
+    },
+  };
+}
+
+/**
+ * The engine as the CLI composes it (`createExecutor`: real guard, metric providers from
+ * slipway.yaml, smoke, preflight) over a harness, and a `deploy` that registers and starts a
+ * release. `intervalMs` shortens the guard's measuring interval.
+ */
+export async function composedEngine(h: Harness, yaml: string, intervalMs = 200) {
+  const { createExecutor } = await import('./compose.ts');
+  const { startDeployment } = await import('./deploy.ts');
+  const config = h.config(yaml);
+  const executor = createExecutor({
+    store: h.store,
+    agent: h.agent,
+    config,
+    projectDir: h.dir,
+    dataDir: h.dataDir,
+    intervalMs,
+  });
+  const deploy = async (env: string, version: string, faults?: Record<string, unknown>) => {
+    const release = (await h.store.findRelease('shop', version)) ?? (await h.release(version, faults));
+    return startDeployment({
+      store: h.store,
+      agent: h.agent,
+      executor,
+      config,
+      env,
+      release,
+      user: 'alice',
+      dataDir: h.dataDir,
+      projectDir: h.dir,
+      now: Date.now(),
+    });
+  };
+  return { config, executor, deploy };
+}
+
+/**
+ * Continuous loopback load for end-to-end fault tests: a few workers requesting one URL with a
+ * short gap, bounded in time and count, counting every answer that is not a 2xx as a failure.
+ */
+export interface LoadFigures {
+  readonly ok: number;
+  /** The first few failures, as "status" or "error: message". */
+  readonly failures: readonly string[];
+  readonly failed: number;
+}
+
+export interface Load {
+  stop(): Promise<LoadFigures>;
+}
+
+export function startLoad(options: {
+  url: string;
+  workers?: number;
+  gapMs?: number;
+  maxMs?: number;
+  maxRequests?: number;
+}): Load {
+  const { url, workers = 4, gapMs = 25, maxMs = 240_000, maxRequests = 200_000 } = options;
+  const until = Date.now() + maxMs;
+  let stopped = false;
+  let ok = 0;
+  let failed = 0;
+  const failures: string[] = [];
+  const fail = (what: string) => {
+    failed++;
+    if (failures.length < 20) failures.push(what);
+  };
+  const worker = async () => {
+    while (!stopped && Date.now() < until && ok + failed < maxRequests) {
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+        await res.arrayBuffer();
+        if (res.ok) ok++;
+        else fail(String(res.status));
+      } catch (error) {
+        fail(`error: ${(error as Error).message} ${String((error as { cause?: unknown }).cause ?? '')}`);
+      }
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+  };
+  const running = Promise.all(Array.from({ length: workers }, worker));
+  return {
+    async stop() {
+      stopped = true;
+      await running;
+      return { ok, failed, failures };
     },
   };
 }

@@ -43,6 +43,8 @@ export async function startPrometheus(options: {
   readonly scrapeIntervalS?: number;
   readonly readyTimeoutMs?: number;
   readonly binary?: string;
+  /** A file holding a bearer token sent with every scrape (the slipway agent's `agent.token`). */
+  readonly bearerTokenFile?: string;
 }): Promise<RunningPrometheus> {
   const dir = tempDir('slipway-prometheus-');
   const interval = `${options.scrapeIntervalS ?? 1}s`;
@@ -54,6 +56,9 @@ export async function startPrometheus(options: {
     '  - job_name: app',
     '    static_configs:',
     `      - targets: [${options.targets.map((t) => `'${t}'`).join(', ')}]`,
+    ...(options.bearerTokenFile
+      ? ['    authorization:', '      type: Bearer', `      credentials_file: '${options.bearerTokenFile}'`]
+      : []),
     '',
   ].join('\n');
   writeFileSync(join(dir.path, 'prometheus.yml'), config);
