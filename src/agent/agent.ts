@@ -7,7 +7,7 @@ import { AppError } from '../domain/errors.ts';
 import type { Instance, InstanceSpec, Runtime } from '../runtime/contract.ts';
 import { looksLikeSecretName } from '../secrets/key-names.ts';
 import { Redactor } from '../secrets/redact.ts';
-import type { TrafficRouter } from '../traffic/contract.ts';
+import type { RouteState, TrafficRouter } from '../traffic/contract.ts';
 import {
   AgentStateFile,
   type DesiredEnv,
@@ -58,6 +58,8 @@ export class Agent {
   private readonly clock: Clock;
   private readonly log: (line: string) => void;
   private readonly errors = new Map<string, string>();
+  /** The routing last applied per environment, to take instances out of rotation before they stop. */
+  private readonly routes = new Map<string, RouteState>();
   private queue: Promise<unknown> = Promise.resolve();
   private retireTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -156,6 +158,14 @@ export class Agent {
       if (Math.abs(total - 100) > 1e-9)
         throw new AppError('USAGE', `weights: must add up to 100, got ${total}`);
       await this.router.setWeights(env, Object.fromEntries(releases.map((r) => [r.release, r.weight])));
+      const route = this.routes.get(env);
+      if (route) {
+        const weight = new Map(releases.map((r) => [r.release, r.weight]));
+        this.routes.set(env, {
+          ...route,
+          releases: route.releases.map((r) => ({ ...r, weight: weight.get(r.release) ?? 0 })),
+        });
+      }
       await this.record({ ...record.desired, releases });
       return this.statusOf(env);
     });
@@ -166,6 +176,7 @@ export class Agent {
     return this.serial(async () => {
       const record = this.require(env);
       await this.router.remove(env);
+      this.routes.delete(env);
       for (const r of record.desired.releases) await this.runtime.stop(env, r.release);
       this.state.delete(env);
       this.errors.delete(env);
@@ -224,6 +235,7 @@ export class Agent {
 
   private async applyNow(desired: DesiredEnv, restoring = false): Promise<void> {
     const runtime = this.runtime as Partial<Restorable>;
+    await this.drainSurplus(desired);
     for (const r of desired.releases) {
       const spec = instanceSpec(desired.env, r);
       // Restoring must keep serving what still runs, even if a replacement instance is slow to boot.
@@ -231,8 +243,36 @@ export class Agent {
       else await this.runtime.start(spec);
     }
     const instances = await this.runtime.list(desired.env);
-    await this.router.apply(routeState(desired, instances));
+    const route = routeState(desired, instances);
+    await this.router.apply(route);
+    this.routes.set(desired.env, route);
     this.errors.delete(desired.env);
+  }
+
+  /**
+   * A release scaled down loses its highest-numbered instances (the runtime keeps indexes below the
+   * new count). Take those out of rotation first, so they drain before they are stopped instead of
+   * relying on the router's retry of a refused connection.
+   */
+  private async drainSurplus(desired: DesiredEnv): Promise<void> {
+    const last = this.routes.get(desired.env);
+    if (last === undefined) return;
+    const count = new Map(desired.releases.map((r) => [r.release, r.count]));
+    const surplus = (release: string, id: string) => {
+      const keep = count.get(release);
+      const index = Number(/-(\d+)$/.exec(id)?.[1] ?? Number.NaN);
+      return keep !== undefined && Number.isInteger(index) && index >= keep;
+    };
+    if (!last.releases.some((r) => r.backends.some((b) => surplus(r.release, b.id)))) return;
+    const drained: RouteState = {
+      ...last,
+      releases: last.releases.map((r) => ({
+        ...r,
+        backends: r.backends.filter((b) => !surplus(r.release, b.id)),
+      })),
+    };
+    await this.router.apply(drained);
+    this.routes.set(desired.env, drained);
   }
 
   /** Arms one timer for the earliest `retireAt` of a release at weight 0 (they are kept warm until then). */
