@@ -8,6 +8,7 @@ import { NginxRouter } from './router.ts';
 runTrafficContract({
   name: 'nginx',
   create: () => new NginxRouter(),
+  reloadsOnWeightChange: true,
   skipAll: serviceSkip('nginx', hasBinary('nginx'), 'apt-get install nginx'),
   skip: [
     {
