@@ -7,6 +7,7 @@
  *   node bench/router-overhead.ts                 # all four
  *   BENCH_ONLY=direct,builtin,plain node bench/router-overhead.ts   # plain: a bare undici proxy
  *   BENCH_PROFILE=1 ...                           # builtin under --cpu-prof, summary printed
+ *   BENCH_ROUNDS=3 ...                            # median of 3 runs per target
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -29,12 +30,28 @@ interface Row extends WrkResult {
   readonly cpuUsPerReq: number;
 }
 
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
+
+/** The median of each figure over BENCH_ROUNDS runs: on a shared machine one run can be unlucky. */
 function measure(name: string, url: string, pid: number): Row {
   wrk(url, 1, CONNECTIONS); // warm-up: JIT, pools, connections
-  const before = treeCpuSeconds(pid);
-  const r = wrk(url, SECONDS, CONNECTIONS);
-  const cpu = treeCpuSeconds(pid) - before;
-  return { name, ...r, cpuUsPerReq: (cpu / r.requests) * 1e6 };
+  const runs: Row[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const before = treeCpuSeconds(pid);
+    const r = wrk(url, SECONDS, CONNECTIONS);
+    const cpu = treeCpuSeconds(pid) - before;
+    runs.push({ name, ...r, cpuUsPerReq: (cpu / r.requests) * 1e6 });
+  }
+  const median = (f: (r: Row) => number) => runs.map(f).sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
+  return {
+    name,
+    rps: median((r) => r.rps),
+    requests: median((r) => r.requests),
+    p50Ms: median((r) => r.p50Ms),
+    p99Ms: median((r) => r.p99Ms),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    cpuUsPerReq: median((r) => r.cpuUsPerReq),
+  };
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -98,7 +115,7 @@ try {
 const direct = rows.find((r) => r.name === 'direct');
 const haproxy = rows.find((r) => r.name === 'haproxy');
 const fmt = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '-');
-console.log(`wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, one worker per proxy, loopback`);
+console.log(`wrk -t1 -c${CONNECTIONS} -d${SECONDS}s × ${ROUNDS} (median), one worker per proxy, loopback`);
 console.log('name      req/s     ×direct  ×haproxy  p50 ms  p99 ms  cpu µs/req  cpu ×haproxy  errors');
 for (const r of rows) {
   console.log(

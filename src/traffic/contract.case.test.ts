@@ -17,6 +17,11 @@ export interface TrafficContractOptions {
   readonly skip?: readonly { readonly reason: string; readonly tests: readonly string[] }[];
   /** Skip the whole suite (e.g. the proxy binary is missing); from `serviceSkip`. */
   readonly skipAll?: string | false;
+  /**
+   * The driver reloads its proxy on a weight change (nginx), which closes kept-alive client
+   * connections: the load generator then resends requests that met such a close, as browsers do.
+   */
+  readonly reloadsOnWeightChange?: boolean;
 }
 
 export const CONTRACT_TESTS = [
@@ -34,6 +39,7 @@ export const CONTRACT_TESTS = [
   'forwarded headers and request id',
   'apply is idempotent',
   'setWeights refuses unknown env and release',
+  'weight changes under continuous load fail no request',
 ] as const;
 
 export type ContractTest = (typeof CONTRACT_TESTS)[number];
@@ -271,6 +277,33 @@ export function runTrafficContract(options: TrafficContractOptions): void {
       const [onA, onB] = [r.byBackend.get('a') ?? 0, r.byBackend.get('b') ?? 0];
       assert.ok(onA + onB === 100 && Math.abs(onA - 50) <= 10, `split ${onA}/${onB} at 50/50`);
       assert.equal((await slow).status, 200);
+    });
+
+    it('weight changes under continuous load fail no request', async () => {
+      const [a, b] = [await backend('a'), await backend('b')];
+      await router.apply(state([release('v1', 100, [a]), release('v2', 0, [b])]));
+      let stop = false;
+      const results: Awaited<ReturnType<typeof load>>[] = [];
+      const during = (async () => {
+        // Bounded: at most 200 rounds of 20 requests, however slow the machine.
+        for (let i = 0; i < 200 && !stop; i++) {
+          results.push(await load(url, 20, { concurrency: 4, retryClosed: options.reloadsOnWeightChange }));
+        }
+      })();
+      for (const w of [10, 25, 50, 100, 0, 100]) {
+        // Let requests flow between changes (spacing only; nothing is timed).
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        await router.setWeights(env, { v1: 100 - w, v2: w });
+      }
+      stop = true;
+      await during;
+      const failed = results.reduce((n, r) => n + r.failed, 0);
+      const sent = results.length * 20;
+      assert.equal(failed, 0, `${failed} of ${sent} requests failed`);
+      assert.ok(
+        results.some((r) => r.byBackend.has('b')),
+        'no request reached the new release',
+      );
     });
 
     it('setWeights refuses unknown env and release', async () => {

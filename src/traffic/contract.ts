@@ -39,6 +39,11 @@ export interface HealthCheck {
 export interface RouteState {
   readonly env: string;
   readonly listen: { readonly host: string; readonly port: number };
+  /**
+   * Oldest first: the last release is the new one. Sticky users are placed from the new
+   * release down (hash of the user id in [0, new weight) → new release), so while its weight
+   * only grows no user on it flips back.
+   */
   readonly releases: readonly ReleaseRoute[];
   readonly stickiness?: Stickiness;
   /** Header that sends a request to a named release whatever the weights; default `x-slipway-release`. */

@@ -3,9 +3,10 @@
  * checks plus passive ejection on connection errors) and its in-flight count, which lets a backend
  * removed by apply() drain: it takes no new requests, and its pool closes when the last one ends.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { Pool } from 'undici';
 import type { Backend } from '../contract.ts';
+import { httpCheck } from '../health.ts';
 
 /** Without active health checks, a backend that refused a connection rests this long. */
 const EJECT_MS = 2_000;
@@ -88,29 +89,10 @@ export class BackendState {
   }
 
   /** One active check: a 2xx or 3xx answer within the timeout is healthy. */
-  check(path: string, timeoutMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const req = request({
-        host: this.host,
-        port: this.port,
-        path,
-        method: 'GET',
-        agent: false,
-        timeout: timeoutMs,
-      });
-      req.on('response', (res) => {
-        res.resume();
-        const ok = (res.statusCode ?? 500) < 400;
-        this.setHealth(ok);
-        resolve(ok);
-      });
-      req.on('timeout', () => req.destroy(new Error('health check timed out')));
-      req.on('error', () => {
-        this.setHealth(false);
-        resolve(false);
-      });
-      req.end();
-    });
+  async check(path: string, timeoutMs: number): Promise<boolean> {
+    const ok = await httpCheck(this.host, this.port, path, timeoutMs);
+    this.setHealth(ok);
+    return ok;
   }
 
   private setHealth(ok: boolean): void {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { isAppError } from '../../domain/errors.ts';
 import { runTrafficContract } from '../contract.case.test.ts';
 import { freePort, load, startBackend } from '../testing.ts';
 import { BuiltinRouter } from './router.ts';
@@ -110,4 +111,16 @@ test('builtin: cookie stickiness keeps each user on one release and follows the 
     await router.close();
     await Promise.all([a.close(), b.close()]);
   }
+});
+
+test('builtin: a listen port in use is an error naming it, and nothing is left running', async () => {
+  const taken = await startBackend('taken');
+  const router = new BuiltinRouter();
+  await assert.rejects(
+    router.apply({ env: 'p', listen: { host: '127.0.0.1', port: taken.port }, releases: [] }),
+    (e: unknown) =>
+      isAppError(e) && e.code === 'TRAFFIC_DRIVER_FAILED' && e.message.includes(`127.0.0.1:${taken.port}`),
+  );
+  await router.close();
+  await taken.close();
 });

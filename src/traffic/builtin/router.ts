@@ -38,10 +38,15 @@ export class BuiltinRouter implements TrafficRouter {
         route = undefined;
       }
       if (!route) {
-        route = new EnvRoute(state);
-        await route.update(state);
-        await route.listen();
-        this.envs.set(state.env, route);
+        const fresh = new EnvRoute(state);
+        await fresh.update(state);
+        try {
+          await fresh.listen();
+        } catch (err) {
+          await fresh.close();
+          throw err;
+        }
+        this.envs.set(state.env, fresh);
         return;
       }
       await route.update(state);

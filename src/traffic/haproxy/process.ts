@@ -24,10 +24,13 @@ export class HaproxyProcess {
   private readonly socket: string;
   private readonly logPath: string;
   private exited = false;
+  private spawnError: string | undefined;
+  private readonly binary: string;
 
   constructor(binary: string, configPath: string, socketPath: string, logPath: string) {
     this.socket = socketPath;
     this.logPath = logPath;
+    this.binary = binary;
     // Output goes to a file, not a pipe: workers inherit the descriptors, and a pipe held by a
     // lingering old worker would keep this process alive.
     const out = openSync(logPath, 'a');
@@ -36,8 +39,9 @@ export class HaproxyProcess {
     this.child.on('exit', () => {
       this.exited = true;
     });
-    this.child.on('error', () => {
+    this.child.on('error', (err) => {
       this.exited = true;
+      this.spawnError = err.message;
     });
   }
 
@@ -62,10 +66,15 @@ export class HaproxyProcess {
       if (pid && pid !== notPid) return;
       await new Promise((r) => setTimeout(r, 20));
     }
+    if (this.spawnError) {
+      throw new AppError(
+        'TRAFFIC_DRIVER_FAILED',
+        `cannot run haproxy "${this.binary}" (${this.spawnError}); install it (apt-get install haproxy) or set the binary path`,
+      );
+    }
     const lines = this.log.trim().split('\n');
-    const tail = (lines.some((l) => /ALERT/.test(l)) ? lines.filter((l) => /ALERT/.test(l)) : lines)
-      .slice(-3)
-      .join(' | ');
+    const alerts = lines.filter((l) => /ALERT/.test(l));
+    const tail = (alerts.length ? alerts : lines).slice(-3).join(' | ');
     throw new AppError('TRAFFIC_DRIVER_FAILED', `haproxy did not start: ${tail || 'no output'}`);
   }
 

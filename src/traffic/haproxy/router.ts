@@ -183,7 +183,17 @@ export class HaproxyRouter implements TrafficRouter {
     for (const [name, i] of diff.releasesAdded) cmds.push(`add map ${preview} ${name} r${i}`);
     env.state = state;
     cmds.push(...this.weightCommands(env));
-    await runtimeBatch(this.socket(env), cmds);
+    try {
+      await runtimeBatch(this.socket(env), cmds);
+    } catch (err) {
+      // The slot table already says `state`, HAProxy may hold half of it: render the whole state
+      // and reload, so the next apply starts from a known place. If that fails too, say why.
+      this.writeFiles(env, true);
+      await env.process.reload().catch(() => {
+        throw err;
+      });
+      return;
+    }
     if (state.health && fresh.length > 0) await this.awaitChecks(env, fresh, state.health);
   }
 

@@ -40,3 +40,10 @@ test('nginx config: weighted split, preview map and sticky split_clients with th
 test('nginx config: weights are integers proportional to the release share per server', () => {
   assert.deepEqual([nginxWeight(30, 1), nginxWeight(30, 2), nginxWeight(1, 7)], [1800, 900, 9]);
 });
+
+test('nginx config: a backend failing its health check is rendered down in every upstream', () => {
+  const conf = renderNginx({ dir: '/p', workers: 1, state, down: new Set(['10.0.0.2:3000']) });
+  const lines = conf.split('\n').filter((l) => l.includes('10.0.0.2:3000'));
+  assert.equal(lines.length, 2);
+  for (const l of lines) assert.match(l, / down;$/);
+});

@@ -9,6 +9,8 @@
  *   [0, w) only grows with its weight (the same monotonic rule as the built-in router);
  * - a chain of maps picks the upstream: preview, else sticky, else the weighted split.
  * nginx has no runtime API for any of this: every change is a re-render and a graceful reload.
+ * Open-source nginx has no active health checks either: the driver runs them and renders a
+ * failing backend `down` (router.ts).
  */
 import type { RouteState } from '../contract.ts';
 import { previewHeaderOf } from '../validate.ts';
@@ -17,6 +19,8 @@ export interface NginxRender {
   readonly dir: string;
   readonly workers: number;
   readonly state: RouteState;
+  /** `host:port` of backends whose health check failed: rendered `down`. */
+  readonly down?: ReadonlySet<string>;
 }
 
 /** nginx variable name of a request header: lower case, dashes become underscores. */
@@ -29,11 +33,14 @@ export function nginxWeight(releaseWeight: number, servers: number): number {
   return Math.max(1, Math.round((releaseWeight * 60) / servers));
 }
 
-export function renderNginx({ dir, workers, state }: NginxRender): string {
+export function renderNginx({ dir, workers, state, down }: NginxRender): string {
   const upstreams: string[] = [];
   const all: string[] = [];
+  const flag = (b: { host: string; port: number }) => (down?.has(`${b.host}:${b.port}`) ? ' down' : '');
   state.releases.forEach((r, i) => {
-    const servers = r.backends.map((b) => `    server ${b.host}:${b.port} max_fails=1 fail_timeout=2s;`);
+    const servers = r.backends.map(
+      (b) => `    server ${b.host}:${b.port} max_fails=1 fail_timeout=2s${flag(b)};`,
+    );
     upstreams.push(
       `  upstream slipway_r${i} {`,
       ...(servers.length ? servers : ['    server 127.0.0.1:1 down;']),
@@ -41,8 +48,9 @@ export function renderNginx({ dir, workers, state }: NginxRender): string {
     upstreams.push('    keepalive 64;', '  }');
     if (r.weight > 0) {
       const w = nginxWeight(r.weight, r.backends.length);
-      for (const b of r.backends)
-        all.push(`    server ${b.host}:${b.port} weight=${w} max_fails=1 fail_timeout=2s;`);
+      for (const b of r.backends) {
+        all.push(`    server ${b.host}:${b.port} weight=${w} max_fails=1 fail_timeout=2s${flag(b)};`);
+      }
     }
   });
   if (all.length === 0) all.push('    server 127.0.0.1:1 down;');

@@ -47,8 +47,14 @@ export class NginxProcess {
   /** `nginx -t`: refuse a config nginx would not load, with nginx's own message. */
   test(): void {
     const r = spawnSync(this.binary, [...this.args(), '-t', '-q'], { encoding: 'utf8' });
+    if (r.error) {
+      throw new AppError(
+        'TRAFFIC_DRIVER_FAILED',
+        `cannot run nginx "${this.binary}" (${r.error.message}); install it (apt-get install nginx) or set the binary path`,
+      );
+    }
     if (r.status !== 0) {
-      const why = (r.stderr || r.error?.message || '').trim().split('\n').slice(-2).join(' | ');
+      const why = (r.stderr || '').trim().split('\n').slice(-2).join(' | ');
       throw new AppError('TRAFFIC_DRIVER_FAILED', `nginx refused the rendered config: ${why}`);
     }
   }

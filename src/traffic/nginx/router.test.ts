@@ -8,12 +8,9 @@ import { NginxRouter } from './router.ts';
 runTrafficContract({
   name: 'nginx',
   create: () => new NginxRouter(),
+  reloadsOnWeightChange: true,
   skipAll: serviceSkip('nginx', hasBinary('nginx'), 'apt-get install nginx'),
   skip: [
-    {
-      reason: 'open-source nginx has no active health checks (only passive max_fails)',
-      tests: ['an unhealthy backend gets no traffic', 'no healthy backend answers 5xx'],
-    },
     {
       reason: 'nginx keeps no per-release windowed metrics; read them from access logs or Prometheus',
       tests: ['metrics count requests by status class'],

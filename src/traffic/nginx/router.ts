@@ -2,7 +2,9 @@
  * The nginx traffic driver: one nginx master per environment, run as a child process with its
  * own prefix folder. nginx has no runtime API in its open-source edition, so apply() and
  * setWeights() both re-render nginx.conf and reload gracefully (SIGHUP); old workers finish
- * their requests. `lastReloadMs` reports how long the last reload took.
+ * their requests. `lastReloadMs` reports how long the last reload took. Open-source nginx has no
+ * active health checks, so with `RouteState.health` the driver checks the backends itself and
+ * reloads nginx with a failing backend marked `down` (a reload per health change).
  *
  * @example
  * const router = new NginxRouter({ binary: 'nginx' });
@@ -13,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../../domain/errors.ts';
 import type { RouterCapabilities, RouteState, TrafficRouter } from '../contract.ts';
+import { httpCheck } from '../health.ts';
 import { validateRouteState, withWeights } from '../validate.ts';
 import { renderNginx } from './config.ts';
 import { NginxProcess } from './process.ts';
@@ -30,6 +33,9 @@ interface EnvNginx {
   readonly process: NginxProcess;
   state: RouteState;
   config: string;
+  /** Backends (`host:port`) whose last health check failed. */
+  down: ReadonlySet<string>;
+  timer?: NodeJS.Timeout;
 }
 
 const NAME = /^[A-Za-z0-9._:@+-]+$/;
@@ -76,13 +82,30 @@ export class NginxRouter implements TrafficRouter {
     await this.serial(env, () => this.write({ ...current!.state, releases }, false));
   }
 
-  /** Render, check (on apply) and start or reload; an unchanged config is left alone. */
-  private async write(state: RouteState, check: boolean): Promise<void> {
+  /** Backends of `state` that fail their health check now (none without `state.health`). */
+  private async unhealthy(state: RouteState): Promise<Set<string>> {
+    const health = state.health;
+    if (!health) return new Set();
+    const all = state.releases.flatMap((r) => r.backends);
+    const results = await Promise.all(
+      all.map((b) => httpCheck(b.host, b.port, health.path, health.timeoutMs)),
+    );
+    return new Set(all.flatMap((b, i) => (results[i] ? [] : [`${b.host}:${b.port}`])));
+  }
+
+  /**
+   * Render, check (on apply) and start or reload; an unchanged config is left alone. On apply the
+   * backends are health-checked first, so an unhealthy one is `down` from the start.
+   */
+  private async write(state: RouteState, check: boolean, down?: ReadonlySet<string>): Promise<void> {
     const existing = this.envs.get(state.env);
+    down ??= check || !existing ? await this.unhealthy(state) : existing.down;
     const dir = existing?.dir ?? join(this.root, state.env.replace(/[^A-Za-z0-9_-]/g, '_'));
-    const config = renderNginx({ dir, workers: this.options.workers ?? 1, state });
+    const config = renderNginx({ dir, workers: this.options.workers ?? 1, state, down });
     if (existing && existing.config === config) {
       existing.state = state;
+      existing.down = down;
+      this.watch(existing);
       return;
     }
     mkdirSync(join(dir, 'tmp'), { recursive: true });
@@ -92,8 +115,8 @@ export class NginxRouter implements TrafficRouter {
     if (check || !existing) process.test();
     if (existing) {
       this.lastReloadMs = await process.reload();
-      existing.state = state;
-      existing.config = config;
+      Object.assign(existing, { state, config, down });
+      this.watch(existing);
       return;
     }
     try {
@@ -102,7 +125,34 @@ export class NginxRouter implements TrafficRouter {
       await process.stop(0);
       throw err;
     }
-    this.envs.set(state.env, { dir, process, state, config });
+    const env: EnvNginx = { dir, process, state, config, down };
+    this.envs.set(state.env, env);
+    this.watch(env);
+  }
+
+  /** Active health checks every `health.intervalMs`; a change of the down set re-renders and reloads. */
+  private watch(env: EnvNginx): void {
+    clearInterval(env.timer);
+    env.timer = undefined;
+    const health = env.state.health;
+    if (!health) return;
+    let running = false;
+    env.timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      void this.unhealthy(env.state)
+        .then((down) => {
+          const same = down.size === env.down.size && [...down].every((k) => env.down.has(k));
+          if (!same && this.envs.get(env.state.env) === env) {
+            return this.serial(env.state.env, () => this.write(env.state, false, down));
+          }
+        })
+        .catch(() => {})
+        .finally(() => {
+          running = false;
+        });
+    }, health.intervalMs);
+    env.timer.unref();
   }
 
   /** PID of the environment's nginx master (benchmarks read its CPU time). */
@@ -115,6 +165,7 @@ export class NginxRouter implements TrafficRouter {
       const nginx = this.envs.get(env);
       this.envs.delete(env);
       if (!nginx) return;
+      clearInterval(nginx.timer);
       await nginx.process.stop();
       rmSync(nginx.dir, { recursive: true, force: true });
     });
