@@ -1,12 +1,13 @@
 /**
  * A real stack for the dashboard's browser tests and benchmark: a project folder with releases of
  * the example shop app, `slipway agent` running real instances, and `slipway server --init`; plus
- * users with tokens: dev (deployer everywhere), alice (approver on production).
+ * users with tokens: dev (deployer everywhere), alice (approver on production, viewer everywhere).
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startLoad } from '../scripts/demo-load.ts';
 import { connectLocalAgent } from '../src/agent/client.ts';
 import { repoRoot, tempDir } from '../src/testing.ts';
 import { cli, cliProcess } from './cli-helpers.ts';
@@ -72,6 +73,8 @@ export interface DashboardStack {
   readonly tokens: { readonly admin: string; readonly dev: string; readonly alice: string };
   /** Calls the API with a bearer token. */
   call<T>(token: string, method: string, path: string, body?: unknown): Promise<T>;
+  /** Bounded steady traffic to an environment's router (so the analysis has numbers); returns stop. */
+  load(env: string, maxSeconds: number): Promise<() => void>;
   /** Waits until the deployment ends; returns its status. */
   settle(token: string, id: string, timeoutMs?: number): Promise<string>;
   close(): Promise<void>;
@@ -120,6 +123,12 @@ export async function startDashboardStack(versions = ['1.0.0', '2.0.0']): Promis
     ] as const) {
       const u = await cliProcess(dir.path, 'user', 'add', user, '--role', role, '--env', env);
       assert.equal(u.code, 0, u.stderr);
+      // The approver (a manager) may read every environment, and approve production only.
+      if (user === 'alice')
+        assert.equal(
+          (await cliProcess(dir.path, 'user', 'grant', user, '--env', '*', '--role', 'viewer')).code,
+          0,
+        );
       const t = await cliProcess(dir.path, '--json', 'token', 'create', '--user', user);
       assert.equal(t.code, 0, t.stderr);
       tokens[user] = (JSON.parse(t.stdout) as { secret: string }).secret;
@@ -149,6 +158,11 @@ export async function startDashboardStack(versions = ['1.0.0', '2.0.0']): Promis
             return d.deployment.status;
           await new Promise((r) => setTimeout(r, 200));
         }
+      },
+      async load(env, maxSeconds) {
+        const status = await connectLocalAgent(join(dir.path, '.slipway', 'agent')).status(env);
+        const load = startLoad(status.listen.port, { workers: 2, maxSeconds });
+        return () => void load.stop();
       },
       close,
     };

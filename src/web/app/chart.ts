@@ -10,13 +10,18 @@ export interface LiveChart {
 export function liveChart(title: string, unit: string, width: number): LiveChart {
   const el = document.createElement('figure');
   el.className = 'chart';
+  // Shown from the first measurement on; an empty chart only confuses.
+  el.hidden = true;
   const data: [number[], (number | null)[], (number | null)[]] = [[], [], []];
   const plot = new uPlot(
     {
       title,
       width,
       height: 180,
-      scales: { x: { time: true } },
+      scales: {
+        // One point alone would stretch the axis over years; show a minute around it instead.
+        x: { time: true, range: (_u, min, max) => (max - min < 60 ? [min - 30, max + 30] : [min, max]) },
+      },
       axes: [{}, { values: (_u, ticks) => ticks.map((t) => `${t}${unit}`) }],
       series: [
         {},
@@ -30,6 +35,7 @@ export function liveChart(title: string, unit: string, width: number): LiveChart
   return {
     el,
     push(at, value, baseline) {
+      el.hidden = false;
       data[0].push(at / 1000);
       data[1].push(value);
       data[2].push(baseline);

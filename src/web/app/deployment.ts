@@ -117,17 +117,19 @@ export async function deploymentView(
   const addTimeline = (at: string, what: string) =>
     timeline.append(h('li', {}, h('time', { datetime: at }, dateTime(at)), ' ', what));
   const renderApprovals = (list: Detail['approvals']) =>
-    mount(
-      approvals,
-      ...list.map((a) =>
-        h(
-          'li',
-          {},
-          `${a.decision === 'approve' ? 'Approved' : 'Rejected'} by ${a.user} at ${dateTime(a.at)}`,
-          a.reason ? ` — ${a.reason}` : '',
-        ),
-      ),
-    );
+    list.length === 0
+      ? mount(approvals, h('li', {}, 'No decisions yet.'))
+      : mount(
+          approvals,
+          ...list.map((a) =>
+            h(
+              'li',
+              {},
+              `${a.decision === 'approve' ? 'Approved' : 'Rejected'} by ${a.user} at ${dateTime(a.at)}`,
+              a.reason ? ` — ${a.reason}` : '',
+            ),
+          ),
+        );
   const loadAudit = async () => {
     const list = await api<Audit[]>('GET', `/api/deployments/${encodeURIComponent(id)}/audit`).catch(
       () => [],

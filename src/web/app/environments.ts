@@ -8,7 +8,24 @@ import { envSentence, rollbackSentence, STATUS_WORDS } from './words.ts';
 type Keys = { env: string; keys: { key: string; kind: string }[] };
 
 export async function environmentsView(perms: Permissions, refresh: () => void): Promise<HTMLElement> {
-  const { environments } = await api<{ environments: EnvRow[] }>('GET', '/api/environments');
+  const listed = (await api<{ environments: EnvRow[] }>('GET', '/api/environments')).environments;
+  // Environments of slipway.yaml never deployed to are not in the overview; show them empty.
+  const app = listed[0]?.app ?? '';
+  const environments = perms.environments
+    .filter((e) => e.actions.includes('read'))
+    .map(
+      ({ env }) =>
+        listed.find((r) => r.env === env) ?? {
+          app,
+          env,
+          release: null,
+          previousReleaseId: null,
+          since: null,
+          by: null,
+          active: null,
+        },
+    );
+  for (const r of listed) if (!environments.includes(r)) environments.push(r);
   const allowed = (env: string) => perms.environments.find((e) => e.env === env)?.actions ?? [];
   const apps = [...new Set(environments.map((e) => e.app))];
   const [speed, details, keys, releases] = await Promise.all([
@@ -47,7 +64,7 @@ export async function environmentsView(perms: Permissions, refresh: () => void):
       row.release &&
         notes.get(row.release.id) &&
         h('p', { class: 'notes' }, notes.get(row.release.id) as string),
-      h('p', { class: 'plain' }, envSentence(row, active, canApprove)),
+      h('p', { class: 'plain' }, envSentence(row, active, canApprove, environments, speed)),
       active &&
         h(
           'p',
@@ -55,7 +72,7 @@ export async function environmentsView(perms: Permissions, refresh: () => void):
           h(
             'a',
             { href: `#/deployments/${active.deployment.id}`, class: 'button primary' },
-            `Open the ${STATUS_WORDS[active.deployment.status] ?? active.deployment.status} deployment of ${active.release?.version ?? '?'}`,
+            `${active.progress.plan[active.progress.step]?.kind === 'approval' ? 'Review' : 'Follow'} version ${active.release?.version ?? '?'} (${STATUS_WORDS[active.deployment.status] ?? active.deployment.status})`,
           ),
         ),
       !active &&

@@ -12,8 +12,17 @@ export function rollbackSentence(speed: RollbackSpeed | null): string {
   return `If anything goes wrong, switching back ${bound} (last measured: ${ms} ms).`;
 }
 
-/** What is happening on one environment, in a sentence or three. */
-export function envSentence(row: EnvRow, active: Detail | null, canApprove: boolean): string {
+/**
+ * What is happening on one environment, in a sentence or three. `rows` are the other
+ * environments (where the release waiting here has been before), `speed` the last measured switch.
+ */
+export function envSentence(
+  row: EnvRow,
+  active: Detail | null,
+  canApprove: boolean,
+  rows: readonly EnvRow[] = [],
+  speed: RollbackSpeed | null = null,
+): string {
   const parts: string[] = [];
   if (row.release && row.since)
     parts.push(`Version ${row.release.version} has been on ${row.env} since ${clock(row.since)}.`);
@@ -21,19 +30,25 @@ export function envSentence(row: EnvRow, active: Detail | null, canApprove: bool
   if (active) {
     const version = active.release?.version ?? active.deployment.releaseId;
     const step = active.progress.plan[active.progress.step];
+    const before = rows.find((r) => r.env !== row.env && r.release?.id === active.deployment.releaseId);
     if (active.deployment.status === 'paused')
       parts.push(
         `Version ${version} is paused at ${active.progress.weight}% of traffic until someone resumes it.`,
       );
-    else if (step?.kind === 'approval')
+    else if (step?.kind === 'approval') {
+      if (before?.since)
+        parts.push(
+          `Version ${version} has been on ${before.env} since ${clock(before.since)}. All checks passed there.`,
+        );
       parts.push(
-        `Version ${version} is waiting for ${canApprove ? 'your' : 'an'} approval to go live on ${row.env}.`,
+        `It is waiting for ${canApprove ? 'your' : 'an'} approval to go live on ${row.env}.`,
+        rollbackSentence(speed),
       );
-    else
+    } else
       parts.push(
         `Version ${version} is being rolled out: ${active.progress.weight}% of visitors see it now.`,
       );
-    if (active.analysis?.verdict === 'pass') parts.push('All checks passed so far.');
+    if (active.analysis?.verdict === 'pass') parts.push('All checks pass so far.');
     if (active.analysis?.verdict === 'fail') parts.push(`A check failed: ${active.analysis.reason}`);
   }
   return parts.join(' ');
