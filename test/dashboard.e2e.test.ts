@@ -168,6 +168,12 @@ describe('dashboard in headless Chromium (real server, agent and instances)', { 
       // Live: the stream moves the page to 50% and on to the end, with no reload.
       await alice.page.waitForSelector('.status[data-weight="50"]', { timeout: 30_000 });
       await alice.page.waitForSelector('figure.chart:not([hidden])', { timeout: 15_000 });
+      assert.equal(
+        await alice.page.locator('[data-action=approve]').count(),
+        0,
+        'no approve past the approval step',
+      );
+      await waitText(alice.page.locator('.deployment'), /Approved by alice/);
       await shot(alice.page, '4-canary-live-50');
       await alice.page.waitForSelector('.status[data-status=succeeded]', { timeout: 60_000 });
       assert.match(await alice.page.locator('.deployment').innerText(), /Approved by alice/);

@@ -60,6 +60,8 @@ export function actionButtons(opts: {
   version: string;
   env: string;
   status: string;
+  /** The kind of the current step: approve and reject only while it is the approval. */
+  step: string | undefined;
   allowed: readonly string[];
   done: () => void;
 }): HTMLElement {
@@ -68,6 +70,7 @@ export function actionButtons(opts: {
     (a) =>
       inFlight &&
       opts.allowed.includes(a) &&
+      ((a !== 'approve' && a !== 'reject') || opts.step === 'approval') &&
       !(a === 'pause' && opts.status === 'paused') &&
       !(a === 'resume' && opts.status !== 'paused'),
   );

@@ -18,10 +18,7 @@ export function liveChart(title: string, unit: string, width: number): LiveChart
       title,
       width,
       height: 180,
-      scales: {
-        // One point alone would stretch the axis over years; show a minute around it instead.
-        x: { time: true, range: (_u, min, max) => (max - min < 60 ? [min - 30, max + 30] : [min, max]) },
-      },
+      scales: { x: { time: true } },
       axes: [{}, { values: (_u, ticks) => ticks.map((t) => `${t}${unit}`) }],
       series: [
         {},
@@ -39,7 +36,12 @@ export function liveChart(title: string, unit: string, width: number): LiveChart
       data[0].push(at / 1000);
       data[1].push(value);
       data[2].push(baseline);
-      plot.setData(data);
+      plot.setData(data, false);
+      // Left to itself uPlot stretches one point over years; show at least a minute.
+      const first = data[0][0] as number;
+      const last = data[0].at(-1) as number;
+      const pad = Math.max(0, 60 - (last - first)) / 2;
+      plot.setScale('x', { min: first - pad, max: last + pad });
     },
   };
 }

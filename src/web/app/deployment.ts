@@ -55,7 +55,15 @@ export async function deploymentView(
     );
     mount(
       actions,
-      actionButtons({ id: d.id, version, env: d.env, status: st, allowed, done: () => announce('done') }),
+      actionButtons({
+        id: d.id,
+        version,
+        env: d.env,
+        status: st,
+        step: p.plan[p.step]?.kind,
+        allowed,
+        done: () => announce('done'),
+      }),
     );
   };
   const renderAnalysis = (a: Analysis | null) => {
@@ -142,6 +150,11 @@ export async function deploymentView(
     );
   };
 
+  const refreshDecisions = async () => {
+    const fresh = await api<Detail>('GET', `/api/deployments/${encodeURIComponent(id)}`).catch(() => null);
+    if (fresh) renderApprovals(fresh.approvals);
+    void loadAudit();
+  };
   renderProgress(detail.progress, d.status);
   renderAnalysis(detail.analysis);
   renderApprovals(detail.approvals);
@@ -163,6 +176,7 @@ export async function deploymentView(
   source.addEventListener('timeline', (e) => {
     const t = JSON.parse((e as MessageEvent).data) as { at: string; what: string };
     addTimeline(t.at, t.what);
+    if (/^(approved|rejected) by /.test(t.what)) void refreshDecisions();
   });
   source.addEventListener('state', (e) => {
     const s = JSON.parse((e as MessageEvent).data) as Progress & {
@@ -180,9 +194,7 @@ export async function deploymentView(
     status.dataset.status = s.status;
     announce(status.textContent);
     mount(actions);
-    const fresh = await api<Detail>('GET', `/api/deployments/${encodeURIComponent(id)}`).catch(() => null);
-    if (fresh) renderApprovals(fresh.approvals);
-    void loadAudit();
+    await refreshDecisions();
   });
   onLeave(() => source.close());
 
