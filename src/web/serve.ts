@@ -5,6 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { Context } from 'hono';
 
 export const DASHBOARD_CSP = [
@@ -31,6 +33,19 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
+const gzipAsync = promisify(gzip);
+const COMPRESSIBLE = /\.(html|js|css|svg|json)$/;
+const GZIP_CACHE = new Map<string, { source: Buffer; gz: Buffer }>();
+
+/** The gzip of a built file, made once per content (assets are immutable; index.html is small). */
+async function gzipped(file: string, body: Buffer): Promise<Buffer> {
+  const hit = GZIP_CACHE.get(file);
+  if (hit?.source.equals(body)) return hit.gz;
+  const gz = await gzipAsync(body, { level: 9 });
+  GZIP_CACHE.set(file, { source: body, gz });
+  return gz;
+}
+
 /** A Hono handler for GET requests outside /api; `dir` is the build output, or null when none. */
 export function dashboardHandler(dir: string | null) {
   return async (c: Context, next: () => Promise<void>) => {
@@ -53,6 +68,11 @@ export function dashboardHandler(dir: string | null) {
     }
     c.header('Content-Type', TYPES[extname(file)] ?? 'application/octet-stream');
     c.header('Cache-Control', asset ? 'public, max-age=31536000, immutable' : 'no-cache');
+    c.header('Vary', 'Accept-Encoding');
+    if (/\bgzip\b/.test(c.req.header('accept-encoding') ?? '') && COMPRESSIBLE.test(file)) {
+      c.header('Content-Encoding', 'gzip');
+      return c.body(new Uint8Array(await gzipped(file, body)), 200);
+    }
     return c.body(new Uint8Array(body), 200);
   };
 }

@@ -5,7 +5,6 @@
  */
 import { actionButtons } from './actions.ts';
 import { api, type Permissions } from './api.ts';
-import { liveChart } from './chart.ts';
 import { announce, dateTime, h, mount } from './dom.ts';
 import type { Analysis, Detail, Progress } from './types.ts';
 import { STATUS_WORDS } from './words.ts';
@@ -26,6 +25,8 @@ export async function deploymentView(
   const version = detail.release?.version ?? d.releaseId;
   const allowed = perms.environments.find((e) => e.env === d.env)?.actions ?? [];
   const width = Math.max(260, Math.min(560, window.innerWidth - 48));
+  // uPlot is loaded with the first deployment view, not with the environments view.
+  const { liveChart } = await import('./chart.ts');
   const errors = liveChart('Error rate', '%', width);
   const latency = liveChart('Latency (p95)', ' ms', width);
   const status = h('p', { class: 'status', role: 'status' });

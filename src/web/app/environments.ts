@@ -27,7 +27,7 @@ export async function environmentsView(perms: Permissions, refresh: () => void):
     );
   for (const r of listed) if (!environments.includes(r)) environments.push(r);
   const allowed = (env: string) => perms.environments.find((e) => e.env === env)?.actions ?? [];
-  const apps = [...new Set(environments.map((e) => e.app))];
+  const apps = [...new Set(environments.map((e) => e.app))].filter((a) => a !== '');
   const [speed, details, keys, releases] = await Promise.all([
     api<RollbackSpeed>('GET', '/api/rollback-speed').catch(() => null),
     Promise.all(

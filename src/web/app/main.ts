@@ -51,6 +51,11 @@ function signInView(): HTMLElement {
 async function route(): Promise<void> {
   leave?.();
   leave = null;
+  // Who is signed in and what they may do, asked at once (a signed-out visitor asks neither).
+  const permissions =
+    me || localStorage.getItem('slipway.signedIn')
+      ? api<Permissions>('GET', '/api/session/permissions').catch(() => null)
+      : null;
   me ??= await currentUser();
   if (!me) {
     mount(nav);
@@ -58,7 +63,7 @@ async function route(): Promise<void> {
     mount(main, signInView());
     return;
   }
-  perms = await api<Permissions>('GET', '/api/session/permissions');
+  perms = (await permissions) ?? (await api<Permissions>('GET', '/api/session/permissions'));
   const link = (href: string, text: string) =>
     h(
       'a',
