@@ -1,8 +1,11 @@
 /** Deployment history with filters: environment, result, who. */
 import { api } from './api.ts';
-import { dateTime, h } from './dom.ts';
+import { h } from './dom.ts';
 import type { Deployment } from './types.ts';
 import { STATUS_WORDS } from './words.ts';
+
+const shortDate = (iso: string) =>
+  new Date(iso).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 
 export async function historyView(envs: string[], query: URLSearchParams): Promise<HTMLElement> {
   const params = new URLSearchParams();
@@ -60,7 +63,7 @@ export async function historyView(envs: string[], query: URLSearchParams): Promi
         h(
           'tr',
           {},
-          ['When', 'Environment', 'Release', 'Result', 'Who'].map((t) => h('th', { scope: 'col' }, t)),
+          ['When', 'Where', 'Release', 'Result', 'Who'].map((t) => h('th', { scope: 'col' }, t)),
         ),
       ),
       h(
@@ -70,7 +73,7 @@ export async function historyView(envs: string[], query: URLSearchParams): Promi
           h(
             'tr',
             {},
-            h('td', {}, h('a', { href: `#/deployments/${d.id}` }, dateTime(d.createdAt))),
+            h('td', {}, h('a', { href: `#/deployments/${d.id}` }, shortDate(d.createdAt))),
             h('td', {}, d.env),
             h('td', {}, d.releaseId.slice(0, 12)),
             h('td', {}, STATUS_WORDS[d.status] ?? d.status),
