@@ -11,7 +11,7 @@ import { rulesFromRollbackIf } from '../analysis/rollback-if.ts';
 import type { EnvironmentConfig, SlipwayConfig } from '../config/schema.ts';
 import { lazyProjectSecrets, prepareEnvironment } from '../config/values/project.ts';
 import type { Release } from '../domain/types.ts';
-import { createGates } from '../gates/engine-gates.ts';
+import { createGates, type GatesDeps } from '../gates/engine-gates.ts';
 import { artifactPath } from '../releases/artifacts.ts';
 import { freePort } from '../runtime/process/ports.ts';
 import type { SecretStore } from '../secrets/contract.ts';
@@ -49,6 +49,8 @@ export interface EngineDeps {
   /** Default: the store named in slipway.yaml `secrets:`, opened on first use. */
   readonly secrets?: SecretStore;
   readonly processEnv?: Readonly<Record<string, string | undefined>>;
+  /** Who holds which roles on an environment, when not slipway.yaml `users:` (the server's grants). */
+  readonly users?: GatesDeps['users'];
 }
 
 export function createExecutor(deps: EngineDeps): Executor {
@@ -110,7 +112,12 @@ export function createExecutor(deps: EngineDeps): Executor {
     smoke: createSmokeChecker(),
     preflight,
     secrets: port,
-    gates: createGates({ store: deps.store, config, clock: deps.clock ?? systemClock }),
+    gates: createGates({
+      store: deps.store,
+      config,
+      clock: deps.clock ?? systemClock,
+      ...(deps.users && { users: deps.users }),
+    }),
     clock: deps.clock ?? systemClock,
     ...(deps.resumeWithinMs !== undefined && { resumeWithinMs: deps.resumeWithinMs }),
   });

@@ -9,7 +9,7 @@ import type { Deployment } from '../domain/types.ts';
 import type { StoredState } from '../engine/executor.ts';
 import type { Clock, GatePoint, GateResult, Gates } from '../engine/ports.ts';
 import type { Store } from '../store/contract.ts';
-import { evaluateApprovals } from './approvals.ts';
+import { evaluateApprovals, type Users } from './approvals.ts';
 import { openRequired } from './checklist.ts';
 import { deploymentChecklist } from './checklist-facts.ts';
 import { overrideOf } from './decisions.ts';
@@ -21,6 +21,11 @@ export interface GatesDeps {
   readonly clock: Clock;
   /** How often a waiting gate is asked again; default 1 s. */
   readonly pollMs?: number;
+  /**
+   * The users and their roles that count on an environment; default slipway.yaml `users:`. The
+   * server passes its store grants here, so the gate and the API agree on who may approve.
+   */
+  readonly users?: (env: string) => Promise<Users>;
 }
 
 export function createGates(deps: GatesDeps): Gates {
@@ -48,7 +53,7 @@ export function createGates(deps: GatesDeps): Gates {
     const engine = (d.state as StoredState).engine;
     const verdict = evaluateApprovals({
       policy: { ...policy, ...(policy.timeout !== undefined && { timeoutMs: policy.timeout }) },
-      users: config.users ?? {},
+      users: deps.users ? await deps.users(d.env) : (config.users ?? {}),
       deployment: d,
       approvals: await store.listApprovals(d.id),
       since: engine.stepStartedAt ?? clock.now(),

@@ -14,11 +14,13 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { SlipwayConfig } from '../config/schema.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Store } from '../store/contract.ts';
+import { dashboardHandler } from '../web/serve.ts';
 import { type AuthEnv, withAuth, withCsrf } from './auth/middleware.ts';
 import { errorResponse, toAppError, validationError } from './errors.ts';
 import { escapeJson } from './escape.ts';
 import { registerActionRoutes } from './routes/actions.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
+import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerReadRoutes } from './routes/read.ts';
 import { registerSessionRoutes } from './routes/session.ts';
@@ -34,6 +36,8 @@ export interface ServerAppOptions {
   readonly ssePollMs?: number;
   readonly secureCookies?: boolean;
   readonly sessionMs?: number;
+  /** The built dashboard to serve outside /api (see src/web/build.ts); null or absent: none. */
+  readonly webDir?: string | null;
   /** Where bugs (500s) are reported. */
   readonly log?: (line: string) => void;
 }
@@ -125,6 +129,8 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   registerEventRoutes(app, s);
   registerActionRoutes(app, s);
   registerAdminRoutes(app, s);
+  registerDashboardRoutes(app, s);
+  app.get('*', dashboardHandler(options.webDir ?? null));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {

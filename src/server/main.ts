@@ -9,6 +9,7 @@ import type { SlipwayConfig } from '../config/schema.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Executor } from '../engine/executor.ts';
 import type { Store } from '../store/contract.ts';
+import { ensureDashboard } from '../web/build.ts';
 import { createServerApp, type ServerAppOptions } from './app.ts';
 import { DeploymentRunner } from './runner.ts';
 
@@ -25,6 +26,8 @@ export interface StartServerOptions extends Omit<ServerAppOptions, 'runner'> {
   readonly resume?: boolean;
   /** Drive a deployment after resume, abort or rollback unless another process does (default true). */
   readonly driveOnAction?: boolean;
+  /** Serve the dashboard, building it first when missing or stale (default true). */
+  readonly dashboard?: boolean;
 }
 
 export interface RunningServer {
@@ -44,7 +47,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     ...(options.log && { log: options.log }),
     ...(options.driveOnAction !== undefined && { driveOnAction: options.driveOnAction }),
   });
-  const app = createServerApp({ ...options, runner });
+  const webDir = options.dashboard === false ? null : await ensureDashboard(options.log);
+  const app = createServerApp({ ...options, runner, webDir });
   const server = createAdaptorServer({ fetch: app.fetch });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {

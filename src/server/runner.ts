@@ -13,7 +13,9 @@ import { Executor } from '../engine/executor.ts';
 import type { EngineEvent } from '../engine/machine.ts';
 import { systemClock } from '../engine/ports.ts';
 import { rollbackEnvironment } from '../engine/rollback.ts';
+import { decide } from '../gates/decisions.ts';
 import type { Store } from '../store/contract.ts';
+import { grantUsers } from './auth/grant-users.ts';
 
 export type DeploymentAction = 'pause' | 'resume' | 'abort' | 'rollback' | 'approve' | 'reject';
 
@@ -141,22 +143,32 @@ export class DeploymentRunner {
       );
     const at = this.#now();
     if (action === 'approve' || action === 'reject') {
-      await store.addApproval({
-        deploymentId: id,
-        releaseId: d.releaseId,
+      // Through the gates, so four-eyes and the approval role apply; the users are the store's
+      // grants (see grant-users.ts), the same the engine's approval gate counts. decide() audits.
+      const config = this.#requireEnv(d.env);
+      await decide({
+        store,
+        config: {
+          ...config,
+          users: Object.fromEntries(
+            Object.entries(await grantUsers(store, config)(d.env)).map(([u, r]) => [u, [...r]]),
+          ),
+        },
         user,
+        id,
         decision: action,
         reason: reason ?? null,
       });
     }
     const event = this.#eventFor(action, at, user, reason);
     if (event) await this.#transitions.transition(id, event);
-    await store.appendAudit({
-      actor: user,
-      action: `deployment.${action}`,
-      target: id,
-      data: { env: d.env, ...(reason !== undefined && { reason }) },
-    });
+    if (action !== 'approve' && action !== 'reject')
+      await store.appendAudit({
+        actor: user,
+        action: `deployment.${action}`,
+        target: id,
+        data: { env: d.env, ...(reason !== undefined && { reason }) },
+      });
     if (action !== 'pause' && this.#deps.driveOnAction !== false) this.drive(id);
     return (await store.getDeployment(id)) as Deployment;
   }
@@ -174,8 +186,8 @@ export class DeploymentRunner {
       case 'reject':
         return { type: 'abort', at, by, reason: `rejected by ${by}${reason ? `: ${reason}` : ''}` };
       case 'approve':
-        // The approval is recorded; the approval step itself is the gates' to evaluate.
-        return { type: 'note', at, what: `approved by ${by}${reason ? `: ${reason}` : ''}` };
+        // decide() put it on the time line; the approval step itself is the gates' to evaluate.
+        return null;
     }
   }
 

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { SlipwayConfig } from '../../config/schema.ts';
 import { AppError, isAppError } from '../../domain/errors.ts';
 import { connectAgent, createExecutor } from '../../engine/compose.ts';
+import { grantUsers } from '../../server/auth/grant-users.ts';
 import { issueToken } from '../../server/auth/tokens.ts';
 import { startServer } from '../../server/main.ts';
 import type { Store } from '../../store/contract.ts';
@@ -86,7 +87,9 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
             if (!config)
               throw new AppError('USAGE', 'no slipway.yaml here: the server cannot drive deployments');
             const agent = connectAgent(c.dataDir());
-            return { agent, executor: createExecutor({ store, agent, config }) };
+            // The approval gate counts the server's grants, as the API does (grant-users.ts).
+            const users = grantUsers(store, config);
+            return { agent, executor: createExecutor({ store, agent, config, users }) };
           },
           log: (line) => c.io.err(line),
         });

@@ -29,10 +29,12 @@ export interface AuthEnv {
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** Requests that need no principal: the API description, the health check, signing in. */
+/** Requests that need no principal: the API description, the health check, the dashboard's files, signing in. */
 export function isPublic(method: string, path: string): boolean {
   return (
     (method === 'GET' && (path === '/openapi.json' || path === '/api/health')) ||
+    // The dashboard's files: the page itself signs in through POST /api/session.
+    ((method === 'GET' || method === 'HEAD') && !path.startsWith('/api/') && path !== '/api') ||
     (method === 'POST' && path === '/api/session')
   );
 }

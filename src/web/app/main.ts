@@ -1,0 +1,109 @@
+/** The dashboard: sign in with a token, then environments, a deployment live, history (hash routes). */
+import { api, currentUser, type Me, type Permissions, signIn, signOut } from './api.ts';
+import { deploymentView } from './deployment.ts';
+import { h, mount } from './dom.ts';
+import { environmentsView } from './environments.ts';
+import { historyView } from './history.ts';
+import './style.css';
+
+const main = document.getElementById('main') as HTMLElement;
+const nav = document.getElementById('nav') as HTMLElement;
+const who = document.getElementById('who') as HTMLElement;
+let me: Me | null = null;
+let perms: Permissions | null = null;
+let leave: (() => void) | null = null;
+
+function signInView(): HTMLElement {
+  const error = h('p', { class: 'error', role: 'alert' });
+  const input = h('input', {
+    id: 'token',
+    type: 'password',
+    autocomplete: 'off',
+    required: true,
+    spellcheck: 'false',
+  });
+  const form = h(
+    'form',
+    {
+      class: 'card signin',
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        try {
+          me = await signIn(input.value.trim());
+          input.value = '';
+          await route();
+        } catch (err) {
+          error.textContent = (err as Error).message;
+          input.focus();
+        }
+      },
+    },
+    h('h1', {}, 'Sign in'),
+    h('label', { for: 'token' }, 'Your slipway token'),
+    input,
+    h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
+    error,
+  );
+  queueMicrotask(() => input.focus());
+  return form;
+}
+
+async function route(): Promise<void> {
+  leave?.();
+  leave = null;
+  // Who is signed in and what they may do, asked at once (a signed-out visitor asks neither).
+  const permissions =
+    me || localStorage.getItem('slipway.signedIn')
+      ? api<Permissions>('GET', '/api/session/permissions').catch(() => null)
+      : null;
+  me ??= await currentUser();
+  if (!me) {
+    mount(nav);
+    mount(who);
+    mount(main, signInView());
+    return;
+  }
+  perms = (await permissions) ?? (await api<Permissions>('GET', '/api/session/permissions'));
+  const link = (href: string, text: string) =>
+    h(
+      'a',
+      { href, 'aria-current': location.hash.split('?')[0] === href.split('?')[0] ? 'page' : null },
+      text,
+    );
+  mount(nav, link('#/', 'Environments'), link('#/history', 'History'));
+  mount(
+    who,
+    `${me.user} · `,
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'link',
+        onclick: async () => {
+          await signOut();
+          me = null;
+          await route();
+        },
+      },
+      'Sign out',
+    ),
+  );
+  const [path, query] = (location.hash.slice(1) || '/').split('?');
+  try {
+    const dep = /^\/deployments\/([\w.-]+)$/.exec(path ?? '');
+    const view = dep
+      ? await deploymentView(dep[1] as string, perms, (stop) => (leave = stop))
+      : path === '/history'
+        ? await historyView(
+            perms.environments.map((e) => e.env),
+            new URLSearchParams(query ?? ''),
+          )
+        : await environmentsView(perms, () => void route());
+    mount(main, view);
+  } catch (e) {
+    mount(main, h('p', { class: 'error', role: 'alert' }, (e as Error).message));
+  }
+}
+
+window.addEventListener('hashchange', () => void route());
+void route();

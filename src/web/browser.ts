@@ -1,0 +1,50 @@
+/**
+ * Headless Chromium from Debian's `chromium` package, driven by playwright-core (no browser
+ * download). Flags: no sandbox (tests run as root), no GPU, and no background networking — the
+ * machine's closed network refuses Chromium's own connections otherwise. Each launch gets a fresh
+ * profile (a cold cache), removed on close.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.SLIPWAY_CHROMIUM ?? '/usr/bin/chromium';
+export const hasChromium = (): boolean => existsSync(CHROMIUM);
+
+export const CHROMIUM_FLAGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+export interface FreshBrowser {
+  readonly context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** A browser with a new empty profile; `viewport` defaults to a laptop's. */
+export async function freshBrowser(
+  viewport: { width: number; height: number } = { width: 1280, height: 900 },
+): Promise<FreshBrowser> {
+  const profile = mkdtempSync(join(tmpdir(), 'slipway-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport,
+  });
+  return {
+    context,
+    async close() {
+      await context.close().catch(() => {});
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}

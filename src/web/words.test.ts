@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Detail, EnvRow } from './app/types.ts';
+import { envSentence, rollbackSentence } from './app/words.ts';
+
+test('the rollback sentence quotes the last measured switch, and says when none was measured', () => {
+  assert.equal(
+    rollbackSentence({ env: 'staging', switchMs: 14.2, at: '2026-11-22T10:00:00Z' }),
+    'If anything goes wrong, switching back takes under a second (last measured: 14 ms).',
+  );
+  assert.equal(
+    rollbackSentence({ env: 'staging', switchMs: 0.4, at: '2026-11-22T10:00:00Z' }),
+    'If anything goes wrong, switching back takes under a second (last measured: 0.40 ms).',
+  );
+  assert.match(
+    rollbackSentence({ env: 'x', switchMs: 2500, at: '' }),
+    /took 2\.5 seconds \(last measured: 2500 ms\)/,
+  );
+  assert.equal(
+    rollbackSentence({ env: null, switchMs: null, at: null }),
+    'Switching back to the previous version has not been measured here yet.',
+  );
+});
+
+test('a release waiting for approval is described in plain words, naming where it has been', () => {
+  const since = '2026-11-22T10:02:00Z';
+  const staging: EnvRow = {
+    app: 'shop',
+    env: 'staging',
+    release: { id: 'r142', version: '1.4.2', digest: 'd' },
+    previousReleaseId: null,
+    since,
+    by: 'dev',
+    active: null,
+  };
+  const production: EnvRow = { ...staging, env: 'production', release: null, since: null };
+  const waiting = {
+    deployment: { id: 'dep-1', env: 'production', releaseId: 'r142', status: 'running' },
+    release: { id: 'r142', version: '1.4.2', digest: 'd' },
+    progress: {
+      status: 'running',
+      step: 1,
+      weight: 0,
+      plan: [{ kind: 'preflight' }, { kind: 'approval' }],
+      outcome: null,
+    },
+    analysis: null,
+  } as unknown as Detail;
+  const text = envSentence(production, waiting, true, [staging, production], {
+    env: 'staging',
+    switchMs: 14,
+    at: since,
+  });
+  const clock = new Date(since).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  assert.equal(
+    text,
+    `Nothing has been deployed to production yet. Version 1.4.2 has been on staging since ${clock}. All checks passed there. It is waiting for your approval to go live on production. If anything goes wrong, switching back takes under a second (last measured: 14 ms).`,
+  );
+  assert.match(envSentence(production, waiting, false, [staging], null), /waiting for an approval/);
+});
