@@ -30,5 +30,12 @@ process.emitWarning = (warning, ...rest) => {
   return emit.call(process, warning, ...rest);
 };
 
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const args = process.argv.slice(2);
+// An agent restart is on the serving path: start it without loading the whole CLI.
+const agent = await import('../src/agent/fast-entry.ts');
+if (agent.isPlainAgentCall(args)) {
+  process.exitCode = await agent.runAgentFast(args.slice(1));
+} else {
+  const { main } = await import('../src/cli/main.ts');
+  process.exitCode = await main(args);
+}
