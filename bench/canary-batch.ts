@@ -4,18 +4,19 @@
  * canary deployments (goal: 0 rolled back) and 50 with one injected regression each, in turn
  * 5% errors, 2× latency (p95 2× the stable's) and a crash loop (goal: 50 rolled back). The
  * deployments run PARALLEL at a time, each in its own environment with its own light load
- * (2 clients), with the fast profile: canary at 50% with a 14 s analysis, then 100%, 1 s watch.
+ * (3 clients), with the fast profile: canary at 50% with a 14 s analysis, then 100%, 1 s watch.
  * For each regression: the failed user requests the faulty release answered itself before the
  * rollback, and those beyond (no answer, or 5xx from anyone else) — goal 0 beyond.
  *
  *   node bench/canary-batch.ts                 # 100 deployments, ~4 min
  *   BENCH_EACH=10 node bench/canary-batch.ts   # 10 healthy + 10 faulty
  */
+import type { Deployment } from '../src/domain/types.ts';
 import { startEngineBench } from './engine-bench.ts';
 import { isFailure, type Sample, sleep, streamLoad } from './stream-load.ts';
 
 const EACH = Number(process.env.BENCH_EACH ?? 50);
-const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 10);
+const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 8);
 const BASE = { latencyMs: 60 };
 const ALL_REGRESSIONS: Record<string, Record<string, unknown>> = {
   'errors 5%': { ...BASE, errorRate: 0.05 },
@@ -59,6 +60,29 @@ for (let i = 0; i < EACH; i++) {
 }
 
 const bench = await startEngineBench(YAML);
+const stopOnSignal = () => void bench.close().finally(() => process.exit(130));
+process.once('SIGINT', stopOnSignal);
+process.once('SIGTERM', stopOnSignal);
+
+/**
+ * A deployment's end. An analysis that cannot decide pauses the deployment (the profile's
+ * `inconclusive: pause`), which would wait for a human: it is recorded as such and aborted, so
+ * the batch goes on. Bounded: a deployment not over after 90 s is aborted too.
+ */
+async function settle(id: string, run: Promise<Deployment>): Promise<Deployment & { paused?: string }> {
+  const deadline = performance.now() + 90_000;
+  let paused: string | undefined;
+  for (;;) {
+    const over = await Promise.race([run, sleep(500).then(() => undefined)]);
+    if (over) return paused ? { ...over, paused } : over;
+    const now = await bench.h.store.getDeployment(id);
+    if (!paused && (now?.status === 'paused' || performance.now() > deadline)) {
+      const timeline = (now?.state as { engine?: { timeline?: { what: string }[] } })?.engine?.timeline;
+      paused = now?.status === 'paused' ? (timeline?.at(-1)?.what ?? 'paused') : 'not over after 90 s';
+      await bench.executor.transition(id, { type: 'abort', at: Date.now(), by: 'bench', reason: paused });
+    }
+  }
+}
 const results: Result[] = [];
 let n = 0;
 const started = performance.now();
@@ -66,7 +90,7 @@ async function lane(env: string): Promise<void> {
   await (await bench.deploy(env, `1.${env}.0`, BASE)).run;
   const port = await bench.port(env);
   const load = streamLoad(`http://127.0.0.1:${port}/api/products`, {
-    concurrency: 2,
+    concurrency: 3,
     header: 'x-shop-version',
     gapMs: 10,
     timeoutMs: 5000,
@@ -76,20 +100,20 @@ async function lane(env: string): Promise<void> {
       const version = `2.${env}.${n++}`;
       const from = performance.now();
       const d = await bench.deploy(env, version, job.faults);
-      const done = await d.run;
+      const done = await settle(d.id, d.run);
       const to = performance.now();
       await sleep(300);
       const mine = load.samples.filter((s: Sample) => s.end >= from && s.end < to + 300 && isFailure(s));
       results.push({
         kind: job.kind,
-        status: done.status,
-        reason: (done.reason ?? '').split('\n')[0] ?? '',
+        status: done.paused ? 'paused' : done.status,
+        reason: (done.paused ?? done.reason ?? '').split('\n')[0] ?? '',
         ms: to - from,
         faultyErrors: mine.filter((s) => s.side === version && s.status >= 500).length,
         beyond: mine.filter((s) => !(s.side === version && s.status >= 500)).length,
       });
       process.stderr.write(
-        `${results.length}/${EACH * 2} ${env} ${job.kind}: ${done.status} ${(done.reason ?? '').split('\n')[0]}\n`,
+        `${results.length}/${EACH * 2} ${env} ${job.kind}: ${done.paused ? 'paused+aborted' : done.status} ${(done.paused ?? done.reason ?? '').split('\n')[0]}\n`,
       );
     }
   } finally {
@@ -108,7 +132,7 @@ console.log(
   `${results.length} canary deployments, ${PARALLEL} at a time, fast profile, in ${total} s; loopback`,
 );
 console.log(
-  'kind         runs  succeeded  rolled back  failed  other  median s  faulty-release 5xx  failed beyond',
+  'kind         runs  succeeded  rolled back  failed  paused  median s  faulty-release 5xx  failed beyond',
 );
 for (const kind of ['healthy', ...kinds]) {
   const rs = results.filter((r) => r.kind === kind);
@@ -121,7 +145,7 @@ for (const kind of ['healthy', ...kinds]) {
       String(count('succeeded')).padStart(10),
       String(count('rolled_back')).padStart(12),
       String(count('failed')).padStart(7),
-      String(rs.length - count('succeeded') - count('rolled_back') - count('failed')).padStart(6),
+      String(count('paused')).padStart(7),
       ((ms[Math.floor(ms.length / 2)] ?? 0) / 1000).toFixed(1).padStart(9),
       String(rs.reduce((a, r) => a + r.faultyErrors, 0)).padStart(19),
       String(rs.reduce((a, r) => a + r.beyond, 0)).padStart(14),
@@ -136,7 +160,9 @@ for (const r of results.filter((x) => x.status !== 'succeeded'))
   );
 for (const [k, v] of reasons) console.log(`  ${v} × ${k}`);
 const healthyRolled = results.filter((r) => r.kind === 'healthy' && r.status !== 'succeeded').length;
-const caught = results.filter((r) => r.kind !== 'healthy' && r.status !== 'succeeded').length;
+const caught = results.filter(
+  (r) => r.kind !== 'healthy' && (r.status === 'rolled_back' || r.status === 'failed'),
+).length;
 const beyond = results.reduce((a, r) => a + r.beyond, 0);
 console.log(`goal healthy → 0 rolled back: ${healthyRolled} ${healthyRolled === 0 ? 'met' : 'NOT met'}`);
 console.log(`goal regressions → ${EACH} rolled back: ${caught} ${caught === EACH ? 'met' : 'NOT met'}`);

@@ -16,6 +16,7 @@ import type { RouteState, TrafficRouter } from '../src/traffic/contract.ts';
 import { HaproxyRouter } from '../src/traffic/haproxy/router.ts';
 import { NginxRouter } from '../src/traffic/nginx/router.ts';
 import { type ChildBackend, freePort, spawnBackend } from '../src/traffic/testing.ts';
+import { builtinChild } from './builtin-child-router.ts';
 import {
   describeFailures,
   failuresBetween,

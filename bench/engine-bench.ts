@@ -4,11 +4,12 @@
  * profile) built by the control plane's composition root, and helpers to deploy and run a
  * release to its end.
  */
+
+import type { Deployment } from '../src/domain/types.ts';
 import { createExecutor } from '../src/engine/compose.ts';
 import { startDeployment } from '../src/engine/deploy.ts';
 import type { Executor } from '../src/engine/executor.ts';
 import { type Harness, startHarness } from '../src/engine/testing.ts';
-import type { Deployment } from '../src/store/contract.ts';
 import { BuiltinRouter } from '../src/traffic/builtin/router.ts';
 
 export interface EngineBench {

@@ -52,7 +52,8 @@ try {
       headers: { 'x-slipway-release': d.releaseId },
       body: JSON.stringify({ errorRate: FAULT }),
     });
-    if ((await res.json()).errorRate !== FAULT) throw new Error('the fault switch did not flip');
+    if (((await res.json()) as { errorRate?: number }).errorRate !== FAULT)
+      throw new Error('the fault switch did not flip');
     const done = await d.run;
     const detectMs = performance.now() - faultAt;
     await sleep(500);
