@@ -96,8 +96,8 @@ console.log(
   `  slipway fast profile (10 s window, 1 s interval): ${cross(10)}–${cross(10) + 1} s (compare with the measured figure)`,
 );
 console.log(
-  '  Flagger defaults (interval 1m, threshold 5, 1m success-rate query): first failed check 0–60 s, rollback at the 5th: 240–300 s',
+  '  Flagger docs (interval 1m "default 60s", threshold 5 "max number of failed metric checks before rollback"): first failed check 0–60 s, rollback at the 5th: 240–300 s',
 );
 console.log(
-  '  Argo Rollouts example (interval 5m, failureLimit 3: fails on the 4th failed measurement): 15–20 min',
+  '  Argo Rollouts docs example (interval 5m, failureLimit 3): first failed measurement 0–5 min; "three such measurements" (the docs\' words): 10–15 min; the controller fails at failed > failureLimit, the 4th: 15–20 min',
 );
