@@ -49,6 +49,8 @@ interface Result {
   readonly ms: number;
   readonly faultyErrors: number;
   readonly beyond: number;
+  /** What the failures beyond the faulty release's own were (error codes or statuses). */
+  readonly beyondWhy: string[];
 }
 
 const jobs: { kind: string; faults: Record<string, unknown> }[] = [];
@@ -111,6 +113,11 @@ async function lane(env: string): Promise<void> {
         ms: to - from,
         faultyErrors: mine.filter((s) => s.side === version && s.status >= 500).length,
         beyond: mine.filter((s) => !(s.side === version && s.status >= 500)).length,
+        beyondWhy: mine
+          .filter((s) => !(s.side === version && s.status >= 500))
+          .map(
+            (s) => `${s.error ?? s.status}${s.side ? ` from ${s.side === version ? 'new' : 'stable'}` : ''}`,
+          ),
       });
       process.stderr.write(
         `${results.length}/${EACH * 2} ${env} ${job.kind}: ${done.paused ? 'paused+aborted' : done.status} ${(done.paused ?? done.reason ?? '').split('\n')[0]}\n`,
@@ -153,11 +160,10 @@ for (const kind of ['healthy', ...kinds]) {
   );
 }
 const reasons = new Map<string, number>();
+const count = (key: string) => reasons.set(key, (reasons.get(key) ?? 0) + 1);
 for (const r of results.filter((x) => x.status !== 'succeeded'))
-  reasons.set(
-    `${r.kind}: ${r.reason.replace(/[\d.]+/g, 'N')}`,
-    (reasons.get(`${r.kind}: ${r.reason.replace(/[\d.]+/g, 'N')}`) ?? 0) + 1,
-  );
+  count(`${r.kind} → ${r.status}: ${r.reason.slice(0, 70).replace(/rel-[0-9a-f]+|\d+(\.\d+)?/g, '…')}`);
+for (const r of results) for (const why of r.beyondWhy) count(`${r.kind}: failed beyond: ${why}`);
 for (const [k, v] of reasons) console.log(`  ${v} × ${k}`);
 const healthyRolled = results.filter((r) => r.kind === 'healthy' && r.status !== 'succeeded').length;
 const caught = results.filter(
