@@ -6,7 +6,9 @@
  * deployments run PARALLEL at a time, each in its own environment with its own light load
  * (3 clients), with the fast profile: canary at 50% with a 14 s analysis, then 100%, 1 s watch.
  * For each regression: the failed user requests the faulty release answered itself before the
- * rollback, and those beyond (no answer, or 5xx from anyone else) — goal 0 beyond.
+ * rollback, and those beyond (no answer, or 5xx from anyone else) — goal 0 beyond. A regression
+ * that is not caught becomes the stable release; a healthy build is then deployed again (not
+ * counted) so that the next deployment is judged against a healthy stable release.
  *
  *   node bench/canary-batch.ts                 # 100 deployments, ~4 min
  *   BENCH_EACH=10 node bench/canary-batch.ts   # 10 healthy + 10 faulty
@@ -88,6 +90,11 @@ async function settle(id: string, run: Promise<Deployment>): Promise<Deployment 
 const results: Result[] = [];
 let n = 0;
 const started = performance.now();
+async function deployReset(env: string, version: string): Promise<[string, Promise<Deployment>]> {
+  const d = await bench.deploy(env, version, BASE);
+  return [d.id, d.run];
+}
+
 async function lane(env: string): Promise<void> {
   await (await bench.deploy(env, `1.${env}.0`, BASE)).run;
   const port = await bench.port(env);
@@ -119,6 +126,10 @@ async function lane(env: string): Promise<void> {
             (s) => `${s.error ?? s.status}${s.side ? ` from ${s.side === version ? 'new' : 'stable'}` : ''}`,
           ),
       });
+      // A regression that was not caught became the stable release: put a healthy one back
+      // (not counted), so the next deployment is judged against a healthy baseline.
+      if (job.kind !== 'healthy' && done.status === 'succeeded')
+        await settle(...(await deployReset(env, `2.${env}.${n++}-reset`)));
       process.stderr.write(
         `${results.length}/${EACH * 2} ${env} ${job.kind}: ${done.paused ? 'paused+aborted' : done.status} ${(done.paused ?? done.reason ?? '').split('\n')[0]}\n`,
       );
