@@ -27,7 +27,13 @@ export interface EngineBench {
 
 export async function startEngineBench(yaml: string): Promise<EngineBench> {
   const h = await startHarness(new BuiltinRouter());
-  const config = h.config(yaml);
+  let config: ReturnType<Harness['config']>;
+  try {
+    config = h.config(yaml);
+  } catch (error) {
+    await h.close();
+    throw error;
+  }
   const executor = createExecutor({
     store: h.store,
     agent: h.agent,

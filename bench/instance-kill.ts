@@ -47,8 +47,7 @@ async function haproxyDefaults(port: number, backends: ChildBackend[]): Promise<
   ].join('\n');
   writeFileSync(join(dir, 'haproxy.cfg'), cfg);
   const child: ChildProcess = spawn('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
-  for (let i = 0; i < 100 && !(await canConnect(port)); i++) await sleep(50);
-  return async () => {
+  const stop = async () => {
     if (child.exitCode === null) {
       const gone = once(child, 'exit');
       child.kill('SIGTERM');
@@ -56,6 +55,12 @@ async function haproxyDefaults(port: number, backends: ChildBackend[]): Promise<
     }
     rmSync(dir, { recursive: true, force: true });
   };
+  for (let i = 0; i < 100 && !(await canConnect(port)); i++) await sleep(50);
+  if (!(await canConnect(port))) {
+    await stop();
+    throw new Error(`haproxy with default settings did not listen on ${port} within 5 s`);
+  }
+  return stop;
 }
 
 interface Row {
