@@ -1,120 +1,171 @@
 /**
- * Cutover under continuous load, for each traffic driver: a 0→100 switch to the new release, a
- * switch back, then a series of weight steps (10, 25, 50, 75, 100). Reports failed requests
- * (client errors and 5xx; the client does NOT resend on a closed keep-alive connection), the time
- * from calling setWeights() to the first answer from the new side, and the setWeights() call
- * time (for nginx, its reload time). Load: fetch, BENCH_CONCURRENCY requests in flight.
+ * Cutover under continuous load (issue 3, 7b): for each driver (builtin, haproxy, nginx) driven
+ * through the TrafficRouter contract, a blue-green switch (blue → green), a rollback (green →
+ * blue) and a series of weight changes, while 4 kept-alive clients send requests back to back.
+ * Prints failed requests per phase (goal 0; a connection closed under a request counts) and the
+ * time from the setWeights() call to the first answer from the new side (goal ≤ 10 ms for
+ * builtin and haproxy), plus how long the call itself took (for nginx: its graceful reload).
+ * The builtin router runs in its own process (bench/builtin-child.ts, commands over a pipe), as
+ * it does in `slipway agent`; HAProxy and nginx are their own processes. Backends: two node:http processes per side (src/traffic/testing.ts). Loopback only; about 4 s
+ * per driver, at most 200,000 requests each.
  *
- *   node bench/cutover.ts            BENCH_ONLY=builtin,haproxy node bench/cutover.ts
+ *   node bench/cutover.ts            # all three
+ *   BENCH_ONLY=builtin node bench/cutover.ts
  */
 import type { RouteState, TrafficRouter } from '../src/traffic/contract.ts';
 import { HaproxyRouter } from '../src/traffic/haproxy/router.ts';
 import { NginxRouter } from '../src/traffic/nginx/router.ts';
-import { freePort, spawnBackend } from '../src/traffic/testing.ts';
-import { RemoteBuiltinRouter } from './remote-builtin.ts';
+import { type ChildBackend, freePort, spawnBackend } from '../src/traffic/testing.ts';
+import { builtinChild } from './builtin-child-router.ts';
+import {
+  describeFailures,
+  failuresBetween,
+  firstServedBy,
+  type Sample,
+  sleep,
+  streamLoad,
+} from './stream-load.ts';
 
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const ONLY = (process.env.BENCH_ONLY ?? 'builtin,haproxy,nginx').split(',');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Few clients: the time to the first new-side answer includes one request's own latency.
+const CONCURRENCY = 4;
+const WEIGHT_CHANGES = 10;
 
-interface Load {
-  requests: number;
-  failed: number;
-  /** performance.now() of the first answer from each backend after `watch(name)` was set. */
-  firstFrom: Map<string, number>;
-  stop: boolean;
+interface Phase {
+  readonly name: string;
+  readonly at: number;
+  readonly commandMs: number;
+  readonly firstNewMs: number;
+  readonly reloadMs?: number;
 }
 
-async function run(url: string, load: Load): Promise<void> {
-  const worker = async () => {
-    while (!load.stop) {
-      try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-        await res.arrayBuffer();
-        load.requests++;
-        if (res.status >= 500) load.failed++;
-        const b = res.headers.get('x-backend') ?? '';
-        if (!load.firstFrom.has(b)) load.firstFrom.set(b, performance.now());
-      } catch {
-        load.requests++;
-        load.failed++;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+interface Row {
+  readonly driver: string;
+  readonly phases: Phase[];
+  readonly failed: { switch: Sample[]; rollback: Sample[]; weights: Sample[] };
+  readonly total: number;
+  readonly p50Ms: number;
 }
 
-async function scenario(router: TrafficRouter) {
-  const [a, b] = [await spawnBackend('a'), await spawnBackend('b')];
-  const port = await freePort();
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+}
+
+async function runDriver(router: TrafficRouter, blue: ChildBackend[], green: ChildBackend[]): Promise<Row> {
   const state: RouteState = {
     env: 'cutover',
-    listen: { host: '127.0.0.1', port },
+    listen: { host: '127.0.0.1', port: await freePort() },
     releases: [
-      { release: 'v1', weight: 100, backends: [a.backend] },
-      { release: 'v2', weight: 0, backends: [b.backend] },
+      { release: 'blue', weight: 100, backends: blue.map((b) => b.backend) },
+      { release: 'green', weight: 0, backends: green.map((b) => b.backend) },
     ],
   };
   await router.apply(state);
-  // Warm both backends (a fresh node process answers its first request slowly).
-  for (const x of [a, b]) await (await fetch(`http://127.0.0.1:${x.port}/`)).arrayBuffer();
-  const load: Load = { requests: 0, failed: 0, firstFrom: new Map(), stop: false };
-  const running = run(`http://127.0.0.1:${port}/`, load);
-  const switchTo = async (weights: Record<string, number>, side: string) => {
-    load.firstFrom.delete(side);
-    const t0 = performance.now();
+  const isBlue = (s: string) => s.startsWith('blue');
+  const isGreen = (s: string) => s.startsWith('green');
+  const load = streamLoad(`http://127.0.0.1:${state.listen.port}/`, { concurrency: CONCURRENCY });
+  const phases: Phase[] = [];
+  const reloadMs = () => (router instanceof NginxRouter ? router.lastReloadMs : undefined);
+  const shift = async (name: string, weights: Record<string, number>, isNew: (s: string) => boolean) => {
+    const at = performance.now();
     await router.setWeights('cutover', weights);
-    const call = performance.now() - t0;
-    while (!load.firstFrom.has(side) && performance.now() - t0 < 10_000) await sleep(1);
-    return { call, firstMs: (load.firstFrom.get(side) ?? Number.NaN) - t0 };
+    const commandMs = performance.now() - at;
+    await sleep(600);
+    const r = reloadMs();
+    phases.push({
+      name,
+      at,
+      commandMs,
+      firstNewMs: firstServedBy(load.samples, isNew, at),
+      ...(r !== undefined && { reloadMs: r }),
+    });
+    return at;
   };
-  try {
-    await sleep(1_000);
-    const forward = await switchTo({ v1: 0, v2: 100 }, 'b');
-    await sleep(1_000);
-    const back = await switchTo({ v1: 100, v2: 0 }, 'a');
-    await sleep(500);
-    const steps: number[] = [];
-    for (const w of [10, 25, 50, 75, 100]) {
-      const t0 = performance.now();
-      await router.setWeights('cutover', { v1: 100 - w, v2: w });
-      steps.push(performance.now() - t0);
-      await sleep(200);
-    }
-    await sleep(300);
-    const reloadMs = (router as { lastReloadMs?: number }).lastReloadMs;
-    return { forward, back, steps, load, reloadMs };
-  } finally {
-    load.stop = true;
-    await running;
-    await router.close();
-    await Promise.all([a.close(), b.close()]);
+  await sleep(800); // warm: connections open, JIT
+  const t0 = await shift('switch', { blue: 0, green: 100 }, isGreen);
+  const t1 = await shift('rollback', { blue: 100, green: 0 }, isBlue);
+  const t2 = performance.now();
+  for (let i = 1; i <= WEIGHT_CHANGES; i++) {
+    const g = i * 10;
+    await router.setWeights('cutover', { blue: 100 - g, green: g });
+    await sleep(150);
   }
+  await sleep(400);
+  const t3 = performance.now();
+  const samples = await load.stop();
+  await router.remove('cutover');
+  return {
+    driver: router.name,
+    phases,
+    failed: {
+      switch: failuresBetween(samples, t0, t1),
+      rollback: failuresBetween(samples, t1, t2),
+      weights: failuresBetween(samples, t2, t3 + 10_000),
+    },
+    total: samples.length,
+    p50Ms: median(samples.map((x) => x.end - x.start)),
+  };
 }
 
-const drivers: [string, () => TrafficRouter][] = [
-  // In its own process like HAProxy and nginx, driven over a pipe (adds well under 1 ms per call).
-  ['builtin', () => new RemoteBuiltinRouter()],
-  ['haproxy', () => new HaproxyRouter()],
-  ['nginx', () => new NginxRouter()],
-];
-console.log(`cutover under load: fetch, ${CONCURRENCY} in flight, no client resend`);
+const blue = await Promise.all([spawnBackend('blue-0'), spawnBackend('blue-1')]);
+const green = await Promise.all([spawnBackend('green-0'), spawnBackend('green-1')]);
+const rows: Row[] = [];
+try {
+  const make: Record<string, () => TrafficRouter> = {
+    builtin: builtinChild,
+    haproxy: () => new HaproxyRouter({ threads: 1 }),
+    nginx: () => new NginxRouter({ workers: 1 }),
+  };
+  for (const name of ONLY) {
+    const factory = make[name];
+    if (!factory) throw new Error(`unknown driver ${name}; expected builtin, haproxy or nginx`);
+    const router = factory();
+    try {
+      rows.push(await runDriver(router, blue, green));
+    } finally {
+      await router.close();
+    }
+  }
+} finally {
+  for (const b of [...blue, ...green]) await b.kill();
+}
+
+const f = (n: number | undefined, d = 1) => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(d));
+console.log(`cutover under load: ${CONCURRENCY} kept-alive clients, no retries, loopback`);
+console.log("first-new ms includes one request's own latency (p50 ms column)");
 console.log(
-  'driver    requests  failed  switch: setWeights ms / first new answer ms  back: ms / ms  steps: setWeights ms',
+  'driver   requests  p50 ms  switch: failed  cmd ms  first-new ms  rollback: failed  cmd ms  first-new ms  ' +
+    `${WEIGHT_CHANGES} weight changes: failed  nginx reload ms`,
 );
-for (const [name, make] of drivers) {
-  if (!ONLY.includes(name)) continue;
-  const r = await scenario(make());
-  const f = (n: number) => n.toFixed(1);
+for (const r of rows) {
+  const [s, b] = r.phases as [Phase, Phase];
   console.log(
     [
-      name.padEnd(8),
-      String(r.load.requests).padStart(9),
-      String(r.load.failed).padStart(7),
-      `  ${f(r.forward.call)} / ${f(r.forward.firstMs)}`.padEnd(45),
-      `${f(r.back.call)} / ${f(r.back.firstMs)}`.padEnd(14),
-      r.steps.map(f).join(' '),
-      r.reloadMs === undefined ? '' : `  (last reload ${f(r.reloadMs)} ms)`,
+      r.driver.padEnd(8),
+      String(r.total).padStart(8),
+      f(r.p50Ms, 2).padStart(7),
+      String(r.failed.switch.length).padStart(15),
+      f(s.commandMs).padStart(7),
+      f(s.firstNewMs).padStart(13),
+      String(r.failed.rollback.length).padStart(17),
+      f(b.commandMs).padStart(7),
+      f(b.firstNewMs).padStart(13),
+      String(r.failed.weights.length).padStart(24),
+      f(s.reloadMs ?? b.reloadMs).padStart(16),
     ].join(' '),
   );
+  const all = [...r.failed.switch, ...r.failed.rollback, ...r.failed.weights];
+  if (all.length > 0) console.log(`  ${r.driver} failures: ${describeFailures(all)}`);
+}
+for (const r of rows) {
+  if (r.driver === 'nginx') continue;
+  const worst = Math.max(...r.phases.map((p) => p.firstNewMs));
+  console.log(
+    `goal ${r.driver} first request on the new side ≤ 10 ms: ${f(worst)} ms ${worst <= 10 ? 'met' : 'NOT met'}`,
+  );
+}
+for (const r of rows) {
+  const n = r.failed.switch.length + r.failed.rollback.length + r.failed.weights.length;
+  console.log(`goal ${r.driver} 0 failed requests: ${n} ${n === 0 ? 'met' : 'NOT met'}`);
 }
