@@ -1,5 +1,5 @@
 /** Runs the CLI in-process with captured output, the way a person would type it. */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { main } from '../src/cli/main.ts';
@@ -52,4 +52,48 @@ export async function cliWithStdin(cwd: string, input: string, ...argv: string[]
   stderr.on('data', (c) => (err += c));
   const code = await main(argv, { cwd, streams: { stdout, stderr }, stdin: Readable.from([input]) });
   return { code, stdout: out, stderr: err };
+}
+
+/**
+ * Starts `slipway ARGS` as its own process (the agent, the server) and resolves once its output
+ * matches `ready`; SLIPWAY_URL/SLIPWAY_TOKEN are cleared so it works on the local project.
+ */
+export function startSlipway(
+  cwd: string,
+  args: string[],
+  ready: RegExp,
+  timeoutMs = 60_000,
+): Promise<{ child: ChildProcess; out: () => string }> {
+  const child = spawn(
+    process.execPath,
+    ['--disable-warning=ExperimentalWarning', join(repoRoot, 'bin/slipway.js'), ...args],
+    {
+      cwd,
+      env: { ...process.env, SLIPWAY_URL: '', SLIPWAY_TOKEN: '' },
+    },
+  );
+  let out = '';
+  child.stderr?.on('data', (c) => (out += c));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`${args[0]} did not start: ${out}`));
+    }, timeoutMs);
+    child.stdout?.on('data', (c) => {
+      out += c;
+      if (ready.test(out)) {
+        clearTimeout(timer);
+        resolve({ child, out: () => out });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited ${code}: ${out}`)));
+  });
+}
+
+/** SIGTERM and wait for the exit; nothing when it already ended. */
+export async function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
 }

@@ -4,13 +4,13 @@
  * users with tokens: dev (deployer everywhere), alice (approver on production, viewer everywhere).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLoad } from '../scripts/demo-load.ts';
 import { connectLocalAgent } from '../src/agent/client.ts';
 import { repoRoot, tempDir } from '../src/testing.ts';
-import { cli, cliProcess } from './cli-helpers.ts';
+import { cli, cliProcess, startSlipway, stopProcess } from './cli-helpers.ts';
 
 export const DASHBOARD_CONFIG = `app: shop
 run:
@@ -32,42 +32,6 @@ environments:
     strategy: { canary: { steps: [{ weight: 50, pause: 4s }, { weight: 100 }] } }
 `;
 
-const bin = join(repoRoot, 'bin/slipway.js');
-
-function startProcess(
-  cwd: string,
-  args: string[],
-  ready: RegExp,
-): Promise<{ child: ChildProcess; out: () => string }> {
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', bin, ...args], {
-    cwd,
-    env: { ...process.env, SLIPWAY_URL: '', SLIPWAY_TOKEN: '' },
-  });
-  let out = '';
-  child.stderr?.on('data', (c) => (out += c));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      reject(new Error(`${args[0]} did not start: ${out}`));
-    }, 60_000);
-    child.stdout?.on('data', (c) => {
-      out += c;
-      if (ready.test(out)) {
-        clearTimeout(timer);
-        resolve({ child, out: () => out });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${args[0]} exited ${code}: ${out}`)));
-  });
-}
-
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
 export interface DashboardStack {
   readonly url: string;
   readonly tokens: { readonly admin: string; readonly dev: string; readonly alice: string };
@@ -85,10 +49,10 @@ export async function startDashboardStack(versions = ['1.0.0', '2.0.0']): Promis
   let agent: ChildProcess | undefined;
   let server: ChildProcess | undefined;
   const close = async () => {
-    await stop(server);
+    await stopProcess(server);
     const client = connectLocalAgent(join(dir.path, '.slipway', 'agent'));
     for (const env of ['staging', 'production']) await client.deleteEnv(env).catch(() => {});
-    await stop(agent);
+    await stopProcess(agent);
     dir.cleanup();
   };
   try {
@@ -112,8 +76,8 @@ export async function startDashboardStack(versions = ['1.0.0', '2.0.0']): Promis
       assert.equal(r.code, 0, r.stderr);
     }
     const tokens: Record<string, string> = {};
-    agent = (await startProcess(dir.path, ['agent'], /admin API on/)).child;
-    const s = await startProcess(dir.path, ['server', '--port', '0', '--init'], /API on http/);
+    agent = (await startSlipway(dir.path, ['agent'], /admin API on/)).child;
+    const s = await startSlipway(dir.path, ['server', '--port', '0', '--init'], /API on http/);
     server = s.child;
     const url = /API on (http:\/\/[\d.:]+)/.exec(s.out())?.[1] as string;
     tokens.admin = /^(slw_\S+)$/m.exec(s.out())?.[1] as string;

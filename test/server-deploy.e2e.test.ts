@@ -5,14 +5,14 @@
  * SLIPWAY_URL + SLIPWAY_TOKEN.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connectLocalAgent } from '../src/agent/client.ts';
 import { createApiClient, type ServerEvent } from '../src/cli/remote.ts';
 import { repoRoot, tempDir } from '../src/testing.ts';
-import { cli, cliProcess } from './cli-helpers.ts';
+import { cli, cliProcess, startSlipway, stopProcess } from './cli-helpers.ts';
 
 const CONFIG = `app: shop
 run:
@@ -29,42 +29,6 @@ environments:
     strategy: { canary: { steps: [{ weight: 50, pause: until-resumed }, { weight: 100 }] } }
 `;
 
-const bin = join(repoRoot, 'bin/slipway.js');
-
-function startProcess(
-  cwd: string,
-  args: string[],
-  ready: RegExp,
-): Promise<{ child: ChildProcess; out: () => string }> {
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', bin, ...args], {
-    cwd,
-    env: { ...process.env, SLIPWAY_URL: '', SLIPWAY_TOKEN: '' },
-  });
-  let out = '';
-  child.stderr?.on('data', (c) => (out += c));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      reject(new Error(`${args[0]} did not start: ${out}`));
-    }, 30_000);
-    child.stdout?.on('data', (c) => {
-      out += c;
-      if (ready.test(out)) {
-        clearTimeout(timer);
-        resolve({ child, out: () => out });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${args[0]} exited ${code}: ${out}`)));
-  });
-}
-
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
 describe('deployments driven by slipway server (real agent, real instances)', () => {
   const dir = tempDir('slipway-server-e2e-');
   let agent: ChildProcess | undefined;
@@ -74,10 +38,11 @@ describe('deployments driven by slipway server (real agent, real instances)', ()
   const api = () => createApiClient({ url, token });
 
   const startServer = async (init: boolean) => {
-    const s = await startProcess(
+    const s = await startSlipway(
       dir.path,
       ['server', '--port', '0', ...(init ? ['--init'] : [])],
       /API on http/,
+      30_000,
     );
     server = s.child;
     url = /API on (http:\/\/[\d.:]+)/.exec(s.out())?.[1] as string;
@@ -95,14 +60,14 @@ describe('deployments driven by slipway server (real agent, real instances)', ()
         0,
       );
     }
-    agent = (await startProcess(dir.path, ['agent'], /admin API on/)).child;
+    agent = (await startSlipway(dir.path, ['agent'], /admin API on/, 30_000)).child;
     await startServer(true);
   });
   after(async () => {
-    await stop(server);
+    await stopProcess(server);
     const client = connectLocalAgent(join(dir.path, '.slipway', 'agent'));
     for (const env of ['staging', 'production']) await client.deleteEnv(env).catch(() => {});
-    await stop(agent);
+    await stopProcess(agent);
     dir.cleanup();
   });
 
@@ -144,7 +109,7 @@ describe('deployments driven by slipway server (real agent, real instances)', ()
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal((await api().history({ app: 'shop', env: 'production', limit: 1 }))[0]?.status, 'paused');
-    await stop(server);
+    await stopProcess(server);
     const out = await startServer(false);
     assert.match(out(), new RegExp(`resumed 1 deployment\\(s\\): ${canary.id}`));
     await api().act(canary.id, 'resume', 'numbers look fine');

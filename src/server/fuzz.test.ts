@@ -5,23 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { mulberry32 } from '../analysis/judges/seeded.ts';
 import type { Store } from '../store/contract.ts';
 import { BACKENDS } from '../store/testing.ts';
 import { seedDeployment, startTestServer, type TestServer } from './testing.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261122);
 const COUNT = 1200;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HOSTILE = [
   '<script>alert(1)</script>',
