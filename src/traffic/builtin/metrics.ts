@@ -95,8 +95,16 @@ export class ReleaseWindow {
       const rank = Math.ceil(q * n);
       let seen = 0;
       for (let k = 0; k < HIST_BUCKETS; k++) {
-        seen += hist[k]!;
-        if (seen >= rank) return Math.round(histUpper(k) * 1000) / 1000;
+        const inBucket = hist[k]!;
+        if (seen + inBucket >= rank) {
+          // Spread the bucket's requests evenly over it (as Prometheus' histogram_quantile does)
+          // instead of reporting its upper edge: with 1.2×-wide buckets a 2.0× ratio would otherwise
+          // read 1.73× or 2.07×.
+          const lower = k === 0 ? 0 : histUpper(k - 1);
+          const value = lower + ((rank - seen) / inBucket) * (histUpper(k) - lower);
+          return Math.round(value * 1000) / 1000;
+        }
+        seen += inBucket;
       }
       return histUpper(HIST_BUCKETS - 1);
     };
