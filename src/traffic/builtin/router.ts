@@ -10,6 +10,7 @@
  * await router.setWeights('staging', { v1: 70, v2: 30 });
  */
 import type { ReleaseMetrics, RouterCapabilities, RouteState, TrafficRouter } from '../contract.ts';
+import { KeyedSerial } from '../serial.ts';
 import { validateRouteState, withWeights } from '../validate.ts';
 import { EnvRoute } from './env-route.ts';
 import { renderPrometheus } from './prometheus.ts';
@@ -24,11 +25,11 @@ export class BuiltinRouter implements TrafficRouter {
   };
   private readonly envs = new Map<string, EnvRoute>();
   /** apply() calls of one env run one after the other, so two quick applies cannot interleave. */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedSerial();
 
   apply(state: RouteState): Promise<void> {
     validateRouteState(state);
-    return this.serial(state.env, async () => {
+    return this.queue.run(state.env, async () => {
       let route = this.envs.get(state.env);
       const old = route?.state.listen;
       if (route && old && (old.host !== state.listen.host || old.port !== state.listen.port)) {
@@ -80,7 +81,7 @@ export class BuiltinRouter implements TrafficRouter {
   }
 
   async remove(env: string): Promise<void> {
-    await this.serial(env, async () => {
+    await this.queue.run(env, async () => {
       const route = this.envs.get(env);
       this.envs.delete(env);
       await route?.close();
@@ -89,15 +90,5 @@ export class BuiltinRouter implements TrafficRouter {
 
   async close(): Promise<void> {
     await Promise.all([...this.envs.keys()].map((env) => this.remove(env)));
-  }
-
-  private serial(env: string, fn: () => Promise<void>): Promise<void> {
-    const prev = this.queues.get(env) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    this.queues.set(
-      env,
-      next.catch(() => {}),
-    );
-    return next;
   }
 }

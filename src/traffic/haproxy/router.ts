@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../../domain/errors.ts';
 import type { RouterCapabilities, RouteState, TrafficRouter } from '../contract.ts';
+import { KeyedSerial } from '../serial.ts';
 import { SlotTable } from '../slots.ts';
 import { validateRouteState, withWeights } from '../validate.ts';
 import {
@@ -58,7 +59,7 @@ export class HaproxyRouter implements TrafficRouter {
     websockets: true,
   };
   private readonly envs = new Map<string, EnvProxy>();
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedSerial();
   private readonly options: HaproxyOptions;
   private readonly root: string;
 
@@ -78,7 +79,7 @@ export class HaproxyRouter implements TrafficRouter {
         );
       }
     }
-    return this.serial(state.env, () => this.applyNow(state));
+    return this.queue.run(state.env, () => this.applyNow(state));
   }
 
   private async applyNow(state: RouteState): Promise<void> {
@@ -242,7 +243,7 @@ export class HaproxyRouter implements TrafficRouter {
   }
 
   async remove(env: string): Promise<void> {
-    await this.serial(env, async () => {
+    await this.queue.run(env, async () => {
       const proxy = this.envs.get(env);
       this.envs.delete(env);
       if (!proxy) return;
@@ -254,14 +255,5 @@ export class HaproxyRouter implements TrafficRouter {
   async close(): Promise<void> {
     await Promise.all([...this.envs.keys()].map((env) => this.remove(env)));
     rmSync(this.root, { recursive: true, force: true });
-  }
-
-  private serial(env: string, fn: () => Promise<void>): Promise<void> {
-    const next = (this.queues.get(env) ?? Promise.resolve()).then(fn);
-    this.queues.set(
-      env,
-      next.catch(() => {}),
-    );
-    return next;
   }
 }

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { AppError } from '../../domain/errors.ts';
 import type { RouterCapabilities, RouteState, TrafficRouter } from '../contract.ts';
 import { httpCheck } from '../health.ts';
+import { KeyedSerial } from '../serial.ts';
 import { validateRouteState, withWeights } from '../validate.ts';
 import { renderNginx } from './config.ts';
 import { NginxProcess } from './process.ts';
@@ -51,7 +52,7 @@ export class NginxRouter implements TrafficRouter {
   /** Milliseconds the last graceful reload took (SIGHUP until the new workers run). */
   lastReloadMs: number | undefined;
   private readonly envs = new Map<string, EnvNginx>();
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedSerial();
   private readonly options: NginxOptions;
   private readonly root: string;
 
@@ -73,13 +74,13 @@ export class NginxRouter implements TrafficRouter {
         );
       }
     }
-    return this.serial(state.env, () => this.write(state, true));
+    return this.queue.run(state.env, () => this.write(state, true));
   }
 
   async setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<void> {
     const current = this.envs.get(env);
     const releases = withWeights(current?.state, env, weights);
-    await this.serial(env, () => this.write({ ...current!.state, releases }, false));
+    await this.queue.run(env, () => this.write({ ...current!.state, releases }, false));
   }
 
   /** Backends of `state` that fail their health check now (none without `state.health`). */
@@ -144,7 +145,7 @@ export class NginxRouter implements TrafficRouter {
         .then((down) => {
           const same = down.size === env.down.size && [...down].every((k) => env.down.has(k));
           if (!same && this.envs.get(env.state.env) === env) {
-            return this.serial(env.state.env, () => this.write(env.state, false, down));
+            return this.queue.run(env.state.env, () => this.write(env.state, false, down));
           }
         })
         .catch(() => {})
@@ -161,7 +162,7 @@ export class NginxRouter implements TrafficRouter {
   }
 
   async remove(env: string): Promise<void> {
-    await this.serial(env, async () => {
+    await this.queue.run(env, async () => {
       const nginx = this.envs.get(env);
       this.envs.delete(env);
       if (!nginx) return;
@@ -174,14 +175,5 @@ export class NginxRouter implements TrafficRouter {
   async close(): Promise<void> {
     await Promise.all([...this.envs.keys()].map((env) => this.remove(env)));
     rmSync(this.root, { recursive: true, force: true });
-  }
-
-  private serial(env: string, fn: () => Promise<void>): Promise<void> {
-    const next = (this.queues.get(env) ?? Promise.resolve()).then(fn);
-    this.queues.set(
-      env,
-      next.catch(() => {}),
-    );
-    return next;
   }
 }
