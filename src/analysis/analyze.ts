@@ -46,7 +46,13 @@ export interface AnalyzeInput {
 
 /** A measurement as stored: raw samples are left out (they can be thousands), their number kept. */
 export type StoredMeasurement =
-  | { readonly phase: 'ok'; readonly value: number; readonly count?: number; readonly samples?: number }
+  | {
+      readonly phase: 'ok';
+      readonly value: number;
+      readonly count?: number;
+      readonly samples?: number;
+      readonly bounds?: { readonly low: number; readonly high: number };
+    }
   | Exclude<Measurement, { phase: 'ok' }>;
 
 export interface RuleOutcome {
@@ -84,6 +90,7 @@ function stored(m: Measurement): StoredMeasurement {
     value: m.value,
     ...(m.count === undefined ? {} : { count: m.count }),
     ...(m.samples === undefined ? {} : { samples: m.samples.length }),
+    ...(m.bounds === undefined ? {} : { bounds: m.bounds }),
   };
 }
 

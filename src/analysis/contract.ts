@@ -23,6 +23,13 @@ export interface MeasurementOk {
   readonly samples?: readonly number[];
   /** How many events the value rests on (e.g. requests in the window), when known. */
   readonly count?: number;
+  /**
+   * Where the value may really lie given its sample, when the provider can tell: one-sided 95%
+   * confidence bounds (an error rate from its request count, a percentile from its histogram's
+   * ranks and bucket edges). Judges use them to count a value within its error of a limit as
+   * reaching it.
+   */
+  readonly bounds?: { readonly low: number; readonly high: number };
 }
 
 /** The backend answered but had nothing for this query: no traffic, an empty series, NaN. */

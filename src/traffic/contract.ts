@@ -61,6 +61,22 @@ export interface ReleaseMetrics {
   readonly failures: number;
   /** Milliseconds; null when there were no requests in the window. */
   readonly latency: { readonly p50: number | null; readonly p95: number | null; readonly p99: number | null };
+  /**
+   * Where each percentile may really lie given how many requests it rests on and the histogram's
+   * resolution: one-sided 95% bounds. Null for a percentile the sample cannot bound (too few
+   * requests); absent when the driver keeps no histogram.
+   */
+  readonly latencyBounds?: {
+    readonly p50: ValueBounds | null;
+    readonly p95: ValueBounds | null;
+    readonly p99: ValueBounds | null;
+  };
+}
+
+/** A value's lower and upper confidence bounds, in its unit. */
+export interface ValueBounds {
+  readonly low: number;
+  readonly high: number;
 }
 
 /** Optional capabilities; a driver that lacks one says so, and its contract test is skipped with a reason. */

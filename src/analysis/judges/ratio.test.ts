@@ -63,4 +63,36 @@ describe('judgeRatio', () => {
       ['inconclusive', 'too little traffic: 3 requests for the baseline, the rule needs at least 50'],
     );
   });
+
+  test('a ratio just under the limit fails when its bounds reach past it and are narrow enough to decide', () => {
+    const v = judgeRatio(
+      p95,
+      { phase: 'ok', value: 140, count: 100, bounds: { low: 136, high: 150 } },
+      { phase: 'ok', value: 71, count: 100, bounds: { low: 68, high: 74 } },
+    );
+    assert.equal(v.verdict, 'fail');
+    assert.equal(
+      v.reason,
+      'latency-p95 is 140 ms, 1.97× baseline 71 ms, and may really be up to 2.21× (100 and 100 requests): too close to the limit of 2× to count as within it',
+    );
+    assert.deepEqual([v.stats?.ratioLow?.toFixed(2), v.stats?.ratioHigh?.toFixed(2)], ['1.84', '2.21']);
+  });
+
+  test('new-release bounds wider than the limit factor decide nothing: the measured ratio stands', () => {
+    const v = judgeRatio(
+      p95,
+      { phase: 'ok', value: 80, count: 60, bounds: { low: 50, high: 160 } },
+      { phase: 'ok', value: 71, count: 60, bounds: { low: 60, high: 90 } },
+    );
+    assert.equal(v.verdict, 'pass');
+  });
+
+  test('a healthy release with bounds well inside the limit passes', () => {
+    const v = judgeRatio(
+      p95,
+      { phase: 'ok', value: 72, count: 100, bounds: { low: 68, high: 80 } },
+      { phase: 'ok', value: 71, count: 100, bounds: { low: 68, high: 74 } },
+    );
+    assert.equal(v.verdict, 'pass');
+  });
 });

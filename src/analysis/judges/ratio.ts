@@ -3,13 +3,17 @@
  * baseline". A floor keeps tiny baselines from producing absurd ratios: with a baseline p95 of
  * 1 ms and a floor of 50 ms, the new release may reach 2 × 50 ms before the rule fails.
  */
-import type { Measurement, Verdict } from '../contract.ts';
+import type { Measurement, MeasurementOk, SampleSize, Verdict } from '../contract.ts';
+import { resolves } from './bounds.ts';
 import { checkCount, countOf, unmeasured } from './common.ts';
 import { formatFactor, formatValue, type Unit } from './format.ts';
 
 export interface RatioRule {
   readonly name: string;
-  /** Fail when new > maxRatio × max(baseline, floor). */
+  /**
+   * Fail when new > maxRatio × max(baseline, floor), or when the ratio's bounds (both sides'
+   * measurement error, when the provider gives it) reach above that and resolve the question.
+   */
   readonly maxRatio: number;
   /** The smallest baseline the ratio is taken against, in the metric's unit. Default 0. */
   readonly floor?: number;
@@ -54,6 +58,47 @@ export function judgeRatio(rule: RatioRule, current: Measurement, baseline: Meas
     const reason = `${rule.name} is ${fmt(current.value)}, ${formatFactor(ratio)} ${against}, above the limit of ${formatFactor(rule.maxRatio)}`;
     return { ...base, verdict: 'fail', threshold, stats, reason };
   }
+  const near = nearLimit(rule, current, baseline, floor);
+  if (near) {
+    const reason = `${rule.name} is ${fmt(current.value)}, ${formatFactor(ratio)} ${against}, and may really be up to ${formatFactor(near.high)}${sizes(sample)}: too close to the limit of ${formatFactor(rule.maxRatio)} to count as within it`;
+    return {
+      ...base,
+      verdict: 'fail',
+      threshold,
+      stats: { ...stats, ratioLow: near.low, ratioHigh: near.high },
+      reason,
+    };
+  }
   const reason = `${rule.name} is ${fmt(current.value)}, ${formatFactor(ratio)} ${against}, within ${formatFactor(rule.maxRatio)}`;
   return { ...base, verdict: 'pass', threshold, stats, reason };
+}
+
+/**
+ * The ratio's bounds (the new release's over the baseline's) when the new release has bounds,
+ * if they reach above the limit and the new release's are narrow enough to decide (see
+ * bounds.ts): a ratio of 1.97× read from 10%-wide histogram buckets cannot be told from 2×.
+ */
+function nearLimit(
+  rule: RatioRule,
+  current: MeasurementOk,
+  baseline: MeasurementOk,
+  floor: number,
+): { low: number; high: number } | undefined {
+  if (!current.bounds) return undefined;
+  const baseLow = Math.max(baseline.bounds?.low ?? baseline.value, floor);
+  const baseHigh = Math.max(baseline.bounds?.high ?? baseline.value, floor);
+  if (!(baseLow > 0)) return undefined;
+  const high = current.bounds.high / baseLow;
+  const low = current.bounds.low / baseHigh;
+  // The new release's own bounds must be tighter than the limit's factor: a p95 that may lie
+  // anywhere from 70 to 165 ms tells of this machine's jitter, not of a 2× regression.
+  const own = current.bounds.low > 0 ? current.bounds.high / current.bounds.low : Number.POSITIVE_INFINITY;
+  if (high > rule.maxRatio && resolves(1, own, rule.maxRatio - 1)) return { low, high };
+  return undefined;
+}
+
+function sizes(sample: SampleSize): string {
+  return sample.baseline === undefined
+    ? ` (${sample.new} requests)`
+    : ` (${sample.new} and ${sample.baseline} requests)`;
 }

@@ -54,3 +54,41 @@ describe('judgeThreshold', () => {
     );
   });
 });
+
+describe('threshold judge near its limit', () => {
+  const errorRate = { name: 'error-rate', above: 0.05, unit: 'ratio' as const };
+
+  test('5% errors over 200 requests cannot be shown to stay within 5%: fail, naming how high it may be', () => {
+    const v = judgeThreshold(errorRate, {
+      phase: 'ok',
+      value: 0.045,
+      count: 200,
+      bounds: { low: 0.025, high: 0.075 },
+    });
+    assert.equal(v.verdict, 'fail');
+    assert.equal(
+      v.reason,
+      'error-rate is 4.5% over 200 requests and may really be up to 7.5%: too close to the limit of 5% to count as within it',
+    );
+  });
+
+  test('no errors over 30 requests: bounds wider than the limit decide nothing, the measured rate passes', () => {
+    const v = judgeThreshold(errorRate, {
+      phase: 'ok',
+      value: 0,
+      count: 30,
+      bounds: { low: 0, high: 0.083 },
+    });
+    assert.equal(v.verdict, 'pass');
+  });
+
+  test('no errors over 500 requests passes', () => {
+    const v = judgeThreshold(errorRate, {
+      phase: 'ok',
+      value: 0,
+      count: 500,
+      bounds: { low: 0, high: 0.0054 },
+    });
+    assert.equal(v.verdict, 'pass');
+  });
+});

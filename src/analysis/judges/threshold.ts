@@ -2,12 +2,16 @@
  * Threshold judge: one value against fixed bounds, e.g. "error rate above 5%".
  */
 import type { Measurement, Verdict } from '../contract.ts';
+import { resolves } from './bounds.ts';
 import { checkCount, countOf, unmeasured } from './common.ts';
 import { formatValue, type Unit } from './format.ts';
 
 export interface ThresholdRule {
   readonly name: string;
-  /** Fail when the value is strictly above this. */
+  /**
+   * Fail when the value is strictly above this, or when its bounds (if the provider gives them and
+   * they resolve the question, see bounds.ts) reach above it.
+   */
   readonly above?: number;
   /** Fail when the value is strictly below this. */
   readonly below?: number;
@@ -32,6 +36,17 @@ export function judgeThreshold(rule: ThresholdRule, m: Measurement): Verdict {
   if (rule.above !== undefined && m.value > rule.above) {
     const reason = `${rule.name} is ${fmt(m.value)}, above ${fmt(rule.above)}`;
     return { ...base, verdict: 'fail', threshold: rule.above, reason };
+  }
+  // Within the limit as measured, but not by more than the measurement's own error.
+  if (
+    rule.above !== undefined &&
+    m.bounds &&
+    m.bounds.high > rule.above &&
+    resolves(m.bounds.low, m.bounds.high, Math.abs(rule.above))
+  ) {
+    const reason = `${rule.name} is ${fmt(m.value)}${n === undefined ? '' : ` over ${n} requests`} and may really be up to ${fmt(m.bounds.high)}: too close to the limit of ${fmt(rule.above)} to count as within it`;
+    const stats = { low: m.bounds.low, high: m.bounds.high };
+    return { ...base, verdict: 'fail', threshold: rule.above, stats, reason };
   }
   if (rule.below !== undefined && m.value < rule.below) {
     const reason = `${rule.name} is ${fmt(m.value)}, below ${fmt(rule.below)}`;

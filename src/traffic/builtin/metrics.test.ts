@@ -30,3 +30,30 @@ test('metrics: percentiles interpolated inside their histogram bucket land withi
   }
   assert.deepEqual(new ReleaseWindow('x').snapshot(1000).latency, { p50: null, p95: null, p99: null });
 });
+
+test('metrics: percentile bounds hold the true value, narrow with more requests, and are null when too few', () => {
+  const t = 3_000_000_000;
+  const boundsAt = (n: number) => {
+    const w = new ReleaseWindow('v1');
+    // n latencies spread evenly over 50–150 ms: the true p50 is 100 ms, the p95 145 ms.
+    for (let i = 0; i < n; i++) w.recordResponse(200, 50 + (100 * (i + 0.5)) / n, t);
+    const b = w.snapshot(1_000, t).latencyBounds!;
+    for (const [q, truth] of [
+      ['p50', 100],
+      ['p95', 145],
+    ] as const) {
+      const { low, high } = b[q]!;
+      assert.ok(low <= truth && truth <= high, `${q} bounds ${low}–${high} leave out ${truth} ms (n=${n})`);
+    }
+    return b;
+  };
+  const width = (b: { low: number; high: number }) => b.high - b.low;
+  assert.ok(width(boundsAt(10_000).p50!) < width(boundsAt(100).p50!), 'bounds narrow as requests grow');
+  // However many requests, a bound is no finer than the 10%-wide bucket holding it.
+  assert.ok(width(boundsAt(10_000).p95!) >= 145 * 0.09);
+  const few = new ReleaseWindow('v1');
+  for (let i = 0; i < 20; i++) few.recordResponse(200, 10 + i, t);
+  // 20 requests cannot bound a p95 from above: its upper rank would be past the slowest request.
+  assert.equal(few.snapshot(1_000, t).latencyBounds!.p95, null);
+  assert.notEqual(few.snapshot(1_000, t).latencyBounds!.p50, null);
+});

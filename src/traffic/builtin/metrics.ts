@@ -4,13 +4,17 @@
  * query for any window up to `RING_SECONDS` reads at most that many buckets. Cumulative totals are
  * kept beside the ring for the Prometheus exposition (`prometheus.ts`).
  */
-import type { ReleaseMetrics } from '../contract.ts';
+import type { ReleaseMetrics, ValueBounds } from '../contract.ts';
 
 export const RING_SECONDS = 600;
 /** Histogram bucket i holds latencies in (BASE·FACTOR^(i-1), BASE·FACTOR^i] ms; the last catches the rest. */
 const HIST_BASE_MS = 0.05;
-const HIST_FACTOR = 1.2;
-const HIST_BUCKETS = 80; // 0.05 ms · 1.2^79 ≈ 87 s
+// 10%-wide buckets: the resolution a percentile's bounds inherit (see `bounds` in snapshot()).
+// 150 buckets × 600 one-second slots × 4 bytes ≈ 360 KB per release.
+const HIST_FACTOR = 1.1;
+const HIST_BUCKETS = 150; // 0.05 ms · 1.1^149 ≈ 73 s
+/** One-sided 95% normal quantile, for the rank bounds of a percentile. */
+const Z95 = 1.645;
 const LOG_FACTOR = Math.log(HIST_FACTOR);
 /** Counter slots: requests, 1xx..5xx, failures. */
 const C_REQ = 0;
@@ -90,23 +94,37 @@ export class ReleaseWindow {
       for (let k = 0; k < HIST_BUCKETS; k++) hist[k]! += this.hist[slot * HIST_BUCKETS + k]!;
     }
     const n = sums[C_REQ]!;
-    const quantile = (q: number): number | null => {
-      if (n === 0) return null;
-      const rank = Math.ceil(q * n);
+    /** The bucket holding the request of this rank (1-based), in latency order. */
+    const bucketOf = (rank: number): { k: number; before: number } => {
       let seen = 0;
       for (let k = 0; k < HIST_BUCKETS; k++) {
         const inBucket = hist[k]!;
-        if (seen + inBucket >= rank) {
-          // Spread the bucket's requests evenly over it (as Prometheus' histogram_quantile does)
-          // instead of reporting its upper edge: with 1.2×-wide buckets a 2.0× ratio would otherwise
-          // read 1.73× or 2.07×.
-          const lower = k === 0 ? 0 : histUpper(k - 1);
-          const value = lower + ((rank - seen) / inBucket) * (histUpper(k) - lower);
-          return Math.round(value * 1000) / 1000;
-        }
+        if (seen + inBucket >= rank) return { k, before: seen };
         seen += inBucket;
       }
-      return histUpper(HIST_BUCKETS - 1);
+      return { k: HIST_BUCKETS - 1, before: seen };
+    };
+    const lowerEdge = (k: number) => (k === 0 ? 0 : histUpper(k - 1));
+    const round = (v: number) => Math.round(v * 1000) / 1000;
+    const quantile = (q: number): number | null => {
+      if (n === 0) return null;
+      const rank = Math.ceil(q * n);
+      const { k, before } = bucketOf(rank);
+      // Spread the bucket's requests evenly over it (as Prometheus' histogram_quantile does)
+      // instead of reporting its upper edge: with wide buckets a 2.0× ratio would otherwise read
+      // as one bucket's factor too much or too little.
+      const lower = lowerEdge(k);
+      return round(lower + ((rank - before) / hist[k]!) * (histUpper(k) - lower));
+    };
+    // The ranks a percentile may really have, given n requests (normal approximation of the
+    // binomial order statistic), widened to the edges of their buckets: the histogram knows no
+    // finer. Null when n is too small for the upper rank to exist.
+    const bounds = (q: number): ValueBounds | null => {
+      const spread = Z95 * Math.sqrt(n * q * (1 - q));
+      const hi = Math.ceil(n * q + spread);
+      if (n === 0 || hi > n) return null;
+      const lo = Math.max(1, Math.floor(n * q - spread));
+      return { low: round(lowerEdge(bucketOf(lo).k)), high: round(histUpper(bucketOf(hi).k)) };
     };
     return {
       release: this.release,
@@ -115,6 +133,7 @@ export class ReleaseWindow {
       status: { '1xx': sums[1]!, '2xx': sums[2]!, '3xx': sums[3]!, '4xx': sums[4]!, '5xx': sums[5]! },
       failures: sums[C_FAIL]!,
       latency: { p50: quantile(0.5), p95: quantile(0.95), p99: quantile(0.99) },
+      latencyBounds: { p50: bounds(0.5), p95: bounds(0.95), p99: bounds(0.99) },
     };
   }
 }

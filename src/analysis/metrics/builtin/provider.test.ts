@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ReleaseMetrics, TrafficRouter } from '../../../traffic/contract.ts';
+import { wilsonBounds } from '../../judges/bounds.ts';
 import { createBuiltinProvider } from './provider.ts';
 
 const q = { env: 'staging', release: 'v2', windowMs: 10_000, now: 0 };
@@ -40,8 +41,17 @@ describe('builtin metric provider (fake TrafficRouter)', () => {
       phase: 'ok',
       value: 12 / 200,
       count: 200,
+      bounds: wilsonBounds(12 / 200, 200),
     });
     assert.deepEqual(calls, ['staging/v2/10000']);
+  });
+
+  test('percentiles carry the bounds the router gives', async () => {
+    const bounds = { low: 110, high: 135 };
+    const m = { ...metrics(), latencyBounds: { p50: null, p95: bounds, p99: null } };
+    const p = createBuiltinProvider({ router: fakeRouter(m) });
+    assert.deepEqual(await p.query({ ...q, metric: 'p95' }), { phase: 'ok', value: 120, count: 200, bounds });
+    assert.deepEqual(await p.query({ ...q, metric: 'p99' }), { phase: 'ok', value: 300, count: 200 });
   });
 
   test('p95, p99 and requests', async () => {

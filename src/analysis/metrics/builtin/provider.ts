@@ -2,10 +2,12 @@
  * Metrics from slipway's own traffic router: turns `TrafficRouter.metrics()` (requests, status
  * classes, failures and latency percentiles per release over a rolling window) into
  * measurements. Metrics: `error_rate` (5xx and failed requests over requests), `p50`, `p95`,
- * `p99` (ms), `requests`.
+ * `p99` (ms), `requests`. Error rates carry Wilson bounds from their request count, percentiles the
+ * router's bounds (rank spread and bucket edges), so judges can see how close to a limit they are.
  */
 import type { ReleaseMetrics, TrafficRouter } from '../../../traffic/contract.ts';
 import type { Measurement, MetricProvider, MetricQuery } from '../../contract.ts';
+import { wilsonBounds } from '../../judges/bounds.ts';
 import { formatDuration } from '../../judges/format.ts';
 
 export const BUILTIN_METRICS = ['error_rate', 'p50', 'p95', 'p99', 'requests'] as const;
@@ -32,7 +34,10 @@ export function measurementOf(metric: BuiltinMetric, m: ReleaseMetrics, q: Metri
       reason: `no requests to release ${q.release} in ${q.env} in the last ${formatDuration(q.windowMs)}`,
     };
   }
-  if (metric === 'error_rate') return { phase: 'ok', value: (m.status['5xx'] + m.failures) / count, count };
+  if (metric === 'error_rate') {
+    const rate = (m.status['5xx'] + m.failures) / count;
+    return { phase: 'ok', value: rate, count, bounds: wilsonBounds(rate, count) };
+  }
   const value = m.latency[metric];
   if (value === null) {
     return {
@@ -40,7 +45,8 @@ export function measurementOf(metric: BuiltinMetric, m: ReleaseMetrics, q: Metri
       reason: `the router has no ${metric} latency for release ${q.release} in ${q.env}`,
     };
   }
-  return { phase: 'ok', value, count };
+  const bounds = m.latencyBounds?.[metric];
+  return bounds ? { phase: 'ok', value, count, bounds } : { phase: 'ok', value, count };
 }
 
 export function createBuiltinProvider(config: BuiltinProviderConfig): MetricProvider {
