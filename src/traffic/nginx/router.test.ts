@@ -6,9 +6,21 @@ import { hasBinary, serviceSkip } from '../../testing.ts';
 import { pickSticky, stickyPoint } from '../builtin/split.ts';
 import { runTrafficContract } from '../contract.case.test.ts';
 import { freePort, load, startBackend } from '../testing.ts';
+import { findNjsModule } from './njs-module.ts';
 import { NginxRouter } from './router.ts';
 
-const nginxSkip = serviceSkip('nginx', hasBinary('nginx'), 'apt-get install nginx libnginx-mod-http-js');
+/** nginx and its njs module (the driver's split runs in njs). */
+function nginxWithNjs(): boolean {
+  if (!hasBinary('nginx')) return false;
+  try {
+    findNjsModule('nginx');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const nginxSkip = serviceSkip('nginx', nginxWithNjs(), 'apt-get install nginx libnginx-mod-http-js');
 
 runTrafficContract({
   name: 'nginx',
