@@ -56,9 +56,13 @@ const SCRIPT = fileURLToPath(new URL('./route.js', import.meta.url));
 
 const routesFile = (dir: string, generation: number) => join(dir, `routes-${generation}.json`);
 
-/** Replace `path` atomically: a reader sees the old file or the new one, never half of one. */
+/**
+ * Replace `path` atomically: a reader sees the old file or the new one, never half of one.
+ * World-readable whatever the umask: nginx workers read it as an unprivileged user.
+ */
 function writeAtomic(path: string, text: string): void {
   writeFileSync(`${path}.tmp`, text);
+  chmodSync(`${path}.tmp`, 0o644);
   renameSync(`${path}.tmp`, path);
 }
 
