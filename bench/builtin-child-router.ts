@@ -18,6 +18,12 @@ export function builtinChild(): TrafficRouter {
     name: 'builtin',
     capabilities: { stickiness: true, preview: true, metrics: true, websockets: true },
     async apply(state) {
+      if (child && child.exitCode === null) {
+        const done = next();
+        child.stdin!.write(`${JSON.stringify({ state })}\n`);
+        await done;
+        return;
+      }
       child = spawn(
         process.execPath,
         ['--disable-warning=ExperimentalWarning', `${here}builtin-child.ts`, JSON.stringify(state)],

@@ -2,7 +2,8 @@
  * The built-in router in its own process, driven over stdin, so that a benchmark's load
  * generator does not share its event loop (in production the router runs in `slipway agent`,
  * apart from clients). Usage: node bench/builtin-child.ts '<RouteState JSON>'; prints "ready";
- * then each stdin line `{"weights":{...}}` is applied with setWeights() and answered "done".
+ * then each stdin line `{"weights":{...}}` is applied with setWeights(), `{"state":{...}}` with
+ * apply(), and answered "done".
  * Exits on stdin end or SIGTERM.
  */
 import { createInterface } from 'node:readline';
@@ -17,7 +18,8 @@ const stop = () => void router.close().then(() => process.exit(0));
 process.on('SIGTERM', stop);
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
-  const { weights } = JSON.parse(line) as { weights: Record<string, number> };
-  void router.setWeights(state.env, weights).then(() => process.stdout.write('done\n'));
+  const command = JSON.parse(line) as { weights?: Record<string, number>; state?: RouteState };
+  const done = command.state ? router.apply(command.state) : router.setWeights(state.env, command.weights!);
+  void done.then(() => process.stdout.write('done\n'));
 });
 lines.on('close', stop);

@@ -17,11 +17,6 @@ export interface TrafficContractOptions {
   readonly skip?: readonly { readonly reason: string; readonly tests: readonly string[] }[];
   /** Skip the whole suite (e.g. the proxy binary is missing); from `serviceSkip`. */
   readonly skipAll?: string | false;
-  /**
-   * The driver reloads its proxy on a weight change (nginx), which closes kept-alive client
-   * connections: the load generator then resends requests that met such a close, as browsers do.
-   */
-  readonly reloadsOnWeightChange?: boolean;
 }
 
 export const CONTRACT_TESTS = [
@@ -75,17 +70,6 @@ export function runTrafficContract(options: TrafficContractOptions): void {
       const res = await fetch(url + path, { headers, signal: AbortSignal.timeout(10_000) });
       return { status: res.status, backend: res.headers.get('x-backend'), body: await res.text() };
     };
-    /**
-     * After a weight change a driver that reloads (nginx) closes kept-alive client connections;
-     * requests that meet such a close are resent, as browsers do. Misroutes and 5xx still fail.
-     */
-    const getAfterReload = async (path = '/', headers: Record<string, string> = {}) => {
-      try {
-        return await get(path, headers);
-      } catch {
-        return get(path, headers);
-      }
-    };
     const it = (title: ContractTest, fn: () => Promise<void>) => test(title, { skip: skipOf(title) }, fn);
 
     beforeEach(async () => {
@@ -121,7 +105,7 @@ export function runTrafficContract(options: TrafficContractOptions): void {
       await router.apply(state([release('v1', 100, [a]), release('v2', 0, [b])]));
       assert.equal((await load(url, 20)).byBackend.get('a'), 20);
       await router.setWeights(env, { v1: 0, v2: 100 });
-      const r = await load(url, 200, { concurrency: 8, retryClosed: true });
+      const r = await load(url, 200, { concurrency: 8 });
       assert.equal(r.failed, 0);
       assert.deepEqual([...r.byBackend], [['b', 200]]);
     });
@@ -134,7 +118,7 @@ export function runTrafficContract(options: TrafficContractOptions): void {
       const onNew = async () => {
         const set = new Set<string>();
         for (const user of users) {
-          const r = await getAfterReload('/', { 'x-user-id': user });
+          const r = await get('/', { 'x-user-id': user });
           assert.equal(r.status, 200);
           if (r.backend === 'b') set.add(user);
         }
@@ -287,7 +271,7 @@ export function runTrafficContract(options: TrafficContractOptions): void {
       const during = (async () => {
         // Bounded: at most 200 rounds of 20 requests, however slow the machine.
         for (let i = 0; i < 200 && !stop; i++) {
-          results.push(await load(url, 20, { concurrency: 4, retryClosed: options.reloadsOnWeightChange }));
+          results.push(await load(url, 20, { concurrency: 4 }));
         }
       })();
       for (const w of [10, 25, 50, 100, 0, 100]) {

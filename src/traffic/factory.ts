@@ -9,7 +9,12 @@ import type { TrafficRouter } from './contract.ts';
 
 export interface RouterOptions {
   readonly haproxy?: { readonly binary?: string; readonly stateDir?: string };
-  readonly nginx?: { readonly binary?: string; readonly stateDir?: string };
+  readonly nginx?: {
+    readonly binary?: string;
+    readonly stateDir?: string;
+    /** ngx_http_js_module.so; default: found from `nginx -V`. */
+    readonly jsModule?: string;
+  };
 }
 
 /** Drivers are imported lazily so the built-in router never loads the others' code. */

@@ -186,15 +186,10 @@ export async function freePort(): Promise<number> {
 export interface LoadResult {
   readonly byBackend: Map<string, number>;
   readonly failed: number;
-  /** Requests sent again after a kept-alive connection closed under them (`retryClosed` only). */
-  readonly retried: number;
   readonly statuses: Map<number, number>;
   /** Error codes of the failed requests that threw (no HTTP answer). */
   readonly errors: Map<string, number>;
 }
-
-/** Connection-level errors after which a client may resend an idempotent request (RFC 9112 §9.3.1). */
-const CLOSED_UNDER_REQUEST = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
 function errorCode(err: unknown): string {
   const cause = (err as { cause?: { code?: string } }).cause;
@@ -212,27 +207,15 @@ export async function load(
     concurrency?: number;
     headersFor?: (i: number) => Record<string, string>;
     timeoutMs?: number;
-    /** Resend (up to twice) when a kept-alive connection closed under the request, as browsers do. */
-    retryClosed?: boolean;
   } = {},
 ): Promise<LoadResult> {
   const byBackend = new Map<string, number>();
   const statuses = new Map<number, number>();
   const errors = new Map<string, number>();
   let failed = 0;
-  let retried = 0;
   let next = 0;
-  const send = async (headers: Record<string, string>) => {
-    const init = () => ({ headers, signal: AbortSignal.timeout(options.timeoutMs ?? 5000) });
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fetch(url, init());
-      } catch (err) {
-        if (!options.retryClosed || attempt > 2 || !CLOSED_UNDER_REQUEST.has(errorCode(err))) throw err;
-        retried++;
-      }
-    }
-  };
+  const send = (headers: Record<string, string>) =>
+    fetch(url, { headers, signal: AbortSignal.timeout(options.timeoutMs ?? 5000) });
   const worker = async () => {
     while (next < count) {
       const i = next++;
@@ -251,7 +234,7 @@ export async function load(
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
-  return { byBackend, failed, retried, statuses, errors };
+  return { byBackend, failed, statuses, errors };
 }
 
 // `node testing.ts serve <name>`: run one backend and print its port (used by spawnBackend).

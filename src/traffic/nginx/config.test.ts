@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nginxWeight, renderNginx } from './config.ts';
+import type { ReleaseRoute } from '../contract.ts';
+import { renderNginx, renderRoutes } from './config.ts';
 
 const state = {
   env: 'prod',
@@ -21,29 +22,62 @@ const state = {
   previewHeader: 'X-Preview',
 } as const;
 
-test('nginx config: weighted split, preview map and sticky split_clients with the newest release first', () => {
-  const conf = renderNginx({ dir: '/p', workers: 1, state });
+const render = (down?: ReadonlySet<string>, releases: readonly ReleaseRoute[] = state.releases) =>
+  renderNginx({
+    dir: '/p',
+    workers: 1,
+    state: { ...state, releases },
+    down,
+    jsModule: '/m/ngx_http_js_module.so',
+    script: '/p/route.js',
+    routes: '/p/routes-3.json',
+  });
+
+test('nginx config: one upstream per release, preview map, and njs picks the rest from the routes file', () => {
+  const conf = render();
+  assert.match(conf, /^load_module \/m\/ngx_http_js_module\.so;\n/);
   assert.match(
     conf,
-    /upstream slipway_all \{\n {4}server 10\.0\.0\.1:3000 weight=4200 [^\n]*\n {4}server 10\.0\.0\.2:3000 weight=900 /,
+    /upstream slipway_r1 \{\n {4}server 10\.0\.0\.2:3000 [^\n]*\n {4}server 10\.0\.0\.3:3000 /,
   );
-  assert.doesNotMatch(conf, /slipway_all \{[^}]*10\.0\.0\.4/, 'a release at weight 0 is not in the split');
+  assert.match(
+    conf,
+    /upstream slipway_r2 \{\n {4}server 10\.0\.0\.4:3000 max_fails=1 fail_timeout=2s;\n {4}keepalive 64;/,
+  );
   assert.match(conf, /map \$http_x_preview \$slipway_preview \{\n {4}default "";\n {4}"v1" slipway_r0;/);
   assert.match(
     conf,
-    /split_clients "\$cookie_uid" \$slipway_split \{\n {4}30% slipway_r1;\n {4}70% slipway_r0;\n {2}\}/,
+    /js_import slipway from \/p\/route\.js;\n {2}js_var \$slipway_routes \/p\/routes-3\.json;/,
+  );
+  assert.match(
+    conf,
+    /map \$slipway_preview \$slipway_upstream \{ "" \$slipway_split; default \$slipway_preview; \}/,
   );
   assert.match(conf, /^ {4}listen 127\.0\.0\.1:8080;$/m);
   assert.match(conf, /proxy_next_upstream error timeout;/);
 });
 
-test('nginx config: weights are integers proportional to the release share per server', () => {
-  assert.deepEqual([nginxWeight(30, 1), nginxWeight(30, 2), nginxWeight(1, 7)], [1800, 900, 9]);
+test('nginx config: weights are not in the config, so a weight change renders the same config', () => {
+  const shifted = state.releases.map((r, i) => ({ ...r, weight: [0, 100, 0][i]! }));
+  assert.equal(render(undefined, shifted), render());
+  assert.notEqual(renderRoutes({ ...state, releases: shifted }), renderRoutes(state));
 });
 
-test('nginx config: a backend failing its health check is rendered down in every upstream', () => {
-  const conf = renderNginx({ dir: '/p', workers: 1, state, down: new Set(['10.0.0.2:3000']) });
-  const lines = conf.split('\n').filter((l) => l.includes('10.0.0.2:3000'));
-  assert.equal(lines.length, 2);
-  for (const l of lines) assert.match(l, / down;$/);
+test('nginx config: the routes file holds weights, releases with a healthy backend and the sticky variable', () => {
+  assert.deepEqual(JSON.parse(renderRoutes(state, new Set(['10.0.0.4:3000']))), {
+    weights: [70, 30, 0],
+    eligible: [true, true, false],
+    user: 'cookie_uid',
+  });
+  const header = { ...state, stickiness: { kind: 'header', name: 'X-User-Id' } } as const;
+  assert.equal(JSON.parse(renderRoutes(header)).user, 'http_x_user_id');
+  assert.equal(JSON.parse(renderRoutes({ ...state, stickiness: undefined })).user, null);
+});
+
+test('nginx config: a backend failing its health check is rendered down', () => {
+  const lines = render(new Set(['10.0.0.2:3000']))
+    .split('\n')
+    .filter((l) => l.includes('10.0.0.2:3000'));
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, / down;$/);
 });

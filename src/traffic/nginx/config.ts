@@ -1,16 +1,17 @@
 /**
- * Renders nginx.conf for one environment (one nginx master per environment), pure.
+ * Renders nginx.conf and the routes file for one environment (one nginx master per environment), pure.
  *
- * - the weighted split is an upstream `slipway_all` with every server of every release, weighted
- *   (nginx's smooth weighted round-robin; a release at weight 0 is left out);
- * - each release also has its own upstream `slipway_r<i>` for the preview header and sticky users;
- * - the preview header is a `map` from release name to that upstream;
- * - stickiness is `split_clients` on the user id, the newest release listed first so its range
- *   [0, w) only grows with its weight (the same monotonic rule as the built-in router);
- * - a chain of maps picks the upstream: preview, else sticky, else the weighted split.
- * nginx has no runtime API for any of this: every change is a re-render and a graceful reload.
- * Open-source nginx has no active health checks either: the driver runs them and renders a
- * failing backend `down` (router.ts).
+ * - each release has its own upstream `slipway_r<i>` (its backends, upstream keep-alive, passive
+ *   ejection with max_fails); `slipway_none` answers 502 when no release can take a request;
+ * - the preview header is a `map` from release name to that release's upstream;
+ * - otherwise njs (route.js, `js_set`) picks the release per request from the routes file:
+ *   weights, which releases have a healthy backend, and the sticky user variable.
+ * A weight change rewrites only the routes file (no reload). The config holds the structure —
+ * releases, backends, health (`down`), preview header, listen address — and a change of it is a
+ * re-render and a graceful reload. Each config generation reads its own routes file, so old
+ * workers finishing a reload never read indices of a config they do not have.
+ * Open-source nginx has no active health checks: the driver runs them and renders a failing
+ * backend `down` (router.ts).
  */
 import type { RouteState } from '../contract.ts';
 import { previewHeaderOf } from '../validate.ts';
@@ -21,54 +22,47 @@ export interface NginxRender {
   readonly state: RouteState;
   /** `host:port` of backends whose health check failed: rendered `down`. */
   readonly down?: ReadonlySet<string>;
+  /** The njs module to load (null: compiled into nginx). */
+  readonly jsModule: string | null;
+  /** route.js as copied into `dir`. */
+  readonly script: string;
+  /** The routes file of this config generation. */
+  readonly routes: string;
 }
 
-/** nginx variable name of a request header: lower case, dashes become underscores. */
+/** nginx variable name (without `$`) of a request header: lower case, dashes become underscores. */
 function headerVar(name: string): string {
-  return `$http_${name.toLowerCase().replace(/-/g, '_')}`;
+  return `http_${name.toLowerCase().replace(/-/g, '_')}`;
 }
 
-/** nginx server weights are integers ≥ 1; 60 divides evenly among 1–6 servers. */
-export function nginxWeight(releaseWeight: number, servers: number): number {
-  return Math.max(1, Math.round((releaseWeight * 60) / servers));
+const key = (b: { host: string; port: number }) => `${b.host}:${b.port}`;
+
+/** The routes file route.js reads: what a weight change rewrites. */
+export function renderRoutes(state: RouteState, down?: ReadonlySet<string>): string {
+  const s = state.stickiness;
+  return `${JSON.stringify({
+    weights: state.releases.map((r) => r.weight),
+    eligible: state.releases.map((r) => r.backends.some((b) => !down?.has(key(b)))),
+    user: s ? (s.kind === 'header' ? headerVar(s.name) : `cookie_${s.name}`) : null,
+  })}\n`;
 }
 
-export function renderNginx({ dir, workers, state, down }: NginxRender): string {
+export function renderNginx({ dir, workers, state, down, jsModule, script, routes }: NginxRender): string {
   const upstreams: string[] = [];
-  const all: string[] = [];
-  const flag = (b: { host: string; port: number }) => (down?.has(`${b.host}:${b.port}`) ? ' down' : '');
   state.releases.forEach((r, i) => {
     const servers = r.backends.map(
-      (b) => `    server ${b.host}:${b.port} max_fails=1 fail_timeout=2s${flag(b)};`,
+      (b) => `    server ${key(b)} max_fails=1 fail_timeout=2s${down?.has(key(b)) ? ' down' : ''};`,
     );
     upstreams.push(
       `  upstream slipway_r${i} {`,
       ...(servers.length ? servers : ['    server 127.0.0.1:1 down;']),
+      '    keepalive 64;',
+      '  }',
     );
-    upstreams.push('    keepalive 64;', '  }');
-    if (r.weight > 0) {
-      const w = nginxWeight(r.weight, r.backends.length);
-      for (const b of r.backends) {
-        all.push(`    server ${b.host}:${b.port} weight=${w} max_fails=1 fail_timeout=2s${flag(b)};`);
-      }
-    }
   });
-  if (all.length === 0) all.push('    server 127.0.0.1:1 down;');
-
   const preview = state.releases.map((r, i) => `    "${r.release}" slipway_r${i};`);
-  const sticky: string[] = [];
-  let uid = '';
-  if (state.stickiness) {
-    uid =
-      state.stickiness.kind === 'header'
-        ? headerVar(state.stickiness.name)
-        : `$cookie_${state.stickiness.name}`;
-    for (let i = state.releases.length - 1; i >= 0; i--) {
-      const r = state.releases[i]!;
-      if (r.weight > 0) sticky.push(`    ${r.weight}% slipway_r${i};`);
-    }
-  }
   return `${[
+    ...(jsModule ? [`load_module ${jsModule};`] : []),
     'daemon off;',
     'master_process on;',
     `worker_processes ${workers};`,
@@ -84,26 +78,20 @@ export function renderNginx({ dir, workers, state, down }: NginxRender): string 
     `  scgi_temp_path ${dir}/tmp/scgi;`,
     '  keepalive_timeout 65s;',
     '  keepalive_requests 100000;',
+    `  js_import slipway from ${script};`,
+    `  js_var $slipway_routes ${routes};`,
+    '  js_set $slipway_split slipway.upstream;',
     '  map $http_upgrade $slipway_connection { default upgrade; "" ""; }',
     '  map $http_x_request_id $slipway_request_id { "" $request_id; default $http_x_request_id; }',
-    `  map ${headerVar(previewHeaderOf(state))} $slipway_preview {`,
+    `  map $${headerVar(previewHeaderOf(state))} $slipway_preview {`,
     '    default "";',
     ...preview,
     '  }',
-    ...(sticky.length
-      ? [
-          `  split_clients "${uid}" $slipway_split {`,
-          ...sticky,
-          '  }',
-          `  map ${uid} $slipway_sticky { "" ""; default $slipway_split; }`,
-        ]
-      : ['  map $slipway_preview $slipway_sticky { default ""; }']),
-    '  map $slipway_preview $slipway_chosen { "" $slipway_sticky; default $slipway_preview; }',
-    '  map $slipway_chosen $slipway_upstream { "" slipway_all; default $slipway_chosen; }',
+    // njs runs only for requests without a preview header.
+    '  map $slipway_preview $slipway_upstream { "" $slipway_split; default $slipway_preview; }',
     ...upstreams,
-    '  upstream slipway_all {',
-    ...all,
-    '    keepalive 64;',
+    '  upstream slipway_none {',
+    '    server 127.0.0.1:1 down;',
     '  }',
     '  server {',
     `    listen ${state.listen.host}:${state.listen.port};`,
@@ -118,7 +106,7 @@ export function renderNginx({ dir, workers, state, down }: NginxRender): string 
     '      proxy_set_header X-Forwarded-Host $http_host;',
     '      proxy_set_header X-Request-Id $slipway_request_id;',
     // A failed connect or a connection closed before the response is retried on another server
-    // (nginx never retries a non-idempotent request that was sent).
+    // of the release (nginx never retries a non-idempotent request that was sent).
     '      proxy_next_upstream error timeout;',
     '      proxy_next_upstream_tries 3;',
     '      proxy_connect_timeout 2s;',

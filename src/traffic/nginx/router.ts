@@ -1,24 +1,31 @@
 /**
  * The nginx traffic driver: one nginx master per environment, run as a child process with its
- * own prefix folder. nginx has no runtime API in its open-source edition, so apply() and
- * setWeights() both re-render nginx.conf and reload gracefully (SIGHUP); old workers finish
- * their requests. `lastReloadMs` reports how long the last reload took. Open-source nginx has no
- * active health checks, so with `RouteState.health` the driver checks the backends itself and
- * reloads nginx with a failing backend marked `down` (a reload per health change).
+ * own prefix folder. The release of each request is picked by njs (route.js) from a routes file
+ * the driver replaces atomically, so setWeights() is a file write and never reloads nginx: no
+ * client connection is closed by a cutover, a rollback or a weight change. A change of structure
+ * (releases, backends, health state, preview header, listen address) re-renders
+ * nginx.conf and reloads gracefully (SIGHUP), which closes idle kept-alive client connections;
+ * `lastReloadMs` and `reloads` report it. Open-source nginx has no active health checks, so with
+ * `RouteState.health` the driver checks the backends itself and reloads nginx with a failing
+ * backend marked `down` (a reload per health change).
+ *
+ * Needs nginx's njs module (Debian: libnginx-mod-http-js).
  *
  * @example
  * const router = new NginxRouter({ binary: 'nginx' });
  * await router.apply(state); await router.setWeights('production', { v1: 75, v2: 25 });
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { AppError } from '../../domain/errors.ts';
 import type { RouterCapabilities, RouteState, TrafficRouter } from '../contract.ts';
 import { httpCheck } from '../health.ts';
 import { KeyedSerial } from '../serial.ts';
 import { validateRouteState, withWeights } from '../validate.ts';
-import { renderNginx } from './config.ts';
+import { renderNginx, renderRoutes } from './config.ts';
+import { findNjsModule } from './njs-module.ts';
 import { NginxProcess } from './process.ts';
 
 export interface NginxOptions {
@@ -27,6 +34,8 @@ export interface NginxOptions {
   readonly stateDir?: string;
   /** nginx worker_processes; default 1. */
   readonly workers?: number;
+  /** Path of ngx_http_js_module.so; default: found from `nginx -V` (null: njs is compiled in). */
+  readonly jsModule?: string | null;
 }
 
 interface EnvNginx {
@@ -34,12 +43,28 @@ interface EnvNginx {
   readonly process: NginxProcess;
   state: RouteState;
   config: string;
+  /** Config generation: nginx.conf of generation n reads routes-<n>.json. */
+  generation: number;
+  routes: string;
   /** Backends (`host:port`) whose last health check failed. */
   down: ReadonlySet<string>;
   timer?: NodeJS.Timeout;
 }
 
 const NAME = /^[A-Za-z0-9._:@+-]+$/;
+const SCRIPT = fileURLToPath(new URL('./route.js', import.meta.url));
+
+const routesFile = (dir: string, generation: number) => join(dir, `routes-${generation}.json`);
+
+/**
+ * Replace `path` atomically: a reader sees the old file or the new one, never half of one.
+ * World-readable whatever the umask: nginx workers read it as an unprivileged user.
+ */
+function writeAtomic(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  chmodSync(`${path}.tmp`, 0o644);
+  renameSync(`${path}.tmp`, path);
+}
 
 export class NginxRouter implements TrafficRouter {
   readonly name = 'nginx';
@@ -51,13 +76,17 @@ export class NginxRouter implements TrafficRouter {
   };
   /** Milliseconds the last graceful reload took (SIGHUP until the new workers run). */
   lastReloadMs: number | undefined;
+  /** Graceful reloads so far, all environments (weight changes do not reload). */
+  reloads = 0;
   private readonly envs = new Map<string, EnvNginx>();
   private readonly queue = new KeyedSerial();
   private readonly options: NginxOptions;
   private readonly root: string;
+  private jsModule: string | null | undefined;
 
   constructor(options: NginxOptions = {}) {
     this.options = options;
+    this.jsModule = options.jsModule;
     if (options.stateDir) mkdirSync(options.stateDir, { recursive: true });
     this.root = mkdtempSync(join(options.stateDir ?? tmpdir(), 'slipway-nginx-'));
     // nginx workers run as an unprivileged user when nginx starts as root: they must reach the folder.
@@ -95,28 +124,48 @@ export class NginxRouter implements TrafficRouter {
   }
 
   /**
-   * Render, check (on apply) and start or reload; an unchanged config is left alone. On apply the
-   * backends are health-checked first, so an unhealthy one is `down` from the start.
+   * Render the config and the routes. Same config: replace the routes file of the running
+   * generation (a weight change; no reload). Otherwise write the next generation's routes and
+   * config, check (on apply) and start or reload. On apply the backends are health-checked
+   * first, so an unhealthy one is `down` from the start.
    */
   private async write(state: RouteState, check: boolean, down?: ReadonlySet<string>): Promise<void> {
     const existing = this.envs.get(state.env);
     down ??= check || !existing ? await this.unhealthy(state) : existing.down;
     const dir = existing?.dir ?? join(this.root, state.env.replace(/[^A-Za-z0-9_-]/g, '_'));
-    const config = renderNginx({ dir, workers: this.options.workers ?? 1, state, down });
-    if (existing && existing.config === config) {
-      existing.state = state;
-      existing.down = down;
+    if (this.jsModule === undefined) this.jsModule = findNjsModule(this.options.binary ?? 'nginx');
+    const render = (generation: number) =>
+      renderNginx({
+        dir,
+        workers: this.options.workers ?? 1,
+        state,
+        down,
+        jsModule: this.jsModule ?? null,
+        script: join(dir, 'route.js'),
+        routes: routesFile(dir, generation),
+      });
+    const routes = renderRoutes(state, down);
+    if (existing && existing.config === render(existing.generation)) {
+      if (existing.routes !== routes) writeAtomic(routesFile(dir, existing.generation), routes);
+      Object.assign(existing, { state, down, routes });
       this.watch(existing);
       return;
     }
+    const generation = (existing?.generation ?? 0) + 1;
+    const config = render(generation);
     mkdirSync(join(dir, 'tmp'), { recursive: true });
     chmodSync(dir, 0o755);
+    copyFileSync(SCRIPT, join(dir, 'route.js'));
+    writeAtomic(routesFile(dir, generation), routes);
     writeFileSync(join(dir, 'nginx.conf'), config);
     const process = existing?.process ?? new NginxProcess(this.options.binary ?? 'nginx', dir);
     if (check || !existing) process.test();
     if (existing) {
       this.lastReloadMs = await process.reload();
-      Object.assign(existing, { state, config, down });
+      this.reloads++;
+      // Workers of the generation before may still be finishing; older ones are gone.
+      rmSync(routesFile(dir, generation - 2), { force: true });
+      Object.assign(existing, { state, config, generation, routes, down });
       this.watch(existing);
       return;
     }
@@ -126,7 +175,7 @@ export class NginxRouter implements TrafficRouter {
       await process.stop(0);
       throw err;
     }
-    const env: EnvNginx = { dir, process, state, config, down };
+    const env: EnvNginx = { dir, process, state, config, generation, routes, down };
     this.envs.set(state.env, env);
     this.watch(env);
   }
