@@ -113,6 +113,42 @@ test('nginx: weight changes, a switch and a rollback do not reload nginx; a kept
   }
 });
 
+test('nginx: a backend that stops listening is routed around without a reload; one answering errors is marked down with one', {
+  skip: nginxSkip,
+}, async () => {
+  const router = new NginxRouter();
+  const [a, b, c] = [await startBackend('a'), await startBackend('b'), await startBackend('c')];
+  const port = await freePort();
+  try {
+    await router.apply({
+      env: 'gone',
+      listen: { host: '127.0.0.1', port },
+      health: { path: '/health', intervalMs: 100, timeoutMs: 500 },
+      releases: [{ release: 'v1', weight: 100, backends: [a.backend, b.backend, c.backend] }],
+    });
+    const master = router.pidOf('gone')!;
+    const workers = workerPids(master);
+    // a's process goes away (its port refuses connections) while clients keep sending.
+    const during = load(`http://127.0.0.1:${port}`, 300);
+    await a.close();
+    assert.equal((await during).failed, 0, 'requests failed while a backend went away');
+    await new Promise((r) => setTimeout(r, 500)); // several health rounds
+    assert.equal(router.reloads, 0, 'a backend refusing connections reloaded nginx');
+    assert.equal(workerPids(master), workers);
+    assert.equal((await load(`http://127.0.0.1:${port}`, 100)).failed, 0);
+    // b answers its health check with 500: alive but unhealthy, so nginx must be told (a reload).
+    b.setHealth(500);
+    const deadline = Date.now() + 5000;
+    while (router.reloads === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(router.reloads, 1);
+    const last = await load(`http://127.0.0.1:${port}`, 50);
+    assert.deepEqual([...last.byBackend.keys()], ['c']);
+  } finally {
+    await router.close();
+    await Promise.all([b.close(), c.close()]);
+  }
+});
+
 test('nginx: a cookie user lands on the release the builtin router would pick for them', {
   skip: nginxSkip,
 }, async () => {

@@ -6,8 +6,10 @@
  * (releases, backends, health state, preview header, listen address) re-renders
  * nginx.conf and reloads gracefully (SIGHUP), which closes idle kept-alive client connections;
  * `lastReloadMs` and `reloads` report it. Open-source nginx has no active health checks, so with
- * `RouteState.health` the driver checks the backends itself and reloads nginx with a failing
- * backend marked `down` (a reload per health change).
+ * `RouteState.health` the driver checks the backends itself: a backend that answers its check
+ * with a failure is rendered `down` (a reload); one that refuses connections (killed, not yet
+ * started) is left to nginx's passive ejection and retries, and only leaves the routes file's
+ * release eligibility (no reload).
  *
  * Needs nginx's njs module (Debian: libnginx-mod-http-js).
  *
@@ -21,7 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../domain/errors.ts';
 import type { RouterCapabilities, RouteState, TrafficRouter } from '../contract.ts';
-import { httpCheck } from '../health.ts';
+import { httpProbe, type Probe } from '../health.ts';
 import { KeyedSerial } from '../serial.ts';
 import { validateRouteState, withWeights } from '../validate.ts';
 import { renderNginx, renderRoutes } from './config.ts';
@@ -46,9 +48,21 @@ interface EnvNginx {
   /** Config generation: nginx.conf of generation n reads routes-<n>.json. */
   generation: number;
   routes: string;
-  /** Backends (`host:port`) whose last health check failed. */
+  /** Backends (`host:port`) that answered their last health check with a failure: rendered `down`. */
   down: ReadonlySet<string>;
+  /**
+   * Backends that refused or reset the connection: nothing listens (killed, not started yet). nginx's passive ejection and
+   * proxy_next_upstream already route around them without failing a request, so they only leave
+   * the routes file's eligibility (no reload, which would close kept-alive client connections).
+   */
+  gone: ReadonlySet<string>;
   timer?: NodeJS.Timeout;
+}
+
+/** Backends failing their health check (`down`) and refusing or resetting connections (`gone`), as `host:port`. */
+interface Health {
+  readonly down: ReadonlySet<string>;
+  readonly gone: ReadonlySet<string>;
 }
 
 const NAME = /^[A-Za-z0-9._:@+-]+$/;
@@ -113,14 +127,16 @@ export class NginxRouter implements TrafficRouter {
   }
 
   /** Backends of `state` that fail their health check now (none without `state.health`). */
-  private async unhealthy(state: RouteState): Promise<Set<string>> {
+  private async unhealthy(state: RouteState): Promise<Health> {
     const health = state.health;
-    if (!health) return new Set();
+    if (!health) return { down: new Set(), gone: new Set() };
     const all = state.releases.flatMap((r) => r.backends);
     const results = await Promise.all(
-      all.map((b) => httpCheck(b.host, b.port, health.path, health.timeoutMs)),
+      all.map((b) => httpProbe(b.host, b.port, health.path, health.timeoutMs)),
     );
-    return new Set(all.flatMap((b, i) => (results[i] ? [] : [`${b.host}:${b.port}`])));
+    const keys = (probe: Probe) =>
+      new Set(all.flatMap((b, i) => (results[i] === probe ? [`${b.host}:${b.port}`] : [])));
+    return { down: keys('failing'), gone: keys('gone') };
   }
 
   /**
@@ -129,9 +145,9 @@ export class NginxRouter implements TrafficRouter {
    * config, check (on apply) and start or reload. On apply the backends are health-checked
    * first, so an unhealthy one is `down` from the start.
    */
-  private async write(state: RouteState, check: boolean, down?: ReadonlySet<string>): Promise<void> {
+  private async write(state: RouteState, check: boolean, health?: Health): Promise<void> {
     const existing = this.envs.get(state.env);
-    down ??= check || !existing ? await this.unhealthy(state) : existing.down;
+    const { down, gone } = health ?? (check || !existing ? await this.unhealthy(state) : existing);
     const dir = existing?.dir ?? join(this.root, state.env.replace(/[^A-Za-z0-9_-]/g, '_'));
     if (this.jsModule === undefined) this.jsModule = findNjsModule(this.options.binary ?? 'nginx');
     const render = (generation: number) =>
@@ -144,10 +160,10 @@ export class NginxRouter implements TrafficRouter {
         script: join(dir, 'route.js'),
         routes: routesFile(dir, generation),
       });
-    const routes = renderRoutes(state, down);
+    const routes = renderRoutes(state, new Set([...down, ...gone]));
     if (existing && existing.config === render(existing.generation)) {
       if (existing.routes !== routes) writeAtomic(routesFile(dir, existing.generation), routes);
-      Object.assign(existing, { state, down, routes });
+      Object.assign(existing, { state, down, gone, routes });
       this.watch(existing);
       return;
     }
@@ -165,7 +181,7 @@ export class NginxRouter implements TrafficRouter {
       this.reloads++;
       // Workers of the generation before may still be finishing; older ones are gone.
       rmSync(routesFile(dir, generation - 2), { force: true });
-      Object.assign(existing, { state, config, generation, routes, down });
+      Object.assign(existing, { state, config, generation, routes, down, gone });
       this.watch(existing);
       return;
     }
@@ -175,7 +191,7 @@ export class NginxRouter implements TrafficRouter {
       await process.stop(0);
       throw err;
     }
-    const env: EnvNginx = { dir, process, state, config, generation, routes, down };
+    const env: EnvNginx = { dir, process, state, config, generation, routes, down, gone };
     this.envs.set(state.env, env);
     this.watch(env);
   }
@@ -191,10 +207,14 @@ export class NginxRouter implements TrafficRouter {
       if (running) return;
       running = true;
       void this.unhealthy(env.state)
-        .then((down) => {
-          const same = down.size === env.down.size && [...down].every((k) => env.down.has(k));
-          if (!same && this.envs.get(env.state.env) === env) {
-            return this.queue.run(env.state.env, () => this.write(env.state, false, down));
+        .then((now) => {
+          const same = (a: ReadonlySet<string>, b: ReadonlySet<string>) =>
+            a.size === b.size && [...a].every((k) => b.has(k));
+          if (
+            (!same(now.down, env.down) || !same(now.gone, env.gone)) &&
+            this.envs.get(env.state.env) === env
+          ) {
+            return this.queue.run(env.state.env, () => this.write(env.state, false, now));
           }
         })
         .catch(() => {})
