@@ -1,10 +1,12 @@
 /**
- * API latency with a big store: 1,000 apps × 3 environments and 100,000 deployments, seeded with
- * bulk inserts, on SQLite and on PostgreSQL. Measures the environments overview and deployment
- * history through real HTTP on 127.0.0.1 (auth included: every request carries a bearer token),
- * sequentially, and prints p50/p95/p99 per route. Goal: p99 ≤ 50 ms each.
+ * API latency with a big store: 1,000 apps × 3 environments and 100,000 deployments with an audit
+ * log of ~200,000 entries (start and end of each deployment, a measured rollback switch every 50th),
+ * seeded with bulk inserts, on SQLite and on PostgreSQL. Measures the environments overview,
+ * deployment history, one deployment's audit entries and the last rollback switch through real
+ * HTTP on 127.0.0.1 (auth included: every request carries a bearer token), sequentially, and
+ * prints p50/p95/p99 per route. Goal: p99 ≤ 50 ms each.
  *
- * Run: node bench/api-overview.ts [backends=sqlite,postgres] [requests=300]
+ * Run: node bench/api-overview.ts [backends=sqlite,postgres] [requests=300] [only routes containing]
  * PostgreSQL: SLIPWAY_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres); a
  * database of its own is created and dropped.
  */
@@ -12,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { issueToken } from '../src/server/auth/tokens.ts';
 import { startServer } from '../src/server/main.ts';
 import { storeOnlyExecutor } from '../src/server/testing.ts';
+import { auditHash, GENESIS_HASH } from '../src/store/audit-hash.ts';
 import type { Store } from '../src/store/contract.ts';
 import { openStore } from '../src/store/factory.ts';
 import type { SqlStore } from '../src/store/sql/sql-store.ts';
@@ -19,12 +22,15 @@ import { BACKENDS } from '../src/store/testing.ts';
 
 const wanted = (process.argv[2] ?? 'sqlite,postgres').split(',');
 const REQUESTS = Number(process.argv[3] ?? 300);
+const ONLY = process.argv[4] ?? '';
 const APPS = 1000;
 const ENVS = ['dev', 'staging', 'production'] as const;
 const DEPLOYMENTS = 100_000;
 const RELEASES_PER_APP = 5;
 const STATUSES = ['succeeded', 'succeeded', 'succeeded', 'succeeded', 'rolled_back', 'failed', 'aborted'];
 const USERS = 40;
+/** Every this many deployments, one environment's rollback was a measured traffic switch. */
+const ROLLBACK_EVERY = 50;
 
 /** A stored state the size of a real one (plan, timeline, context): ~2 KB of JSON. */
 const STATE = JSON.stringify({
@@ -97,13 +103,24 @@ async function seed(store: Store): Promise<void> {
       .execute();
   const start = Date.UTC(2025, 0, 1);
   const batch = 1000;
+  // A valid hash chain, so the seeded log is one `slipway audit verify` accepts.
+  const chain = { seq: 0, hash: GENESIS_HASH };
+  const entry = (at: string, actor: string, action: string, target: string, data: unknown) => {
+    const base = { seq: chain.seq + 1, at, actor, action, target, data, prevHash: chain.hash };
+    const hash = auditHash(base);
+    Object.assign(chain, { seq: base.seq, hash });
+    const { prevHash, ...row } = base;
+    return { ...row, data: JSON.stringify(data), prev_hash: prevHash, hash };
+  };
+  let audited = 0;
   for (let i = 0; i < DEPLOYMENTS; i += batch) {
     const rows = [];
+    const audit = [];
     for (let j = i; j < Math.min(DEPLOYMENTS, i + batch); j++) {
       const a = j % APPS;
       const at = new Date(start + j * 300_000).toISOString();
       const status = j >= DEPLOYMENTS - 5 ? 'running' : (STATUSES[j % STATUSES.length] as string);
-      rows.push({
+      const d = {
         id: `dep-${String(j).padStart(7, '0')}`,
         app: app(a),
         env: ENVS[(j >> 3) % 3] as string,
@@ -118,12 +135,31 @@ async function seed(store: Store): Promise<void> {
         finished_at: status === 'running' ? null : at,
         state: STATE,
         revision: 5,
-      });
+      };
+      rows.push(d);
+      const data = { env: d.env, release: d.release_id };
+      audit.push(entry(at, d.created_by, 'deployment.start', d.id, data));
+      if (status !== 'running') audit.push(entry(at, d.created_by, `deployment.${status}`, d.id, data));
+      if (j % ROLLBACK_EVERY === ROLLBACK_EVERY - 1)
+        audit.push(
+          entry(at, d.created_by, 'environment.rollback', `${d.app}/${ENVS[j % 3]}`, {
+            to: '1.0.0',
+            from: d.from_release_id,
+            switchMs: 1 + (j % 17) / 10,
+            reason: 'bench',
+          }),
+        );
     }
     await db.insertInto('deployments').values(rows).execute();
+    for (let k = 0; k < audit.length; k += 500)
+      await db
+        .insertInto('audit')
+        .values(audit.slice(k, k + 500))
+        .execute();
+    audited += audit.length;
   }
   console.log(
-    `  seeded ${APPS} apps × ${ENVS.length} envs, ${releases.length} releases, ${DEPLOYMENTS} deployments in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    `  seeded ${APPS} apps × ${ENVS.length} envs, ${releases.length} releases, ${DEPLOYMENTS} deployments, ${audited} audit entries in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
 }
 
@@ -138,7 +174,7 @@ async function measure(url: string, token: string, path: string): Promise<string
     if (r.status !== 200) throw new Error(`${path}: HTTP ${r.status} ${body.slice(0, 200)}`);
     return { ms: performance.now() - t0, bytes: body.length };
   };
-  for (let i = 0; i < 20; i++) await get();
+  for (let i = 0; i < Math.min(20, REQUESTS); i++) await get();
   const times: number[] = [];
   let bytes = 0;
   for (let i = 0; i < REQUESTS; i++) {
@@ -161,6 +197,11 @@ const ROUTES = [
   '/api/deployments?by=user7',
   '/api/deployments?app=app-0042&env=staging',
   `/api/deployments?before=${encodeURIComponent('2025-06-01T00:00:00.000Z')}`,
+  '/api/deployments/dep-0050000/audit',
+  '/api/rollback-speed',
+  '/api/rollback-speed?env=staging',
+  // No rollback there: every switch of the other environments is looked at.
+  '/api/rollback-speed?env=qa',
 ];
 
 for (const backend of BACKENDS.filter((b) => wanted.includes(b.name))) {
@@ -191,7 +232,8 @@ for (const backend of BACKENDS.filter((b) => wanted.includes(b.name))) {
       resume: false,
     });
     try {
-      for (const path of ROUTES) console.log(await measure(server.url, secret, path));
+      for (const path of ROUTES.filter((r) => r.includes(ONLY)))
+        console.log(await measure(server.url, secret, path));
     } finally {
       await server.close();
     }

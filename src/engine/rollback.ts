@@ -29,6 +29,9 @@ export interface RollbackInput {
   readonly secrets?: SecretStore;
 }
 
+/** The audit action of a rollback by traffic switch; its data carries the measured `switchMs`. */
+export const ROLLBACK_SWITCH_ACTION = 'environment.rollback';
+
 export type RollbackResult =
   | { readonly kind: 'switch'; readonly release: Release; readonly switchMs: number }
   /** The previous release was no longer warm: a deployment of it started (drive it to finish). */
@@ -72,7 +75,7 @@ export async function rollbackEnvironment(input: RollbackInput): Promise<Rollbac
     await store.setEnvironmentRelease(app, env, target.id, user);
     await store.appendAudit({
       actor: user,
-      action: 'environment.rollback',
+      action: ROLLBACK_SWITCH_ACTION,
       target: `${app}/${env}`,
       data: { to: target.version, from: currentId, switchMs, reason: input.reason },
     });

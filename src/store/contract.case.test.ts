@@ -264,6 +264,96 @@ export function runStoreContract(options: StoreContractOptions): void {
       assert.equal(verifyChain(entries), null);
     });
 
+    it('lists the entries about one target, oldest first, in pages, as the log holds them', async (s) => {
+      for (let i = 0; i < 9; i++)
+        await s.appendAudit({ actor: 'alice', action: `step.${i}`, target: `dep-${i % 3}`, data: { i } });
+      // Exact targets only: no prefix, no other case.
+      await s.appendAudit({ actor: 'alice', action: 'x', target: 'dep-10', data: null });
+      await s.appendAudit({ actor: 'alice', action: 'x', target: 'DEP-1', data: null });
+      const one = await s.listAuditByTarget('dep-1');
+      assert.deepEqual(
+        one.map((e) => [e.seq, e.action]),
+        [
+          [2, 'step.1'],
+          [5, 'step.4'],
+          [8, 'step.7'],
+        ],
+      );
+      // Found through an index, read as stored: the same entries, hashes and all, as the whole log.
+      assert.deepEqual(
+        one,
+        (await s.listAudit()).filter((e) => e.target === 'dep-1'),
+      );
+      assert.deepEqual(
+        (await s.listAuditByTarget('dep-1', 2, 1)).map((e) => e.seq),
+        [5],
+      );
+      assert.deepEqual(
+        (await s.listAuditByTarget('dep-1', 5)).map((e) => e.seq),
+        [8],
+      );
+      assert.deepEqual(await s.listAuditByTarget('dep-9'), []);
+      assert.equal(verifyChain(await s.listAudit()), null);
+    });
+
+    it('finds the newest entry of some actions, of one environment of any app, paging back', async (s) => {
+      const rows: [string, string][] = [
+        ['environment.rollback', 'shop/staging'], // 1
+        ['deployment.start', 'dep-1'], // 2
+        ['environment.rollback', 'shop/production'], // 3
+        ['environment.rollback', 'other/staging'], // 4
+        ['gate.promotion.refused', 'shop/staging'], // 5
+        ['config.set', 'staging/KEY'], // 6
+        ['environment.rollback', 'shop/STAGING'], // 7
+        ['environment.rollback', 'shop/pre-staging'], // 8
+        ['environment.rollback', 'shop/prød'], // 9
+        ['deployment.start', 'dep-2'], // 10
+      ];
+      for (const [i, [action, target]] of rows.entries())
+        await s.appendAudit({ actor: 'bob', action, target, data: { i: i + 1 } });
+      const seq = async (q: Parameters<Store['latestAudit']>[0]) => (await s.latestAudit(q))?.seq;
+      const rollback = ['environment.rollback'];
+      assert.equal(await seq({ actions: rollback }), 9);
+      assert.equal(await seq({ actions: rollback, env: 'staging' }), 4);
+      assert.equal(await seq({ actions: rollback, env: 'staging', beforeSeq: 4 }), 1);
+      assert.equal(await seq({ actions: rollback, env: 'staging', beforeSeq: 1 }), undefined);
+      assert.equal(await seq({ actions: rollback, env: 'production' }), 3);
+      assert.equal(await seq({ actions: rollback, env: 'prød' }), 9, 'lengths in characters');
+      assert.equal(await seq({ actions: rollback, env: 'STAGING' }), 7, 'case matters');
+      assert.equal(await seq({ actions: rollback, env: 'stag' }), undefined, 'no partial name');
+      assert.equal(await seq({ actions: rollback, env: 'qa' }), undefined);
+      assert.equal(await seq({ actions: [...rollback, 'gate.promotion.refused'], env: 'staging' }), 5);
+      assert.equal(await seq({ actions: ['config.set'], env: 'staging' }), undefined);
+      assert.equal(await seq({ actions: [] }), undefined);
+      assert.deepEqual(
+        await s.latestAudit({ actions: rollback, env: 'production' }),
+        (await s.listAudit())[2],
+      );
+    });
+
+    it('adds the audit indexes to a store at schema version 3 and keeps its chain', async (s, ctx) => {
+      for (let i = 0; i < 3; i++)
+        await s.appendAudit({ actor: 'alice', action: 'deploy', target: `dep-${i}`, data: { i } });
+      await options.exec(s, 'drop index audit_target_seq');
+      await options.exec(s, 'drop index audit_action_seq');
+      await options.exec(s, `update slipway_meta set value = '3' where key = 'schema_version'`);
+      await s.close();
+      const again = await ctx.reopen();
+      try {
+        assert.ok((await again.schemaVersion()) >= 4);
+        assert.deepEqual(
+          (await again.listAuditByTarget('dep-1')).map((e) => e.seq),
+          [2],
+        );
+        assert.equal(verifyChain(await again.listAudit()), null);
+        // They exist again: dropping them works.
+        await options.exec(again, 'drop index audit_target_seq');
+        await options.exec(again, 'drop index audit_action_seq');
+      } finally {
+        await again.close();
+      }
+    });
+
     it('gives a lock to one holder at a time and lets it go', async (s) => {
       assert.deepEqual(await s.acquireLock('env:shop/staging', me('a'), 60_000), { acquired: true });
       const second = await s.acquireLock('env:shop/staging', me('b'), 60_000);

@@ -62,6 +62,18 @@ export interface OverviewFilter {
   readonly limitApps?: number;
 }
 
+export interface AuditQuery {
+  /** Entries of one of these actions, e.g. `['environment.rollback']`. */
+  readonly actions: readonly string[];
+  /**
+   * Only entries about this environment, of any app: those whose target is `<app>/<env>`, the way
+   * environment-wide entries (rollback switches, promotion gates) name it.
+   */
+  readonly env?: string;
+  /** Only entries older than this one (paging backwards). */
+  readonly beforeSeq?: number;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
 
@@ -111,6 +123,10 @@ export interface Store {
   /** Append to the hash-chained audit log; safe when several processes append at once. */
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
   listAudit(afterSeq?: number, limit?: number): Promise<readonly AuditEntry[]>;
+  /** The entries about one target (a deployment id, `<app>/<env>`…) with seq > afterSeq, oldest first. */
+  listAuditByTarget(target: string, afterSeq?: number, limit?: number): Promise<readonly AuditEntry[]>;
+  /** The newest entry matching the query, or undefined. */
+  latestAudit(query: AuditQuery): Promise<AuditEntry | undefined>;
 
   /**
    * Take the named lock for `ttlMs` unless a live holder has it. A holder whose lease expired, or

@@ -6,6 +6,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { AppError } from '../../domain/errors.ts';
 import type { AuditEntry } from '../../domain/types.ts';
+import { ROLLBACK_SWITCH_ACTION } from '../../engine/rollback.ts';
 import { authorize } from '../auth/middleware.ts';
 import { can, PERMISSIONS } from '../auth/roles.ts';
 import { IdParam } from '../schemas.ts';
@@ -63,15 +64,27 @@ const audit = createRoute({
   responses: { 200: json(AuditList, 'Audit entries'), ...errors },
 });
 
-/** Every audit entry, page by page (the log has no index by target yet; see the report). */
-async function* auditLog(s: Services): AsyncGenerator<AuditEntry> {
+const PAGE = 1000;
+
+/** The audit entries about one target, oldest first, page by page. */
+async function* auditOf(s: Services, target: string): AsyncGenerator<AuditEntry> {
   let after = 0;
   for (;;) {
-    const page = await s.store.listAudit(after, 1000);
+    const page = await s.store.listAuditByTarget(target, after, PAGE);
     yield* page;
-    if (page.length < 1000) return;
-    after = page.at(-1)?.seq ?? after;
+    if (page.length < PAGE) return;
+    after = (page.at(-1) as AuditEntry).seq;
   }
+}
+
+/** The newest rollback switch (of one environment, or of any) whose data has its measured time. */
+async function lastSwitch(s: Services, env: string | undefined): Promise<AuditEntry | undefined> {
+  const query = { actions: [ROLLBACK_SWITCH_ACTION], ...(env !== undefined && { env }) };
+  let entry = await s.store.latestAudit(query);
+  // Every switch is measured; an entry without a number (say, written by hand) is passed over.
+  while (entry && typeof (entry.data as { switchMs?: unknown } | null)?.switchMs !== 'number')
+    entry = await s.store.latestAudit({ ...query, beforeSeq: entry.seq });
+  return entry;
 }
 
 export function registerDashboardRoutes(app: Api, s: Services): void {
@@ -109,23 +122,19 @@ export function registerDashboardRoutes(app: Api, s: Services): void {
   app.openapi(rollbackSpeed, async (c) => {
     const { env } = c.req.valid('query');
     authorize(c, 'read', env, env === undefined);
-    let last: { switchMs: number; at: string; env: string } | null = null;
-    for await (const a of auditLog(s)) {
-      const data = a.data as { switchMs?: unknown } | null;
-      const aEnv = a.target.split('/').at(-1) ?? '';
-      if (typeof data?.switchMs !== 'number' || (env !== undefined && aEnv !== env)) continue;
-      last = { switchMs: data.switchMs, at: a.at, env: aEnv };
-    }
-    return c.json(last ?? { env: env ?? null, switchMs: null, at: null }, 200);
+    const last = await lastSwitch(s, env);
+    if (!last) return c.json({ env: env ?? null, switchMs: null, at: null }, 200);
+    // The target is `<app>/<env>`.
+    const { switchMs } = last.data as { switchMs: number };
+    return c.json({ env: last.target.split('/').at(-1) ?? '', switchMs, at: last.at }, 200);
   });
 
   app.openapi(audit, async (c) => {
     const d = await readableDeployment(s, c.req.valid('param').id);
     authorize(c, 'read', d.env);
     const out = [];
-    for await (const a of auditLog(s))
-      if (a.target === d.id)
-        out.push({ seq: a.seq, at: a.at, actor: a.actor, action: a.action, data: a.data });
+    for await (const a of auditOf(s, d.id))
+      out.push({ seq: a.seq, at: a.at, actor: a.actor, action: a.action, data: a.data });
     return c.json(out, 200);
   });
 }

@@ -32,7 +32,14 @@ import type {
   StepRecord,
 } from '../../domain/types.ts';
 import { auditHash, GENESIS_HASH } from '../audit-hash.ts';
-import type { DeploymentFilter, LockOwner, LockResult, OverviewFilter, Store } from '../contract.ts';
+import type {
+  AuditQuery,
+  DeploymentFilter,
+  LockOwner,
+  LockResult,
+  OverviewFilter,
+  Store,
+} from '../contract.ts';
 import * as auth from './auth-queries.ts';
 import {
   toApproval,
@@ -475,6 +482,40 @@ export class SqlStore implements Store {
       .limit(limit)
       .execute();
     return rows.map(toAudit);
+  }
+
+  async listAuditByTarget(target: string, afterSeq = 0, limit = 1000): Promise<readonly AuditEntry[]> {
+    const rows = await this.#db
+      .selectFrom('audit')
+      .selectAll()
+      .where('target', '=', target)
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map(toAudit);
+  }
+
+  async latestAudit(query: AuditQuery): Promise<AuditEntry | undefined> {
+    // One query per action, each a backwards walk of the (action, seq) index; the newest wins.
+    const found = [];
+    for (const action of new Set(query.actions)) {
+      let q = this.#db.selectFrom('audit').selectAll().where('action', '=', action);
+      if (query.beforeSeq !== undefined) q = q.where('seq', '<', query.beforeSeq);
+      if (query.env !== undefined) {
+        // Target ends with `/<env>`, compared exactly (LIKE ignores case on SQLite). The lengths are
+        // the database's own, in characters, as substr counts them.
+        const suffix = `/${query.env}`;
+        q = q.where(
+          sql<string>`substr(target, length(target) - length(cast(${suffix} as text)) + 1)`,
+          '=',
+          suffix,
+        );
+      }
+      const row = await q.orderBy('seq', 'desc').limit(1).executeTakeFirst();
+      if (row) found.push(toAudit(row));
+    }
+    return found.sort((a, b) => b.seq - a.seq)[0];
   }
 
   async acquireLock(name: string, owner: LockOwner, ttlMs: number): Promise<LockResult> {
