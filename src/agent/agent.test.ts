@@ -189,4 +189,28 @@ describe('agent admin API: auth and validation', () => {
       assert.ok(weights.json.details!.some((d) => d.startsWith('weights.v1:')));
     });
   });
+
+  test('GET desired leaves secret values out; writing it back keeps them and the instances', async () => {
+    await withAgent(async ({ client, running, token, dir, pids }) => {
+      const secret = 'sk_live_5f2c9e1a7b3d4e6f';
+      const v1 = exampleRelease(dir, 'v1', {
+        vars: { RELEASE: 'v1', API_TOKEN: secret },
+        secretKeys: ['API_TOKEN'],
+      });
+      const before = await client.putEnv('staging', exampleBody([v1]));
+      pids.add(...pidsOf(before));
+      const raw = await rawCall(`${running.url}/v1/envs/staging/desired`, 'GET', { token });
+      assert.equal(raw.status, 200);
+      assert.ok(!JSON.stringify(raw.json).includes(secret), 'the secret value left the agent');
+      const shown = await client.desired('staging');
+      assert.deepEqual(shown!.releases[0]!.vars, { RELEASE: 'v1' });
+      assert.deepEqual(shown!.releases[0]!.secretKeys, ['API_TOKEN']);
+      // Written back as read: the secret is kept, so the release's spec is unchanged and its
+      // instances keep running (a changed environment would replace them).
+      const { env: _env, ...body } = shown!;
+      const after = await client.putEnv('staging', body);
+      assert.deepEqual(pidsOf(after), pidsOf(before));
+      assert.deepEqual([...after.releases[0]!.vars].sort(), ['API_TOKEN', 'RELEASE']);
+    });
+  });
 });

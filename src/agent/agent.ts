@@ -18,6 +18,7 @@ import {
   envBodySchema,
   envNameSchema,
   instanceSpec,
+  keepSecretValues,
   parseBody,
   routeState,
 } from './state.ts';
@@ -209,7 +210,7 @@ export class Agent {
 
   private async putEnvNow(env: string, body: EnvBody): Promise<EnvStatus> {
     const previous = this.state.get(env);
-    const desired: DesiredEnv = { ...body, env };
+    const desired: DesiredEnv = { ...keepSecretValues(body, previous?.desired), env };
     try {
       await this.applyNow(desired);
     } catch (error) {

@@ -6,7 +6,7 @@
  *   GET    /v1/envs                                       status of every environment
  *   PUT    /v1/envs/:env                                  desired state of an environment (EnvBody)
  *   GET    /v1/envs/:env                                  status: instances, weights, health
- *   GET    /v1/envs/:env/desired                          the desired state as accepted (config values included)
+ *   GET    /v1/envs/:env/desired                          the desired state as accepted (config values, not secrets)
  *   DELETE /v1/envs/:env                                  stop routing and stop its instances
  *   POST   /v1/envs/:env/weights                          { weights: { release: percent } }
  *   GET    /v1/envs/:env/releases/:release/logs?lines=N[&follow=1]   text, chunked when following
@@ -20,7 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { Agent } from './agent.ts';
 import { followLogs, hasLogFiles } from './follow.ts';
-import { envBodySchema, parseBody, weightsBodySchema } from './state.ts';
+import { envBodySchema, parseBody, weightsBodySchema, withoutSecretValues } from './state.ts';
 import { tokenMatches } from './token.ts';
 
 const MAX_BODY = 1024 * 1024;
@@ -79,7 +79,7 @@ function routes(agent: Agent): [string, RegExp, Handler][] {
         const desired = await agent.desired(env!);
         if (desired === undefined)
           throw new AppError('ENV_NOT_FOUND', `the agent runs no environment ${env}`);
-        send(res, 200, desired);
+        send(res, 200, withoutSecretValues(desired));
       },
     ],
     [

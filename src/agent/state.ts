@@ -30,7 +30,11 @@ export const releaseSchema = z.object({
   vars: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid variable name'), z.string())
     .default({}),
-  /** Names (never values) of the vars that are secrets: the agent hides their values in its log and errors. */
+  /**
+   * Names (never values) of the vars that are secrets: the agent hides their values in its log and
+   * errors and leaves them out of `GET …/desired`; a secret named here but left out of `vars` keeps
+   * the value the release already has.
+   */
   secretKeys: z.array(z.string()).optional(),
   count: z.number().int().min(1).max(64),
   health: z.object({ path: z.string().startsWith('/'), intervalMs: millis, timeoutMs: millis }),
@@ -71,6 +75,41 @@ export type EnvBody = z.infer<typeof envBodySchema>;
 /** What a caller writes: defaulted fields (`vars`, `listen.host`) may be left out. */
 export type EnvBodyInput = z.input<typeof envBodySchema>;
 export type DesiredEnv = EnvBody & { readonly env: string };
+
+/**
+ * The desired state as the admin API shows it: secret values left out (their names stay in
+ * `secretKeys`). A caller that writes it back gets them kept (`keepSecretValues`).
+ */
+export function withoutSecretValues(desired: DesiredEnv): DesiredEnv {
+  return {
+    ...desired,
+    releases: desired.releases.map((r) => ({
+      ...r,
+      vars: Object.fromEntries(Object.entries(r.vars).filter(([key]) => !r.secretKeys?.includes(key))),
+    })),
+  };
+}
+
+/**
+ * `body` with each release's secret vars that it names in `secretKeys` but leaves out taken from
+ * the same release in `previous`: what lets a caller read the desired state (without secret
+ * values) and write it back without ever holding them.
+ */
+export function keepSecretValues(body: EnvBody, previous: DesiredEnv | undefined): EnvBody {
+  if (!previous) return body;
+  return {
+    ...body,
+    releases: body.releases.map((r) => {
+      const before = previous.releases.find((p) => p.release === r.release);
+      const kept = (r.secretKeys ?? []).filter((key) => !(key in r.vars) && before?.vars[key] !== undefined);
+      if (kept.length === 0) return r;
+      return {
+        ...r,
+        vars: { ...r.vars, ...Object.fromEntries(kept.map((key) => [key, before!.vars[key]!])) },
+      };
+    }),
+  };
+}
 
 export interface EnvRecord {
   readonly desired: DesiredEnv;
