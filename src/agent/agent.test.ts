@@ -213,4 +213,24 @@ describe('agent admin API: auth and validation', () => {
       assert.deepEqual([...after.releases[0]!.vars].sort(), ['API_TOKEN', 'RELEASE']);
     });
   });
+
+  test('a release that prints its secret and dies: the error names the failure, never the value', async () => {
+    await withAgent(async ({ running, token, dir }) => {
+      const secret = 'sk_live_9a8b7c6d5e4f3a2b';
+      const crasher = exampleRelease(dir, 'v1', {
+        command: `node -e "console.log('token is ' + process.env.API_TOKEN); process.exit(3)"`,
+        vars: { API_TOKEN: secret },
+        secretKeys: ['API_TOKEN'],
+        startTimeoutMs: 3000,
+      });
+      const put = await rawCall(`${running.url}/v1/envs/staging`, 'PUT', {
+        token,
+        body: JSON.stringify(exampleBody([crasher])),
+      });
+      assert.ok(put.status >= 400, `status ${put.status}`);
+      const text = JSON.stringify(put.json);
+      assert.match(text, /token is \[redacted:API_TOKEN\]/);
+      assert.ok(!text.includes(secret), `the secret left the agent: ${text}`);
+    });
+  });
 });

@@ -3,7 +3,7 @@
  * router match it, and restores it after its own restart (re-adopting instances that still run).
  * It works without the control plane; the control plane only sends it new desired states.
  */
-import { AppError } from '../domain/errors.ts';
+import { AppError, isAppError } from '../domain/errors.ts';
 import type { Instance, InstanceSpec, Runtime } from '../runtime/contract.ts';
 import { looksLikeSecretName } from '../secrets/key-names.ts';
 import { Redactor } from '../secrets/redact.ts';
@@ -130,7 +130,19 @@ export class Agent {
     if (!envName.success)
       throw new AppError('USAGE', `environment name "${env}": ${envName.error.issues[0]?.message}`);
     const parsed = parseBody(envBodySchema, body, `desired state of ${env}`);
-    return this.serial(() => this.putEnvNow(env, parsed));
+    return this.serial(() => this.putEnvNow(env, parsed)).catch((error: unknown) => {
+      // A release that failed to start is not held, so its secrets are named here for the redaction.
+      throw this.redactError(error, parsed.releases);
+    });
+  }
+
+  /** `error` with every secret value of the held environments and of `also` hidden. */
+  private redactError(error: unknown, also: readonly DesiredRelease[]): AppError {
+    const hide = (text: string) => this.redact(text, also);
+    if (isAppError(error)) {
+      return new AppError(error.code, hide(error.message), { details: error.details.map(hide) });
+    }
+    return new AppError('INTERNAL', hide(`agent error: ${(error as Error).message}`));
   }
 
   /** The desired state of an environment as last accepted (config values included), or undefined. */
@@ -303,14 +315,14 @@ export class Agent {
     this.planRetire();
   }
 
-  /** Hide the values of the secret vars (and credential-named ones) of every environment held. */
-  private redact(text: string): string {
+  /** Hide the values of the secret vars (and credential-named ones) of every environment held, and of `also`. */
+  redact(text: string, also: readonly DesiredRelease[] = []): string {
     const secrets = new Map<string, string>();
-    for (const record of this.state?.all() ?? [])
-      for (const r of record.desired.releases)
-        for (const [key, value] of Object.entries(r.vars))
-          if (r.secretKeys?.includes(key) || looksLikeSecretName(key))
-            secrets.set(`${key}#${secrets.size}`, value);
+    const held = (this.state?.all() ?? []).flatMap((record) => record.desired.releases);
+    for (const r of [...held, ...also])
+      for (const [key, value] of Object.entries(r.vars))
+        if (r.secretKeys?.includes(key) || looksLikeSecretName(key))
+          secrets.set(`${key}#${secrets.size}`, value);
     return secrets.size === 0
       ? text
       : new Redactor(secrets).redact(text).replace(/\[redacted:([A-Za-z0-9_]+)#\d+\]/g, '[redacted:$1]');

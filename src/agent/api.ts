@@ -189,7 +189,13 @@ export function createAdminServer(agent: Agent): Server {
           res.destroy(appError);
           return;
         }
-        send(res, appError.status, appError.toJSON());
+        // An instance's failure can quote its environment; no secret value leaves in an error.
+        const body = appError.toJSON();
+        send(res, appError.status, {
+          ...body,
+          message: agent.redact(body.message),
+          details: body.details.map((d) => agent.redact(d)),
+        });
       }
     })();
   });
