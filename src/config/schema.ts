@@ -285,7 +285,7 @@ export const environment = z.strictObject({
   watch: duration().optional(),
   profile: z.enum(['default', 'fast'], { error: 'expected default or fast' }).optional().meta({
     description:
-      "Analysis windows for the rollback triggers: default (the seed's: error rate over 10 min, p95 over 1 min for 5 min, measured every 30 s) or fast (error rate over 10 s, p95 over 5 s for 10 s, every second; for staging and tests).",
+      "Analysis windows for the rollback triggers: default (the seed's: error rate over 10 min, p95 over 1 min for 5 min, measured every 30 s) or fast (error rate over 10 s, p95 over 10 s for 10 s, every second; for staging and tests).",
   }),
   allowFailedCI: z.boolean().optional(),
   router: z

@@ -114,21 +114,22 @@ export const DEFAULT_PROFILE: AnalysisProfile = {
 };
 
 /**
- * Staging and tests: 10 s windows, measured every second. Latency is read over 5 s: a p95 needs
- * about 50 requests before its bounds exist (see bounds.ts), a few seconds of light traffic.
+ * Staging and tests: 10 s windows, measured every second. A p95 needs about 50 requests before it
+ * has bounds (see bounds.ts), and with ~100 its upper bound no longer rests on the slowest request
+ * alone, so one stray slow response cannot decide it.
  */
 export const FAST_PROFILE: AnalysisProfile = {
   name: 'fast',
   intervalMs: SECOND,
   rollback: rollbackRules({
     errorWindowMs: 10 * SECOND,
-    latencyWindowMs: 5 * SECOND,
+    latencyWindowMs: 10 * SECOND,
     latencyForMs: 10 * SECOND,
     minRequests: 10,
   }),
   watch: watchRules({
     errorWindowMs: 10 * SECOND,
-    latencyWindowMs: 5 * SECOND,
+    latencyWindowMs: 10 * SECOND,
     latencyForMs: 10 * SECOND,
     minRequests: 10,
   }),
