@@ -6,11 +6,14 @@
  * time from the setWeights() call to the first answer from the new side (goal ≤ 10 ms for
  * builtin and haproxy), plus how long the call itself took (for nginx: its graceful reload).
  * The builtin router runs in its own process (bench/builtin-child.ts, commands over a pipe), as
- * it does in `slipway agent`; HAProxy and nginx are their own processes. Backends: two node:http processes per side (src/traffic/testing.ts). Loopback only; about 4 s
- * per driver, at most 200,000 requests each.
+ * it does in `slipway agent`; HAProxy and nginx are their own processes. Backends: two node:http
+ * processes per side (src/traffic/testing.ts). Every driver gets active health checks with the
+ * defaults `slipway agent` uses (GET /health every 2 s). Loopback only; about 4 s per driver, at
+ * most 200,000 requests each.
  *
  *   node bench/cutover.ts            # all three
  *   BENCH_ONLY=builtin node bench/cutover.ts
+ *   BENCH_HEALTH=0 ...               # without active health checks
  */
 import type { RouteState, TrafficRouter } from '../src/traffic/contract.ts';
 import { HaproxyRouter } from '../src/traffic/haproxy/router.ts';
@@ -30,6 +33,7 @@ const ONLY = (process.env.BENCH_ONLY ?? 'builtin,haproxy,nginx').split(',');
 // Few clients: the time to the first new-side answer includes one request's own latency.
 const CONCURRENCY = 4;
 const WEIGHT_CHANGES = 10;
+const HEALTH = process.env.BENCH_HEALTH !== '0';
 
 interface Phase {
   readonly name: string;
@@ -60,6 +64,8 @@ async function runDriver(router: TrafficRouter, blue: ChildBackend[], green: Chi
       { release: 'blue', weight: 100, backends: blue.map((b) => b.backend) },
       { release: 'green', weight: 0, backends: green.map((b) => b.backend) },
     ],
+    // Active checks as `slipway agent` always configures them (the defaults of run.health).
+    ...(HEALTH && { health: { path: '/health', intervalMs: 2000, timeoutMs: 1000 } }),
   };
   await router.apply(state);
   const isBlue = (s: string) => s.startsWith('blue');
@@ -110,6 +116,12 @@ async function runDriver(router: TrafficRouter, blue: ChildBackend[], green: Chi
 
 const blue = await Promise.all([spawnBackend('blue-0'), spawnBackend('blue-1')]);
 const green = await Promise.all([spawnBackend('green-0'), spawnBackend('green-1')]);
+// Every backend answers its main route a few hundred times before any driver runs: the drivers
+// share these backends, and a backend's first requests on a route it has never served (a cold
+// path in its own process, several ms here) would otherwise land on the first driver measured.
+for (const b of [...blue, ...green]) {
+  for (let i = 0; i < 300; i++) await (await fetch(`http://127.0.0.1:${b.port}/`)).arrayBuffer();
+}
 const rows: Row[] = [];
 try {
   const make: Record<string, () => TrafficRouter> = {
