@@ -186,3 +186,53 @@ test('builtin: a large response reaches a client that reads slowly, whole and in
     big.close();
   }
 });
+
+test('builtin: response header bytes outside ASCII reach the client unchanged', async () => {
+  const { createServer, connect } = await import('node:net');
+  const value = Buffer.from('日本 é', 'utf8');
+  // A raw backend, so the header bytes are exactly these.
+  const raw = createServer((s) => {
+    s.once('data', () =>
+      s.write(
+        Buffer.concat([
+          Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-name: '),
+          value,
+          Buffer.from('\r\n\r\nok'),
+        ]),
+      ),
+    );
+  }).listen(0, '127.0.0.1');
+  await new Promise((r) => raw.once('listening', r));
+  const router = new BuiltinRouter();
+  const port = await freePort();
+  try {
+    await router.apply({
+      env: 'h',
+      listen: { host: '127.0.0.1', port },
+      releases: [
+        {
+          release: 'v1',
+          weight: 100,
+          backends: [{ id: 'raw', host: '127.0.0.1', port: (raw.address() as { port: number }).port }],
+        },
+      ],
+    });
+    const got = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const c = connect(port, '127.0.0.1', () =>
+        c.write('GET / HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n'),
+      );
+      c.on('data', (d: Buffer) => chunks.push(d));
+      c.on('end', () => resolve(Buffer.concat(chunks)));
+      c.on('error', reject);
+    });
+    assert.ok(
+      got.includes(Buffer.concat([Buffer.from('x-name: '), value, Buffer.from('\r\n')])),
+      got.toString('latin1'),
+    );
+    assert.ok(got.subarray(got.length - 2).equals(Buffer.from('ok')));
+  } finally {
+    await router.close();
+    raw.close();
+  }
+});
