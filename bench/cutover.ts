@@ -7,11 +7,14 @@
  * long the call itself took, and for nginx how many graceful reloads the cutover caused (none
  * expected: its weights live in a routes file that njs reads) and how long the last one took.
  * The builtin router runs in its own process (bench/builtin-child.ts, commands over a pipe), as
- * it does in `slipway agent`; HAProxy and nginx are their own processes. Backends: two node:http processes per side (src/traffic/testing.ts). Loopback only; about 4 s
- * per driver, at most 200,000 requests each.
+ * it does in `slipway agent`; HAProxy and nginx are their own processes. Backends: two node:http
+ * processes per side (src/traffic/testing.ts). Every driver gets active health checks with the
+ * defaults `slipway agent` uses (GET /health every 2 s). Loopback only; about 4 s per driver, at
+ * most 200,000 requests each.
  *
  *   node bench/cutover.ts            # all three
  *   BENCH_ONLY=builtin node bench/cutover.ts
+ *   BENCH_HEALTH=0 ...               # without active health checks
  */
 import type { RouteState, TrafficRouter } from '../src/traffic/contract.ts';
 import { HaproxyRouter } from '../src/traffic/haproxy/router.ts';
@@ -31,6 +34,7 @@ const ONLY = (process.env.BENCH_ONLY ?? 'builtin,haproxy,nginx').split(',');
 // Few clients: the time to the first new-side answer includes one request's own latency.
 const CONCURRENCY = 4;
 const WEIGHT_CHANGES = 10;
+const HEALTH = process.env.BENCH_HEALTH !== '0';
 
 interface Phase {
   readonly name: string;
@@ -66,6 +70,8 @@ async function runDriver(router: TrafficRouter, blue: ChildBackend[], green: Chi
       { release: 'blue', weight: 100, backends: blue.map((b) => b.backend) },
       { release: 'green', weight: 0, backends: green.map((b) => b.backend) },
     ],
+    // Active checks as `slipway agent` always configures them (the defaults of run.health).
+    ...(HEALTH && { health: { path: '/health', intervalMs: 2000, timeoutMs: 1000 } }),
   };
   await router.apply(state);
   const isBlue = (s: string) => s.startsWith('blue');

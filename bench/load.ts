@@ -42,10 +42,10 @@ export function wrk(url: string, seconds: number, connections: number): WrkResul
 
 const TICK_S = 1 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
-/** utime + stime (seconds) of `pid` and all its live descendants. */
-export function treeCpuSeconds(pid: number): number {
+/** CPU time (seconds) of `pid` and all its live descendants, in user space and in the kernel. */
+export function treeCpu(pid: number): { user: number; sys: number } {
   const parent = new Map<number, number>();
-  const ticks = new Map<number, number>();
+  const ticks = new Map<number, [number, number]>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
@@ -53,18 +53,28 @@ export function treeCpuSeconds(pid: number): number {
       // Fields after the ")" that closes the command name: state ppid ... utime(14) stime(15).
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       parent.set(Number(name), Number(f[1]));
-      ticks.set(Number(name), Number(f[11]) + Number(f[12]));
+      ticks.set(Number(name), [Number(f[11]), Number(f[12])]);
     } catch {
       // the process ended while we read
     }
   }
-  let total = 0;
-  for (const [p, t] of ticks) {
+  let user = 0;
+  let sys = 0;
+  for (const [p, [u, s]] of ticks) {
     let q: number | undefined = p;
     while (q !== undefined && q > 1 && q !== pid) q = parent.get(q);
-    if (q === pid) total += t;
+    if (q === pid) {
+      user += u;
+      sys += s;
+    }
   }
-  return total * TICK_S;
+  return { user: user * TICK_S, sys: sys * TICK_S };
+}
+
+/** utime + stime (seconds) of `pid` and all its live descendants. */
+export function treeCpuSeconds(pid: number): number {
+  const { user, sys } = treeCpu(pid);
+  return user + sys;
 }
 
 /** Spawns `node <args>` and resolves with the child and its first stdout line. */

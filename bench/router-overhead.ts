@@ -8,6 +8,7 @@
  *   BENCH_ONLY=direct,builtin,plain node bench/router-overhead.ts   # plain: a bare undici proxy
  *   BENCH_PROFILE=1 ...                           # builtin under --cpu-prof, summary printed
  *   BENCH_ROUNDS=3 ...                            # median of 3 runs per target
+ *   BENCH_WARMUP=15 ...                           # 15 s of load before measuring (default 1 s)
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -17,30 +18,35 @@ import { join } from 'node:path';
 import { HaproxyRouter } from '../src/traffic/haproxy/router.ts';
 import { NginxRouter } from '../src/traffic/nginx/router.ts';
 import { freePort } from '../src/traffic/testing.ts';
-import { spawnReady, treeCpuSeconds, type WrkResult, wrk } from './load.ts';
+import { spawnReady, treeCpu, type WrkResult, wrk } from './load.ts';
 import { summarizeProfile } from './profile-summary.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ONLY = (process.env.BENCH_ONLY ?? 'direct,builtin,haproxy,nginx').split(',');
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const here = new URL('.', import.meta.url).pathname;
 
 interface Row extends WrkResult {
   readonly name: string;
   readonly cpuUsPerReq: number;
+  /** The part of cpuUsPerReq spent in user space (the rest is the kernel's). */
+  readonly userUsPerReq: number;
 }
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
 
 /** The median of each figure over BENCH_ROUNDS runs: on a shared machine one run can be unlucky. */
 function measure(name: string, url: string, pid: number): Row {
-  wrk(url, 1, CONNECTIONS); // warm-up: JIT, pools, connections
+  wrk(url, WARMUP, CONNECTIONS); // warm-up: JIT, pools, connections
   const runs: Row[] = [];
   for (let i = 0; i < ROUNDS; i++) {
-    const before = treeCpuSeconds(pid);
+    const before = treeCpu(pid);
     const r = wrk(url, SECONDS, CONNECTIONS);
-    const cpu = treeCpuSeconds(pid) - before;
-    runs.push({ name, ...r, cpuUsPerReq: (cpu / r.requests) * 1e6 });
+    const after = treeCpu(pid);
+    const user = after.user - before.user;
+    const cpu = user + after.sys - before.sys;
+    runs.push({ name, ...r, cpuUsPerReq: (cpu / r.requests) * 1e6, userUsPerReq: (user / r.requests) * 1e6 });
   }
   const median = (f: (r: Row) => number) => runs.map(f).sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
   return {
@@ -51,6 +57,7 @@ function measure(name: string, url: string, pid: number): Row {
     p99Ms: median((r) => r.p99Ms),
     errors: runs.reduce((n, r) => n + r.errors, 0),
     cpuUsPerReq: median((r) => r.cpuUsPerReq),
+    userUsPerReq: median((r) => r.userUsPerReq),
   };
 }
 
@@ -115,8 +122,12 @@ try {
 const direct = rows.find((r) => r.name === 'direct');
 const haproxy = rows.find((r) => r.name === 'haproxy');
 const fmt = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '-');
-console.log(`wrk -t1 -c${CONNECTIONS} -d${SECONDS}s × ${ROUNDS} (median), one worker per proxy, loopback`);
-console.log('name      req/s     ×direct  ×haproxy  p50 ms  p99 ms  cpu µs/req  cpu ×haproxy  errors');
+console.log(
+  `wrk -t1 -c${CONNECTIONS} -d${SECONDS}s × ${ROUNDS} (median) after ${WARMUP} s of warm-up, one worker per proxy, loopback`,
+);
+console.log(
+  'name      req/s     ×direct  ×haproxy  p50 ms  p99 ms  cpu µs/req  (user  sys)  cpu ×haproxy  errors',
+);
 for (const r of rows) {
   console.log(
     [
@@ -127,6 +138,7 @@ for (const r of rows) {
       fmt(r.p50Ms).padStart(7),
       fmt(r.p99Ms).padStart(7),
       fmt(r.cpuUsPerReq, 1).padStart(11),
+      `(${fmt(r.userUsPerReq, 0).padStart(4)} ${fmt(r.cpuUsPerReq - r.userUsPerReq, 0).padStart(4)})`,
       fmt(haproxy ? r.cpuUsPerReq / haproxy.cpuUsPerReq : Number.NaN).padStart(13),
       String(r.errors).padStart(7),
     ].join(' '),

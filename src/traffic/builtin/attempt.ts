@@ -14,18 +14,21 @@ export interface Attempt {
   excluded: Set<BackendState> | null;
   avoided: Set<BackendState> | null;
   clientGone: boolean;
-  /** Cancels the attempt in flight (the client went away). */
-  cancel: (() => void) | null;
+  /** Number of the attempt in flight (1 for the first). */
+  n: number;
+  /** The attempt in flight, to cancel when the client goes away. */
+  call: { cancel(): void } | null;
+  /** proxy.ts's answer to an attempt that got no response: retry elsewhere or answer 502. */
+  readonly failed: Failed;
 }
+
+/** The backend gave no response at all; `connectFailed` when no connection was made. */
+export type Failed = (ctx: Attempt, slot: ReleaseSlot, backend: BackendState, connectFailed: boolean) => void;
 
 /**
  * One attempt's upstream call. It streams the response to the client and records it; when the
- * backend gave no response at all it calls `failed(connectFailed)` and leaves the client alone,
- * so the caller may retry.
+ * backend gave no response at all it calls `ctx.failed()` and leaves the client alone, so the
+ * request may be retried. (A function and a context object rather than closures: this runs for
+ * every request.)
  */
-export type Send = (
-  ctx: Attempt,
-  slot: ReleaseSlot,
-  backend: BackendState,
-  failed: (connectFailed: boolean) => void,
-) => void;
+export type Send = (ctx: Attempt, slot: ReleaseSlot, backend: BackendState) => void;

@@ -66,17 +66,26 @@ export function forwardHeaders(
   return { headers, requestId };
 }
 
-/** Upstream response headers (raw, strings or buffers) for the client, with the request id. */
+/**
+ * Upstream response headers (raw, strings or buffers) for the client, with the request id.
+ * Buffers are read as latin1, the way node:http writes header strings back out, so a header
+ * value's bytes reach the client unchanged (as UTF-8 text, a non-ASCII value would be altered,
+ * or refused by writeHead and the response lost).
+ */
 export function responseHeaders(raw: readonly (string | Buffer)[], requestId: string): string[] {
   const out: string[] = [];
   let hasId = false;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString();
+    const name = latin1(raw[i]!);
     const lower = name.toLowerCase();
     if (DROP_RESPONSE.has(lower)) continue;
     if (lower === 'x-request-id') hasId = true;
-    out.push(name, raw[i + 1]!.toString());
+    out.push(name, latin1(raw[i + 1]!));
   }
   if (!hasId) out.push('x-request-id', requestId);
   return out;
+}
+
+function latin1(v: string | Buffer): string {
+  return typeof v === 'string' ? v : v.toString('latin1');
 }

@@ -10,7 +10,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Attempt } from './attempt.ts';
-import type { EnvRoute } from './env-route.ts';
+import type { BackendState } from './backend-state.ts';
+import type { EnvRoute, ReleaseSlot } from './env-route.ts';
 import { forwardHeaders } from './headers.ts';
 import { sendWithNode } from './send-node.ts';
 import { sendWithUndici } from './send-undici.ts';
@@ -30,6 +31,17 @@ function hasBody(req: IncomingMessage): boolean {
   return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
+const kAttempt = Symbol('attempt');
+type ProxiedResponse = ServerResponse & { [kAttempt]?: Attempt };
+
+/** The client connection closed: when before the response was complete, cancel the attempt. */
+function onClientClose(this: ProxiedResponse): void {
+  const ctx = this[kAttempt];
+  if (this.writableFinished || !ctx) return;
+  ctx.clientGone = true;
+  ctx.call?.cancel();
+}
+
 export function proxyRequest(route: EnvRoute, req: IncomingMessage, res: ServerResponse): void {
   const { headers, requestId } = forwardHeaders(req, false);
   const ctx: Attempt = {
@@ -43,17 +55,16 @@ export function proxyRequest(route: EnvRoute, req: IncomingMessage, res: ServerR
     excluded: null,
     avoided: null,
     clientGone: false,
-    cancel: null,
+    n: 0,
+    call: null,
+    failed: attemptFailed,
   };
-  res.on('close', () => {
-    if (res.writableFinished) return;
-    ctx.clientGone = true;
-    ctx.cancel?.();
-  });
-  attempt(ctx, 1);
+  (res as ProxiedResponse)[kAttempt] = ctx;
+  res.on('close', onClientClose);
+  attempt(ctx);
 }
 
-function attempt(ctx: Attempt, n: number): void {
+function attempt(ctx: Attempt): void {
   const { route, req, res } = ctx;
   let pick = ctx.avoided ? route.pick(req, new Set([...ctx.avoided, ...(ctx.excluded ?? [])])) : undefined;
   pick ??= route.pick(req, ctx.excluded);
@@ -63,28 +74,31 @@ function attempt(ctx: Attempt, n: number): void {
   }
   const { slot, backend } = pick;
   backend.acquire();
-  const failed = (connectFailed: boolean) => {
-    slot.window.recordFailure();
-    if (connectFailed) backend.eject(route.hasHealthChecks);
-    const safe = connectFailed || (!ctx.body && IDEMPOTENT.has(req.method ?? ''));
-    if (safe && n < MAX_ATTEMPTS) {
-      // A refused backend is out for this request; one that dropped a connection is only avoided
-      // (a stale pooled socket says nothing about the next one), so a lone backend is retried.
-      if (connectFailed) {
-        ctx.excluded ??= new Set();
-        ctx.excluded.add(backend);
-      } else {
-        ctx.avoided ??= new Set();
-        ctx.avoided.add(backend);
-      }
-      attempt(ctx, n + 1);
-      return;
+  ctx.n++;
+  (ctx.body ? sendWithNode : sendWithUndici)(ctx, slot, backend);
+}
+
+function attemptFailed(ctx: Attempt, slot: ReleaseSlot, backend: BackendState, connectFailed: boolean): void {
+  const { route, req, res } = ctx;
+  slot.window.recordFailure();
+  if (connectFailed) backend.eject(route.hasHealthChecks);
+  const safe = connectFailed || (!ctx.body && IDEMPOTENT.has(req.method ?? ''));
+  if (safe && ctx.n < MAX_ATTEMPTS) {
+    // A refused backend is out for this request; one that dropped a connection is only avoided
+    // (a stale pooled socket says nothing about the next one), so a lone backend is retried.
+    if (connectFailed) {
+      ctx.excluded ??= new Set();
+      ctx.excluded.add(backend);
+    } else {
+      ctx.avoided ??= new Set();
+      ctx.avoided.add(backend);
     }
-    if (res.headersSent) res.destroy();
-    else {
-      res.writeHead(502, { 'content-type': 'text/plain', 'x-request-id': ctx.requestId });
-      res.end(`502 release "${slot.name}" did not answer\n`);
-    }
-  };
-  (ctx.body ? sendWithNode : sendWithUndici)(ctx, slot, backend, failed);
+    attempt(ctx);
+    return;
+  }
+  if (res.headersSent) res.destroy();
+  else {
+    res.writeHead(502, { 'content-type': 'text/plain', 'x-request-id': ctx.requestId });
+    res.end(`502 release "${slot.name}" did not answer\n`);
+  }
 }

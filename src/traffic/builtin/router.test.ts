@@ -124,3 +124,115 @@ test('builtin: a listen port in use is an error naming it, and nothing is left r
   await router.close();
   await taken.close();
 });
+
+test('builtin: a large response reaches a client that reads slowly, whole and in order', {
+  timeout: 30_000,
+}, async () => {
+  // 16 MiB is more than the loopback socket buffers hold, so the proxy has to stop reading the
+  // backend while the client is not reading (backpressure) and start again when it does.
+  const { createServer, get } = await import('node:http');
+  const { createHash } = await import('node:crypto');
+  const chunk = Buffer.alloc(64 * 1024);
+  const chunks = 256;
+  const expected = createHash('sha256');
+  for (let i = 0; i < chunks; i++) expected.update(chunk.fill(i % 251));
+  const big = createServer((_req, res) => {
+    res.writeHead(200, { 'content-length': String(chunk.length * chunks) });
+    let i = 0;
+    const more = () => {
+      while (i < chunks) {
+        if (!res.write(Buffer.from(chunk.fill(i++ % 251)))) return void res.once('drain', more);
+      }
+      res.end();
+    };
+    more();
+  }).listen(0, '127.0.0.1');
+  await new Promise((r) => big.once('listening', r));
+  const router = new BuiltinRouter();
+  const port = await freePort();
+  try {
+    await router.apply({
+      env: 'big',
+      listen: { host: '127.0.0.1', port },
+      releases: [
+        {
+          release: 'v1',
+          weight: 100,
+          backends: [{ id: 'big', host: '127.0.0.1', port: (big.address() as { port: number }).port }],
+        },
+      ],
+    });
+    const got = createHash('sha256');
+    let bytes = 0;
+    await new Promise<void>((resolve, reject) => {
+      get(`http://127.0.0.1:${port}/`, (res) => {
+        res.on('data', (c: Buffer) => {
+          got.update(c);
+          bytes += c.length;
+          // Stop reading for a moment every 4 MiB.
+          if (bytes % (4 << 20) < c.length) {
+            res.pause();
+            setTimeout(() => res.resume(), 100);
+          }
+        });
+        res.on('end', resolve);
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    assert.equal(bytes, chunk.length * chunks);
+    assert.equal(got.digest('hex'), expected.digest('hex'));
+  } finally {
+    await router.close();
+    big.close();
+  }
+});
+
+test('builtin: response header bytes outside ASCII reach the client unchanged', async () => {
+  const { createServer, connect } = await import('node:net');
+  const value = Buffer.from('日本 é', 'utf8');
+  // A raw backend, so the header bytes are exactly these.
+  const raw = createServer((s) => {
+    s.once('data', () =>
+      s.write(
+        Buffer.concat([
+          Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-name: '),
+          value,
+          Buffer.from('\r\n\r\nok'),
+        ]),
+      ),
+    );
+  }).listen(0, '127.0.0.1');
+  await new Promise((r) => raw.once('listening', r));
+  const router = new BuiltinRouter();
+  const port = await freePort();
+  try {
+    await router.apply({
+      env: 'h',
+      listen: { host: '127.0.0.1', port },
+      releases: [
+        {
+          release: 'v1',
+          weight: 100,
+          backends: [{ id: 'raw', host: '127.0.0.1', port: (raw.address() as { port: number }).port }],
+        },
+      ],
+    });
+    const got = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const c = connect(port, '127.0.0.1', () =>
+        c.write('GET / HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n'),
+      );
+      c.on('data', (d: Buffer) => chunks.push(d));
+      c.on('end', () => resolve(Buffer.concat(chunks)));
+      c.on('error', reject);
+    });
+    assert.ok(
+      got.includes(Buffer.concat([Buffer.from('x-name: '), value, Buffer.from('\r\n')])),
+      got.toString('latin1'),
+    );
+    assert.ok(got.subarray(got.length - 2).equals(Buffer.from('ok')));
+  } finally {
+    await router.close();
+    raw.close();
+  }
+});

@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import type { Send } from './attempt.ts';
 import { responseHeaders } from './headers.ts';
 
-export const sendWithNode: Send = (ctx, slot, backend, failed) => {
+export const sendWithNode: Send = (ctx, slot, backend) => {
   const { req, res } = ctx;
   let connected = false;
   let responded = false;
@@ -26,7 +26,7 @@ export const sendWithNode: Send = (ctx, slot, backend, failed) => {
     agent: backend.agent,
     setHost: false,
   });
-  ctx.cancel = () => up.destroy();
+  ctx.call = { cancel: () => up.destroy() };
   const onConnected = () => {
     connected = true;
     if (ctx.body) req.pipe(up);
@@ -58,6 +58,6 @@ export const sendWithNode: Send = (ctx, slot, backend, failed) => {
       res.destroy();
       return;
     }
-    failed(!connected);
+    ctx.failed(ctx, slot, backend, !connected);
   });
 };
