@@ -39,6 +39,16 @@ function workerPids(master: number): string {
   return readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim();
 }
 
+/** The workers once the master has forked them (it answers before they exist). */
+async function startedWorkers(master: number): Promise<string> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const pids = workerPids(master);
+    if (pids !== '' || Date.now() > deadline) return pids;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 test('nginx: weight changes, a switch and a rollback do not reload nginx; a kept-alive client sees no failure', {
   skip: nginxSkip,
 }, async () => {
@@ -72,7 +82,7 @@ test('nginx: weight changes, a switch and a rollback do not reload nginx; a kept
   try {
     await router.apply(state(100));
     const master = router.pidOf('reload')!;
-    const workers = workerPids(master);
+    const workers = await startedWorkers(master);
     assert.notEqual(workers, '');
     const first = await ask();
     assert.equal(first.backend, 'a');
@@ -127,7 +137,7 @@ test('nginx: a backend that stops listening is routed around without a reload; o
       releases: [{ release: 'v1', weight: 100, backends: [a.backend, b.backend, c.backend] }],
     });
     const master = router.pidOf('gone')!;
-    const workers = workerPids(master);
+    const workers = await startedWorkers(master);
     // a's process goes away (its port refuses connections) while clients keep sending.
     const during = load(`http://127.0.0.1:${port}`, 300);
     await a.close();
