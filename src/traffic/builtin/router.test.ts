@@ -1,9 +1,23 @@
 import assert from 'node:assert/strict';
+import type { AddressInfo, Server } from 'node:net';
 import { test } from 'node:test';
 import { isAppError } from '../../domain/errors.ts';
 import { runTrafficContract } from '../contract.case.test.ts';
 import { freePort, load, startBackend } from '../testing.ts';
 import { BuiltinRouter } from './router.ts';
+
+/** A builtin router on a free port in front of one server, as the only backend of release v1. */
+async function routerFor(server: Server, env: string): Promise<{ router: BuiltinRouter; port: number }> {
+  const router = new BuiltinRouter();
+  const port = await freePort();
+  const backend = { id: env, host: '127.0.0.1', port: (server.address() as AddressInfo).port };
+  await router.apply({
+    env,
+    listen: { host: '127.0.0.1', port },
+    releases: [{ release: 'v1', weight: 100, backends: [backend] }],
+  });
+  return { router, port };
+}
 
 runTrafficContract({ name: 'builtin', create: () => new BuiltinRouter() });
 
@@ -148,20 +162,8 @@ test('builtin: a large response reaches a client that reads slowly, whole and in
     more();
   }).listen(0, '127.0.0.1');
   await new Promise((r) => big.once('listening', r));
-  const router = new BuiltinRouter();
-  const port = await freePort();
+  const { router, port } = await routerFor(big, 'big');
   try {
-    await router.apply({
-      env: 'big',
-      listen: { host: '127.0.0.1', port },
-      releases: [
-        {
-          release: 'v1',
-          weight: 100,
-          backends: [{ id: 'big', host: '127.0.0.1', port: (big.address() as { port: number }).port }],
-        },
-      ],
-    });
     const got = createHash('sha256');
     let bytes = 0;
     await new Promise<void>((resolve, reject) => {
@@ -203,20 +205,8 @@ test('builtin: response header bytes outside ASCII reach the client unchanged', 
     );
   }).listen(0, '127.0.0.1');
   await new Promise((r) => raw.once('listening', r));
-  const router = new BuiltinRouter();
-  const port = await freePort();
+  const { router, port } = await routerFor(raw, 'h');
   try {
-    await router.apply({
-      env: 'h',
-      listen: { host: '127.0.0.1', port },
-      releases: [
-        {
-          release: 'v1',
-          weight: 100,
-          backends: [{ id: 'raw', host: '127.0.0.1', port: (raw.address() as { port: number }).port }],
-        },
-      ],
-    });
     const got = await new Promise<Buffer>((resolve, reject) => {
       const chunks: Buffer[] = [];
       const c = connect(port, '127.0.0.1', () =>
