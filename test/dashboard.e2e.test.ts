@@ -213,7 +213,8 @@ describe('dashboard in headless Chromium (real server, agent and instances)', { 
     await page.fill('input[name=by]', 'admin');
     await page.keyboard.press('Enter');
     await page.waitForURL(/env=production/);
-    await page.waitForSelector('table.history tbody tr');
+    // The filtered table, not the unfiltered one it replaces once its answer arrives.
+    await page.waitForSelector('table.history[data-filter*="env=production"] tbody tr');
     const rows = await page.locator('table.history tbody tr').allInnerTexts();
     assert.equal(rows.length, 2, rows.join('\n'));
     for (const r of rows) assert.match(r, /production\s+.*live\s+admin/s);

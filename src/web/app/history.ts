@@ -56,7 +56,8 @@ export async function historyView(envs: string[], query: URLSearchParams): Promi
     form,
     h(
       'table',
-      { class: 'history' },
+      // The filter it shows, so a reader (or a test) can tell it from the table it replaces.
+      { class: 'history', 'data-filter': params.toString() },
       h(
         'thead',
         {},

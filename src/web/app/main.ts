@@ -48,7 +48,11 @@ function signInView(): HTMLElement {
   return form;
 }
 
+/** Counts route() calls: a view whose data arrives after a newer navigation is not shown. */
+let navigation = 0;
+
 async function route(): Promise<void> {
+  const mine = ++navigation;
   leave?.();
   leave = null;
   // Who is signed in and what they may do, asked at once (a signed-out visitor asks neither).
@@ -91,17 +95,23 @@ async function route(): Promise<void> {
   const [path, query] = (location.hash.slice(1) || '/').split('?');
   try {
     const dep = /^\/deployments\/([\w.-]+)$/.exec(path ?? '');
+    let stop: (() => void) | null = null;
     const view = dep
-      ? await deploymentView(dep[1] as string, perms, (stop) => (leave = stop))
+      ? await deploymentView(dep[1] as string, perms, (s) => (stop = s))
       : path === '/history'
         ? await historyView(
             perms.environments.map((e) => e.env),
             new URLSearchParams(query ?? ''),
           )
         : await environmentsView(perms, () => void route());
+    if (mine !== navigation) {
+      (stop as (() => void) | null)?.(); // a live view nobody will see: close its stream
+      return;
+    }
+    leave = stop;
     mount(main, view);
   } catch (e) {
-    mount(main, h('p', { class: 'error', role: 'alert' }, (e as Error).message));
+    if (mine === navigation) mount(main, h('p', { class: 'error', role: 'alert' }, (e as Error).message));
   }
 }
 
