@@ -325,6 +325,14 @@ export function runStoreContract(options: StoreContractOptions): void {
       assert.equal(await seq({ actions: [...rollback, 'gate.promotion.refused'], env: 'staging' }), 5);
       assert.equal(await seq({ actions: ['config.set'], env: 'staging' }), undefined);
       assert.equal(await seq({ actions: [] }), undefined);
+      assert.equal(await seq({ actions: rollback, target: 'shop/staging' }), 1);
+      assert.equal(await seq({ actions: rollback, target: 'shop/STAGING' }), 7);
+      assert.equal(await seq({ actions: rollback, target: 'shop/stag' }), undefined, 'exact target');
+      assert.equal(
+        await seq({ actions: [...rollback, 'gate.promotion.refused'], target: 'shop/staging' }),
+        5,
+      );
+      assert.equal(await seq({ actions: rollback, target: 'other/staging', beforeSeq: 4 }), undefined);
       assert.deepEqual(
         await s.latestAudit({ actions: rollback, env: 'production' }),
         (await s.listAudit())[2],
@@ -336,6 +344,7 @@ export function runStoreContract(options: StoreContractOptions): void {
         await s.appendAudit({ actor: 'alice', action: 'deploy', target: `dep-${i}`, data: { i } });
       await options.exec(s, 'drop index audit_target_seq');
       await options.exec(s, 'drop index audit_action_seq');
+      await options.exec(s, 'drop index audit_action_target_seq');
       await options.exec(s, `update slipway_meta set value = '3' where key = 'schema_version'`);
       await s.close();
       const again = await ctx.reopen();
@@ -349,6 +358,7 @@ export function runStoreContract(options: StoreContractOptions): void {
         // They exist again: dropping them works.
         await options.exec(again, 'drop index audit_target_seq');
         await options.exec(again, 'drop index audit_action_seq');
+        await options.exec(again, 'drop index audit_action_target_seq');
       } finally {
         await again.close();
       }

@@ -70,6 +70,8 @@ export interface AuditQuery {
    * environment-wide entries (rollback switches, promotion gates) name it.
    */
   readonly env?: string;
+  /** Only entries whose target is exactly this, e.g. `shop/staging` (one index seek per action). */
+  readonly target?: string;
   /** Only entries older than this one (paging backwards). */
   readonly beforeSeq?: number;
 }

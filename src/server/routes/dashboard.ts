@@ -79,7 +79,9 @@ async function* auditOf(s: Services, target: string): AsyncGenerator<AuditEntry>
 
 /** The newest rollback switch (of one environment, or of any) whose data has its measured time. */
 async function lastSwitch(s: Services, env: string | undefined): Promise<AuditEntry | undefined> {
-  const query = { actions: [ROLLBACK_SWITCH_ACTION], ...(env !== undefined && { env }) };
+  // Switches name their environment as `<app>/<env>`: with the app known, one index seek.
+  const where = env === undefined ? {} : s.config ? { target: `${s.config.app}/${env}` } : { env };
+  const query = { actions: [ROLLBACK_SWITCH_ACTION], ...where };
   let entry = await s.store.latestAudit(query);
   // Every switch is measured; an entry without a number (say, written by hand) is passed over.
   while (entry && typeof (entry.data as { switchMs?: unknown } | null)?.switchMs !== 'number')

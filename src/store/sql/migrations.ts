@@ -211,6 +211,20 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.createIndex('audit_action_seq').on('audit').columns(['action', 'seq']).execute();
     },
   },
+  {
+    version: 5,
+    name: 'audit index by action and target',
+    async up(db) {
+      // The newest entry of an action about one environment (its last rollback switch) in one seek,
+      // however many switches other environments have made.
+      await db.schema
+        .createIndex('audit_action_target_seq')
+        .ifNotExists()
+        .on('audit')
+        .columns(['action', 'target', 'seq'])
+        .execute();
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

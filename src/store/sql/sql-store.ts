@@ -497,11 +497,13 @@ export class SqlStore implements Store {
   }
 
   async latestAudit(query: AuditQuery): Promise<AuditEntry | undefined> {
-    // One query per action, each a backwards walk of the (action, seq) index; the newest wins.
+    // One query per action, each a backwards walk of the (action, seq) index, or a seek of the
+    // (action, target, seq) one when the target is known; the newest wins.
     const found = [];
     for (const action of new Set(query.actions)) {
       let q = this.#db.selectFrom('audit').selectAll().where('action', '=', action);
       if (query.beforeSeq !== undefined) q = q.where('seq', '<', query.beforeSeq);
+      if (query.target !== undefined) q = q.where('target', '=', query.target);
       if (query.env !== undefined) {
         // Target ends with `/<env>`, compared exactly (LIKE ignores case on SQLite). The lengths are
         // the database's own, in characters, as substr counts them.
