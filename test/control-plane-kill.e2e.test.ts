@@ -108,10 +108,14 @@ describe('killing the control plane at every step boundary of a canary', () => {
     const port = (await client.desired('production'))?.listen.port as number;
     const load = startLoad({ url: `http://127.0.0.1:${port}/api/products`, workers: 4, gapMs: 25 });
     const versions = ['2.0.0', '1.0.0'];
+    // When each boundary's run began, on the load's clock: a failure's `+Nms` places it.
+    const loadStarted = Date.now();
+    const timeline: string[] = [];
     try {
       // Boundary i: step i's end is stored, step i+1 has not begun. The last step's end is the outcome.
       for (let step = 0; step < STEPS - 1; step++) {
         const version = versions[step % 2] as string;
+        timeline.push(`boundary ${step} (${version}) from +${Date.now() - loadStarted}ms`);
         const killed = await deployKilledAfter(dir.path, version, step);
         const resumed = await cliProcess(dir.path, 'resume', 'production');
         assert.equal(resumed.code, 0, `boundary ${step}: ${resumed.stdout}${resumed.stderr}`);
@@ -155,7 +159,7 @@ describe('killing the control plane at every step boundary of a canary', () => {
       const figures = await load.stop();
       console.log(`load during the kills: ${JSON.stringify(figures)}`);
       assert.ok(figures.ok > 500, 'the load ran');
-      assert.deepEqual(figures.failures, [], 'no request failed');
+      assert.deepEqual(figures.failures, [], `no request failed; runs: ${timeline.join(', ')}`);
     }
   });
 });

@@ -144,15 +144,21 @@ export function startLoad(options: {
     failed++;
     if (failures.length < 20) failures.push(what);
   };
+  const started = Date.now();
+  // Each failure says when (ms into the load) and what: the status with the router's own words
+  // (which 502: no healthy backend, or a release that did not answer), or the client's error.
+  const at = () => `+${Date.now() - started}ms`;
   const worker = async () => {
     while (!stopped && Date.now() < until && ok + failed < maxRequests) {
       try {
         const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-        await res.arrayBuffer();
+        const text = await res.text();
         if (res.ok) ok++;
-        else fail(String(res.status));
+        else fail(`${at()} ${res.status} ${text.trim().slice(0, 80)}`);
       } catch (error) {
-        fail(`error: ${(error as Error).message} ${String((error as { cause?: unknown }).cause ?? '')}`);
+        fail(
+          `${at()} error: ${(error as Error).message} ${String((error as { cause?: unknown }).cause ?? '')}`,
+        );
       }
       await new Promise((r) => setTimeout(r, gapMs));
     }
