@@ -8,9 +8,8 @@
  * request after the switch does not pay for a TCP connect and a fresh connection on a backend
  * that has served no request yet (measured in bench/README.md).
  */
-import { Agent } from 'node:http';
-import { errors, Pool } from 'undici';
 import type { Backend } from '../contract.ts';
+import { type UpstreamConn, type UpstreamFailure, UpstreamPool, type UpstreamUser } from './upstream.ts';
 
 /** Without active health checks, a backend that refused a connection rests this long. */
 const EJECT_MS = 2_000;
@@ -24,11 +23,8 @@ export class BackendState {
   readonly id: string;
   readonly host: string;
   readonly port: number;
-  /** Origin URL of the backend, for undici. */
-  readonly origin: string;
-  /** Keep-alive pool for bodyless requests (undici) ... */
-  readonly pool: Pool;
-  private nodeAgent: Agent | undefined;
+  /** Kept-alive connections, shared by the traffic and the active health checks. */
+  readonly pool: UpstreamPool;
   /** Result of the last active health check (true until a check says otherwise). */
   healthy = true;
   /** Passive ejection: not picked before this time (ms since epoch); 0 when not ejected. */
@@ -41,26 +37,7 @@ export class BackendState {
     this.id = b.id;
     this.host = b.host;
     this.port = b.port;
-    this.origin = `http://${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port}`;
-    // The 4 s idle timeout closes pooled sockets before node's default 5 s server keep-alive
-    // does, so a request rarely meets a socket the backend is closing.
-    this.pool = new Pool(this.origin, {
-      connections: null,
-      pipelining: 1,
-      keepAliveTimeout: 4_000,
-      connectTimeout: 2_000,
-    });
-  }
-
-  /** ... and a node:http Agent for requests with a body, made on first use. */
-  get agent(): Agent {
-    this.nodeAgent ??= new Agent({
-      keepAlive: true,
-      maxSockets: Infinity,
-      scheduling: 'lifo',
-      timeout: 4_000,
-    });
-    return this.nodeAgent;
+    this.pool = new UpstreamPool(b.host, b.port);
   }
 
   available(now: number): boolean {
@@ -78,45 +55,83 @@ export class BackendState {
 
   release(): void {
     this.inflight--;
-    if (this.removed && this.inflight === 0) this.closePools();
+    if (this.removed && this.inflight === 0) this.pool.close();
   }
 
-  /** Removed from the routing: finish in-flight requests, then close the pools. */
+  /** Removed from the routing: finish in-flight requests, then close the pool. */
   drain(): void {
     this.removed = true;
-    if (this.inflight === 0) this.closePools();
-  }
-
-  private closePools(): void {
-    this.nodeAgent?.destroy();
-    void this.pool.close().catch(() => {});
+    if (this.inflight === 0) this.pool.close();
   }
 
   /** One active check: a 2xx or 3xx answer within the timeout is healthy. */
   async check(path: string, timeoutMs: number): Promise<boolean> {
-    const signal = AbortSignal.timeout(timeoutMs);
-    let ok = await this.checkOnce(path, signal);
+    const deadline = Date.now() + timeoutMs;
+    let ok = await this.checkOnce(path, timeoutMs, false);
     // A pooled connection the backend closed while idle fails with no answer: that says nothing
     // about the backend, so such a check is repeated once (on a new connection) within the timeout.
-    if (ok === undefined && !signal.aborted) ok = await this.checkOnce(path, signal);
+    if (ok === undefined && Date.now() < deadline)
+      ok = await this.checkOnce(path, deadline - Date.now(), true);
     this.setHealth(ok === true);
     return ok === true;
   }
 
   /** True/false for an answer; undefined when the connection closed before any answer. */
-  private async checkOnce(path: string, signal: AbortSignal): Promise<boolean | undefined> {
-    try {
-      const { statusCode, body } = await this.pool.request({ path, method: 'GET', signal });
-      await body.dump();
-      return statusCode < 400;
-    } catch (err) {
-      const closed = err instanceof errors.SocketError || (err as { code?: string }).code === 'ECONNRESET';
-      return closed ? undefined : false;
-    }
+  private checkOnce(path: string, timeoutMs: number, fresh: boolean): Promise<boolean | undefined> {
+    return new Promise((resolve) => {
+      const conn = this.pool.take(fresh);
+      const check = new HealthCheck(
+        `GET ${path} HTTP/1.1\r\nhost: ${this.host}:${this.port}\r\n\r\n`,
+        resolve,
+      );
+      check.timer = setTimeout(() => {
+        conn.abandon();
+        check.settle(false);
+      }, timeoutMs);
+      conn.begin(check, 'GET', false);
+    });
   }
 
   private setHealth(ok: boolean): void {
     this.healthy = ok;
     if (ok) this.ejectedUntil = 0;
+  }
+}
+
+class HealthCheck implements UpstreamUser {
+  timer: NodeJS.Timeout | undefined;
+  private status = 0;
+  private done = false;
+  private readonly request: string;
+  private readonly resolve: (ok: boolean | undefined) => void;
+
+  constructor(request: string, resolve: (ok: boolean | undefined) => void) {
+    this.request = request;
+    this.resolve = resolve;
+  }
+
+  settle(ok: boolean | undefined): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.timer);
+    this.resolve(ok);
+  }
+
+  onConnect(conn: UpstreamConn): void {
+    conn.socket.write(this.request, 'latin1');
+  }
+
+  onHead(head: { status: number }): void {
+    this.status = head.status;
+  }
+
+  onBody(): void {}
+
+  onEnd(): void {
+    this.settle(this.status < 400);
+  }
+
+  onFail(f: UpstreamFailure): void {
+    this.settle(f.connectFailed || f.responded ? false : undefined);
   }
 }

@@ -5,14 +5,14 @@
  * change takes effect on the very next request.
  */
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { createServer, type Server, type Socket } from 'node:net';
 import { AppError } from '../../domain/errors.ts';
 import type { RouteState } from '../contract.ts';
 import { previewHeaderOf } from '../validate.ts';
 import { BackendState, backendKey } from './backend-state.ts';
+import { ClientConn } from './client-conn.ts';
+import { field, type Head } from './http1/head.ts';
 import { ReleaseWindow } from './metrics.ts';
-import { proxyRequest, proxyUpgrade } from './proxy.ts';
 import { pickSmooth, pickSticky, stickyPoint } from './split.ts';
 
 export interface ReleaseSlot {
@@ -50,20 +50,17 @@ export class EnvRoute {
   private previewHeader = 'x-slipway-release';
   private healthTimer: NodeJS.Timeout | undefined;
   readonly server: Server;
-  /** Client sockets of upgraded connections (WebSockets): the http server no longer tracks them. */
-  readonly tunnels = new Set<Duplex>();
+  /** Open client connections, so close() can end the idle ones and wait for the others. */
+  readonly clients = new Set<ClientConn>();
+  /** Client sockets of upgraded connections (WebSockets). */
+  readonly tunnels = new Set<Socket>();
+  /** Set by close(): connections end after the response in flight. */
+  closing = false;
 
   constructor(state: RouteState) {
     this.env = state.env;
     this.state = state;
-    this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) =>
-      proxyRequest(this, req, res),
-    );
-    this.server.on('upgrade', (req, socket, head) => proxyUpgrade(this, req, socket, head));
-    this.server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      else socket.destroy();
-    });
+    this.server = createServer({ noDelay: true }, (socket) => new ClientConn(socket, this));
   }
 
   get hasHealthChecks(): boolean {
@@ -143,13 +140,13 @@ export class EnvRoute {
   }
 
   /** The release and backend for one request, or undefined when no backend can take it. */
-  pick(req: IncomingMessage, excluded: ReadonlySet<BackendState> | null): Pick | undefined {
+  pick(req: Head, excluded: ReadonlySet<BackendState> | null): Pick | undefined {
     const now = Date.now();
     const slots = this.slots;
     const eligible = this.eligible;
     for (let i = 0; i < slots.length; i++) eligible[i] = this.firstAvailable(slots[i]!, now, excluded) >= 0;
 
-    const preview = req.headers[this.previewHeader];
+    const preview = field(req, this.previewHeader);
     if (typeof preview === 'string') {
       const slot = this.byName.get(preview);
       if (slot) {
@@ -162,8 +159,8 @@ export class EnvRoute {
     if (sticky) {
       const id =
         sticky.kind === 'header'
-          ? req.headers[sticky.name.toLowerCase()]
-          : cookieValue(req.headers.cookie, sticky.name);
+          ? field(req, sticky.name.toLowerCase())
+          : cookieValue(field(req, 'cookie'), sticky.name);
       if (typeof id === 'string' && id !== '') index = pickSticky(stickyPoint(id), this.weights, eligible);
     }
     if (index < 0) index = pickSmooth(this.weights, eligible, this.current);
@@ -205,13 +202,16 @@ export class EnvRoute {
   /** Stop listening, let in-flight requests finish, then close the pools. */
   async close(): Promise<void> {
     clearInterval(this.healthTimer);
+    this.closing = true;
     const closed = new Promise((resolve) => this.server.close(resolve));
-    this.server.closeIdleConnections();
+    for (const c of this.clients) if (c.idle) c.close();
     for (const b of this.backends.values()) b.drain();
     this.backends.clear();
     for (const socket of this.tunnels) socket.destroy();
     // In-flight requests get a bounded grace period, then their connections are cut.
-    const grace = setTimeout(() => this.server.closeAllConnections(), 10_000);
+    const grace = setTimeout(() => {
+      for (const c of this.clients) c.socket.destroy();
+    }, 10_000);
     await closed;
     clearTimeout(grace);
   }

@@ -1,24 +1,26 @@
 /**
- * Header handling of the built-in proxy: what is forwarded upstream (X-Forwarded-*, a request id)
- * and what goes back to the client (hop-by-hop headers removed).
+ * Header handling of the built-in proxy: the head forwarded upstream (hop-by-hop fields removed,
+ * X-Forwarded-* and a request id added) and the head sent back to the client. Field lines that
+ * pass are copied byte for byte from the head they came in.
  */
-import type { IncomingMessage } from 'node:http';
+import { field, type Head, type RequestHead, type ResponseHead, tokens } from './http1/head.ts';
 
-/** Request headers the proxy replaces or that belong to one connection only. */
+/**
+ * Request fields that belong to one connection, or that the proxy sets itself. Content-Length
+ * and Transfer-Encoding stay: the body is forwarded with the framing it came with.
+ */
 const DROP_REQUEST = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
   'te',
-  'trailer',
   'upgrade',
   'expect',
-  'transfer-encoding',
   'x-forwarded-for',
   'x-forwarded-proto',
   'x-forwarded-host',
 ]);
-const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding']);
+const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection']);
 
 /** Request ids: a per-process random prefix and a counter, cheaper than a UUID per request. */
 const ID_PREFIX = Math.random().toString(36).slice(2, 10);
@@ -29,63 +31,95 @@ export function newRequestId(): string {
   return `${ID_PREFIX}-${idCounter.toString(36)}`;
 }
 
-/**
- * The client's headers as a flat raw list with X-Forwarded-* and x-request-id added. For an
- * upgrade, Connection and Upgrade are kept; otherwise the upstream connection sets its own.
- */
-export function forwardHeaders(
-  req: IncomingMessage,
-  upgrade: boolean,
-): { headers: string[]; requestId: string } {
-  const raw = req.rawHeaders;
-  const headers: string[] = [];
-  let xff = '';
-  let host = '';
-  let requestId = '';
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    const value = raw[i + 1]!;
-    const lower = name.toLowerCase();
-    if (lower === 'host') host = value;
-    else if (lower === 'x-request-id') requestId = value;
-    else if (lower === 'x-forwarded-for') {
-      xff = xff ? `${xff}, ${value}` : value;
-      continue;
-    }
-    if (DROP_REQUEST.has(lower)) continue;
-    headers.push(name, value);
+/** Fields named in Connection are hop-by-hop too (RFC 9110 §7.6.1). */
+function connectionDrops(head: Head): Set<string> | null {
+  const listed = tokens(field(head, 'connection'));
+  let out: Set<string> | null = null;
+  for (const t of listed) {
+    if (t === 'close' || t === 'keep-alive' || t === 'upgrade') continue;
+    out ??= new Set();
+    out.add(t);
   }
-  const client = req.socket.remoteAddress ?? '';
-  headers.push('x-forwarded-for', xff ? `${xff}, ${client}` : client, 'x-forwarded-proto', 'http');
-  if (host) headers.push('x-forwarded-host', host);
-  if (!requestId) {
-    requestId = newRequestId();
-    headers.push('x-request-id', requestId);
-  }
-  if (upgrade) headers.push('connection', 'upgrade', 'upgrade', String(req.headers.upgrade ?? ''));
-  return { headers, requestId };
-}
-
-/**
- * Upstream response headers (raw, strings or buffers) for the client, with the request id.
- * Buffers are read as latin1, the way node:http writes header strings back out, so a header
- * value's bytes reach the client unchanged (as UTF-8 text, a non-ASCII value would be altered,
- * or refused by writeHead and the response lost).
- */
-export function responseHeaders(raw: readonly (string | Buffer)[], requestId: string): string[] {
-  const out: string[] = [];
-  let hasId = false;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = latin1(raw[i]!);
-    const lower = name.toLowerCase();
-    if (DROP_RESPONSE.has(lower)) continue;
-    if (lower === 'x-request-id') hasId = true;
-    out.push(name, latin1(raw[i + 1]!));
-  }
-  if (!hasId) out.push('x-request-id', requestId);
   return out;
 }
 
-function latin1(v: string | Buffer): string {
-  return typeof v === 'string' ? v : v.toString('latin1');
+export interface ForwardedHead {
+  /** The request head for the backend, ending with its empty line. */
+  readonly text: string;
+  readonly requestId: string;
+}
+
+/**
+ * The client's request head for the backend. HTTP/1.0 requests go on as HTTP/1.0 (so the
+ * backend answers without chunked coding) and close their connection; an upgrade keeps
+ * Connection and Upgrade.
+ */
+export function forwardHead(head: RequestHead, clientAddress: string, upgrade: boolean): ForwardedHead {
+  const text = head.text;
+  const names = head.names;
+  const extra = connectionDrops(head);
+  let out = `${head.method} ${head.target} HTTP/1.${head.minor}\r\n`;
+  let xff = '';
+  let host = '';
+  let requestId = '';
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (name === 'host') host = head.values[i]!;
+    else if (name === 'x-request-id') requestId = head.values[i]!;
+    else if (name === 'x-forwarded-for') {
+      xff = xff ? `${xff}, ${head.values[i]}` : head.values[i]!;
+      continue;
+    }
+    if (DROP_REQUEST.has(name) || extra?.has(name)) continue;
+    out += `${text.slice(head.lineStarts[i], head.lineEnds[i])}\r\n`;
+  }
+  out += `x-forwarded-for: ${xff ? `${xff}, ${clientAddress}` : clientAddress}\r\nx-forwarded-proto: http\r\n`;
+  if (host) out += `x-forwarded-host: ${host}\r\n`;
+  if (!requestId) {
+    requestId = newRequestId();
+    out += `x-request-id: ${requestId}\r\n`;
+  }
+  if (upgrade) out += `connection: upgrade\r\nupgrade: ${field(head, 'upgrade') ?? ''}\r\n`;
+  else if (head.minor === 0) out += 'connection: close\r\n';
+  return { text: `${out}\r\n`, requestId };
+}
+
+/**
+ * The backend's response head for the client, without its hop-by-hop fields, with the request
+ * id when the backend set none, and `connection: close` when this is the connection's last
+ * response. The status line and every field line kept are the backend's bytes.
+ */
+export function clientHead(head: ResponseHead, requestId: string, close: boolean): string {
+  const text = head.text;
+  const names = head.names;
+  const extra = connectionDrops(head);
+  let out = `${text.slice(0, head.startLineEnd)}\r\n`;
+  let hasId = false;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (DROP_RESPONSE.has(name) || extra?.has(name)) continue;
+    if (name === 'x-request-id') hasId = true;
+    out += `${text.slice(head.lineStarts[i], head.lineEnds[i])}\r\n`;
+  }
+  if (!hasId) out += `x-request-id: ${requestId}\r\n`;
+  if (close) out += 'connection: close\r\n';
+  return `${out}\r\n`;
+}
+
+const REASONS: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  431: 'Request Header Fields Too Large',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  505: 'HTTP Version Not Supported',
+};
+
+/** A short plain-text answer of the router's own (502, 400...). */
+export function plainResponse(status: number, body: string, close: boolean, requestId?: string): string {
+  const id = requestId ? `x-request-id: ${requestId}\r\n` : '';
+  const conn = close ? 'connection: close\r\n' : '';
+  return (
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\ncontent-type: text/plain\r\ncache-control: no-store\r\n` +
+    `${id}${conn}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
 }

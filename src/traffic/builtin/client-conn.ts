@@ -1,0 +1,243 @@
+/**
+ * One client connection to the built-in router: it reads requests one after the other (HTTP/1.1
+ * keep-alive; pipelined requests wait their turn), hands each to an `Exchange`, forwards its body
+ * as it arrives, and after the response decides whether the connection goes on.
+ */
+import type { Socket } from 'node:net';
+import type { EnvRoute } from './env-route.ts';
+import { Exchange } from './exchange.ts';
+import { plainResponse } from './headers.ts';
+import { BodyTracker, requestFrame } from './http1/body.ts';
+import { field, headEnd, isHeadError, MAX_HEAD_BYTES, parseRequestHead, tokens } from './http1/head.ts';
+
+/** An idle client connection (or one stalled mid-request) is closed after this long. */
+const CLIENT_TIMEOUT_MS = 65_000;
+/** Bytes buffered from a client while its previous request is answered, before reading pauses. */
+const MAX_STASH = 64 * 1024;
+
+/** What the connection is reading. */
+const Reading = { Head: 0, Body: 1, Waiting: 2, Tunnel: 3, Closed: 4 } as const;
+type Reading = (typeof Reading)[keyof typeof Reading];
+
+export class ClientConn {
+  readonly socket: Socket;
+  readonly route: EnvRoute;
+  readonly address: string;
+  /** False once this connection must close after the response in flight. */
+  keepAlive = true;
+  exchange: Exchange | null = null;
+  private state: Reading = Reading.Head;
+  private pending: Buffer | null = null;
+  private readonly body = new BodyTracker();
+  private paused = false;
+
+  constructor(socket: Socket, route: EnvRoute) {
+    this.socket = socket;
+    this.route = route;
+    this.address = socket.remoteAddress ?? '';
+    socket.setTimeout(CLIENT_TIMEOUT_MS);
+    socket.on('data', onData);
+    socket.on('error', noop);
+    socket.on('close', onClose);
+    socket.on('timeout', onTimeout);
+    socket.on('drain', onDrain);
+    (socket as OwnedSocket)[kClient] = this;
+    route.clients.add(this);
+  }
+
+  /** Between requests: nothing is read or answered right now. */
+  get idle(): boolean {
+    return this.state === Reading.Head && this.exchange === null && this.pending === null;
+  }
+
+  data(chunk: Buffer): void {
+    if (this.state === Reading.Head) this.readHead(chunk);
+    else if (this.state === Reading.Body) this.readBody(chunk, 0);
+    else if (this.state !== Reading.Closed) this.stash(chunk);
+  }
+
+  private stash(chunk: Buffer): void {
+    this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    if (this.pending.length > MAX_STASH) this.pauseReading();
+  }
+
+  private readHead(chunk: Buffer | null): void {
+    let buf = chunk ?? Buffer.alloc(0);
+    if (this.pending) buf = chunk ? Buffer.concat([this.pending, chunk]) : this.pending;
+    this.pending = null;
+    // RFC 9112 §2.2: empty lines before a request line are ignored.
+    let start = 0;
+    while (start + 1 < buf.length && buf[start] === 13 && buf[start + 1] === 10) start += 2;
+    const end = headEnd(buf, start);
+    if (end < 0) {
+      if (buf.length - start > MAX_HEAD_BYTES) {
+        this.refuse(431, 'request head too large');
+        return;
+      }
+      if (buf.indexOf('\n\n', start, 'latin1') >= 0) {
+        this.refuse(400, 'lines must end with CRLF');
+        return;
+      }
+      if (start < buf.length) this.pending = start === 0 ? buf : buf.subarray(start);
+      return;
+    }
+    if (end - start > MAX_HEAD_BYTES) {
+      this.refuse(431, 'request head too large');
+      return;
+    }
+    const head = parseRequestHead(buf.toString('latin1', start, end - 4));
+    if (isHeadError(head)) {
+      this.refuse(head.error, head.reason);
+      return;
+    }
+    if (head.method === 'CONNECT') {
+      this.refuse(501, 'CONNECT is not proxied');
+      return;
+    }
+    const frame = requestFrame(head);
+    if (typeof frame === 'string') {
+      this.refuse(400, frame);
+      return;
+    }
+
+    const connection = tokens(field(head, 'connection'));
+    const upgrade = connection.includes('upgrade') && field(head, 'upgrade') !== undefined;
+    this.keepAlive = head.minor === 1 && !connection.includes('close') && !this.route.closing;
+    this.body.reset(frame);
+    if (!this.body.done && field(head, 'expect')?.toLowerCase() === '100-continue')
+      this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+    const ex = new Exchange(this, head, !this.body.done, upgrade);
+    this.exchange = ex;
+    if (this.body.done) {
+      this.state = upgrade ? Reading.Tunnel : Reading.Waiting;
+      if (end < buf.length) this.stash(buf.subarray(end));
+    } else {
+      this.state = Reading.Body;
+      if (end < buf.length) this.readBody(buf, end);
+    }
+    ex.start();
+  }
+
+  private readBody(buf: Buffer, from: number): void {
+    const end = this.body.feed(buf, from, buf.length);
+    if (end < 0) {
+      // A chunked body we cannot follow: the request cannot be completed or framed upstream.
+      this.exchange?.abandon();
+      this.socket.destroy();
+      return;
+    }
+    if (end > from) this.exchange?.sendBody(from === 0 && end === buf.length ? buf : buf.subarray(from, end));
+    if (!this.body.done) return;
+    // (An exchange that answered before its body was read closed the connection: see exchangeDone.)
+    this.state = Reading.Waiting;
+    if (end < buf.length) this.stash(buf.subarray(end));
+  }
+
+  /** The exchange in flight has answered the client. */
+  exchangeDone(ex: Exchange): void {
+    if (this.exchange !== ex) return;
+    this.exchange = null;
+    if (this.state === Reading.Body || this.state === Reading.Tunnel) {
+      // Answered before the request's body was all read (or an upgrade refused): the rest of
+      // the bytes cannot be told apart from a next request.
+      this.close();
+      return;
+    }
+    if (!this.keepAlive || this.route.closing) {
+      this.close();
+      return;
+    }
+    this.state = Reading.Head;
+    this.next();
+  }
+
+  private next(): void {
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    if (this.pending) this.readHead(null);
+  }
+
+  /** The backend switched protocols: from now on the two sockets are one pipe. */
+  becomeTunnel(upstream: Socket, firstBytes: Buffer): void {
+    this.state = Reading.Closed;
+    this.exchange = null;
+    const socket = this.socket;
+    socket.removeListener('data', onData);
+    socket.removeListener('timeout', onTimeout);
+    socket.setTimeout(0);
+    this.route.tunnels.add(socket);
+    socket.write(firstBytes);
+    if (this.pending) upstream.write(this.pending);
+    this.pending = null;
+    if (this.paused) socket.resume();
+    socket.pipe(upstream).pipe(socket);
+    const end = () => {
+      socket.destroy();
+      upstream.destroy();
+    };
+    upstream.on('error', end).on('close', end);
+    socket.on('close', end);
+  }
+
+  pauseReading(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.paused || this.state === Reading.Waiting) return;
+    this.paused = false;
+    this.socket.resume();
+  }
+
+  /** A request the router will not forward: answer it and close the connection. */
+  private refuse(status: number, reason: string): void {
+    this.state = Reading.Closed;
+    this.pending = null;
+    this.socket.end(plainResponse(status, `${status} ${reason}\n`, true));
+  }
+
+  close(): void {
+    this.state = Reading.Closed;
+    this.pending = null;
+    this.socket.end();
+  }
+
+  closed(): void {
+    this.state = Reading.Closed;
+    this.route.clients.delete(this);
+    this.route.tunnels.delete(this.socket);
+    const ex = this.exchange;
+    this.exchange = null;
+    ex?.clientGone();
+  }
+
+  timedOut(): void {
+    // Waiting on the backend is the backend's timeout to judge; anything else is a stalled client.
+    if (this.state !== Reading.Waiting) this.socket.destroy();
+  }
+
+  drained(): void {
+    this.exchange?.clientDrained();
+  }
+}
+
+const kClient = Symbol('client-conn');
+type OwnedSocket = Socket & { [kClient]: ClientConn };
+
+function noop(): void {}
+function onData(this: OwnedSocket, chunk: Buffer): void {
+  this[kClient].data(chunk);
+}
+function onClose(this: OwnedSocket): void {
+  this[kClient].closed();
+}
+function onTimeout(this: OwnedSocket): void {
+  this[kClient].timedOut();
+}
+function onDrain(this: OwnedSocket): void {
+  this[kClient].drained();
+}

@@ -1,0 +1,341 @@
+/**
+ * Connections from the built-in router to one backend: raw TCP sockets reading HTTP/1.1
+ * responses, kept alive in a pool between requests.
+ *
+ * A connection reads the response head, works out its framing and then hands the body's bytes to
+ * its current user (a proxied request or a health check, an `UpstreamUser`) exactly as they
+ * arrived, so the proxy can forward them unchanged. Listeners are attached once per socket and
+ * dispatch to the current user: nothing is allocated per request here.
+ */
+import { connect, type Socket } from 'node:net';
+import { BodyTracker, responseFrame } from './http1/body.ts';
+import { headEnd, isHeadError, MAX_HEAD_BYTES, parseResponseHead, type ResponseHead } from './http1/head.ts';
+
+/** Pooled connections idle longer than this are closed, before node's default 5 s server keep-alive does. */
+export const IDLE_MS = 4_000;
+const CONNECT_TIMEOUT_MS = 2_000;
+/** A backend silent this long while a request waits on it is cut (undici's default too). */
+const ACTIVE_TIMEOUT_MS = 300_000;
+
+/** Why a connection gave its user no complete response. */
+export interface UpstreamFailure {
+  /** No connection was made: nothing reached the backend. */
+  readonly connectFailed: boolean;
+  /** Some response bytes had arrived. */
+  readonly responded: boolean;
+  readonly reason: string;
+}
+
+export interface UpstreamUser {
+  /** The connection is up (at once for a pooled one): the request may be written. */
+  onConnect(conn: UpstreamConn): void;
+  /**
+   * The final response head (1xx are skipped) and the body bytes of the same read,
+   * buf[bodyStart, bodyEnd); `head` is buf[0, headLength). The body may already be complete.
+   */
+  onHead(head: ResponseHead, buf: Buffer, headLength: number, bodyStart: number, bodyEnd: number): void;
+  /** More body bytes, buf[start, end). */
+  onBody(buf: Buffer, start: number, end: number): void;
+  /** The response is complete; the connection has gone back to the pool or been closed. */
+  onEnd(): void;
+  onFail(failure: UpstreamFailure): void;
+  /** The socket took all the request bytes written so far (after a write() returned false). */
+  onDrain?(): void;
+  /** For an upgrade: the backend switched protocols; the socket is the user's from now on. */
+  onUpgrade?(head: ResponseHead, buf: Buffer, headLength: number, socket: Socket): void;
+}
+
+export class UpstreamConn {
+  readonly socket: Socket;
+  private readonly pool: UpstreamPool;
+  user: UpstreamUser | null = null;
+  connected = false;
+  idleSince = 0;
+  /** The method of the request in flight (a HEAD response has no body). */
+  method = 'GET';
+  /** An upgrade request is in flight: a 101 hands the socket over. */
+  upgrade = false;
+  private head: ResponseHead | null = null;
+  private partial: Buffer | null = null;
+  private readonly body = new BodyTracker();
+  private responded = false;
+  private reusable = true;
+  private lastError = '';
+
+  constructor(pool: UpstreamPool) {
+    this.pool = pool;
+    const socket = connect({ host: pool.host, port: pool.port, noDelay: true });
+    this.socket = socket;
+    socket.setTimeout(CONNECT_TIMEOUT_MS);
+    socket.on('connect', onConnect);
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+    socket.on('timeout', onTimeout);
+    socket.on('drain', onDrain);
+    (socket as OwnedSocket)[kConn] = this;
+  }
+
+  /** The response in flight is read until the backend closes: the client's connection must close too. */
+  get untilClose(): boolean {
+    return this.head !== null && this.body.untilClose;
+  }
+
+  /** Start a request/response exchange for `user` (who then writes the request). */
+  begin(user: UpstreamUser, method: string, upgrade: boolean): void {
+    this.user = user;
+    this.method = method;
+    this.upgrade = upgrade;
+    this.head = null;
+    this.partial = null;
+    this.responded = false;
+    if (this.connected) user.onConnect(this);
+  }
+
+  /** The user gives up on the exchange (its client left): the connection cannot be reused. */
+  abandon(): void {
+    this.user = null;
+    this.socket.destroy();
+  }
+
+  markConnected(): void {
+    this.connected = true;
+    this.socket.setTimeout(ACTIVE_TIMEOUT_MS);
+    this.user?.onConnect(this);
+  }
+
+  data(chunk: Buffer): void {
+    const user = this.user;
+    if (!user) {
+      this.socket.destroy(); // bytes nobody asked for: this connection is out of step
+      return;
+    }
+    this.responded = true;
+    if (this.head) {
+      const end = this.body.feed(chunk, 0, chunk.length);
+      if (end < 0) {
+        this.protocolError('a chunked body broke its framing');
+        return;
+      }
+      if (end > 0) user.onBody(chunk, 0, end);
+      if (this.body.done) this.complete(end < chunk.length);
+      return;
+    }
+    this.readHead(user, chunk);
+  }
+
+  private readHead(user: UpstreamUser, chunk: Buffer): void {
+    let buf = this.partial ? Buffer.concat([this.partial, chunk]) : chunk;
+    this.partial = null;
+    for (;;) {
+      const end = headEnd(buf, 0);
+      if (end < 0) {
+        if (buf.length > MAX_HEAD_BYTES) {
+          this.protocolError('response head too large');
+          return;
+        }
+        this.partial = buf;
+        return;
+      }
+      const head = parseResponseHead(buf.toString('latin1', 0, end - 4));
+      if (isHeadError(head)) {
+        this.protocolError(head.reason);
+        return;
+      }
+      if (head.status === 101 && this.upgrade && user.onUpgrade) {
+        this.detach();
+        user.onUpgrade(head, buf, end, this.socket);
+        return;
+      }
+      if (head.status < 200) {
+        // 1xx informational: the final answer follows.
+        buf = buf.subarray(end);
+        if (buf.length === 0) return;
+        continue;
+      }
+      const frame = responseFrame(head, this.method);
+      if (typeof frame === 'string') {
+        this.protocolError(frame);
+        return;
+      }
+      this.body.reset(frame);
+      this.head = head;
+      if (this.body.untilClose || this.upgrade || hasClose(head)) this.reusable = false;
+      const bodyEnd = this.body.feed(buf, end, buf.length);
+      if (bodyEnd < 0) {
+        this.protocolError('a chunked body broke its framing');
+        return;
+      }
+      user.onHead(head, buf, end, end, bodyEnd);
+      if (this.body.done && this.user === user) this.complete(bodyEnd < buf.length);
+      return;
+    }
+  }
+
+  private complete(extraBytes: boolean): void {
+    const user = this.user!;
+    this.user = null;
+    this.head = null;
+    if (extraBytes) this.reusable = false;
+    if (this.reusable) this.pool.put(this);
+    else this.socket.destroy();
+    user.onEnd();
+  }
+
+  private protocolError(reason: string): void {
+    const user = this.user;
+    this.user = null;
+    this.reusable = false;
+    this.socket.destroy();
+    user?.onFail({ connectFailed: false, responded: this.responded, reason: `bad response: ${reason}` });
+  }
+
+  ended(): void {
+    // The backend closed its side: a body read until close is complete now.
+    if (this.user && this.head && this.body.untilClose) {
+      this.body.done = true;
+      this.complete(false);
+    }
+  }
+
+  closed(): void {
+    this.pool.forget(this);
+    const user = this.user;
+    if (!user) return;
+    this.user = null;
+    if (this.head && this.body.untilClose) {
+      user.onEnd();
+      return;
+    }
+    user.onFail({
+      connectFailed: !this.connected,
+      responded: this.responded,
+      reason: this.lastError || 'connection closed',
+    });
+  }
+
+  error(err: Error): void {
+    this.lastError = (err as { code?: string }).code ?? err.message;
+  }
+
+  timeout(): void {
+    this.lastError = this.connected ? 'the backend stopped answering' : 'connect timeout';
+    this.socket.destroy();
+  }
+
+  private detach(): void {
+    const s = this.socket;
+    s.removeListener('data', onData);
+    s.removeListener('end', onEnd);
+    s.removeListener('error', onError);
+    s.removeListener('close', onClose);
+    s.removeListener('timeout', onTimeout);
+    s.removeListener('drain', onDrain);
+    s.setTimeout(0);
+    this.pool.forget(this);
+    this.user = null;
+  }
+}
+
+const kConn = Symbol('upstream-conn');
+type OwnedSocket = Socket & { [kConn]: UpstreamConn };
+
+function onConnect(this: OwnedSocket): void {
+  this[kConn].markConnected();
+}
+function onData(this: OwnedSocket, chunk: Buffer): void {
+  this[kConn].data(chunk);
+}
+function onEnd(this: OwnedSocket): void {
+  this[kConn].ended();
+}
+function onError(this: OwnedSocket, err: Error): void {
+  this[kConn].error(err);
+}
+function onClose(this: OwnedSocket): void {
+  this[kConn].closed();
+}
+function onTimeout(this: OwnedSocket): void {
+  this[kConn].timeout();
+}
+function onDrain(this: OwnedSocket): void {
+  this[kConn].user?.onDrain?.();
+}
+
+function hasClose(head: ResponseHead): boolean {
+  if (head.minor === 0) {
+    for (let i = 0; i < head.names.length; i++)
+      if (head.names[i] === 'connection' && /keep-alive/i.test(head.values[i]!)) return false;
+    return true;
+  }
+  for (let i = 0; i < head.names.length; i++)
+    if (head.names[i] === 'connection' && /\bclose\b/i.test(head.values[i]!)) return true;
+  return false;
+}
+
+/** Kept-alive connections to one backend, newest first (LIFO keeps few of them warm). */
+export class UpstreamPool {
+  readonly host: string;
+  readonly port: number;
+  private readonly idle: UpstreamConn[] = [];
+  private sweeper: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(host: string, port: number) {
+    this.host = host;
+    this.port = port;
+  }
+
+  /** A pooled connection when one is idle, else a new one (connecting). */
+  take(fresh = false): UpstreamConn {
+    if (!fresh) {
+      for (;;) {
+        const conn = this.idle.pop();
+        if (!conn) break;
+        if (!conn.socket.destroyed && !conn.socket.readableEnded) return conn;
+      }
+    }
+    return new UpstreamConn(this);
+  }
+
+  put(conn: UpstreamConn): void {
+    if (this.closed) {
+      conn.socket.destroy();
+      return;
+    }
+    conn.idleSince = Date.now();
+    this.idle.push(conn);
+    if (!this.sweeper) {
+      this.sweeper = setInterval(() => this.sweep(), 1_000);
+      this.sweeper.unref();
+    }
+  }
+
+  forget(conn: UpstreamConn): void {
+    const i = this.idle.indexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
+  }
+
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
+  private sweep(): void {
+    const limit = Date.now() - IDLE_MS;
+    // Oldest first: the pool is a stack, so the stale ones are at the bottom.
+    while (this.idle.length > 0 && this.idle[0]!.idleSince <= limit) this.idle.shift()!.socket.destroy();
+    if (this.idle.length === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  /** Close the idle connections; those in use close when their exchange ends. */
+  close(): void {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    for (const conn of this.idle.splice(0)) conn.socket.destroy();
+  }
+}
