@@ -119,6 +119,7 @@ class HealthCheck implements UpstreamUser {
 
   onConnect(conn: UpstreamConn): void {
     conn.socket.write(this.request, 'latin1');
+    conn.requestSent = true;
   }
 
   onHead(head: { status: number }): void {

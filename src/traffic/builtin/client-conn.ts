@@ -128,6 +128,7 @@ export class ClientConn {
     }
     if (end > from) this.exchange?.sendBody(from === 0 && end === buf.length ? buf : buf.subarray(from, end));
     if (!this.body.done) return;
+    this.exchange?.endBody();
     // (An exchange that answered before its body was read closed the connection: see exchangeDone.)
     this.state = Reading.Waiting;
     if (end < buf.length) this.stash(buf.subarray(end));

@@ -36,6 +36,8 @@ export class Exchange implements UpstreamUser {
   private early: Buffer[] | null = null;
   private earlyBytes = 0;
   private sent = false;
+  /** The client has sent the request's whole body (or it has none). */
+  private bodyComplete: boolean;
   private responded = false;
   private status = 0;
   private finished = false;
@@ -48,6 +50,7 @@ export class Exchange implements UpstreamUser {
     this.head = head;
     this.hasBody = hasBody;
     this.upgrade = upgrade;
+    this.bodyComplete = !hasBody;
     this.forwarded = forwardHead(head, client.address, upgrade);
   }
 
@@ -84,6 +87,13 @@ export class Exchange implements UpstreamUser {
       this.client.resumeReading();
     }
     this.sent = true;
+    conn.requestSent = this.bodyComplete;
+  }
+
+  /** The client's request body is complete. */
+  endBody(): void {
+    this.bodyComplete = true;
+    if (this.sent && this.conn) this.conn.requestSent = true;
   }
 
   /** Request body bytes from the client, in order. */

@@ -93,11 +93,15 @@ export function clientHead(head: ResponseHead, requestId: string, close: boolean
   const text = head.text;
   const names = head.names;
   const extra = connectionDrops(head);
+  // RFC 9112 §6.3: a message with both is framed by Transfer-Encoding, and an intermediary
+  // forwarding it must remove Content-Length.
+  const chunked = field(head, 'transfer-encoding') !== undefined;
   let out = `${text.slice(0, head.startLineEnd)}\r\n`;
   let hasId = false;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
     if (DROP_RESPONSE.has(name) || extra?.has(name)) continue;
+    if (chunked && name === 'content-length') continue;
     if (name === 'x-request-id') hasId = true;
     out += `${text.slice(head.lineStarts[i], head.lineEnds[i])}\r\n`;
   }

@@ -55,6 +55,11 @@ export class UpstreamConn {
   method = 'GET';
   /** An upgrade request is in flight: a 101 hands the socket over. */
   upgrade = false;
+  /**
+   * The whole request went out. A backend may answer before it has read the request's body
+   * (a 413, say); the connection then carries half a request and cannot be reused.
+   */
+  requestSent = false;
   private head: ResponseHead | null = null;
   private partial: Buffer | null = null;
   private readonly body = new BodyTracker();
@@ -85,6 +90,7 @@ export class UpstreamConn {
   /** Start a request/response exchange for `user` (who then writes the request). */
   begin(user: UpstreamUser, method: string, upgrade: boolean): void {
     this.user = user;
+    this.requestSent = false;
     this.method = method;
     this.upgrade = upgrade;
     this.head = null;
@@ -177,7 +183,7 @@ export class UpstreamConn {
     const user = this.user!;
     this.user = null;
     this.head = null;
-    if (extraBytes) this.reusable = false;
+    if (extraBytes || !this.requestSent) this.reusable = false;
     if (this.reusable) this.pool.put(this);
     else this.socket.destroy();
     user.onEnd();

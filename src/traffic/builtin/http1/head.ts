@@ -15,9 +15,10 @@ export const MAX_HEAD_BYTES = 16 * 1024;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Control characters other than HTAB, including CR and LF: never inside a field value. */
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
-const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e]+) HTTP\/1\.([01])$/;
+/** The target may carry raw bytes above 0x7e (some clients send UTF-8 unencoded): they pass as they are. */
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e\x80-\xff]+) HTTP\/1\.([01])$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/;
-const OTHER_VERSION = /^\S+ \S+ HTTP\/\d\.\d$/;
+const OTHER_VERSION = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [\x21-\x7e]+ HTTP\/\d\.\d$/;
 
 export interface Head {
   /** The head as latin1 text, up to (not including) the empty line that ends it. */
