@@ -8,10 +8,25 @@ import type { EnvRoute } from './env-route.ts';
 import { Exchange } from './exchange.ts';
 import { plainResponse } from './headers.ts';
 import { BodyTracker, requestFrame } from './http1/body.ts';
-import { field, headEnd, isHeadError, MAX_HEAD_BYTES, parseRequestHead, tokens } from './http1/head.ts';
+import {
+  field,
+  fieldList,
+  headEnd,
+  isHeadError,
+  MAX_HEAD_BYTES,
+  parseRequestHead,
+  tokens,
+} from './http1/head.ts';
 
-/** An idle client connection (or one stalled mid-request) is closed after this long. */
-const CLIENT_TIMEOUT_MS = 65_000;
+/** How long clients may take; `new BuiltinRouter(limits)` overrides them. */
+export interface ClientLimits {
+  /** From the first byte of a request head to its end (node:http's headersTimeout): slow-loris clients. */
+  readonly headTimeoutMs: number;
+  /** A client connection idle this long, between requests or stalled mid-body, is closed. */
+  readonly idleTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: ClientLimits = { headTimeoutMs: 60_000, idleTimeoutMs: 65_000 };
 /** Bytes buffered from a client while its previous request is answered, before reading pauses. */
 const MAX_STASH = 64 * 1024;
 
@@ -30,12 +45,14 @@ export class ClientConn {
   private pending: Buffer | null = null;
   private readonly body = new BodyTracker();
   private paused = false;
+  /** Armed while a request head is arriving in pieces. */
+  private headTimer: NodeJS.Timeout | undefined;
 
   constructor(socket: Socket, route: EnvRoute) {
     this.socket = socket;
     this.route = route;
     this.address = socket.remoteAddress ?? '';
-    socket.setTimeout(CLIENT_TIMEOUT_MS);
+    socket.setTimeout(route.limits.idleTimeoutMs);
     socket.on('data', onData);
     socket.on('error', noop);
     socket.on('close', onClose);
@@ -78,9 +95,13 @@ export class ClientConn {
         this.refuse(400, 'lines must end with CRLF');
         return;
       }
-      if (start < buf.length) this.pending = start === 0 ? buf : buf.subarray(start);
+      if (start < buf.length) {
+        this.pending = start === 0 ? buf : buf.subarray(start);
+        this.headTimer ??= setTimeout(onHeadTimeout, this.route.limits.headTimeoutMs, this);
+      }
       return;
     }
+    this.clearHeadTimer();
     if (end - start > MAX_HEAD_BYTES) {
       this.refuse(431, 'request head too large');
       return;
@@ -100,7 +121,7 @@ export class ClientConn {
       return;
     }
 
-    const connection = tokens(field(head, 'connection'));
+    const connection = tokens(fieldList(head, 'connection'));
     const upgrade = connection.includes('upgrade') && field(head, 'upgrade') !== undefined;
     this.keepAlive = head.minor === 1 && !connection.includes('close') && !this.route.closing;
     this.body.reset(frame);
@@ -194,8 +215,21 @@ export class ClientConn {
     this.socket.resume();
   }
 
+  private clearHeadTimer(): void {
+    if (this.headTimer === undefined) return;
+    clearTimeout(this.headTimer);
+    this.headTimer = undefined;
+  }
+
+  headTimedOut(): void {
+    this.headTimer = undefined;
+    if (this.state !== Reading.Head || this.pending === null) return;
+    this.refuse(408, `the request head took longer than ${this.route.limits.headTimeoutMs} ms`);
+  }
+
   /** A request the router will not forward: answer it and close the connection. */
   private refuse(status: number, reason: string): void {
+    this.clearHeadTimer();
     this.state = Reading.Closed;
     this.pending = null;
     this.socket.end(plainResponse(status, `${status} ${reason}\n`, true));
@@ -208,6 +242,7 @@ export class ClientConn {
   }
 
   closed(): void {
+    this.clearHeadTimer();
     this.state = Reading.Closed;
     this.route.clients.delete(this);
     this.route.tunnels.delete(this.socket);
@@ -230,6 +265,9 @@ const kClient = Symbol('client-conn');
 type OwnedSocket = Socket & { [kClient]: ClientConn };
 
 function noop(): void {}
+function onHeadTimeout(client: ClientConn): void {
+  client.headTimedOut();
+}
 function onData(this: OwnedSocket, chunk: Buffer): void {
   this[kClient].data(chunk);
 }

@@ -10,7 +10,7 @@ import { AppError } from '../../domain/errors.ts';
 import type { RouteState } from '../contract.ts';
 import { previewHeaderOf } from '../validate.ts';
 import { BackendState, backendKey } from './backend-state.ts';
-import { ClientConn } from './client-conn.ts';
+import { ClientConn, type ClientLimits, DEFAULT_LIMITS } from './client-conn.ts';
 import { field, type Head } from './http1/head.ts';
 import { ReleaseWindow } from './metrics.ts';
 import { pickSmooth, pickSticky, stickyPoint } from './split.ts';
@@ -57,9 +57,12 @@ export class EnvRoute {
   /** Set by close(): connections end after the response in flight. */
   closing = false;
 
-  constructor(state: RouteState) {
+  readonly limits: ClientLimits;
+
+  constructor(state: RouteState, limits: ClientLimits = DEFAULT_LIMITS) {
     this.env = state.env;
     this.state = state;
+    this.limits = limits;
     this.server = createServer({ noDelay: true }, (socket) => new ClientConn(socket, this));
   }
 

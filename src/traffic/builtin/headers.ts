@@ -3,7 +3,7 @@
  * X-Forwarded-* and a request id added) and the head sent back to the client. Field lines that
  * pass are copied byte for byte from the head they came in.
  */
-import { field, type Head, type RequestHead, type ResponseHead, tokens } from './http1/head.ts';
+import { field, fieldList, type Head, type RequestHead, type ResponseHead, tokens } from './http1/head.ts';
 
 /**
  * Request fields that belong to one connection, or that the proxy sets itself. Content-Length
@@ -31,9 +31,9 @@ export function newRequestId(): string {
   return `${ID_PREFIX}-${idCounter.toString(36)}`;
 }
 
-/** Fields named in Connection are hop-by-hop too (RFC 9110 §7.6.1). */
+/** Fields named in Connection (every Connection line: one list) are hop-by-hop too (RFC 9110 §7.6.1). */
 function connectionDrops(head: Head): Set<string> | null {
-  const listed = tokens(field(head, 'connection'));
+  const listed = tokens(fieldList(head, 'connection'));
   let out: Set<string> | null = null;
   for (const t of listed) {
     if (t === 'close' || t === 'keep-alive' || t === 'upgrade') continue;
@@ -112,6 +112,7 @@ export function clientHead(head: ResponseHead, requestId: string, close: boolean
 
 const REASONS: Readonly<Record<number, string>> = {
   400: 'Bad Request',
+  408: 'Request Timeout',
   431: 'Request Header Fields Too Large',
   501: 'Not Implemented',
   502: 'Bad Gateway',

@@ -12,6 +12,7 @@
 import type { ReleaseMetrics, RouterCapabilities, RouteState, TrafficRouter } from '../contract.ts';
 import { KeyedSerial } from '../serial.ts';
 import { validateRouteState, withWeights } from '../validate.ts';
+import { type ClientLimits, DEFAULT_LIMITS } from './client-conn.ts';
 import { EnvRoute } from './env-route.ts';
 import { renderPrometheus } from './prometheus.ts';
 
@@ -26,6 +27,11 @@ export class BuiltinRouter implements TrafficRouter {
   private readonly envs = new Map<string, EnvRoute>();
   /** apply() calls of one env run one after the other, so two quick applies cannot interleave. */
   private readonly queue = new KeyedSerial();
+  private readonly limits: ClientLimits;
+
+  constructor(limits: Partial<ClientLimits> = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
 
   apply(state: RouteState): Promise<void> {
     validateRouteState(state);
@@ -39,7 +45,7 @@ export class BuiltinRouter implements TrafficRouter {
         route = undefined;
       }
       if (!route) {
-        const fresh = new EnvRoute(state);
+        const fresh = new EnvRoute(state, this.limits);
         await fresh.update(state);
         try {
           await fresh.listen();
