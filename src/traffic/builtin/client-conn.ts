@@ -143,7 +143,7 @@ export class ClientConn {
     const end = this.body.feed(buf, from, buf.length);
     if (end < 0) {
       // A chunked body we cannot follow: the request cannot be completed or framed upstream.
-      this.exchange?.abandon();
+      this.exchange?.clientGone();
       this.socket.destroy();
       return;
     }

@@ -208,9 +208,4 @@ export class Exchange implements UpstreamUser {
       this.backend!.release();
     }
   }
-
-  /** The client's request cannot go on (its body broke its framing). */
-  abandon(): void {
-    this.clientGone();
-  }
 }
