@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { issueToken } from '../src/server/auth/tokens.ts';
 import { startServer } from '../src/server/main.ts';
-import { storeOnlyExecutor } from '../src/server/testing.ts';
+import { storeOnlyApp } from '../src/server/testing.ts';
 import { auditHash, GENESIS_HASH } from '../src/store/audit-hash.ts';
 import type { Store } from '../src/store/contract.ts';
 import { openStore } from '../src/store/factory.ts';
@@ -226,8 +226,7 @@ for (const backend of BACKENDS.filter((b) => wanted.includes(b.name))) {
     const server = await startServer({
       store,
       config: null,
-      dataDir: '.',
-      engine: () => ({ agent: {} as never, executor: storeOnlyExecutor(store) }),
+      app: storeOnlyApp(store),
       port: 0,
       resume: false,
     });

@@ -5,9 +5,9 @@
  * release to its end.
  */
 
+import { createApp } from '../src/app/compose.ts';
+import { lazyProjectSecrets } from '../src/app/secrets.ts';
 import type { Deployment } from '../src/domain/types.ts';
-import { createExecutor } from '../src/engine/compose.ts';
-import { startDeployment } from '../src/engine/deploy.ts';
 import type { Executor } from '../src/engine/executor.ts';
 import { type Harness, startHarness } from '../src/engine/testing.ts';
 import { BuiltinRouter } from '../src/traffic/builtin/router.ts';
@@ -34,32 +34,22 @@ export async function startEngineBench(yaml: string): Promise<EngineBench> {
     await h.close();
     throw error;
   }
-  const executor = createExecutor({
+  const app = createApp({
     store: h.store,
     agent: h.agent,
     config,
     projectDir: h.dir,
     dataDir: h.dataDir,
+    secrets: lazyProjectSecrets(config, h.dir, {}),
     processEnv: {},
   });
+  const executor = app.executor();
   return {
     h,
     executor,
     async deploy(env, version, faults) {
       const release = await h.release(version, faults);
-      const d = await startDeployment({
-        store: h.store,
-        agent: h.agent,
-        executor,
-        config,
-        env,
-        release,
-        user: 'bench',
-        dataDir: h.dataDir,
-        projectDir: h.dir,
-        processEnv: {},
-        now: Date.now(),
-      });
+      const { deployment: d } = await app.deploy(env, release.id, 'bench');
       return { id: d.id, releaseId: release.id, run: executor.run(d.id) };
     },
     async port(env) {

@@ -12,9 +12,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createApp } from '../src/app/compose.ts';
+import { lazyProjectSecrets } from '../src/app/secrets.ts';
+import { startForTest as startDeployment } from '../src/app/testing.ts';
+import type { EnvValues } from '../src/app/values.ts';
 import type { Release } from '../src/domain/types.ts';
-import { createExecutor } from '../src/engine/compose.ts';
-import { startDeployment } from '../src/engine/deploy.ts';
 import type { Executor } from '../src/engine/executor.ts';
 import { type Harness, startHarness } from '../src/engine/testing.ts';
 import { storeArtifact } from '../src/releases/artifacts.ts';
@@ -72,6 +74,7 @@ const PEM =
 describe('secrets through a real deployment: exact environments, zero leaks', () => {
   let h: Harness;
   let executor: Executor;
+  let values: EnvValues | undefined;
   const outputs: CliResult[] = [];
   const run = async (...argv: string[]) => {
     const r = await cli(h.dir, ...argv);
@@ -126,6 +129,7 @@ describe('secrets through a real deployment: exact environments, zero leaks', ()
       projectDir: h.dir,
       now: Date.now(),
       rollback,
+      ...(values && { values }),
     });
     return executor.run(d.id);
   };
@@ -148,14 +152,17 @@ describe('secrets through a real deployment: exact environments, zero leaks', ()
       join(h.dir, '.env.production'),
       `GREETING=hello-production\nDB_PASSWORD=${S.prodDbPassword}\n`,
     );
-    executor = createExecutor({
+    const app = createApp({
       store: h.store,
       agent: h.agent,
       config: h.config(YAML),
       projectDir: h.dir,
       dataDir: h.dataDir,
+      secrets: lazyProjectSecrets(h.config(YAML), h.dir),
       intervalMs: 50,
     });
+    executor = app.executor();
+    values = app.values;
     assert.equal((await run('secret', 'init')).code, 0);
     await setSecret('staging', 'STRIPE_KEY', S.stagingStripe1);
     await setSecret('staging', 'WEBHOOK_SECRET', S.stagingWebhook);

@@ -4,9 +4,9 @@
  */
 import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { lazyProjectSecrets } from '../app/secrets.ts';
 import { requireConfig } from '../config/load.ts';
 import type { SlipwayConfig } from '../config/schema.ts';
-import { lazyProjectSecrets } from '../config/values/project.ts';
 import type { SecretStore } from '../secrets/contract.ts';
 import { Redactor } from '../secrets/redact.ts';
 import type { Store } from '../store/contract.ts';

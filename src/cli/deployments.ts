@@ -1,94 +1,53 @@
 /**
- * What the deployment commands share: finding releases and the active deployment of an
- * environment, and driving a deployment in this process with the live progress view.
+ * What the deployment commands share in local mode: the App built from this invocation's context
+ * (the one composition root, src/app/compose.ts), and driving a deployment in this process with
+ * the live progress view.
  */
-import type { AgentClient } from '../agent/client.ts';
+
+import { type App, createApp, requireEnvIn } from '../app/compose.ts';
+import { connectAgent } from '../app/engine.ts';
 import type { SlipwayConfig } from '../config/schema.ts';
-import { suggestion } from '../config/suggest.ts';
-import { AppError, isAppError } from '../domain/errors.ts';
-import type { Deployment, Release } from '../domain/types.ts';
-import { connectAgent, createExecutor } from '../engine/compose.ts';
-import type { Executor } from '../engine/executor.ts';
-import type { Store } from '../store/contract.ts';
+import { isAppError } from '../domain/errors.ts';
+import type { Deployment } from '../domain/types.ts';
 import type { Context } from './context.ts';
 import { outcomeLine, watchProgress } from './progress.ts';
 
-export interface Engine {
-  readonly config: SlipwayConfig;
-  readonly store: Store;
-  readonly agent: AgentClient;
-  readonly executor: Executor;
-}
+export { activeDeployment, requireRelease } from '../app/deployments.ts';
 
-export async function engineFor(c: Context): Promise<Engine> {
+export async function appFor(c: Context): Promise<App> {
   const { config } = c.config();
-  const store = await c.store();
-  const agent = connectAgent(c.dataDir());
   const interval = process.env.SLIPWAY_GUARD_INTERVAL_MS;
   // Tests of the "unwatched too long → roll back instead of resuming" path cannot wait 10 minutes.
   const resumeWithin = process.env.SLIPWAY_RESUME_WITHIN_MS;
-  return {
+  return createApp({
     config,
-    store,
-    agent,
-    executor: createExecutor({
-      store,
-      agent,
-      config,
-      projectDir: c.projectDir(),
-      dataDir: c.dataDir(),
-      secrets: c.secrets(),
-      ...(interval && { intervalMs: Number(interval) }),
-      ...(resumeWithin && { resumeWithinMs: Number(resumeWithin) }),
-    }),
-  };
+    projectDir: c.projectDir(),
+    dataDir: c.dataDir(),
+    store: await c.store(),
+    secrets: c.secrets(),
+    // Connected on first need, so an unknown environment or release is reported as such first.
+    agent: () => connectAgent(c.dataDir()),
+    ...(interval && { intervalMs: Number(interval) }),
+    ...(resumeWithin && { resumeWithinMs: Number(resumeWithin) }),
+  });
 }
 
 export function requireEnv(config: SlipwayConfig, env: string): void {
-  const names = Object.keys(config.environments);
-  if (!names.includes(env)) {
-    throw new AppError(
-      'ENV_NOT_FOUND',
-      `no environment "${env}" in slipway.yaml${suggestion(env, names)} (environments: ${names.join(', ')})`,
-    );
-  }
-}
-
-export async function requireRelease(store: Store, app: string, ref: string): Promise<Release> {
-  const release = await store.findRelease(app, ref);
-  if (release) return release;
-  const known = (await store.listReleases(app, 20)).map((r) => r.version);
-  throw new AppError(
-    'RELEASE_NOT_FOUND',
-    `no release "${ref}" of ${app}${suggestion(ref, known)}; registered: ${known.join(', ') || 'none'} (register one with \`slipway release create --version V PATH\`)`,
-  );
-}
-
-/** The deployment of `env` still in flight, if any. */
-export async function activeDeployment(
-  store: Store,
-  app: string,
-  env: string,
-): Promise<Deployment | undefined> {
-  const recent = await store.listDeployments({ app, env, limit: 20 });
-  return recent.find(
-    (d) =>
-      d.status === 'running' || d.status === 'paused' || d.status === 'pending' || d.status === 'waiting',
-  );
+  requireEnvIn(config, env);
 }
 
 /**
  * Drive a deployment here until it ends, printing progress. Ctrl-C stops driving (the data plane
  * keeps the current traffic split); `slipway resume ENV` continues.
  */
-export async function drive(c: Context, e: Engine, d: Deployment, version: string): Promise<number> {
+export async function drive(c: Context, app: App, d: Deployment, version: string): Promise<number> {
   const stopWatch = new AbortController();
   const stopDrive = new AbortController();
   const onSignal = () => stopDrive.abort();
   process.once('SIGINT', onSignal);
-  const watching = c.io.json ? Promise.resolve() : watchProgress(e.store, c.io, d.id, stopWatch.signal);
+  const watching = c.io.json ? Promise.resolve() : watchProgress(app.store, c.io, d.id, stopWatch.signal);
   try {
-    const end = await e.executor.run(d.id, stopDrive.signal);
+    const end = await app.executor().run(d.id, stopDrive.signal);
     stopWatch.abort();
     await watching;
     if (c.io.json) c.io.data(end);
@@ -100,18 +59,19 @@ export async function drive(c: Context, e: Engine, d: Deployment, version: strin
   }
 }
 
-/** Drive it here unless another live process already does; true when we drove it. */
+/** Drive it here unless another live process already does (or it already ended). */
 export async function driveIfOrphaned(
   c: Context,
-  e: Engine,
+  app: App,
   d: Deployment,
   version: string,
 ): Promise<number | undefined> {
+  if (d.status !== 'running' && d.status !== 'paused') return undefined;
   try {
-    await e.executor.lock(d);
+    await app.executor().lock(d);
   } catch (error) {
     if (isAppError(error) && error.code === 'LOCK_HELD') return undefined;
     throw error;
   }
-  return drive(c, e, d, version);
+  return drive(c, app, d, version);
 }

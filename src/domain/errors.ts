@@ -50,6 +50,12 @@ export const ERROR_CODES = {
     summary: 'The path given for a release is not a directory or a readable archive.',
   },
   DEPLOYMENT_NOT_FOUND: { status: 404, exit: EXIT.usage, summary: 'No deployment with that id.' },
+  DEPLOYMENT_STATE_INVALID: {
+    status: 500,
+    exit: EXIT.unavailable,
+    summary:
+      'The stored state of a deployment cannot be read (another slipway version, or damage); it names the deployment.',
+  },
   LOCK_HELD: {
     status: 409,
     exit: EXIT.refused,

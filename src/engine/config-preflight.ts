@@ -24,6 +24,8 @@ export interface ConfigPreflightDeps {
   /** Learns the values read here, so the executor redacts them too. */
   readonly port?: StoreSecrets;
   readonly processEnv?: Readonly<Record<string, string | undefined>>;
+  /** Resolves an environment's values (the app's once-per-deployment cache); default: afresh. */
+  readonly prepare?: (env: string, pins?: Readonly<Record<string, number>>) => Promise<PreparedConfig>;
 }
 
 function messageOf(error: unknown): string {
@@ -41,15 +43,17 @@ export async function configPreflight(
   const problems: string[] = [];
   const notes: string[] = [];
   const prepare = async (name: string, pins?: Readonly<Record<string, number>>) => {
-    const prepared = await prepareEnvironment({
-      config,
-      env: name,
-      projectDir: deps.projectDir,
-      dataDir: deps.dataDir,
-      store: deps.secrets,
-      ...(deps.processEnv && { processEnv: deps.processEnv }),
-      ...(pins && { pins }),
-    });
+    const prepared = deps.prepare
+      ? await deps.prepare(name, pins)
+      : await prepareEnvironment({
+          config,
+          env: name,
+          projectDir: deps.projectDir,
+          dataDir: deps.dataDir,
+          store: deps.secrets,
+          ...(deps.processEnv && { processEnv: deps.processEnv }),
+          ...(pins && { pins }),
+        });
     deps.port?.remember(sensitiveValues(prepared));
     return prepared;
   };

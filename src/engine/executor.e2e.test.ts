@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { TinyProxyRouter } from '../agent/tiny-proxy.ts';
-import { startDeployment } from './deploy.ts';
+import { startForTest as startDeployment } from '../app/testing.ts';
 import { Executor } from './executor.ts';
 import type { Guard, GuardResult } from './ports.ts';
 import { systemClock } from './ports.ts';

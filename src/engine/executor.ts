@@ -39,13 +39,9 @@ import type {
   SecretsPort,
   SmokeChecker,
 } from './ports.ts';
+import { parseStoredState, type StoredState } from './stored-state.ts';
 
-export interface StoredState {
-  readonly engine: EngineState;
-  readonly ctx: DeploymentContext;
-  /** The latest guard measurement, for progress views. */
-  readonly guard?: GuardResult;
-}
+export type { StoredState } from './stored-state.ts';
 
 export interface ExecutorDeps {
   readonly store: Store;
@@ -115,7 +111,7 @@ export class Executor {
       const d = await store.getDeployment(id);
       if (!d)
         throw new AppError('DEPLOYMENT_NOT_FOUND', `no deployment ${id}; list them with \`slipway history\``);
-      const current = d.state as StoredState;
+      const current = parseStoredState(d);
       const engine = event ? advance(current.engine, event) : current.engine;
       const state: StoredState = { ...current, engine, ...(guard && { guard }) };
       if (engine === current.engine && !guard) return current;
@@ -151,7 +147,7 @@ export class Executor {
     let first = true;
     for (;;) {
       const d = await this.#load(id);
-      const state = d.state as StoredState;
+      const state = parseStoredState(d);
       if (!isFinished(state.engine.status)) await this.lock(d);
       if (first) {
         first = false;
@@ -387,7 +383,7 @@ export class Executor {
     let deadline = durationMs;
     for (;;) {
       if (signal?.aborted) return 'pending';
-      const fresh = (await this.#load(id)).state as StoredState;
+      const fresh = parseStoredState(await this.#load(id));
       if (fresh.engine.status !== 'running' || fresh.engine.step !== state.engine.step) return 'pending';
       if (measuring) {
         const cutoverAt = fresh.engine.weight === 100 ? fresh.engine.weightChangedAt : null;
@@ -451,7 +447,7 @@ export class Executor {
     for (;;) {
       if (signal?.aborted) return 'pending';
       const d = await this.#load(id);
-      const fresh = d.state as StoredState;
+      const fresh = parseStoredState(d);
       if (fresh.engine.status !== 'running' || fresh.engine.step !== state.engine.step) return 'pending';
       await this.lock(d);
       const result = await gates.check(state.ctx, d, point);

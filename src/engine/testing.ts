@@ -78,38 +78,29 @@ export async function startHarness(router: TrafficRouter): Promise<Harness> {
 }
 
 /**
- * The engine as the CLI composes it (`createExecutor`: real guard, metric providers from
- * slipway.yaml, smoke, preflight) over a harness, and a `deploy` that registers and starts a
- * release. `intervalMs` shortens the guard's measuring interval.
+ * The engine as the app composes it (`createApp`: real guard, metric providers from slipway.yaml,
+ * smoke, preflight) over a harness, and a `deploy` that registers and starts a release.
+ * `intervalMs` shortens the guard's measuring interval.
  */
 export async function composedEngine(h: Harness, yaml: string, intervalMs = 200) {
-  const { createExecutor } = await import('./compose.ts');
-  const { startDeployment } = await import('./deploy.ts');
+  const { createApp } = await import('../app/compose.ts');
+  const { lazyProjectSecrets } = await import('../app/secrets.ts');
   const config = h.config(yaml);
-  const executor = createExecutor({
-    store: h.store,
-    agent: h.agent,
+  const app = createApp({
     config,
     projectDir: h.dir,
     dataDir: h.dataDir,
+    store: h.store,
+    secrets: lazyProjectSecrets(config, h.dir),
+    agent: h.agent,
     intervalMs,
   });
+  const executor = app.executor();
   const deploy = async (env: string, version: string, faults?: Record<string, unknown>) => {
-    const release = (await h.store.findRelease('shop', version)) ?? (await h.release(version, faults));
-    return startDeployment({
-      store: h.store,
-      agent: h.agent,
-      executor,
-      config,
-      env,
-      release,
-      user: 'alice',
-      dataDir: h.dataDir,
-      projectDir: h.dir,
-      now: Date.now(),
-    });
+    if (!(await h.store.findRelease('shop', version))) await h.release(version, faults);
+    return (await app.deploy(env, version, 'alice')).deployment;
   };
-  return { config, executor, deploy };
+  return { config, executor, deploy, app };
 }
 
 /**

@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { startForTest as startDeployment } from '../app/testing.ts';
 import type { Release } from '../domain/types.ts';
-import { startDeployment } from '../engine/deploy.ts';
 import { Executor, type StoredState } from '../engine/executor.ts';
 import type { Clock, Guard } from '../engine/ports.ts';
 import { createSmokeChecker } from '../engine/smoke.ts';

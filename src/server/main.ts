@@ -4,10 +4,9 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import type { AgentClient } from '../agent/client.ts';
+import type { App } from '../app/compose.ts';
 import type { SlipwayConfig } from '../config/schema.ts';
 import { AppError } from '../domain/errors.ts';
-import type { Executor } from '../engine/executor.ts';
 import type { Store } from '../store/contract.ts';
 import { ensureDashboard } from '../web/build.ts';
 import { createServerApp, type ServerAppOptions } from './app.ts';
@@ -16,9 +15,8 @@ import { DeploymentRunner } from './runner.ts';
 export interface StartServerOptions extends Omit<ServerAppOptions, 'runner'> {
   readonly store: Store;
   readonly config: SlipwayConfig | null;
-  readonly dataDir: string;
-  /** Builds the data-plane client and executor on first need. */
-  readonly engine: () => { agent: AgentClient; executor: Executor };
+  /** The application core (src/app/compose.ts) over the same store and config. */
+  readonly app: App;
   /** 0 picks a free port. Loopback unless `host` says otherwise. */
   readonly port: number;
   readonly host?: string;
@@ -40,10 +38,7 @@ export interface RunningServer {
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const runner = new DeploymentRunner({
-    store: options.store,
-    config: options.config,
-    dataDir: options.dataDir,
-    engine: options.engine,
+    app: options.app,
     ...(options.log && { log: options.log }),
     ...(options.driveOnAction !== undefined && { driveOnAction: options.driveOnAction }),
   });

@@ -3,7 +3,10 @@
  * users with chosen roles, and deployments seeded straight into the store.
  */
 import { randomBytes } from 'node:crypto';
+import { createApp, transitionsOnly } from '../app/compose.ts';
+import { noProjectSecrets } from '../app/secrets.ts';
 import type { Grant } from '../domain/auth.ts';
+import { AppError } from '../domain/errors.ts';
 import type { Deployment } from '../domain/types.ts';
 import type { StoredState } from '../engine/executor.ts';
 import { initialState } from '../engine/machine.ts';
@@ -11,12 +14,27 @@ import type { PlanStep } from '../engine/plan.ts';
 import type { Store } from '../store/contract.ts';
 import { openStore } from '../store/factory.ts';
 import type { Backend } from '../store/testing.ts';
+import { grantUsers } from './auth/grant-users.ts';
 import { issueToken } from './auth/tokens.ts';
 import { type RunningServer, type StartServerOptions, startServer } from './main.ts';
-import { transitionsOnly } from './runner.ts';
 
 /** An executor whose data-plane calls fail: enough for actions, which only write engine events. */
 export const storeOnlyExecutor = transitionsOnly;
+
+/** The app of a test server without an agent: actions and reads work, deploys say why not. */
+export function storeOnlyApp(store: Store, config: StartServerOptions['config'] = null) {
+  return createApp({
+    config,
+    projectDir: process.cwd(),
+    dataDir: '/nonexistent',
+    store,
+    secrets: noProjectSecrets(),
+    agent: () => {
+      throw new AppError('AGENT_UNAVAILABLE', 'this test server has no agent');
+    },
+    users: grantUsers(store, config),
+  });
+}
 
 export interface TestServer {
   readonly url: string;
@@ -38,9 +56,8 @@ export async function startTestServer(
   const store = await openStore(storeUrl, process.cwd());
   const server = await startServer({
     store,
-    config: null,
-    dataDir: '/nonexistent',
-    engine: () => ({ agent: {} as never, executor: storeOnlyExecutor(store) }),
+    config: options.config ?? null,
+    app: options.app ?? storeOnlyApp(store, options.config ?? null),
     port: 0,
     resume: false,
     driveOnAction: false,
@@ -100,10 +117,10 @@ export async function seedDeployment(
     bytes: 1,
     notes: null,
   });
-  const state = {
+  const state: StoredState = {
     engine: initialState(PLAN, Date.now()),
-    ctx: { app, env: input.env },
-  } as unknown as StoredState;
+    ctx: seedContext(app, input.env, release),
+  };
   return store.createDeployment({
     app,
     env: input.env,
@@ -114,4 +131,32 @@ export async function seedDeployment(
     state,
     status: input.status ?? 'running',
   });
+}
+
+/** A deployment context as `deploymentContext` would build it (no files behind it). */
+export function seedContext(
+  app: string,
+  env: string,
+  release: { id: string; version: string; digest: string },
+): StoredState['ctx'] {
+  return {
+    app,
+    env,
+    release: { id: release.id, version: release.version, digest: release.digest, cwd: '/nonexistent' },
+    stable: null,
+    run: {
+      command: 'node server.js',
+      instances: 1,
+      health: { path: '/healthz', intervalMs: 1000, timeoutMs: 1000 },
+      startTimeoutMs: 10_000,
+      stopTimeoutMs: 5_000,
+    },
+    vars: {},
+    listen: { host: '127.0.0.1', port: 0 },
+    previewHeader: 'x-slipway-release',
+    warmForMs: 0,
+    smoke: [],
+    profile: 'default',
+    inconclusive: 'wait',
+  };
 }

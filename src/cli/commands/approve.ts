@@ -1,7 +1,7 @@
 /** `slipway approve` and `slipway reject`: the go/no-go of a deployment waiting for approval. */
 import type { Command } from 'commander';
-import { decide } from '../../gates/decisions.ts';
 import type { Act, Context } from '../context.ts';
+import { appFor, driveIfOrphaned } from '../deployments.ts';
 
 async function record(
   c: Context,
@@ -9,12 +9,23 @@ async function record(
   decision: 'approve' | 'reject',
   reason: string | null,
 ): Promise<number> {
-  const { config } = c.config();
-  const approval = await decide({ store: await c.store(), config, user: c.user, id, decision, reason });
+  const app = await appFor(c);
+  const request =
+    decision === 'approve'
+      ? { action: decision, ...(reason !== null && { reason }) }
+      : { action: decision, reason: reason ?? '' };
+  const { deployment: after, approval } = await app.act(id, request, c.user);
   if (c.io.json) c.io.data(approval);
   else
     c.io.out(
-      `${decision === 'approve' ? 'approved' : 'rejected'} ${id} as ${c.user}${reason ? `: ${reason}` : ''}`,
+      `${decision === 'approve' ? 'approved' : 'rejected'} ${id} as ${c.user}${reason ? `: ${reason}` : ''}${after.status === 'failed' ? ' (the deployment ended: failed)' : ''}`,
+    );
+  // A rejection after traffic moved rolls back: drive that here if no process drives the deployment.
+  if (decision === 'reject' && after.status === 'running')
+    await driveIfOrphaned(c, app, after, after.releaseId).catch((error: Error) =>
+      c.io.err(
+        `the rollback goes on when the deployment is driven (\`slipway resume ${after.env}\`): ${error.message}`,
+      ),
     );
   return 0;
 }

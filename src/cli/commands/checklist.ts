@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.ts';
 import { deploymentChecklist } from '../../gates/checklist-facts.ts';
-import { tick } from '../../gates/decisions.ts';
 import type { Act, Context } from '../context.ts';
+import { appFor } from '../deployments.ts';
 import { table } from '../io.ts';
 
 export function registerCheck(program: Command, ctx: () => Context, act: Act): void {
@@ -16,15 +16,13 @@ export function registerCheck(program: Command, ctx: () => Context, act: Act): v
     .action(
       act(async (id: string, item: string, opts: { note?: string }) => {
         const c = ctx();
-        const { config } = c.config();
-        const result = await tick({
-          store: await c.store(),
-          config,
-          user: c.user,
+        const app = await appFor(c);
+        const { tick: result } = await app.act(
           id,
-          item,
-          note: opts.note ?? null,
-        });
+          { action: 'check', item, ...(opts.note && { note: opts.note }) },
+          c.user,
+        );
+        if (!result) return 1;
         if (c.io.json) c.io.data(result);
         else if (result.created) c.io.out(`checked ${item} on ${id} as ${c.user}`);
         else c.io.out(`${item} on ${id} was already checked by ${result.tick.user} at ${result.tick.at}`);

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.ts';
 import type { Act, Context } from '../context.ts';
-import { activeDeployment, driveIfOrphaned, engineFor, requireEnv } from '../deployments.ts';
+import { activeDeployment, appFor, driveIfOrphaned, requireEnv } from '../deployments.ts';
 import { remoteControl } from '../remote-commands.ts';
 
 type Verb = 'pause' | 'resume' | 'abort';
@@ -27,30 +27,21 @@ export function registerControl(program: Command, ctx: () => Context, act: Act):
           requireEnv(config, env);
           return remoteControl(c, remote, config.app, env, verb, opts.reason);
         }
-        const e = await engineFor(c);
-        requireEnv(e.config, env);
-        const d = await activeDeployment(e.store, e.config.app, env);
+        const app = await appFor(c);
+        const config = app.requireEnv(env);
+        const d = await activeDeployment(app.store, config.app, env);
         if (!d)
           throw new AppError(
             'DEPLOYMENT_NOT_FOUND',
             `no deployment in flight on ${env}; \`slipway history --env ${env}\` shows past ones`,
           );
-        const at = Date.now();
-        const event =
-          verb === 'abort'
-            ? { type: verb, at, by: c.user, reason: opts.reason ?? 'aborted by hand' }
-            : { type: verb, at, by: c.user };
-        await e.executor.transition(d.id, event);
-        await e.store.appendAudit({
-          actor: c.user,
-          action: `deployment.${verb}`,
-          target: d.id,
-          data: { env, ...(opts.reason && { reason: opts.reason }) },
-        });
+        const request =
+          verb === 'abort' ? { action: verb, reason: opts.reason ?? 'aborted by hand' } : { action: verb };
+        const { deployment: after } = await app.act(d.id, request, c.user);
         c.io.out(`${verb === 'abort' ? 'aborting' : `${verb}d`} deployment ${d.id} on ${env}`);
         if (verb === 'pause') return 0;
-        const release = await e.store.findRelease(e.config.app, d.releaseId);
-        return (await driveIfOrphaned(c, e, d, release?.version ?? d.releaseId)) ?? 0;
+        const release = await app.store.findRelease(config.app, d.releaseId);
+        return (await driveIfOrphaned(c, app, after, release?.version ?? d.releaseId)) ?? 0;
       }),
     );
   }

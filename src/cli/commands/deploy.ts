@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { startDeployment } from '../../engine/deploy.ts';
 import type { Act, Context } from '../context.ts';
-import { drive, engineFor, requireEnv, requireRelease } from '../deployments.ts';
+import { appFor, drive, requireEnv } from '../deployments.ts';
 import { remoteDeploy } from '../remote-commands.ts';
 
 export function registerDeploy(program: Command, ctx: () => Context, act: Act): void {
@@ -20,25 +19,11 @@ export function registerDeploy(program: Command, ctx: () => Context, act: Act): 
           requireEnv(c.config().config, opts.env);
           return remoteDeploy(c, remote, opts.env, ref);
         }
-        const e = await engineFor(c);
-        requireEnv(e.config, opts.env);
-        const release = await requireRelease(e.store, e.config.app, ref);
-        const d = await startDeployment({
-          store: e.store,
-          agent: e.agent,
-          executor: e.executor,
-          config: e.config,
-          env: opts.env,
-          release,
-          user: c.user,
-          dataDir: c.dataDir(),
-          projectDir: c.projectDir(),
-          secrets: c.secrets(),
-          now: Date.now(),
-        });
+        const app = await appFor(c);
+        const { deployment: d, release } = await app.deploy(opts.env, ref, c.user);
         if (!c.io.json)
-          c.io.out(`deployment ${d.id}: ${e.config.app} ${release.version} → ${opts.env} (${d.strategy})`);
-        return drive(c, e, d, release.version);
+          c.io.out(`deployment ${d.id}: ${d.app} ${release.version} → ${opts.env} (${d.strategy})`);
+        return drive(c, app, d, release.version);
       }),
     );
 }

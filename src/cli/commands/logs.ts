@@ -4,9 +4,9 @@
  * values) replaced by `[redacted:KEY]`. The log files themselves are the app's and stay as written.
  */
 import type { Command } from 'commander';
+import { connectAgent } from '../../app/engine.ts';
 import { allSecretValues, projectSecretKeys } from '../../config/values/project.ts';
 import { AppError } from '../../domain/errors.ts';
-import { connectAgent } from '../../engine/compose.ts';
 import { Redactor } from '../../secrets/redact.ts';
 import type { Act, Context } from '../context.ts';
 import { prepareFor } from './config.ts';

@@ -1,7 +1,7 @@
 /** `slipway override`: an emergency override of a deploy window or the checklist (admin, audited). */
 import { type Command, Option } from 'commander';
-import { override } from '../../gates/decisions.ts';
 import type { Act, Context } from '../context.ts';
+import { appFor } from '../deployments.ts';
 
 export function registerOverride(program: Command, ctx: () => Context, act: Act): void {
   program
@@ -17,15 +17,8 @@ export function registerOverride(program: Command, ctx: () => Context, act: Act)
     .action(
       act(async (id: string, opts: { gate: 'window' | 'checklist'; reason: string }) => {
         const c = ctx();
-        const { config } = c.config();
-        await override({
-          store: await c.store(),
-          config,
-          user: c.user,
-          id,
-          gate: opts.gate,
-          reason: opts.reason,
-        });
+        const app = await appFor(c);
+        await app.act(id, { action: 'override', gate: opts.gate, reason: opts.reason }, c.user);
         if (c.io.json) c.io.data({ deployment: id, gate: opts.gate, by: c.user, reason: opts.reason });
         else c.io.out(`${opts.gate} gate of ${id} overridden by ${c.user}: ${opts.reason}`);
         return 0;

@@ -6,12 +6,8 @@
  * context's redactor, so an error can never echo it.
  */
 import type { Command } from 'commander';
-import {
-  environmentOf,
-  openProjectSecrets,
-  projectKeyFile,
-  projectSecretKeys,
-} from '../../config/values/project.ts';
+import { openProjectSecrets } from '../../app/secrets.ts';
+import { environmentOf, projectKeyFile, projectSecretKeys } from '../../config/values/project.ts';
 import { AppError } from '../../domain/errors.ts';
 import { initKeyFile, KEY_ENV_VAR } from '../../secrets/local/key.ts';
 import { LocalSecretStore, rotateKeyFile } from '../../secrets/local/local-store.ts';

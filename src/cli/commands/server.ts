@@ -3,9 +3,11 @@
  * `--init` creates the first admin and prints its token once.
  */
 import type { Command } from 'commander';
+import { createApp } from '../../app/compose.ts';
+import { connectAgent } from '../../app/engine.ts';
+import { noProjectSecrets } from '../../app/secrets.ts';
 import type { SlipwayConfig } from '../../config/schema.ts';
 import { AppError, isAppError } from '../../domain/errors.ts';
-import { connectAgent, createExecutor } from '../../engine/compose.ts';
 import { grantUsers } from '../../server/auth/grant-users.ts';
 import { issueToken } from '../../server/auth/tokens.ts';
 import { startServer } from '../../server/main.ts';
@@ -76,21 +78,26 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
           c.io.out(`created user admin with token ${id}; it is shown only this once:`);
           c.io.out(secret);
         }
+        // Every project path (.env files, stored values, the local secret store, the agent) resolves
+        // from the folder of the config given with -f, wherever the server was started.
+        const app = createApp({
+          config,
+          projectDir: c.projectDir(),
+          dataDir: c.dataDir(),
+          store,
+          secrets: config ? c.secrets() : noProjectSecrets(),
+          agent: () => connectAgent(c.dataDir()),
+          // The approval gate counts the server's grants, as the API does (grant-users.ts).
+          users: grantUsers(store, config),
+          log: (line) => c.io.err(line),
+        });
         const running = await startServer({
           store,
           config,
-          dataDir: c.dataDir(),
+          app,
           port,
           host: opts.host,
           secureCookies: opts.secureCookies === true,
-          engine: () => {
-            if (!config)
-              throw new AppError('USAGE', 'no slipway.yaml here: the server cannot drive deployments');
-            const agent = connectAgent(c.dataDir());
-            // The approval gate counts the server's grants, as the API does (grant-users.ts).
-            const users = grantUsers(store, config);
-            return { agent, executor: createExecutor({ store, agent, config, users }) };
-          },
           log: (line) => c.io.err(line),
         });
         if (running.resumed.length)

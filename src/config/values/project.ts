@@ -6,31 +6,12 @@
 import { isAbsolute, resolve } from 'node:path';
 import { AppError } from '../../domain/errors.ts';
 import type { SecretStore } from '../../secrets/contract.ts';
-import { createSecretStore } from '../../secrets/factory.ts';
 import type { SecretPins } from '../../secrets/pins.ts';
 import type { SlipwayConfig } from '../schema.ts';
 import { type PreparedConfig, prepareConfig, secretKeys } from './prepare.ts';
 import { readStoredValues } from './stored.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-/** The secret store of a project; relative paths in slipway.yaml are relative to its folder. */
-export function openProjectSecrets(config: SlipwayConfig, projectDir: string, processEnv: Env = process.env) {
-  const s = config.secrets;
-  const at = (p: string) => (isAbsolute(p) ? p : resolve(projectDir, p));
-  return createSecretStore(
-    {
-      provider: s?.provider ?? 'local',
-      path: at(s?.path ?? '.slipway/secrets.json'),
-      keyFile: at(s?.keyFile ?? '.slipway/secret.key'),
-      ...(s?.address !== undefined && { address: s.address }),
-      ...(s?.mount !== undefined && { mount: s.mount }),
-      ...(s?.prefix !== undefined && { prefix: s.prefix }),
-      environments: Object.keys(config.environments),
-    },
-    processEnv,
-  );
-}
 
 /** The key file of the local store (for `secret init` and `rotate-key`). */
 export function projectKeyFile(config: SlipwayConfig, projectDir: string): string {
@@ -102,31 +83,4 @@ export async function allSecretValues(
     }
   }
   return out;
-}
-
-/**
- * The project's secret store, opened on first use: a project (or a command) that never touches a
- * secret needs no key file.
- */
-export function lazyProjectSecrets(
-  config: SlipwayConfig,
-  projectDir: string,
-  processEnv: Env = process.env,
-): SecretStore {
-  let inner: SecretStore | undefined;
-  const open = () => {
-    inner ??= openProjectSecrets(config, projectDir, processEnv);
-    return inner;
-  };
-  const provider = config.secrets?.provider ?? 'local';
-  return {
-    name: provider,
-    readOnly: provider === 'env',
-    get: (env, key, version) => open().get(env, key, version),
-    set: (env, key, value) => open().set(env, key, value),
-    list: (env) => open().list(env),
-    remove: (env, key) => open().remove(env, key),
-    versions: (env, key) => open().versions(env, key),
-    close: async () => inner?.close(),
-  };
 }

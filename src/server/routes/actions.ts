@@ -61,9 +61,9 @@ export function registerActionRoutes(app: Api, s: Services): void {
     return c.json(
       {
         kind: r.kind,
-        release: r.kind === 'in-flight' ? null : r.release,
+        release: r.kind === 'in-flight' ? null : r.release.version,
         switchMs: r.kind === 'switch' ? r.switchMs : null,
-        deployment: r.kind === 'switch' ? null : deploymentView(r.deployment),
+        deployment: deploymentView(r.deployment),
       },
       200,
     );

@@ -4,9 +4,9 @@
  * entries of one deployment.
  */
 import { createRoute, z } from '@hono/zod-openapi';
+import { ROLLBACK_SWITCH_ACTION } from '../../app/rollback.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { AuditEntry } from '../../domain/types.ts';
-import { ROLLBACK_SWITCH_ACTION } from '../../engine/rollback.ts';
 import { authorize } from '../auth/middleware.ts';
 import { can, PERMISSIONS } from '../auth/roles.ts';
 import { IdParam } from '../schemas.ts';

@@ -1,31 +1,33 @@
 /**
- * The control plane's composition root for deployments: from a loaded config, a store and the
- * running agent, build the Executor and the context of a new deployment. Commands (CLI or API)
- * call this; nothing else wires the engine.
+ * The engine as the app composes it: the Executor (guard, smoke, preflight, secrets, gates) and
+ * the context of a new deployment. Only src/app/ calls this (compose.ts); nothing else wires the
+ * engine.
  */
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { type AgentClient, connectLocalAgent } from '../agent/client.ts';
 import { createBuiltinProvider } from '../analysis/metrics/builtin/provider.ts';
 import { createRuntimeProvider } from '../analysis/metrics/runtime/provider.ts';
 import { rulesFromRollbackIf } from '../analysis/rollback-if.ts';
 import type { EnvironmentConfig, SlipwayConfig } from '../config/schema.ts';
-import { lazyProjectSecrets, prepareEnvironment } from '../config/values/project.ts';
 import type { Release } from '../domain/types.ts';
+import { configPreflight } from '../engine/config-preflight.ts';
+import { DEFAULT_PREVIEW_HEADER, type DeploymentContext, type ReleaseRun } from '../engine/context.ts';
+import { Executor } from '../engine/executor.ts';
+import { createGuard } from '../engine/guard.ts';
+import { envMetricSources, rollbackIfOf } from '../engine/metric-sources.ts';
+import type { Clock, Preflight } from '../engine/ports.ts';
+import { systemClock } from '../engine/ports.ts';
+import { StoreSecrets } from '../engine/secrets.ts';
+import { createSmokeChecker } from '../engine/smoke.ts';
+import { storedStateOrUndefined } from '../engine/stored-state.ts';
+import { engineStrategy } from '../engine/strategy.ts';
 import { createGates, type GatesDeps } from '../gates/engine-gates.ts';
 import { artifactPath } from '../releases/artifacts.ts';
 import { freePort } from '../runtime/process/ports.ts';
 import type { SecretStore } from '../secrets/contract.ts';
 import type { Store } from '../store/contract.ts';
-import { configPreflight } from './config-preflight.ts';
-import { DEFAULT_PREVIEW_HEADER, type DeploymentContext, type ReleaseRun } from './context.ts';
-import { Executor, type StoredState } from './executor.ts';
-import { createGuard } from './guard.ts';
-import { envMetricSources, rollbackIfOf } from './metric-sources.ts';
-import type { Clock, Preflight } from './ports.ts';
-import { systemClock } from './ports.ts';
-import { StoreSecrets } from './secrets.ts';
-import { createSmokeChecker } from './smoke.ts';
-import { engineStrategy } from './strategy.ts';
+import { rollbackAwareGates } from './gates.ts';
+import type { EnvValues } from './values.ts';
 
 export const AGENT_DIR = 'agent';
 
@@ -43,11 +45,12 @@ export interface EngineDeps {
   readonly intervalMs?: number;
   /** How long a deployment may go unwatched and still be resumed (default 10 min; tests use seconds). */
   readonly resumeWithinMs?: number;
-  /** The folder of slipway.yaml (default: the working folder) and its `.slipway/`. */
-  readonly projectDir?: string;
-  readonly dataDir?: string;
-  /** Default: the store named in slipway.yaml `secrets:`, opened on first use. */
-  readonly secrets?: SecretStore;
+  /** The folder of slipway.yaml and its `.slipway/`. */
+  readonly projectDir: string;
+  readonly dataDir: string;
+  readonly secrets: SecretStore;
+  /** The environment's values, resolved once per deployment. */
+  readonly values: EnvValues;
   readonly processEnv?: Readonly<Record<string, string | undefined>>;
   /** Who holds which roles on an environment, when not slipway.yaml `users:` (the server's grants). */
   readonly users?: GatesDeps['users'];
@@ -77,20 +80,8 @@ export function createExecutor(deps: EngineDeps): Executor {
     rulesFor: (ctx, profile) => rulesFromRollbackIf(rollbackIfOf(config.environments[ctx.env]), profile),
     ...(deps.intervalMs !== undefined && { intervalMs: deps.intervalMs }),
   });
-  const projectDir = resolve(deps.projectDir ?? process.cwd());
-  const dataDir = deps.dataDir ?? join(projectDir, '.slipway');
-  const secrets = deps.secrets ?? lazyProjectSecrets(config, projectDir, deps.processEnv);
-  const port = new StoreSecrets(secrets, async (env) => {
-    const prepared = await prepareEnvironment({
-      config,
-      env,
-      projectDir,
-      dataDir,
-      store: secrets,
-      ...(deps.processEnv && { processEnv: deps.processEnv }),
-    });
-    return prepared.vars;
-  });
+  const { projectDir, dataDir, secrets, values } = deps;
+  const port = new StoreSecrets(secrets, async (env) => (await values.prepare(env)).vars);
   const preflight: Preflight = {
     check: (ctx) =>
       configPreflight(
@@ -100,6 +91,7 @@ export function createExecutor(deps: EngineDeps): Executor {
           dataDir,
           secrets,
           port,
+          prepare: (env, pins) => values.prepare(env, pins),
           ...(deps.processEnv && { processEnv: deps.processEnv }),
         },
         ctx,
@@ -112,18 +104,21 @@ export function createExecutor(deps: EngineDeps): Executor {
     smoke: createSmokeChecker(),
     preflight,
     secrets: port,
-    gates: createGates({
-      store: deps.store,
+    gates: rollbackAwareGates(
+      createGates({
+        store: deps.store,
+        config,
+        clock: deps.clock ?? systemClock,
+        ...(deps.users && { users: deps.users }),
+      }),
       config,
-      clock: deps.clock ?? systemClock,
-      ...(deps.users && { users: deps.users }),
-    }),
+    ),
     clock: deps.clock ?? systemClock,
     ...(deps.resumeWithinMs !== undefined && { resumeWithinMs: deps.resumeWithinMs }),
   });
 }
 
-const run = (release: Release, dataDir: string): ReleaseRun => ({
+export const run = (release: Release, dataDir: string): ReleaseRun => ({
   id: release.id,
   version: release.version,
   digest: release.digest,
@@ -138,10 +133,7 @@ export interface NewDeploymentInput {
   readonly dataDir: string;
   readonly agent: AgentClient;
   readonly store: Store;
-  readonly secrets: SecretStore;
-  /** Default: the folder holding `dataDir`. */
-  readonly projectDir?: string;
-  readonly processEnv?: Readonly<Record<string, string | undefined>>;
+  readonly values: EnvValues;
   /**
    * A rollback to an earlier release: run it with the secret versions pinned by the deployment
    * that shipped it, not the latest ones.
@@ -149,12 +141,22 @@ export interface NewDeploymentInput {
   readonly rollback?: boolean;
 }
 
-/** What the last succeeded deployment of `releaseId` to `env` ran with: plain vars and secret pins. */
-async function shippedWith(store: Store, app: string, env: string, releaseId: string) {
+/** The context of the last succeeded deployment of `releaseId` to `env`: what it shipped with. */
+export async function shippedContext(
+  store: Store,
+  app: string,
+  env: string,
+  releaseId: string,
+): Promise<DeploymentContext | undefined> {
   const shipped = (await store.listDeployments({ app, env, status: 'succeeded', limit: 200 })).find(
     (d) => d.releaseId === releaseId,
   );
-  const ctx = (shipped?.state as { ctx?: DeploymentContext } | undefined)?.ctx;
+  return shipped && storedStateOrUndefined(shipped)?.ctx;
+}
+
+/** What the last succeeded deployment of `releaseId` to `env` ran with: plain vars and secret pins. */
+async function shippedWith(store: Store, app: string, env: string, releaseId: string) {
+  const ctx = await shippedContext(store, app, env, releaseId);
   return ctx
     ? { vars: ctx.vars, secretPins: ctx.secretPins ?? {}, sensitiveKeys: ctx.sensitiveKeys ?? [] }
     : undefined;
@@ -174,15 +176,7 @@ export async function deploymentContext(input: NewDeploymentInput): Promise<Depl
     : undefined;
   // The latest values, or for a rollback the versions the release shipped with; only the pins are
   // kept, the values are read again right before each apply.
-  const prepared = await prepareEnvironment({
-    config,
-    env: envName,
-    projectDir: input.projectDir ?? resolve(input.dataDir, '..'),
-    dataDir: input.dataDir,
-    store: input.secrets,
-    ...(input.processEnv && { processEnv: input.processEnv }),
-    ...(shipped && { pins: shipped.secretPins }),
-  });
+  const prepared = await input.values.prepare(envName, shipped?.secretPins);
   const plain = prepared.resolution.keys.filter((k) => !k.secret && k.value !== undefined);
   const vars = Object.fromEntries(plain.filter((k) => !k.sensitive).map((k) => [k.key, k.value as string]));
   const sensitiveKeys = plain.filter((k) => k.sensitive).map((k) => k.key);
@@ -219,5 +213,3 @@ export async function deploymentContext(input: NewDeploymentInput): Promise<Depl
     inconclusive: env.inconclusive ?? 'wait',
   };
 }
-
-export type { StoredState };

@@ -1,0 +1,161 @@
+/**
+ * Starting deployments: `deploy` (a release to an environment) and `promote` (what succeeded in
+ * one environment to the next). Unknown environments and releases are reported before anything
+ * touches the agent; the lifecycle rule is checked before the environment's lock is taken.
+ */
+import type { SlipwayConfig } from '../config/schema.ts';
+import { suggestion } from '../config/suggest.ts';
+import { AppError } from '../domain/errors.ts';
+import type { Deployment, Release } from '../domain/types.ts';
+import type { DeploymentContext } from '../engine/context.ts';
+import { startDeployment } from '../engine/deploy.ts';
+import type { RollbackMark } from '../engine/stored-state.ts';
+import type { EngineStrategy } from '../engine/strategy.ts';
+import { enforcePromotion } from '../gates/decisions.ts';
+import type { Store } from '../store/contract.ts';
+import type { App } from './compose.ts';
+import { deploymentContext } from './engine.ts';
+import { auditSkipped, gatesOf } from './gates.ts';
+
+export interface DeployOptions {
+  /** Deploy although the lifecycle rule refuses: an admin, with a reason (audited). */
+  readonly override?: { readonly reason: string };
+  /** Adjust the context (tests: shorter windows). */
+  readonly tune?: (ctx: DeploymentContext) => DeploymentContext;
+}
+
+export interface Started {
+  readonly deployment: Deployment;
+  readonly release: Release;
+}
+
+export async function requireRelease(store: Store, app: string, ref: string): Promise<Release> {
+  const release = await store.findRelease(app, ref);
+  if (release) return release;
+  const known = (await store.listReleases(app, 20)).map((r) => r.version);
+  throw new AppError(
+    'RELEASE_NOT_FOUND',
+    `no release "${ref}" of ${app}${suggestion(ref, known)}; registered: ${known.join(', ') || 'none'} (register one with \`slipway release create --version V PATH\`)`,
+  );
+}
+
+/** The deployment of `env` still in flight, if any. */
+export async function activeDeployment(
+  store: Store,
+  app: string,
+  env: string,
+): Promise<Deployment | undefined> {
+  const recent = await store.listDeployments({ app, env, limit: 20 });
+  return recent.find(
+    (d) =>
+      d.status === 'running' || d.status === 'paused' || d.status === 'pending' || d.status === 'waiting',
+  );
+}
+
+export async function deploy(
+  app: App,
+  env: string,
+  releaseRef: string,
+  user: string,
+  options: DeployOptions = {},
+): Promise<Started> {
+  const config = app.requireEnv(env);
+  const release = await requireRelease(app.store, config.app, releaseRef);
+  return start(app, config, env, release, user, options);
+}
+
+export async function promote(
+  app: App,
+  from: string,
+  to: string,
+  user: string,
+  options: DeployOptions = {},
+): Promise<Started> {
+  const config = app.requireEnv(from);
+  app.requireEnv(to);
+  const after = config.environments[to]?.after;
+  if (after !== from && !options.override) {
+    const lifecycle = Object.keys(config.environments);
+    throw new AppError(
+      'PROMOTION_REFUSED',
+      `${to} comes after ${after ?? 'nothing (it starts the lifecycle)'}, not ${from} (environments: ${lifecycle.join(', ')}); ${after ? `promote from ${after}` : `deploy to ${to} with \`slipway deploy RELEASE --env ${to}\``}`,
+    );
+  }
+  const state = (await app.store.listEnvironments(config.app)).find((s) => s.name === from);
+  const release = state?.releaseId ? await app.store.findRelease(config.app, state.releaseId) : undefined;
+  if (!release)
+    throw new AppError(
+      'PROMOTION_REFUSED',
+      `${from} runs no release yet; deploy one there first (\`slipway deploy RELEASE --env ${from}\`)`,
+    );
+  return start(app, config, to, release, user, options);
+}
+
+async function start(
+  app: App,
+  config: SlipwayConfig,
+  env: string,
+  release: Release,
+  user: string,
+  options: DeployOptions,
+): Promise<Started> {
+  // The lifecycle rule before the lock: a refused release never holds up the environment.
+  const promotion = await enforcePromotion({
+    store: app.store,
+    config,
+    env,
+    release,
+    user,
+    ...(options.override && { override: options.override }),
+  });
+  const deployment = await create(app, config, env, release, user, { promotion, ...options });
+  return { deployment, release };
+}
+
+/** A deployment through the engine: lock, context (values resolved afresh), plan, record. */
+export async function create(
+  app: App,
+  config: SlipwayConfig,
+  env: string,
+  release: Release,
+  user: string,
+  options: DeployOptions & {
+    promotion: unknown;
+    rollback?: RollbackMark;
+    strategy?: EngineStrategy;
+    watchMs?: number;
+  },
+): Promise<Deployment> {
+  const agent = app.agent();
+  const executor = app.executor();
+  app.values?.fresh(env);
+  const deployment = await startDeployment({
+    store: app.store,
+    executor,
+    config,
+    env,
+    release,
+    user,
+    now: app.clock.now(),
+    promotion: options.promotion,
+    context: (stable) =>
+      deploymentContext({
+        config,
+        env,
+        release,
+        stable,
+        dataDir: app.deps.dataDir,
+        agent,
+        store: app.store,
+        values: app.values as NonNullable<App['values']>,
+        ...(options.rollback && { rollback: true }),
+      }),
+    ...(options.tune && { tune: options.tune }),
+    ...(options.rollback && { rollback: options.rollback }),
+    ...(options.strategy && { strategy: options.strategy }),
+    ...(options.watchMs !== undefined && { watchMs: options.watchMs }),
+  });
+  if (options.rollback)
+    await auditSkipped(app.store, deployment, gatesOf(config, env), options.rollback.reason);
+  return deployment;
+}
