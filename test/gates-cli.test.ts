@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { seedState } from '../src/server/testing.ts';
 import type { Store } from '../src/store/contract.ts';
 import { openStore } from '../src/store/factory.ts';
 import { tempDir } from '../src/testing.ts';
@@ -58,10 +59,9 @@ describe('gate commands', () => {
       fromReleaseId: null,
       strategy: 'rolling',
     };
-    running = (await store.createDeployment({ ...base, createdBy: 'alice', state: {}, status: 'running' }))
-      .id;
-    finished = (await store.createDeployment({ ...base, createdBy: 'alice', state: {}, status: 'succeeded' }))
-      .id;
+    const state = seedState('shop', 'production', release);
+    running = (await store.createDeployment({ ...base, createdBy: 'alice', state, status: 'running' })).id;
+    finished = (await store.createDeployment({ ...base, createdBy: 'alice', state, status: 'succeeded' })).id;
     await store.close();
   });
   after(() => dir.cleanup());

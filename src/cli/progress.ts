@@ -3,8 +3,8 @@
  * the traffic weight, and the latest numbers of the new release against its baseline.
  */
 import type { Deployment } from '../domain/types.ts';
-import type { StoredState } from '../engine/executor.ts';
 import type { GuardResult } from '../engine/ports.ts';
+import { storedStateOrUndefined } from '../engine/stored-state.ts';
 import type { Store } from '../store/contract.ts';
 import type { Io } from './io.ts';
 
@@ -50,7 +50,7 @@ export function watchProgress(
       io.out(`${io.style('dim', t)}  ${data.what.replace(/^done: /, '✓ ')}${weight}`);
     }
     const d = await store.getDeployment(deploymentId);
-    const line = numbersLine((d?.state as StoredState | undefined)?.guard);
+    const line = numbersLine(d && storedStateOrUndefined(d)?.guard);
     // Numbers change every measurement; show them every few seconds, not every time.
     if (line && line !== lastNumbers && Date.now() - lastNumbersAt >= 2000) {
       lastNumbers = line;
@@ -69,7 +69,7 @@ export function watchProgress(
 
 /** One line on how a deployment ended. */
 export function outcomeLine(d: Deployment, version: string, io: Io): string {
-  const state = d.state as StoredState | undefined;
+  const state = storedStateOrUndefined(d);
   const o = state?.engine?.outcome;
   const took = d.finishedAt
     ? ` in ${((Date.parse(d.finishedAt) - Date.parse(d.createdAt)) / 1000).toFixed(1)}s`

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { SlipwayConfig } from '../config/schema.ts';
 import type { Deployment } from '../domain/types.ts';
-import type { StoredState } from '../engine/executor.ts';
+import { storedStateOrUndefined } from '../engine/stored-state.ts';
 import type { Store } from '../store/contract.ts';
 import { type ChecklistFacts, checklistItems, evaluateChecklist, type ItemState } from './checklist.ts';
 
@@ -32,9 +32,11 @@ export async function checklistFacts(
   }
   const from = d.fromReleaseId ? await store.findRelease(d.app, d.fromReleaseId) : undefined;
   // The stable release's folder, as the deployment will run it on a rollback.
-  const stableDir = (d.state as Partial<StoredState> | null)?.ctx?.stable?.cwd;
+  // A view: a state this version cannot read shows as "not yet" rather than failing the checklist.
+  const state = storedStateOrUndefined(d);
+  const stableDir = state?.ctx.stable?.cwd;
   // A deployment past its preflight passed the drift check (errors fail it); warnings are its notes.
-  const timeline = (d.state as Partial<StoredState> | null)?.engine?.timeline ?? [];
+  const timeline = state?.engine.timeline ?? [];
   const preflightDone = timeline.some((t) => t.what.startsWith('done: preflight'));
   const warnings = timeline
     .filter((t) => t.what.startsWith('done: preflight'))

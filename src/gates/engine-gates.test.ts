@@ -6,6 +6,7 @@ import type { SlipwayConfig } from '../config/schema.ts';
 import type { Deployment } from '../domain/types.ts';
 import type { DeploymentContext } from '../engine/context.ts';
 import type { Clock } from '../engine/ports.ts';
+import { seedState } from '../server/testing.ts';
 import type { Store } from '../store/contract.ts';
 import { openStore } from '../store/factory.ts';
 import { decide, override } from './decisions.ts';
@@ -44,7 +45,14 @@ describe('createGates', () => {
       fromReleaseId: null,
       strategy: 'rolling',
       createdBy: 'alice',
-      state: { engine: { stepStartedAt: startedAt } },
+      state: seedState(
+        'shop',
+        'production',
+        { id: 'rel-1', version: '1.0.0', digest: 'sha256:0' },
+        {
+          stepStartedAt: startedAt,
+        },
+      ),
       status: 'running',
     });
   const audit = async (id: string) =>

@@ -6,8 +6,8 @@
  */
 import type { SlipwayConfig } from '../config/schema.ts';
 import type { Deployment } from '../domain/types.ts';
-import type { StoredState } from '../engine/executor.ts';
 import type { Clock, GatePoint, GateResult, Gates } from '../engine/ports.ts';
+import { parseStoredState } from '../engine/stored-state.ts';
 import type { Store } from '../store/contract.ts';
 import { evaluateApprovals, type Users } from './approvals.ts';
 import { openRequired } from './checklist.ts';
@@ -50,7 +50,7 @@ export function createGates(deps: GatesDeps): Gates {
   async function approval(d: Deployment): Promise<GateResult> {
     const policy = config.environments[d.env]?.approval;
     if (!policy) return { state: 'open' };
-    const engine = (d.state as StoredState).engine;
+    const { engine } = parseStoredState(d);
     const verdict = evaluateApprovals({
       policy: { ...policy, ...(policy.timeout !== undefined && { timeoutMs: policy.timeout }) },
       users: deps.users ? await deps.users(d.env) : (config.users ?? {}),

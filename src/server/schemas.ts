@@ -81,6 +81,9 @@ export const DeploymentSummary = z
     createdAt: z.string(),
     updatedAt: z.string(),
     finishedAt: z.string().nullable(),
+    rollback: z.object({ kind: z.string(), reason: z.string(), by: z.string() }).nullable().openapi({
+      description: 'set when the deployment is a rollback: how (switch, redeploy, manual, automatic) and why',
+    }),
   })
   .openapi('DeploymentSummary');
 
@@ -108,7 +111,17 @@ export const DeploymentDetail = z
       .unknown()
       .nullable()
       .openapi({ description: 'the latest guard measurement with its numbers' }),
-    steps: z.array(z.unknown()),
+    steps: z.array(
+      z.object({
+        index: z.number(),
+        kind: z.string(),
+        name: z.string(),
+        status: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped']),
+        startedAt: z.string().nullable(),
+        endedAt: z.string().nullable(),
+        weight: z.number().openapi({ description: "the new release's traffic weight once the step is done" }),
+      }),
+    ),
     approvals: z.array(
       z.object({ user: z.string(), decision: z.string(), reason: z.string().nullable(), at: z.string() }),
     ),

@@ -133,6 +133,16 @@ export async function seedDeployment(
   });
 }
 
+/** A stored state as `startDeployment` writes it, for a deployment seeded straight into a store. */
+export function seedState(
+  app: string,
+  env: string,
+  release: { id: string; version: string; digest: string },
+  engine: Partial<StoredState['engine']> = {},
+): StoredState {
+  return { engine: { ...initialState(PLAN, Date.now()), ...engine }, ctx: seedContext(app, env, release) };
+}
+
 /** A deployment context as `deploymentContext` would build it (no files behind it). */
 export function seedContext(
   app: string,

@@ -1,8 +1,10 @@
 /** Domain data to API shapes: what the API shows of a deployment, a release, a token. */
+
+import { rollbackOf, stepsOf } from '../app/views.ts';
 import type { ApiToken, User } from '../domain/auth.ts';
 import type { Approval, Deployment, Release } from '../domain/types.ts';
-import type { StoredState } from '../engine/executor.ts';
 import { describeStep } from '../engine/machine.ts';
+import { storedStateOrUndefined } from '../engine/stored-state.ts';
 
 export const deploymentView = (d: Deployment) => ({
   id: d.id,
@@ -17,6 +19,7 @@ export const deploymentView = (d: Deployment) => ({
   createdAt: d.createdAt,
   updatedAt: d.updatedAt,
   finishedAt: d.finishedAt,
+  rollback: rollbackOf(d),
 });
 
 export const releaseView = (r: Release) => ({
@@ -47,9 +50,9 @@ export const userView = (u: User) => ({
   grants: [...u.grants],
 });
 
-/** Progress of a deployment from its stored engine state (a state written by an older engine shows empty). */
+/** Progress of a deployment from its stored engine state (a state this version cannot read shows empty). */
 export function progressView(d: Deployment) {
-  const state = d.state as Partial<StoredState> | null;
+  const state = storedStateOrUndefined(d);
   const engine = state?.engine;
   return {
     progress: {
@@ -61,6 +64,7 @@ export function progressView(d: Deployment) {
     },
     timeline: (engine?.timeline ?? []).map((t) => ({ at: new Date(t.at).toISOString(), what: t.what })),
     analysis: state?.guard ?? null,
+    steps: stepsOf(state),
   };
 }
 

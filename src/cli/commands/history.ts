@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
+import { rollbackOf } from '../../app/views.ts';
 import { AppError } from '../../domain/errors.ts';
 import { DEPLOYMENT_STATUSES, type DeploymentStatus } from '../../domain/types.ts';
 import type { Act, Context } from '../context.ts';
+import { showDeployment } from '../deployment-detail.ts';
+import { appFor } from '../deployments.ts';
 import { table } from '../io.ts';
 import { remoteHistory } from '../remote-commands.ts';
 
@@ -13,10 +16,12 @@ export function registerHistory(program: Command, ctx: () => Context, act: Act):
     .option('--status <status>', `only this result (${DEPLOYMENT_STATUSES.join(', ')})`)
     .option('--by <user>', 'only deployments started by this user')
     .option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 20)
+    .option('--id <deployment>', 'one deployment in detail, with its steps')
     .action(
-      act(async (opts: { env?: string; status?: string; by?: string; limit: number }) => {
+      act(async (opts: { env?: string; status?: string; by?: string; limit: number; id?: string }) => {
         const c = ctx();
         const { config } = c.config();
+        if (opts.id !== undefined && !c.remote()) return showDeployment(c, await appFor(c), opts.id);
         if (opts.status !== undefined && !DEPLOYMENT_STATUSES.includes(opts.status as DeploymentStatus)) {
           throw new AppError(
             'USAGE',
@@ -34,7 +39,9 @@ export function registerHistory(program: Command, ctx: () => Context, act: Act):
           ...(opts.by && { createdBy: opts.by }),
         });
         if (c.io.json) {
-          c.io.data(list.map(({ state: _state, ...d }) => d));
+          c.io.data(
+            list.map(({ state: _state, ...d }) => ({ ...d, rollback: rollbackOf({ ...d, state: _state }) })),
+          );
           return 0;
         }
         if (list.length === 0) {
@@ -49,17 +56,21 @@ export function registerHistory(program: Command, ctx: () => Context, act: Act):
           );
         c.io.out(
           table([
-            ['ID', 'ENV', 'RELEASE', 'STRATEGY', 'STATUS', 'BY', 'STARTED', 'WHY'],
-            ...list.map((d) => [
-              d.id,
-              d.env,
-              versions.get(d.releaseId) ?? '',
-              d.strategy,
-              d.status,
-              d.createdBy,
-              d.createdAt.slice(0, 19).replace('T', ' '),
-              (d.reason ?? '').slice(0, 60),
-            ]),
+            ['ID', 'ENV', 'RELEASE', 'STRATEGY', 'STATUS', 'ROLLBACK', 'BY', 'STARTED', 'WHY'],
+            ...list.map((d) => {
+              const rollback = rollbackOf(d);
+              return [
+                d.id,
+                d.env,
+                versions.get(d.releaseId) ?? '',
+                d.strategy,
+                d.status,
+                rollback ? `↩ ${rollback.kind}` : '',
+                d.createdBy,
+                d.createdAt.slice(0, 19).replace('T', ' '),
+                (d.reason ?? rollback?.reason ?? '').slice(0, 60),
+              ];
+            }),
           ]),
         );
         return 0;
