@@ -129,7 +129,6 @@ run: { command: "node server.js", instances: 1 }
 environments:
   staging: { strategy: rolling }
   production:
-    after: staging
     strategy: blue-green
     approval: { required: 1 }
 users:
