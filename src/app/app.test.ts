@@ -4,6 +4,8 @@
  * wait, steps and the typed stored state.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { parseConfig } from '../config/load.ts';
 import { isAppError } from '../domain/errors.ts';
@@ -56,6 +58,33 @@ describe('app layer (fake agent: an in-memory stand-in for the data plane)', () 
     );
     assert.ok(steps.every((s) => s.startedAt && s.endedAt && s.startedAt <= s.endedAt));
     assert.equal((await f.store.listEnvironments('shop'))[0]?.releaseId, deployment.releaseId);
+  });
+
+  test('config values and secrets are resolved once per deployment (context, preflight, applies)', async () => {
+    f = await createFakeApp({
+      yaml: `app: shop
+run: { command: "node server.js", instances: 1 }
+config:
+  require: { STRIPE_KEY: secret }
+environments:
+  staging: { strategy: rolling }
+`,
+    });
+    writeFileSync(join(f.projectDir, '.env.staging'), 'GREETING=hi\nDB_PASSWORD=plain-but-sensitive\n');
+    await f.secrets.set('staging', 'STRIPE_KEY', 'sk_live_not_really_0123456789');
+    await f.release('1.0.0');
+    const { deployment } = await f.app.deploy('staging', '1.0.0', 'alice');
+    const done = await f.app.executor().run(deployment.id);
+    assert.equal(done.status, 'succeeded', done.reason ?? '');
+    assert.equal(f.app.values?.resolutions, 1);
+    const vars = f.agent.envs.get('staging')?.releases[0]?.vars;
+    assert.equal(vars?.STRIPE_KEY, 'sk_live_not_really_0123456789');
+    assert.equal(vars?.DB_PASSWORD, 'plain-but-sensitive');
+    // A new deployment reads afresh.
+    await f.release('1.0.1');
+    const next = await f.app.deploy('staging', '1.0.1', 'alice');
+    await f.app.executor().run(next.deployment.id);
+    assert.equal(f.app.values?.resolutions, 2);
   });
 
   test('an unknown environment or version is reported as such before the agent is asked', async () => {

@@ -24,6 +24,8 @@ const keyOf = (env: string, pins?: Pins) =>
 export class EnvValues {
   readonly #deps: EnvValuesDeps;
   readonly #cache = new Map<string, Promise<PreparedConfig>>();
+  /** How many times an environment's values were actually resolved (for tests of "once"). */
+  resolutions = 0;
 
   constructor(deps: EnvValuesDeps) {
     this.#deps = deps;
@@ -34,6 +36,7 @@ export class EnvValues {
     const key = keyOf(env, pins);
     let hit = this.#cache.get(key);
     if (!hit) {
+      this.resolutions++;
       hit = prepareEnvironment({
         ...this.#deps,
         env,
