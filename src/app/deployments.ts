@@ -3,6 +3,7 @@
  * one environment to the next). Unknown environments and releases are reported before anything
  * touches the agent; the lifecycle rule is checked before the environment's lock is taken.
  */
+import { lifecycleOrder } from '../config/lifecycle.ts';
 import type { SlipwayConfig } from '../config/schema.ts';
 import { suggestion } from '../config/suggest.ts';
 import { AppError } from '../domain/errors.ts';
@@ -75,10 +76,9 @@ export async function promote(
   app.requireEnv(to);
   const after = config.environments[to]?.after;
   if (after !== from && !options.override) {
-    const lifecycle = Object.keys(config.environments);
     throw new AppError(
       'PROMOTION_REFUSED',
-      `${to} comes after ${after ?? 'nothing (it starts the lifecycle)'}, not ${from} (environments: ${lifecycle.join(', ')}); ${after ? `promote from ${after}` : `deploy to ${to} with \`slipway deploy RELEASE --env ${to}\``}`,
+      `${to} comes after ${after ?? 'nothing (it starts the lifecycle)'}, not ${from} (lifecycle: ${lifecycleOrder(config).join(' → ')}); ${after ? `promote from ${after}` : `deploy to ${to} with \`slipway deploy RELEASE --env ${to}\``}`,
     );
   }
   const state = (await app.store.listEnvironments(config.app)).find((s) => s.name === from);
