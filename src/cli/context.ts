@@ -71,7 +71,9 @@ export function createContext(
     config: () => requireConfig(configFile, options.file),
     remote: () => remoteFromEnv(process.env),
     store() {
-      store ??= openStore(options.store ?? process.env.SLIPWAY_STORE, projectDir());
+      store ??= openStore(options.store ?? process.env.SLIPWAY_STORE, projectDir(), {
+        dataDir: resolve(projectDir(), '.slipway'),
+      });
       return store;
     },
     secrets() {

@@ -74,12 +74,14 @@ export const ERROR_CODES = {
   STORE_REPLACED: {
     status: 503,
     exit: EXIT.unavailable,
-    summary: "The store is not the one this project used (its id differs from the project marker's); restore a backup.",
+    summary:
+      "The store is not the one this project used (its id differs from the project marker's); restore a backup.",
   },
   STORE_CORRUPT: {
     status: 503,
     exit: EXIT.unavailable,
-    summary: 'The store failed its integrity check or reads corrupt data; nothing is written to it; restore a backup.',
+    summary:
+      'The store failed its integrity check or reads corrupt data; nothing is written to it; restore a backup.',
   },
   STORE_BACKUP_INVALID: {
     status: 400,
@@ -94,7 +96,8 @@ export const ERROR_CODES = {
   DISK_FULL: {
     status: 507,
     exit: EXIT.unavailable,
-    summary: 'A file or the store could not be written because its filesystem is full; nothing half-written is left.',
+    summary:
+      'A file or the store could not be written because its filesystem is full; nothing half-written is left.',
   },
   ANALYSIS_RULE_INVALID: {
     status: 422,

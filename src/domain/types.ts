@@ -68,6 +68,8 @@ export interface Deployment {
   readonly state: unknown;
   /** Bumped by every update, for optimistic concurrency. */
   readonly revision: number;
+  /** The audit log's head when the deployment was created (null on an empty log), to detect a truncated log. */
+  readonly auditHead?: { readonly seq: number; readonly hash: string } | null;
 }
 export type NewDeployment = Pick<
   Deployment,

@@ -78,6 +78,8 @@ export interface AuditQuery {
 
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
+  /** The store's identity: a random id written into it when it was created (kept by backups). */
+  readonly id: string;
 
   /** Register a release; an existing identical one is returned with `created: false`. Throws RELEASE_CONFLICT when the version exists with another digest. */
   putRelease(release: NewRelease): Promise<{ release: Release; created: boolean }>;

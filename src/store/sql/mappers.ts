@@ -65,6 +65,8 @@ export function toDeployment(r: Row<'deployments'>): Deployment {
     finishedAt: r.finished_at,
     state: parseJson(r.state),
     revision: Number(r.revision),
+    auditHead:
+      r.audit_seq === null || r.audit_hash === null ? null : { seq: Number(r.audit_seq), hash: r.audit_hash },
   };
 }
 

@@ -225,6 +225,16 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 6,
+    name: 'audit head in every deployment',
+    async up(db) {
+      // The audit chain's head when a deployment was created: a copy outside the audit table that
+      // a truncated or replaced log no longer matches.
+      await db.schema.alterTable('deployments').addColumn('audit_seq', 'integer').execute();
+      await db.schema.alterTable('deployments').addColumn('audit_hash', 'text').execute();
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

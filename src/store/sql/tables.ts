@@ -39,6 +39,8 @@ export interface Tables {
     finished_at: string | null;
     state: string;
     revision: number;
+    audit_seq: number | null;
+    audit_hash: string | null;
   };
   deployment_steps: {
     deployment_id: string;
