@@ -24,6 +24,7 @@ import { registerSchema } from './commands/schema.ts';
 import { registerSecret } from './commands/secret.ts';
 import { registerServer } from './commands/server.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerStore } from './commands/store.ts';
 import { registerToken } from './commands/token.ts';
 import { registerUser } from './commands/user.ts';
 import { registerValidate } from './commands/validate.ts';
@@ -70,6 +71,7 @@ export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): 
   registerToken(program, ctx, act);
   registerUser(program, ctx, act);
   registerAudit(program, ctx, act);
+  registerStore(program, ctx, act);
   addGlobalOptions(program);
   for (const command of program.commands) inheritSettings(command);
   return program;

@@ -81,3 +81,11 @@ export function markStore(dataDir: string, key: string, entry: MarkedStore): voi
   const marker = readMarker(dataDir);
   writeJsonFileAtomic(markerPath(dataDir), { format: 1, stores: { ...marker.stores, [key]: entry } });
 }
+
+/** Forget one store (a restore puts another in its place; the next open records it). */
+export function unmarkStore(dataDir: string, key: string): void {
+  const marker = readMarker(dataDir);
+  if (!(key in marker.stores)) return;
+  const { [key]: _gone, ...rest } = marker.stores;
+  writeJsonFileAtomic(markerPath(dataDir), { format: 1, stores: rest });
+}
