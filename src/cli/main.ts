@@ -12,6 +12,7 @@ import { registerCheck, registerChecklist } from './commands/checklist.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerControl } from './commands/control.ts';
 import { registerDeploy } from './commands/deploy.ts';
+import { registerDoctor } from './commands/doctor.ts';
 import { registerExec } from './commands/exec.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerInit } from './commands/init.ts';
@@ -72,6 +73,7 @@ export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): 
   registerUser(program, ctx, act);
   registerAudit(program, ctx, act);
   registerStore(program, ctx, act);
+  registerDoctor(program, ctx, act);
   addGlobalOptions(program);
   for (const command of program.commands) inheritSettings(command);
   return program;
