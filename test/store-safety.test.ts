@@ -10,6 +10,7 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileS
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import { auditHash, GENESIS_HASH } from '../src/store/audit-hash.ts';
 import { repoRoot, tempDir } from '../src/testing.ts';
 import { cli } from './cli-helpers.ts';
 
@@ -226,29 +227,13 @@ describe('the audit log against the heads kept outside it', () => {
     // A whole new, self-consistent log in its place: the chain holds, the anchor does not.
     copyFileSync(join(dir.path, 'good.db'), db());
     sql(`update audit set actor = 'mallory' where seq = 1`);
-    const { seq, at, actor, action, target, data, prev_hash } = one<Record<string, string>>(
-      'select * from audit where seq = 1',
-    );
-    const { auditHash } = await import('../src/store/audit-hash.ts');
-    const h1 = auditHash({
-      seq: Number(seq),
-      at,
-      actor,
-      action,
-      target,
-      data: JSON.parse(data),
-      prevHash: prev_hash,
-    });
-    const two = one<Record<string, string>>('select * from audit where seq = 2');
-    const h2 = auditHash({
-      seq: 2,
-      at: two.at,
-      actor: two.actor,
-      action: two.action,
-      target: two.target,
-      data: JSON.parse(two.data),
-      prevHash: h1,
-    });
+    type AuditRow = { at: string; actor: string; action: string; target: string; data: string };
+    const rehash = (seq: number, prevHash: string) => {
+      const r = one<AuditRow>(`select * from audit where seq = ${seq}`);
+      return auditHash({ ...r, seq, data: JSON.parse(r.data), prevHash });
+    };
+    const h1 = rehash(1, GENESIS_HASH);
+    const h2 = rehash(2, h1);
     sql(
       `update audit set hash = '${h1}' where seq = 1; update audit set prev_hash = '${h1}', hash = '${h2}' where seq = 2`,
     );
