@@ -4,6 +4,8 @@
  * Transactions start with BEGIN IMMEDIATE so that two processes sharing the file queue up on the
  * busy timeout instead of failing when both try to turn a read into a write.
  */
+import { statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import {
   CompiledQuery,
@@ -61,6 +63,7 @@ export function openNodeSqlite(
 }
 
 /** SQLite result codes (the primary code is the low byte of an extended one). */
+const SQLITE_IOERR = 10;
 const SQLITE_CORRUPT = 11;
 const SQLITE_FULL = 13;
 const SQLITE_NOTADB = 26;
@@ -70,14 +73,26 @@ export function sqliteError(error: unknown, file: string): unknown {
   const code = ((error as { errcode?: number }).errcode ?? -1) & 0xff;
   if (code === SQLITE_CORRUPT || code === SQLITE_NOTADB)
     return corruptError(file, (error as Error).message, error);
-  if (code === SQLITE_FULL) {
+  // A full disk shows as SQLITE_FULL on a write, or as a disk I/O error when SQLite cannot grow
+  // its WAL or shared-memory file; the filesystem's free space tells the two I/O errors apart.
+  if (code === SQLITE_FULL || (code === SQLITE_IOERR && noSpaceLeft(file))) {
     return new AppError(
       'DISK_FULL',
-      `disk full at ${file}: the store could not be written and the change was rolled back; free space on that filesystem and run the command again`,
+      `disk full at ${file}: the store could not be written and nothing in it changed; free space on that filesystem and run the command again`,
       { cause: error },
     );
   }
   return error;
+}
+
+/** True when the filesystem holding `file` has (almost) no room left for an unprivileged write. */
+function noSpaceLeft(file: string): boolean {
+  try {
+    const fs = statfsSync(dirname(file));
+    return fs.bavail * fs.bsize < 64 * 1024;
+  } catch {
+    return false;
+  }
 }
 
 export function corruptError(file: string, detail: string, cause?: unknown): AppError {

@@ -29,7 +29,8 @@ export async function openSqliteStore(
   try {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     opened = openNodeSqlite(file);
-  } catch (error) {
+  } catch (caught) {
+    const error = sqliteError(caught, file);
     if (isAppError(error)) throw error;
     throw new AppError(
       'STORE_UNAVAILABLE',
