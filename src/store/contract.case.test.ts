@@ -345,6 +345,8 @@ export function runStoreContract(options: StoreContractOptions): void {
       await options.exec(s, 'drop index audit_target_seq');
       await options.exec(s, 'drop index audit_action_seq');
       await options.exec(s, 'drop index audit_action_target_seq');
+      await options.exec(s, 'alter table deployments drop column audit_seq');
+      await options.exec(s, 'alter table deployments drop column audit_hash');
       await options.exec(s, `update slipway_meta set value = '3' where key = 'schema_version'`);
       await s.close();
       const again = await ctx.reopen();
@@ -417,6 +419,18 @@ export function runStoreContract(options: StoreContractOptions): void {
         assert.match(e.message, /schema version 999.*knows versions up to \d+; upgrade slipway/);
         return true;
       });
+    });
+
+    it('has an id of its own, the same after a reopen', async (s, ctx) => {
+      assert.match(s.id, /^store-[0-9a-f]{24}$/);
+      const id = s.id;
+      await s.close();
+      const again = await ctx.reopen();
+      try {
+        assert.equal(again.id, id);
+      } finally {
+        await again.close();
+      }
     });
 
     it('keeps its data across a reopen', async (s, ctx) => {
