@@ -80,33 +80,6 @@ export type NewDeployment = Pick<
   readonly id?: string;
 };
 
-export const STEP_KINDS = [
-  'preflight',
-  'approval',
-  'migrate',
-  'start',
-  'shift',
-  'pause',
-  'analysis',
-  'smoke',
-  'watch',
-  'finalize',
-  'rollback',
-] as const;
-export type StepKind = (typeof STEP_KINDS)[number];
-export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped'] as const;
-export type StepStatus = (typeof STEP_STATUSES)[number];
-
-export interface StepRecord {
-  readonly deploymentId: string;
-  readonly index: number;
-  readonly kind: StepKind;
-  readonly status: StepStatus;
-  readonly startedAt: string | null;
-  readonly finishedAt: string | null;
-  readonly detail: unknown;
-}
-
 export interface DeploymentEvent {
   readonly id: number;
   readonly deploymentId: string | null;

@@ -108,7 +108,6 @@ export const DeploymentDetail = z
       .unknown()
       .nullable()
       .openapi({ description: 'the latest guard measurement with its numbers' }),
-    steps: z.array(z.unknown()),
     approvals: z.array(
       z.object({ user: z.string(), decision: z.string(), reason: z.string().nullable(), at: z.string() }),
     ),

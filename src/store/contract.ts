@@ -26,7 +26,6 @@ import type {
   NewDeployment,
   NewRelease,
   Release,
-  StepRecord,
 } from '../domain/types.ts';
 
 export interface LockOwner {
@@ -105,8 +104,6 @@ export interface Store {
     patch: Partial<Pick<Deployment, 'status' | 'reason' | 'state' | 'finishedAt'>>,
   ): Promise<boolean>;
   listDeployments(filter: DeploymentFilter): Promise<readonly Deployment[]>;
-  putStep(step: StepRecord): Promise<void>;
-  listSteps(deploymentId: string): Promise<readonly StepRecord[]>;
 
   appendEvent(event: Omit<DeploymentEvent, 'id'>): Promise<DeploymentEvent>;
   /** Events of a deployment (or of all, when deploymentId is undefined) with id > afterId, oldest first. */

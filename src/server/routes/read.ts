@@ -116,9 +116,8 @@ export function registerReadRoutes(app: Api, s: Services): void {
   app.openapi(detail, async (c) => {
     const d = await readableDeployment(s, c.req.valid('param').id);
     authorize(c, 'read', d.env);
-    const [release, steps, approvals] = await Promise.all([
+    const [release, approvals] = await Promise.all([
       s.store.findRelease(d.app, d.releaseId),
-      s.store.listSteps(d.id),
       s.store.listApprovals(d.id),
     ]);
     return c.json(
@@ -126,7 +125,6 @@ export function registerReadRoutes(app: Api, s: Services): void {
         deployment: deploymentView(d),
         release: release ? { id: release.id, version: release.version, digest: release.digest } : null,
         ...progressView(d),
-        steps: [...steps],
         approvals: approvals.map(approvalView),
       },
       200,

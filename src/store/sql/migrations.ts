@@ -227,8 +227,10 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
-    name: 'audit head in every deployment',
+    name: 'audit head in every deployment; the unused steps table dropped',
     async up(db) {
+      // Steps live in the deployment's state; this table was never written.
+      await db.schema.dropTable('deployment_steps').ifExists().execute();
       // The audit chain's head when a deployment was created: a copy outside the audit table that
       // a truncated or replaced log no longer matches.
       await db.schema.alterTable('deployments').addColumn('audit_seq', 'integer').execute();

@@ -29,7 +29,6 @@ import type {
   NewDeployment,
   NewRelease,
   Release,
-  StepRecord,
 } from '../../domain/types.ts';
 import { auditHash, GENESIS_HASH } from '../audit-hash.ts';
 import type {
@@ -41,16 +40,7 @@ import type {
   Store,
 } from '../contract.ts';
 import * as auth from './auth-queries.ts';
-import {
-  toApproval,
-  toAudit,
-  toDeployment,
-  toEnvironment,
-  toEvent,
-  toRelease,
-  toStep,
-  toTick,
-} from './mappers.ts';
+import { toApproval, toAudit, toDeployment, toEnvironment, toEvent, toRelease, toTick } from './mappers.ts';
 import { migrate, readIdentity } from './migrate.ts';
 import type { Dialect } from './migrations.ts';
 import type { Tables } from './tables.ts';
@@ -333,41 +323,6 @@ export class SqlStore implements Store {
       .limit(filter.limit ?? 50)
       .execute();
     return rows.map(toDeployment);
-  }
-
-  async putStep(step: StepRecord): Promise<void> {
-    const row = {
-      deployment_id: step.deploymentId,
-      idx: step.index,
-      kind: step.kind,
-      status: step.status,
-      started_at: step.startedAt,
-      finished_at: step.finishedAt,
-      detail: JSON.stringify(step.detail ?? null),
-    };
-    await this.#db
-      .insertInto('deployment_steps')
-      .values(row)
-      .onConflict((oc) =>
-        oc.columns(['deployment_id', 'idx']).doUpdateSet({
-          kind: row.kind,
-          status: row.status,
-          started_at: row.started_at,
-          finished_at: row.finished_at,
-          detail: row.detail,
-        }),
-      )
-      .execute();
-  }
-
-  async listSteps(deploymentId: string): Promise<readonly StepRecord[]> {
-    const rows = await this.#db
-      .selectFrom('deployment_steps')
-      .selectAll()
-      .where('deployment_id', '=', deploymentId)
-      .orderBy('idx')
-      .execute();
-    return rows.map(toStep);
   }
 
   async appendEvent(event: Omit<DeploymentEvent, 'id'>): Promise<DeploymentEvent> {

@@ -42,15 +42,6 @@ export interface Tables {
     audit_seq: number | null;
     audit_hash: string | null;
   };
-  deployment_steps: {
-    deployment_id: string;
-    idx: number;
-    kind: string;
-    status: string;
-    started_at: string | null;
-    finished_at: string | null;
-    detail: string;
-  };
   events: {
     id: Generated<number>;
     deployment_id: string | null;
