@@ -14,7 +14,7 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 import { AppError } from '../domain/errors.ts';
@@ -137,9 +137,14 @@ export async function restoreStore(
     fsyncDir(dirname(live));
   } catch (error) {
     rmSync(temp, { force: true });
+    // Never leave the project without a store: the replaced one goes back where it was.
+    if (aside && !existsSync(live)) {
+      for (const suffix of ['', '-wal', '-shm']) {
+        if (existsSync(aside + suffix)) renameSync(aside + suffix, live + suffix);
+      }
+      aside = undefined;
+    }
     throw diskError(error, live);
   }
   return aside;
 }
-
-export const backupLabel = (file: string): string => basename(file);
