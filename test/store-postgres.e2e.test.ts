@@ -88,4 +88,15 @@ describe('a PostgreSQL store under the project marker', { skip }, () => {
     assert.equal(sqliteBackup.code, 1, 'a pg_dump archive is not restored into a SQLite store');
     assert.match(sqliteBackup.stderr, /is a postgres backup, but the store is sqlite/);
   });
+
+  test('a dropped database this project used is STORE_MISSING, not "check the URL"', async () => {
+    await cleanup();
+    const gone = await run('user', 'list');
+    assert.equal(gone.code, 4);
+    assert.match(
+      gone.stderr,
+      /STORE_MISSING\]: the store postgres:\/\/\S+ is missing, but this project used it/,
+    );
+    assert.doesNotMatch(gone.stderr, /password|\*\*\*/);
+  });
 });

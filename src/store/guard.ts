@@ -125,6 +125,11 @@ export class StoreGuard {
     return newest ? ` (newest backup: ${newest})` : ` (backups are kept in ${backupDir(this.#t.dataDir)})`;
   }
 
+  /** STORE_MISSING when the marker names this store (a dropped database), else undefined. */
+  missingIfMarked(): AppError | undefined {
+    return this.#marked ? this.#missing('missing') : undefined;
+  }
+
   #missing(how: 'missing' | 'empty'): AppError {
     const m = this.#marked as MarkedStore;
     const what = how === 'missing' ? 'is missing' : 'is empty (no slipway tables)';

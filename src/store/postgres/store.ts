@@ -34,6 +34,9 @@ export async function openPostgresStore(
   } catch (error) {
     await db.destroy();
     if (isAppError(error)) throw error;
+    // 3D000: the database does not exist. For a database this project used, that is a lost store.
+    const dropped = (error as { code?: string }).code === '3D000' ? guard?.missingIfMarked() : undefined;
+    if (dropped) throw dropped;
     throw new AppError(
       'STORE_UNAVAILABLE',
       `cannot use the PostgreSQL store at ${redactUrl(url)}: ${(error as Error).message}; check that the server runs and the URL is right`,
