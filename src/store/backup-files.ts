@@ -5,6 +5,8 @@
  */
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { AppError, isAppError } from '../domain/errors.ts';
+import { diskError } from '../runtime/atomic-file.ts';
 
 export const backupDir = (dataDir: string): string => join(dataDir, 'backups');
 
@@ -38,4 +40,15 @@ export function newestBackup(dir: string): string | undefined {
 export function pruneBackups(dir: string, prefix: string, keep: number): void {
   const ours = listBackups(dir).filter((n) => n.startsWith(prefix));
   for (const name of ours.slice(0, Math.max(0, ours.length - keep))) rmSync(join(dir, name), { force: true });
+}
+
+/** A failed backup write as the user's error: DISK_FULL, or STORE_UNAVAILABLE naming the file. */
+export function backupWriteError(error: unknown, dest: string): unknown {
+  const mapped = diskError(error, dest);
+  if (isAppError(mapped)) return mapped;
+  return new AppError(
+    'STORE_UNAVAILABLE',
+    `cannot write the backup ${dest}: ${(error as Error).message}; pick a writable place for it`,
+    { cause: error },
+  );
 }

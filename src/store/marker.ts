@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
-import { AppError } from '../domain/errors.ts';
+import { AppError, isAppError } from '../domain/errors.ts';
 import { writeJsonFileAtomic } from '../runtime/atomic-file.ts';
 
 export const MARKER_FILE = 'project.json';
@@ -79,7 +79,7 @@ export function markedStore(dataDir: string, key: string): MarkedStore | undefin
 /** Record (or update) one store in the marker, leaving the others as they are. */
 export function markStore(dataDir: string, key: string, entry: MarkedStore): void {
   const marker = readMarker(dataDir);
-  writeJsonFileAtomic(markerPath(dataDir), { format: 1, stores: { ...marker.stores, [key]: entry } });
+  writeMarker(dataDir, { format: 1, stores: { ...marker.stores, [key]: entry } });
 }
 
 /** Forget one store (a restore puts another in its place; the next open records it). */
@@ -87,5 +87,18 @@ export function unmarkStore(dataDir: string, key: string): void {
   const marker = readMarker(dataDir);
   if (!(key in marker.stores)) return;
   const { [key]: _gone, ...rest } = marker.stores;
-  writeJsonFileAtomic(markerPath(dataDir), { format: 1, stores: rest });
+  writeMarker(dataDir, { format: 1, stores: rest });
+}
+
+function writeMarker(dataDir: string, marker: MarkerFile): void {
+  try {
+    writeJsonFileAtomic(markerPath(dataDir), marker);
+  } catch (error) {
+    if (isAppError(error)) throw error;
+    throw new AppError(
+      'STORE_UNAVAILABLE',
+      `cannot write the project marker ${markerPath(dataDir)}: ${(error as Error).message}; check that the folder is writable by this user`,
+      { cause: error },
+    );
+  }
 }

@@ -9,7 +9,8 @@ import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { AppError } from '../../domain/errors.ts';
-import { diskError, fsyncDir } from '../../runtime/atomic-file.ts';
+import { fsyncDir } from '../../runtime/atomic-file.ts';
+import { backupWriteError } from '../backup-files.ts';
 import { redactUrl } from './store.ts';
 
 const run = promisify(execFile);
@@ -60,7 +61,7 @@ export async function backupPostgres(url: string, dest: string): Promise<void> {
     fsyncDir(dirname(dest));
   } catch (error) {
     rmSync(temp, { force: true });
-    throw diskError(error, dest);
+    throw backupWriteError(error, dest);
   }
 }
 

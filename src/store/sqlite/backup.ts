@@ -7,7 +7,8 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { backup, DatabaseSync } from 'node:sqlite';
 import { AppError } from '../../domain/errors.ts';
-import { diskError, fsyncDir } from '../../runtime/atomic-file.ts';
+import { fsyncDir } from '../../runtime/atomic-file.ts';
+import { backupWriteError } from '../backup-files.ts';
 import type { StoreIdentity } from '../sql/sql-store.ts';
 
 export async function backupSqlite(source: DatabaseSync, dest: string): Promise<void> {
@@ -25,7 +26,7 @@ export async function backupSqlite(source: DatabaseSync, dest: string): Promise<
     fsyncDir(dirname(dest));
   } catch (error) {
     rmSync(temp, { force: true });
-    throw diskError(error, dest);
+    throw backupWriteError(error, dest);
   }
 }
 
