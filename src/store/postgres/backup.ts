@@ -52,9 +52,9 @@ async function tool(binary: string, args: string[], url: string): Promise<string
 }
 
 export async function backupPostgres(url: string, dest: string): Promise<void> {
-  mkdirSync(dirname(dest), { recursive: true });
   const temp = `${dest}.${process.pid}.tmp`;
   try {
+    mkdirSync(dirname(dest), { recursive: true });
     await tool('pg_dump', ['--format=custom', '--no-owner', '--file', temp, '--dbname', '$DB'], url);
     await inspectPostgresBackup(temp);
     renameSync(temp, dest);

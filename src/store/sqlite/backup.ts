@@ -12,9 +12,9 @@ import { backupWriteError } from '../backup-files.ts';
 import type { StoreIdentity } from '../sql/sql-store.ts';
 
 export async function backupSqlite(source: DatabaseSync, dest: string): Promise<void> {
-  mkdirSync(dirname(dest), { recursive: true });
   const temp = `${dest}.${process.pid}.tmp`;
   try {
+    mkdirSync(dirname(dest), { recursive: true });
     await backup(source, temp);
     const problem = integrity(temp, 'integrity_check');
     if (problem)
