@@ -42,10 +42,10 @@ export function writeFileAtomic(
     if (options.exclusive) {
       // A hard link fails when the target exists, so an existing file is never replaced.
       linkExclusive(temp, path, options.exclusive);
-      rmSync(temp, { force: true });
+      removeQuietly(temp);
     } else renameSync(temp, path);
   } catch (error) {
-    rmSync(temp, { force: true });
+    removeQuietly(temp);
     throw diskError(error, path);
   }
   if (durable) fsyncDir(dirname(path));
@@ -54,6 +54,15 @@ export function writeFileAtomic(
 /** JSON, pretty-printed, with a final newline, written atomically. */
 export function writeJsonFileAtomic(path: string, value: unknown, options: AtomicWriteOptions = {}): void {
   writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, options);
+}
+
+/** Remove a temp file if it is there; never throws (the error being reported matters more). */
+export function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // A path under a non-folder, or a vanished folder: there is nothing to remove.
+  }
 }
 
 /** Make a rename or a new file in `dir` durable. */

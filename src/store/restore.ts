@@ -11,7 +11,6 @@ import {
   openSync,
   readSync,
   renameSync,
-  rmSync,
   statSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
@@ -19,7 +18,7 @@ import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 import { AppError } from '../domain/errors.ts';
 import { DEPLOYMENT_STATUSES, isTerminal } from '../domain/types.ts';
-import { diskError, fsyncDir } from '../runtime/atomic-file.ts';
+import { diskError, fsyncDir, removeQuietly } from '../runtime/atomic-file.ts';
 import { backupDir, replacedBackupName } from './backup-files.ts';
 import type { StoreTarget } from './factory.ts';
 import { backupPostgres, inspectPostgresBackup, restorePostgres } from './postgres/backup.ts';
@@ -136,7 +135,7 @@ export async function restoreStore(
     renameSync(temp, live);
     fsyncDir(dirname(live));
   } catch (error) {
-    rmSync(temp, { force: true });
+    removeQuietly(temp);
     // Never leave the project without a store: the replaced one goes back where it was.
     if (aside && !existsSync(live)) {
       for (const suffix of ['', '-wal', '-shm']) {

@@ -4,12 +4,12 @@
  * PGPASSWORD, never on a command line another user could read.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { AppError } from '../../domain/errors.ts';
-import { fsyncDir } from '../../runtime/atomic-file.ts';
+import { fsyncDir, removeQuietly } from '../../runtime/atomic-file.ts';
 import { backupWriteError } from '../backup-files.ts';
 import { redactUrl } from './store.ts';
 
@@ -60,7 +60,7 @@ export async function backupPostgres(url: string, dest: string): Promise<void> {
     renameSync(temp, dest);
     fsyncDir(dirname(dest));
   } catch (error) {
-    rmSync(temp, { force: true });
+    removeQuietly(temp);
     throw backupWriteError(error, dest);
   }
 }

@@ -3,11 +3,11 @@
  * other processes keep using the store. A backup is written under a temp name, checked with
  * `PRAGMA integrity_check`, and only then given its name.
  */
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { backup, DatabaseSync } from 'node:sqlite';
 import { AppError } from '../../domain/errors.ts';
-import { fsyncDir } from '../../runtime/atomic-file.ts';
+import { fsyncDir, removeQuietly } from '../../runtime/atomic-file.ts';
 import { backupWriteError } from '../backup-files.ts';
 import type { StoreIdentity } from '../sql/sql-store.ts';
 
@@ -25,7 +25,7 @@ export async function backupSqlite(source: DatabaseSync, dest: string): Promise<
     renameSync(temp, dest);
     fsyncDir(dirname(dest));
   } catch (error) {
-    rmSync(temp, { force: true });
+    removeQuietly(temp);
     throw backupWriteError(error, dest);
   }
 }
