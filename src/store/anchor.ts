@@ -52,5 +52,11 @@ export function advanceAnchor(
   const current = file.stores[key];
   if (!force && current && current.storeId === storeId && current.seq >= entry.seq) return;
   const anchor: AuditAnchor = { storeId, seq: entry.seq, hash: entry.hash, at: entry.at };
-  writeJsonFileAtomic(anchorPath(dataDir), { format: 1, stores: { ...file.stores, [key]: anchor } });
+  // Not fsynced: a crash may lose the newest move, and an older anchor is still a valid lower
+  // bound; paying two fsyncs on every audit append is not worth that one entry.
+  writeJsonFileAtomic(
+    anchorPath(dataDir),
+    { format: 1, stores: { ...file.stores, [key]: anchor } },
+    { durable: false },
+  );
 }
