@@ -49,7 +49,13 @@ export class StoreGuard {
       size = st.size;
       mtimeMs = st.mtimeMs;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw new AppError(
+          'STORE_UNAVAILABLE',
+          `cannot read the SQLite store ${file}: ${(error as Error).message}; check the path and its permissions`,
+          { cause: error },
+        );
+      }
     }
     if (this.#marked && (size === undefined || size === 0))
       throw this.#missing(size === undefined ? 'missing' : 'empty');
@@ -66,10 +72,11 @@ export class StoreGuard {
       if (this.#marked) throw this.#missing('empty');
       return;
     }
-    if (this.#marked && identity.storeId !== undefined && identity.storeId !== this.#marked.storeId) {
+    // A store without an id cannot be the marked one either: the marker's id was read from it.
+    if (this.#marked && identity.storeId !== this.#marked.storeId) {
       throw new AppError(
         'STORE_REPLACED',
-        `the store ${this.#t.shown} is not the one this project used: it is ${identity.storeId}, but ${markerPath(this.#t.dataDir)} records ${this.#marked.storeId} (last used ${this.#marked.updatedAt}); nothing was written. Point --store at the right one, or restore a backup of it: \`slipway store restore BACKUP\`${this.#newest()}`,
+        `the store ${this.#t.shown} is not the one this project used: it is ${identity.storeId ?? 'a store without an id'}, but ${markerPath(this.#t.dataDir)} records ${this.#marked.storeId} (last used ${this.#marked.updatedAt}); nothing was written. Point --store at the right one, or restore a backup of it: \`slipway store restore BACKUP\`${this.#newest()}`,
       );
     }
     if (identity.schemaVersion > 0 && identity.schemaVersion < this.#t.latest) {
