@@ -10,7 +10,7 @@ import type { SlipwayConfig } from '../config/schema.ts';
 import type { SecretStore } from '../secrets/contract.ts';
 import { Redactor } from '../secrets/redact.ts';
 import type { Store } from '../store/contract.ts';
-import { openStore } from '../store/factory.ts';
+import { describeTarget, openStore, type StoreTarget, storeTarget } from '../store/factory.ts';
 import type { Io } from './io.ts';
 import { type ApiClient, remoteFromEnv } from './remote.ts';
 
@@ -71,7 +71,9 @@ export function createContext(
     config: () => requireConfig(configFile, options.file),
     remote: () => remoteFromEnv(process.env),
     store() {
-      store ??= openStore(options.store ?? process.env.SLIPWAY_STORE, projectDir());
+      store ??= openStore(storeUrl(options), projectDir(), {
+        dataDir: resolve(projectDir(), '.slipway'),
+      });
       return store;
     },
     secrets() {
@@ -90,6 +92,16 @@ export function createContext(
       await secrets?.close().catch(() => undefined);
     },
   };
+}
+
+/** The store named by --store, else SLIPWAY_STORE, else undefined (the default SQLite file). */
+export const storeUrl = (options: GlobalOptions): string | undefined =>
+  options.store ?? process.env.SLIPWAY_STORE;
+
+/** The store this command uses: what it is, its key in the project marker, and how to name it. */
+export function storeDescription(c: Context): { target: StoreTarget; key: string; shown: string } {
+  const target = storeTarget(storeUrl(c.options), c.projectDir());
+  return { target, ...describeTarget(target, c.projectDir()) };
 }
 
 function safeUser(): string {

@@ -71,6 +71,40 @@ export const ERROR_CODES = {
     exit: EXIT.unavailable,
     summary: 'The store was written by a newer slipway than this one.',
   },
+  STORE_MISSING: {
+    status: 503,
+    exit: EXIT.unavailable,
+    summary:
+      'The store this project used is gone or empty (the project marker .slipway/project.json says it existed); restore a backup.',
+  },
+  STORE_REPLACED: {
+    status: 503,
+    exit: EXIT.unavailable,
+    summary:
+      "The store is not the one this project used (its id differs from the project marker's); restore a backup.",
+  },
+  STORE_CORRUPT: {
+    status: 503,
+    exit: EXIT.unavailable,
+    summary:
+      'The store failed its integrity check or reads corrupt data; nothing is written to it; restore a backup.',
+  },
+  STORE_BACKUP_INVALID: {
+    status: 400,
+    exit: EXIT.failed,
+    summary: 'A backup given to `slipway store restore` is unreadable, corrupt or not a slipway store.',
+  },
+  STORE_BUSY: {
+    status: 409,
+    exit: EXIT.refused,
+    summary: 'A restore was refused because a deployment is in flight; finish or abort it, or pass --force.',
+  },
+  DISK_FULL: {
+    status: 507,
+    exit: EXIT.unavailable,
+    summary:
+      'A file or the store could not be written because its filesystem is full; nothing half-written is left.',
+  },
   ANALYSIS_RULE_INVALID: {
     status: 422,
     exit: EXIT.failed,
@@ -226,6 +260,12 @@ export const ERROR_CODES = {
     status: 409,
     exit: EXIT.failed,
     summary: 'The audit log was edited, or entries removed or reordered; the first bad entry is named.',
+  },
+  AUDIT_ANCHOR_MISMATCH: {
+    status: 409,
+    exit: EXIT.failed,
+    summary:
+      'The audit log is shorter than, or differs from, the head recorded outside the store (.slipway/audit-head or a deployment): truncated or replaced.',
   },
   SERVER_UNREACHABLE: {
     status: 503,

@@ -68,6 +68,8 @@ export interface Deployment {
   readonly state: unknown;
   /** Bumped by every update, for optimistic concurrency. */
   readonly revision: number;
+  /** The audit log's head when the deployment was created (null on an empty log), to detect a truncated log. */
+  readonly auditHead?: { readonly seq: number; readonly hash: string } | null;
 }
 export type NewDeployment = Pick<
   Deployment,
@@ -77,33 +79,6 @@ export type NewDeployment = Pick<
   /** Chosen by the caller when it must know the id first (to take the environment's lock). */
   readonly id?: string;
 };
-
-export const STEP_KINDS = [
-  'preflight',
-  'approval',
-  'migrate',
-  'start',
-  'shift',
-  'pause',
-  'analysis',
-  'smoke',
-  'watch',
-  'finalize',
-  'rollback',
-] as const;
-export type StepKind = (typeof STEP_KINDS)[number];
-export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped'] as const;
-export type StepStatus = (typeof STEP_STATUSES)[number];
-
-export interface StepRecord {
-  readonly deploymentId: string;
-  readonly index: number;
-  readonly kind: StepKind;
-  readonly status: StepStatus;
-  readonly startedAt: string | null;
-  readonly finishedAt: string | null;
-  readonly detail: unknown;
-}
 
 export interface DeploymentEvent {
   readonly id: number;

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { AuditEntry } from '../domain/types.ts';
 import { verifyAuditLog } from './audit-verify.ts';
 import type { StoreContractOptions } from './contract.case.test.ts';
 import type { Store } from './contract.ts';
@@ -17,7 +18,12 @@ export function runAuditTamperSuite(options: StoreContractOptions): void {
         try {
           for (let i = 1; i <= 5; i++)
             await ctx.store.appendAudit({ actor: 'alice', action: 'test', target: `t${i}`, data: { i } });
-          assert.deepEqual(await verifyAuditLog(ctx.store), { entries: 5, broken: null });
+          assert.deepEqual(await verifyAuditLog(ctx.store), {
+            entries: 5,
+            broken: null,
+            mismatch: null,
+            anchorsChecked: 0,
+          });
           await fn(ctx.store);
         } finally {
           await ctx.store.close().catch(() => {});
@@ -55,6 +61,42 @@ export function runAuditTamperSuite(options: StoreContractOptions): void {
       );
       const { broken } = await verifyAuditLog(s);
       assert.equal(broken?.seq, 1);
+    });
+
+    it('finds a log cut short, or replaced by another valid chain, against its anchor', async (s) => {
+      const [head] = (await s.listAudit(4, 1)) as AuditEntry[];
+      const anchor = { storeId: s.id, seq: 5, hash: (head as AuditEntry).hash, at: (head as AuditEntry).at };
+      assert.equal((await verifyAuditLog(s, anchor)).mismatch, null);
+      assert.equal((await verifyAuditLog(s, { ...anchor, storeId: 'store-other' })).anchorsChecked, 0);
+      await options.exec(s, 'delete from audit where seq = 5');
+      const cut = await verifyAuditLog(s, anchor);
+      assert.equal(cut.broken, null, 'the chain itself still holds');
+      assert.match(
+        cut.mismatch ?? '',
+        /the log has 4 entries, but the audit anchor .* saw entry 5: entries were cut off/,
+      );
+      await options.exec(s, 'delete from audit');
+      for (let i = 1; i <= 6; i++)
+        await s.appendAudit({ actor: 'mallory', action: 'test', target: `t${i}`, data: { i } });
+      const swapped = await verifyAuditLog(s, anchor);
+      assert.equal(swapped.broken, null);
+      assert.match(swapped.mismatch ?? '', /entry 5 has hash .* the log was replaced/);
+    });
+
+    it('keeps the audit head in every deployment, which a cut log no longer matches', async (s) => {
+      const d = await s.createDeployment({
+        app: 'shop',
+        env: 'staging',
+        releaseId: 'rel-1',
+        fromReleaseId: null,
+        strategy: 'rolling',
+        createdBy: 'alice',
+        state: null,
+      });
+      assert.equal(d.auditHead?.seq, 5);
+      assert.deepEqual((await s.getDeployment(d.id))?.auditHead, d.auditHead);
+      await options.exec(s, 'delete from audit where seq >= 4');
+      assert.match((await verifyAuditLog(s)).mismatch ?? '', new RegExp(`deployment ${d.id} .* saw entry 5`));
     });
   });
 }

@@ -26,7 +26,6 @@ import type {
   NewDeployment,
   NewRelease,
   Release,
-  StepRecord,
 } from '../domain/types.ts';
 
 export interface LockOwner {
@@ -78,6 +77,8 @@ export interface AuditQuery {
 
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
+  /** The store's identity: a random id written into it when it was created (kept by backups). */
+  readonly id: string;
 
   /** Register a release; an existing identical one is returned with `created: false`. Throws RELEASE_CONFLICT when the version exists with another digest. */
   putRelease(release: NewRelease): Promise<{ release: Release; created: boolean }>;
@@ -103,8 +104,6 @@ export interface Store {
     patch: Partial<Pick<Deployment, 'status' | 'reason' | 'state' | 'finishedAt'>>,
   ): Promise<boolean>;
   listDeployments(filter: DeploymentFilter): Promise<readonly Deployment[]>;
-  putStep(step: StepRecord): Promise<void>;
-  listSteps(deploymentId: string): Promise<readonly StepRecord[]>;
 
   appendEvent(event: Omit<DeploymentEvent, 'id'>): Promise<DeploymentEvent>;
   /** Events of a deployment (or of all, when deploymentId is undefined) with id > afterId, oldest first. */

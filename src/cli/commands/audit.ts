@@ -3,8 +3,9 @@ import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.ts';
+import { readAnchor } from '../../store/anchor.ts';
 import { auditEntries, verifyAuditLog } from '../../store/audit-verify.ts';
-import type { Act, Context } from '../context.ts';
+import { type Act, type Context, storeDescription } from '../context.ts';
 
 export function registerAudit(program: Command, ctx: () => Context, act: Act): void {
   const audit = program.command('audit').description('The append-only, hash-chained audit log.');
@@ -14,15 +15,28 @@ export function registerAudit(program: Command, ctx: () => Context, act: Act): v
     .action(
       act(async () => {
         const c = ctx();
-        const { entries, broken } = await verifyAuditLog(await c.store());
+        const store = await c.store();
+        const { key } = storeDescription(c);
+        const anchor = readAnchor(c.dataDir(), key);
+        const { entries, broken, mismatch, anchorsChecked } = await verifyAuditLog(store, anchor);
         if (broken) {
           throw new AppError(
             'AUDIT_CHAIN_BROKEN',
             `audit entry ${broken.seq} is bad: ${broken.problem} (${entries} entries read); export the log with \`slipway audit export\` and compare it with a copy you trust`,
           );
         }
-        if (c.io.json) c.io.data({ entries, intact: true });
-        else c.io.out(`audit log intact: ${entries} entries, each linked to the one before`);
+        if (mismatch) {
+          throw new AppError(
+            'AUDIT_ANCHOR_MISMATCH',
+            `the audit log does not match what was recorded outside it: ${mismatch}. Restore the store from a backup taken before this happened (\`slipway store restore BACKUP\`) and keep this copy for investigation`,
+          );
+        }
+        if (c.io.json) c.io.data({ entries, intact: true, anchorsChecked });
+        else {
+          c.io.out(
+            `audit log intact: ${entries} entries, each linked to the one before; matches ${anchorsChecked} head${anchorsChecked === 1 ? '' : 's'} recorded outside it${anchor ? '' : ' (no audit anchor yet: .slipway/audit-head)'}`,
+          );
+        }
         return 0;
       }),
     );

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.ts';
+import { writeFileAtomic } from '../../runtime/atomic-file.ts';
 import type { Act, Context } from '../context.ts';
 
 interface Detected {
@@ -117,9 +118,7 @@ export function registerInit(program: Command, ctx: () => Context, act: Act): vo
           );
         }
         const detected = detectApp(c.cwd);
-        const temp = `${target}.tmp-${process.pid}`;
-        writeFileSync(temp, initTemplate(detected));
-        renameSync(temp, target);
+        writeFileAtomic(target, initTemplate(detected), { mode: 0o644 });
         if (c.io.json) c.io.data({ file: c.options.file, app: detected.app, command: detected.command });
         else {
           c.io.out(

@@ -1,28 +1,10 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { AppError } from '../../domain/errors.ts';
+import { writeJsonFileAtomic } from '../atomic-file.ts';
 
-/**
- * Writes JSON so that a crash at any moment leaves either the old or the new file, never a torn
- * one: write a temp file beside it, fsync it, rename over the target, fsync the folder.
- */
+/** Writes JSON atomically (see `writeFileAtomic`): the old file or the new one, never a torn one. */
 export function writeJsonAtomic(path: string, value: unknown, mode = 0o600): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(temp, 'w', mode);
-  try {
-    writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, path);
-  const dir = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  writeJsonFileAtomic(path, value, { mode });
 }
 
 /** Reads a JSON file; a missing file is the normal "no prior state" and gives `fallback`. */

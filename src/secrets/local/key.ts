@@ -3,18 +3,10 @@
  * containers) or from a key file created by `initKeyFile` with mode 0600.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AppError } from '../../domain/errors.ts';
+import { writeFileAtomic } from '../../runtime/atomic-file.ts';
 
 export const KEY_ENV_VAR = 'SLIPWAY_SECRET_KEY';
 export const KEY_BYTES = 32;
@@ -89,26 +81,15 @@ export function loadKey(source: KeySource): Buffer {
 /** Write a key file atomically with mode 0600; `exclusive` refuses to replace an existing file. */
 export function writeKeyFile(path: string, key: Buffer, exclusive: boolean): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = exclusive ? path : `${path}.${process.pid}.tmp`;
-  let fd: number;
-  try {
-    fd = openSync(tmp, 'wx', 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST' && exclusive) {
-      throw new AppError(
-        'INIT_EXISTS',
-        `key file ${path} exists; refusing to replace it, since a new key would make every stored secret unreadable`,
-      );
-    }
-    throw err;
-  }
-  try {
-    writeSync(fd, `${key.toString('base64')}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  if (!exclusive) renameSync(tmp, path);
+  writeFileAtomic(path, `${key.toString('base64')}\n`, {
+    ...(exclusive && {
+      exclusive: () =>
+        new AppError(
+          'INIT_EXISTS',
+          `key file ${path} exists; refusing to replace it, since a new key would make every stored secret unreadable`,
+        ),
+    }),
+  });
 }
 
 /** `slipway secret init`: create a new key file (mode 0600); returns the key. */

@@ -10,10 +10,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import {
-  closeSync,
-  fsyncSync,
   linkSync,
-  openSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -21,11 +18,11 @@ import {
   statSync,
   unlinkSync,
   writeFileSync,
-  writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../domain/errors.ts';
+import { writeFileAtomic } from '../../runtime/atomic-file.ts';
 
 export const FORMAT = 'slipway-secrets/v1';
 
@@ -150,28 +147,9 @@ export interface WriteHooks {
 
 /** Replace the file atomically: write a temp file, fsync, rename over, fsync the folder. */
 export function writeSecretsFile(path: string, file: SecretsFile, hooks: WriteHooks = {}): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    const fd = openSync(tmp, 'wx', 0o600);
-    try {
-      writeSync(fd, `${JSON.stringify(file, null, 1)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    hooks.beforeRename?.(tmp);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  // Make the rename itself durable.
-  const dir = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  writeFileAtomic(path, `${JSON.stringify(file, null, 1)}\n`, {
+    ...(hooks.beforeRename && { beforeRename: hooks.beforeRename }),
+  });
 }
 
 /** Delete temp files left by writers that died before their rename; call while holding the lock. */

@@ -10,9 +10,6 @@ import type {
   DeploymentStatus,
   EnvironmentState,
   Release,
-  StepKind,
-  StepRecord,
-  StepStatus,
 } from '../../domain/types.ts';
 import type { Tables } from './tables.ts';
 
@@ -65,18 +62,8 @@ export function toDeployment(r: Row<'deployments'>): Deployment {
     finishedAt: r.finished_at,
     state: parseJson(r.state),
     revision: Number(r.revision),
-  };
-}
-
-export function toStep(r: Row<'deployment_steps'>): StepRecord {
-  return {
-    deploymentId: r.deployment_id,
-    index: Number(r.idx),
-    kind: r.kind as StepKind,
-    status: r.status as StepStatus,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    detail: parseJson(r.detail),
+    auditHead:
+      r.audit_seq === null || r.audit_hash === null ? null : { seq: Number(r.audit_seq), hash: r.audit_hash },
   };
 }
 

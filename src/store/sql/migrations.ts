@@ -225,6 +225,18 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 6,
+    name: 'audit head in every deployment; the unused steps table dropped',
+    async up(db) {
+      // Steps live in the deployment's state; this table was never written.
+      await db.schema.dropTable('deployment_steps').ifExists().execute();
+      // The audit chain's head when a deployment was created: a copy outside the audit table that
+      // a truncated or replaced log no longer matches.
+      await db.schema.alterTable('deployments').addColumn('audit_seq', 'integer').execute();
+      await db.schema.alterTable('deployments').addColumn('audit_hash', 'text').execute();
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -29,7 +29,6 @@ import type {
   NewDeployment,
   NewRelease,
   Release,
-  StepRecord,
 } from '../../domain/types.ts';
 import { auditHash, GENESIS_HASH } from '../audit-hash.ts';
 import type {
@@ -41,17 +40,8 @@ import type {
   Store,
 } from '../contract.ts';
 import * as auth from './auth-queries.ts';
-import {
-  toApproval,
-  toAudit,
-  toDeployment,
-  toEnvironment,
-  toEvent,
-  toRelease,
-  toStep,
-  toTick,
-} from './mappers.ts';
-import { migrate } from './migrate.ts';
+import { toApproval, toAudit, toDeployment, toEnvironment, toEvent, toRelease, toTick } from './mappers.ts';
+import { migrate, readIdentity } from './migrate.ts';
 import type { Dialect } from './migrations.ts';
 import type { Tables } from './tables.ts';
 
@@ -64,6 +54,20 @@ export interface SqlStoreOptions {
   readonly now?: () => Date;
   /** Tells whether a pid on this host is alive; injectable for tests. */
   readonly isAlive?: (pid: number) => boolean;
+  /**
+   * Runs before any migration or write, with what the store says it is (undefined: no slipway
+   * tables at all). The project marker uses it to refuse a store that vanished or was replaced.
+   */
+  readonly preflight?: (identity: StoreIdentity | undefined) => Promise<void>;
+  /** Called after each audit append commits (the anchor outside the store follows the head). */
+  readonly onAudit?: (entry: AuditEntry) => void;
+  /** Called after the connection closed (the marker records the file as slipway left it). */
+  readonly onClose?: () => void;
+}
+
+export interface StoreIdentity {
+  readonly storeId: string | undefined;
+  readonly schemaVersion: number;
 }
 
 function processAlive(pid: number): boolean {
@@ -86,18 +90,25 @@ export class SqlStore implements Store {
   readonly #now: () => Date;
   readonly #isAlive: (pid: number) => boolean;
   readonly #host = hostname();
+  readonly #onAudit: ((entry: AuditEntry) => void) | undefined;
+  readonly #onClose: (() => void) | undefined;
+  readonly id: string;
 
-  private constructor(db: Kysely<Tables>, dialect: Dialect, options: SqlStoreOptions) {
+  private constructor(db: Kysely<Tables>, dialect: Dialect, id: string, options: SqlStoreOptions) {
     this.#db = db;
     this.dialect = dialect;
+    this.id = id;
+    this.#onAudit = options.onAudit;
+    this.#onClose = options.onClose;
     this.#now = options.now ?? (() => new Date());
     this.#isAlive = options.isAlive ?? processAlive;
   }
 
   /** Open over a Kysely instance and bring the schema up to date (refusing a newer one). */
   static async open(db: Kysely<Tables>, dialect: Dialect, options: SqlStoreOptions = {}): Promise<SqlStore> {
-    await migrate(db, dialect);
-    return new SqlStore(db, dialect, options);
+    await options.preflight?.(await readIdentity(db));
+    const { storeId } = await migrate(db, dialect);
+    return new SqlStore(db, dialect, storeId, options);
   }
 
   #iso(): string {
@@ -235,6 +246,12 @@ export class SqlStore implements Store {
 
   async createDeployment(d: NewDeployment): Promise<Deployment> {
     const now = this.#iso();
+    const head = await this.#db
+      .selectFrom('audit')
+      .select(['seq', 'hash'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     const row = {
       id: d.id ?? newId('dep'),
       app: d.app,
@@ -250,6 +267,8 @@ export class SqlStore implements Store {
       finished_at: null,
       state: JSON.stringify(d.state ?? null),
       revision: 1,
+      audit_seq: head ? Number(head.seq) : null,
+      audit_hash: head?.hash ?? null,
     };
     await this.#db.insertInto('deployments').values(row).execute();
     return toDeployment(row);
@@ -304,41 +323,6 @@ export class SqlStore implements Store {
       .limit(filter.limit ?? 50)
       .execute();
     return rows.map(toDeployment);
-  }
-
-  async putStep(step: StepRecord): Promise<void> {
-    const row = {
-      deployment_id: step.deploymentId,
-      idx: step.index,
-      kind: step.kind,
-      status: step.status,
-      started_at: step.startedAt,
-      finished_at: step.finishedAt,
-      detail: JSON.stringify(step.detail ?? null),
-    };
-    await this.#db
-      .insertInto('deployment_steps')
-      .values(row)
-      .onConflict((oc) =>
-        oc.columns(['deployment_id', 'idx']).doUpdateSet({
-          kind: row.kind,
-          status: row.status,
-          started_at: row.started_at,
-          finished_at: row.finished_at,
-          detail: row.detail,
-        }),
-      )
-      .execute();
-  }
-
-  async listSteps(deploymentId: string): Promise<readonly StepRecord[]> {
-    const rows = await this.#db
-      .selectFrom('deployment_steps')
-      .selectAll()
-      .where('deployment_id', '=', deploymentId)
-      .orderBy('idx')
-      .execute();
-    return rows.map(toStep);
   }
 
   async appendEvent(event: Omit<DeploymentEvent, 'id'>): Promise<DeploymentEvent> {
@@ -433,7 +417,7 @@ export class SqlStore implements Store {
     // BEGIN IMMEDIATE. Should two still read the same tail, the loser hits the key and tries again.
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#db.transaction().execute(async (trx) => {
+        const appended = await this.#db.transaction().execute(async (trx) => {
           if (this.dialect === 'postgres')
             await sql`select pg_advisory_xact_lock(${AUDIT_LOCK})`.execute(trx);
           const last = await trx
@@ -467,6 +451,8 @@ export class SqlStore implements Store {
             .execute();
           return full;
         });
+        this.#onAudit?.(appended);
+        return appended;
       } catch (error) {
         if (!isUniqueViolation(error) || attempt >= 20) throw error;
       }
@@ -610,6 +596,7 @@ export class SqlStore implements Store {
 
   async close(): Promise<void> {
     await this.#db.destroy();
+    this.#onClose?.();
   }
 
   /** For tests and benchmarks only: raw SQL access. */

@@ -39,15 +39,8 @@ export interface Tables {
     finished_at: string | null;
     state: string;
     revision: number;
-  };
-  deployment_steps: {
-    deployment_id: string;
-    idx: number;
-    kind: string;
-    status: string;
-    started_at: string | null;
-    finished_at: string | null;
-    detail: string;
+    audit_seq: number | null;
+    audit_hash: string | null;
   };
   events: {
     id: Generated<number>;

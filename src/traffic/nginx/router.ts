@@ -17,11 +17,12 @@
  * const router = new NginxRouter({ binary: 'nginx' });
  * await router.apply(state); await router.setWeights('production', { v1: 75, v2: 25 });
  */
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../domain/errors.ts';
+import { writeFileAtomic } from '../../runtime/atomic-file.ts';
 import type { RouterCapabilities, RouteState, TrafficRouter } from '../contract.ts';
 import { httpProbe, type Probe } from '../health.ts';
 import { KeyedSerial } from '../serial.ts';
@@ -75,9 +76,9 @@ const routesFile = (dir: string, generation: number) => join(dir, `routes-${gene
  * World-readable whatever the umask: nginx workers read it as an unprivileged user.
  */
 function writeAtomic(path: string, text: string): void {
-  writeFileSync(`${path}.tmp`, text);
-  chmodSync(`${path}.tmp`, 0o644);
-  renameSync(`${path}.tmp`, path);
+  writeFileAtomic(path, text, { mode: 0o644, durable: false });
+  // The mode given at creation is narrowed by the umask; nginx must be able to read it.
+  chmodSync(path, 0o644);
 }
 
 export class NginxRouter implements TrafficRouter {
