@@ -2,7 +2,8 @@
  * Builds what the npm package ships (run by `npm pack` through the prepack script): the sources in
  * src/ compiled to JavaScript in lib/ (same folder depth, so paths relative to a module hold in
  * both), files that are not TypeScript copied beside them, and the dashboard built into dist/web
- * (by Vite, unless the build there is current). The clone does not use lib/: bin/slipway.js runs src/ whenever it is there.
+ * (by Vite, unless the build there is current). The clone does not use lib/: bin/slipway.js runs
+ * src/ whenever it is there.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
