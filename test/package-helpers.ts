@@ -2,11 +2,11 @@
  * Packing and installing slipway as a user gets it: `npm pack` of this clone (its prepack script
  * builds lib/ and dist/web), then `npm install -g --prefix` of the tarball. Shared by the package
  * and container-image tests, which may run at the same time: packing rewrites lib/, so one pack
- * runs at a time (a lock folder), and each test gets its own tarball.
+ * runs at a time (a lock folder), and the second test reuses the first one's tarball.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { basename, delimiter, dirname, join } from 'node:path';
 import { repoRoot } from '../src/testing.ts';
 
 export interface Run {
@@ -76,18 +76,41 @@ async function withPackLock<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** `npm pack` of this clone into `dest`; returns the tarball's path. */
+/** The newest modification time of the files a pack is made from. */
+function newestInput(): number {
+  const inputs = ['src', 'bin', 'scripts/build.ts', 'package.json', 'tsconfig.build.json', 'README.md'];
+  let newest = 0;
+  for (const input of inputs) {
+    const path = join(repoRoot, input);
+    const files = statSync(path).isDirectory() ? filesUnder(path).map((f) => join(path, f)) : [path];
+    for (const f of files) newest = Math.max(newest, statSync(f).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * `npm pack` of this clone; returns the path of a copy of the tarball in `dest`. A tarball packed
+ * earlier (test-artifacts/pack/) is reused while no file it was made from has changed since.
+ */
 export function packTarball(dest: string): Promise<string> {
   return withPackLock(async () => {
-    const packed = await run('npm', ['pack', '--pack-destination', dest, '--json'], {
-      env: cleanEnv(),
-    });
-    if (packed.code !== 0) throw new Error(`npm pack failed (${packed.code}):\n${packed.stderr}`);
-    // The prepack script's lines come first; npm's JSON report is the last thing printed.
-    const start = packed.stdout.search(/^\[$/m);
-    const [info] = JSON.parse(packed.stdout.slice(Math.max(start, 0))) as { filename: string }[];
-    if (!info) throw new Error(`npm pack printed no file:\n${packed.stdout}`);
-    return join(dest, info.filename);
+    const cache = join(repoRoot, 'test-artifacts', 'pack');
+    const made = existsSync(cache) ? readdirSync(cache).find((f) => f.endsWith('.tgz')) : undefined;
+    let tarball = made ? join(cache, made) : undefined;
+    if (!tarball || statSync(tarball).mtimeMs <= newestInput()) {
+      rmSync(cache, { recursive: true, force: true });
+      mkdirSync(cache, { recursive: true });
+      const packed = await run('npm', ['pack', '--pack-destination', cache, '--json'], { env: cleanEnv() });
+      if (packed.code !== 0) throw new Error(`npm pack failed (${packed.code}):\n${packed.stderr}`);
+      // The prepack script's lines come first; npm's JSON report is the last thing printed.
+      const start = packed.stdout.search(/^\[$/m);
+      const [info] = JSON.parse(packed.stdout.slice(Math.max(start, 0))) as { filename: string }[];
+      if (!info) throw new Error(`npm pack printed no file:\n${packed.stdout}`);
+      tarball = join(cache, info.filename);
+    }
+    const copy = join(dest, basename(tarball));
+    copyFileSync(tarball, copy);
+    return copy;
   });
 }
 
