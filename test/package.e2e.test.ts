@@ -130,6 +130,34 @@ describe('the npm package, packed, installed into a prefix and used from its bin
     const live = JSON.parse(status.stdout) as { environments: { env: string; release: string | null }[] };
     assert.equal(live.environments.find((e) => e.env === 'staging')?.release, '1.0.0');
   });
+
+  test('`slipway server` serves the dashboard prebuilt into the package (no Vite at run time)', async () => {
+    const server = spawn(join(prefix, 'bin', 'slipway'), ['server', '--port', '0'], {
+      cwd: project,
+      env,
+      stdio: 'pipe',
+    });
+    try {
+      const out = await untilOutput(server, /API on (http:\/\/\S+) /, 'the server');
+      const url = /API on (http:\/\/\S+) /.exec(out)?.[1];
+      assert.doesNotMatch(out, /vite|building the dashboard/i);
+      const page = await fetch(`${url}/`);
+      assert.equal(page.status, 200);
+      const html = await page.text();
+      const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+      assert.ok(asset, `index.html names its script:\n${html}`);
+      const script = await fetch(`${url}${asset}`);
+      assert.equal(script.status, 200);
+      assert.ok(
+        existsSync(join(installed, 'dist', 'web', asset)),
+        `${asset} comes from the package's dist/web`,
+      );
+    } finally {
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGTERM');
+      await exited;
+    }
+  });
 });
 
 /** The staging listener's port, from the agent's desired state. */
@@ -140,25 +168,26 @@ function routerPort(project: string, env: string): number {
   return port;
 }
 
-function untilOutput(child: ChildProcess, pattern: RegExp): Promise<void> {
+/** Resolves with what `child` printed once it matches `pattern`. */
+function untilOutput(child: ChildProcess, pattern: RegExp, what = 'the agent'): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(
-      () => reject(new Error(`no ${pattern} from the agent within 30 s:\n${out}`)),
-      30_000,
+      () => reject(new Error(`no ${pattern} from ${what} within 60 s:\n${out}`)),
+      60_000,
     );
     const seen = (c: Buffer) => {
       out += c;
       if (pattern.test(out)) {
         clearTimeout(timer);
-        resolve();
+        resolve(out);
       }
     };
     child.stdout?.on('data', seen);
     child.stderr?.on('data', seen);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`the agent exited (${code}):\n${out}`));
+      reject(new Error(`${what} exited (${code}):\n${out}`));
     });
   });
 }
