@@ -64,14 +64,20 @@ describe('the npm package, packed, installed into a prefix and used from its bin
     assert.equal(r.stdout.trim(), pkg.version);
   });
 
-  test('the package resolves as a module: its export is the CLI', async () => {
-    const r = await run(
-      process.execPath,
-      ['--input-type=module', '-e', "const m = await import('slipway'); console.log(typeof m.main)"],
-      { cwd: join(prefix, 'lib'), env: cleanEnv() },
-    );
+  test('the package resolves as a module: the CLI and the config guard for apps', async () => {
+    const script = [
+      "const { main } = await import('slipway');",
+      "const { assertConfig } = await import('slipway/config/values/exec-check');",
+      "let missing = '';",
+      "try { assertConfig({ PORT: 'port' }, {}); } catch (e) { missing = e.message; }",
+      'console.log(typeof main, JSON.stringify(missing));',
+    ].join('\n');
+    const r = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: join(prefix, 'lib'),
+      env: cleanEnv(),
+    });
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.trim(), 'function');
+    assert.match(r.stdout, /^function "1 config value problem/m);
   });
 
   test('validates the example slipway.yaml', async () => {
