@@ -31,8 +31,9 @@ import { registerUser } from './commands/user.ts';
 import { registerValidate } from './commands/validate.ts';
 import { type Act, type Context, createContext, type GlobalOptions } from './context.ts';
 import { createIo, type IoStreams } from './io.ts';
+import { VERSION } from './version.ts';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 /** The whole command tree, without running anything; also used to generate the CLI reference. */
 export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): Command {

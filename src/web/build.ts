@@ -2,7 +2,8 @@
  * Builds the dashboard with Vite when its output is missing or older than its sources, so that
  * `npm install` stays fast and `npm run demo` / `npm test` on a fresh clone need no manual step:
  * `slipway server` calls `ensureDashboard()` on start. The build goes to a temporary folder that is
- * renamed into place, so two servers starting at once never serve a half-written build.
+ * renamed into place, so two servers starting at once never serve a half-written build. An
+ * installed package has no sources and no Vite: it serves the dist/web built when it was packed.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -30,8 +31,10 @@ export function dashboardIsCurrent(dist = WEB_DIST): boolean {
 
 /** The folder to serve: built now if needed; null when Vite is not installed and no build exists. */
 export async function ensureDashboard(log?: (line: string) => void): Promise<string | null> {
+  const prebuilt = existsSync(join(WEB_DIST, 'index.html')) ? WEB_DIST : null;
+  if (!existsSync(WEB_SOURCE)) return prebuilt;
   if (dashboardIsCurrent()) return WEB_DIST;
-  if (!existsSync(VITE)) return existsSync(join(WEB_DIST, 'index.html')) ? WEB_DIST : null;
+  if (!existsSync(VITE)) return prebuilt;
   const tmp = `${WEB_DIST}.tmp-${process.pid}-${Date.now()}`;
   log?.('building the dashboard (vite) ...');
   const config = join(here, 'vite.config.ts');
