@@ -26,6 +26,13 @@ import { type EnvStatus, envStatus } from './status.ts';
 
 export type { EnvStatus, ReleaseStatus } from './status.ts';
 
+export type LogLevel = 'info' | 'warn' | 'error';
+
+/** Where an environment is served, as users type it. */
+export function addressOf(listen: { readonly host: string; readonly port: number }): string {
+  return `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`;
+}
+
 export interface Clock {
   now(): number;
 }
@@ -38,7 +45,7 @@ export interface AgentOptions {
   readonly token: string;
   readonly clock?: Clock;
   /** Where the agent reports what it does; default: nowhere. */
-  readonly log?: (line: string) => void;
+  readonly log?: (line: string, level?: LogLevel) => void;
   /** How often an environment that could not be restored is tried again; default 10s. */
   readonly retryMs?: number;
 }
@@ -57,7 +64,7 @@ export class Agent {
   readonly router: TrafficRouter;
   private readonly state: AgentStateFile;
   private readonly clock: Clock;
-  private readonly log: (line: string) => void;
+  private readonly log: (line: string, level?: LogLevel) => void;
   private readonly errors = new Map<string, string>();
   /** The routing last applied per environment, to take instances out of rotation before they stop. */
   private readonly routes = new Map<string, RouteState>();
@@ -74,7 +81,7 @@ export class Agent {
     this.clock = options.clock ?? Date;
     const log = options.log ?? (() => {});
     // App output quoted in errors (a failed start's last log lines) may hold a secret.
-    this.log = (line) => log(this.redact(line));
+    this.log = (line, level) => log(this.redact(line), level);
     this.retryMs = options.retryMs ?? 10_000;
     this.state = new AgentStateFile(options.stateDir);
   }
@@ -90,10 +97,10 @@ export class Agent {
       for (const record of this.state.all()) {
         try {
           await this.applyNow(record.desired, true);
-          this.log(`restored ${record.desired.env}`);
+          this.log(`${this.served(record.desired)} (restored)`);
         } catch (error) {
           this.errors.set(record.desired.env, this.redact((error as Error).message));
-          this.log(`could not restore ${record.desired.env}: ${(error as Error).message}`);
+          this.log(`could not restore ${record.desired.env}: ${(error as Error).message}`, 'warn');
         }
       }
       this.planRetire();
@@ -113,7 +120,7 @@ export class Agent {
           if (record === undefined) continue;
           try {
             await this.applyNow(record.desired, true);
-            this.log(`restored ${env} on retry`);
+            this.log(`${this.served(record.desired)} (restored on retry)`);
           } catch (error) {
             this.errors.set(env, this.redact((error as Error).message));
           }
@@ -242,6 +249,8 @@ export class Agent {
     for (const r of previous?.desired.releases ?? []) {
       if (!desired.releases.some((d) => d.release === r.release)) await this.runtime.stop(env, r.release);
     }
+    const before = previous && addressOf(previous.desired.listen);
+    if (before !== addressOf(desired.listen)) this.log(this.served(desired));
     await this.record(desired);
     return this.statusOf(env);
   }
@@ -328,7 +337,12 @@ export class Agent {
       : new Redactor(secrets).redact(text).replace(/\[redacted:([A-Za-z0-9_]+)#\d+\]/g, '[redacted:$1]');
   }
 
-  private readonly logError = (error: unknown) => this.log(`error: ${(error as Error).message}`);
+  private readonly logError = (error: unknown) => this.log(`error: ${(error as Error).message}`, 'error');
+
+  /** "staging → http://127.0.0.1:4101" */
+  private served(desired: DesiredEnv): string {
+    return `${desired.env} → ${addressOf(desired.listen)}`;
+  }
 
   private async record(desired: DesiredEnv): Promise<void> {
     const instances = await this.runtime.list(desired.env);

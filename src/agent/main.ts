@@ -10,7 +10,7 @@ import { readJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
 import { isSameProcess, startIdentity } from '../runtime/process/proc.ts';
 import { ProcessRuntime } from '../runtime/process/process-runtime.ts';
 import type { TrafficRouter } from '../traffic/contract.ts';
-import { type Agent, type Clock, createAgent } from './agent.ts';
+import { type Agent, type Clock, createAgent, type LogLevel } from './agent.ts';
 import { createAdminServer, listen } from './api.ts';
 import { loadOrCreateToken, tokenPath } from './token.ts';
 
@@ -23,7 +23,7 @@ export interface RunAgentOptions {
   /** Admin API port on 127.0.0.1; 0 (default) picks a free one, written to `<stateDir>/agent.json`. */
   readonly port?: number;
   readonly clock?: Clock;
-  readonly log?: (line: string) => void;
+  readonly log?: (line: string, level?: LogLevel) => void;
   /** How often an environment that could not be restored is tried again; default 10s. */
   readonly retryMs?: number;
 }

@@ -1,0 +1,188 @@
+/**
+ * `slipway agent --supervise`: a tiny parent that (re)starts the agent when it dies and owns the
+ * listening sockets of the agent's routers and admin API. The agent asks for a listener per
+ * (host, port) over Node's IPC channel (see src/traffic/builtin/held-listeners.ts); the parent binds
+ * it once and passes the handle. It never listens on it itself (so it never accepts a connection),
+ * but its copy of the socket keeps it open: while no agent runs, the kernel queues connections
+ * in the socket's backlog and the next agent accepts them. Node built-ins only, so this process
+ * never needs the restarts it performs.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
+import { rmSync } from 'node:fs';
+import * as net from 'node:net';
+import { join } from 'node:path';
+import { getSystemErrorName } from 'node:util';
+import { readJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
+import { isSameProcess, startIdentity } from '../runtime/process/proc.ts';
+import { SUPERVISED_ENV } from '../traffic/builtin/held-listeners.ts';
+
+export interface SupervisorOptions {
+  readonly stateDir: string;
+  /** Arguments of `slipway agent` for the child (without `--supervise`). */
+  readonly agentArgs: readonly string[];
+  readonly log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** A child that dies within this long of its start counts as a fast crash; default 10 s. */
+  readonly fastCrashMs?: number;
+  /** Give up after this many fast crashes in a row; default 5. */
+  readonly maxFastCrashes?: number;
+  /** Stops the supervisor (and its agent) when aborted; default: SIGTERM or SIGINT. */
+  readonly stop?: AbortSignal;
+  /** The command that runs the agent; default: this Node with bin/slipway.js. */
+  readonly command?: readonly string[];
+}
+
+/** What `slipway agent stop` reads to find the supervisor (`<stateDir>/supervisor.json`). */
+export function supervisorInfoPath(stateDir: string): string {
+  return join(stateDir, 'supervisor.json');
+}
+
+export interface SupervisorInfo {
+  readonly pid: number;
+  readonly identity: string | null;
+  readonly agentPid: number | null;
+}
+
+/** The running supervisor of a state folder, or undefined. */
+export function runningSupervisor(stateDir: string): SupervisorInfo | undefined {
+  const info = readJson<SupervisorInfo | null>(supervisorInfoPath(stateDir), null);
+  return info && isSameProcess(info.pid, info.identity) ? info : undefined;
+}
+
+interface ListenRequest {
+  readonly slipway: 'listen';
+  readonly id: number;
+  readonly key: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+type Handle = { close(): void };
+
+const bin = new URL('../../bin/slipway.js', import.meta.url).pathname;
+
+/** Binds (never listens) a TCP handle the way Node's cluster primary does for its workers. */
+async function bindHandle(host: string, port: number): Promise<Handle> {
+  const address = net.isIP(host) ? host : (await lookup(host)).address;
+  const create = (net as unknown as { _createServerHandle(a: string, p: number, t: number): Handle | number })
+    ._createServerHandle;
+  const handle = create(address, port, net.isIPv6(address) ? 6 : 4);
+  if (typeof handle === 'number') throw new Error(`${getSystemErrorName(handle)} on ${host}:${port}`);
+  return handle;
+}
+
+export async function runSupervisor(options: SupervisorOptions): Promise<number> {
+  const { stateDir, log } = options;
+  const fastCrashMs = options.fastCrashMs ?? 10_000;
+  const maxFastCrashes = options.maxFastCrashes ?? 5;
+  const held = new Map<string, Promise<Handle>>();
+  const running = runningSupervisor(stateDir);
+  if (running && running.pid !== process.pid) {
+    log('error', `a supervisor (pid ${running.pid}) already runs on ${stateDir}; stop it first`);
+    return 3;
+  }
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  let fastCrashes = 0;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+  const record = (agentPid: number | null) =>
+    writeJsonAtomic(supervisorInfoPath(stateDir), {
+      pid: process.pid,
+      identity: startIdentity(process.pid),
+      agentPid,
+    } satisfies SupervisorInfo);
+
+  const answer = async (agent: ChildProcess, request: ListenRequest) => {
+    let entry = held.get(request.key);
+    if (!entry) {
+      entry = bindHandle(request.host, request.port);
+      held.set(request.key, entry);
+      entry.catch(() => held.delete(request.key));
+    }
+    try {
+      const handle = await entry;
+      agent.send({ slipway: 'listener', id: request.id }, handle as net.Server);
+    } catch (error) {
+      agent.send({ slipway: 'listener', id: request.id, error: (error as Error).message });
+    }
+  };
+
+  const start = () => {
+    if (stopping) return;
+    const [command, ...prefix] = options.command ?? [
+      process.execPath,
+      '--disable-warning=ExperimentalWarning',
+      bin,
+    ];
+    const startedAt = Date.now();
+    const agent = spawn(command!, [...prefix, 'agent', ...options.agentArgs], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, [SUPERVISED_ENV]: '1' },
+    });
+    child = agent;
+    record(agent.pid ?? null);
+    log('info', 'agent started', { agentPid: agent.pid });
+    agent.on('message', (message: unknown) => {
+      const m = message as Partial<ListenRequest & { slipway: string }> | null;
+      if (m?.slipway === 'listen') void answer(agent, m as ListenRequest);
+      else if (m?.slipway === 'release' && typeof m.key === 'string') {
+        const entry = held.get(m.key);
+        held.delete(m.key);
+        void entry?.then((h) => h.close()).catch(() => undefined);
+      }
+    });
+    agent.on('error', (error) => log('error', `cannot start the agent: ${error.message}`));
+    agent.on('exit', (code, signal) => {
+      child = undefined;
+      record(null);
+      if (stopping) return finish(0);
+      if (code === 0) {
+        log('info', 'the agent stopped by itself (exit 0); the supervisor stops too');
+        return finish(0);
+      }
+      const lived = Date.now() - startedAt;
+      fastCrashes = lived < fastCrashMs ? fastCrashes + 1 : 1;
+      const how = signal ? `signal ${signal}` : `exit ${code}`;
+      if (fastCrashes > maxFastCrashes) {
+        log(
+          'error',
+          `giving up: the agent died ${fastCrashes} times in a row within ${fastCrashMs / 1000} s of starting (last: ${how}); see its log lines above, fix the cause and start it again`,
+        );
+        return finish(1);
+      }
+      // The first restart is immediate (a kill -9 should cost as little as possible); a crash loop backs off.
+      const delay = fastCrashes <= 1 ? 0 : Math.min(250 * 2 ** (fastCrashes - 2), 5_000);
+      log('warn', `the agent died (${how}) after ${lived} ms; restarting it in ${delay} ms`, {
+        restart: fastCrashes,
+      });
+      restartTimer = setTimeout(start, delay);
+    });
+  };
+
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    clearTimeout(restartTimer);
+    log('info', 'stopping the agent');
+    if (child) child.kill('SIGTERM');
+    else finish(0);
+  };
+  if (options.stop) {
+    if (options.stop.aborted) stop();
+    options.stop.addEventListener('abort', stop, { once: true });
+  } else {
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  }
+  start();
+  const code = await finished;
+  process.off('SIGTERM', stop);
+  process.off('SIGINT', stop);
+  for (const entry of held.values()) await entry.then((h) => h.close()).catch(() => undefined);
+  rmSync(supervisorInfoPath(stateDir), { force: true });
+  return code;
+}
