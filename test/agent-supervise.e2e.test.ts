@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { httpLoad, tally } from '../bench/http-load.ts';
@@ -113,6 +113,54 @@ describe('slipway agent --supervise', () => {
       assert.equal(isAlive(pid), false, `pid ${pid} left`);
     await eventually(() => supervisor?.exitCode !== null || undefined);
     assert.equal(supervisor.exitCode, 0);
+  });
+});
+
+describe('a lost agent state file', () => {
+  test('corrupt or deleted: the restarted agent keeps every instance running and `slipway agent rebuild` routes them again from the store (same pids); a request sent meanwhile waits and is answered', async () => {
+    const dir = await project();
+    let supervisor: ChildProcess | undefined;
+    try {
+      supervisor = (await startSlipway(dir.path, ['agent', '--supervise'], /admin API on/)).child;
+      const deployed = await cliProcess(dir.path, 'deploy', '1.0.0', '--env', 'production');
+      assert.equal(deployed.code, 0, deployed.stdout + deployed.stderr);
+      const port = (await connectLocalAgent(stateDir(dir.path)).status('production')).listen.port;
+      const before = await instancePids(dir.path);
+      const file = join(stateDir(dir.path), 'agent-state.json');
+
+      for (const damage of ['corrupt', 'deleted'] as const) {
+        if (damage === 'corrupt') writeFileSync(file, '{"version": 1, "envs": {"production": ');
+        else rmSync(file);
+        const victim = agentPid(dir.path)!;
+        process.kill(victim, 'SIGKILL');
+        await eventually(() => {
+          const pid = agentPid(dir.path);
+          return pid !== null && pid !== victim ? pid : undefined;
+        }, 30_000);
+        await assert.rejects(connectLocalAgent(stateDir(dir.path)).status('production'), {
+          code: 'ENV_NOT_FOUND',
+        });
+        for (const pid of before) assert.equal(isAlive(pid!), true, `instance ${pid} was stopped`);
+        if (damage === 'corrupt')
+          assert.ok(readdirSync(stateDir(dir.path)).some((f) => f.startsWith('agent-state.json.corrupt-')));
+
+        // The supervisor still holds the listener: this request waits in the backlog until routed.
+        const waiting = fetch(`http://127.0.0.1:${port}/api/products`, {
+          signal: AbortSignal.timeout(60_000),
+        });
+        const rebuilt = await cliProcess(dir.path, 'agent', 'rebuild');
+        assert.equal(rebuilt.code, 0, rebuilt.stdout + rebuilt.stderr);
+        assert.match(rebuilt.stdout, new RegExp(`production → http://127\\.0\\.0\\.1:${port} \\(rebuilt`));
+        assert.equal((await waiting).status, 200, `${damage}: the request sent before the rebuild`);
+        assert.deepEqual(await instancePids(dir.path), before, `${damage}: the same instances`);
+      }
+      const again = await cliProcess(dir.path, 'agent', 'rebuild');
+      assert.match(again.stdout, /production → .* \(the agent holds it; left alone\)/);
+    } finally {
+      await cliProcess(dir.path, 'agent', 'stop', '--instances');
+      await stopProcess(supervisor);
+      dir.cleanup();
+    }
   });
 });
 

@@ -3,6 +3,7 @@
  * router match it, and restores it after its own restart (re-adopting instances that still run).
  * It works without the control plane; the control plane only sends it new desired states.
  */
+import { addressOf } from '../domain/address.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { Instance, InstanceSpec, Runtime } from '../runtime/contract.ts';
 import { looksLikeSecretName } from '../secrets/key-names.ts';
@@ -28,11 +29,6 @@ export type { EnvStatus, ReleaseStatus } from './status.ts';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
-/** Where an environment is served, as users type it. */
-export function addressOf(listen: { readonly host: string; readonly port: number }): string {
-  return `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`;
-}
-
 export interface Clock {
   now(): number;
 }
@@ -56,6 +52,8 @@ interface Restorable {
   resume(spec: InstanceSpec): Promise<readonly Instance[]>;
   /** Stop instances left by an earlier run that nothing claims. */
   stopUnclaimed(stopTimeoutMs?: number): Promise<void>;
+  /** Releases with instances left by an earlier run that nothing claimed (yet). */
+  unclaimedReleases(): { env: string; release: string }[];
 }
 
 export class Agent {
@@ -104,7 +102,16 @@ export class Agent {
         }
       }
       this.planRetire();
-      if (typeof runtime.stopUnclaimed === 'function') await runtime.stopUnclaimed();
+      const orphans = runtime.unclaimedReleases?.() ?? [];
+      if (this.state.lost !== undefined && orphans.length > 0) {
+        // The desired state is gone, not the instances: they keep serving (and their listeners,
+        // under a supervisor, stay open) until the control plane says again what should run.
+        const list = orphans.map((o) => `${o.env} ${o.release}`).join(', ');
+        this.log(
+          `${this.state.lost}. Running instances are kept, not stopped (${list}); run \`slipway agent rebuild\` in the project to rebuild the desired state from the control plane's store and route them again`,
+          'error',
+        );
+      } else if (typeof runtime.stopUnclaimed === 'function') await runtime.stopUnclaimed();
       this.planRetry();
     });
   }

@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { AppError } from '../domain/errors.ts';
 import type { Runtime } from '../runtime/contract.ts';
-import { readJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
+import { readJson, readPointerJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
 import { isSameProcess, startIdentity } from '../runtime/process/proc.ts';
 import { ProcessRuntime } from '../runtime/process/process-runtime.ts';
 import type { TrafficRouter } from '../traffic/contract.ts';
@@ -44,7 +44,7 @@ export function agentInfoPath(stateDir: string): string {
 
 /** Refuses to run beside another live agent on the same state folder (both would supervise the same instances). */
 function claimStateDir(stateDir: string): void {
-  const info = readJson<{ pid?: number | null; identity?: string | null } | null>(
+  const info = readPointerJson<{ pid?: number | null; identity?: string | null } | null>(
     agentInfoPath(stateDir),
     null,
   );

@@ -5,7 +5,7 @@
  * timeout). The agent state stays: the next `slipway agent` starts the last desired state again.
  */
 import { join } from 'node:path';
-import { readJson } from '../runtime/process/atomic-json.ts';
+import { readJson, readPointerJson } from '../runtime/process/atomic-json.ts';
 import type { InstanceRecord } from '../runtime/process/instance.ts';
 import { isAlive, isSameProcess, stopGroup } from '../runtime/process/proc.ts';
 import { agentInfoPath } from './main.ts';
@@ -40,7 +40,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 
 /** The agent of a state folder when it runs: its pid. */
 export function runningAgentPid(stateDir: string): number | null {
-  const info = readJson<{ pid?: number | null; identity?: string | null } | null>(
+  const info = readPointerJson<{ pid?: number | null; identity?: string | null } | null>(
     agentInfoPath(stateDir),
     null,
   );

@@ -13,7 +13,7 @@ import { rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { getSystemErrorName } from 'node:util';
-import { readJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
+import { readJson, readPointerJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
 import { isSameProcess, startIdentity } from '../runtime/process/proc.ts';
 import { SUPERVISED_ENV } from '../traffic/builtin/held-listeners.ts';
 
@@ -45,7 +45,7 @@ export interface SupervisorInfo {
 
 /** The running supervisor of a state folder, or undefined. */
 export function runningSupervisor(stateDir: string): SupervisorInfo | undefined {
-  const info = readJson<SupervisorInfo | null>(supervisorInfoPath(stateDir), null);
+  const info = readPointerJson<SupervisorInfo | null>(supervisorInfoPath(stateDir), null);
   return info && isSameProcess(info.pid, info.identity) ? info : undefined;
 }
 

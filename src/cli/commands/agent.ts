@@ -7,6 +7,7 @@ import { superviseCommand } from '../../agent/supervise-entry.ts';
 import { AppError } from '../../domain/errors.ts';
 import { BuiltinRouter } from '../../traffic/builtin/router.ts';
 import type { Act, Context } from '../context.ts';
+import { registerAgentRebuild } from './agent-rebuild.ts';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -76,6 +77,8 @@ export function registerAgent(program: Command, ctx: () => Context, act: Act): v
         return 0;
       }),
     );
+
+  registerAgentRebuild(agent, ctx, act);
 
   agent
     .command('install')
