@@ -75,6 +75,12 @@ describe('slipway agent --supervise', () => {
     assert.equal(deployed.code, 0, deployed.stdout + deployed.stderr);
     const status = await connectLocalAgent(stateDir(dir.path)).status('production');
     const url = `http://127.0.0.1:${status.listen.port}/api/products`;
+    // Where production is served, said by deploy, status and the agent's log.
+    const address = `http://127.0.0.1:${status.listen.port}`;
+    assert.ok(deployed.stdout.includes(`served at ${address}`), deployed.stdout);
+    const shown = await cliProcess(dir.path, 'status');
+    assert.ok(shown.stdout.includes(`production → ${address}`), shown.stdout);
+    await eventually(() => started.out().includes(`production → ${address}`) || undefined);
     const before = await instancePids(dir.path);
     const supervisorPid = runningSupervisor(stateDir(dir.path))?.pid;
     assert.equal(supervisorPid, supervisor.pid);

@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { AppError } from '../domain/errors.ts';
 import type { Runtime } from '../runtime/contract.ts';
-import { readJson, readPointerJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
+import { readPointerJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
 import { isSameProcess, startIdentity } from '../runtime/process/proc.ts';
 import { ProcessRuntime } from '../runtime/process/process-runtime.ts';
 import type { TrafficRouter } from '../traffic/contract.ts';

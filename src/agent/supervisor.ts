@@ -13,7 +13,7 @@ import { rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { getSystemErrorName } from 'node:util';
-import { readJson, readPointerJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
+import { readPointerJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
 import { isSameProcess, startIdentity } from '../runtime/process/proc.ts';
 import { SUPERVISED_ENV } from '../traffic/builtin/held-listeners.ts';
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { startDeployment } from '../../engine/deploy.ts';
+import { deploymentAddress } from '../addresses.ts';
 import type { Act, Context } from '../context.ts';
 import { drive, engineFor, requireEnv, requireRelease } from '../deployments.ts';
 import { remoteDeploy } from '../remote-commands.ts';
@@ -37,7 +38,9 @@ export function registerDeploy(program: Command, ctx: () => Context, act: Act): 
           now: Date.now(),
         });
         if (!c.io.json)
-          c.io.out(`deployment ${d.id}: ${e.config.app} ${release.version} → ${opts.env} (${d.strategy})`);
+          c.io.out(
+            `deployment ${d.id}: ${e.config.app} ${release.version} → ${opts.env} (${d.strategy}), served at ${deploymentAddress(d) ?? '(address not known yet)'}`,
+          );
         return drive(c, e, d, release.version);
       }),
     );

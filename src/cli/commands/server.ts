@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { SlipwayConfig } from '../../config/schema.ts';
 import { AppError, isAppError } from '../../domain/errors.ts';
 import { connectAgent, createExecutor } from '../../engine/compose.ts';
+import { createLogger } from '../../observe/log.ts';
 import { grantUsers } from '../../server/auth/grant-users.ts';
 import { issueToken } from '../../server/auth/tokens.ts';
 import { startServer } from '../../server/main.ts';
@@ -76,6 +77,11 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
           c.io.out(`created user admin with token ${id}; it is shown only this once:`);
           c.io.out(secret);
         }
+        const logger = createLogger({
+          name: 'server',
+          redact: (line) => c.redact(line),
+          stream: { write: (text: string) => c.io.err(text.trimEnd()), isTTY: process.stderr.isTTY },
+        });
         const running = await startServer({
           store,
           config,
@@ -91,7 +97,8 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
             const users = grantUsers(store, config);
             return { agent, executor: createExecutor({ store, agent, config, users }) };
           },
-          log: (line) => c.io.err(line),
+          // The server's log lines are few: problems (a failed request or deployment) and the dashboard build.
+          log: (line) => (/fail|error/i.test(line) ? logger.error(line) : logger.info(line)),
         });
         if (running.resumed.length)
           c.io.out(`resumed ${running.resumed.length} deployment(s): ${running.resumed.join(', ')}`);
