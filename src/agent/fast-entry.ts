@@ -27,11 +27,14 @@ export async function runAgentFast(argv: readonly string[]): Promise<number> {
     const { superviseCommand } = await import('./supervise-entry.ts');
     return superviseCommand(argv);
   }
-  const [{ isAppError }, { BuiltinRouter }, { agentCommand }] = await Promise.all([
+  const [{ isAppError }, { BuiltinRouter }, { agentCommand }, { awaitTurn }] = await Promise.all([
     import('../domain/errors.ts'),
     import('../traffic/builtin/router.ts'),
     import('./cli-entry.ts'),
+    import('../traffic/builtin/held-listeners.ts'),
   ]);
+  // A supervisor's spare agent has loaded everything by now; it starts when the agent dies.
+  await awaitTurn();
   try {
     return await agentCommand(argv, { createRouter: () => new BuiltinRouter() });
   } catch (error) {

@@ -33,6 +33,7 @@ export async function superviseCommand(argv: readonly string[]): Promise<number>
   return runSupervisor({
     stateDir,
     agentArgs: ['--state-dir', stateDir, '--port', String(port)],
+    standby: true,
     log: (level, msg, fields) => {
       const line = jsonLine(level, 'supervisor', msg, fields);
       process.stdout.write(pretty ? prettyLine(line) : line);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { readPointerJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
 import { isSameProcess, startIdentity } from '../runtime/process/proc.ts';
-import { SUPERVISED_ENV } from '../traffic/builtin/held-listeners.ts';
+import { STANDBY_ENV, SUPERVISED_ENV } from '../traffic/builtin/held-listeners.ts';
 
 export interface SupervisorOptions {
   readonly stateDir: string;
@@ -30,6 +30,13 @@ export interface SupervisorOptions {
   readonly stop?: AbortSignal;
   /** The command that runs the agent; default: this Node with bin/slipway.js. */
   readonly command?: readonly string[];
+  /**
+   * Keep a spare agent process with its modules loaded, so a restart skips Node's start and the
+   * module loading (most of the time to full service); default false.
+   */
+  readonly standby?: boolean;
+  /** How long after an agent starts the spare is started; default 1 s. */
+  readonly standbyDelayMs?: number;
 }
 
 /** What `slipway agent stop` reads to find the supervisor (`<stateDir>/supervisor.json`). */
@@ -82,6 +89,9 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
     return 3;
   }
   let child: ChildProcess | undefined;
+  /** A spare agent with its modules loaded, waiting to be told to start (see awaitTurn). */
+  let standby: { agent: ChildProcess; ready: boolean } | undefined;
+  let standbyTimer: NodeJS.Timeout | undefined;
   let stopping = false;
   let fastCrashes = 0;
   let restartTimer: NodeJS.Timeout | undefined;
@@ -111,37 +121,67 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
     }
   };
 
-  const start = () => {
-    if (stopping) return;
+  const spawnAgent = (asStandby: boolean): ChildProcess => {
     const [command, ...prefix] = options.command ?? [
       process.execPath,
       '--disable-warning=ExperimentalWarning',
       bin,
     ];
-    const startedAt = Date.now();
     const agent = spawn(command!, [...prefix, 'agent', ...options.agentArgs], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, [SUPERVISED_ENV]: '1' },
+      env: { ...process.env, [SUPERVISED_ENV]: '1', ...(asStandby ? { [STANDBY_ENV]: '1' } : {}) },
     });
-    child = agent;
-    record(agent.pid ?? null);
-    log('info', 'agent started', { agentPid: agent.pid });
     agent.on('message', (message: unknown) => {
       const m = message as Partial<ListenRequest & { slipway: string }> | null;
       if (m?.slipway === 'listen') void answer(agent, m as ListenRequest);
+      else if (m?.slipway === 'standby' && standby?.agent === agent) standby.ready = true;
       else if (m?.slipway === 'release' && typeof m.key === 'string') {
         const entry = held.get(m.key);
         held.delete(m.key);
         void entry?.then((h) => h.close()).catch(() => undefined);
       }
     });
-    agent.on('error', (error) => log('error', `cannot start the agent: ${error.message}`));
+    agent.on('error', (error) => log('error', `agent process: ${error.message}`));
+    return agent;
+  };
+
+  const planStandby = () => {
+    clearTimeout(standbyTimer);
+    if (!options.standby || stopping || standby) return;
+    // Later than the agent's own start, so loading the spare does not slow down a restore.
+    standbyTimer = setTimeout(() => {
+      if (stopping || standby) return;
+      const agent = spawnAgent(true);
+      standby = { agent, ready: false };
+      agent.on('exit', () => {
+        if (standby?.agent !== agent) return;
+        standby = undefined;
+        planStandby();
+      });
+    }, options.standbyDelayMs ?? 1_000);
+  };
+
+  const start = () => {
+    if (stopping) return;
+    const spare = standby?.ready && standby.agent.connected ? standby.agent : undefined;
+    if (standby && !spare) standby.agent.kill('SIGKILL');
+    standby = undefined;
+    const agent = spare ?? spawnAgent(false);
+    if (spare) spare.send({ slipway: 'go' }, () => {});
+    const startedAt = Date.now();
+    child = agent;
+    record(agent.pid ?? null);
+    log('info', spare ? 'agent started (the standby)' : 'agent started', { agentPid: agent.pid });
+    planStandby();
     agent.on('exit', (code, signal) => {
       child = undefined;
       record(null);
       if (stopping) return finish(0);
       if (code === 0) {
         log('info', 'the agent stopped by itself (exit 0); the supervisor stops too');
+        stopping = true;
+        clearTimeout(standbyTimer);
+        standby?.agent.kill('SIGTERM');
         return finish(0);
       }
       const lived = Date.now() - startedAt;
@@ -152,6 +192,9 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
           'error',
           `giving up: the agent died ${fastCrashes} times in a row within ${fastCrashMs / 1000} s of starting (last: ${how}); see its log lines above, fix the cause and start it again`,
         );
+        stopping = true;
+        clearTimeout(standbyTimer);
+        standby?.agent.kill('SIGTERM');
         return finish(1);
       }
       // The first restart is immediate (a kill -9 should cost as little as possible); a crash loop backs off.
@@ -167,6 +210,8 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
     if (stopping) return;
     stopping = true;
     clearTimeout(restartTimer);
+    clearTimeout(standbyTimer);
+    standby?.agent.kill('SIGTERM');
     log('info', 'stopping the agent');
     if (child) child.kill('SIGTERM');
     else finish(0);

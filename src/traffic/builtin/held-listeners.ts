@@ -9,6 +9,8 @@
 
 /** Set by the supervisor in its child's environment. */
 export const SUPERVISED_ENV = 'SLIPWAY_SUPERVISED';
+/** Set for a spare agent: load everything, then wait for the supervisor's word (awaitTurn). */
+export const STANDBY_ENV = 'SLIPWAY_STANDBY';
 
 /** A listening handle received from the parent; `net.Server#listen` accepts it as is. */
 export type HeldHandle = object;
@@ -78,4 +80,27 @@ export function heldListener(host: string, port: number, key = listenerKey(host,
 export function releaseListener(key: string): void {
   if (!supervised()) return;
   process.send!({ slipway: 'release', key }, undefined, {}, () => {});
+}
+
+/**
+ * A spare agent started with SLIPWAY_STANDBY=1 waits here, its modules loaded, until the supervisor
+ * makes it the agent (`go`); it says it is waiting (`standby`) so the supervisor never counts on a
+ * spare that could miss the word. It exits when the supervisor goes away. Others return at once.
+ */
+export function awaitTurn(): Promise<void> {
+  if (process.env[STANDBY_ENV] !== '1' || !supervised()) return Promise.resolve();
+  delete process.env[STANDBY_ENV];
+  return new Promise((resolve) => {
+    const gone = () => process.exit(0);
+    const onMessage = (message: unknown) => {
+      if ((message as { slipway?: string } | null)?.slipway !== 'go') return;
+      process.off('message', onMessage);
+      process.off('disconnect', gone);
+      channel()?.unref?.();
+      resolve();
+    };
+    process.on('message', onMessage);
+    process.once('disconnect', gone);
+    process.send!({ slipway: 'standby' });
+  });
 }
