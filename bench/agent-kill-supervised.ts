@@ -5,7 +5,8 @@
  * (an idempotent request whose reused connection closed before any response byte is sent once
  * more). Unsupervised (`slipway agent`, today): the bench starts the agent again at once, as a
  * person or a script would at best. Supervised (`slipway agent --supervise`): nobody does
- * anything; the supervisor restarts the agent and holds the listeners meanwhile. Prints refused
+ * anything; the supervisor restarts the agent (its spare, loaded: the bench waits for it before
+ * each kill, as in steady state) and holds the listeners meanwhile. Prints refused
  * and failed requests, the time from the kill until a request is served again and until the new
  * agent's admin API answers (full service), and the instance pids before and after.
  * Loopback only; ~40 s.
@@ -53,6 +54,15 @@ async function newAgentReady(p: Project, old: number): Promise<number> {
   }
 }
 
+async function standbyReady(p: Project): Promise<void> {
+  const file = join(p.dir, '.slipway', 'agent', 'supervisor.json');
+  for (let i = 0; i < 1200; i++) {
+    if (JSON.parse(readFileSync(file, 'utf8')).standbyPid) return;
+    await sleep(50);
+  }
+  throw new Error('the supervisor has no spare agent after 60 s');
+}
+
 interface Row {
   mode: string;
   servingMs: number;
@@ -76,6 +86,8 @@ async function runMode(supervised: boolean): Promise<Row[]> {
       const plain = httpLoad(url, { concurrency: 4, gapMs: 2, timeoutMs: 5000 });
       const retrying = httpLoad(url, { concurrency: 4, gapMs: 2, timeoutMs: 5000, retryReused: true });
       await sleep(1000);
+      // Steady state: the supervisor's spare agent is loaded (it starts 1 s after each agent).
+      if (supervised) await standbyReady(p);
       const victim = agentPid(p)!;
       const killedAt = performance.now();
       process.kill(victim, 'SIGKILL');

@@ -48,6 +48,8 @@ export interface SupervisorInfo {
   readonly pid: number;
   readonly identity: string | null;
   readonly agentPid: number | null;
+  /** The spare agent, once it waits with its modules loaded. */
+  readonly standbyPid?: number | null;
 }
 
 /** The running supervisor of a state folder, or undefined. */
@@ -99,11 +101,12 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
   const finished = new Promise<number>((resolve) => {
     finish = resolve;
   });
-  const record = (agentPid: number | null) =>
+  const record = () =>
     writeJsonAtomic(supervisorInfoPath(stateDir), {
       pid: process.pid,
       identity: startIdentity(process.pid),
-      agentPid,
+      agentPid: child?.pid ?? null,
+      standbyPid: standby?.ready ? (standby.agent.pid ?? null) : null,
     } satisfies SupervisorInfo);
 
   const answer = async (agent: ChildProcess, request: ListenRequest) => {
@@ -134,8 +137,10 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
     agent.on('message', (message: unknown) => {
       const m = message as Partial<ListenRequest & { slipway: string }> | null;
       if (m?.slipway === 'listen') void answer(agent, m as ListenRequest);
-      else if (m?.slipway === 'standby' && standby?.agent === agent) standby.ready = true;
-      else if (m?.slipway === 'release' && typeof m.key === 'string') {
+      else if (m?.slipway === 'standby' && standby?.agent === agent) {
+        standby.ready = true;
+        record();
+      } else if (m?.slipway === 'release' && typeof m.key === 'string') {
         const entry = held.get(m.key);
         held.delete(m.key);
         void entry?.then((h) => h.close()).catch(() => undefined);
@@ -156,6 +161,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
       agent.on('exit', () => {
         if (standby?.agent !== agent) return;
         standby = undefined;
+        record();
         planStandby();
       });
     }, options.standbyDelayMs ?? 1_000);
@@ -170,12 +176,12 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
     if (spare) spare.send({ slipway: 'go' }, () => {});
     const startedAt = Date.now();
     child = agent;
-    record(agent.pid ?? null);
+    record();
     log('info', spare ? 'agent started (the standby)' : 'agent started', { agentPid: agent.pid });
     planStandby();
     agent.on('exit', (code, signal) => {
       child = undefined;
-      record(null);
+      record();
       if (stopping) return finish(0);
       if (code === 0) {
         log('info', 'the agent stopped by itself (exit 0); the supervisor stops too');
