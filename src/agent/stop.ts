@@ -54,12 +54,14 @@ export async function stopAgent(
 ): Promise<StopReport> {
   // The agent waits up to 10 s for requests in flight before it exits.
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const supervisor = runningSupervisor(stateDir)?.pid ?? null;
+  const info = runningSupervisor(stateDir);
+  const supervisor = info?.pid ?? null;
+  const spare = info?.standbyPid ?? null;
   const agent = runningAgentPid(stateDir);
   // The supervisor stops its agent itself; an agent without one is stopped directly.
   if (supervisor !== null) signal(supervisor, 'SIGTERM');
   else if (agent !== null) signal(agent, 'SIGTERM');
-  const processes = [supervisor, agent].filter((p): p is number => p !== null);
+  const processes = [supervisor, agent, spare].filter((p): p is number => p !== null);
   if (!(await gone(processes, timeoutMs))) {
     for (const pid of processes) signal(pid, 'SIGKILL');
     await gone(processes, 2_000);
