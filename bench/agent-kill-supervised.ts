@@ -125,7 +125,7 @@ console.log(
   'kill -9 of the agent under load; 4 plain + 4 retrying clients on kept-alive connections, loopback',
 );
 console.log(
-  'mode          kill → serving ms  kill → full service ms  plain: refused/failed/total  retrying: refused/failed/retried/total  same pids',
+  'mode          kill → serving ms  kill → admin API ms  plain: refused/failed/total  retrying: refused/failed/retried/total  same pids',
 );
 for (const r of rows)
   console.log(
