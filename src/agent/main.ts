@@ -53,7 +53,7 @@ function claimStateDir(stateDir: string): void {
   if (isSameProcess(pid, info?.identity ?? null)) {
     throw new AppError(
       'STATE_DIR_IN_USE',
-      `an agent (pid ${pid}) already runs on ${stateDir}; stop it (kill ${pid}) or give another --state-dir`,
+      `an agent (pid ${pid}) already runs on ${stateDir}; stop it (\`slipway agent stop\`, or kill ${pid}) or give another --state-dir`,
     );
   }
 }

@@ -87,7 +87,10 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
   const held = new Map<string, Promise<Handle>>();
   const running = runningSupervisor(stateDir);
   if (running && running.pid !== process.pid) {
-    log('error', `a supervisor (pid ${running.pid}) already runs on ${stateDir}; stop it first`);
+    log(
+      'error',
+      `a supervisor (pid ${running.pid}) already runs on ${stateDir}; stop it first (\`slipway agent stop\`)`,
+    );
     return 3;
   }
   let child: ChildProcess | undefined;
