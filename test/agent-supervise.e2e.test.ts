@@ -122,6 +122,25 @@ describe('slipway agent --supervise', () => {
   });
 });
 
+describe('slipway agent stop without a supervisor', () => {
+  test('stops the agent started by hand (SIGTERM, waits until it is gone); with nothing running it says so', async () => {
+    const dir = tempDir('slipway-stop-');
+    try {
+      writeFileSync(join(dir.path, 'slipway.yaml'), CONFIG);
+      const agent = (await startSlipway(dir.path, ['agent'], /admin API on/)).child;
+      const stopped = await cliProcess(dir.path, 'agent', 'stop');
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.match(stopped.stdout, new RegExp(`^stopped the agent \\(pid ${agent.pid}\\)$`, 'm'));
+      assert.equal(isAlive(agent.pid!), false);
+      const again = await cliProcess(dir.path, 'agent', 'stop');
+      assert.equal(again.code, 0);
+      assert.match(again.stdout, /^no agent was running on /);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
+
 describe('a lost agent state file', () => {
   test('corrupt or deleted: the restarted agent keeps every instance running and `slipway agent rebuild` routes them again from the store (same pids); a request sent meanwhile waits and is answered', async () => {
     const dir = await project();
