@@ -104,7 +104,10 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
   const finished = new Promise<number>((resolve) => {
     finish = resolve;
   });
+  let ended = false;
   const record = () =>
+    // A spare that exits after the supervisor ended must not write the file again.
+    !ended &&
     writeJsonAtomic(supervisorInfoPath(stateDir), {
       pid: process.pid,
       identity: startIdentity(process.pid),
@@ -237,6 +240,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
   process.off('SIGTERM', stop);
   process.off('SIGINT', stop);
   for (const entry of held.values()) await entry.then((h) => h.close()).catch(() => undefined);
+  ended = true;
   rmSync(supervisorInfoPath(stateDir), { force: true });
   return code;
 }
