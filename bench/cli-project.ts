@@ -19,8 +19,8 @@ export interface CliProject {
   run(args: string[]): Promise<number>;
   /** Run and fail on a non-zero exit. */
   must(args: string[]): Promise<void>;
-  /** Start `slipway agent` and wait for its admin API. */
-  startAgent(): Promise<ChildProcess>;
+  /** Start `slipway agent [args]` (e.g. `--supervise`) and wait for its admin API. */
+  startAgent(args?: string[]): Promise<ChildProcess>;
   agent(): ReturnType<typeof createAgentClient>;
   release(version: string, faults?: object): Promise<void>;
   close(): Promise<void>;
@@ -57,12 +57,15 @@ export function cliProject(yaml: string): CliProject {
       const code = await run(args);
       if (code !== 0) throw new Error(`slipway ${args.join(' ')} exited ${code}`);
     },
-    async startAgent() {
-      const agent = spawnCli(['agent']);
-      agent.stderr?.resume();
+    async startAgent(args = []) {
+      const agent = spawnCli(['agent', ...args]);
+      let stderr = '';
+      agent.stderr?.on('data', (c) => {
+        stderr = (stderr + c).slice(-4000);
+      });
       await new Promise<void>((resolve, reject) => {
         agent.stdout?.on('data', (c) => String(c).includes('admin API on') && resolve());
-        agent.once('exit', (code) => reject(new Error(`the agent exited with ${code}`)));
+        agent.once('exit', (code) => reject(new Error(`the agent exited with ${code}: ${stderr}`)));
       });
       return agent;
     },

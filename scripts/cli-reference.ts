@@ -20,23 +20,24 @@ function usage(command: Command, prefix: string): string {
 
 function section(command: Command, prefix: string, out: string[]): void {
   const full = `${prefix} ${command.name()}`.trim();
-  if (command.commands.length > 0 && prefix !== '') {
-    for (const sub of command.commands) section(sub, full, out);
-    return;
-  }
-  out.push(`### \`${usage(command, prefix)}\``, '', command.description(), '');
   const own = command.options.filter(
     (o) => !['--file', '--store', '--json', '--help'].includes(o.long ?? ''),
   );
-  if (own.length > 0) {
-    out.push('| option | meaning |', '|---|---|');
-    for (const o of own) {
-      const extra = o.argChoices ? ` (one of ${o.argChoices.join(', ')})` : '';
-      const def = o.defaultValue !== undefined ? ` (default ${JSON.stringify(o.defaultValue)})` : '';
-      out.push(`| \`${o.flags}\` | ${o.description}${extra}${def} |`);
+  // A group (`release`) is only its subcommands; one that also runs itself (`agent`) is both.
+  const group = command.commands.length > 0 && prefix !== '';
+  if (!group || own.length > 0) {
+    out.push(`### \`${usage(command, prefix)}\``, '', command.description(), '');
+    if (own.length > 0) {
+      out.push('| option | meaning |', '|---|---|');
+      for (const o of own) {
+        const extra = o.argChoices ? ` (one of ${o.argChoices.join(', ')})` : '';
+        const def = o.defaultValue !== undefined ? ` (default ${JSON.stringify(o.defaultValue)})` : '';
+        out.push(`| \`${o.flags}\` | ${o.description}${extra}${def} |`);
+      }
+      out.push('');
     }
-    out.push('');
   }
+  if (group) for (const sub of command.commands) section(sub, full, out);
 }
 
 export function cliReference(): string {

@@ -3,6 +3,7 @@
  * router match it, and restores it after its own restart (re-adopting instances that still run).
  * It works without the control plane; the control plane only sends it new desired states.
  */
+import { addressOf } from '../domain/address.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { Instance, InstanceSpec, Runtime } from '../runtime/contract.ts';
 import { looksLikeSecretName } from '../secrets/key-names.ts';
@@ -26,6 +27,8 @@ import { type EnvStatus, envStatus } from './status.ts';
 
 export type { EnvStatus, ReleaseStatus } from './status.ts';
 
+export type LogLevel = 'info' | 'warn' | 'error';
+
 export interface Clock {
   now(): number;
 }
@@ -38,7 +41,7 @@ export interface AgentOptions {
   readonly token: string;
   readonly clock?: Clock;
   /** Where the agent reports what it does; default: nowhere. */
-  readonly log?: (line: string) => void;
+  readonly log?: (line: string, level?: LogLevel) => void;
   /** How often an environment that could not be restored is tried again; default 10s. */
   readonly retryMs?: number;
 }
@@ -49,6 +52,8 @@ interface Restorable {
   resume(spec: InstanceSpec): Promise<readonly Instance[]>;
   /** Stop instances left by an earlier run that nothing claims. */
   stopUnclaimed(stopTimeoutMs?: number): Promise<void>;
+  /** Releases with instances left by an earlier run that nothing claimed (yet). */
+  unclaimedReleases(): { env: string; release: string }[];
 }
 
 export class Agent {
@@ -57,7 +62,7 @@ export class Agent {
   readonly router: TrafficRouter;
   private readonly state: AgentStateFile;
   private readonly clock: Clock;
-  private readonly log: (line: string) => void;
+  private readonly log: (line: string, level?: LogLevel) => void;
   private readonly errors = new Map<string, string>();
   /** The routing last applied per environment, to take instances out of rotation before they stop. */
   private readonly routes = new Map<string, RouteState>();
@@ -74,7 +79,7 @@ export class Agent {
     this.clock = options.clock ?? Date;
     const log = options.log ?? (() => {});
     // App output quoted in errors (a failed start's last log lines) may hold a secret.
-    this.log = (line) => log(this.redact(line));
+    this.log = (line, level) => log(this.redact(line), level);
     this.retryMs = options.retryMs ?? 10_000;
     this.state = new AgentStateFile(options.stateDir);
   }
@@ -90,14 +95,23 @@ export class Agent {
       for (const record of this.state.all()) {
         try {
           await this.applyNow(record.desired, true);
-          this.log(`restored ${record.desired.env}`);
+          this.log(`${this.served(record.desired)} (restored)`);
         } catch (error) {
           this.errors.set(record.desired.env, this.redact((error as Error).message));
-          this.log(`could not restore ${record.desired.env}: ${(error as Error).message}`);
+          this.log(`could not restore ${record.desired.env}: ${(error as Error).message}`, 'warn');
         }
       }
       this.planRetire();
-      if (typeof runtime.stopUnclaimed === 'function') await runtime.stopUnclaimed();
+      const orphans = runtime.unclaimedReleases?.() ?? [];
+      if (this.state.lost !== undefined && orphans.length > 0) {
+        // The desired state is gone, not the instances: they keep serving (and their listeners,
+        // under a supervisor, stay open) until the control plane says again what should run.
+        const list = orphans.map((o) => `${o.env} ${o.release}`).join(', ');
+        this.log(
+          `${this.state.lost}. Running instances are kept, not stopped (${list}); run \`slipway agent rebuild\` in the project to rebuild the desired state from the control plane's store and route them again`,
+          'error',
+        );
+      } else if (typeof runtime.stopUnclaimed === 'function') await runtime.stopUnclaimed();
       this.planRetry();
     });
   }
@@ -113,7 +127,7 @@ export class Agent {
           if (record === undefined) continue;
           try {
             await this.applyNow(record.desired, true);
-            this.log(`restored ${env} on retry`);
+            this.log(`${this.served(record.desired)} (restored on retry)`);
           } catch (error) {
             this.errors.set(env, this.redact((error as Error).message));
           }
@@ -242,6 +256,8 @@ export class Agent {
     for (const r of previous?.desired.releases ?? []) {
       if (!desired.releases.some((d) => d.release === r.release)) await this.runtime.stop(env, r.release);
     }
+    const before = previous && addressOf(previous.desired.listen);
+    if (before !== addressOf(desired.listen)) this.log(this.served(desired));
     await this.record(desired);
     return this.statusOf(env);
   }
@@ -328,7 +344,12 @@ export class Agent {
       : new Redactor(secrets).redact(text).replace(/\[redacted:([A-Za-z0-9_]+)#\d+\]/g, '[redacted:$1]');
   }
 
-  private readonly logError = (error: unknown) => this.log(`error: ${(error as Error).message}`);
+  private readonly logError = (error: unknown) => this.log(`error: ${(error as Error).message}`, 'error');
+
+  /** "staging → http://127.0.0.1:4101" */
+  private served(desired: DesiredEnv): string {
+    return `${desired.env} → ${addressOf(desired.listen)}`;
+  }
 
   private async record(desired: DesiredEnv): Promise<void> {
     const instances = await this.runtime.list(desired.env);

@@ -18,6 +18,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppError, isAppError } from '../domain/errors.ts';
+import { heldListener } from '../traffic/builtin/held-listeners.ts';
 import type { Agent } from './agent.ts';
 import { followLogs, hasLogFiles } from './follow.ts';
 import { envBodySchema, parseBody, weightsBodySchema, withoutSecretValues } from './state.ts';
@@ -202,9 +203,16 @@ export function createAdminServer(agent: Agent): Server {
 }
 
 /** Listens on 127.0.0.1:port (0 = any free port) and resolves with the port. */
-export function listen(server: Server, port: number): Promise<number> {
+/**
+ * Listens on 127.0.0.1:port. Under a supervisor the parent holds the socket (so the admin URL
+ * stays the same across agent restarts and calls made meanwhile wait instead of being refused).
+ */
+export async function listen(server: Server, port: number): Promise<number> {
+  const held = await heldListener('127.0.0.1', port, 'admin');
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    const done = () => resolve((server.address() as AddressInfo).port);
+    if (held) server.listen(held, done);
+    else server.listen(port, '127.0.0.1', done);
   });
 }

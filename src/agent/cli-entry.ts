@@ -1,13 +1,17 @@
 /**
  * `slipway agent [--state-dir DIR] [--port N]`: runs the data-plane agent in the foreground until
- * SIGTERM or SIGINT. The lead wires this into the CLI with the builtin router:
+ * SIGTERM or SIGINT (or, under `--supervise`, until its supervisor goes away). Its log is JSON
+ * lines through src/observe/log.ts (readable on a terminal), secret values redacted.
  *
  * @example
  * return agentCommand(argv, { createRouter: () => new BuiltinRouter() });
  */
 import { parseArgs } from 'node:util';
 import { AppError, EXIT } from '../domain/errors.ts';
+import { createLogger } from '../observe/log.ts';
+import { supervised } from '../traffic/builtin/held-listeners.ts';
 import type { TrafficRouter } from '../traffic/contract.ts';
+import type { Agent } from './agent.ts';
 import { runAgent } from './main.ts';
 
 export const AGENT_DEFAULTS = { stateDir: '.slipway/agent', port: 0 } as const;
@@ -16,12 +20,12 @@ export async function agentCommand(
   argv: readonly string[],
   deps: {
     createRouter: () => TrafficRouter | Promise<TrafficRouter>;
+    /** Where log lines go (one line per call, JSON); default: stdout. */
     out?: (line: string) => void;
     /** Stops the agent when aborted; default: SIGTERM or SIGINT. */
     stop?: AbortSignal;
   },
 ): Promise<number> {
-  const out = deps.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const { values } = parseArgs({
     args: [...argv],
     options: { 'state-dir': { type: 'string' }, port: { type: 'string' } },
@@ -31,13 +35,24 @@ export async function agentCommand(
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new AppError('USAGE', `--port: must be a port number from 0 to 65535, got ${values.port}`);
   }
+  let agent: Agent | undefined;
+  const log = createLogger({
+    name: 'agent',
+    redact: (line) => agent?.redact(line) ?? line,
+    stream: deps.out ? { write: (text: string) => deps.out!(text.trimEnd()) } : process.stdout,
+    ...(deps.out ? { pretty: false } : {}),
+  });
   const running = await runAgent({
     stateDir: values['state-dir'] ?? AGENT_DEFAULTS.stateDir,
     port,
     router: await deps.createRouter(),
-    log: out,
+    log: (line, level = 'info') => log[level](line),
   });
-  out(`slipway agent: admin API on ${running.url} (bearer token in ${running.tokenFile})`);
+  agent = running.agent;
+  log.info(
+    { url: running.url, pid: process.pid, supervised: supervised() },
+    `admin API on ${running.url} (bearer token in ${running.tokenFile})`,
+  );
   await new Promise<void>((resolve) => {
     if (deps.stop !== undefined) {
       if (deps.stop.aborted) resolve();
@@ -46,8 +61,11 @@ export async function agentCommand(
     }
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
+    // A supervisor that is gone cannot restart this agent nor hand on its listeners: stop, so
+    // the next supervisor's agent can take over the state folder.
+    if (supervised()) process.once('disconnect', resolve);
   });
-  out('slipway agent: stopping; instances keep running and are adopted by the next agent');
+  log.info('stopping; instances keep running and are adopted by the next agent');
   await running.close();
   return EXIT.ok;
 }

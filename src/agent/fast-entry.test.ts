@@ -6,6 +6,9 @@ test('only a plain `agent` call takes the fast path; help and global flags go th
   assert.equal(isPlainAgentCall(['agent']), true);
   assert.equal(isPlainAgentCall(['agent', '--port', '7311', '--state-dir', 'x']), true);
   assert.equal(isPlainAgentCall(['agent', '--port=7311']), true);
+  assert.equal(isPlainAgentCall(['agent', '--supervise', '--state-dir', 'x']), true);
+  assert.equal(isPlainAgentCall(['agent', 'stop']), false);
+  assert.equal(isPlainAgentCall(['agent', 'install', '--plain']), false);
   assert.equal(isPlainAgentCall(['agent', '--help']), false);
   assert.equal(isPlainAgentCall(['agent', '-f', 'other.yaml']), false);
   assert.equal(isPlainAgentCall(['deploy', '1.0.0']), false);

@@ -1,19 +1,19 @@
 /**
  * `slipway agent` without the rest of the CLI. An agent restart is on the serving path (its
- * router holds the listeners), so the launcher starts it from here: only the agent, the runtime
- * and the builtin router are loaded, not every command and its dependencies.
+ * router accepts the connections), so the launcher starts it from here: only the agent, the
+ * runtime and the builtin router are loaded, not every command and its dependencies. With
+ * `--supervise` only the supervisor is loaded (Node built-ins), which then starts the agent.
  */
-import { isAppError } from '../domain/errors.ts';
-import { BuiltinRouter } from '../traffic/builtin/router.ts';
-import { agentCommand } from './cli-entry.ts';
+
+const VALUE_FLAGS = ['--state-dir', '--port'];
 
 /** True when these arguments need nothing but the agent (anything else goes through the full CLI). */
 export function isPlainAgentCall(args: readonly string[]): boolean {
   if (args[0] !== 'agent') return false;
   for (let i = 1; i < args.length; i++) {
     const arg = args[i] as string;
-    if (/^--(state-dir|port)=/.test(arg)) continue;
-    if (arg === '--state-dir' || arg === '--port') {
+    if (/^--(state-dir|port)=/.test(arg) || arg === '--supervise') continue;
+    if (VALUE_FLAGS.includes(arg)) {
       i++;
       continue;
     }
@@ -23,6 +23,18 @@ export function isPlainAgentCall(args: readonly string[]): boolean {
 }
 
 export async function runAgentFast(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--supervise')) {
+    const { superviseCommand } = await import('./supervise-entry.ts');
+    return superviseCommand(argv);
+  }
+  const [{ isAppError }, { BuiltinRouter }, { agentCommand }, { awaitTurn }] = await Promise.all([
+    import('../domain/errors.ts'),
+    import('../traffic/builtin/router.ts'),
+    import('./cli-entry.ts'),
+    import('../traffic/builtin/held-listeners.ts'),
+  ]);
+  // A supervisor's spare agent has loaded everything by now; it starts when the agent dies.
+  await awaitTurn();
   try {
     return await agentCommand(argv, { createRouter: () => new BuiltinRouter() });
   } catch (error) {

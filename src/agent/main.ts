@@ -6,11 +6,11 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { AppError } from '../domain/errors.ts';
 import type { Runtime } from '../runtime/contract.ts';
-import { readJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
+import { readPointerJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
 import { isSameProcess, startIdentity } from '../runtime/process/proc.ts';
 import { ProcessRuntime } from '../runtime/process/process-runtime.ts';
 import type { TrafficRouter } from '../traffic/contract.ts';
-import { type Agent, type Clock, createAgent } from './agent.ts';
+import { type Agent, type Clock, createAgent, type LogLevel } from './agent.ts';
 import { createAdminServer, listen } from './api.ts';
 import { loadOrCreateToken, tokenPath } from './token.ts';
 
@@ -23,7 +23,7 @@ export interface RunAgentOptions {
   /** Admin API port on 127.0.0.1; 0 (default) picks a free one, written to `<stateDir>/agent.json`. */
   readonly port?: number;
   readonly clock?: Clock;
-  readonly log?: (line: string) => void;
+  readonly log?: (line: string, level?: LogLevel) => void;
   /** How often an environment that could not be restored is tried again; default 10s. */
   readonly retryMs?: number;
 }
@@ -44,7 +44,7 @@ export function agentInfoPath(stateDir: string): string {
 
 /** Refuses to run beside another live agent on the same state folder (both would supervise the same instances). */
 function claimStateDir(stateDir: string): void {
-  const info = readJson<{ pid?: number | null; identity?: string | null } | null>(
+  const info = readPointerJson<{ pid?: number | null; identity?: string | null } | null>(
     agentInfoPath(stateDir),
     null,
   );
@@ -53,7 +53,7 @@ function claimStateDir(stateDir: string): void {
   if (isSameProcess(pid, info?.identity ?? null)) {
     throw new AppError(
       'STATE_DIR_IN_USE',
-      `an agent (pid ${pid}) already runs on ${stateDir}; stop it (kill ${pid}) or give another --state-dir`,
+      `an agent (pid ${pid}) already runs on ${stateDir}; stop it (\`slipway agent stop\`, or kill ${pid}) or give another --state-dir`,
     );
   }
 }

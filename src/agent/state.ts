@@ -4,6 +4,7 @@
  * is kept in `<stateDir>/agent-state.json`, written atomically, so that the agent serves the last
  * desired state after a restart without the control plane.
  */
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../domain/errors.ts';
@@ -159,15 +160,47 @@ type StoredRelease = Omit<DesiredRelease, 'vars'> & {
   varsSealed?: SealedRecord;
 };
 
+/**
+ * A state file that is not JSON (or not an object with `envs`) is renamed to
+ * `agent-state.json.corrupt-<time>` (kept for inspection, never deleted) and its reason returned.
+ */
+function setAsideIfCorrupt(path: string): string | undefined {
+  let problem: string | undefined;
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<StateFile> | null;
+    if (
+      parsed === null ||
+      typeof parsed !== 'object' ||
+      typeof parsed.envs !== 'object' ||
+      parsed.envs === null
+    )
+      problem = 'holds no "envs" object';
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== undefined) return undefined; // unreadable: readJson says why
+    problem = `is not valid JSON (${(error as Error).message})`;
+  }
+  if (problem === undefined) return undefined;
+  const aside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  renameSync(path, aside);
+  return `${path} ${problem}; it was moved to ${aside}`;
+}
+
 /** The state file; every write replaces it atomically, with each release's vars sealed (state-seal.ts). */
 export class AgentStateFile {
   readonly path: string;
   private envs: Record<string, EnvRecord>;
   private readonly key: Buffer;
+  /**
+   * Why the file could not be used, when it was missing or unreadable as JSON: the agent then
+   * starts with no desired state, keeps every running instance, and the control plane rebuilds it
+   * (`slipway agent rebuild`).
+   */
+  readonly lost: string | undefined;
 
   constructor(stateDir: string, key?: Buffer) {
     this.path = join(stateDir, 'agent-state.json');
     this.key = key ?? loadOrCreateStateKey(stateDir);
+    this.lost = existsSync(this.path) ? setAsideIfCorrupt(this.path) : `${this.path} is missing`;
     const file = readJson<StateFile>(this.path, { version: 1, envs: {} });
     if (file.version !== 1) {
       throw new AppError(

@@ -90,9 +90,12 @@ function addGlobalOptions(command: Command): Command {
     .option('--json', 'print machine-readable JSON');
 }
 
+/** Commands that run themselves and also have subcommands (`agent`, `agent stop`) take the global options too. */
+const RUNS_ITSELF = new Set(['agent']);
+
 function inheritSettings(command: Command): void {
   command.exitOverride().showHelpAfterError('(run with --help for usage)');
-  if (command.commands.length === 0) addGlobalOptions(command);
+  if (command.commands.length === 0 || RUNS_ITSELF.has(command.name())) addGlobalOptions(command);
   for (const sub of command.commands) inheritSettings(sub);
 }
 

@@ -170,7 +170,8 @@ export const ERROR_CODES = {
   RUNTIME_STATE_INVALID: {
     status: 500,
     exit: EXIT.unavailable,
-    summary: 'A state file of the runtime or agent cannot be read; it names the file to fix or remove.',
+    summary:
+      'A state file of the runtime or agent cannot be read; it names the file and how to fix it without stopping what serves.',
   },
   ROUTE_NOT_FOUND: { status: 404, exit: EXIT.usage, summary: 'No API route for that method and path.' },
   STATE_DIR_IN_USE: {
@@ -179,6 +180,17 @@ export const ERROR_CODES = {
     summary: 'Another agent is running on the same state folder; stop it first or use another folder.',
   },
   UNAUTHORIZED: { status: 401, exit: EXIT.refused, summary: 'The request carried no token or a wrong one.' },
+  AGENT_INSTALL_FAILED: {
+    status: 500,
+    exit: EXIT.unavailable,
+    summary:
+      'The agent could not be installed as a service (systemctl failed, or it is already installed or running); the message says which.',
+  },
+  AGENT_NOT_INSTALLED: {
+    status: 404,
+    exit: EXIT.failed,
+    summary: '`slipway agent uninstall` found no installed agent for this state folder.',
+  },
   AGENT_UNAVAILABLE: {
     status: 503,
     exit: EXIT.unavailable,

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { deploymentAddress } from '../addresses.ts';
 import type { Act, Context } from '../context.ts';
 import { appFor, drive, requireEnv } from '../deployments.ts';
 import { remoteDeploy } from '../remote-commands.ts';
@@ -22,7 +23,9 @@ export function registerDeploy(program: Command, ctx: () => Context, act: Act): 
         const app = await appFor(c);
         const { deployment: d, release } = await app.deploy(opts.env, ref, c.user);
         if (!c.io.json)
-          c.io.out(`deployment ${d.id}: ${d.app} ${release.version} → ${opts.env} (${d.strategy})`);
+          c.io.out(
+            `deployment ${d.id}: ${d.app} ${release.version} → ${opts.env} (${d.strategy}), served at ${deploymentAddress(d) ?? '(address not known yet)'}`,
+          );
         return drive(c, app, d, release.version);
       }),
     );

@@ -8,6 +8,7 @@ import { connectAgent } from '../../app/engine.ts';
 import { noProjectSecrets } from '../../app/secrets.ts';
 import type { SlipwayConfig } from '../../config/schema.ts';
 import { AppError, isAppError } from '../../domain/errors.ts';
+import { createLogger } from '../../observe/log.ts';
 import { grantUsers } from '../../server/auth/grant-users.ts';
 import { issueToken } from '../../server/auth/tokens.ts';
 import { startServer } from '../../server/main.ts';
@@ -78,6 +79,13 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
           c.io.out(`created user admin with token ${id}; it is shown only this once:`);
           c.io.out(secret);
         }
+        const logger = createLogger({
+          name: 'server',
+          redact: (line) => c.redact(line),
+          stream: { write: (text: string) => c.io.err(text.trimEnd()), isTTY: process.stderr.isTTY },
+        });
+        // The server's log lines are few: problems (a failed request or deployment) and the dashboard build.
+        const log = (line: string) => (/fail|error/i.test(line) ? logger.error(line) : logger.info(line));
         // Every project path (.env files, stored values, the local secret store, the agent) resolves
         // from the folder of the config given with -f, wherever the server was started.
         const app = createApp({
@@ -89,7 +97,7 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
           agent: () => connectAgent(c.dataDir()),
           // The approval gate counts the server's grants, as the API does (grant-users.ts).
           users: grantUsers(store, config),
-          log: (line) => c.io.err(line),
+          log,
         });
         const running = await startServer({
           store,
@@ -98,7 +106,7 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
           port,
           host: opts.host,
           secureCookies: opts.secureCookies === true,
-          log: (line) => c.io.err(line),
+          log,
         });
         if (running.resumed.length)
           c.io.out(`resumed ${running.resumed.length} deployment(s): ${running.resumed.join(', ')}`);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { servedAddresses } from '../addresses.ts';
 import type { Act, Context } from '../context.ts';
 import { table } from '../io.ts';
 import { remoteStatus } from '../remote-commands.ts';
@@ -30,8 +31,12 @@ export function registerStatus(program: Command, ctx: () => Context, act: Act): 
             };
           }),
         );
+        const served = await servedAddresses(c.dataDir());
         if (c.io.json) {
-          c.io.data({ app: config.app, environments: rows });
+          c.io.data({
+            app: config.app,
+            environments: rows.map((r) => ({ ...r, address: served.get(r.env) ?? null })),
+          });
           return 0;
         }
         c.io.out(`${config.app}: ${lifecycle.join(' → ')}`);
@@ -46,6 +51,7 @@ export function registerStatus(program: Command, ctx: () => Context, act: Act): 
             ]),
           ]),
         );
+        for (const [env, address] of served) c.io.out(`${env} → ${address}`);
         return 0;
       }),
     );

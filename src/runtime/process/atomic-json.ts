@@ -7,7 +7,10 @@ export function writeJsonAtomic(path: string, value: unknown, mode = 0o600): voi
   writeJsonFileAtomic(path, value, { mode });
 }
 
-/** Reads a JSON file; a missing file is the normal "no prior state" and gives `fallback`. */
+/**
+ * Reads a JSON file; a missing file is the normal "no prior state" and gives `fallback`. (The
+ * agent's own state file is recovered differently: see AgentStateFile.)
+ */
 export function readJson<T>(path: string, fallback: T): T {
   let text: string;
   try {
@@ -21,7 +24,20 @@ export function readJson<T>(path: string, fallback: T): T {
   } catch (error) {
     throw new AppError(
       'RUNTIME_STATE_INVALID',
-      `${path} is not valid JSON (${(error as Error).message}); fix it or remove it to start from no state`,
+      `${path} is not valid JSON (${(error as Error).message}); fix it by hand or restore it from a backup. Do not remove it while slipway's processes run: what it tracks would no longer be supervised`,
     );
+  }
+}
+
+/**
+ * For files that only point at a process (its pid and address, rewritten at each start): one that
+ * cannot be parsed is treated as absent, since it records nothing that the process does not
+ * rewrite when it starts again.
+ */
+export function readPointerJson<T>(path: string, fallback: T): T {
+  try {
+    return readJson(path, fallback);
+  } catch {
+    return fallback;
   }
 }

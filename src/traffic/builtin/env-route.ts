@@ -11,6 +11,7 @@ import type { RouteState } from '../contract.ts';
 import { previewHeaderOf } from '../validate.ts';
 import { BackendState, backendKey } from './backend-state.ts';
 import { ClientConn, type ClientLimits, DEFAULT_LIMITS } from './client-conn.ts';
+import { heldListener, listenerKey, releaseListener } from './held-listeners.ts';
 import { field, type Head } from './http1/head.ts';
 import { ReleaseWindow } from './metrics.ts';
 import { pickSmooth, pickSticky, stickyPoint } from './split.ts';
@@ -72,8 +73,11 @@ export class EnvRoute {
 
   async listen(): Promise<void> {
     const { host, port } = this.state.listen;
-    this.server.listen(port, host);
     try {
+      // Under `slipway agent --supervise` the parent holds the socket, so it outlives this process.
+      const held = await heldListener(host, port);
+      if (held) this.server.listen(held);
+      else this.server.listen(port, host);
       await Promise.race([
         once(this.server, 'listening'),
         once(this.server, 'error').then(([e]) => Promise.reject(e)),
@@ -202,8 +206,13 @@ export class EnvRoute {
     return this.windows.get(release);
   }
 
-  /** Stop listening, let in-flight requests finish, then close the pools. */
-  async close(): Promise<void> {
+  /**
+   * Stop listening, let in-flight requests finish, then close the pools. `release` (the
+   * environment is removed or moves) also has a supervisor close its copy of the listener; an
+   * agent that merely stops leaves it held, queueing connections for the next agent.
+   */
+  async close(release = false): Promise<void> {
+    if (release) releaseListener(listenerKey(this.state.listen.host, this.state.listen.port));
     clearInterval(this.healthTimer);
     this.closing = true;
     const closed = new Promise((resolve) => this.server.close(resolve));

@@ -41,7 +41,7 @@ export class BuiltinRouter implements TrafficRouter {
       if (route && old && (old.host !== state.listen.host || old.port !== state.listen.port)) {
         // A new listen address is a new listener; the old one finishes what it has in flight.
         this.envs.delete(state.env);
-        void route.close();
+        void route.close(true);
         route = undefined;
       }
       if (!route) {
@@ -86,15 +86,16 @@ export class BuiltinRouter implements TrafficRouter {
     return renderPrometheus([...this.envs.values()].map((r) => ({ env: r.env, windows: r.windowsList() })));
   }
 
-  async remove(env: string): Promise<void> {
+  async remove(env: string, release = true): Promise<void> {
     await this.queue.run(env, async () => {
       const route = this.envs.get(env);
       this.envs.delete(env);
-      await route?.close();
+      await route?.close(release);
     });
   }
 
+  /** Stops serving; listeners held by a supervisor stay held for the next agent. */
   async close(): Promise<void> {
-    await Promise.all([...this.envs.keys()].map((env) => this.remove(env)));
+    await Promise.all([...this.envs.keys()].map((env) => this.remove(env, false)));
   }
 }
