@@ -1,9 +1,11 @@
 /**
  * `slipway agent [--state-dir DIR] [--port N]`: runs the data-plane agent in the foreground until
- * SIGTERM or SIGINT. The lead wires this into the CLI with the builtin router:
+ * SIGTERM or SIGINT. Each environment is routed by the driver its desired state names (created
+ * through the traffic factory); tests pass one fixed router instead:
  *
  * @example
- * return agentCommand(argv, { createRouter: () => new BuiltinRouter() });
+ * return agentCommand(argv, {});
+ * return agentCommand(argv, { createRouter: () => new FakeRouter() });
  */
 import { parseArgs } from 'node:util';
 import { AppError, EXIT } from '../domain/errors.ts';
@@ -15,7 +17,8 @@ export const AGENT_DEFAULTS = { stateDir: '.slipway/agent', port: 0 } as const;
 export async function agentCommand(
   argv: readonly string[],
   deps: {
-    createRouter: () => TrafficRouter | Promise<TrafficRouter>;
+    /** One router for every environment (tests); default: one per driver from the traffic factory. */
+    createRouter?: () => TrafficRouter | Promise<TrafficRouter>;
     out?: (line: string) => void;
     /** Stops the agent when aborted; default: SIGTERM or SIGINT. */
     stop?: AbortSignal;
@@ -34,7 +37,7 @@ export async function agentCommand(
   const running = await runAgent({
     stateDir: values['state-dir'] ?? AGENT_DEFAULTS.stateDir,
     port,
-    router: await deps.createRouter(),
+    ...(deps.createRouter && { router: await deps.createRouter() }),
     log: out,
   });
   out(`slipway agent: admin API on ${running.url} (bearer token in ${running.tokenFile})`);

@@ -1,10 +1,9 @@
 /**
  * `slipway agent` without the rest of the CLI. An agent restart is on the serving path (its
  * router holds the listeners), so the launcher starts it from here: only the agent, the runtime
- * and the builtin router are loaded, not every command and its dependencies.
+ * and the routers its environments use are loaded, not every command and its dependencies.
  */
 import { isAppError } from '../domain/errors.ts';
-import { BuiltinRouter } from '../traffic/builtin/router.ts';
 import { agentCommand } from './cli-entry.ts';
 
 /** True when these arguments need nothing but the agent (anything else goes through the full CLI). */
@@ -24,7 +23,7 @@ export function isPlainAgentCall(args: readonly string[]): boolean {
 
 export async function runAgentFast(argv: readonly string[]): Promise<number> {
   try {
-    return await agentCommand(argv, { createRouter: () => new BuiltinRouter() });
+    return await agentCommand(argv, {});
   } catch (error) {
     if (!isAppError(error)) throw error;
     process.stderr.write(`error[${error.code}]: ${error.message}\n`);

@@ -4,12 +4,16 @@
  * call this; nothing else wires the engine.
  */
 import { join, resolve } from 'node:path';
-import { type AgentClient, connectLocalAgent } from '../agent/client.ts';
+// The composition root is the one engine file that knows the agent's HTTP client.
+import { connectLocalAgent } from '../agent/client.ts';
+// Only the binary check: the engine knows nothing else of the agent.
+import { checkDriverInstalled } from '../agent/routers.ts';
 import { createBuiltinProvider } from '../analysis/metrics/builtin/provider.ts';
 import { createRuntimeProvider } from '../analysis/metrics/runtime/provider.ts';
 import { rulesFromRollbackIf } from '../analysis/rollback-if.ts';
 import type { EnvironmentConfig, SlipwayConfig } from '../config/schema.ts';
 import { lazyProjectSecrets, prepareEnvironment } from '../config/values/project.ts';
+import type { DataPlaneClient as AgentClient } from '../domain/data-plane.ts';
 import type { Release } from '../domain/types.ts';
 import { createGates, type GatesDeps } from '../gates/engine-gates.ts';
 import { artifactPath } from '../releases/artifacts.ts';
@@ -169,6 +173,9 @@ export async function deploymentContext(input: NewDeploymentInput): Promise<Depl
   const port = desired?.listen.port ?? env.router?.port ?? (await freePort());
   const strategy = engineStrategy(env, instances);
   const sticky = typeof env.strategy === 'object' && env.strategy.canary?.stickiness;
+  const driver = env.router?.driver ?? 'builtin';
+  // The agent runs on this machine: a driver whose proxy is not installed is refused before anything starts.
+  checkDriverInstalled(envName, driver);
   const shipped = input.rollback
     ? await shippedWith(input.store, config.app, envName, input.release.id)
     : undefined;
@@ -203,18 +210,26 @@ export async function deploymentContext(input: NewDeploymentInput): Promise<Depl
         path: config.run.health.path,
         intervalMs: config.run.health.interval,
         timeoutMs: config.run.health.timeout,
+        ...(config.run.health.expect !== undefined && { expect: config.run.health.expect }),
       },
+      ...(config.run.cwd !== undefined && { cwd: config.run.cwd }),
       startTimeoutMs: config.run.health.startTimeout,
       stopTimeoutMs: config.run.stopTimeout,
     },
     vars,
     listen: { host: '127.0.0.1', port },
+    driver,
     ...(sticky && {
       stickiness: { kind: sticky.split(':')[0] as 'header' | 'cookie', name: sticky.split(':')[1] as string },
     }),
-    previewHeader: DEFAULT_PREVIEW_HEADER,
+    previewHeader:
+      (typeof env.strategy === 'object' && env.strategy['blue-green']?.previewHeader) ||
+      DEFAULT_PREVIEW_HEADER,
     warmForMs: strategy.kind === 'blue-green' ? strategy.warmForMs : 0,
-    smoke: env.smoke ?? [],
+    smoke: (env.smoke ?? []).map(({ delay, ...check }) => ({
+      ...check,
+      ...(delay !== undefined && { delayMs: delay }),
+    })),
     profile: env.profile ?? 'default',
     inconclusive: env.inconclusive ?? 'wait',
   };

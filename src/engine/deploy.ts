@@ -4,9 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { AgentClient } from '../agent/client.ts';
 import type { SlipwayConfig } from '../config/schema.ts';
 import { lazyProjectSecrets } from '../config/values/project.ts';
+import type { DataPlaneClient as AgentClient } from '../domain/data-plane.ts';
 import type { Deployment, Release } from '../domain/types.ts';
 import { enforcePromotion } from '../gates/decisions.ts';
 import type { SecretStore } from '../secrets/contract.ts';

@@ -3,8 +3,9 @@
  * flight: a traffic switch while the previous instances are still warm (measured, and recorded),
  * a quick blue-green redeploy of that release otherwise. The CLI and the API call this.
  */
-import type { AgentClient } from '../agent/client.ts';
+
 import type { SlipwayConfig } from '../config/schema.ts';
+import type { DataPlaneClient as AgentClient } from '../domain/data-plane.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Deployment, Release } from '../domain/types.ts';
 import type { SecretStore } from '../secrets/contract.ts';

@@ -2,14 +2,13 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { runAgent } from '../../agent/main.ts';
 import { AppError } from '../../domain/errors.ts';
-import { BuiltinRouter } from '../../traffic/builtin/router.ts';
 import type { Act, Context } from '../context.ts';
 
 export function registerAgent(program: Command, ctx: () => Context, act: Act): void {
   program
     .command('agent')
     .description(
-      'Run the data plane in the foreground: the built-in router and the app instances. It keeps serving when the control plane is gone, and re-adopts running instances after its own restart.',
+      'Run the data plane in the foreground: the router of each environment (router.driver: builtin, haproxy or nginx) and the app instances. It keeps serving when the control plane is gone, and re-adopts running instances after its own restart.',
     )
     .option(
       '--state-dir <dir>',
@@ -34,7 +33,6 @@ export function registerAgent(program: Command, ctx: () => Context, act: Act): v
         const running = await runAgent({
           stateDir,
           port,
-          router: new BuiltinRouter(),
           log: (line) => c.io.err(line),
         });
         c.io.out(`slipway agent: admin API on ${running.url}; state in ${stateDir}`);

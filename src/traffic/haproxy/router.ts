@@ -238,6 +238,11 @@ export class HaproxyRouter implements TrafficRouter {
   }
 
   /** PID of the environment's HAProxy master (benchmarks read its CPU time). */
+  /** True when the environment's proxy process died on its own (the agent restarts it). */
+  down(env: string): boolean {
+    return this.envs.get(env)?.process.gone === true;
+  }
+
   pidOf(env: string): number | undefined {
     return this.envs.get(env)?.process.pid;
   }

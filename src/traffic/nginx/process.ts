@@ -19,6 +19,11 @@ export class NginxProcess {
   private child: ChildProcess | undefined;
   private exited = false;
 
+  /** True once the master process has exited (stopped, or died). */
+  get gone(): boolean {
+    return this.exited;
+  }
+
   constructor(binary: string, dir: string) {
     this.binary = binary;
     this.dir = dir;
