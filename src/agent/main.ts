@@ -16,14 +16,13 @@ import { createAdminServer, listen } from './api.ts';
 import { RouterPool } from './routers.ts';
 import { loadOrCreateToken, tokenPath } from './token.ts';
 
-/** The agent's routers: created by the traffic factory per driver, keeping their files under `stateDir`. */
-export function routersFor(stateDir: string): RouterPool {
-  return new RouterPool({
-    options: {
-      haproxy: { stateDir: join(stateDir, 'haproxy') },
-      nginx: { stateDir: join(stateDir, 'nginx') },
-    },
-  });
+/**
+ * The agent's routers: created by the traffic factory per driver. HAProxy and nginx keep their
+ * files in the system temp folder, not the state folder: their admin sockets need a path shorter
+ * than a Unix socket's 108 bytes, which a deep project folder would exceed.
+ */
+export function routersFor(): RouterPool {
+  return new RouterPool({});
 }
 
 export interface RunAgentOptions {
@@ -78,7 +77,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
   const runtime = options.runtime ?? new ProcessRuntime({ stateDir: join(stateDir, 'runtime') });
   const agent = createAgent({
     runtime,
-    routers: options.router ? new RouterPool({ fixed: options.router }) : routersFor(stateDir),
+    routers: options.router ? new RouterPool({ fixed: options.router }) : routersFor(),
     stateDir,
     token,
     ...(options.clock ? { clock: options.clock } : {}),
