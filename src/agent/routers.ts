@@ -17,11 +17,17 @@ const BINARIES: Partial<Record<RouterDriver, { binary: string; install: string }
   nginx: { binary: 'nginx', install: 'apt-get install nginx libnginx-mod-http-js' },
 };
 
-/** Where `binary` is on PATH (or the path itself when it has a slash); undefined when missing. */
+/**
+ * Where `binary` is on PATH (or the path itself when it has a slash); undefined when missing.
+ * PATH only, as the drivers spawn it by name.
+ */
 export function findBinary(binary: string, path = process.env.PATH ?? ''): string | undefined {
   const candidates = binary.includes('/')
     ? [binary]
-    : [...path.split(delimiter), '/usr/sbin', '/usr/local/sbin'].filter(Boolean).map((d) => join(d, binary));
+    : path
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, binary));
   for (const file of candidates) {
     try {
       accessSync(file, constants.X_OK);
@@ -44,7 +50,7 @@ export function checkDriverInstalled(env: string, driver: string, options: Route
   if (findBinary(binary) !== undefined) return;
   throw new AppError(
     'TRAFFIC_DRIVER_FAILED',
-    `environments.${env}.router.driver: ${driver} needs the ${binary} binary, which is not installed (not on PATH); install it (${need.install}) or set router.driver: builtin`,
+    `environments.${env}.router.driver: ${driver} needs the ${binary} binary, which is not installed (not on PATH); install it (${need.install}), add its folder (e.g. /usr/sbin) to PATH, or set router.driver: builtin`,
   );
 }
 

@@ -168,14 +168,14 @@ async function shippedWith(store: Store, app: string, env: string, releaseId: st
 export async function deploymentContext(input: NewDeploymentInput): Promise<DeploymentContext> {
   const { config, env: envName } = input;
   const env = config.environments[envName] as EnvironmentConfig;
+  const driver = env.router?.driver ?? 'builtin';
+  // The agent runs on this machine: a driver whose proxy is not installed is refused before anything starts.
+  checkDriverInstalled(envName, driver);
   const instances = env.instances ?? config.run.instances;
   const desired = await input.agent.desired(envName);
   const port = desired?.listen.port ?? env.router?.port ?? (await freePort());
   const strategy = engineStrategy(env, instances);
   const sticky = typeof env.strategy === 'object' && env.strategy.canary?.stickiness;
-  const driver = env.router?.driver ?? 'builtin';
-  // The agent runs on this machine: a driver whose proxy is not installed is refused before anything starts.
-  checkDriverInstalled(envName, driver);
   const shipped = input.rollback
     ? await shippedWith(input.store, config.app, envName, input.release.id)
     : undefined;
