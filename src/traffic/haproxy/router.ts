@@ -69,7 +69,8 @@ export class HaproxyRouter implements TrafficRouter {
     this.root = mkdtempSync(join(options.stateDir ?? tmpdir(), 'slipway-haproxy-'));
   }
 
-  apply(state: RouteState): Promise<void> {
+  // async: a refused state rejects like every other failure, never throws synchronously.
+  async apply(state: RouteState): Promise<void> {
     validateRouteState(state);
     for (const r of state.releases) {
       if (!NAME.test(r.release)) {

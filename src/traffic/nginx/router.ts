@@ -107,7 +107,8 @@ export class NginxRouter implements TrafficRouter {
     chmodSync(this.root, 0o755);
   }
 
-  apply(state: RouteState): Promise<void> {
+  // async: a refused state rejects like every other failure, never throws synchronously.
+  async apply(state: RouteState): Promise<void> {
     validateRouteState(state);
     for (const r of state.releases) {
       if (!NAME.test(r.release)) {
