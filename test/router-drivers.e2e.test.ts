@@ -10,8 +10,8 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { findBinary } from '../src/agent/routers.ts';
 import { repoRoot, serviceSkip, tempDir } from '../src/testing.ts';
+import { findBinary } from '../src/traffic/installed.ts';
 import { findNjsModule } from '../src/traffic/nginx/njs-module.ts';
 import { cli } from './cli-helpers.ts';
 

@@ -4,55 +4,11 @@
  * the first time an environment asks for it; a driver's proxy processes (HAProxy, nginx) are
  * watched and restarted with the environment's last routing if one dies.
  */
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { ROUTER_DRIVERS, type RouterDriver } from '../domain/data-plane.ts';
 import { AppError } from '../domain/errors.ts';
 import type { TrafficRouter } from '../traffic/contract.ts';
 import { createRouter, type RouterOptions } from '../traffic/factory.ts';
-
-/** The system binary each external driver runs, and the Debian packages that bring it. */
-const BINARIES: Partial<Record<RouterDriver, { binary: string; install: string }>> = {
-  haproxy: { binary: 'haproxy', install: 'apt-get install haproxy' },
-  nginx: { binary: 'nginx', install: 'apt-get install nginx libnginx-mod-http-js' },
-};
-
-/**
- * Where `binary` is on PATH (or the path itself when it has a slash); undefined when missing.
- * PATH only, as the drivers spawn it by name.
- */
-export function findBinary(binary: string, path = process.env.PATH ?? ''): string | undefined {
-  const candidates = binary.includes('/')
-    ? [binary]
-    : path
-        .split(delimiter)
-        .filter(Boolean)
-        .map((d) => join(d, binary));
-  for (const file of candidates) {
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-/**
- * Refuses a driver whose binary is not installed, naming the slipway.yaml key and the fix.
- * Control plane (before a deployment starts) and agent (before it applies) both ask.
- */
-export function checkDriverInstalled(env: string, driver: string, options: RouterOptions = {}): void {
-  const need = BINARIES[driver as RouterDriver];
-  if (need === undefined) return;
-  const binary = (driver === 'haproxy' ? options.haproxy?.binary : options.nginx?.binary) ?? need.binary;
-  if (findBinary(binary) !== undefined) return;
-  throw new AppError(
-    'TRAFFIC_DRIVER_FAILED',
-    `environments.${env}.router.driver: ${driver} needs the ${binary} binary, which is not installed (not on PATH); install it (${need.install}), add its folder (e.g. /usr/sbin) to PATH, or set router.driver: builtin`,
-  );
-}
+import { checkDriverInstalled } from '../traffic/installed.ts';
 
 export type RouterFactory = (driver: string) => Promise<TrafficRouter>;
 

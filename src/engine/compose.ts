@@ -6,8 +6,6 @@
 import { join, resolve } from 'node:path';
 // The composition root is the one engine file that knows the agent's HTTP client.
 import { connectLocalAgent } from '../agent/client.ts';
-// Only the binary check: the engine knows nothing else of the agent.
-import { checkDriverInstalled } from '../agent/routers.ts';
 import { createBuiltinProvider } from '../analysis/metrics/builtin/provider.ts';
 import { createRuntimeProvider } from '../analysis/metrics/runtime/provider.ts';
 import { rulesFromRollbackIf } from '../analysis/rollback-if.ts';
@@ -20,6 +18,7 @@ import { artifactPath } from '../releases/artifacts.ts';
 import { freePort } from '../runtime/process/ports.ts';
 import type { SecretStore } from '../secrets/contract.ts';
 import type { Store } from '../store/contract.ts';
+import { checkDriverInstalled } from '../traffic/installed.ts';
 import { configPreflight } from './config-preflight.ts';
 import { DEFAULT_PREVIEW_HEADER, type DeploymentContext, type ReleaseRun } from './context.ts';
 import { Executor, type StoredState } from './executor.ts';
