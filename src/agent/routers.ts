@@ -4,7 +4,7 @@
  * the first time an environment asks for it; a driver's proxy processes (HAProxy, nginx) are
  * watched and restarted with the environment's last routing if one dies.
  */
-import { ROUTER_DRIVERS, type RouterDriver } from '../domain/data-plane.ts';
+import { ROUTER_DRIVERS } from '../domain/data-plane.ts';
 import { AppError } from '../domain/errors.ts';
 import type { TrafficRouter } from '../traffic/contract.ts';
 import { createRouter, type RouterOptions } from '../traffic/factory.ts';
