@@ -189,7 +189,7 @@ export class ManagedInstance {
       }
       last = result.reason;
       if (Date.now() >= deadline) {
-        return `timeout: no 2xx from GET ${health.path} within ${timeoutMs}ms (last probe: ${last})`;
+        return `timeout: no healthy answer (${health.expect ?? '2xx/3xx'}) from GET ${health.path} within ${timeoutMs}ms (last probe: ${last})`;
       }
       await sleep(step);
     }
