@@ -65,6 +65,8 @@ export class Agent {
   /** The driver each environment's routing is applied with now (to move it when the driver changes). */
   private readonly applied = new Map<string, string>();
   private superviseTimer: NodeJS.Timeout | undefined;
+  /** Environments whose dead proxy could not be started again yet (e.g. its port still held): tried every tick. */
+  private readonly proxyDown = new Set<string>();
   private readonly superviseMs: number;
   private readonly clock: Clock;
   private readonly log: (line: string) => void;
@@ -145,14 +147,17 @@ export class Agent {
     for (const [env, route] of this.routes) {
       const driver = this.applied.get(env);
       const router = await this.routers.get(driver, env);
-      if (!RouterPool.isDown(router, env)) continue;
-      this.log(`the ${router.name} proxy of ${env} died; starting it again`);
+      const retry = this.proxyDown.has(env);
+      if (!retry && !RouterPool.isDown(router, env)) continue;
+      if (!retry) this.log(`the ${router.name} proxy of ${env} died; starting it again`);
       try {
         await router.remove(env);
         await router.apply(route);
+        this.proxyDown.delete(env);
         this.errors.delete(env);
         this.log(`restarted the ${router.name} proxy of ${env}`);
       } catch (error) {
+        this.proxyDown.add(env);
         this.errors.set(env, this.redact(`${router.name} proxy restart failed: ${(error as Error).message}`));
       }
     }
@@ -248,6 +253,7 @@ export class Agent {
       await (await this.routers.get(this.applied.get(env) ?? record.desired.driver, env)).remove(env);
       this.routes.delete(env);
       this.applied.delete(env);
+      this.proxyDown.delete(env);
       for (const r of record.desired.releases) await this.runtime.stop(env, r.release);
       this.state.delete(env);
       this.errors.delete(env);
