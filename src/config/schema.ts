@@ -325,55 +325,74 @@ const metricsSource = z
       });
   });
 
-export const environment = z.strictObject({
-  after: name().optional().meta({ description: 'The environment a release must succeed in first.' }),
-  strategy: strategy.default('rolling'),
-  instances: count('instances', 1).optional(),
-  config: configBlock.optional(),
-  secrets: z.array(z.string().regex(KEY, { error: `expected ${KEY_HINT}` })).optional(),
-  envFile: z
-    .string({ error: 'expected a .env file path relative to slipway.yaml, e.g. .env.staging' })
-    .min(1, { error: 'expected a .env file path relative to slipway.yaml, e.g. .env.staging' })
-    .optional()
-    .meta({
-      description: 'The .env file of this environment (default .env.<env>; a missing file is skipped).',
+export const environment = z
+  .strictObject({
+    after: name().optional().meta({ description: 'The environment a release must succeed in first.' }),
+    strategy: strategy.default('rolling'),
+    instances: count('instances', 1).optional(),
+    config: configBlock.optional(),
+    secrets: z.array(z.string().regex(KEY, { error: `expected ${KEY_HINT}` })).optional(),
+    envFile: z
+      .string({ error: 'expected a .env file path relative to slipway.yaml, e.g. .env.staging' })
+      .min(1, { error: 'expected a .env file path relative to slipway.yaml, e.g. .env.staging' })
+      .optional()
+      .meta({
+        description: 'The .env file of this environment (default .env.<env>; a missing file is skipped).',
+      }),
+    approval: z
+      .strictObject({
+        required: count('approvals', 1).default(1),
+        role: z.string().default('approver'),
+        selfApproval: z.boolean().default(false),
+        timeout: duration().optional(),
+      })
+      .optional(),
+    windows: windows.optional(),
+    checklist: checklist.optional(),
+    rollbackIf: rollbackIf.optional(),
+    smoke: z.array(smokeCheck).optional(),
+    watch: duration().optional(),
+    profile: z.enum(['default', 'fast'], { error: 'expected default or fast' }).optional().meta({
+      description:
+        "Analysis windows for the rollback triggers: default (the seed's: error rate over 10 min, p95 over 1 min for 5 min, measured every 30 s) or fast (error rate over 10 s, p95 over 10 s for 10 s, every second; for staging and tests).",
     }),
-  approval: z
-    .strictObject({
-      required: count('approvals', 1).default(1),
-      role: z.string().default('approver'),
-      selfApproval: z.boolean().default(false),
-      timeout: duration().optional(),
-    })
-    .optional(),
-  windows: windows.optional(),
-  checklist: checklist.optional(),
-  rollbackIf: rollbackIf.optional(),
-  smoke: z.array(smokeCheck).optional(),
-  watch: duration().optional(),
-  profile: z.enum(['default', 'fast'], { error: 'expected default or fast' }).optional().meta({
-    description:
-      "Analysis windows for the rollback triggers: default (the seed's: error rate over 10 min, p95 over 1 min for 5 min, measured every 30 s) or fast (error rate over 10 s, p95 over 10 s for 10 s, every second; for staging and tests).",
-  }),
-  allowFailedCI: z.boolean().optional(),
-  router: z
-    .strictObject({
-      driver: z
-        .enum(['builtin', 'haproxy', 'nginx'], { error: 'expected builtin, haproxy or nginx' })
-        .default('builtin')
-        .meta({
-          description:
-            'The proxy that routes this environment: builtin (default), haproxy or nginx (needs the haproxy / nginx and libnginx-mod-http-js packages).',
-        }),
-      port: z.int().min(1).max(65535, { error: 'expected a port from 1 to 65535' }).optional(),
-    })
-    .optional(),
-  inconclusive: z.enum(['wait', 'pause', 'fail'], { error: 'expected wait, pause or fail' }).optional().meta({
-    description:
-      'When an analysis step cannot decide (too little traffic, no data): wait (measure up to 3× longer, then pause), pause (for a person), or fail (roll back). Default wait.',
-  }),
-  metrics: metricsSource.optional(),
-});
+    allowFailedCI: z.boolean().optional(),
+    router: z
+      .strictObject({
+        driver: z
+          .enum(['builtin', 'haproxy', 'nginx'], { error: 'expected builtin, haproxy or nginx' })
+          .default('builtin')
+          .meta({
+            description:
+              'The proxy that routes this environment: builtin (default), haproxy or nginx (needs the haproxy / nginx and libnginx-mod-http-js packages).',
+          }),
+        port: z.int().min(1).max(65535, { error: 'expected a port from 1 to 65535' }).optional(),
+      })
+      .optional(),
+    inconclusive: z
+      .enum(['wait', 'pause', 'fail'], { error: 'expected wait, pause or fail' })
+      .optional()
+      .meta({
+        description:
+          'When an analysis step cannot decide (too little traffic, no data): wait (measure up to 3× longer, then pause), pause (for a person), or fail (roll back). Default wait.',
+      }),
+    metrics: metricsSource.optional(),
+  })
+  .superRefine((env, ctx) => {
+    // HAProxy and nginx keep no per-release metrics slipway reads: a canary's analysis steps could
+    // never decide on them, so such an environment must name where its metrics come from.
+    const driver = env.router?.driver ?? 'builtin';
+    const analysed =
+      env.strategy === 'canary' || // the default canary steps analyse
+      (typeof env.strategy === 'object' &&
+        env.strategy.canary?.steps.some((step) => step.analysis !== undefined));
+    if (driver !== 'builtin' && analysed && (env.metrics?.provider ?? 'builtin') === 'builtin')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['router', 'driver'],
+        message: `${driver} keeps no per-release metrics for the canary's analysis steps; set metrics (provider prometheus or http) for this environment, or use router.driver: builtin`,
+      });
+  });
 
 const secretStore = z
   .strictObject({
