@@ -4,11 +4,16 @@
  * to staging and production, keeps real traffic flowing, does a blue-green deploy and an instant
  * rollback on staging, then canaries on production — a good release that goes live and a bad one
  * that slipway rolls back on its own. It stops everything it started, also on Ctrl-C.
+ *
+ * `npm run demo -- --router haproxy` (or `nginx`) routes staging through that proxy instead of the
+ * builtin router (slipway.yaml `router.driver`); production stays on the builtin router, whose
+ * per-release metrics its canary analysis reads (HAProxy and nginx keep none slipway can read).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { createAgentClient } from '../src/agent/client.ts';
 import { startLoad } from './demo-load.ts';
 
@@ -17,6 +22,16 @@ const project = mkdtempSync(join(tmpdir(), 'slipway-demo-'));
 const children = new Set<ChildProcess>();
 const bold = (s: string) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${s}\x1b[0m` : s);
 const say = (text: string) => process.stdout.write(`\n${bold(`▸ ${text}`)}\n`);
+
+const { values: flags } = parseArgs({
+  options: { router: { type: 'string', default: 'builtin' } },
+  strict: true,
+});
+const driver = flags.router ?? 'builtin';
+if (!['builtin', 'haproxy', 'nginx'].includes(driver)) {
+  process.stderr.write(`--router: expected builtin, haproxy or nginx, found ${JSON.stringify(driver)}\n`);
+  process.exit(2);
+}
 
 const CONFIG = `app: shop
 config:
@@ -30,6 +45,7 @@ environments:
   staging:
     config: { values: { SHOP_ENV: staging } }
     strategy: { blue-green: { warmFor: 10m } }
+    router: { driver: ${driver} }
     profile: fast
     smoke: [{ get: /health }, { get: /api/products }]
     watch: 2s
@@ -124,7 +140,9 @@ try {
   writeFileSync(join(project, 'slipway.yaml'), CONFIG);
   await must(['validate']);
 
-  say('Starting the data plane: `slipway agent` runs the built-in router and the app instances.');
+  say(
+    `Starting the data plane: \`slipway agent\` runs the app instances and the routers (staging: ${driver}, production: builtin).`,
+  );
   agentClient = await startAgent();
 
   say(

@@ -9,6 +9,7 @@ import type { Instance, InstanceSpec, Runtime } from '../runtime/contract.ts';
 import { looksLikeSecretName } from '../secrets/key-names.ts';
 import { Redactor } from '../secrets/redact.ts';
 import type { RouteState, TrafficRouter } from '../traffic/contract.ts';
+import { RouterPool } from './routers.ts';
 import {
   AgentStateFile,
   type DesiredEnv,
@@ -35,7 +36,10 @@ export interface Clock {
 
 export interface AgentOptions {
   readonly runtime: Runtime;
-  readonly router: TrafficRouter;
+  /** One router for every environment whatever its driver (tests); otherwise `routers`. */
+  readonly router?: TrafficRouter;
+  /** The routers by driver (`router.driver` in the desired state); default: the traffic factory. */
+  readonly routers?: RouterPool;
   readonly stateDir: string;
   /** The admin API's bearer token (see token.ts). */
   readonly token: string;
@@ -44,6 +48,8 @@ export interface AgentOptions {
   readonly log?: (line: string, level?: LogLevel) => void;
   /** How often an environment that could not be restored is tried again; default 10s. */
   readonly retryMs?: number;
+  /** How often the proxy processes (HAProxy, nginx) are checked and restarted if dead; default 1s. */
+  readonly superviseMs?: number;
 }
 
 /** Optional capabilities of a runtime used on restore (the process runtime has both). */
@@ -59,8 +65,14 @@ interface Restorable {
 export class Agent {
   readonly token: string;
   readonly runtime: Runtime;
-  readonly router: TrafficRouter;
+  readonly routers: RouterPool;
   private readonly state: AgentStateFile;
+  /** The driver each environment's routing is applied with now (to move it when the driver changes). */
+  private readonly applied = new Map<string, string>();
+  private superviseTimer: NodeJS.Timeout | undefined;
+  /** Environments whose dead proxy could not be started again yet (e.g. its port still held): tried every tick. */
+  private readonly proxyDown = new Set<string>();
+  private readonly superviseMs: number;
   private readonly clock: Clock;
   private readonly log: (line: string, level?: LogLevel) => void;
   private readonly errors = new Map<string, string>();
@@ -74,7 +86,8 @@ export class Agent {
 
   constructor(options: AgentOptions) {
     this.runtime = options.runtime;
-    this.router = options.router;
+    this.routers = options.routers ?? new RouterPool(options.router ? { fixed: options.router } : {});
+    this.superviseMs = options.superviseMs ?? 1_000;
     this.token = options.token;
     this.clock = options.clock ?? Date;
     const log = options.log ?? (() => {});
@@ -113,7 +126,55 @@ export class Agent {
         );
       } else if (typeof runtime.stopUnclaimed === 'function') await runtime.stopUnclaimed();
       this.planRetry();
+      this.planSupervise();
     });
+  }
+
+  /** The router serving `env` (its desired driver's). */
+  async routerOf(env: string): Promise<TrafficRouter> {
+    const record = this.require(env);
+    return this.routers.get(record.desired.driver, env);
+  }
+
+  /** Every router's metrics in Prometheus text (the drivers that keep any). */
+  async prometheus(): Promise<string> {
+    const routers = await this.routers.all();
+    return routers.map((r) => (r as { prometheus?: () => string }).prometheus?.() ?? '').join('');
+  }
+
+  /**
+   * Watches the proxy processes of external drivers: one that died is started again with the
+   * environment's last routing, so an HAProxy or nginx crash costs seconds, not the environment.
+   */
+  private planSupervise(): void {
+    clearTimeout(this.superviseTimer);
+    if (this.closed) return;
+    this.superviseTimer = setTimeout(() => {
+      void this.serial(() => this.superviseNow())
+        .catch(this.logError)
+        .finally(() => this.planSupervise());
+    }, this.superviseMs);
+    this.superviseTimer.unref();
+  }
+
+  private async superviseNow(): Promise<void> {
+    for (const [env, route] of this.routes) {
+      const driver = this.applied.get(env);
+      const router = await this.routers.get(driver, env);
+      const retry = this.proxyDown.has(env);
+      if (!retry && !RouterPool.isDown(router, env)) continue;
+      if (!retry) this.log(`the ${router.name} proxy of ${env} died; starting it again`);
+      try {
+        await router.remove(env);
+        await router.apply(route);
+        this.proxyDown.delete(env);
+        this.errors.delete(env);
+        this.log(`restarted the ${router.name} proxy of ${env}`);
+      } catch (error) {
+        this.proxyDown.add(env);
+        this.errors.set(env, this.redact(`${router.name} proxy restart failed: ${(error as Error).message}`));
+      }
+    }
   }
 
   /** Environments whose restore failed (e.g. their listener port was taken) are tried again until they work. */
@@ -184,7 +245,8 @@ export class Agent {
       const total = releases.reduce((sum, r) => sum + r.weight, 0);
       if (Math.abs(total - 100) > 1e-9)
         throw new AppError('USAGE', `weights: must add up to 100, got ${total}`);
-      await this.router.setWeights(env, Object.fromEntries(releases.map((r) => [r.release, r.weight])));
+      const router = await this.routers.get(record.desired.driver, env);
+      await router.setWeights(env, Object.fromEntries(releases.map((r) => [r.release, r.weight])));
       const route = this.routes.get(env);
       if (route) {
         const weight = new Map(releases.map((r) => [r.release, r.weight]));
@@ -202,8 +264,10 @@ export class Agent {
   deleteEnv(env: string): Promise<void> {
     return this.serial(async () => {
       const record = this.require(env);
-      await this.router.remove(env);
+      await (await this.routers.get(this.applied.get(env) ?? record.desired.driver, env)).remove(env);
       this.routes.delete(env);
+      this.applied.delete(env);
+      this.proxyDown.delete(env);
       for (const r of record.desired.releases) await this.runtime.stop(env, r.release);
       this.state.delete(env);
       this.errors.delete(env);
@@ -229,8 +293,9 @@ export class Agent {
     this.closed = true;
     clearTimeout(this.retireTimer);
     clearTimeout(this.retryTimer);
+    clearTimeout(this.superviseTimer);
     await this.queue.catch(() => undefined);
-    await this.router.close();
+    await this.routers.close();
     await this.runtime.close();
   }
 
@@ -264,7 +329,15 @@ export class Agent {
 
   private async applyNow(desired: DesiredEnv, restoring = false): Promise<void> {
     const runtime = this.runtime as Partial<Restorable>;
-    await this.drainSurplus(desired);
+    const router = await this.routers.get(desired.driver, desired.env);
+    const before = this.applied.get(desired.env);
+    if (before !== undefined && before !== (desired.driver ?? 'builtin')) {
+      // Another driver takes the environment: the old one frees the listener first (a short gap).
+      await (await this.routers.get(before, desired.env)).remove(desired.env);
+      this.routes.delete(desired.env);
+      this.applied.delete(desired.env);
+    }
+    await this.drainSurplus(desired, router);
     for (const r of desired.releases) {
       const spec = instanceSpec(desired.env, r);
       // Restoring must keep serving what still runs, even if a replacement instance is slow to boot.
@@ -273,8 +346,9 @@ export class Agent {
     }
     const instances = await this.runtime.list(desired.env);
     const route = routeState(desired, instances);
-    await this.router.apply(route);
+    await router.apply(route);
     this.routes.set(desired.env, route);
+    this.applied.set(desired.env, desired.driver ?? 'builtin');
     this.errors.delete(desired.env);
   }
 
@@ -283,7 +357,7 @@ export class Agent {
    * new count). Take those out of rotation first, so they drain before they are stopped instead of
    * relying on the router's retry of a refused connection.
    */
-  private async drainSurplus(desired: DesiredEnv): Promise<void> {
+  private async drainSurplus(desired: DesiredEnv, router: TrafficRouter): Promise<void> {
     const last = this.routes.get(desired.env);
     if (last === undefined) return;
     const count = new Map(desired.releases.map((r) => [r.release, r.count]));
@@ -300,7 +374,7 @@ export class Agent {
         backends: r.backends.filter((b) => !surplus(r.release, b.id)),
       })),
     };
-    await this.router.apply(drained);
+    await router.apply(drained);
     this.routes.set(desired.env, drained);
   }
 
@@ -355,6 +429,7 @@ export class Agent {
     const instances = await this.runtime.list(desired.env);
     this.state.put({ desired, instances, updatedAt: new Date(this.clock.now()).toISOString() });
     this.planRetire();
+    if (this.superviseTimer === undefined) this.planSupervise();
   }
 
   private require(env: string): EnvRecord {

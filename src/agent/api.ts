@@ -110,20 +110,21 @@ function routes(agent: Agent): [string, RegExp, Handler][] {
             `windowMs: must be a whole number of milliseconds from 1 to 86400000, got ${url.searchParams.get('windowMs')}`,
           );
         }
-        if (!agent.router.metrics) {
+        const router = await agent.routerOf(env!);
+        if (!router.metrics) {
           throw new AppError(
             'USAGE',
-            `the ${agent.router.name} router keeps no per-release metrics; use the prometheus provider`,
+            `environments.${env}.router.driver: the ${router.name} router keeps no per-release metrics; set environments.${env}.metrics to the prometheus or http provider, or use router.driver: builtin`,
           );
         }
-        send(res, 200, await agent.router.metrics(env!, release!, windowMs));
+        send(res, 200, await router.metrics(env!, release!, windowMs));
       },
     ],
     [
       'GET',
       /^\/metrics$/,
       async (_req, res) => {
-        const text = (agent.router as { prometheus?: () => string }).prometheus?.() ?? '';
+        const text = await agent.prometheus();
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
         res.end(text);
       },

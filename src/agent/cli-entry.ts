@@ -1,10 +1,13 @@
 /**
  * `slipway agent [--state-dir DIR] [--port N]`: runs the data-plane agent in the foreground until
- * SIGTERM or SIGINT (or, under `--supervise`, until its supervisor goes away). Its log is JSON
- * lines through src/observe/log.ts (readable on a terminal), secret values redacted.
+ * SIGTERM or SIGINT (or, under `--supervise`, until its supervisor goes away). Each environment is
+ * routed by the driver its desired state names (created through the traffic factory); tests pass one
+ * fixed router instead. Its log is JSON lines through src/observe/log.ts (readable on a terminal),
+ * secret values redacted.
  *
  * @example
- * return agentCommand(argv, { createRouter: () => new BuiltinRouter() });
+ * return agentCommand(argv, {});
+ * return agentCommand(argv, { createRouter: () => new FakeRouter() });
  */
 import { parseArgs } from 'node:util';
 import { AppError, EXIT } from '../domain/errors.ts';
@@ -19,7 +22,8 @@ export const AGENT_DEFAULTS = { stateDir: '.slipway/agent', port: 0 } as const;
 export async function agentCommand(
   argv: readonly string[],
   deps: {
-    createRouter: () => TrafficRouter | Promise<TrafficRouter>;
+    /** One router for every environment (tests); default: one per driver from the traffic factory. */
+    createRouter?: () => TrafficRouter | Promise<TrafficRouter>;
     /** Where log lines go (one line per call, JSON); default: stdout. */
     out?: (line: string) => void;
     /** Stops the agent when aborted; default: SIGTERM or SIGINT. */
@@ -45,7 +49,7 @@ export async function agentCommand(
   const running = await runAgent({
     stateDir: values['state-dir'] ?? AGENT_DEFAULTS.stateDir,
     port,
-    router: await deps.createRouter(),
+    ...(deps.createRouter && { router: await deps.createRouter() }),
     log: (line, level = 'info') => log[level](line),
   });
   agent = running.agent;

@@ -9,12 +9,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DataPlaneClient, DesiredEnv, EnvBodyInput, EnvStatus } from '../domain/data-plane.ts';
 import { AppError, ERROR_CODES, type ErrorCode } from '../domain/errors.ts';
 import { readJson } from '../runtime/process/atomic-json.ts';
 import type { ReleaseMetrics } from '../traffic/contract.ts';
-
-import type { EnvStatus } from './agent.ts';
-import type { DesiredEnv, EnvBodyInput } from './state.ts';
 
 export type { EnvBodyInput };
 
@@ -25,24 +23,8 @@ export interface AgentClientOptions {
   readonly timeoutMs?: number;
 }
 
-export interface AgentClient {
-  putEnv(env: string, body: EnvBodyInput): Promise<EnvStatus>;
-  setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<EnvStatus>;
-  status(env: string): Promise<EnvStatus>;
-  /** The desired state as the agent holds it; undefined when it runs no such environment. */
-  desired(env: string): Promise<DesiredEnv | undefined>;
-  statusAll(): Promise<EnvStatus[]>;
-  deleteEnv(env: string): Promise<void>;
-  logs(env: string, release: string, lines?: number): Promise<string[]>;
-  /** The router's metrics of one release over the last `windowMs`. */
-  metrics(env: string, release: string, windowMs: number): Promise<ReleaseMetrics>;
-  /** Yields the tail, then every new log line until `signal` aborts. */
-  followLogs(
-    env: string,
-    release: string,
-    options: { lines?: number; signal: AbortSignal },
-  ): AsyncIterable<string>;
-}
+/** The agent's HTTP client is the engine's data-plane port. */
+export type AgentClient = DataPlaneClient;
 
 function isCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && code in ERROR_CODES;

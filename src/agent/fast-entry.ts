@@ -1,8 +1,9 @@
 /**
  * `slipway agent` without the rest of the CLI. An agent restart is on the serving path (its
  * router accepts the connections), so the launcher starts it from here: only the agent, the
- * runtime and the builtin router are loaded, not every command and its dependencies. With
- * `--supervise` only the supervisor is loaded (Node built-ins), which then starts the agent.
+ * runtime and the routers its environments use are loaded, not every command and its
+ * dependencies. With `--supervise` only the supervisor is loaded (Node built-ins), which then
+ * starts the agent.
  */
 
 const VALUE_FLAGS = ['--state-dir', '--port'];
@@ -27,16 +28,15 @@ export async function runAgentFast(argv: readonly string[]): Promise<number> {
     const { superviseCommand } = await import('./supervise-entry.ts');
     return superviseCommand(argv);
   }
-  const [{ isAppError }, { BuiltinRouter }, { agentCommand }, { awaitTurn }] = await Promise.all([
+  const [{ isAppError }, { agentCommand }, { awaitTurn }] = await Promise.all([
     import('../domain/errors.ts'),
-    import('../traffic/builtin/router.ts'),
     import('./cli-entry.ts'),
     import('../traffic/builtin/held-listeners.ts'),
   ]);
   // A supervisor's spare agent has loaded everything by now; it starts when the agent dies.
   await awaitTurn();
   try {
-    return await agentCommand(argv, { createRouter: () => new BuiltinRouter() });
+    return await agentCommand(argv, {});
   } catch (error) {
     if (!isAppError(error)) throw error;
     process.stderr.write(`error[${error.code}]: ${error.message}\n`);

@@ -1,6 +1,7 @@
 /**
  * Composition root of the data-plane agent (`slipway agent`): token, runtime, router, state,
- * admin API. The router is passed in (the builtin router in production, a fake in tests).
+ * admin API. The routers come from the traffic factory, one per driver the environments ask for
+ * (`routersFor`); tests pass one fixed router (a fake) instead.
  */
 import type { Server } from 'node:http';
 import { join } from 'node:path';
@@ -12,12 +13,23 @@ import { ProcessRuntime } from '../runtime/process/process-runtime.ts';
 import type { TrafficRouter } from '../traffic/contract.ts';
 import { type Agent, type Clock, createAgent, type LogLevel } from './agent.ts';
 import { createAdminServer, listen } from './api.ts';
+import { RouterPool } from './routers.ts';
 import { loadOrCreateToken, tokenPath } from './token.ts';
+
+/**
+ * The agent's routers: created by the traffic factory per driver. HAProxy and nginx keep their
+ * files in the system temp folder, not the state folder: their admin sockets need a path shorter
+ * than a Unix socket's 108 bytes, which a deep project folder would exceed.
+ */
+export function routersFor(): RouterPool {
+  return new RouterPool({});
+}
 
 export interface RunAgentOptions {
   /** Folder of the agent's state: agent-state.json, agent.token, agent.json, runtime/ (instances and logs). */
   readonly stateDir: string;
-  readonly router: TrafficRouter;
+  /** One router for every environment whatever its driver (tests); default: `routersFor(stateDir)`. */
+  readonly router?: TrafficRouter;
   /** Default: the process runtime, keeping its records and logs in `<stateDir>/runtime`. */
   readonly runtime?: Runtime;
   /** Admin API port on 127.0.0.1; 0 (default) picks a free one, written to `<stateDir>/agent.json`. */
@@ -65,7 +77,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
   const runtime = options.runtime ?? new ProcessRuntime({ stateDir: join(stateDir, 'runtime') });
   const agent = createAgent({
     runtime,
-    router: options.router,
+    routers: options.router ? new RouterPool({ fixed: options.router }) : routersFor(),
     stateDir,
     token,
     ...(options.clock ? { clock: options.clock } : {}),

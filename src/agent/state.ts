@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import type { DesiredEnv, DesiredRelease, EnvBody } from '../domain/data-plane.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Instance, InstanceSpec } from '../runtime/contract.ts';
 import { readJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
@@ -14,68 +14,17 @@ import type { SealedRecord } from '../secrets/local/secrets-file.ts';
 import type { RouteState } from '../traffic/contract.ts';
 import { loadOrCreateStateKey, openVars, sealVars } from './state-seal.ts';
 
-const name = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'use letters, digits, dot, dash, underscore');
-/** Environment names become parts of file names and URLs. */
-export const envNameSchema = name;
-const millis = z.number().int().positive().max(3_600_000);
-
-export const releaseSchema = z.object({
-  release: name,
-  weight: z.number().min(0).max(100),
-  app: name,
-  /** Folder holding the release's files (absolute). */
-  cwd: z.string().startsWith('/', 'must be an absolute path'),
-  command: z.string().min(1),
-  vars: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid variable name'), z.string())
-    .default({}),
-  /**
-   * Names (never values) of the vars that are secrets: the agent hides their values in its log and
-   * errors and leaves them out of `GET …/desired`; a secret named here but left out of `vars` keeps
-   * the value the release already has.
-   */
-  secretKeys: z.array(z.string()).optional(),
-  count: z.number().int().min(1).max(64),
-  health: z.object({ path: z.string().startsWith('/'), intervalMs: millis, timeoutMs: millis }),
-  startTimeoutMs: millis,
-  stopTimeoutMs: millis,
-  /** A release kept warm at weight 0 (e.g. the previous one after a blue-green switch) is stopped at this time. */
-  retireAt: z.iso.datetime().optional(),
-});
-
-export const envBodySchema = z
-  .object({
-    listen: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }),
-    releases: z.array(releaseSchema).min(1),
-    stickiness: z.object({ kind: z.enum(['header', 'cookie']), name: z.string().min(1) }).optional(),
-    previewHeader: z.string().min(1).optional(),
-  })
-  .superRefine((body, ctx) => {
-    const total = body.releases.reduce((sum, r) => sum + r.weight, 0);
-    if (Math.abs(total - 100) > 1e-9) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['releases'],
-        message: `weights must add up to 100, got ${total}`,
-      });
-    }
-    const seen = new Set<string>();
-    body.releases.forEach((r, i) => {
-      if (seen.has(r.release))
-        ctx.addIssue({ code: 'custom', path: ['releases', i, 'release'], message: 'duplicate' });
-      seen.add(r.release);
-    });
-  });
-
-export const weightsBodySchema = z.object({ weights: z.record(name, z.number().min(0).max(100)) });
-
-export type DesiredRelease = z.infer<typeof releaseSchema>;
-export type EnvBody = z.infer<typeof envBodySchema>;
-/** What a caller writes: defaulted fields (`vars`, `listen.host`) may be left out. */
-export type EnvBodyInput = z.input<typeof envBodySchema>;
-export type DesiredEnv = EnvBody & { readonly env: string };
+export {
+  type DesiredEnv,
+  type DesiredRelease,
+  type EnvBody,
+  type EnvBodyInput,
+  envBodySchema,
+  envNameSchema,
+  parseBody,
+  releaseSchema,
+  weightsBodySchema,
+} from '../domain/data-plane.ts';
 
 /**
  * The desired state as the admin API shows it: secret values left out (their names stay in
@@ -122,14 +71,6 @@ export interface EnvRecord {
 interface StateFile {
   readonly version: 1;
   readonly envs: Record<string, EnvRecord>;
-}
-
-/** Parses a request body; a bad one is a 400 that names each wrong field. */
-export function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  const details = result.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`);
-  throw new AppError('USAGE', `invalid ${what}: ${details.join('; ')}`, { details });
 }
 
 export function instanceSpec(env: string, release: DesiredRelease): InstanceSpec {

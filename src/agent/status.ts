@@ -1,27 +1,9 @@
 /** What the agent reports about an environment: per release its weight, instances and health. */
+import type { EnvStatus } from '../domain/data-plane.ts';
 import type { Instance } from '../runtime/contract.ts';
 import type { EnvRecord } from './state.ts';
 
-export interface ReleaseStatus {
-  readonly release: string;
-  readonly weight: number;
-  readonly app: string;
-  readonly command: string;
-  /** Names only: values are config and secrets. */
-  readonly vars: readonly string[];
-  readonly instances: readonly Instance[];
-  readonly healthy: boolean;
-}
-
-export interface EnvStatus {
-  readonly env: string;
-  readonly listen: { readonly host: string; readonly port: number };
-  readonly releases: readonly ReleaseStatus[];
-  readonly healthy: boolean;
-  readonly updatedAt: string;
-  /** Set when restoring this environment after a restart failed; cleared by the next successful apply. */
-  readonly error?: string;
-}
+export type { EnvStatus, ReleaseStatus } from '../domain/data-plane.ts';
 
 /** Status of one environment from its record and the runtime's live instances. Pure. */
 export function envStatus(
@@ -43,6 +25,7 @@ export function envStatus(
   });
   return {
     env: record.desired.env,
+    driver: record.desired.driver ?? 'builtin',
     listen: record.desired.listen,
     releases,
     healthy: releases.every((r) => r.healthy || r.weight === 0),

@@ -2,11 +2,12 @@
  * A tiny real HTTP proxy that implements the TrafficRouter contract just enough for the agent's
  * tests to send real requests through a switch: weighted choice of release, round robin over its
  * backends, no health checks, no stickiness, no metrics. Tests only; the product router is
- * src/traffic/builtin/.
+ * src/traffic/builtin/. It passes the traffic contract for what it does (tiny-proxy.test.ts).
  */
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RouterCapabilities, RouteState, TrafficRouter } from '../traffic/contract.ts';
+import { validateRouteState, withWeights } from '../traffic/validate.ts';
 
 interface Listener {
   server: Server;
@@ -25,6 +26,7 @@ export class TinyProxyRouter implements TrafficRouter {
   private readonly listeners = new Map<string, Listener>();
 
   async apply(state: RouteState): Promise<void> {
+    validateRouteState(state);
     const existing = this.listeners.get(state.env);
     if (existing !== undefined) {
       existing.state = state;
@@ -65,11 +67,9 @@ export class TinyProxyRouter implements TrafficRouter {
 
   async setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<void> {
     const listener = this.listeners.get(env);
-    if (listener === undefined) throw new Error(`no routing for ${env}`);
-    listener.state = {
-      ...listener.state,
-      releases: listener.state.releases.map((r) => ({ ...r, weight: weights[r.release] ?? 0 })),
-    };
+    // The contract's checks (unknown env or release, weights not adding up to 100).
+    const releases = withWeights(listener?.state, env, weights);
+    listener!.state = { ...listener!.state, releases };
   }
 
   async remove(env: string): Promise<void> {

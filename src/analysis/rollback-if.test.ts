@@ -32,3 +32,18 @@ test('overrides the named fields, keeps the rest, false turns a trigger off, add
     provider: 'prometheus',
   });
 });
+
+test('rollbackIf test: two-proportion and mann-whitney pick the statistical judges for their rule', () => {
+  const rules = rulesFromRollbackIf({
+    errorRate: { above: 0.05, withinMs: 60_000, test: 'two-proportion' },
+    latency: { p95AboveBaseline: 2, test: 'mann-whitney' },
+  });
+  const errorRate = rules.find((r) => r.name === 'error-rate');
+  const latency = rules.find((r) => r.name === 'latency-p95');
+  assert.deepEqual(
+    [errorRate?.kind, errorRate?.kind === 'proportions' && errorRate.minEffect, errorRate?.windowMs],
+    ['proportions', 0.05, 60_000],
+  );
+  assert.deepEqual([latency?.kind, latency?.metric], ['mann-whitney', 'latency']);
+  assert.equal(validateRules(rules), rules);
+});

@@ -10,10 +10,23 @@ import { type AnalysisProfile, businessDrop, DEFAULT_PROFILE } from './judges/de
 import type { AnalysisRule } from './rules.ts';
 
 export interface RollbackIf {
-  readonly errorRate?: false | { readonly above?: number; readonly withinMs?: number };
+  readonly errorRate?:
+    | false
+    | {
+        readonly above?: number;
+        readonly withinMs?: number;
+        /** threshold (default) or two-proportion: significantly above the baseline by more than `above`. */
+        readonly test?: 'threshold' | 'two-proportion';
+      };
   readonly latency?:
     | false
-    | { readonly p95AboveBaseline?: number; readonly forMs?: number; readonly floorMs?: number };
+    | {
+        readonly p95AboveBaseline?: number;
+        readonly forMs?: number;
+        readonly floorMs?: number;
+        /** ratio (default) or mann-whitney: the latency distribution significantly slower than the baseline's. */
+        readonly test?: 'ratio' | 'mann-whitney';
+      };
   readonly unhealthyInstances?: false | { readonly above?: number };
   readonly businessMetric?: {
     readonly metric: string;
@@ -28,11 +41,31 @@ function override(rule: AnalysisRule, spec: RollbackIf): AnalysisRule | undefine
   if (rule.name === 'error-rate' && rule.kind === 'threshold') {
     if (spec.errorRate === false) return undefined;
     const e = spec.errorRate ?? {};
+    if (e.test === 'two-proportion') {
+      return {
+        kind: 'proportions',
+        name: rule.name,
+        metric: rule.metric,
+        windowMs: e.withinMs ?? rule.windowMs ?? 600_000,
+        // `above` is the smallest increase over the baseline worth a rollback.
+        ...(e.above !== undefined && { minEffect: e.above }),
+        unit: 'ratio',
+      };
+    }
     return { ...rule, above: e.above ?? rule.above, windowMs: e.withinMs ?? rule.windowMs };
   }
   if (rule.name === 'latency-p95' && rule.kind === 'ratio') {
     if (spec.latency === false) return undefined;
     const l = spec.latency ?? {};
+    if (l.test === 'mann-whitney') {
+      return {
+        kind: 'mann-whitney',
+        name: rule.name,
+        metric: 'latency',
+        windowMs: rule.windowMs ?? 60_000,
+        unit: 'ms',
+      };
+    }
     return {
       ...rule,
       maxRatio: l.p95AboveBaseline ?? rule.maxRatio,

@@ -4,11 +4,12 @@
  * engine.
  */
 import { join } from 'node:path';
-import { type AgentClient, connectLocalAgent } from '../agent/client.ts';
+import { connectLocalAgent } from '../agent/client.ts';
 import { createBuiltinProvider } from '../analysis/metrics/builtin/provider.ts';
 import { createRuntimeProvider } from '../analysis/metrics/runtime/provider.ts';
 import { rulesFromRollbackIf } from '../analysis/rollback-if.ts';
 import type { EnvironmentConfig, SlipwayConfig } from '../config/schema.ts';
+import type { DataPlaneClient as AgentClient } from '../domain/data-plane.ts';
 import type { Release } from '../domain/types.ts';
 import { configPreflight } from '../engine/config-preflight.ts';
 import { DEFAULT_PREVIEW_HEADER, type DeploymentContext, type ReleaseRun } from '../engine/context.ts';
@@ -26,6 +27,7 @@ import { artifactPath } from '../releases/artifacts.ts';
 import { freePort } from '../runtime/process/ports.ts';
 import type { SecretStore } from '../secrets/contract.ts';
 import type { Store } from '../store/contract.ts';
+import { checkDriverInstalled } from '../traffic/installed.ts';
 import { rollbackAwareGates } from './gates.ts';
 import type { EnvValues } from './values.ts';
 
@@ -166,6 +168,9 @@ async function shippedWith(store: Store, app: string, env: string, releaseId: st
 export async function deploymentContext(input: NewDeploymentInput): Promise<DeploymentContext> {
   const { config, env: envName } = input;
   const env = config.environments[envName] as EnvironmentConfig;
+  const driver = env.router?.driver ?? 'builtin';
+  // The agent runs on this machine: a driver whose proxy is not installed is refused before anything starts.
+  checkDriverInstalled(envName, driver);
   const instances = env.instances ?? config.run.instances;
   const desired = await input.agent.desired(envName);
   const port = desired?.listen.port ?? env.router?.port ?? (await freePort());
@@ -197,18 +202,26 @@ export async function deploymentContext(input: NewDeploymentInput): Promise<Depl
         path: config.run.health.path,
         intervalMs: config.run.health.interval,
         timeoutMs: config.run.health.timeout,
+        ...(config.run.health.expect !== undefined && { expect: config.run.health.expect }),
       },
+      ...(config.run.cwd !== undefined && { cwd: config.run.cwd }),
       startTimeoutMs: config.run.health.startTimeout,
       stopTimeoutMs: config.run.stopTimeout,
     },
     vars,
     listen: { host: '127.0.0.1', port },
+    driver,
     ...(sticky && {
       stickiness: { kind: sticky.split(':')[0] as 'header' | 'cookie', name: sticky.split(':')[1] as string },
     }),
-    previewHeader: DEFAULT_PREVIEW_HEADER,
+    previewHeader:
+      (typeof env.strategy === 'object' && env.strategy['blue-green']?.previewHeader) ||
+      DEFAULT_PREVIEW_HEADER,
     warmForMs: strategy.kind === 'blue-green' ? strategy.warmForMs : 0,
-    smoke: env.smoke ?? [],
+    smoke: (env.smoke ?? []).map(({ delay, ...check }) => ({
+      ...check,
+      ...(delay !== undefined && { delayMs: delay }),
+    })),
     profile: env.profile ?? 'default',
     inconclusive: env.inconclusive ?? 'wait',
   };

@@ -36,6 +36,7 @@ export class FakeAgent implements AgentClient {
     if (!d) throw new AppError('ENV_NOT_FOUND', `the agent runs no environment ${env}`);
     return {
       env,
+      driver: d.driver ?? 'builtin',
       listen: { host: d.listen.host, port: d.listen.port },
       releases: d.releases.map((r) => ({
         release: r.release,

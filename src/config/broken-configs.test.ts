@@ -314,9 +314,11 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     ],
   },
   {
-    name: 'migrations without url',
+    name: 'migrations: a feature not built yet is refused, not ignored',
     yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nmigrations: { dir: db }\n\n',
-    expected: ['slipway.yaml:4:13: migrations.url: missing; expected a database URL or env:VARIABLE'],
+    expected: [
+      'slipway.yaml:4:13: migrations: not supported yet: slipway does not run database migrations; remove the migrations block and run them from your release (e.g. in run.command) for now, found a mapping',
+    ],
   },
   {
     name: 'secret provider unknown',

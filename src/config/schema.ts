@@ -4,6 +4,7 @@
  * Messages are written as "expected …"; the loader adds what was found and where.
  */
 import { z } from 'zod';
+import { STATUS_RULE, STATUS_RULE_HINT } from '../domain/health-status.ts';
 import { DURATION_HINT, PERCENT_HINT, parseDuration, parsePercent, parseRatio, RATIO_HINT } from './units.ts';
 import { isKnownTimeZone, parseWindow, WINDOW_HINT } from './windows.ts';
 
@@ -11,6 +12,16 @@ const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const NAME_HINT = 'a name of lowercase letters, digits and dashes, starting with a letter';
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const KEY_HINT = 'an environment variable name (letters, digits, _; not starting with a digit)';
+
+/**
+ * A key of a feature not built yet: refused by `validate` (an error naming the key) instead of
+ * accepted and ignored; the JSON Schema shows it as never valid, with the reason.
+ */
+const notSupportedYet = (why: string) =>
+  z
+    .never({ error: `not supported yet: ${why}` })
+    .optional()
+    .meta({ description: `Not supported yet: ${why}.` });
 
 const name = () =>
   z.string({ error: `expected ${NAME_HINT}` }).regex(NAME, { error: `expected ${NAME_HINT}` });
@@ -64,12 +75,28 @@ const health = z
     interval: duration().default(2000),
     timeout: duration().default(1000),
     startTimeout: duration().default(60_000),
+    expect: z
+      .union([z.int().min(100).max(599), z.string().regex(STATUS_RULE)], {
+        error: `expected ${STATUS_RULE_HINT}`,
+      })
+      .optional()
+      .meta({
+        description:
+          'Which answers count as healthy, for the instances and every router alike: 200, "2xx", "<500"… Default 2xx or 3xx.',
+      }),
   })
   .meta({ description: 'The health endpoint an instance must pass before it gets traffic.' });
 
 const run = z.strictObject({
   command: z.string({ error: 'expected the command line that starts the app, e.g. "node server.js"' }).min(1),
-  cwd: z.string().optional(),
+  cwd: z
+    .string({ error: 'expected a folder inside the release, e.g. app or services/api' })
+    .min(1)
+    .refine((v) => !v.startsWith('/') && !v.split(/[\\/]/).includes('..'), {
+      error: 'expected a relative folder inside the release (no leading / and no ..), e.g. services/api',
+    })
+    .optional()
+    .meta({ description: 'The folder inside the release the command runs in; default the release root.' }),
   health: health.default({ path: '/health', interval: 2000, timeout: 1000, startTimeout: 60_000 }),
   instances: count('instances', 1).default(2),
   stopTimeout: duration().default(10_000),
@@ -122,7 +149,17 @@ const stickiness = z.string().regex(/^(header|cookie):[A-Za-z0-9_-]+$/, {
 const strategies = z.strictObject({
   rolling: z.strictObject({ maxSurge: amount().default(1), maxUnavailable: amount().default(0) }).optional(),
   'blue-green': z
-    .strictObject({ warmFor: duration().default(1_800_000), previewHeader: z.string().optional() })
+    .strictObject({
+      warmFor: duration().default(1_800_000),
+      previewHeader: z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/, { error: 'expected an HTTP header name, e.g. x-preview-release' })
+        .optional()
+        .meta({
+          description:
+            'The header that sends a request to a named release whatever the weights (smoke checks use it); default x-slipway-release.',
+        }),
+    })
     .optional(),
   canary: z
     .strictObject({
@@ -139,9 +176,33 @@ const strategy = z.union([
   strategies,
 ]);
 
+const judgeTest = <const T extends readonly [string, ...string[]]>(tests: T, what: string) =>
+  z
+    .enum(tests, { error: `expected ${tests.join(' or ')}` })
+    .optional()
+    .meta({ description: what });
+
 const rollbackIf = z.strictObject({
-  errorRate: z.strictObject({ above: percent(), within: duration().default(600_000) }).optional(),
-  latency: z.strictObject({ p95AboveBaseline: ratio(), for: duration().default(300_000) }).optional(),
+  errorRate: z
+    .strictObject({
+      above: percent(),
+      within: duration().default(600_000),
+      test: judgeTest(
+        ['threshold', 'two-proportion'],
+        "threshold (default): roll back when the error rate is above `above`. two-proportion: when it is significantly higher than the baseline release's (z-test), by more than `above`.",
+      ),
+    })
+    .optional(),
+  latency: z
+    .strictObject({
+      p95AboveBaseline: ratio(),
+      for: duration().default(300_000),
+      test: judgeTest(
+        ['ratio', 'mann-whitney'],
+        "ratio (default): roll back when the p95 is p95AboveBaseline times the baseline's for `for`. mann-whitney: when the new release's latencies are significantly slower than the baseline's (rank test on the router's latency histogram).",
+      ),
+    })
+    .optional(),
   unhealthyInstances: z.strictObject({ above: percent() }).optional(),
   businessMetric: z
     .strictObject({
@@ -154,6 +215,13 @@ const rollbackIf = z.strictObject({
 
 const STATUS_HINT = 'expected a status such as 200, "2xx" or "<500"';
 const smokeCheck = z.strictObject({
+  retries: z
+    .int({ error: 'expected a whole number of retries from 0 to 20' })
+    .min(0, { error: 'expected a whole number of retries from 0 to 20' })
+    .max(20, { error: 'expected a whole number of retries from 0 to 20' })
+    .optional()
+    .meta({ description: 'Tries after a failure before the check fails; default 2.' }),
+  delay: duration().optional().meta({ description: 'Pause between tries; default 1s.' }),
   get: z.string().startsWith('/', { error: 'expected a path starting with /' }),
   expect: z
     .union([z.int(), z.string().regex(/^(<|<=|>|>=)?\d{3}$|^[1-5]xx$/, { error: STATUS_HINT })], {
@@ -257,51 +325,74 @@ const metricsSource = z
       });
   });
 
-export const environment = z.strictObject({
-  after: name().optional().meta({ description: 'The environment a release must succeed in first.' }),
-  strategy: strategy.default('rolling'),
-  instances: count('instances', 1).optional(),
-  config: configBlock.optional(),
-  secrets: z.array(z.string().regex(KEY, { error: `expected ${KEY_HINT}` })).optional(),
-  envFile: z
-    .string({ error: 'expected a .env file path relative to slipway.yaml, e.g. .env.staging' })
-    .min(1, { error: 'expected a .env file path relative to slipway.yaml, e.g. .env.staging' })
-    .optional()
-    .meta({
-      description: 'The .env file of this environment (default .env.<env>; a missing file is skipped).',
+export const environment = z
+  .strictObject({
+    after: name().optional().meta({ description: 'The environment a release must succeed in first.' }),
+    strategy: strategy.default('rolling'),
+    instances: count('instances', 1).optional(),
+    config: configBlock.optional(),
+    secrets: z.array(z.string().regex(KEY, { error: `expected ${KEY_HINT}` })).optional(),
+    envFile: z
+      .string({ error: 'expected a .env file path relative to slipway.yaml, e.g. .env.staging' })
+      .min(1, { error: 'expected a .env file path relative to slipway.yaml, e.g. .env.staging' })
+      .optional()
+      .meta({
+        description: 'The .env file of this environment (default .env.<env>; a missing file is skipped).',
+      }),
+    approval: z
+      .strictObject({
+        required: count('approvals', 1).default(1),
+        role: z.string().default('approver'),
+        selfApproval: z.boolean().default(false),
+        timeout: duration().optional(),
+      })
+      .optional(),
+    windows: windows.optional(),
+    checklist: checklist.optional(),
+    rollbackIf: rollbackIf.optional(),
+    smoke: z.array(smokeCheck).optional(),
+    watch: duration().optional(),
+    profile: z.enum(['default', 'fast'], { error: 'expected default or fast' }).optional().meta({
+      description:
+        "Analysis windows for the rollback triggers: default (the seed's: error rate over 10 min, p95 over 1 min for 5 min, measured every 30 s) or fast (error rate over 10 s, p95 over 10 s for 10 s, every second; for staging and tests).",
     }),
-  approval: z
-    .strictObject({
-      required: count('approvals', 1).default(1),
-      role: z.string().default('approver'),
-      selfApproval: z.boolean().default(false),
-      timeout: duration().optional(),
-    })
-    .optional(),
-  windows: windows.optional(),
-  checklist: checklist.optional(),
-  rollbackIf: rollbackIf.optional(),
-  smoke: z.array(smokeCheck).optional(),
-  watch: duration().optional(),
-  profile: z.enum(['default', 'fast'], { error: 'expected default or fast' }).optional().meta({
-    description:
-      "Analysis windows for the rollback triggers: default (the seed's: error rate over 10 min, p95 over 1 min for 5 min, measured every 30 s) or fast (error rate over 10 s, p95 over 10 s for 10 s, every second; for staging and tests).",
-  }),
-  allowFailedCI: z.boolean().optional(),
-  router: z
-    .strictObject({
-      driver: z
-        .enum(['builtin', 'haproxy', 'nginx'], { error: 'expected builtin, haproxy or nginx' })
-        .default('builtin'),
-      port: z.int().min(1).max(65535, { error: 'expected a port from 1 to 65535' }).optional(),
-    })
-    .optional(),
-  inconclusive: z.enum(['wait', 'pause', 'fail'], { error: 'expected wait, pause or fail' }).optional().meta({
-    description:
-      'When an analysis step cannot decide (too little traffic, no data): wait (measure up to 3× longer, then pause), pause (for a person), or fail (roll back). Default wait.',
-  }),
-  metrics: metricsSource.optional(),
-});
+    allowFailedCI: z.boolean().optional(),
+    router: z
+      .strictObject({
+        driver: z
+          .enum(['builtin', 'haproxy', 'nginx'], { error: 'expected builtin, haproxy or nginx' })
+          .default('builtin')
+          .meta({
+            description:
+              'The proxy that routes this environment: builtin (default), haproxy or nginx (needs the haproxy / nginx and libnginx-mod-http-js packages).',
+          }),
+        port: z.int().min(1).max(65535, { error: 'expected a port from 1 to 65535' }).optional(),
+      })
+      .optional(),
+    inconclusive: z
+      .enum(['wait', 'pause', 'fail'], { error: 'expected wait, pause or fail' })
+      .optional()
+      .meta({
+        description:
+          'When an analysis step cannot decide (too little traffic, no data): wait (measure up to 3× longer, then pause), pause (for a person), or fail (roll back). Default wait.',
+      }),
+    metrics: metricsSource.optional(),
+  })
+  .superRefine((env, ctx) => {
+    // HAProxy and nginx keep no per-release metrics slipway reads: a canary's analysis steps could
+    // never decide on them, so such an environment must name where its metrics come from.
+    const driver = env.router?.driver ?? 'builtin';
+    const analysed =
+      env.strategy === 'canary' || // the default canary steps analyse
+      (typeof env.strategy === 'object' &&
+        env.strategy.canary?.steps.some((step) => step.analysis !== undefined));
+    if (driver !== 'builtin' && analysed && (env.metrics?.provider ?? 'builtin') === 'builtin')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['router', 'driver'],
+        message: `${driver} keeps no per-release metrics for the canary's analysis steps; set metrics (provider prometheus or http) for this environment, or use router.driver: builtin`,
+      });
+  });
 
 const secretStore = z
   .strictObject({
@@ -394,13 +485,9 @@ export const slipwayConfig = z.strictObject({
       description:
         'Users and their roles, e.g. { alice: [deployer, approver] } (until the server adds tokens).',
     }),
-  migrations: z
-    .strictObject({
-      dir: z.string().default('migrations'),
-      url: z.string({ error: 'expected a database URL or env:VARIABLE' }),
-      backup: z.enum(['always', 'never'], { error: 'expected always or never' }).default('always'),
-    })
-    .optional(),
+  migrations: notSupportedYet(
+    'slipway does not run database migrations; remove the migrations block and run them from your release (e.g. in run.command) for now',
+  ),
 });
 
 export type SlipwayConfig = z.output<typeof slipwayConfig>;

@@ -4,7 +4,8 @@
  * Config values are resolved at creation; secrets are not kept here: only their pinned versions,
  * and the executor reads the values right before each apply (`SecretVars`).
  */
-import type { EnvBodyInput } from '../agent/state.ts';
+import { join } from 'node:path';
+import type { EnvBodyInput, RouterDriver } from '../domain/data-plane.ts';
 
 export interface ReleaseRun {
   /** Release id, used as its name in the data plane. */
@@ -31,7 +32,15 @@ export interface DeploymentContext {
   readonly run: {
     readonly command: string;
     readonly instances: number;
-    readonly health: { readonly path: string; readonly intervalMs: number; readonly timeoutMs: number };
+    readonly health: {
+      readonly path: string;
+      readonly intervalMs: number;
+      readonly timeoutMs: number;
+      /** Which answers count as healthy (slipway.yaml run.health.expect); default 2xx/3xx. */
+      readonly expect?: number | string;
+    };
+    /** Folder inside the release the command runs in (slipway.yaml run.cwd); default its root. */
+    readonly cwd?: string;
     readonly startTimeoutMs: number;
     readonly stopTimeoutMs: number;
   };
@@ -45,6 +54,8 @@ export interface DeploymentContext {
    */
   readonly sensitiveKeys?: readonly string[];
   readonly listen: { readonly host: string; readonly port: number };
+  /** The traffic driver of the environment (slipway.yaml router.driver); stored contexts without one used builtin. */
+  readonly driver?: RouterDriver;
   readonly stickiness?: { readonly kind: 'header' | 'cookie'; readonly name: string };
   readonly previewHeader: string;
   /** Blue-green: how long the previous release stays warm after the switch. */
@@ -53,6 +64,9 @@ export interface DeploymentContext {
     readonly get: string;
     readonly expect?: number | string;
     readonly contains?: string;
+    /** Tries after the first failure (default 2) and the pause between them in ms (default 1000). */
+    readonly retries?: number;
+    readonly delayMs?: number;
   }[];
   /** Analysis profile name (`default` or `fast`). */
   readonly profile: string;
@@ -90,7 +104,7 @@ function releaseBody(
     release: release.id,
     weight,
     app: ctx.app,
-    cwd: release.cwd,
+    cwd: ctx.run.cwd ? join(release.cwd, ctx.run.cwd) : release.cwd,
     command: ctx.run.command,
     vars: { ...(release.vars ?? ctx.vars), ...(secrets[release.id] ?? {}) },
     ...(secrets[release.id] && { secretKeys: Object.keys(secrets[release.id] ?? {}).sort() }),
@@ -139,6 +153,7 @@ export function desiredBody(ctx: DeploymentContext, shape: Shape, secrets: Secre
       ),
     );
   return {
+    ...(ctx.driver && { driver: ctx.driver }),
     listen: ctx.listen,
     releases,
     previewHeader: ctx.previewHeader,

@@ -68,8 +68,20 @@ export function rollbackIfOf(env: EnvironmentConfig | undefined): RollbackIf {
   const r = env?.rollbackIf;
   if (!r) return {};
   return {
-    ...(r.errorRate && { errorRate: { above: r.errorRate.above, withinMs: r.errorRate.within } }),
-    ...(r.latency && { latency: { p95AboveBaseline: r.latency.p95AboveBaseline, forMs: r.latency.for } }),
+    ...(r.errorRate && {
+      errorRate: {
+        above: r.errorRate.above,
+        withinMs: r.errorRate.within,
+        ...(r.errorRate.test && { test: r.errorRate.test }),
+      },
+    }),
+    ...(r.latency && {
+      latency: {
+        p95AboveBaseline: r.latency.p95AboveBaseline,
+        forMs: r.latency.for,
+        ...(r.latency.test && { test: r.latency.test }),
+      },
+    }),
     ...(r.unhealthyInstances && { unhealthyInstances: { above: r.unhealthyInstances.above } }),
     ...(r.businessMetric && {
       businessMetric: { metric: BUSINESS, provider: BUSINESS, dropAbove: r.businessMetric.dropAbove },

@@ -4,8 +4,7 @@
  * `src/engine/compose.ts`; tests pass their own.
  */
 
-import type { DesiredEnv, EnvBodyInput } from '../agent/state.ts';
-import type { EnvStatus } from '../agent/status.ts';
+import type { DesiredEnv, EnvBodyInput, EnvStatus } from '../domain/data-plane.ts';
 import type { Deployment } from '../domain/types.ts';
 import type { DeploymentContext } from './context.ts';
 

@@ -9,8 +9,9 @@
  * What was in flight (a canary's split) is not rebuilt: the environment's current release gets
  * all the traffic, as `slipway status` records it.
  */
-import type { AgentClient } from '../agent/client.ts';
+
 import { addressOf } from '../domain/address.ts';
+import type { DataPlaneClient as AgentClient } from '../domain/data-plane.ts';
 import type { Deployment } from '../domain/types.ts';
 import type { Store } from '../store/contract.ts';
 import { type DeploymentContext, desiredBody, pinsOf, type ReleaseRun, sensitiveKeysOf } from './context.ts';

@@ -30,7 +30,13 @@ export interface InstanceSpec {
   /** Config and secrets, as environment variables. */
   readonly vars: Readonly<Record<string, string>>;
   readonly count: number;
-  readonly health: { readonly path: string; readonly intervalMs: number; readonly timeoutMs: number };
+  readonly health: {
+    readonly path: string;
+    readonly intervalMs: number;
+    readonly timeoutMs: number;
+    /** Which answers count as healthy (src/domain/health-status.ts); default 2xx or 3xx. */
+    readonly expect?: number | string | undefined;
+  };
   /** How long an instance may take to become healthy before the start fails. */
   readonly startTimeoutMs: number;
   /** Grace between SIGTERM and SIGKILL. */

@@ -301,3 +301,48 @@ export function runTrafficContract(options: TrafficContractOptions): void {
     });
   });
 }
+
+/**
+ * The state part of the contract, for every router including fakes that open no listener: the
+ * same mistakes refused with the same code, weights replaced as a whole, a removed environment
+ * forgotten.
+ */
+export function runRouterStateContract(options: {
+  readonly name: string;
+  readonly create: () => TrafficRouter | Promise<TrafficRouter>;
+  /** Skip the whole suite (e.g. the proxy binary is missing); from `serviceSkip`. */
+  readonly skipAll?: string | false;
+}): void {
+  describe(`TrafficRouter state contract: ${options.name}`, { skip: options.skipAll }, () => {
+    const invalid = (e: unknown) => isAppError(e) && e.code === 'TRAFFIC_ROUTE_INVALID';
+    const state = (port: number, weights: Record<string, number>): RouteState => ({
+      env: 'state',
+      listen: { host: '127.0.0.1', port },
+      releases: Object.entries(weights).map(([release, weight], i) => ({
+        release,
+        weight,
+        backends: [{ id: `${release}-0`, host: '127.0.0.1', port: 9000 + i }],
+      })),
+    });
+
+    test('refuses bad weights, unknown environments and releases with TRAFFIC_ROUTE_INVALID', async () => {
+      const router = await options.create();
+      const port = await freePort();
+      try {
+        await assert.rejects(router.apply(state(port, { v1: 120, v2: -20 })), invalid);
+        await assert.rejects(router.apply(state(port, { v1: 50, v2: 40 })), invalid);
+        await router.apply(state(port, { v1: 100, v2: 0 }));
+        await router.apply(state(port, { v1: 100, v2: 0 }));
+        await assert.rejects(router.setWeights('nope', { v1: 100 }), invalid);
+        await assert.rejects(router.setWeights('state', { v3: 100 }), invalid);
+        await assert.rejects(router.setWeights('state', { v1: 60 }), invalid);
+        // Releases not named get 0: { v2: 100 } is a whole cutover.
+        await router.setWeights('state', { v2: 100 });
+        await router.remove('state');
+        await assert.rejects(router.setWeights('state', { v1: 100 }), invalid);
+      } finally {
+        await router.close();
+      }
+    });
+  });
+}

@@ -33,6 +33,8 @@ export interface HealthCheck {
   readonly path: string;
   readonly intervalMs: number;
   readonly timeoutMs: number;
+  /** Which answers count as healthy (src/domain/health-status.ts); default 2xx or 3xx. */
+  readonly expect?: number | string | undefined;
 }
 
 /** The whole desired routing state of one environment. */
@@ -71,6 +73,14 @@ export interface ReleaseMetrics {
     readonly p95: ValueBounds | null;
     readonly p99: ValueBounds | null;
   };
+  /** The latency distribution (for rank tests such as Mann-Whitney); absent when the driver keeps none. */
+  readonly latencyHistogram?: LatencyHistogram;
+}
+
+/** Latencies of a window as histogram buckets (non-empty ones only): `counts[i]` requests took up to `upperMs[i]`. */
+export interface LatencyHistogram {
+  readonly upperMs: readonly number[];
+  readonly counts: readonly number[];
 }
 
 /** A value's lower and upper confidence bounds, in its unit. */

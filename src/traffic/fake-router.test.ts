@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { BuiltinRouter } from './builtin/router.ts';
+import { runRouterStateContract } from './contract.case.test.ts';
 import type { RouteState } from './contract.ts';
 import { FakeRouter } from './fake-router.ts';
 
@@ -20,10 +22,10 @@ test('fake router keeps the applied state, changes weights, checks them and forg
   await router.setWeights('staging', { v2: 100 });
   assert.deepEqual(router.weights('staging'), { v1: 0, v2: 100 });
   assert.equal(router.route('staging')!.releases[1]!.backends[0]!.id, 'v2-0');
-  await assert.rejects(router.setWeights('staging', { v1: 50 }), /must add up to 100, got 50/);
-  await assert.rejects(router.setWeights('staging', { v3: 100 }), /no release v3/);
-  await assert.rejects(router.apply(state({ v1: 120, v2: -20 })), /within 0–100/);
-  await assert.rejects(router.setWeights('production', { v1: 100 }), /apply it first/);
+  await assert.rejects(router.setWeights('staging', { v1: 50 }), /weights add up to 50/);
+  await assert.rejects(router.setWeights('staging', { v3: 100 }), /no release "v3"/);
+  await assert.rejects(router.apply(state({ v1: 120, v2: -20 })), /use an integer from 0 to 100/);
+  await assert.rejects(router.setWeights('production', { v1: 100 }), /has no route yet/);
   assert.deepEqual(
     router.history.map((h) => h.weights),
     [
@@ -37,3 +39,6 @@ test('fake router keeps the applied state, changes weights, checks them and forg
   await router.close();
   await assert.rejects(router.apply(state({ v1: 100 })), /closed/);
 });
+
+runRouterStateContract({ name: 'fake (opens no listener)', create: () => new FakeRouter() });
+runRouterStateContract({ name: 'builtin', create: () => new BuiltinRouter() });

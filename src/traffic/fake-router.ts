@@ -1,26 +1,17 @@
 /**
- * An in-memory TrafficRouter for tests of the parts that drive a router (the agent, blue-green):
- * it keeps the applied route state and every weight change, but opens no listener and routes no
- * request. Tests that use it say so in their names.
+ * An in-memory TrafficRouter for tests of the parts that drive a router (the agent): it keeps the
+ * applied route state and every weight change, but opens no listener and routes no request.
+ * Tests that use it say so in their names. It refuses what every driver refuses (the state part
+ * of the contract, fake-router.test.ts); the request-routing part does not apply to it.
  */
 import { AppError } from '../domain/errors.ts';
 import type { RouterCapabilities, RouteState, TrafficRouter } from './contract.ts';
+import { validateRouteState, withWeights } from './validate.ts';
 
 export interface WeightChange {
   readonly env: string;
   readonly weights: Readonly<Record<string, number>>;
   readonly at: number;
-}
-
-function checkWeights(env: string, weights: Readonly<Record<string, number>>): void {
-  const total = Object.values(weights).reduce((sum, weight) => sum + weight, 0);
-  for (const [release, weight] of Object.entries(weights)) {
-    if (!Number.isFinite(weight) || weight < 0 || weight > 100) {
-      throw new AppError('USAGE', `${env}: weight of ${release} must be within 0–100, got ${weight}`);
-    }
-  }
-  if (Math.abs(total - 100) > 1e-9)
-    throw new AppError('USAGE', `${env}: weights must add up to 100, got ${total}`);
 }
 
 export class FakeRouter implements TrafficRouter {
@@ -43,7 +34,9 @@ export class FakeRouter implements TrafficRouter {
 
   async apply(state: RouteState): Promise<void> {
     this.assertOpen();
-    checkWeights(state.env, Object.fromEntries(state.releases.map((r) => [r.release, r.weight])));
+    // The drivers' own checks (same codes and messages). Port 0 passes: the fake opens no
+    // listener, and agent tests leave the port to it.
+    validateRouteState(state.listen.port === 0 ? { ...state, listen: { ...state.listen, port: 1 } } : state);
     this.states.set(state.env, structuredClone(state));
     this.record(state.env, Object.fromEntries(state.releases.map((r) => [r.release, r.weight])));
   }
@@ -51,20 +44,9 @@ export class FakeRouter implements TrafficRouter {
   async setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<void> {
     this.assertOpen();
     const state = this.states.get(env);
-    if (state === undefined)
-      throw new AppError('ENV_NOT_FOUND', `no routing for environment ${env}; apply it first`);
-    const known = new Set(state.releases.map((r) => r.release));
-    for (const release of Object.keys(weights)) {
-      if (!known.has(release))
-        throw new AppError('RELEASE_NOT_FOUND', `${env}: no release ${release} is routed`);
-    }
-    const full = Object.fromEntries(state.releases.map((r) => [r.release, weights[r.release] ?? 0]));
-    checkWeights(env, full);
-    this.states.set(env, {
-      ...state,
-      releases: state.releases.map((r) => ({ ...r, weight: full[r.release]! })),
-    });
-    this.record(env, full);
+    const releases = withWeights(state, env, weights);
+    this.states.set(env, { ...state!, releases });
+    this.record(env, Object.fromEntries(releases.map((r) => [r.release, r.weight])));
   }
 
   async remove(env: string): Promise<void> {

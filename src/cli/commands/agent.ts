@@ -5,7 +5,6 @@ import { installAgent, uninstallAgent } from '../../agent/install.ts';
 import { stopAgent } from '../../agent/stop.ts';
 import { superviseCommand } from '../../agent/supervise-entry.ts';
 import { AppError } from '../../domain/errors.ts';
-import { BuiltinRouter } from '../../traffic/builtin/router.ts';
 import type { Act, Context } from '../context.ts';
 import { registerAgentRebuild } from './agent-rebuild.ts';
 
@@ -26,7 +25,7 @@ export function registerAgent(program: Command, ctx: () => Context, act: Act): v
   const agent = program
     .command('agent')
     .description(
-      'Run the data plane in the foreground: the built-in router and the app instances. It keeps serving when the control plane is gone, and re-adopts running instances after its own restart. With --supervise a tiny parent process restarts it when it dies and holds its listeners meanwhile, so a crash refuses no connection.',
+      'Run the data plane in the foreground: the router of each environment (router.driver: builtin, haproxy or nginx) and the app instances. It keeps serving when the control plane is gone, and re-adopts running instances after its own restart. With --supervise a tiny parent process restarts it when it dies and holds its listeners meanwhile, so a crash refuses no connection.',
     )
     .option('--state-dir <dir>', STATE_DIR_HELP)
     .option(
@@ -41,7 +40,7 @@ export function registerAgent(program: Command, ctx: () => Context, act: Act): v
         const port = parsePort(opts.port);
         const args = ['--state-dir', stateDirOf(c, opts.stateDir), '--port', String(port)];
         if (opts.supervise) return superviseCommand(args);
-        return agentCommand(args, { createRouter: () => new BuiltinRouter() });
+        return agentCommand(args, {});
       }),
     );
 

@@ -172,7 +172,7 @@ export class ManagedInstance {
     appendNote(this.logFile, `adopted running pid ${record.pid} on port ${this.port}`);
   }
 
-  /** Waits until the health endpoint answers 2xx; resolves null when healthy, else the reason it is not. */
+  /** Waits until the health endpoint answers as `health.expect` says (default 2xx/3xx); resolves null when healthy, else the reason it is not. */
   async waitHealthy(timeoutMs: number): Promise<string | null> {
     const { health } = this.o.spec;
     // Real time, not the injected clock: this bounds an actual wait.
@@ -182,14 +182,14 @@ export class ManagedInstance {
     for (;;) {
       if (this.phase === 'stopping' || this.phase === 'stopped') return 'stopped while starting';
       if (this.pid === null) return this.exitReason();
-      const result = await probe(this.o.host, this.port, health.path, health.timeoutMs);
+      const result = await probe(this.o.host, this.port, health.path, health.timeoutMs, health.expect);
       if (result.ok) {
         this.phase = 'healthy';
         return null;
       }
       last = result.reason;
       if (Date.now() >= deadline) {
-        return `timeout: no 2xx from GET ${health.path} within ${timeoutMs}ms (last probe: ${last})`;
+        return `timeout: no healthy answer (${health.expect ?? '2xx/3xx'}) from GET ${health.path} within ${timeoutMs}ms (last probe: ${last})`;
       }
       await sleep(step);
     }
@@ -314,8 +314,8 @@ export class ManagedInstance {
       return;
     }
     if (rotateIfLarge(this.logFile, this.o.policy.maxLogBytes)) appendNote(this.logFile, 'log rotated');
-    const { path, timeoutMs, intervalMs } = this.o.spec.health;
-    const result = await probe(this.o.host, this.port, path, timeoutMs);
+    const { path, timeoutMs, intervalMs, expect } = this.o.spec.health;
+    const result = await probe(this.o.host, this.port, path, timeoutMs, expect);
     if (this.phase !== 'healthy' && this.phase !== 'unhealthy') return;
     if (this.pid !== null && !isAlive(this.pid) && this.child !== undefined) return; // the exit event restarts it
     this.phase = result.ok ? 'healthy' : 'unhealthy';

@@ -191,7 +191,7 @@ describe('process runtime (real child processes)', () => {
       );
       assert.match(
         error.message,
-        /timeout: no 2xx from GET \/health within 700ms \(last probe: answered 503\)/,
+        /timeout: no healthy answer \(2xx\/3xx\) from GET \/health within 700ms \(last probe: answered 503\)/,
       );
       assert.ok(error.details?.some((line) => line.startsWith('listening on')));
       const records = (await import('node:fs')).readFileSync(`${stateDir}/instances.json`, 'utf8');

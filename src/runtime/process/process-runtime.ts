@@ -231,7 +231,8 @@ export class ProcessRuntime implements Runtime {
 
   private async canAdopt(record: InstanceRecord, spec: InstanceSpec): Promise<boolean> {
     if (record.pid === null || !isSameProcess(record.pid, record.identity)) return false;
-    return (await probe(this.host, record.port, spec.health.path, spec.health.timeoutMs)).ok;
+    return (await probe(this.host, record.port, spec.health.path, spec.health.timeoutMs, spec.health.expect))
+      .ok;
   }
 
   private instance(spec: InstanceSpec, index: number, port: number, fingerprint: string): ManagedInstance {

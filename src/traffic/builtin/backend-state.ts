@@ -8,6 +8,7 @@
  * request after the switch does not pay for a TCP connect and a fresh connection on a backend
  * that has served no request yet (measured in bench/README.md).
  */
+import { statusMatches } from '../../domain/health-status.ts';
 import type { Backend } from '../contract.ts';
 import { type UpstreamConn, type UpstreamFailure, UpstreamPool, type UpstreamUser } from './upstream.ts';
 
@@ -64,25 +65,31 @@ export class BackendState {
     if (this.inflight === 0) this.pool.close();
   }
 
-  /** One active check: a 2xx or 3xx answer within the timeout is healthy. */
-  async check(path: string, timeoutMs: number): Promise<boolean> {
+  /** One active check: an answer meeting `expect` (default 2xx or 3xx) within the timeout is healthy. */
+  async check(path: string, timeoutMs: number, expect?: number | string): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    let ok = await this.checkOnce(path, timeoutMs, false);
+    let ok = await this.checkOnce(path, timeoutMs, false, expect);
     // A pooled connection the backend closed while idle fails with no answer: that says nothing
     // about the backend, so such a check is repeated once (on a new connection) within the timeout.
     if (ok === undefined && Date.now() < deadline)
-      ok = await this.checkOnce(path, deadline - Date.now(), true);
+      ok = await this.checkOnce(path, deadline - Date.now(), true, expect);
     this.setHealth(ok === true);
     return ok === true;
   }
 
   /** True/false for an answer; undefined when the connection closed before any answer. */
-  private checkOnce(path: string, timeoutMs: number, fresh: boolean): Promise<boolean | undefined> {
+  private checkOnce(
+    path: string,
+    timeoutMs: number,
+    fresh: boolean,
+    expect: number | string | undefined,
+  ): Promise<boolean | undefined> {
     return new Promise((resolve) => {
       const conn = this.pool.take(fresh);
       const check = new HealthCheck(
         `GET ${path} HTTP/1.1\r\nhost: ${this.host}:${this.port}\r\n\r\n`,
         resolve,
+        expect,
       );
       check.timer = setTimeout(() => {
         conn.abandon();
@@ -104,10 +111,16 @@ class HealthCheck implements UpstreamUser {
   private done = false;
   private readonly request: string;
   private readonly resolve: (ok: boolean | undefined) => void;
+  private readonly expect: number | string | undefined;
 
-  constructor(request: string, resolve: (ok: boolean | undefined) => void) {
+  constructor(
+    request: string,
+    resolve: (ok: boolean | undefined) => void,
+    expect: number | string | undefined,
+  ) {
     this.request = request;
     this.resolve = resolve;
+    this.expect = expect;
   }
 
   settle(ok: boolean | undefined): void {
@@ -129,7 +142,7 @@ class HealthCheck implements UpstreamUser {
   onBody(): void {}
 
   onEnd(): void {
-    this.settle(this.status < 400);
+    this.settle(statusMatches(this.status, this.expect));
   }
 
   onFail(f: UpstreamFailure): void {

@@ -116,8 +116,8 @@ export class EnvRoute {
     });
     // A new backend gets traffic only after its first health check says so.
     if (state.health) {
-      const { path, timeoutMs } = state.health;
-      await Promise.all(fresh.map((b) => b.check(path, timeoutMs)));
+      const { path, timeoutMs, expect } = state.health;
+      await Promise.all(fresh.map((b) => b.check(path, timeoutMs, expect)));
     }
     for (const [key, b] of this.backends) if (!next.has(key)) b.drain();
     this.backends = next;
@@ -141,7 +141,7 @@ export class EnvRoute {
     const health = this.state.health;
     if (!health) return;
     this.healthTimer = setInterval(() => {
-      for (const b of this.backends.values()) void b.check(health.path, health.timeoutMs);
+      for (const b of this.backends.values()) void b.check(health.path, health.timeoutMs, health.expect);
     }, health.intervalMs);
     this.healthTimer.unref();
   }

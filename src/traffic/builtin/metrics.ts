@@ -134,6 +134,10 @@ export class ReleaseWindow {
       failures: sums[C_FAIL]!,
       latency: { p50: quantile(0.5), p95: quantile(0.95), p99: quantile(0.99) },
       latencyBounds: { p50: bounds(0.5), p95: bounds(0.95), p99: bounds(0.99) },
+      latencyHistogram: {
+        upperMs: [...hist.keys()].filter((k) => hist[k]! > 0).map((k) => round(histUpper(k))),
+        counts: [...hist].filter((c) => c > 0),
+      },
     };
   }
 }

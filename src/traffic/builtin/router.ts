@@ -33,7 +33,8 @@ export class BuiltinRouter implements TrafficRouter {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
   }
 
-  apply(state: RouteState): Promise<void> {
+  // async: a refused state rejects like every other failure, never throws synchronously.
+  async apply(state: RouteState): Promise<void> {
     validateRouteState(state);
     return this.queue.run(state.env, async () => {
       let route = this.envs.get(state.env);

@@ -10,6 +10,7 @@
  * listen address, stickiness, preview header or health check changes the structure: the driver
  * re-renders and reloads HAProxy gracefully (master-worker, old worker finishes its requests).
  */
+import { statusRegex } from '../../domain/health-status.ts';
 import type { RouteState } from '../contract.ts';
 import { previewHeaderOf } from '../validate.ts';
 
@@ -117,6 +118,8 @@ export function renderConfig(input: RenderInput): string {
   if (s.health) {
     lines.push(
       `  option httpchk GET ${s.health.path}`,
+      // The same meaning of healthy as the runtime's checks (src/domain/health-status.ts).
+      `  http-check expect rstatus ${statusRegex(s.health.expect)}`,
       `  timeout check ${s.health.timeoutMs}ms`,
       `  default-server check inter ${s.health.intervalMs}ms fall 2 rise 1`,
     );

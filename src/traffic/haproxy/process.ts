@@ -24,6 +24,11 @@ export class HaproxyProcess {
   private readonly socket: string;
   private readonly logPath: string;
   private exited = false;
+
+  /** True once the master process has exited (stopped, or died). */
+  get gone(): boolean {
+    return this.exited;
+  }
   private spawnError: string | undefined;
   private readonly binary: string;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { hasBinary, serviceSkip } from '../../testing.ts';
-import { runTrafficContract } from '../contract.case.test.ts';
+import { runRouterStateContract, runTrafficContract } from '../contract.case.test.ts';
 import { freePort, load, startBackend } from '../testing.ts';
 import { HaproxyRouter } from './router.ts';
 
@@ -15,6 +15,12 @@ runTrafficContract({
       tests: ['metrics count requests by status class'],
     },
   ],
+});
+
+runRouterStateContract({
+  name: 'haproxy',
+  create: () => new HaproxyRouter(),
+  skipAll: serviceSkip('haproxy', hasBinary('haproxy'), 'apt-get install haproxy'),
 });
 
 describe('haproxy: structural changes', {

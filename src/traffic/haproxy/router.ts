@@ -69,7 +69,8 @@ export class HaproxyRouter implements TrafficRouter {
     this.root = mkdtempSync(join(options.stateDir ?? tmpdir(), 'slipway-haproxy-'));
   }
 
-  apply(state: RouteState): Promise<void> {
+  // async: a refused state rejects like every other failure, never throws synchronously.
+  async apply(state: RouteState): Promise<void> {
     validateRouteState(state);
     for (const r of state.releases) {
       if (!NAME.test(r.release)) {
@@ -238,6 +239,11 @@ export class HaproxyRouter implements TrafficRouter {
   }
 
   /** PID of the environment's HAProxy master (benchmarks read its CPU time). */
+  /** True when the environment's proxy process died on its own (the agent restarts it). */
+  down(env: string): boolean {
+    return this.envs.get(env)?.process.gone === true;
+  }
+
   pidOf(env: string): number | undefined {
     return this.envs.get(env)?.process.pid;
   }

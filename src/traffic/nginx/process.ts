@@ -19,6 +19,11 @@ export class NginxProcess {
   private child: ChildProcess | undefined;
   private exited = false;
 
+  /** True once the master process has exited (stopped, or died). */
+  get gone(): boolean {
+    return this.exited;
+  }
+
   constructor(binary: string, dir: string) {
     this.binary = binary;
     this.dir = dir;
@@ -61,7 +66,9 @@ export class NginxProcess {
 
   async start(): Promise<void> {
     const from = this.logSize();
-    this.child = spawn(this.binary, this.args(), { stdio: 'ignore' });
+    // Its own process group: if the master dies (killed), its orphaned workers still hold the
+    // listener, and stop() ends them through the group so a new master can take the port.
+    this.child = spawn(this.binary, this.args(), { stdio: 'ignore', detached: true });
     this.child.on('exit', () => {
       this.exited = true;
     });
@@ -116,6 +123,7 @@ export class NginxProcess {
 
   async stop(graceMs = 5_000): Promise<void> {
     const child = this.child;
+    if (child?.pid !== undefined && this.exited) return this.endOrphans(child.pid);
     if (!child || this.exited) return;
     const gone = once(child, 'exit');
     child.kill('SIGQUIT');
@@ -125,5 +133,24 @@ export class NginxProcess {
     await gone;
     clearTimeout(fast);
     clearTimeout(kill);
+  }
+
+  /** The workers of a master that died: SIGTERM to its group, SIGKILL if they linger past 2 s. */
+  private async endOrphans(group: number): Promise<void> {
+    const signal = (sig: NodeJS.Signals | 0): boolean => {
+      try {
+        process.kill(-group, sig);
+        return true;
+      } catch {
+        return false; // ESRCH: the group is gone
+      }
+    };
+    if (!signal('SIGTERM')) return;
+    const until = Date.now() + 2_000;
+    while (Date.now() < until) {
+      if (!signal(0)) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    signal('SIGKILL');
   }
 }

@@ -4,7 +4,7 @@ import { Agent, get } from 'node:http';
 import { test } from 'node:test';
 import { hasBinary, serviceSkip } from '../../testing.ts';
 import { pickSticky, stickyPoint } from '../builtin/split.ts';
-import { runTrafficContract } from '../contract.case.test.ts';
+import { runRouterStateContract, runTrafficContract } from '../contract.case.test.ts';
 import { freePort, load, startBackend } from '../testing.ts';
 import { findNjsModule } from './njs-module.ts';
 import { NginxRouter } from './router.ts';
@@ -21,6 +21,8 @@ function nginxWithNjs(): boolean {
 }
 
 const nginxSkip = serviceSkip('nginx', nginxWithNjs(), 'apt-get install nginx libnginx-mod-http-js');
+
+runRouterStateContract({ name: 'nginx', create: () => new NginxRouter(), skipAll: nginxSkip });
 
 runTrafficContract({
   name: 'nginx',

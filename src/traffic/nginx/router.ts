@@ -108,7 +108,8 @@ export class NginxRouter implements TrafficRouter {
     chmodSync(this.root, 0o755);
   }
 
-  apply(state: RouteState): Promise<void> {
+  // async: a refused state rejects like every other failure, never throws synchronously.
+  async apply(state: RouteState): Promise<void> {
     validateRouteState(state);
     for (const r of state.releases) {
       if (!NAME.test(r.release)) {
@@ -133,7 +134,7 @@ export class NginxRouter implements TrafficRouter {
     if (!health) return { down: new Set(), gone: new Set() };
     const all = state.releases.flatMap((r) => r.backends);
     const results = await Promise.all(
-      all.map((b) => httpProbe(b.host, b.port, health.path, health.timeoutMs)),
+      all.map((b) => httpProbe(b.host, b.port, health.path, health.timeoutMs, health.expect)),
     );
     const keys = (probe: Probe) =>
       new Set(all.flatMap((b, i) => (results[i] === probe ? [`${b.host}:${b.port}`] : [])));
@@ -227,6 +228,11 @@ export class NginxRouter implements TrafficRouter {
   }
 
   /** PID of the environment's nginx master (benchmarks read its CPU time). */
+  /** True when the environment's proxy process died on its own (the agent restarts it). */
+  down(env: string): boolean {
+    return this.envs.get(env)?.process.gone === true;
+  }
+
   pidOf(env: string): number | undefined {
     return this.envs.get(env)?.process.pid;
   }

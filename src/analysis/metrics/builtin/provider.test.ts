@@ -86,7 +86,28 @@ describe('builtin metric provider (fake TrafficRouter)', () => {
     const p = createBuiltinProvider({ router: fakeRouter(metrics()) });
     assert.deepEqual(await p.query({ ...q, metric: 'checkout' }), {
       phase: 'error',
-      message: 'the builtin provider has no metric "checkout"; it knows error_rate, p50, p95, p99, requests',
+      message:
+        'the builtin provider has no metric "checkout"; it knows error_rate, p50, p95, p99, requests, latency',
     });
   });
+});
+
+test('latency: the router histogram becomes samples a Mann-Whitney rule can rank', async () => {
+  const { ReleaseWindow } = await import('../../../traffic/builtin/metrics.ts');
+  const { judgeMannWhitney } = await import('../../judges/mann-whitney.ts');
+  const now = Date.now();
+  const fast = new ReleaseWindow('v1');
+  const slow = new ReleaseWindow('v2');
+  for (let i = 0; i < 300; i++) {
+    fast.recordResponse(200, 10 + (i % 10), now);
+    slow.recordResponse(200, 30 + (i % 10), now);
+  }
+  const source = (w: InstanceType<typeof ReleaseWindow>) =>
+    createBuiltinProvider({ router: { name: 'builtin', metrics: async () => w.snapshot(60_000, now) } });
+  const q = { metric: 'latency', env: 'staging', release: 'x', windowMs: 60_000, now };
+  const [a, b] = [await source(slow).query(q), await source(fast).query(q)];
+  assert.equal(a.phase === 'ok' && a.samples?.length, 300);
+  const verdict = judgeMannWhitney({ name: 'latency-p95', unit: 'ms' }, a, b);
+  assert.equal(verdict.verdict, 'fail', verdict.reason);
+  assert.equal(judgeMannWhitney({ name: 'latency-p95' }, b, b).verdict, 'pass');
 });

@@ -10,7 +10,26 @@ import type { Measurement, MetricProvider, MetricQuery } from '../../contract.ts
 import { wilsonBounds } from '../../judges/bounds.ts';
 import { formatDuration } from '../../judges/format.ts';
 
-export const BUILTIN_METRICS = ['error_rate', 'p50', 'p95', 'p99', 'requests'] as const;
+export const BUILTIN_METRICS = ['error_rate', 'p50', 'p95', 'p99', 'requests', 'latency'] as const;
+/** At most this many latency samples are rebuilt from a histogram (counts scaled down beyond). */
+const MAX_SAMPLES = 20_000;
+
+/**
+ * Every request's latency as its histogram bucket's upper edge (the router keeps no finer): the
+ * samples a rank test (Mann-Whitney) compares. A rank test only sees order, so the edge serves as
+ * well as any point of the bucket; ties within a bucket are corrected for by the test.
+ */
+export function latencySamples(m: ReleaseMetrics): number[] | undefined {
+  const h = m.latencyHistogram;
+  if (!h) return undefined;
+  const total = h.counts.reduce((a, b) => a + b, 0);
+  const scale = total > MAX_SAMPLES ? MAX_SAMPLES / total : 1;
+  const samples: number[] = [];
+  h.upperMs.forEach((upper, i) => {
+    for (let n = Math.round((h.counts[i] ?? 0) * scale); n > 0; n--) samples.push(upper);
+  });
+  return samples;
+}
 export type BuiltinMetric = (typeof BUILTIN_METRICS)[number];
 
 /** The part of a TrafficRouter this provider needs. */
@@ -37,6 +56,16 @@ export function measurementOf(metric: BuiltinMetric, m: ReleaseMetrics, q: Metri
   if (metric === 'error_rate') {
     const rate = (m.status['5xx'] + m.failures) / count;
     return { phase: 'ok', value: rate, count, bounds: wilsonBounds(rate, count) };
+  }
+  if (metric === 'latency') {
+    const samples = latencySamples(m);
+    if (samples === undefined || samples.length === 0) {
+      return {
+        phase: 'nodata',
+        reason: `the router keeps no latency histogram for release ${q.release} in ${q.env}`,
+      };
+    }
+    return { phase: 'ok', value: m.latency.p50 ?? 0, count, samples };
   }
   const value = m.latency[metric];
   if (value === null) {
