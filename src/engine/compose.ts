@@ -31,7 +31,21 @@ export const AGENT_DIR = 'agent';
 
 /** The running agent of this project, from the file it writes when it starts. */
 export function connectAgent(dataDir: string): AgentClient {
-  return connectLocalAgent(join(dataDir, AGENT_DIR));
+  const stateDir = join(dataDir, AGENT_DIR);
+  // Its address is read again on every call: an agent that restarted (new port, new token) is
+  // found again by a deployment that was waiting for it.
+  const now = () => connectLocalAgent(stateDir);
+  return {
+    putEnv: (env, body) => now().putEnv(env, body),
+    setWeights: (env, weights) => now().setWeights(env, weights),
+    status: (env) => now().status(env),
+    desired: (env) => now().desired(env),
+    statusAll: () => now().statusAll(),
+    deleteEnv: (env) => now().deleteEnv(env),
+    logs: (env, release, lines) => now().logs(env, release, lines),
+    metrics: (env, release, windowMs) => now().metrics(env, release, windowMs),
+    followLogs: (env, release, options) => now().followLogs(env, release, options),
+  };
 }
 
 export interface EngineDeps {
@@ -43,6 +57,8 @@ export interface EngineDeps {
   readonly intervalMs?: number;
   /** How long a deployment may go unwatched and still be resumed (default 10 min; tests use seconds). */
   readonly resumeWithinMs?: number;
+  /** How long a deployment retries an agent it cannot reach (default 30 s). */
+  readonly agentRetryMs?: number;
   /** The folder of slipway.yaml (default: the working folder) and its `.slipway/`. */
   readonly projectDir?: string;
   readonly dataDir?: string;
@@ -120,6 +136,7 @@ export function createExecutor(deps: EngineDeps): Executor {
     }),
     clock: deps.clock ?? systemClock,
     ...(deps.resumeWithinMs !== undefined && { resumeWithinMs: deps.resumeWithinMs }),
+    ...(deps.agentRetryMs !== undefined && { agentRetryMs: deps.agentRetryMs }),
   });
 }
 

@@ -21,6 +21,7 @@ import {
 import {
   type Action,
   advance,
+  describeStep,
   type EngineEvent,
   type EngineState,
   isFinished,
@@ -62,6 +63,8 @@ export interface ExecutorDeps {
   readonly resumeWithinMs?: number;
   /** How often a paused deployment looks for a resume; default 250 ms. */
   readonly pollMs?: number;
+  /** How long to keep retrying an agent that cannot be reached before giving up; default 30 s. */
+  readonly agentRetryMs?: number;
 }
 
 const STATUS: Record<EngineState['status'], DeploymentStatus> = {
@@ -88,18 +91,29 @@ export class Executor {
 
   /** Take the environment's deploy lock for this deployment, or say who holds it. */
   async lock(d: Pick<Deployment, 'id' | 'app' | 'env'>): Promise<void> {
-    const result = await this.#deps.store.acquireLock(
-      lockName(d.app, d.env),
-      Executor.owner(d.id),
-      LOCK_TTL_MS,
-    );
-    if (!result.acquired) {
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.#deps.store.acquireLock(
+        lockName(d.app, d.env),
+        Executor.owner(d.id),
+        LOCK_TTL_MS,
+      );
+      if (result.acquired) return;
+      // A status read holds the lock for a moment to learn whether anyone drives the deployment.
+      if (result.holder.id.startsWith(LOCK_PROBE) && attempt < 50) {
+        await new Promise((r) => setTimeout(r, 10));
+        continue;
+      }
       const [holder] = result.holder.id.split('@');
       throw new AppError(
         'LOCK_HELD',
-        `${d.env} is busy: deployment ${holder} is in progress (process ${result.holder.pid} on ${result.holder.host}); wait for it, or stop it with \`slipway abort ${d.env}\``,
+        `${d.env} is busy: deployment ${holder} is driven by process ${result.holder.pid} on ${result.holder.host}; follow it with \`slipway status ${d.env}\`, or stop it with \`slipway abort ${d.env}\``,
       );
     }
+  }
+
+  /** Let go of the environment's lock without finishing: the deployment stays in flight, interrupted. */
+  async unlock(d: Pick<Deployment, 'id' | 'app' | 'env'>): Promise<void> {
+    await this.#deps.store.releaseLock(lockName(d.app, d.env), Executor.owner(d.id));
   }
 
   /**
@@ -149,6 +163,7 @@ export class Executor {
   async run(id: string, signal?: AbortSignal): Promise<Deployment> {
     const { clock } = this.#deps;
     let first = true;
+    let lostSince: number | null = null;
     for (;;) {
       const d = await this.#load(id);
       const state = d.state as StoredState;
@@ -157,11 +172,39 @@ export class Executor {
         first = false;
         if (await this.#staleResume(id, state)) continue;
       }
-      if (signal?.aborted) return d;
+      if (signal?.aborted) {
+        // Stopped driving: the deployment stays in flight; whoever resumes it takes the lock.
+        if (!isFinished(state.engine.status)) await this.unlock(d);
+        return d;
+      }
       const action = next(state.engine, clock.now());
       if (action.kind === 'done') return d;
-      await this.#act(id, state, action, signal);
+      try {
+        await this.#act(id, state, action, signal);
+        lostSince = null;
+      } catch (error) {
+        if (!isAppError(error) || error.code !== 'AGENT_UNAVAILABLE') throw error;
+        // The agent may be restarting: try again for a bounded time, then say where things stand.
+        const now = clock.now();
+        if (lostSince === null) {
+          lostSince = now;
+          await this.transition(id, {
+            type: 'note',
+            at: now,
+            what: `lost the agent (${error.message}); retrying for ${Math.round(this.#retryMs / 1000)}s`,
+          });
+        }
+        if (now - lostSince >= this.#retryMs) {
+          await this.unlock(d);
+          throw new AppError('AGENT_UNAVAILABLE', lostAgentMessage(d, state, this.#retryMs, error.message));
+        }
+        await clock.sleep(Math.min(1000, this.#retryMs), signal);
+      }
     }
+  }
+
+  get #retryMs(): number {
+    return this.#deps.agentRetryMs ?? 30_000;
   }
 
   #redacted<T>(value: T): T {
@@ -245,11 +288,15 @@ export class Executor {
         return;
       case 'run': {
         const result = await this.#runStep(id, state, action.step, action.elapsedMs, signal).catch(
-          (error: unknown) => ({
+          (error: unknown) => {
+            // An agent that cannot be reached says nothing about the release: retried by run().
+            if (isAppError(error) && error.code === 'AGENT_UNAVAILABLE' && isUnreachable(error)) throw error;
+            return {
             failed: isAppError(error)
               ? [error.message, ...error.details.slice(-10)].join('\n')
               : `unexpected error: ${(error as Error).message}`,
-          }),
+            };
+          },
         );
         if (result === 'pending' || signal?.aborted) return;
         if ('failed' in result)
@@ -514,5 +561,26 @@ function firstTrafficStep(plan: readonly PlanStep[]): number {
 }
 
 export const lockName = (app: string, env: string): string => `deploy:${app}/${env}`;
+/** The owner-id prefix of a lock taken only to learn whether anyone holds it (src/engine/reconcile.ts). */
+export const LOCK_PROBE = 'probe:';
+
+/** The client's "could not reach" (a refused or timed-out connection), not an error the agent answered. */
+function isUnreachable(error: AppError): boolean {
+  return /^cannot reach the agent|^no agent runs/.test(error.message);
+}
+
+function lostAgentMessage(d: Deployment, state: StoredState, retryMs: number, why: string): string {
+  const { engine, ctx } = state;
+  const step = engine.plan[engine.step];
+  const where = `step ${Math.min(engine.step + 1, engine.plan.length)}/${engine.plan.length}${step ? ` (${describeStep(step)})` : ''}`;
+  const split = ctx.stable
+    ? `${engine.weight}% to ${ctx.release.version}, ${100 - engine.weight}% to ${ctx.stable.version}`
+    : `${engine.weight}% to ${ctx.release.version}`;
+  return [
+    `lost the agent for ${Math.round(retryMs / 1000)}s and gave up: ${why}`,
+    `deployment ${d.id} is interrupted at ${where}; traffic as last set: ${split}`,
+    `start the agent again (\`slipway agent\`), then \`slipway resume ${d.env}\` continues it, or \`slipway abort ${d.env}\` / \`slipway rollback ${d.env}\` returns traffic to the previous release; \`slipway status\` shows what is served`,
+  ].join('\n');
+}
 /** A deploy lock lives this long without renewal; the executor renews it on every turn. */
 const LOCK_TTL_MS = 60_000;
