@@ -292,9 +292,9 @@ export class Executor {
             // An agent that cannot be reached says nothing about the release: retried by run().
             if (isAppError(error) && error.code === 'AGENT_UNAVAILABLE' && isUnreachable(error)) throw error;
             return {
-            failed: isAppError(error)
-              ? [error.message, ...error.details.slice(-10)].join('\n')
-              : `unexpected error: ${(error as Error).message}`,
+              failed: isAppError(error)
+                ? [error.message, ...error.details.slice(-10)].join('\n')
+                : `unexpected error: ${(error as Error).message}`,
             };
           },
         );

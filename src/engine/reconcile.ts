@@ -26,7 +26,11 @@ export async function inFlight(store: Store, app: string, env: string): Promise<
  */
 export async function driven(store: Store, d: Pick<Deployment, 'id' | 'app' | 'env'>): Promise<boolean> {
   const name = lockName(d.app, d.env);
-  const probe = { id: `${LOCK_PROBE}${randomBytes(4).toString('hex')}@${process.pid}`, pid: process.pid, host: hostname() };
+  const probe = {
+    id: `${LOCK_PROBE}${randomBytes(4).toString('hex')}@${process.pid}`,
+    pid: process.pid,
+    host: hostname(),
+  };
   const result = await store.acquireLock(name, probe, 1);
   if (!result.acquired) return !result.holder.id.startsWith(LOCK_PROBE);
   await store.releaseLock(name, probe);
@@ -49,7 +53,7 @@ export interface Standing {
 }
 
 /** Where a deployment in flight stands, from its stored state and its lock. */
-export async function standing(store: Store, d: Deployment): Promise<Standing> {
+export async function standing(store: Store, d: Deployment, driver?: boolean): Promise<Standing> {
   const { engine } = d.state as StoredState;
   const step = engine.plan[engine.step];
   const stepText = step ? describeStep(step) : 'finishing';
@@ -63,7 +67,7 @@ export async function standing(store: Store, d: Deployment): Promise<Standing> {
         : waiting
           ? last
           : stepText;
-  const live = await driven(store, d);
+  const live = driver ?? (await driven(store, d));
   return {
     id: d.id,
     env: d.env,
@@ -94,7 +98,8 @@ export function waysOut(env: string): string {
 export async function refuseIfInFlight(store: Store, app: string, env: string): Promise<void> {
   const d = await inFlight(store, app, env);
   if (!d) return;
-  const s = await standing(store, d);
+  // The caller holds the lock, so nobody drives `d`: it is interrupted.
+  const s = await standing(store, d, false);
   throw new AppError(
     'DEPLOYMENT_IN_FLIGHT',
     `${env} has deployment ${d.id} in flight (${standingLine(s)}); ${waysOut(env)}; then deploy again`,
@@ -115,14 +120,12 @@ export interface Served {
   }[];
 }
 
-export async function served(agent: () => AgentClient, env: string): Promise<Served> {
+export async function served(agent: AgentClient, env: string): Promise<Served> {
   try {
-    const status = await agent()
-      .status(env)
-      .catch((error: unknown) => {
-        if (isAppError(error) && error.code === 'ENV_NOT_FOUND') return undefined;
-        throw error;
-      });
+    const status = await agent.status(env).catch((error: unknown) => {
+      if (isAppError(error) && error.code === 'ENV_NOT_FOUND') return undefined;
+      throw error;
+    });
     return {
       reachable: true,
       releases: (status?.releases ?? []).map((r) => ({

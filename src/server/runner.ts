@@ -74,6 +74,11 @@ export class DeploymentRunner {
     return this.#engine;
   }
 
+  /** The data plane's client, for reading what it serves. */
+  agent(): AgentClient {
+    return this.#connect().agent;
+  }
+
   /** Ids of deployments this process drives right now. */
   get driving(): readonly string[] {
     return [...this.#running.keys()];

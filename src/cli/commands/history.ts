@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.ts';
-import { DEPLOYMENT_STATUSES, type DeploymentStatus } from '../../domain/types.ts';
+import { DEPLOYMENT_STATUSES, type DeploymentStatus, isTerminal } from '../../domain/types.ts';
+import { type Standing, standing, standingLine, waysOut } from '../../engine/reconcile.ts';
 import type { Act, Context } from '../context.ts';
 import { table } from '../io.ts';
 import { remoteHistory } from '../remote-commands.ts';
@@ -33,8 +34,16 @@ export function registerHistory(program: Command, ctx: () => Context, act: Act):
           ...(opts.status && { status: opts.status as DeploymentStatus }),
           ...(opts.by && { createdBy: opts.by }),
         });
+        // A deployment in flight that no live process drives is shown as interrupted, with the ways out.
+        const standings = new Map<string, Standing>();
+        for (const d of list) if (!isTerminal(d.status)) standings.set(d.id, await standing(store, d));
         if (c.io.json) {
-          c.io.data(list.map(({ state: _state, ...d }) => d));
+          c.io.data(
+            list.map(({ state: _state, ...d }) => {
+              const s = standings.get(d.id);
+              return s ? { ...d, standing: { ...s, line: standingLine(s) } } : d;
+            }),
+          );
           return 0;
         }
         if (list.length === 0) {
@@ -55,13 +64,17 @@ export function registerHistory(program: Command, ctx: () => Context, act: Act):
               d.env,
               versions.get(d.releaseId) ?? '',
               d.strategy,
-              d.status,
+              standings.get(d.id)?.state ?? d.status,
               d.createdBy,
               d.createdAt.slice(0, 19).replace('T', ' '),
               (d.reason ?? '').slice(0, 60),
             ]),
           ]),
         );
+        for (const s of standings.values())
+          c.io.out(
+            `${s.id} on ${s.env}: ${standingLine(s)}${s.state === 'interrupted' ? `; ${waysOut(s.env)}` : ''}`,
+          );
         return 0;
       }),
     );

@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.ts';
+import { requireEnvPremise, requirePremise } from '../../engine/premise.ts';
 import { rollbackEnvironment } from '../../engine/rollback.ts';
 import type { Act, Context } from '../context.ts';
 import {
@@ -44,6 +45,7 @@ export function registerRollback(program: Command, ctx: () => Context, act: Act)
         const app = e.config.app;
         const inFlight = await activeDeployment(e.store, app, env);
         if (inFlight && opts.to === undefined) {
+          await requirePremise(e.store, e.agent, inFlight, 'roll back');
           await e.executor.transition(inFlight.id, {
             type: 'rollback',
             at: Date.now(),
@@ -64,6 +66,7 @@ export function registerRollback(program: Command, ctx: () => Context, act: Act)
             'LOCK_HELD',
             `${env} has deployment ${inFlight.id} in flight; roll it back first with \`slipway rollback ${env}\``,
           );
+        await requireEnvPremise(e.store, e.agent, app, env, 'roll back');
         const result = await rollbackEnvironment({
           store: e.store,
           agent: e.agent,
