@@ -11,6 +11,7 @@ import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connectLocalAgent } from '../src/agent/client.ts';
+import { startLoad } from '../src/engine/testing.ts';
 import { repoRoot, tempDir } from '../src/testing.ts';
 import { type CliResult, cliProcess, startSlipway, stopProcess } from './cli-helpers.ts';
 
@@ -72,6 +73,7 @@ async function killed(run: { child: ChildProcess; exit: Promise<number | null> }
 describe('a deploy whose process dies, and everything after it', () => {
   const dir = tempDir('slipway-interrupted-');
   let agent: ChildProcess | undefined;
+  let load: ReturnType<typeof startLoad> | undefined;
   const as = async (user: string, ...argv: string[]): Promise<CliResult> => {
     const saved = process.env.SLIPWAY_USER;
     process.env.SLIPWAY_USER = user;
@@ -133,8 +135,12 @@ describe('a deploy whose process dies, and everything after it', () => {
     await startAgent();
     const first = await run('deploy', '1.0.0', '--env', 'staging');
     assert.equal(first.code, 0, first.stdout + first.stderr);
+    // Traffic for the analysis to judge (without any it cannot decide, and pauses).
+    const port = (await client().desired('staging'))?.listen.port as number;
+    load = startLoad({ url: `http://127.0.0.1:${port}/api/products`, workers: 2, gapMs: 20 });
   });
   after(async () => {
+    await load?.stop();
     for (const env of ['staging', 'production'])
       await client()
         .deleteEnv(env)

@@ -12,6 +12,7 @@ import { startDeployment } from '../engine/deploy.ts';
 import { Executor } from '../engine/executor.ts';
 import type { EngineEvent } from '../engine/machine.ts';
 import { systemClock } from '../engine/ports.ts';
+import { requirePremise } from '../engine/premise.ts';
 import { rollbackEnvironment } from '../engine/rollback.ts';
 import { decide } from '../gates/decisions.ts';
 import type { Store } from '../store/contract.ts';
@@ -165,6 +166,12 @@ export class DeploymentRunner {
         reason: reason ?? null,
       });
     }
+    // Actions that move traffic first ask the agent what it serves (src/engine/premise.ts).
+    if (
+      (action === 'resume' || action === 'abort' || action === 'rollback') &&
+      this.#deps.driveOnAction !== false
+    )
+      await requirePremise(store, this.#connect().agent, d, action === 'rollback' ? 'roll back' : action);
     const event = this.#eventFor(action, at, user, reason);
     if (event) await this.#transitions.transition(id, event);
     if (action !== 'approve' && action !== 'reject')

@@ -68,13 +68,9 @@ export const EnvironmentRow = z
         description:
           'What the agent actually serves (null: this server has no agent for the app); reachable false when it cannot be asked',
       }),
-    drift: z
-      .string()
-      .nullable()
-      .optional()
-      .openapi({
-        description: 'How what the agent serves differs from the record, in words; null when they agree',
-      }),
+    drift: z.string().nullable().optional().openapi({
+      description: 'How what the agent serves differs from the record, in words; null when they agree',
+    }),
   })
   .openapi('EnvironmentRow');
 
