@@ -10,8 +10,9 @@ import type { AgentClient } from '../agent/client.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
 import { type Deployment, isTerminal } from '../domain/types.ts';
 import type { Store } from '../store/contract.ts';
-import { LOCK_PROBE, lockName, type StoredState } from './executor.ts';
+import { type Executor, LOCK_PROBE, lockName, type StoredState } from './executor.ts';
 import { describeStep } from './machine.ts';
+import { requirePremise } from './premise.ts';
 
 /** The newest deployment of `env` still in flight (not finished), if any. */
 export async function inFlight(store: Store, app: string, env: string): Promise<Deployment | undefined> {
@@ -102,7 +103,7 @@ export async function refuseIfInFlight(store: Store, app: string, env: string): 
   const s = await standing(store, d, false);
   throw new AppError(
     'DEPLOYMENT_IN_FLIGHT',
-    `${env} has deployment ${d.id} in flight (${standingLine(s)}); ${waysOut(env)}; then deploy again`,
+    `${env} has deployment ${d.id} in flight (${standingLine(s)}); ${waysOut(env)}; then deploy again (\`slipway deploy RELEASE --env ${env} --after-interrupted resume|rollback\` does both)`,
   );
 }
 
@@ -145,4 +146,46 @@ export async function served(agent: AgentClient, env: string): Promise<Served> {
 /** The releases that take traffic (weight > 0), heaviest first. */
 export function live(s: Served): Served['releases'] {
   return s.releases.filter((r) => r.weight > 0).sort((a, b) => b.weight - a.weight);
+}
+
+/**
+ * `deploy --after-interrupted resume|rollback`: make an interrupted deployment of `env` ready to be
+ * driven to its end (resumed as it was, or rolled back), after checking the agent still serves what
+ * it describes. Returns it for the caller to drive, or undefined when nothing is in flight. A
+ * deployment a live process still drives is not interrupted: refused with LOCK_HELD.
+ */
+export async function settleInterrupted(input: {
+  readonly store: Store;
+  readonly agent: AgentClient;
+  readonly executor: Executor;
+  readonly app: string;
+  readonly env: string;
+  readonly how: 'resume' | 'rollback';
+  readonly user: string;
+}): Promise<Deployment | undefined> {
+  const { store, executor, env, user } = input;
+  const d = await inFlight(store, input.app, env);
+  if (!d) return undefined;
+  await executor.lock(d);
+  try {
+    await requirePremise(store, input.agent, d, input.how === 'rollback' ? 'roll back' : 'resume');
+    const at = Date.now();
+    const reason = `rolled back before a new deploy (--after-interrupted rollback by ${user})`;
+    await executor.transition(
+      d.id,
+      input.how === 'rollback'
+        ? { type: 'rollback', at, by: user, reason }
+        : { type: 'resume', at, by: user },
+    );
+    await store.appendAudit({
+      actor: user,
+      action: `deployment.${input.how}`,
+      target: d.id,
+      data: { env, afterInterrupted: true, ...(input.how === 'rollback' && { reason }) },
+    });
+    return d;
+  } catch (error) {
+    await executor.unlock(d);
+    throw error;
+  }
 }

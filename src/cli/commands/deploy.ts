@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { AppError } from '../../domain/errors.ts';
 import { startDeployment } from '../../engine/deploy.ts';
+import { settleInterrupted } from '../../engine/reconcile.ts';
 import type { Act, Context } from '../context.ts';
 import { drive, engineFor, requireEnv, requireRelease } from '../deployments.ts';
 import { remoteDeploy } from '../remote-commands.ts';
@@ -12,8 +14,18 @@ export function registerDeploy(program: Command, ctx: () => Context, act: Act): 
     )
     .argument('<release>', 'version, id or digest of a registered release')
     .requiredOption('--env <name>', 'the environment')
+    .option(
+      '--after-interrupted <how>',
+      'when a deployment of ENV was interrupted, first drive it to its end: resume (as it was) or rollback',
+    )
     .action(
-      act(async (ref: string, opts: { env: string }) => {
+      act(async (ref: string, opts: { env: string; afterInterrupted?: string }) => {
+        const how = opts.afterInterrupted;
+        if (how !== undefined && how !== 'resume' && how !== 'rollback')
+          throw new AppError(
+            'USAGE',
+            `--after-interrupted: expected resume or rollback, found ${JSON.stringify(how)}`,
+          );
         const c = ctx();
         const remote = c.remote();
         if (remote) {
@@ -23,6 +35,28 @@ export function registerDeploy(program: Command, ctx: () => Context, act: Act): 
         const e = await engineFor(c);
         requireEnv(e.config, opts.env);
         const release = await requireRelease(e.store, e.config.app, ref);
+        if (how) {
+          const old = await settleInterrupted({
+            store: e.store,
+            agent: e.agent,
+            executor: e.executor,
+            app: e.config.app,
+            env: opts.env,
+            how,
+            user: c.user,
+          });
+          if (old) {
+            if (!c.io.json)
+              c.io.out(
+                `${how === 'resume' ? 'resuming' : 'rolling back'} interrupted deployment ${old.id} first`,
+              );
+            const version =
+              (await e.store.findRelease(e.config.app, old.releaseId))?.version ?? old.releaseId;
+            const code = await drive(c, e, old, version);
+            // Stopped by a signal: the new deployment does not start.
+            if (code >= 128) return code;
+          }
+        }
         const d = await startDeployment({
           store: e.store,
           agent: e.agent,
