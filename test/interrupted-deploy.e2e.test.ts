@@ -230,6 +230,24 @@ describe('a deploy whose process dies, and everything after it', () => {
       (await run('status', 'staging')).stdout,
       /staging\s+2\.0\.0\s+2\.0\.0 at 100% \(1\/1 healthy\)/,
     );
+
+    // Or in one go: roll the interrupted one back, then deploy.
+    const old = await deployUntil(dir.path, '1.0.0', 'staging', /began: pause/);
+    const oldId = /deployment (dep-[0-9a-f]+)/.exec(old.out())?.[1];
+    await killed(old);
+    const settled = await run('deploy', '2.0.0', '--env', 'staging', '--after-interrupted', 'rollback');
+    assert.equal(settled.code, 0, settled.stdout + settled.stderr);
+    assert.match(settled.stdout, new RegExp(`rolling back interrupted deployment ${oldId} first`));
+    const list = JSON.parse((await run('--json', 'history', '--env', 'staging', '--limit', '2')).stdout) as {
+      id: string;
+      status: string;
+    }[];
+    assert.deepEqual(
+      list.map((d) => d.status),
+      ['succeeded', 'rolled_back'],
+    );
+    assert.equal(list[1]?.id, oldId);
+    assert.deepEqual(await answering('staging'), ['2.0.0']);
   });
 
   test('the agent lost mid-canary: deploy retries, then says where it stands (exit 4); status says the agent is not reachable', async () => {
