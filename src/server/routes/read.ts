@@ -1,5 +1,6 @@
 /** Read routes: environments overview, deployment history, one deployment, releases. */
 import { createRoute } from '@hono/zod-openapi';
+import type { AgentClient } from '../../agent/client.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { Deployment } from '../../domain/types.ts';
 import { environmentTruth } from '../../engine/truth.ts';
@@ -78,11 +79,19 @@ export function registerReadRoutes(app: Api, s: Services): void {
         active.set(`${d.app}/${d.env}`, d);
     const visible = rows.filter((r) => envs === 'all' || envs.includes(r.env));
     const apps = [...new Set(rows.map((r) => r.app))];
-    // What the data plane serves, asked of this server's agent (it serves the app of its slipway.yaml).
-    const agent = s.config ? s.runner.agent() : undefined;
+    // What the data plane serves, asked of this server's agent (it serves the app of its slipway.yaml);
+    // an overview that cannot say so still lists the records.
+    let agent: AgentClient | undefined;
+    try {
+      agent = s.config ? s.runner.agent() : undefined;
+    } catch {
+      agent = undefined;
+    }
     const truths = await Promise.all(
       visible.map((r) =>
-        agent && r.app === s.config?.app ? environmentTruth(s.store, agent, r.app, r.env) : undefined,
+        agent && r.app === s.config?.app
+          ? environmentTruth(s.store, agent, r.app, r.env).catch(() => undefined)
+          : undefined,
       ),
     );
     return c.json(
