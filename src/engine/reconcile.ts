@@ -62,7 +62,7 @@ export async function standing(store: Store, d: Deployment, driver?: boolean): P
   const waiting = step?.kind === 'approval' || last.startsWith('waiting: ');
   const doing =
     engine.status === 'paused'
-      ? `paused (${stepText})`
+      ? `${stepText}, paused`
       : step?.kind === 'approval'
         ? 'waiting for approval'
         : waiting
