@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { Deployment, DeploymentStatus } from '../domain/types.ts';
 import type { LockOwner, Store } from '../store/contract.ts';
+import { isUnreachable, lostAgentMessage } from './agent-loss.ts';
 import {
   type DeploymentContext,
   desiredBody,
@@ -21,7 +22,6 @@ import {
 import {
   type Action,
   advance,
-  describeStep,
   type EngineEvent,
   type EngineState,
   isFinished,
@@ -161,13 +161,38 @@ export class Executor {
    * in flight for the next executor). Resumes where the stored state says it is.
    */
   async run(id: string, signal?: AbortSignal): Promise<Deployment> {
+    // A step can last long without a turn of this loop (a 30-minute watch, a PUT waiting for
+    // health): the lease is renewed on a timer too, or the deployment would look interrupted.
+    const owner = Executor.owner(id);
+    let leased: string | undefined;
+    const beat = setInterval(() => {
+      if (leased) this.#deps.store.renewLock(leased, owner, LOCK_TTL_MS).catch(() => undefined);
+    }, LOCK_TTL_MS / 4);
+    beat.unref?.();
+    try {
+      return await this.#drive(id, signal, (d) => {
+        leased = lockName(d.app, d.env);
+      });
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  async #drive(
+    id: string,
+    signal: AbortSignal | undefined,
+    locked: (d: Deployment) => void,
+  ): Promise<Deployment> {
     const { clock } = this.#deps;
     let first = true;
     let lostSince: number | null = null;
     for (;;) {
       const d = await this.#load(id);
       const state = d.state as StoredState;
-      if (!isFinished(state.engine.status)) await this.lock(d);
+      if (!isFinished(state.engine.status)) {
+        await this.lock(d);
+        locked(d);
+      }
       if (first) {
         first = false;
         if (await this.#staleResume(id, state)) continue;
@@ -563,24 +588,5 @@ function firstTrafficStep(plan: readonly PlanStep[]): number {
 export const lockName = (app: string, env: string): string => `deploy:${app}/${env}`;
 /** The owner-id prefix of a lock taken only to learn whether anyone holds it (src/engine/reconcile.ts). */
 export const LOCK_PROBE = 'probe:';
-
-/** The client's "could not reach" (a refused or timed-out connection), not an error the agent answered. */
-function isUnreachable(error: AppError): boolean {
-  return /^cannot reach the agent|^no agent runs/.test(error.message);
-}
-
-function lostAgentMessage(d: Deployment, state: StoredState, retryMs: number, why: string): string {
-  const { engine, ctx } = state;
-  const step = engine.plan[engine.step];
-  const where = `step ${Math.min(engine.step + 1, engine.plan.length)}/${engine.plan.length}${step ? ` (${describeStep(step)})` : ''}`;
-  const split = ctx.stable
-    ? `${engine.weight}% to ${ctx.release.version}, ${100 - engine.weight}% to ${ctx.stable.version}`
-    : `${engine.weight}% to ${ctx.release.version}`;
-  return [
-    `lost the agent for ${Math.round(retryMs / 1000)}s and gave up: ${why}`,
-    `deployment ${d.id} is interrupted at ${where}; traffic as last set: ${split}`,
-    `start the agent again (\`slipway agent\`), then \`slipway resume ${d.env}\` continues it, or \`slipway abort ${d.env}\` / \`slipway rollback ${d.env}\` returns traffic to the previous release; \`slipway status\` shows what is served`,
-  ].join('\n');
-}
-/** A deploy lock lives this long without renewal; the executor renews it on every turn. */
+/** A deploy lock lives this long without renewal; the executor renews it every turn and every 15 s. */
 const LOCK_TTL_MS = 60_000;
