@@ -54,6 +54,11 @@ export async function requirePremise(
   d: Deployment,
   action: string,
 ): Promise<void> {
+  // Before its first data-plane step a deployment holds no belief about what is served: nothing to check.
+  const { engine } = d.state as StoredState;
+  const reached = engine.plan.slice(0, engine.step + (engine.stepStartedAt === null ? 0 : 1));
+  if (!reached.some((step) => step.kind === 'start' || step.kind === 'shift' || step.kind === 'scale'))
+    return;
   const now = await served(agent, d.env);
   if (!now.reachable)
     throw new AppError(
