@@ -169,4 +169,24 @@ describe('deployments driven by slipway server (real agent, real instances)', ()
       /already runs 1\.0\.0/,
     );
   });
+
+  test('GET /api/environments says what the agent serves, and drift from the record', async () => {
+    type Row = { env: string; served: { reachable: boolean; line: string } | null; drift: string | null };
+    const rows = async () =>
+      (
+        (await (
+          await fetch(`${url}/api/environments`, { headers: { authorization: `Bearer ${token}` } })
+        ).json()) as { environments: Row[] }
+      ).environments;
+    const staging = (await rows()).find((e) => e.env === 'staging');
+    assert.deepEqual(
+      [staging?.served?.reachable, staging?.served?.line, staging?.drift],
+      [true, '1.0.0 at 100% (1/1 healthy)', null],
+    );
+    // The data plane loses the environment behind slipway's back: the record is no longer true.
+    await connectLocalAgent(join(dir.path, '.slipway', 'agent')).deleteEnv('staging');
+    const gone = (await rows()).find((e) => e.env === 'staging');
+    assert.equal(gone?.served?.line, 'nothing');
+    assert.equal(gone?.drift, 'the record says 1.0.0, the agent serves nothing');
+  });
 });

@@ -7,6 +7,7 @@
 import { AppError } from '../domain/errors.ts';
 import { type Approval, type ChecklistTick, type Deployment, isTerminal } from '../domain/types.ts';
 import type { EngineEvent } from '../engine/machine.ts';
+import { requirePremise } from '../engine/premise.ts';
 import { decide, type OverridableGate, override, tick } from '../gates/decisions.ts';
 import type { App } from './compose.ts';
 
@@ -93,6 +94,10 @@ export async function act(app: App, id: string, request: ActRequest, user: strin
       : action === 'rollback'
         ? { type: 'rollback', at, by: user, reason: reason ?? `rolled back by ${user}` }
         : { type: action, at, by: user };
+  // Actions that move traffic first ask the agent what it serves (src/engine/premise.ts): one whose
+  // premise is stale is refused with what is true now.
+  if (action !== 'pause' && app.deps.checkPremise !== false)
+    await requirePremise(app.store, app.agent(), d, action === 'rollback' ? 'roll back' : action);
   await app.transitions.transition(id, event);
   await app.store.appendAudit({
     actor: user,
@@ -117,4 +122,20 @@ async function rejectNow(app: App, d: Deployment, user: string, reason: string, 
     .every((s) => s.kind === 'preflight' || s.kind === 'approval');
   if (state.engine.status === 'rolling_back' && state.engine.weight === 0 && untouched)
     await app.transitions.transition(d.id, { type: 'rollback-done', at });
+}
+
+/**
+ * `abort --record-only`: end a deployment nobody drives, leaving the data plane as it is (when
+ * its record no longer matches what the agent serves).
+ */
+export async function closeRecord(app: App, d: Deployment, user: string, reason: string): Promise<void> {
+  const executor = app.transitions;
+  await app.executor().lock(d);
+  await executor.transition(d.id, { type: 'close', at: app.clock.now(), by: user, reason });
+  await app.store.appendAudit({
+    actor: user,
+    action: 'deployment.close',
+    target: d.id,
+    data: { env: d.env, reason, recordOnly: true },
+  });
 }

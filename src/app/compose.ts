@@ -40,6 +40,13 @@ export interface AppDeps {
   readonly intervalMs?: number;
   /** How long a deployment may go unwatched and still be resumed (default 10 min). */
   readonly resumeWithinMs?: number;
+  /** How long a deployment retries an agent it cannot reach (default 30 s). */
+  readonly agentRetryMs?: number;
+  /**
+   * Ask the agent what it serves before resume, abort and rollback act (default true); tests of
+   * the actions alone, with no data plane, turn it off.
+   */
+  readonly checkPremise?: boolean;
   readonly processEnv?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -114,6 +121,7 @@ export function createApp(deps: AppDeps): App {
         ...(deps.users && { users: deps.users }),
         ...(deps.intervalMs !== undefined && { intervalMs: deps.intervalMs }),
         ...(deps.resumeWithinMs !== undefined && { resumeWithinMs: deps.resumeWithinMs }),
+        ...(deps.agentRetryMs !== undefined && { agentRetryMs: deps.agentRetryMs }),
         ...(deps.processEnv && { processEnv: deps.processEnv }),
       });
       return executor;

@@ -10,6 +10,7 @@ import { AppError } from '../domain/errors.ts';
 import type { Deployment, Release } from '../domain/types.ts';
 import type { DeploymentContext } from '../engine/context.ts';
 import { startDeployment } from '../engine/deploy.ts';
+import { inFlight } from '../engine/reconcile.ts';
 import type { RollbackMark } from '../engine/stored-state.ts';
 import type { EngineStrategy } from '../engine/strategy.ts';
 import { enforcePromotion } from '../gates/decisions.ts';
@@ -40,18 +41,8 @@ export async function requireRelease(store: Store, app: string, ref: string): Pr
   );
 }
 
-/** The deployment of `env` still in flight, if any. */
-export async function activeDeployment(
-  store: Store,
-  app: string,
-  env: string,
-): Promise<Deployment | undefined> {
-  const recent = await store.listDeployments({ app, env, limit: 20 });
-  return recent.find(
-    (d) =>
-      d.status === 'running' || d.status === 'paused' || d.status === 'pending' || d.status === 'waiting',
-  );
-}
+/** The deployment of `env` still in flight (running, paused, waiting or interrupted), if any. */
+export const activeDeployment = inFlight;
 
 export async function deploy(
   app: App,

@@ -35,7 +35,21 @@ export const AGENT_DIR = 'agent';
 
 /** The running agent of this project, from the file it writes when it starts. */
 export function connectAgent(dataDir: string): AgentClient {
-  return connectLocalAgent(join(dataDir, AGENT_DIR));
+  const stateDir = join(dataDir, AGENT_DIR);
+  // Its address is read again on every call: an agent that restarted (new port, new token) is
+  // found again by a deployment that was waiting for it.
+  const now = () => connectLocalAgent(stateDir);
+  return {
+    putEnv: (env, body) => now().putEnv(env, body),
+    setWeights: (env, weights) => now().setWeights(env, weights),
+    status: (env) => now().status(env),
+    desired: (env) => now().desired(env),
+    statusAll: () => now().statusAll(),
+    deleteEnv: (env) => now().deleteEnv(env),
+    logs: (env, release, lines) => now().logs(env, release, lines),
+    metrics: (env, release, windowMs) => now().metrics(env, release, windowMs),
+    followLogs: (env, release, options) => now().followLogs(env, release, options),
+  };
 }
 
 export interface EngineDeps {
@@ -53,6 +67,8 @@ export interface EngineDeps {
   readonly secrets: SecretStore;
   /** The environment's values, resolved once per deployment. */
   readonly values: EnvValues;
+  /** How long a deployment retries an agent it cannot reach (default 30 s). */
+  readonly agentRetryMs?: number;
   readonly processEnv?: Readonly<Record<string, string | undefined>>;
   /** Who holds which roles on an environment, when not slipway.yaml `users:` (the server's grants). */
   readonly users?: GatesDeps['users'];
@@ -117,6 +133,7 @@ export function createExecutor(deps: EngineDeps): Executor {
     ),
     clock: deps.clock ?? systemClock,
     ...(deps.resumeWithinMs !== undefined && { resumeWithinMs: deps.resumeWithinMs }),
+    ...(deps.agentRetryMs !== undefined && { agentRetryMs: deps.agentRetryMs }),
   });
 }
 

@@ -6,12 +6,14 @@
  * approvals are skipped and the skip audited. A switch takes the environment's lock and writes its
  * record before it changes traffic.
  */
+
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../domain/errors.ts';
 import { type Deployment, isTerminal, type Release } from '../domain/types.ts';
 import { Executor, lockName, type StoredState } from '../engine/executor.ts';
 import { initialState } from '../engine/machine.ts';
 import type { PlanStep } from '../engine/plan.ts';
+import { requireEnvPremise } from '../engine/premise.ts';
 import type { Store } from '../store/contract.ts';
 import { act } from './actions.ts';
 import type { App } from './compose.ts';
@@ -81,6 +83,9 @@ export async function rollbackEnvironment(
   }
   const to = options.to !== undefined ? await requireRelease(app.store, config.app, options.to) : undefined;
   const { target, currentId } = await rollbackTarget(app.store, config.app, env, to);
+  // What the store names as running must be what the agent serves, or the switch acts on a wrong premise.
+  if (app.deps.checkPremise !== false)
+    await requireEnvPremise(app.store, app.agent(), config.app, env, 'roll back');
   const desired = await app.agent().desired(env);
   const warm = desired?.releases.some((r) => r.release === target.id);
   if (warm && currentId) return switchBack(app, env, target, currentId, user, reason);

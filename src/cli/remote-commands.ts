@@ -25,6 +25,9 @@ export async function remoteStatus(
       digest: s?.release?.digest ?? null,
       since: s?.since ?? null,
       by: s?.by ?? null,
+      served: s?.served ?? null,
+      drift: s?.drift ?? null,
+      active: s?.active ?? null,
     };
   });
   if (c.io.json) {
@@ -34,15 +37,20 @@ export async function remoteStatus(
   c.io.out(`${app}: ${lifecycle.join(' → ')} (server ${r.url})`);
   c.io.out(
     table([
-      ['ENVIRONMENT', 'RELEASE', 'SINCE', 'BY'],
+      ['ENVIRONMENT', 'RELEASE', 'SERVED NOW', 'SINCE', 'BY'],
       ...rows.map((x) => [
         x.env,
         x.release ?? '(nothing deployed)',
+        x.served?.line ?? '-',
         x.since?.slice(0, 16).replace('T', ' ') ?? '-',
         x.by ?? '-',
       ]),
     ]),
   );
+  for (const x of rows) {
+    if (x.drift) c.io.out(c.io.style('red', `${x.env}: drift — ${x.drift}`));
+    if (x.active?.line) c.io.out(`${x.env}: deployment ${x.active.id} ${x.active.line}`);
+  }
   return 0;
 }
 

@@ -26,6 +26,10 @@ export interface RemoteEnvironment {
   readonly release: { readonly id: string; readonly version: string; readonly digest: string } | null;
   readonly since: string | null;
   readonly by: string | null;
+  /** What the server's agent serves, and how it differs from the record (see EnvironmentRow). */
+  readonly served?: { readonly reachable: boolean; readonly line: string } | null;
+  readonly drift?: string | null;
+  readonly active?: { readonly id: string; readonly state?: string; readonly line?: string } | null;
 }
 
 export interface HistoryFilter {

@@ -61,6 +61,18 @@ export const ERROR_CODES = {
     exit: EXIT.refused,
     summary: 'Another deployment holds the lock of this environment.',
   },
+  DEPLOYMENT_IN_FLIGHT: {
+    status: 409,
+    exit: EXIT.refused,
+    summary:
+      'A deployment of this environment is still in flight (running, paused, waiting or interrupted); resume, abort or roll it back first.',
+  },
+  DEPLOYMENT_STALE: {
+    status: 409,
+    exit: EXIT.refused,
+    summary:
+      'The deployment an action was aimed at no longer matches what the agent serves; the message says what is true now.',
+  },
   STORE_UNAVAILABLE: {
     status: 503,
     exit: EXIT.unavailable,

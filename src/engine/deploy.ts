@@ -11,6 +11,7 @@ import type { DeploymentContext } from './context.ts';
 import { Executor, lockName, type StoredState } from './executor.ts';
 import { initialState } from './machine.ts';
 import { planDeployment } from './plan.ts';
+import { refuseIfInFlight } from './reconcile.ts';
 import type { RollbackMark } from './stored-state.ts';
 import { type EngineStrategy, engineStrategy } from './strategy.ts';
 
@@ -39,6 +40,9 @@ export async function startDeployment(input: StartInput): Promise<Deployment> {
   const id = `dep-${randomBytes(6).toString('hex')}`;
   await input.executor.lock({ id, app: input.config.app, env: input.env });
   try {
+    // The lock belongs to the deployment in flight, not to its process: one whose process died
+    // (the lock was free) still owns the environment until it is resumed, aborted or rolled back.
+    await refuseIfInFlight(input.store, input.config.app, input.env);
     return await create(id, input, input.promotion);
   } catch (error) {
     // Nothing was started: free the environment at once instead of when the lock expires.

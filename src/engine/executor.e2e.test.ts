@@ -162,7 +162,7 @@ describe('executor with a real agent and real instances (scripted guard)', () =>
     const first = await deploy('5.0.0');
     await assert.rejects(deploy('5.0.1'), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'LOCK_HELD');
-      assert.match(e.message, new RegExp(`staging is busy: deployment ${first.id} is in progress`));
+      assert.match(e.message, new RegExp(`staging is busy: deployment ${first.id} is driven by process`));
       return true;
     });
     assert.equal((await executor.run(first.id)).status, 'succeeded');

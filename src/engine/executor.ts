@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { Deployment, DeploymentStatus } from '../domain/types.ts';
 import type { LockOwner, Store } from '../store/contract.ts';
+import { isUnreachable, lostAgentMessage } from './agent-loss.ts';
 import {
   type DeploymentContext,
   desiredBody,
@@ -58,6 +59,8 @@ export interface ExecutorDeps {
   readonly resumeWithinMs?: number;
   /** How often a paused deployment looks for a resume; default 250 ms. */
   readonly pollMs?: number;
+  /** How long to keep retrying an agent that cannot be reached before giving up; default 30 s. */
+  readonly agentRetryMs?: number;
 }
 
 const STATUS: Record<EngineState['status'], DeploymentStatus> = {
@@ -84,18 +87,29 @@ export class Executor {
 
   /** Take the environment's deploy lock for this deployment, or say who holds it. */
   async lock(d: Pick<Deployment, 'id' | 'app' | 'env'>): Promise<void> {
-    const result = await this.#deps.store.acquireLock(
-      lockName(d.app, d.env),
-      Executor.owner(d.id),
-      LOCK_TTL_MS,
-    );
-    if (!result.acquired) {
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.#deps.store.acquireLock(
+        lockName(d.app, d.env),
+        Executor.owner(d.id),
+        LOCK_TTL_MS,
+      );
+      if (result.acquired) return;
+      // A status read holds the lock for a moment to learn whether anyone drives the deployment.
+      if (result.holder.id.startsWith(LOCK_PROBE) && attempt < 50) {
+        await new Promise((r) => setTimeout(r, 10));
+        continue;
+      }
       const [holder] = result.holder.id.split('@');
       throw new AppError(
         'LOCK_HELD',
-        `${d.env} is busy: deployment ${holder} is in progress (process ${result.holder.pid} on ${result.holder.host}); wait for it, or stop it with \`slipway abort ${d.env}\``,
+        `${d.env} is busy: deployment ${holder} is driven by process ${result.holder.pid} on ${result.holder.host}; follow it with \`slipway status ${d.env}\`, or stop it with \`slipway abort ${d.env}\``,
       );
     }
+  }
+
+  /** Let go of the environment's lock without finishing: the deployment stays in flight, interrupted. */
+  async unlock(d: Pick<Deployment, 'id' | 'app' | 'env'>): Promise<void> {
+    await this.#deps.store.releaseLock(lockName(d.app, d.env), Executor.owner(d.id));
   }
 
   /**
@@ -143,21 +157,75 @@ export class Executor {
    * in flight for the next executor). Resumes where the stored state says it is.
    */
   async run(id: string, signal?: AbortSignal): Promise<Deployment> {
+    // A step can last long without a turn of this loop (a 30-minute watch, a PUT waiting for
+    // health): the lease is renewed on a timer too, or the deployment would look interrupted.
+    const owner = Executor.owner(id);
+    let leased: string | undefined;
+    const beat = setInterval(() => {
+      if (leased) this.#deps.store.renewLock(leased, owner, LOCK_TTL_MS).catch(() => undefined);
+    }, LOCK_TTL_MS / 4);
+    beat.unref?.();
+    try {
+      return await this.#drive(id, signal, (d) => {
+        leased = lockName(d.app, d.env);
+      });
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  async #drive(
+    id: string,
+    signal: AbortSignal | undefined,
+    locked: (d: Deployment) => void,
+  ): Promise<Deployment> {
     const { clock } = this.#deps;
     let first = true;
+    let lostSince: number | null = null;
     for (;;) {
       const d = await this.#load(id);
       const state = parseStoredState(d);
-      if (!isFinished(state.engine.status)) await this.lock(d);
+      if (!isFinished(state.engine.status)) {
+        await this.lock(d);
+        locked(d);
+      }
       if (first) {
         first = false;
         if (await this.#staleResume(id, state)) continue;
       }
-      if (signal?.aborted) return d;
+      if (signal?.aborted) {
+        // Stopped driving: the deployment stays in flight; whoever resumes it takes the lock.
+        if (!isFinished(state.engine.status)) await this.unlock(d);
+        return d;
+      }
       const action = next(state.engine, clock.now());
       if (action.kind === 'done') return d;
-      await this.#act(id, state, action, signal);
+      try {
+        await this.#act(id, state, action, signal);
+        lostSince = null;
+      } catch (error) {
+        if (!isAppError(error) || error.code !== 'AGENT_UNAVAILABLE') throw error;
+        // The agent may be restarting: try again for a bounded time, then say where things stand.
+        const now = clock.now();
+        if (lostSince === null) {
+          lostSince = now;
+          await this.transition(id, {
+            type: 'note',
+            at: now,
+            what: `lost the agent (${error.message}); retrying for ${Math.round(this.#retryMs / 1000)}s`,
+          });
+        }
+        if (now - lostSince >= this.#retryMs) {
+          await this.unlock(d);
+          throw new AppError('AGENT_UNAVAILABLE', lostAgentMessage(d, state, this.#retryMs, error.message));
+        }
+        await clock.sleep(Math.min(1000, this.#retryMs), signal);
+      }
     }
+  }
+
+  get #retryMs(): number {
+    return this.#deps.agentRetryMs ?? 30_000;
   }
 
   #redacted<T>(value: T): T {
@@ -241,11 +309,15 @@ export class Executor {
         return;
       case 'run': {
         const result = await this.#runStep(id, state, action.step, action.elapsedMs, signal).catch(
-          (error: unknown) => ({
-            failed: isAppError(error)
-              ? [error.message, ...error.details.slice(-10)].join('\n')
-              : `unexpected error: ${(error as Error).message}`,
-          }),
+          (error: unknown) => {
+            // An agent that cannot be reached says nothing about the release: retried by run().
+            if (isAppError(error) && error.code === 'AGENT_UNAVAILABLE' && isUnreachable(error)) throw error;
+            return {
+              failed: isAppError(error)
+                ? [error.message, ...error.details.slice(-10)].join('\n')
+                : `unexpected error: ${(error as Error).message}`,
+            };
+          },
         );
         if (result === 'pending' || signal?.aborted) return;
         if ('failed' in result)
@@ -510,5 +582,7 @@ function firstTrafficStep(plan: readonly PlanStep[]): number {
 }
 
 export const lockName = (app: string, env: string): string => `deploy:${app}/${env}`;
-/** A deploy lock lives this long without renewal; the executor renews it on every turn. */
+/** The owner-id prefix of a lock taken only to learn whether anyone holds it (src/engine/reconcile.ts). */
+export const LOCK_PROBE = 'probe:';
+/** A deploy lock lives this long without renewal; the executor renews it every turn and every 15 s. */
 const LOCK_TTL_MS = 60_000;

@@ -69,6 +69,8 @@ export type EngineEvent =
   | { readonly type: 'abort'; readonly at: number; readonly by: string; readonly reason: string }
   | { readonly type: 'rollback'; readonly at: number; readonly by: string; readonly reason: string }
   | { readonly type: 'rollback-done'; readonly at: number }
+  /** End the record only: the data plane no longer matches it, so nothing there is touched. */
+  | { readonly type: 'close'; readonly at: number; readonly by: string; readonly reason: string }
   | { readonly type: 'note'; readonly at: number; readonly what: string };
 
 export type Action =
@@ -226,6 +228,15 @@ export function advance(s: EngineState, e: EngineEvent): EngineState {
         status: s.endAs ?? 'rolled_back',
         weight: 0,
         timeline: log(s, e.at, 'traffic back on the stable release; new instances stopped'),
+        touchedAt: e.at,
+      };
+    case 'close':
+      return {
+        ...s,
+        status: 'aborted',
+        outcome: { reason: e.reason, by: e.by },
+        endAs: 'aborted',
+        timeline: log(s, e.at, `closed by ${e.by} without touching the data plane: ${e.reason}`),
         touchedAt: e.at,
       };
     case 'note':

@@ -5,6 +5,7 @@
  */
 import type { App } from '../app/compose.ts';
 import type { RollbackOptions, RollbackOutcome } from '../app/rollback.ts';
+import type { DataPlaneClient as AgentClient } from '../domain/data-plane.ts';
 import { AppError } from '../domain/errors.ts';
 import { type Deployment, isTerminal } from '../domain/types.ts';
 
@@ -34,6 +35,11 @@ export class DeploymentRunner {
 
   get app(): App {
     return this.#deps.app;
+  }
+
+  /** The data plane's client, for reading what it serves. */
+  agent(): AgentClient {
+    return this.#deps.app.agent();
   }
 
   /** Ids of deployments this process drives right now. */

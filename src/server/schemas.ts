@@ -43,7 +43,34 @@ export const EnvironmentRow = z
     previousReleaseId: z.string().nullable(),
     since: z.string().nullable(),
     by: z.string().nullable(),
-    active: z.object({ id: z.string(), status: z.string(), releaseId: z.string() }).nullable(),
+    active: z
+      .object({
+        id: z.string(),
+        status: z.string(),
+        releaseId: z.string(),
+        /** running, paused, waiting, or interrupted (no live process drives it). */
+        state: z.string().optional(),
+        line: z.string().optional(),
+      })
+      .nullable(),
+    served: z
+      .object({
+        reachable: z.boolean(),
+        line: z.string(),
+        error: z.string().optional(),
+        releases: z.array(
+          z.object({ release: z.string(), weight: z.number(), healthy: z.number(), instances: z.number() }),
+        ),
+      })
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          'What the agent actually serves (null: this server has no agent for the app); reachable false when it cannot be asked',
+      }),
+    drift: z.string().nullable().optional().openapi({
+      description: 'How what the agent serves differs from the record, in words; null when they agree',
+    }),
   })
   .openapi('EnvironmentRow');
 

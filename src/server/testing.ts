@@ -33,6 +33,8 @@ export function storeOnlyApp(store: Store, config: StartServerOptions['config'] 
       throw new AppError('AGENT_UNAVAILABLE', 'this test server has no agent');
     },
     users: grantUsers(store, config),
+    // No data plane to ask before resume, abort or rollback: these tests act on records alone.
+    checkPremise: false,
   });
 }
 

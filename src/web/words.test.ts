@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Detail, EnvRow } from './app/types.ts';
-import { envSentence, rollbackSentence } from './app/words.ts';
+import { envSentence, rollbackSentence, truthSentence } from './app/words.ts';
 
 test('the rollback sentence quotes the last measured switch, and says when none was measured', () => {
   assert.equal(
@@ -57,4 +57,40 @@ test('a release waiting for approval is described in plain words, naming where i
     `Nothing has been deployed to production yet. Version 1.4.2 has been on staging since ${clock}. All checks passed there. It is waiting for your approval to go live on production. If anything goes wrong, switching back takes under a second (last measured: 14 ms).`,
   );
   assert.match(envSentence(production, waiting, false, [staging], null), /waiting for an approval/);
+});
+
+test('drift, an unreachable agent and an interrupted rollout are said in plain words', () => {
+  const row: EnvRow = {
+    app: 'shop',
+    env: 'production',
+    release: { id: 'r1', version: '1.0.0', digest: 'd' },
+    previousReleaseId: null,
+    since: null,
+    by: 'dev',
+    active: null,
+    served: { reachable: true, line: '1.0.0 at 100% (2/2 healthy)', releases: [] },
+    drift: null,
+  };
+  assert.equal(truthSentence(row), null);
+  assert.match(
+    truthSentence({ ...row, served: { reachable: false, line: 'agent not reachable', releases: [] } }) ?? '',
+    /cannot reach the service that runs production right now, so it cannot tell which version/,
+  );
+  assert.match(
+    truthSentence({ ...row, drift: 'the record says 1.0.0, the agent serves 2.0.0 at 100%' }) ?? '',
+    /differs from the record: the record says 1\.0\.0, the agent serves 2\.0\.0 at 100%\./,
+  );
+  assert.match(
+    truthSentence({
+      ...row,
+      active: {
+        id: 'dep-1',
+        status: 'running',
+        releaseId: 'r2',
+        state: 'interrupted',
+        line: 'interrupted at step 4/8 (pause 4s), traffic at 25%',
+      },
+    }) ?? '',
+    /stopped half-way \(interrupted at step 4\/8 \(pause 4s\), traffic at 25%\); someone needs to resume or abort it/,
+  );
 });

@@ -1,5 +1,6 @@
 /** `slipway pause|resume|abort ENV`: commands to the deployment in flight, from any terminal. */
 import type { Command } from 'commander';
+import { closeRecord } from '../../app/actions.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { Act, Context } from '../context.ts';
 import { activeDeployment, appFor, driveIfOrphaned, requireEnv } from '../deployments.ts';
@@ -17,9 +18,14 @@ export function registerControl(program: Command, ctx: () => Context, act: Act):
   for (const verb of ['pause', 'resume', 'abort'] as const) {
     const command = program.command(verb).description(HELP[verb]).argument('<env>', 'the environment');
     if (verb === 'abort')
-      command.option('--reason <text>', 'why, for the time line and the audit log', 'aborted by hand');
+      command
+        .option('--reason <text>', 'why, for the time line and the audit log', 'aborted by hand')
+        .option(
+          '--record-only',
+          'close the deployment record without touching the data plane (when it no longer matches what the agent serves)',
+        );
     command.action(
-      act(async (env: string, opts: { reason?: string }) => {
+      act(async (env: string, opts: { reason?: string; recordOnly?: boolean }) => {
         const c = ctx();
         const remote = c.remote();
         if (remote) {
@@ -35,6 +41,13 @@ export function registerControl(program: Command, ctx: () => Context, act: Act):
             'DEPLOYMENT_NOT_FOUND',
             `no deployment in flight on ${env}; \`slipway history --env ${env}\` shows past ones`,
           );
+        if (opts.recordOnly) {
+          await closeRecord(app, d, c.user, opts.reason ?? 'aborted by hand');
+          c.io.out(
+            `closed deployment ${d.id} on ${d.env}; the data plane was left as it is (\`slipway status\` shows what it serves)`,
+          );
+          return 0;
+        }
         const request =
           verb === 'abort' ? { action: verb, reason: opts.reason ?? 'aborted by hand' } : { action: verb };
         const { deployment: after } = await app.act(d.id, request, c.user);

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { rollbackOf } from '../../app/views.ts';
 import { AppError } from '../../domain/errors.ts';
-import { DEPLOYMENT_STATUSES, type DeploymentStatus } from '../../domain/types.ts';
+import { DEPLOYMENT_STATUSES, type DeploymentStatus, isTerminal } from '../../domain/types.ts';
+import { type Standing, standing, standingLine, waysOut } from '../../engine/reconcile.ts';
 import type { Act, Context } from '../context.ts';
 import { showDeployment } from '../deployment-detail.ts';
 import { appFor } from '../deployments.ts';
@@ -38,9 +39,16 @@ export function registerHistory(program: Command, ctx: () => Context, act: Act):
           ...(opts.status && { status: opts.status as DeploymentStatus }),
           ...(opts.by && { createdBy: opts.by }),
         });
+        // A deployment in flight that no live process drives is shown as interrupted, with the ways out.
+        const standings = new Map<string, Standing>();
+        for (const d of list) if (!isTerminal(d.status)) standings.set(d.id, await standing(store, d));
         if (c.io.json) {
           c.io.data(
-            list.map(({ state: _state, ...d }) => ({ ...d, rollback: rollbackOf({ ...d, state: _state }) })),
+            list.map(({ state: _state, ...d }) => {
+              const s = standings.get(d.id);
+              const rollback = rollbackOf({ ...d, state: _state });
+              return { ...d, rollback, ...(s && { standing: { ...s, line: standingLine(s) } }) };
+            }),
           );
           return 0;
         }
@@ -64,7 +72,7 @@ export function registerHistory(program: Command, ctx: () => Context, act: Act):
                 d.env,
                 versions.get(d.releaseId) ?? '',
                 d.strategy,
-                d.status,
+                standings.get(d.id)?.state ?? d.status,
                 rollback ? `↩ ${rollback.kind}` : '',
                 d.createdBy,
                 d.createdAt.slice(0, 19).replace('T', ' '),
@@ -73,6 +81,10 @@ export function registerHistory(program: Command, ctx: () => Context, act: Act):
             }),
           ]),
         );
+        for (const s of standings.values())
+          c.io.out(
+            `${s.id} on ${s.env}: ${standingLine(s)}${s.state === 'interrupted' ? `; ${waysOut(s.env)}` : ''}`,
+          );
         return 0;
       }),
     );

@@ -1,57 +1,78 @@
 import type { Command } from 'commander';
+import { connectAgent } from '../../app/engine.ts';
+import { environmentTruth } from '../../engine/truth.ts';
 import { servedAddresses } from '../addresses.ts';
 import type { Act, Context } from '../context.ts';
+import { requireEnv } from '../deployments.ts';
 import { table } from '../io.ts';
 import { remoteStatus } from '../remote-commands.ts';
 
 export function registerStatus(program: Command, ctx: () => Context, act: Act): void {
   program
     .command('status')
-    .description('Show each environment of the lifecycle and the release it runs.')
+    .description(
+      'Show each environment of the lifecycle: the release it runs, what the agent actually serves (drift when they differ), and any deployment in flight.',
+    )
+    .argument('[env]', 'only this environment')
     .action(
-      act(async () => {
+      act(async (only: string | undefined) => {
         const c = ctx();
         const { config, lifecycle } = c.config();
+        if (only !== undefined) requireEnv(config, only);
         const remote = c.remote();
         if (remote) return remoteStatus(c, remote, config.app, lifecycle);
         const store = await c.store();
+        const agent = connectAgent(c.dataDir());
         const states = new Map((await store.listEnvironments(config.app)).map((e) => [e.name, e]));
-        const rows = await Promise.all(
-          lifecycle.map(async (name) => {
-            const state = states.get(name);
-            const release = state?.releaseId
-              ? await store.findRelease(config.app, state.releaseId)
-              : undefined;
-            return {
-              env: name,
+        const names = only === undefined ? lifecycle : [only];
+        const truths = await Promise.all(
+          names.map((name) => environmentTruth(store, agent, config.app, name)),
+        );
+        const resolved = await Promise.all(
+          truths.map(async (t) => ({
+            t,
+            state: states.get(t.env),
+            release: t.release ? await store.findRelease(config.app, t.release.id) : undefined,
+          })),
+        );
+        const addresses = await servedAddresses(c.dataDir());
+        if (c.io.json) {
+          c.io.data({
+            app: config.app,
+            environments: resolved.map(({ t, state, release }) => ({
+              env: t.env,
               release: release?.version ?? null,
               digest: release?.digest ?? null,
               since: state?.updatedAt ?? null,
               by: state?.updatedBy ?? null,
-            };
-          }),
-        );
-        const served = await servedAddresses(c.dataDir());
-        if (c.io.json) {
-          c.io.data({
-            app: config.app,
-            environments: rows.map((r) => ({ ...r, address: served.get(r.env) ?? null })),
+              served: t.served,
+              drift: t.drift,
+              deployment: t.deployment,
+              address: addresses.get(t.env) ?? null,
+            })),
           });
           return 0;
         }
         c.io.out(`${config.app}: ${lifecycle.join(' → ')}`);
         c.io.out(
           table([
-            ['ENVIRONMENT', 'RELEASE', 'SINCE', 'BY'],
-            ...rows.map((r) => [
-              r.env,
-              r.release ?? '(nothing deployed)',
-              r.since?.slice(0, 16).replace('T', ' ') ?? '-',
-              r.by ?? '-',
+            ['ENVIRONMENT', 'RELEASE', 'SERVED NOW', 'SINCE', 'BY'],
+            ...resolved.map(({ t, state, release }) => [
+              t.env,
+              release?.version ?? '(nothing deployed)',
+              t.served.line,
+              state?.updatedAt?.slice(0, 16).replace('T', ' ') ?? '-',
+              state?.updatedBy ?? '-',
             ]),
           ]),
         );
-        for (const [env, address] of served) c.io.out(`${env} → ${address}`);
+        for (const { t } of resolved) {
+          const address = addresses.get(t.env);
+          if (address) c.io.out(`${t.env} → ${address}`);
+          if (t.drift) c.io.out(c.io.style('red', `${t.env}: drift — ${t.drift}`));
+          if (t.deployment)
+            c.io.out(`${t.env}: deployment ${t.deployment.id} ${t.deployment.line}; ${t.deployment.next}`);
+        }
         return 0;
       }),
     );

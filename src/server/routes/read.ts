@@ -1,7 +1,9 @@
 /** Read routes: environments overview, deployment history, one deployment, releases. */
 import { createRoute } from '@hono/zod-openapi';
+import type { AgentClient } from '../../agent/client.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { Deployment } from '../../domain/types.ts';
+import { environmentTruth } from '../../engine/truth.ts';
 import { authorize } from '../auth/middleware.ts';
 import { readableEnvs } from '../auth/roles.ts';
 import {
@@ -77,11 +79,40 @@ export function registerReadRoutes(app: Api, s: Services): void {
         active.set(`${d.app}/${d.env}`, d);
     const visible = rows.filter((r) => envs === 'all' || envs.includes(r.env));
     const apps = [...new Set(rows.map((r) => r.app))];
+    // What the data plane serves, asked of this server's agent (it serves the app of its slipway.yaml);
+    // an overview that cannot say so still lists the records.
+    let agent: AgentClient | undefined;
+    try {
+      agent = s.config ? s.runner.agent() : undefined;
+    } catch {
+      agent = undefined;
+    }
+    const truths = await Promise.all(
+      visible.map((r) =>
+        agent && r.app === s.config?.app
+          ? environmentTruth(s.store, agent, r.app, r.env).catch(() => undefined)
+          : undefined,
+      ),
+    );
     return c.json(
       {
-        environments: visible.map((r) => {
+        environments: visible.map((r, i) => {
           const d = active.get(`${r.app}/${r.env}`);
-          return { ...r, active: d ? { id: d.id, status: d.status, releaseId: d.releaseId } : null };
+          const t = truths[i];
+          const standing = t?.deployment?.id === d?.id ? t?.deployment : undefined;
+          return {
+            ...r,
+            active: d
+              ? {
+                  id: d.id,
+                  status: d.status,
+                  releaseId: d.releaseId,
+                  ...(standing && { state: standing.state, line: standing.line }),
+                }
+              : null,
+            served: t ? { ...t.served, releases: [...t.served.releases] } : null,
+            drift: t ? t.drift : null,
+          };
         }),
         nextAfter: apps.length === q.limit ? (apps.at(-1) ?? null) : null,
       },

@@ -3,7 +3,7 @@ import { envRollbackButton } from './actions.ts';
 import { api, type Permissions } from './api.ts';
 import { dateTime, h } from './dom.ts';
 import type { Detail, EnvRow, Release, RollbackSpeed } from './types.ts';
-import { envSentence, rollbackSentence, STATUS_WORDS } from './words.ts';
+import { envSentence, rollbackSentence, STATUS_WORDS, truthSentence } from './words.ts';
 
 type Keys = { env: string; keys: { key: string; kind: string }[] };
 
@@ -52,7 +52,12 @@ export async function environmentsView(perms: Permissions, refresh: () => void):
       'section',
       { class: 'env card', 'data-env': row.env, 'aria-labelledby': `env-${row.env}` },
       h('h2', { id: `env-${row.env}` }, row.env, row.app && h('small', {}, ` · ${row.app}`)),
-      h('p', { class: 'version' }, row.release ? `Version ${row.release.version}` : 'Nothing deployed'),
+      h(
+        'p',
+        { class: 'version' },
+        row.release ? `Version ${row.release.version}` : 'Nothing deployed',
+        row.served && !row.served.reachable && h('small', {}, ' · not reachable'),
+      ),
       h(
         'dl',
         {},
@@ -65,6 +70,7 @@ export async function environmentsView(perms: Permissions, refresh: () => void):
         notes.get(row.release.id) &&
         h('p', { class: 'notes' }, notes.get(row.release.id) as string),
       h('p', { class: 'plain' }, envSentence(row, active, canApprove, environments, speed)),
+      truthSentence(row) && h('p', { class: 'plain drift', role: 'alert' }, truthSentence(row) as string),
       active &&
         h(
           'p',

@@ -6,7 +6,15 @@ export interface EnvRow {
   previousReleaseId: string | null;
   since: string | null;
   by: string | null;
-  active: { id: string; status: string; releaseId: string } | null;
+  active: { id: string; status: string; releaseId: string; state?: string; line?: string } | null;
+  /** What the agent serves now; null when the server has no agent for this app. */
+  served?: {
+    reachable: boolean;
+    line: string;
+    releases: { release: string; weight: number; healthy: number; instances: number }[];
+  } | null;
+  /** How the data plane differs from the record; null when they agree. */
+  drift?: string | null;
 }
 export interface Deployment {
   id: string;

@@ -54,6 +54,24 @@ export function envSentence(
   return parts.join(' ');
 }
 
+/**
+ * Whether what is served matches the record, in plain words: an agent that cannot be asked is
+ * never shown as a healthy version; a difference is named; a deployment nobody drives is said so.
+ */
+export function truthSentence(row: EnvRow): string | null {
+  const parts: string[] = [];
+  if (row.served && !row.served.reachable)
+    parts.push(
+      `Slipway cannot reach the service that runs ${row.env} right now, so it cannot tell which version visitors get.`,
+    );
+  else if (row.drift) parts.push(`What visitors get differs from the record: ${row.drift}.`);
+  if (row.active?.state === 'interrupted')
+    parts.push(
+      `The rollout of a new version stopped half-way (${row.active.line}); someone needs to resume or abort it.`,
+    );
+  return parts.length > 0 ? parts.join(' ') : null;
+}
+
 export const STATUS_WORDS: Record<string, string> = {
   running: 'in progress',
   paused: 'paused',
