@@ -1,7 +1,8 @@
 /**
  * What the executor drives, as small interfaces: the data plane (the agent, or its client), the
  * guard that measures the new release, and smoke checks. Real ones are composed in
- * `src/engine/compose.ts`; tests pass their own.
+ * `src/app/engine.ts` (the app layer wires them; engine/ owns these ports, gates/ implements `Gates`);
+ * tests pass their own.
  */
 
 import type { DesiredEnv, EnvBodyInput, EnvStatus } from '../domain/data-plane.ts';
@@ -93,7 +94,8 @@ export type GateResult =
   | { readonly state: 'blocked'; readonly reason: string };
 
 /**
- * Go/no-go gates: approvals, deploy windows, checklists (`src/gates/`, composed by `createGates`).
+ * Go/no-go gates: approvals, deploy windows, checklists (implemented by `src/gates/` `createGates`, wired by
+ * `src/app/`, which opens them at once for a rollback).
  * The executor asks at the plan's approval step and before the first traffic step; `wait` is asked
  * again every `pollMs` (or at `until`), `blocked` fails the deployment with the reason.
  *

@@ -61,7 +61,7 @@ export class DeploymentRunner {
       try {
         await this.#deps.app.executor().run(id, this.#stop.signal);
       } catch (error) {
-        this.#deps.log?.(`deployment ${id}: ${(error as Error).message}`);
+        (this.#deps.log ?? this.#deps.app.deps.log)?.(`deployment ${id}: ${(error as Error).message}`);
       } finally {
         this.#running.delete(id);
       }
