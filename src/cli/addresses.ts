@@ -2,14 +2,16 @@
  * Where each environment is served, for `deploy` and `status` ("staging → http://127.0.0.1:4101"):
  * from a deployment's stored context, or from what the running agent routes.
  */
+
 import { join } from 'node:path';
 import { connectLocalAgent } from '../agent/client.ts';
 import { addressOf } from '../domain/address.ts';
 import type { Deployment } from '../domain/types.ts';
+import { storedStateOrUndefined } from '../engine/stored-state.ts';
 
 /** The address a deployment serves its environment on (from its stored context). */
 export function deploymentAddress(d: Deployment): string | undefined {
-  const listen = (d.state as { ctx?: { listen?: { host: string; port: number } } } | undefined)?.ctx?.listen;
+  const listen = storedStateOrUndefined(d)?.ctx.listen;
   return listen ? addressOf(listen) : undefined;
 }
 

@@ -16,6 +16,7 @@ import type { Deployment } from '../domain/types.ts';
 import type { Store } from '../store/contract.ts';
 import { type DeploymentContext, desiredBody, pinsOf, type ReleaseRun, sensitiveKeysOf } from './context.ts';
 import type { SecretsPort } from './ports.ts';
+import { storedStateOrUndefined } from './stored-state.ts';
 
 export interface RebuildDeps {
   readonly store: Store;
@@ -45,7 +46,7 @@ async function contextOf(
 ): Promise<{ ctx: DeploymentContext; run: ReleaseRun } | undefined> {
   const deployments: readonly Deployment[] = await store.listDeployments({ app, env, limit: 200 });
   for (const d of deployments) {
-    const ctx = (d.state as { ctx?: DeploymentContext } | undefined)?.ctx;
+    const ctx = storedStateOrUndefined(d)?.ctx;
     if (ctx?.release.id === releaseId) return { ctx, run: ctx.release };
     if (ctx?.stable?.id === releaseId) return { ctx, run: ctx.stable };
   }
