@@ -42,12 +42,36 @@ export const ERROR_CODES = {
   RELEASE_CONFLICT: {
     status: 409,
     exit: EXIT.refused,
-    summary: 'A release with this version exists with different content.',
+    summary:
+      'A release with this version exists with different content, CI result, commit or notes; the message lists what differs.',
   },
   RELEASE_SOURCE_INVALID: {
     status: 400,
     exit: EXIT.usage,
     summary: 'The path given for a release is not a directory or a readable archive.',
+  },
+  RELEASE_VERSION_INVALID: {
+    status: 400,
+    exit: EXIT.usage,
+    summary: 'A release version is empty, longer than 128 characters, or holds control characters or spaces.',
+  },
+  RELEASE_DIGEST_MISMATCH: {
+    status: 400,
+    exit: EXIT.failed,
+    summary:
+      'The content received is not what was announced: the sha256 of an uploaded archive or the content digest differs, or the folder changed while it was copied.',
+  },
+  RELEASE_IN_USE: {
+    status: 409,
+    exit: EXIT.refused,
+    summary:
+      'The release cannot be removed: an environment runs it, may roll back to it, or a deployment of it is in flight.',
+  },
+  LOCAL_ONLY: {
+    status: 400,
+    exit: EXIT.usage,
+    summary:
+      'The command works on this machine only (secrets, config values, the agent) and SLIPWAY_URL is set; run it on the server machine, or unset SLIPWAY_URL.',
   },
   DEPLOYMENT_NOT_FOUND: { status: 404, exit: EXIT.usage, summary: 'No deployment with that id.' },
   LOCK_HELD: {
