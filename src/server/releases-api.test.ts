@@ -25,7 +25,7 @@ describe('POST/GET/DELETE /api/releases', () => {
   let archive: Buffer;
   let digest: string;
   const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-  const upload = (query: string, body: BodyInit, token = t.admin, type = 'application/gzip') =>
+  const upload = (query: string, body: RequestInit['body'], token = t.admin, type = 'application/gzip') =>
     t.request(`/api/releases?${query}`, {
       method: 'POST',
       token,
