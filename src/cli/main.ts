@@ -29,6 +29,7 @@ import { registerUser } from './commands/user.ts';
 import { registerValidate } from './commands/validate.ts';
 import { type Act, type Context, createContext, type GlobalOptions } from './context.ts';
 import { createIo, type IoStreams } from './io.ts';
+import { remoteAction } from './remote-dispatch.ts';
 
 export const VERSION = '0.1.0';
 
@@ -75,6 +76,13 @@ export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): 
   return program;
 }
 
+/** `release create` for the leaf command `create` under `release`. */
+export function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
 function addGlobalOptions(command: Command): Command {
   return command
     .option('-f, --file <path>', 'the config file (default: slipway.yaml)')
@@ -109,13 +117,17 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     context ??= createContext(createIo(streams, globals.json), cwd, globals, options.stdin);
     return context;
   };
+  // The command about to run; with SLIPWAY_URL set, remote-dispatch.ts decides what it does.
+  let path = '';
   const act: Act =
     (fn) =>
     async (...args) => {
-      code = await fn(...args);
+      const remote = remoteAction(path, () => ctx().remote());
+      code = remote ? await remote(ctx(), args) : await fn(...args);
     };
   const program = buildProgram(ctx, act, streams);
   program.hook('preAction', (_root, command) => {
+    path = commandPath(command);
     const opts = command.optsWithGlobals<{ file?: string; store?: string; json?: boolean }>();
     globals = {
       file: opts.file ?? 'slipway.yaml',

@@ -289,3 +289,25 @@ export class AppError extends Error {
 export function isAppError(value: unknown): value is AppError {
   return value instanceof AppError;
 }
+
+/** The error envelope of every slipway API (server and agent): `{ error: { code, message, details } }`. */
+export function errorEnvelope(error: AppError): {
+  error: { code: ErrorCode; message: string; details: readonly string[] };
+} {
+  return { error: error.toJSON() };
+}
+
+/** The AppError an API answered with, or undefined when the text is not one of our envelopes. */
+export function fromEnvelope(text: string): AppError | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const e = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
+  if (!e || typeof e.code !== 'string' || !(e.code in ERROR_CODES) || typeof e.message !== 'string')
+    return undefined;
+  const details = Array.isArray(e.details) ? e.details.map(String) : [];
+  return new AppError(e.code as ErrorCode, e.message, { details });
+}

@@ -99,6 +99,10 @@ describe('POST/GET/DELETE /api/releases', () => {
     const text = await upload('version=2.0.0', Buffer.from('not an archive at all\n'));
     assert.equal(text.status, 400);
     assert.equal(((await text.json()) as ErrorJson).error.code, 'RELEASE_SOURCE_INVALID');
+    assert.match(
+      ((await (await upload('version=2.0.0', Buffer.from('x'))).json()) as ErrorJson).error.message,
+      /^the uploaded archive is not a readable tar archive/,
+    );
     const version = await upload(`version=${encodeURIComponent('2\u001b[31m')}`, archive);
     assert.equal(version.status, 400);
     assert.equal(((await version.json()) as ErrorJson).error.code, 'RELEASE_VERSION_INVALID');

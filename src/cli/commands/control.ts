@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.ts';
 import type { Act, Context } from '../context.ts';
 import { activeDeployment, driveIfOrphaned, engineFor, requireEnv } from '../deployments.ts';
-import { remoteControl } from '../remote-commands.ts';
 
 type Verb = 'pause' | 'resume' | 'abort';
 
@@ -21,12 +20,6 @@ export function registerControl(program: Command, ctx: () => Context, act: Act):
     command.action(
       act(async (env: string, opts: { reason?: string }) => {
         const c = ctx();
-        const remote = c.remote();
-        if (remote) {
-          const { config } = c.config();
-          requireEnv(config, env);
-          return remoteControl(c, remote, config.app, env, verb, opts.reason);
-        }
         const e = await engineFor(c);
         requireEnv(e.config, env);
         const d = await activeDeployment(e.store, e.config.app, env);

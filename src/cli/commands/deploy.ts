@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { startDeployment } from '../../engine/deploy.ts';
 import type { Act, Context } from '../context.ts';
 import { drive, engineFor, requireEnv, requireRelease } from '../deployments.ts';
-import { remoteDeploy } from '../remote-commands.ts';
 
 export function registerDeploy(program: Command, ctx: () => Context, act: Act): void {
   program
@@ -15,11 +14,6 @@ export function registerDeploy(program: Command, ctx: () => Context, act: Act): 
     .action(
       act(async (ref: string, opts: { env: string }) => {
         const c = ctx();
-        const remote = c.remote();
-        if (remote) {
-          requireEnv(c.config().config, opts.env);
-          return remoteDeploy(c, remote, opts.env, ref);
-        }
         const e = await engineFor(c);
         requireEnv(e.config, opts.env);
         const release = await requireRelease(e.store, e.config.app, ref);

@@ -3,7 +3,6 @@ import { AppError } from '../../domain/errors.ts';
 import { DEPLOYMENT_STATUSES, type DeploymentStatus } from '../../domain/types.ts';
 import type { Act, Context } from '../context.ts';
 import { table } from '../io.ts';
-import { remoteHistory } from '../remote-commands.ts';
 
 export function registerHistory(program: Command, ctx: () => Context, act: Act): void {
   program
@@ -23,8 +22,6 @@ export function registerHistory(program: Command, ctx: () => Context, act: Act):
             `--status: expected one of ${DEPLOYMENT_STATUSES.join(', ')}, found ${JSON.stringify(opts.status)}`,
           );
         }
-        const remote = c.remote();
-        if (remote) return remoteHistory(c, remote, config.app, opts);
         const store = await c.store();
         const list = await store.listDeployments({
           app: config.app,

@@ -82,7 +82,15 @@ export function registerRelease(program: Command, ctx: () => Context, act: Act):
     );
 }
 
-export function printCreated(c: Context, r: Release, created: boolean, where = ''): void {
+/** What the output shows of a release, local or from the server's API. */
+type Shown = Pick<
+  Release,
+  'app' | 'version' | 'digest' | 'commit' | 'createdAt' | 'createdBy' | 'files' | 'bytes'
+> & {
+  readonly ci: string;
+};
+
+export function printCreated(c: Context, r: Shown, created: boolean, where = ''): void {
   if (c.io.json) c.io.data({ created, release: r });
   else
     c.io.out(
@@ -114,7 +122,11 @@ export function registerReleases(program: Command, ctx: () => Context, act: Act)
     );
 }
 
-export function printReleases(c: Context, app: string, list: readonly Release[]): void {
+export function printReleases(
+  c: Context,
+  app: string,
+  list: readonly Omit<Shown, 'files' | 'bytes'>[],
+): void {
   if (c.io.json) {
     c.io.data(list);
     return;
@@ -129,7 +141,7 @@ export function printReleases(c: Context, app: string, list: readonly Release[])
 // Versions are checked on the way in; older rows may still hold anything, so show them escaped.
 const safe = (text: string): string => JSON.stringify(text).slice(1, -1);
 
-const row = (r: Release): string[] => [
+const row = (r: Omit<Shown, 'files' | 'bytes'>): string[] => [
   safe(r.version),
   r.digest.slice(7, 19),
   r.ci,

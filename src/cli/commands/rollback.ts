@@ -16,7 +16,6 @@ import {
   requireEnv,
   requireRelease,
 } from '../deployments.ts';
-import { remoteRollback } from '../remote-commands.ts';
 
 export function registerRollback(program: Command, ctx: () => Context, act: Act): void {
   program
@@ -30,15 +29,6 @@ export function registerRollback(program: Command, ctx: () => Context, act: Act)
     .action(
       act(async (env: string, opts: { to?: string; reason: string }) => {
         const c = ctx();
-        const remote = c.remote();
-        if (remote) {
-          const { config } = c.config();
-          requireEnv(config, env);
-          return remoteRollback(c, remote, env, {
-            ...(opts.to !== undefined && { to: opts.to }),
-            reason: opts.reason,
-          });
-        }
         const e = await engineFor(c);
         requireEnv(e.config, env);
         const app = e.config.app;

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { Act, Context } from '../context.ts';
 import { table } from '../io.ts';
-import { remoteStatus } from '../remote-commands.ts';
 
 export function registerStatus(program: Command, ctx: () => Context, act: Act): void {
   program
@@ -11,8 +10,6 @@ export function registerStatus(program: Command, ctx: () => Context, act: Act): 
       act(async () => {
         const c = ctx();
         const { config, lifecycle } = c.config();
-        const remote = c.remote();
-        if (remote) return remoteStatus(c, remote, config.app, lifecycle);
         const store = await c.store();
         const states = new Map((await store.listEnvironments(config.app)).map((e) => [e.name, e]));
         const rows = await Promise.all(

@@ -150,6 +150,13 @@ export function registerReleaseRoutes(app: Api, s: Services): void {
         },
       );
       return c.json({ created, release: releaseDetailView(release) }, created ? 201 : 200);
+    } catch (error) {
+      // Messages name the file; the client knows it as its upload, not by the server's path.
+      if (error instanceof AppError)
+        throw new AppError(error.code, error.message.replaceAll(received.file, 'the uploaded archive'), {
+          details: error.details,
+        });
+      throw error;
     } finally {
       await received.discard();
     }
