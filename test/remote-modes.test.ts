@@ -48,7 +48,7 @@ describe('against a server address where nothing listens', () => {
       ['config', 'show', 'staging'],
       ['token', 'list'],
       ['agent'],
-      ['override', 'dep-1', '--reason', 'x'],
+      ['override', 'dep-1', '--gate', 'window', '--reason', 'x'],
     ]) {
       const r = await cli(dir.path, ...argv);
       assert.equal(r.code, 2, `${argv.join(' ')}: ${r.stderr}`);
