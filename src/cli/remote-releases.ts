@@ -38,10 +38,9 @@ export async function remoteReleaseCreate(
       `${source} holds no files (besides ${[...IGNORED].join(', ')}, which are never part of a release); give the folder or archive of the build`,
     );
   const folder = (await lstat(source)).isDirectory();
+  // tar's stream is a Minipass (async-iterable), wrapped into a Node stream for fetch.
   const body = folder
-    ? (tar.c({ gzip: true, portable: true, cwd: source, filter: (p) => !isIgnored(p) }, [
-        '.',
-      ]) as unknown as Readable)
+    ? Readable.from(tar.c({ gzip: true, portable: true, cwd: source, filter: (p) => !isIgnored(p) }, ['.']))
     : createReadStream(source);
   const { created, release } = await r.uploadRelease(Readable.toWeb(body) as ReadableStream<Uint8Array>, {
     version: opts.version,
