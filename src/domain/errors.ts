@@ -305,7 +305,9 @@ export function fromEnvelope(text: string): AppError | undefined {
   } catch {
     return undefined;
   }
-  const e = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
+  type Body = { code?: unknown; message?: unknown; details?: unknown };
+  // An agent started by an older slipway answers with the body unwrapped; it may outlive upgrades.
+  const e = (parsed as { error?: Body } | null)?.error ?? (parsed as Body | null);
   if (!e || typeof e.code !== 'string' || !(e.code in ERROR_CODES) || typeof e.message !== 'string')
     return undefined;
   const details = Array.isArray(e.details) ? e.details.map(String) : [];

@@ -86,7 +86,7 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
     .option('--secure-cookies', 'mark the dashboard session cookie Secure (serve it behind HTTPS)')
     .option(
       '--max-upload <size>',
-      'largest release upload accepted, e.g. 500MB or 2GiB (default 1GiB)',
+      'largest release upload accepted, e.g. 500MB or 2GiB',
       '1GiB',
     )
     .action(
