@@ -84,11 +84,7 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
     )
     .option('--init', 'create the first admin user and print its API token once')
     .option('--secure-cookies', 'mark the dashboard session cookie Secure (serve it behind HTTPS)')
-    .option(
-      '--max-upload <size>',
-      'largest release upload accepted, e.g. 500MB or 2GiB',
-      '1GiB',
-    )
+    .option('--max-upload <size>', 'largest release upload accepted, e.g. 500MB or 2GiB', '1GiB')
     .action(
       act(
         async (opts: {
