@@ -67,20 +67,17 @@ describe('a CI job with only SLIPWAY_URL and a token ships staging → productio
     server = s.child;
     url = /API on (http:\/\/[\d.:]+)/.exec(s.out())?.[1] as string;
     tokens.admin = /^(slw_\S+)$/m.exec(s.out())?.[1] as string;
-    // The admin creates the CI user (deployer everywhere) and an approver for production.
-    const api = async (path: string, body: unknown) => {
-      const r = await fetch(`${url}${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      assert.ok(r.ok, `${path}: ${await r.clone().text()}`);
-      return (await r.json()) as { secret?: string };
+    // The admin, from their own machine, creates the CI user and an approver for production.
+    const admin = async (...argv: string[]) => {
+      const r = await run(tokens.admin, ...argv);
+      assert.equal(r.code, 0, `${argv.join(' ')}: ${r.stderr}`);
+      return r.stdout;
     };
-    await api('/api/users', { name: 'ci', grants: [{ env: '*', role: 'deployer' }] });
-    await api('/api/users', { name: 'ann', grants: [{ env: 'production', role: 'approver' }] });
-    tokens.ci = (await api('/api/tokens', { user: 'ci', name: 'ci' })).secret as string;
-    tokens.approver = (await api('/api/tokens', { user: 'ann', name: 'laptop' })).secret as string;
+    await admin('user', 'add', 'ci', '--role', 'deployer');
+    await admin('user', 'add', 'ann', '--role', 'approver', '--env', 'production');
+    const secret = (out: string) => /^(slw_\S+)$/m.exec(out)?.[1] as string;
+    tokens.ci = secret(await admin('token', 'create', '--user', 'ci', '--name', 'ci'));
+    tokens.approver = secret(await admin('token', 'create', '--user', 'ann', '--name', 'laptop'));
     assert.ok(tokens.ci && tokens.approver);
     // The CI workspace: the build, and nothing of slipway.
     cpSync(join(repoRoot, 'examples/shop/app'), join(ci.path, 'build'), { recursive: true });
@@ -198,9 +195,14 @@ describe('a CI job with only SLIPWAY_URL and a token ships staging → productio
     assert.match(rm.stderr, /production runs it/);
     assert.deepEqual(readdirSync(ci.path), ['build']);
     assert.equal(existsSync(join(ci.path, '.slipway')), false);
-    const secret = await run(tokens.ci, 'secret', 'list');
-    assert.equal(secret.code, 2);
-    assert.match(secret.stderr, /LOCAL_ONLY/);
+    const secrets = await run(tokens.ci, 'secret', 'list');
+    assert.equal(secrets.code, 2);
+    assert.match(secrets.stderr, /LOCAL_ONLY/);
+    const audit = await run(tokens.admin, 'audit', 'verify');
+    assert.equal(audit.code, 0, audit.stderr);
+    assert.match(audit.stdout, /^audit log on http\S+ intact: \d+ entries/);
+    const denied = await run(tokens.ci, 'audit', 'verify');
+    assert.equal(denied.code, 3, 'the CI token is no admin');
   });
 
   test('a second build with a new version: folder upload, then rm of an unused one', async () => {

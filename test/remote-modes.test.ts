@@ -46,7 +46,7 @@ describe('against a server address where nothing listens', () => {
     for (const argv of [
       ['secret', 'list'],
       ['config', 'show', 'staging'],
-      ['token', 'list'],
+      ['user', 'revoke', 'ann', '--role', 'viewer'],
       ['agent'],
       ['override', 'dep-1', '--gate', 'window', '--reason', 'x'],
     ]) {

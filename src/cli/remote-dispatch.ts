@@ -8,6 +8,15 @@ import { AppError } from '../domain/errors.ts';
 import type { Context } from './context.ts';
 import type { ApiClient } from './remote.ts';
 import {
+  remoteAuditExport,
+  remoteAuditVerify,
+  remoteTokenCreate,
+  remoteTokenList,
+  remoteTokenRevoke,
+  remoteUserList,
+  remoteUserPut,
+} from './remote-admin.ts';
+import {
   remoteControl,
   remoteDecide,
   remoteDeploy,
@@ -83,11 +92,15 @@ export const REMOTE_MODES: Readonly<Record<string, RemoteMode>> = {
     ['secret init', 'secret set', 'secret get', 'secret list', 'secret rm', 'secret rotate-key'],
     local('secrets stay on the server machine and never cross the API'),
   ),
-  ...each(
-    ['token create', 'token list', 'token revoke', 'user add', 'user grant', 'user revoke', 'user list'],
-    local('tokens and users are administered on the store directly'),
-  ),
-  ...each(['audit verify', 'audit export'], local('the audit log is read from the store directly')),
+  'token create': { remote: (c, r, [o]) => remoteTokenCreate(c, r, o as never) },
+  'token list': { remote: (c, r, [o]) => remoteTokenList(c, r, o as { user?: string }) },
+  'token revoke': { remote: (c, r, [id]) => remoteTokenRevoke(c, r, id as string) },
+  'user add': { remote: (c, r, [name, o]) => remoteUserPut(c, r, 'add', name as string, o as never) },
+  'user grant': { remote: (c, r, [name, o]) => remoteUserPut(c, r, 'grant', name as string, o as never) },
+  'user revoke': notYet,
+  'user list': { remote: (c, r) => remoteUserList(c, r) },
+  'audit verify': { remote: (c, r) => remoteAuditVerify(c, r) },
+  'audit export': { remote: (c, r, [o]) => remoteAuditExport(c, r, o as { out?: string }) },
 };
 
 /**

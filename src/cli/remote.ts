@@ -6,7 +6,7 @@
  */
 import type { z } from '@hono/zod-openapi';
 import { AppError } from '../domain/errors.ts';
-import { createJsonClient } from '../http/json-client.ts';
+import { createJsonClient, type JsonClient } from '../http/json-client.ts';
 import type {
   ACTIONS,
   DeploymentDetail,
@@ -46,6 +46,8 @@ export interface ServerEvent {
 
 export interface ApiClient {
   readonly url: string;
+  /** The raw client, for routes without a method here (the admin routes). */
+  readonly http: JsonClient;
   /** The app the server deploys and its lifecycle (clients need no slipway.yaml). */
   project(): Promise<RemoteProject>;
   environments(app?: string): Promise<readonly RemoteEnvironment[]>;
@@ -84,6 +86,7 @@ export function createApiClient(options: { url: string; token: string; fetch?: t
 
   return {
     url: http.url,
+    http,
     project: () => json('GET', '/api/project'),
     async environments(app) {
       const all: RemoteEnvironment[] = [];
