@@ -23,9 +23,11 @@ run:
 environments:
   staging:
     profile: fast
+    watch: 1s
   production:
     after: staging
     profile: fast
+    watch: 1s
     approval: { required: 1, role: approver, selfApproval: false }
 `;
 
