@@ -4,7 +4,7 @@
  * stack trace; a bug (exit 70) does.
  */
 import { Command, CommanderError } from 'commander';
-import { AppError, EXIT, isAppError } from '../domain/errors.ts';
+import { AppError, EXIT, errorEnvelope, isAppError } from '../domain/errors.ts';
 import { registerAgent } from './commands/agent.ts';
 import { registerApprove, registerReject } from './commands/approve.ts';
 import { registerAudit } from './commands/audit.ts';
@@ -153,7 +153,7 @@ function report(error: unknown, streams: IoStreams, json: boolean, redact: (text
   }
   const appError = isAppError(error) ? error : undefined;
   if (appError) {
-    if (json) streams.stdout.write(`${redact(JSON.stringify({ error: appError.toJSON() }, null, 2))}\n`);
+    if (json) streams.stdout.write(`${redact(JSON.stringify(errorEnvelope(appError), null, 2))}\n`);
     else {
       streams.stderr.write(`error[${appError.code}]: ${redact(appError.message)}\n`);
       for (const line of appError.details) streams.stderr.write(`  ${redact(line)}\n`);
