@@ -138,3 +138,23 @@ describe('slipway release create refuses what is not a build', () => {
     assert.match(limit.stderr, /--limit: expected a whole number of at least 1, found "0"/);
   });
 });
+
+test('a staging folder left by a killed registration is swept by the next one', async () => {
+  const dir = tempDir();
+  try {
+    cpSync(example, join(dir.path, 'slipway.yaml'));
+    mkdirSync(join(dir.path, 'build'));
+    writeFileSync(join(dir.path, 'build', 'a.js'), '1');
+    const releases = join(dir.path, '.slipway', 'releases');
+    // pid 2^22 + 1 is above the largest pid Linux hands out: no such process.
+    mkdirSync(join(releases, '.staging-4194305-deadbeef', 'half'), { recursive: true });
+    const r = await cli(dir.path, 'release', 'create', '--version', '1', 'build');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      readdirSync(releases).filter((n) => n.startsWith('.')),
+      [],
+    );
+  } finally {
+    dir.cleanup();
+  }
+});

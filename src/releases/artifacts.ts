@@ -43,6 +43,28 @@ const exists = (path: string): Promise<boolean> =>
     () => false,
   );
 
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Remove `<prefix><pid>-…` folders in `dir` left by a process that died mid-copy (kill -9, power
+ * loss): they were never renamed into place, so nothing refers to them.
+ */
+export async function sweepStale(dir: string, prefix: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = name.startsWith(prefix) ? Number(name.slice(prefix.length).split('-')[0]) : Number.NaN;
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid))
+      await rm(join(dir, name), { recursive: true, force: true });
+  }
+}
+
 /** A release's content in its staging folder, digested as it landed. */
 export interface Staged {
   readonly dir: string;
@@ -74,6 +96,7 @@ async function copyTree(from: string, to: string): Promise<void> {
 export async function stageRelease(dataDir: string, source: string): Promise<Staged> {
   const root = join(dataDir, 'releases');
   await mkdir(root, { recursive: true });
+  await sweepStale(root, '.staging-');
   const dir = join(root, `.staging-${process.pid}-${randomBytes(6).toString('hex')}`);
   const discard = () => rm(dir, { recursive: true, force: true });
   try {

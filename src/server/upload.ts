@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../domain/errors.ts';
+import { sweepStale } from '../releases/artifacts.ts';
 
 export interface Received {
   readonly file: string;
@@ -31,7 +32,8 @@ export async function receiveUpload(
   const declared = Number(request.headers.get('content-length') ?? Number.NaN);
   if (declared > options.maxBytes) throw tooLarge(options.maxBytes);
   if (!request.body) throw new AppError('REQUEST_INVALID', 'invalid request: the upload has no body');
-  const folder = join(options.dir, `upload-${randomBytes(8).toString('hex')}`);
+  await sweepStale(options.dir, 'upload-');
+  const folder = join(options.dir, `upload-${process.pid}-${randomBytes(8).toString('hex')}`);
   const discard = () => rm(folder, { recursive: true, force: true });
   await mkdir(folder, { recursive: true });
   const file = join(folder, options.name);
