@@ -78,6 +78,12 @@ describe('against a server address where nothing listens', () => {
     assert.equal(existsSync(join(dir.path, '.slipway')), false, 'no local store was created');
   });
 
+  test('--store with SLIPWAY_URL set is a usage error, not a silent choice of one', async () => {
+    const r = await cli(dir.path, 'status', '--store', 'local.db');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--store names a local store, but SLIPWAY_URL is set/);
+  });
+
   test('release create checks its input before it uploads', async () => {
     const empty = await cli(dir.path, 'release', 'create', '--version', '1', 'build');
     assert.equal(empty.code, 2);

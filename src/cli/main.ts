@@ -123,6 +123,11 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     (fn) =>
     async (...args) => {
       const remote = remoteAction(path, () => ctx().remote());
+      if (remote && globals.store !== undefined)
+        throw new AppError(
+          'USAGE',
+          `--store names a local store, but SLIPWAY_URL is set, so slipway ${path} would go to the server; unset SLIPWAY_URL to use the store`,
+        );
       code = remote ? await remote(ctx(), args) : await fn(...args);
     };
   const program = buildProgram(ctx, act, streams);
