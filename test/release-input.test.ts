@@ -158,3 +158,16 @@ test('a staging folder left by a killed registration is swept by the next one', 
     dir.cleanup();
   }
 });
+
+test('server --max-upload takes sizes with units and refuses anything else by name', async () => {
+  const { parseSize } = await import('../src/cli/commands/server.ts');
+  assert.equal(parseSize('--max-upload', '500MB'), 500_000_000);
+  assert.equal(parseSize('--max-upload', '2GiB'), 2 * 1024 ** 3);
+  assert.equal(parseSize('--max-upload', '1024'), 1024);
+  const r = await cli(repoRoot, 'server', '--max-upload', 'lots');
+  assert.equal(r.code, 2);
+  assert.match(
+    r.stderr,
+    /--max-upload: expected a size such as 500MB, 2GiB or a number of bytes, found "lots"/,
+  );
+});

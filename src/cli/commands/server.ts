@@ -32,6 +32,14 @@ export async function initAdmin(store: Store, by: string): Promise<{ id: string;
   return { id: token.id, secret };
 }
 
+interface ServerOptions {
+  readonly port: string;
+  readonly host: string;
+  readonly init?: boolean;
+  readonly secureCookies?: boolean;
+  readonly maxUpload: string;
+}
+
 const UNITS: Record<string, number> = {
   '': 1,
   b: 1,
@@ -86,59 +94,51 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
     .option('--secure-cookies', 'mark the dashboard session cookie Secure (serve it behind HTTPS)')
     .option('--max-upload <size>', 'largest release upload accepted, e.g. 500MB or 2GiB', '1GiB')
     .action(
-      act(
-        async (opts: {
-          port: string;
-          host: string;
-          init?: boolean;
-          secureCookies?: boolean;
-          maxUpload: string;
-        }) => {
-          const c = ctx();
-          const maxUploadBytes = parseSize('--max-upload', opts.maxUpload);
-          const port = Number(opts.port);
-          if (!Number.isInteger(port) || port < 0 || port > 65535)
-            throw new AppError(
-              'USAGE',
-              `--port: expected a port from 0 to 65535, found ${JSON.stringify(opts.port)}`,
-            );
-          const store = await c.store();
-          const config = loadConfig(c);
-          if (opts.init) {
-            const { id, secret } = await initAdmin(store, c.user);
-            c.io.out(`created user admin with token ${id}; it is shown only this once:`);
-            c.io.out(secret);
-          }
-          const running = await startServer({
-            store,
-            config,
-            dataDir: c.dataDir(),
-            port,
-            host: opts.host,
-            secureCookies: opts.secureCookies === true,
-            maxUploadBytes,
-            engine: () => {
-              if (!config)
-                throw new AppError('USAGE', 'no slipway.yaml here: the server cannot drive deployments');
-              const agent = connectAgent(c.dataDir());
-              // The approval gate counts the server's grants, as the API does (grant-users.ts).
-              const users = grantUsers(store, config);
-              return { agent, executor: createExecutor({ store, agent, config, users }) };
-            },
-            log: (line) => c.io.err(line),
-          });
-          if (running.resumed.length)
-            c.io.out(`resumed ${running.resumed.length} deployment(s): ${running.resumed.join(', ')}`);
-          // Printed last: scripts and tests wait for this line.
-          c.io.out(`slipway server: API on ${running.url} (OpenAPI at ${running.url}/openapi.json)`);
-          await new Promise<void>((done) => {
-            process.once('SIGTERM', done);
-            process.once('SIGINT', done);
-          });
-          c.io.out('slipway server: stopping; deployments in flight resume with the next server');
-          await running.close();
-          return 0;
-        },
-      ),
+      act(async (opts: ServerOptions) => {
+        const c = ctx();
+        const maxUploadBytes = parseSize('--max-upload', opts.maxUpload);
+        const port = Number(opts.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535)
+          throw new AppError(
+            'USAGE',
+            `--port: expected a port from 0 to 65535, found ${JSON.stringify(opts.port)}`,
+          );
+        const store = await c.store();
+        const config = loadConfig(c);
+        if (opts.init) {
+          const { id, secret } = await initAdmin(store, c.user);
+          c.io.out(`created user admin with token ${id}; it is shown only this once:`);
+          c.io.out(secret);
+        }
+        const running = await startServer({
+          store,
+          config,
+          dataDir: c.dataDir(),
+          port,
+          host: opts.host,
+          secureCookies: opts.secureCookies === true,
+          maxUploadBytes,
+          engine: () => {
+            if (!config)
+              throw new AppError('USAGE', 'no slipway.yaml here: the server cannot drive deployments');
+            const agent = connectAgent(c.dataDir());
+            // The approval gate counts the server's grants, as the API does (grant-users.ts).
+            const users = grantUsers(store, config);
+            return { agent, executor: createExecutor({ store, agent, config, users }) };
+          },
+          log: (line) => c.io.err(line),
+        });
+        if (running.resumed.length)
+          c.io.out(`resumed ${running.resumed.length} deployment(s): ${running.resumed.join(', ')}`);
+        // Printed last: scripts and tests wait for this line.
+        c.io.out(`slipway server: API on ${running.url} (OpenAPI at ${running.url}/openapi.json)`);
+        await new Promise<void>((done) => {
+          process.once('SIGTERM', done);
+          process.once('SIGINT', done);
+        });
+        c.io.out('slipway server: stopping; deployments in flight resume with the next server');
+        await running.close();
+        return 0;
+      }),
     );
 }
