@@ -161,6 +161,8 @@ describe('slipway release create / releases / status', () => {
       'create',
       '--version',
       '1.0.0',
+      '--commit',
+      'abc123',
       '--ci',
       'passed',
       'build.tgz',
@@ -175,7 +177,7 @@ describe('slipway release create / releases / status', () => {
     assert.equal(r.code, 3);
     assert.match(
       r.stderr,
-      /^error\[RELEASE_CONFLICT\]: release shop 1.0.0 already exists with digest sha256:[0-9a-f]+, but this content has sha256:[0-9a-f]+; releases are immutable: give the new content a new version\n$/,
+      /^error\[RELEASE_CONFLICT\]: release shop 1.0.0 is already registered differently; releases are immutable: give this build a new version\n {2}content: digest sha256:[0-9a-f]+ registered, sha256:[0-9a-f]+ now\n {2}CI result: passed registered, unknown now\n {2}commit: "abc123" registered, \(none\) now\n$/,
     );
     const ok = await cli(dir.path, 'release', 'create', '--version', '1.1.0', 'build');
     assert.equal(ok.code, 0, ok.stderr);

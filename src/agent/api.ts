@@ -17,7 +17,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AppError, isAppError } from '../domain/errors.ts';
+import { AppError, errorEnvelope, isAppError } from '../domain/errors.ts';
 import { heldListener } from '../traffic/builtin/held-listeners.ts';
 import type { Agent } from './agent.ts';
 import { followLogs, hasLogFiles } from './follow.ts';
@@ -192,12 +192,10 @@ export function createAdminServer(agent: Agent): Server {
           return;
         }
         // An instance's failure can quote its environment; no secret value leaves in an error.
-        const body = appError.toJSON();
-        send(res, appError.status, {
-          ...body,
-          message: agent.redact(body.message),
-          details: body.details.map((d) => agent.redact(d)),
+        const redacted = new AppError(appError.code, agent.redact(appError.message), {
+          details: appError.details.map((d) => agent.redact(d)),
         });
+        send(res, appError.status, errorEnvelope(redacted));
       }
     })();
   });

@@ -10,7 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataPlaneClient, DesiredEnv, EnvBodyInput, EnvStatus } from '../domain/data-plane.ts';
-import { AppError, ERROR_CODES, type ErrorCode } from '../domain/errors.ts';
+import { AppError } from '../domain/errors.ts';
+import { createJsonClient } from '../http/json-client.ts';
 import { readJson } from '../runtime/process/atomic-json.ts';
 import type { ReleaseMetrics } from '../traffic/contract.ts';
 
@@ -26,54 +27,20 @@ export interface AgentClientOptions {
 /** The agent's HTTP client is the engine's data-plane port. */
 export type AgentClient = DataPlaneClient;
 
-function isCode(code: unknown): code is ErrorCode {
-  return typeof code === 'string' && code in ERROR_CODES;
-}
-
 export function createAgentClient(options: AgentClientOptions): AgentClient {
   const base = options.url.replace(/\/$/, '');
   const timeoutMs = options.timeoutMs ?? 120_000;
   const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
 
-  async function call(
-    method: string,
-    route: string,
-    body?: unknown,
-    signal?: AbortSignal,
-  ): Promise<Response> {
-    let response: Response;
-    try {
-      response = await fetch(`${base}${route}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${options.token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: signal ?? AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      throw new AppError(
-        'AGENT_UNAVAILABLE',
-        `cannot reach the agent at ${base}: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      );
-    }
-    if (response.ok) return response;
-    const text = await response.text();
-    let parsed: { code?: unknown; message?: unknown; details?: unknown } = {};
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // not JSON: reported below as it is
-    }
-    const message =
-      typeof parsed.message === 'string' ? parsed.message : `${response.status} ${text.slice(0, 200)}`;
-    const details = Array.isArray(parsed.details) ? parsed.details.map(String) : [];
-    throw new AppError(isCode(parsed.code) ? parsed.code : 'AGENT_UNAVAILABLE', message, { details });
-  }
+  const http = createJsonClient({
+    url: base,
+    token: options.token,
+    unavailable: 'AGENT_UNAVAILABLE',
+    name: `the agent at ${base}`,
+    timeoutMs,
+  });
+  const call = (method: string, route: string, body?: unknown, signal?: AbortSignal) =>
+    http.call(method, route, { body, ...(signal && { signal }) });
 
   const json = async <T>(method: string, route: string, body?: unknown) =>
     (await (await call(method, route, body)).json()) as T;

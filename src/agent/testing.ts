@@ -47,7 +47,9 @@ export async function rawCall(
     headers: options.token === undefined ? {} : { authorization: `Bearer ${options.token}` },
     ...(options.body === undefined ? {} : { body: options.body }),
   });
-  return { status: response.status, json: (await response.json()) as { code?: string; message?: string } };
+  // Errors come in the one envelope, { error: { code, message, details } }.
+  const body = (await response.json()) as { error?: { code?: string; message?: string; details?: string[] } };
+  return { status: response.status, json: body.error ?? {} };
 }
 
 export interface AgentCtx {

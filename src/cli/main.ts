@@ -4,7 +4,7 @@
  * stack trace; a bug (exit 70) does.
  */
 import { Command, CommanderError } from 'commander';
-import { AppError, EXIT, isAppError } from '../domain/errors.ts';
+import { AppError, EXIT, errorEnvelope, isAppError } from '../domain/errors.ts';
 import { registerAgent } from './commands/agent.ts';
 import { registerApprove, registerReject } from './commands/approve.ts';
 import { registerAudit } from './commands/audit.ts';
@@ -31,6 +31,7 @@ import { registerUser } from './commands/user.ts';
 import { registerValidate } from './commands/validate.ts';
 import { type Act, type Context, createContext, type GlobalOptions } from './context.ts';
 import { createIo, type IoStreams } from './io.ts';
+import { remoteAction } from './remote-dispatch.ts';
 import { VERSION } from './version.ts';
 
 export { VERSION };
@@ -80,6 +81,13 @@ export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): 
   return program;
 }
 
+/** `release create` for the leaf command `create` under `release`. */
+export function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
 function addGlobalOptions(command: Command): Command {
   return command
     .option('-f, --file <path>', 'the config file (default: slipway.yaml)')
@@ -117,13 +125,22 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     context ??= createContext(createIo(streams, globals.json), cwd, globals, options.stdin);
     return context;
   };
+  // The command about to run; with SLIPWAY_URL set, remote-dispatch.ts decides what it does.
+  let path = '';
   const act: Act =
     (fn) =>
     async (...args) => {
-      code = await fn(...args);
+      const remote = remoteAction(path, () => ctx().remote());
+      if (remote && globals.store !== undefined)
+        throw new AppError(
+          'USAGE',
+          `--store names a local store, but SLIPWAY_URL is set, so slipway ${path} would go to the server; unset SLIPWAY_URL to use the store`,
+        );
+      code = remote ? await remote(ctx(), args) : await fn(...args);
     };
   const program = buildProgram(ctx, act, streams);
   program.hook('preAction', (_root, command) => {
+    path = commandPath(command);
     const opts = command.optsWithGlobals<{ file?: string; store?: string; json?: boolean }>();
     globals = {
       file: opts.file ?? 'slipway.yaml',
@@ -149,7 +166,7 @@ function report(error: unknown, streams: IoStreams, json: boolean, redact: (text
   }
   const appError = isAppError(error) ? error : undefined;
   if (appError) {
-    if (json) streams.stdout.write(`${redact(JSON.stringify({ error: appError.toJSON() }, null, 2))}\n`);
+    if (json) streams.stdout.write(`${redact(JSON.stringify(errorEnvelope(appError), null, 2))}\n`);
     else {
       streams.stderr.write(`error[${appError.code}]: ${redact(appError.message)}\n`);
       for (const line of appError.details) streams.stderr.write(`  ${redact(line)}\n`);

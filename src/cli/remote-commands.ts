@@ -10,12 +10,8 @@ import type { ApiClient, RemoteAction, RemoteDeployment } from './remote.ts';
 
 const IN_FLIGHT = new Set(['running', 'paused', 'pending', 'waiting']);
 
-export async function remoteStatus(
-  c: Context,
-  r: ApiClient,
-  app: string,
-  lifecycle: readonly string[],
-): Promise<number> {
+export async function remoteStatus(c: Context, r: ApiClient): Promise<number> {
+  const { app, lifecycle } = await r.project();
   const states = new Map((await r.environments(app)).map((e) => [e.env, e]));
   const rows = lifecycle.map((name) => {
     const s = states.get(name);
@@ -57,9 +53,9 @@ export async function remoteStatus(
 export async function remoteHistory(
   c: Context,
   r: ApiClient,
-  app: string,
   opts: { env?: string; status?: string; by?: string; limit: number },
 ): Promise<number> {
+  const { app } = await r.project();
   const list = await r.history({ app, ...opts });
   if (c.io.json) {
     c.io.data(list);
@@ -102,11 +98,11 @@ async function inFlight(r: ApiClient, app: string, env: string): Promise<RemoteD
 export async function remoteControl(
   c: Context,
   r: ApiClient,
-  app: string,
   env: string,
   action: RemoteAction,
   reason?: string,
 ): Promise<number> {
+  const { app } = await r.project();
   const d = await inFlight(r, app, env);
   const after = await r.act(d.id, action, reason);
   if (c.io.json) c.io.data(after);
@@ -139,11 +135,71 @@ export async function remoteRollback(
   return 0;
 }
 
+/** Approve or reject a deployment through the server, as the token's user. */
+export async function remoteDecide(
+  c: Context,
+  r: ApiClient,
+  id: string,
+  decision: 'approve' | 'reject',
+  reason: string | null,
+): Promise<number> {
+  const d = await r.act(id, decision, reason ?? undefined);
+  if (c.io.json) c.io.data(d);
+  else
+    c.io.out(
+      `${decision === 'approve' ? 'approved' : 'rejected'} ${id} through ${r.url}${reason ? `: ${reason}` : ''}; it is ${d.status}`,
+    );
+  return 0;
+}
+
+/**
+ * Deploy to `to` the release `from` runs, through the server (whose engine checks the
+ * promotion rule and every gate of `to`), and follow it.
+ */
+export async function remotePromote(
+  c: Context,
+  r: ApiClient,
+  opts: { from: string; to: string; override?: string },
+): Promise<number> {
+  if (opts.override !== undefined)
+    throw new AppError(
+      'LOCAL_ONLY',
+      'promote --override is not available against a server: an admin runs it on the server machine (without SLIPWAY_URL)',
+    );
+  const { app, lifecycle } = await r.project();
+  for (const env of [opts.from, opts.to])
+    if (!lifecycle.includes(env))
+      throw new AppError(
+        'ENV_NOT_FOUND',
+        `no environment "${env}" on the server's slipway.yaml (environments: ${lifecycle.join(', ')})`,
+      );
+  if (lifecycle.indexOf(opts.to) !== lifecycle.indexOf(opts.from) + 1)
+    throw new AppError(
+      'PROMOTION_REFUSED',
+      `${opts.to} does not come right after ${opts.from} (lifecycle: ${lifecycle.join(' → ')})`,
+    );
+  const from = (await r.environments(app)).find((e) => e.env === opts.from);
+  if (!from?.release)
+    throw new AppError(
+      'PROMOTION_REFUSED',
+      `${opts.from} runs no release yet; deploy one there first (\`slipway deploy RELEASE --env ${opts.from}\`)`,
+    );
+  return remoteDeploy(c, r, opts.to, from.release.version, opts.from);
+}
+
 /** Start a deployment on the server and follow it live until it ends. */
-export async function remoteDeploy(c: Context, r: ApiClient, env: string, release: string): Promise<number> {
+export async function remoteDeploy(
+  c: Context,
+  r: ApiClient,
+  env: string,
+  release: string,
+  from?: string,
+): Promise<number> {
   const d = await r.deploy(env, release);
   if (!c.io.json)
-    c.io.out(`deployment ${d.id}: ${d.app} ${release} → ${env} (${d.strategy}), driven by ${r.url}`);
+    c.io.out(
+      `deployment ${d.id}: ${d.app} ${release} ${from ? `${from} → ` : '→ '}${env} (${d.strategy}), driven by ${r.url}`,
+    );
   let end: { status?: string; reason?: string | null } = {};
   await r.follow(d.id, (e) => {
     const data = e.data as { what?: string; status?: string; reason?: string | null };

@@ -1,36 +1,34 @@
 /**
  * The CLI's client of a slipway server: used instead of the local store and engine when
- * SLIPWAY_URL and SLIPWAY_TOKEN are set. Server errors come back as the same AppErrors (code and
- * message) a local run would raise.
+ * SLIPWAY_URL and SLIPWAY_TOKEN are set. Its types are the server's own zod schemas
+ * (src/server/schemas.ts, type-only: nothing of the server loads here); server errors come back
+ * as the same AppErrors (code and message) a local run would raise.
  */
-import { AppError, ERROR_CODES, type ErrorCode } from '../domain/errors.ts';
+import type { z } from '@hono/zod-openapi';
+import { AppError } from '../domain/errors.ts';
+import { createJsonClient, type JsonClient } from '../http/json-client.ts';
+import type {
+  ACTIONS,
+  DeploymentDetail,
+  DeploymentSummary,
+  EnvironmentRow,
+  History,
+  Overview,
+  Project,
+  Release,
+  ReleaseCreated,
+  ReleaseRemoved,
+  ReleaseUploadQuery,
+  RollbackResult,
+} from '../server/schemas.ts';
 
-export interface RemoteDeployment {
-  readonly id: string;
-  readonly app: string;
-  readonly env: string;
-  readonly releaseId: string;
-  readonly fromReleaseId: string | null;
-  readonly strategy: string;
-  readonly status: string;
-  readonly reason: string | null;
-  readonly createdBy: string;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly finishedAt: string | null;
-}
-
-export interface RemoteEnvironment {
-  readonly app: string;
-  readonly env: string;
-  readonly release: { readonly id: string; readonly version: string; readonly digest: string } | null;
-  readonly since: string | null;
-  readonly by: string | null;
-  /** What the server's agent serves, and how it differs from the record (see EnvironmentRow). */
-  readonly served?: { readonly reachable: boolean; readonly line: string } | null;
-  readonly drift?: string | null;
-  readonly active?: { readonly id: string; readonly state?: string; readonly line?: string } | null;
-}
+export type RemoteDeployment = z.infer<typeof DeploymentSummary>;
+export type RemoteEnvironment = z.infer<typeof EnvironmentRow>;
+export type RemoteRelease = z.infer<typeof Release>;
+export type RemoteRollback = z.infer<typeof RollbackResult>;
+export type RemoteProject = z.infer<typeof Project>;
+export type RemoteAction = (typeof ACTIONS)[number];
+export type UploadQuery = z.input<typeof ReleaseUploadQuery>;
 
 export interface HistoryFilter {
   readonly app?: string;
@@ -38,15 +36,6 @@ export interface HistoryFilter {
   readonly status?: string;
   readonly by?: string;
   readonly limit?: number;
-}
-
-export type RemoteAction = 'pause' | 'resume' | 'abort' | 'rollback' | 'approve' | 'reject';
-
-export interface RemoteRollback {
-  readonly kind: 'in-flight' | 'switch' | 'redeploy';
-  readonly release: string | null;
-  readonly switchMs: number | null;
-  readonly deployment: RemoteDeployment | null;
 }
 
 export interface ServerEvent {
@@ -57,9 +46,20 @@ export interface ServerEvent {
 
 export interface ApiClient {
   readonly url: string;
+  /** The raw client, for routes without a method here (the admin routes). */
+  readonly http: JsonClient;
+  /** The app the server deploys and its lifecycle (clients need no slipway.yaml). */
+  project(): Promise<RemoteProject>;
   environments(app?: string): Promise<readonly RemoteEnvironment[]>;
   history(filter: HistoryFilter): Promise<readonly RemoteDeployment[]>;
-  releases(app: string): Promise<readonly { id: string; version: string }[]>;
+  deployment(id: string): Promise<z.infer<typeof DeploymentDetail>>;
+  releases(app?: string, limit?: number): Promise<readonly RemoteRelease[]>;
+  /** Upload an archive (a stream of .tar.gz bytes) and register it. */
+  uploadRelease(
+    archive: NonNullable<RequestInit['body']>,
+    query: UploadQuery,
+  ): Promise<z.infer<typeof ReleaseCreated>>;
+  removeRelease(ref: string): Promise<z.infer<typeof ReleaseRemoved>>;
   deploy(env: string, release: string): Promise<RemoteDeployment>;
   act(id: string, action: RemoteAction, reason?: string): Promise<RemoteDeployment>;
   rollback(env: string, options: { to?: string; reason?: string }): Promise<RemoteRollback>;
@@ -74,55 +74,25 @@ const query = (params: Record<string, string | number | undefined>) => {
   return s ? `?${s}` : '';
 };
 
-export function createApiClient(options: { url: string; token: string; fetch?: typeof fetch }): ApiClient {
-  const base = options.url.replace(/\/+$/, '');
-  const doFetch = options.fetch ?? fetch;
+const part = encodeURIComponent;
 
-  async function call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
-    let response: Response;
-    try {
-      response = await doFetch(`${base}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${options.token}`,
-          ...(body !== undefined && { 'content-type': 'application/json' }),
-        },
-        ...(body !== undefined && { body: JSON.stringify(body) }),
-        ...(signal && { signal }),
-      });
-    } catch (error) {
-      throw new AppError(
-        'SERVER_UNREACHABLE',
-        `cannot reach the slipway server at ${base} (SLIPWAY_URL): ${(error as Error).message}; check that it runs`,
-        { cause: error },
-      );
-    }
-    if (response.ok) return response;
-    const text = await response.text();
-    let parsed: { error?: { code?: string; message?: string; details?: string[] } } = {};
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // Not one of ours (a proxy in between); reported below with the status.
-    }
-    const code = parsed.error?.code;
-    if (code && code in ERROR_CODES && parsed.error?.message)
-      throw new AppError(code as ErrorCode, parsed.error.message, { details: parsed.error.details ?? [] });
-    throw new AppError(
-      'SERVER_UNREACHABLE',
-      `the slipway server at ${base} answered ${method} ${path} with HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`,
-    );
-  }
-  const json = async <T>(method: string, path: string, body?: unknown): Promise<T> =>
-    (await (await call(method, path, body)).json()) as T;
+export function createApiClient(options: { url: string; token: string; fetch?: typeof fetch }): ApiClient {
+  const http = createJsonClient({
+    ...options,
+    unavailable: 'SERVER_UNREACHABLE',
+    name: `the slipway server at ${options.url.replace(/\/+$/, '')} (SLIPWAY_URL)`,
+  });
+  const { json } = http;
 
   return {
-    url: base,
+    url: http.url,
+    http,
+    project: () => json('GET', '/api/project'),
     async environments(app) {
       const all: RemoteEnvironment[] = [];
       let after: string | undefined;
       for (;;) {
-        const page = await json<{ environments: RemoteEnvironment[]; nextAfter: string | null }>(
+        const page = await json<z.infer<typeof Overview>>(
           'GET',
           `/api/environments${query({ app, after, limit: 1000 })}`,
         );
@@ -132,29 +102,29 @@ export function createApiClient(options: { url: string; token: string; fetch?: t
       }
     },
     async history(f) {
-      const page = await json<{ deployments: RemoteDeployment[] }>(
+      const page = await json<z.infer<typeof History>>(
         'GET',
         `/api/deployments${query({ app: f.app, env: f.env, status: f.status, by: f.by, limit: f.limit })}`,
       );
       return page.deployments;
     },
-    releases: (app) => json('GET', `/api/releases${query({ app, limit: 500 })}`),
+    deployment: (id) => json('GET', `/api/deployments/${part(id)}`),
+    releases: (app, limit = 500) => json('GET', `/api/releases${query({ app, limit })}`),
+    uploadRelease: async (archive, q) =>
+      (
+        await http.call('POST', `/api/releases${query(q)}`, {
+          raw: { body: archive, type: 'application/gzip' },
+        })
+      ).json() as Promise<z.infer<typeof ReleaseCreated>>,
+    removeRelease: (ref) => json('DELETE', `/api/releases/${part(ref)}`),
     deploy: (env, release) => json('POST', '/api/deployments', { env, release }),
     act: (id, action, reason) =>
-      json(
-        'POST',
-        `/api/deployments/${encodeURIComponent(id)}/${action}`,
-        reason === undefined ? {} : { reason },
-      ),
-    rollback: (env, options) =>
-      json('POST', `/api/environments/${encodeURIComponent(env)}/rollback`, options),
+      json('POST', `/api/deployments/${part(id)}/${action}`, reason === undefined ? {} : { reason }),
+    rollback: (env, o) => json('POST', `/api/environments/${part(env)}/rollback`, o),
     async follow(id, onEvent, signal) {
-      const response = await call(
-        'GET',
-        `/api/deployments/${encodeURIComponent(id)}/events`,
-        undefined,
-        signal,
-      );
+      const response = await http.call('GET', `/api/deployments/${part(id)}/events`, {
+        ...(signal && { signal }),
+      });
       const reader = (response.body as ReadableStream<Uint8Array>)
         .pipeThrough(new TextDecoderStream())
         .getReader();

@@ -42,12 +42,36 @@ export const ERROR_CODES = {
   RELEASE_CONFLICT: {
     status: 409,
     exit: EXIT.refused,
-    summary: 'A release with this version exists with different content.',
+    summary:
+      'A release with this version exists with different content, CI result, commit or notes; the message lists what differs.',
   },
   RELEASE_SOURCE_INVALID: {
     status: 400,
     exit: EXIT.usage,
     summary: 'The path given for a release is not a directory or a readable archive.',
+  },
+  RELEASE_VERSION_INVALID: {
+    status: 400,
+    exit: EXIT.usage,
+    summary: 'A release version is empty, longer than 128 characters, or holds control characters or spaces.',
+  },
+  RELEASE_DIGEST_MISMATCH: {
+    status: 400,
+    exit: EXIT.failed,
+    summary:
+      'The content received is not what was announced: the sha256 of an uploaded archive or the content digest differs, or the folder changed while it was copied.',
+  },
+  RELEASE_IN_USE: {
+    status: 409,
+    exit: EXIT.refused,
+    summary:
+      'The release cannot be removed: an environment runs it, may roll back to it, or a deployment of it is in flight.',
+  },
+  LOCAL_ONLY: {
+    status: 400,
+    exit: EXIT.usage,
+    summary:
+      'The command works on this machine only (secrets, config values, the agent) and SLIPWAY_URL is set; run it on the server machine, or unset SLIPWAY_URL.',
   },
   DEPLOYMENT_NOT_FOUND: { status: 404, exit: EXIT.usage, summary: 'No deployment with that id.' },
   DEPLOYMENT_STATE_INVALID: {
@@ -334,4 +358,28 @@ export class AppError extends Error {
 
 export function isAppError(value: unknown): value is AppError {
   return value instanceof AppError;
+}
+
+/** The error envelope of every slipway API (server and agent): `{ error: { code, message, details } }`. */
+export function errorEnvelope(error: AppError): {
+  error: { code: ErrorCode; message: string; details: readonly string[] };
+} {
+  return { error: error.toJSON() };
+}
+
+/** The AppError an API answered with, or undefined when the text is not one of our envelopes. */
+export function fromEnvelope(text: string): AppError | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  type Body = { code?: unknown; message?: unknown; details?: unknown };
+  // An agent started by an older slipway answers with the body unwrapped; it may outlive upgrades.
+  const e = (parsed as { error?: Body } | null)?.error ?? (parsed as Body | null);
+  if (!e || typeof e.code !== 'string' || !(e.code in ERROR_CODES) || typeof e.message !== 'string')
+    return undefined;
+  const details = Array.isArray(e.details) ? e.details.map(String) : [];
+  return new AppError(e.code as ErrorCode, e.message, { details });
 }

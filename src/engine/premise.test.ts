@@ -21,7 +21,26 @@ const canary = (step: number, weight: number, status: 'running' | 'rolling_back'
     app: 'shop',
     state: {
       engine: { ...initialState(plan, 0), step, weight, status, stepStartedAt: 1 },
-      ctx: { release: { id: 'n', version: '2.0.0' }, stable: { id: 's', version: '1.0.0' } },
+      ctx: {
+        app: 'shop',
+        env: 'staging',
+        release: { id: 'n', version: '2.0.0', digest: 'sha256:n', cwd: '/n' },
+        stable: { id: 's', version: '1.0.0', digest: 'sha256:s', cwd: '/s' },
+        run: {
+          command: 'node server.js',
+          instances: 1,
+          health: { path: '/health', intervalMs: 1000, timeoutMs: 500 },
+          startTimeoutMs: 10_000,
+          stopTimeoutMs: 5000,
+        },
+        vars: {},
+        listen: { host: '127.0.0.1', port: 4100 },
+        previewHeader: 'x-slipway-release',
+        warmForMs: 0,
+        smoke: [],
+        profile: 'fast',
+        inconclusive: 'wait',
+      },
     },
   }) as unknown as Deployment;
 const serving = (...releases: [string, number][]): Served => ({

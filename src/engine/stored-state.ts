@@ -14,19 +14,19 @@ const num = z.number();
 const when = num.nullable();
 
 const PlanStepSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('preflight') }),
-  z.object({ kind: z.literal('approval') }),
-  z.object({ kind: z.literal('start'), count: num }),
-  z.object({ kind: z.literal('shift'), weight: num }),
-  z.object({ kind: z.literal('scale'), newCount: num, oldCount: num, weight: num }),
-  z.object({ kind: z.literal('smoke') }),
-  z.object({ kind: z.literal('pause'), durationMs: when }),
-  z.object({ kind: z.literal('analysis'), durationMs: num }),
-  z.object({ kind: z.literal('watch'), durationMs: num }),
-  z.object({ kind: z.literal('finalize') }),
+  z.looseObject({ kind: z.literal('preflight') }),
+  z.looseObject({ kind: z.literal('approval') }),
+  z.looseObject({ kind: z.literal('start'), count: num }),
+  z.looseObject({ kind: z.literal('shift'), weight: num }),
+  z.looseObject({ kind: z.literal('scale'), newCount: num, oldCount: num, weight: num }),
+  z.looseObject({ kind: z.literal('smoke') }),
+  z.looseObject({ kind: z.literal('pause'), durationMs: when }),
+  z.looseObject({ kind: z.literal('analysis'), durationMs: num }),
+  z.looseObject({ kind: z.literal('watch'), durationMs: num }),
+  z.looseObject({ kind: z.literal('finalize') }),
 ]);
 
-const OutcomeSchema = z.object({
+const OutcomeSchema = z.looseObject({
   reason: z.string(),
   rule: z.string().optional(),
   observed: num.nullable().optional(),
@@ -45,12 +45,12 @@ const EngineStateSchema = z.looseObject({
   weightChangedAt: when,
   outcome: OutcomeSchema.nullable(),
   endAs: z.enum(['rolled_back', 'aborted', 'failed']).nullable(),
-  timeline: z.array(z.object({ at: num, what: z.string() })),
+  timeline: z.array(z.looseObject({ at: num, what: z.string() })),
   touchedAt: num,
 });
 
 const strings = z.record(z.string(), z.string());
-const ReleaseRunSchema = z.object({
+const ReleaseRunSchema = z.looseObject({
   id: z.string(),
   version: z.string(),
   digest: z.string(),
@@ -65,25 +65,34 @@ const ContextSchema = z.looseObject({
   env: z.string(),
   release: ReleaseRunSchema,
   stable: ReleaseRunSchema.nullable(),
-  run: z.object({
+  run: z.looseObject({
     command: z.string(),
     instances: num,
-    health: z.object({ path: z.string(), intervalMs: num, timeoutMs: num }),
+    health: z.looseObject({
+      path: z.string(),
+      intervalMs: num,
+      timeoutMs: num,
+      expect: z.union([num, z.string()]).optional(),
+    }),
+    cwd: z.string().optional(),
     startTimeoutMs: num,
     stopTimeoutMs: num,
   }),
   vars: strings,
   secretPins: z.record(z.string(), num).optional(),
   sensitiveKeys: z.array(z.string()).optional(),
-  listen: z.object({ host: z.string(), port: num }),
-  stickiness: z.object({ kind: z.enum(['header', 'cookie']), name: z.string() }).optional(),
+  listen: z.looseObject({ host: z.string(), port: num }),
+  driver: z.string().optional(),
+  stickiness: z.looseObject({ kind: z.enum(['header', 'cookie']), name: z.string() }).optional(),
   previewHeader: z.string(),
   warmForMs: num,
   smoke: z.array(
-    z.object({
+    z.looseObject({
       get: z.string(),
       expect: z.union([num, z.string()]).optional(),
       contains: z.string().optional(),
+      retries: num.optional(),
+      delayMs: num.optional(),
     }),
   ),
   profile: z.string(),
@@ -91,13 +100,13 @@ const ContextSchema = z.looseObject({
 });
 
 /** A rollback deployment: why, by whom, and which gates it went past because it is one. */
-const RollbackMarkSchema = z.object({
+const RollbackMarkSchema = z.looseObject({
   reason: z.string(),
   by: z.string(),
   kind: z.enum(['switch', 'redeploy', 'automatic']),
 });
 
-// Loose: fields a newer slipway adds survive a read-modify-write by this one.
+// Loose at every level: fields a newer slipway adds survive a read-modify-write by this one.
 const StoredStateSchema = z.looseObject({
   engine: EngineStateSchema,
   ctx: ContextSchema,

@@ -10,8 +10,31 @@ import { join, relative, sep } from 'node:path';
 import * as tar from 'tar';
 import { AppError } from '../domain/errors.ts';
 
-/** Folders that are never part of a release. */
-export const IGNORED = new Set(['.git', '.slipway']);
+/**
+ * Names that are never part of a release, at any depth: slipway's own state folder (a release of
+ * the project folder must not contain its releases), version-control metadata, and the desktop
+ * litter macOS and Windows leave behind. Everything else is the build, node_modules included.
+ */
+export const IGNORED: ReadonlySet<string> = new Set([
+  '.slipway',
+  '.git',
+  '.hg',
+  '.svn',
+  '.DS_Store',
+  'Thumbs.db',
+  '__MACOSX',
+]);
+
+/** True when a relative path (either separator) has an ignored name in it. */
+export const isIgnored = (relativePath: string): boolean =>
+  relativePath.split(/[\\/]/).some((part) => IGNORED.has(part));
+
+const unreadable = (path: string, error: unknown): AppError =>
+  new AppError(
+    'RELEASE_SOURCE_INVALID',
+    `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; make it readable by this user or leave it out of the build`,
+    { cause: error },
+  );
 
 export interface Entry {
   readonly path: string;
@@ -45,15 +68,23 @@ async function hashFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Entries of a folder, recursively, skipping IGNORED folders. */
+/**
+ * Entries of a folder, recursively, skipping IGNORED names. Sockets, FIFOs and devices are not
+ * build output and are skipped (hashing a FIFO would wait forever); an unreadable entry is refused
+ * with its path.
+ */
 export async function folderEntries(root: string): Promise<Entry[]> {
   const out: Entry[] = [];
   const walk = async (dir: string): Promise<void> => {
-    for (const item of await readdir(dir, { withFileTypes: true })) {
+    const items = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
+      throw unreadable(dir, error);
+    });
+    for (const item of items) {
+      if (IGNORED.has(item.name)) continue;
       const full = join(dir, item.name);
       const rel = relative(root, full).split(sep).join('/');
       if (item.isDirectory()) {
-        if (!IGNORED.has(item.name)) await walk(full);
+        await walk(full);
       } else if (item.isSymbolicLink()) {
         const target = await readlink(full);
         out.push({
@@ -69,7 +100,9 @@ export async function folderEntries(root: string): Promise<Entry[]> {
           path: rel,
           kind: 'file',
           executable: (info.mode & 0o111) !== 0,
-          sha256: await hashFile(full),
+          sha256: await hashFile(full).catch((error: unknown) => {
+            throw unreadable(full, error);
+          }),
           size: info.size,
         });
       }
@@ -79,16 +112,36 @@ export async function folderEntries(root: string): Promise<Entry[]> {
   return out;
 }
 
-/** Entries of a .tar, .tar.gz or .tgz archive, read as a stream without unpacking. */
+/** Archive entry types a release may hold; hard links and devices are refused by name. */
+export const ARCHIVE_TYPES: ReadonlySet<string> = new Set([
+  'File',
+  'OldFile',
+  'ContiguousFile',
+  'Directory',
+  'SymbolicLink',
+]);
+
+/** An archive path as it lands on disk: no leading `./`, no trailing `/`. */
+export const archivePath = (path: string): string => path.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+
+/**
+ * Entries of a .tar, .tar.gz or .tgz archive, read as a stream without unpacking. Strict: a file
+ * that is not a tar archive (or is cut short) is an error, not an empty list.
+ */
 export async function archiveEntries(file: string): Promise<Entry[]> {
   const out: Entry[] = [];
   const pending: Promise<void>[] = [];
+  let refused: AppError | undefined;
   await tar.t({
     file,
+    strict: true,
     onReadEntry: (entry) => {
-      const path = entry.path.replace(/^\.\//, '').replace(/\/$/, '');
-      const top = path.split('/')[0] ?? '';
-      if (entry.type === 'Directory' || IGNORED.has(top) || path === '') return entry.resume();
+      const path = archivePath(entry.path);
+      if (!ARCHIVE_TYPES.has(entry.type)) {
+        refused ??= refusedEntry(file, path, entry.type);
+        return entry.resume();
+      }
+      if (entry.type === 'Directory' || isIgnored(path) || path === '') return entry.resume();
       if (entry.type === 'SymbolicLink') {
         out.push({
           path,
@@ -120,8 +173,15 @@ export async function archiveEntries(file: string): Promise<Entry[]> {
     },
   });
   await Promise.all(pending);
+  if (refused) throw refused;
   return out;
 }
+
+export const refusedEntry = (file: string, path: string, type: string): AppError =>
+  new AppError(
+    'RELEASE_SOURCE_INVALID',
+    `${file}: ${path} is a ${type} entry; a release holds files, folders and symbolic links only`,
+  );
 
 export const isArchive = (path: string): boolean => /\.(tar|tar\.gz|tgz)$/.test(path);
 
@@ -138,12 +198,18 @@ export async function digestOf(path: string): Promise<Digested> {
   }
   if (info.isDirectory()) return combine(await folderEntries(path));
   if (info.isFile() && isArchive(path)) {
+    if (info.size === 0)
+      throw new AppError(
+        'RELEASE_SOURCE_INVALID',
+        `${path} is empty (0 bytes); give the .tar.gz of the build, or its folder`,
+      );
     try {
       return combine(await archiveEntries(path));
     } catch (error) {
+      if (error instanceof AppError) throw error;
       throw new AppError(
         'RELEASE_SOURCE_INVALID',
-        `${path} is not a readable tar archive (${(error as Error).message})`,
+        `${path} is not a readable tar archive (${(error as Error).message}); give a .tar, .tar.gz or .tgz made by tar`,
       );
     }
   }

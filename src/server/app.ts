@@ -3,7 +3,8 @@
  * each request. Middleware order, outermost first:
  *   1. onError        — every failure becomes `{ error }` with the registry's status; 401/403 audited
  *   2. secureHeaders  — nosniff, no framing, no referrer; JSON only, so nothing renders as HTML
- *   3. bodyLimit      — bodies over `maxBodyBytes` are refused before they are read
+ *   3. bodyLimit      — bodies over `maxBodyBytes` are refused before they are read (a release
+ *                       upload is streamed to disk under `maxUploadBytes` by its route instead)
  *   4. withAuth       — the principal from a bearer token or the session cookie
  *   5. withCsrf       — state changes through a cookie carry the session's CSRF token
  * Each route then authorizes against the environment it touches.
@@ -23,6 +24,7 @@ import { registerAdminRoutes } from './routes/admin.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerReadRoutes } from './routes/read.ts';
+import { isReleaseUpload, registerReleaseRoutes } from './routes/releases.ts';
 import { registerSessionRoutes } from './routes/session.ts';
 import type { DeploymentRunner } from './runner.ts';
 import type { Services } from './services.ts';
@@ -31,6 +33,10 @@ export interface ServerAppOptions {
   readonly store: Store;
   readonly runner: DeploymentRunner;
   readonly config: SlipwayConfig | null;
+  /** The project's `.slipway/`, where uploaded releases are stored. */
+  readonly dataDir?: string | null;
+  /** The largest release upload (POST /api/releases) in bytes; default 1 GiB. */
+  readonly maxUploadBytes?: number;
   readonly now?: () => Date;
   readonly maxBodyBytes?: number;
   readonly ssePollMs?: number;
@@ -42,6 +48,7 @@ export interface ServerAppOptions {
   readonly log?: (line: string) => void;
 }
 
+export const DEFAULT_MAX_UPLOAD_BYTES = 1024 ** 3;
 const DENIALS = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'CSRF_INVALID']);
 const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
 
@@ -50,6 +57,8 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
     store: options.store,
     runner: options.runner,
     config: options.config,
+    dataDir: options.dataDir ?? null,
+    maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
     now: options.now ?? (() => new Date()),
     ssePollMs: options.ssePollMs ?? 300,
     secureCookies: options.secureCookies ?? false,
@@ -98,19 +107,19 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
       c.res = new Response(escapeJson(text), { status: c.res.status, headers });
     }
   });
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: options.maxBodyBytes ?? 64 * 1024,
-      onError: () => {
-        throw new AppError(
-          'BODY_TOO_LARGE',
-          `the request body is over ${options.maxBodyBytes ?? 64 * 1024} bytes`,
-        );
-      },
-    }),
-  );
+  const limit = bodyLimit({
+    maxSize: options.maxBodyBytes ?? 64 * 1024,
+    onError: () => {
+      throw new AppError(
+        'BODY_TOO_LARGE',
+        `the request body is over ${options.maxBodyBytes ?? 64 * 1024} bytes`,
+      );
+    },
+  });
+  // A release upload is streamed to disk under its own limit (routes/releases.ts), not JSON.
+  app.use('/api/*', (c, next) => (isReleaseUpload(c.req.method, c.req.path) ? next() : limit(c, next)));
   app.use('/api/*', async (c, next) => {
+    if (isReleaseUpload(c.req.method, c.req.path)) return next();
     // A body that is not JSON is refused by name rather than read as an empty object.
     const hasBody = c.req.header('content-length') !== undefined && c.req.header('content-length') !== '0';
     if ((hasBody || c.req.header('transfer-encoding')) && !JSON_TYPE.test(c.req.header('content-type') ?? ''))
@@ -126,6 +135,7 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   app.get('/api/health', (c) => c.json({ ok: true }));
   registerSessionRoutes(app, s);
   registerReadRoutes(app, s);
+  registerReleaseRoutes(app, s);
   registerEventRoutes(app, s);
   registerActionRoutes(app, s);
   registerAdminRoutes(app, s);

@@ -7,10 +7,10 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
-import { AppError, isAppError } from '../domain/errors.ts';
+import { AppError, errorEnvelope, isAppError } from '../domain/errors.ts';
 
 export function errorResponse(c: Context, error: AppError): Response {
-  return c.json({ error: error.toJSON() }, error.status as ContentfulStatusCode);
+  return c.json(errorEnvelope(error), error.status as ContentfulStatusCode);
 }
 
 /** One line per problem: `body.env: expected string, received number`. */

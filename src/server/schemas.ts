@@ -4,7 +4,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { ROLES } from '../domain/auth.ts';
-import { DEPLOYMENT_STATUSES } from '../domain/types.ts';
+import { CI_RESULTS, DEPLOYMENT_STATUSES } from '../domain/types.ts';
 
 const name = z
   .string()
@@ -175,6 +175,39 @@ export const Release = z
     notes: z.string().nullable(),
   })
   .openapi('Release');
+
+export const ReleaseUploadQuery = z
+  .strictObject({
+    // Checked by the application (src/app/releases.ts), so the API and the CLI say the same.
+    version: z.string().min(1).max(1000).openapi({ description: 'the version, e.g. 1.4.2' }),
+    ci: z.enum(CI_RESULTS).default('unknown'),
+    commit: z.string().min(1).max(200).optional(),
+    notes: z.string().max(10_000).optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'the sha256 of the archive: 64 lowercase hex digits')
+      .optional()
+      .openapi({ description: 'sha256 of the uploaded archive bytes; a mismatch is a 400' }),
+    digest: z
+      .string()
+      .regex(/^sha256:[0-9a-f]{64}$/, 'the content digest: sha256: and 64 lowercase hex digits')
+      .optional()
+      .openapi({ description: "the release's content digest (`slipway release create` computes it)" }),
+  })
+  .openapi('ReleaseUploadQuery');
+
+export const ReleaseCreated = z
+  .object({ created: z.boolean(), release: Release.extend({ files: z.number(), bytes: z.number() }) })
+  .openapi('ReleaseCreated');
+export const ReleaseParam = z.strictObject({ ref: z.string().min(1).max(200) });
+export const ReleaseRemoved = z.object({ removed: Release }).openapi('ReleaseRemoved');
+
+export const Project = z
+  .object({
+    app: z.string(),
+    lifecycle: z.array(z.string()).openapi({ description: 'environments in promotion order' }),
+  })
+  .openapi('Project');
 
 export const DeployBody = z
   .strictObject({

@@ -7,6 +7,10 @@ export interface Services {
   readonly store: Store;
   readonly runner: DeploymentRunner;
   readonly config: SlipwayConfig | null;
+  /** The project's `.slipway/` (uploaded releases land in its releases/); null: no project. */
+  readonly dataDir: string | null;
+  /** The largest release upload accepted, in bytes. */
+  readonly maxUploadBytes: number;
   readonly now: () => Date;
   /** How often the event stream looks for new timeline entries; default 300 ms. */
   readonly ssePollMs: number;

@@ -34,6 +34,8 @@ export const releaseView = (r: Release) => ({
   notes: r.notes,
 });
 
+export const releaseDetailView = (r: Release) => ({ ...releaseView(r), files: r.files, bytes: r.bytes });
+
 export const tokenView = (t: ApiToken) => ({
   id: t.id,
   user: t.user,

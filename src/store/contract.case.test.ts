@@ -83,6 +83,14 @@ export function runStoreContract(options: StoreContractOptions): void {
       assert.deepEqual(list.map((r) => r.version).sort(), ['1', '2']);
     });
 
+    it('deletes a release registration by id, once', async (s) => {
+      const a = (await s.putRelease(release('1', 'a1a1a1a1'))).release;
+      assert.equal(await s.deleteRelease('other', a.id), false, 'another app keeps its own');
+      assert.equal(await s.deleteRelease('shop', a.id), true);
+      assert.equal(await s.findRelease('shop', '1'), undefined);
+      assert.equal(await s.deleteRelease('shop', a.id), false);
+    });
+
     it('tracks the release of an environment and the one before it', async (s) => {
       const a = (await s.putRelease(release('1', 'a1a1a1a1'))).release;
       const b = (await s.putRelease(release('2', 'b2b2b2b2'))).release;

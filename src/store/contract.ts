@@ -85,6 +85,8 @@ export interface Store {
   /** By id, exact version, or digest (full or a prefix of at least 8 hex characters). */
   findRelease(app: string, ref: string): Promise<Release | undefined>;
   listReleases(app: string, limit?: number): Promise<readonly Release[]>;
+  /** Remove a release registration by id; false when there was none. Callers check it is unused. */
+  deleteRelease(app: string, id: string): Promise<boolean>;
 
   listEnvironments(app: string): Promise<readonly EnvironmentState[]>;
   /** Record that `env` now runs `releaseId` (the one it ran before becomes `previousReleaseId`). */

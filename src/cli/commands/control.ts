@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 import { closeRecord } from '../../app/actions.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { Act, Context } from '../context.ts';
-import { activeDeployment, appFor, driveIfOrphaned, requireEnv } from '../deployments.ts';
-import { remoteControl } from '../remote-commands.ts';
+import { activeDeployment, appFor, driveIfOrphaned } from '../deployments.ts';
 
 type Verb = 'pause' | 'resume' | 'abort';
 
@@ -27,12 +26,6 @@ export function registerControl(program: Command, ctx: () => Context, act: Act):
     command.action(
       act(async (env: string, opts: { reason?: string; recordOnly?: boolean }) => {
         const c = ctx();
-        const remote = c.remote();
-        if (remote) {
-          const { config } = c.config();
-          requireEnv(config, env);
-          return remoteControl(c, remote, config.app, env, verb, opts.reason);
-        }
         const app = await appFor(c);
         const config = app.requireEnv(env);
         const d = await activeDeployment(app.store, config.app, env);

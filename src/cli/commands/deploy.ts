@@ -3,8 +3,7 @@ import { AppError } from '../../domain/errors.ts';
 import { settleInterrupted } from '../../engine/reconcile.ts';
 import { deploymentAddress } from '../addresses.ts';
 import type { Act, Context } from '../context.ts';
-import { appFor, drive, requireEnv } from '../deployments.ts';
-import { remoteDeploy } from '../remote-commands.ts';
+import { appFor, drive } from '../deployments.ts';
 
 export function registerDeploy(program: Command, ctx: () => Context, act: Act): void {
   program
@@ -27,11 +26,6 @@ export function registerDeploy(program: Command, ctx: () => Context, act: Act): 
             `--after-interrupted: expected resume or rollback, found ${JSON.stringify(how)}`,
           );
         const c = ctx();
-        const remote = c.remote();
-        if (remote) {
-          requireEnv(c.config().config, opts.env);
-          return remoteDeploy(c, remote, opts.env, ref);
-        }
         const app = await appFor(c);
         const config = app.requireEnv(opts.env);
         if (how) {

@@ -7,7 +7,6 @@ import type { Act, Context } from '../context.ts';
 import { showDeployment } from '../deployment-detail.ts';
 import { appFor } from '../deployments.ts';
 import { table } from '../io.ts';
-import { remoteHistory } from '../remote-commands.ts';
 
 export function registerHistory(program: Command, ctx: () => Context, act: Act): void {
   program
@@ -29,8 +28,6 @@ export function registerHistory(program: Command, ctx: () => Context, act: Act):
             `--status: expected one of ${DEPLOYMENT_STATUSES.join(', ')}, found ${JSON.stringify(opts.status)}`,
           );
         }
-        const remote = c.remote();
-        if (remote) return remoteHistory(c, remote, config.app, opts);
         const store = await c.store();
         const list = await store.listDeployments({
           app: config.app,

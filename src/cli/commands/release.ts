@@ -1,17 +1,39 @@
+/**
+ * `slipway release create|rm` and `slipway releases`, on this machine through src/app/releases.ts.
+ * Against a server (SLIPWAY_URL) the same commands run in remote-releases.ts.
+ */
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
+import * as releases from '../../app/releases.ts';
+import { AppError } from '../../domain/errors.ts';
 import { CI_RESULTS, type CiResult, type Release } from '../../domain/types.ts';
-import { storeArtifact } from '../../releases/artifacts.ts';
-import { digestOf } from '../../releases/digest.ts';
 import type { Act, Context } from '../context.ts';
 import { table } from '../io.ts';
+
+/** `--limit`: a whole number from 1 (0 would answer "no releases" although there are some). */
+function parseLimit(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1)
+    throw new AppError(
+      'USAGE',
+      `--limit: expected a whole number of at least 1, found ${JSON.stringify(text)}`,
+    );
+  return n;
+}
+
+export interface CreateOptions {
+  readonly version: string;
+  readonly commit?: string;
+  readonly ci: CiResult;
+  readonly notes?: string;
+}
 
 export function registerRelease(program: Command, ctx: () => Context, act: Act): void {
   const release = program.command('release').description('Register immutable releases.');
   release
     .command('create')
     .description(
-      'Register the build in PATH (a folder or .tar.gz) as an immutable release; its digest comes from its content.',
+      'Register the build in PATH (a folder or .tar.gz) as an immutable release; its digest comes from its content. With SLIPWAY_URL set, the build is uploaded to the server.',
     )
     .argument('<path>', 'folder or .tar, .tar.gz, .tgz archive of the build')
     .requiredOption('--version <version>', 'the version people will call it, e.g. 1.4.2')
@@ -21,72 +43,109 @@ export function registerRelease(program: Command, ctx: () => Context, act: Act):
     )
     .option('--notes <text>', 'release notes shown on the dashboard')
     .action(
-      act(async (path: string, opts: { version: string; commit?: string; ci: CiResult; notes?: string }) => {
+      act(async (path: string, opts: CreateOptions) => {
         const c = ctx();
         const { config } = c.config();
-        const source = resolve(c.cwd, path);
-        const digested = await digestOf(source);
-        const store = await c.store();
-        const { release: r, created } = await store.putRelease({
-          app: config.app,
-          version: opts.version,
-          digest: digested.digest,
-          commit: opts.commit ?? null,
-          ci: opts.ci,
-          createdBy: c.user,
-          files: digested.files,
-          bytes: digested.bytes,
-          notes: opts.notes ?? null,
-        });
-        await storeArtifact(c.dataDir(), r.digest, source);
-        if (created)
-          await store.appendAudit({
-            actor: c.user,
-            action: 'release.create',
-            target: `${r.app}@${r.version}`,
-            data: { digest: r.digest, ci: r.ci },
-          });
-        if (c.io.json) c.io.data({ created, release: r });
-        else
-          c.io.out(
-            `${created ? 'registered' : 'already registered'} ${r.app} ${r.version}  ${r.digest.slice(0, 19)}  ${r.files} files, ${r.bytes} bytes, CI ${r.ci}`,
-          );
+        const { release: r, created } = await releases.registerRelease(
+          { store: await c.store(), dataDir: c.dataDir(), app: config.app },
+          {
+            source: resolve(c.cwd, path),
+            version: opts.version,
+            commit: opts.commit ?? null,
+            ci: opts.ci,
+            notes: opts.notes ?? null,
+            user: c.user,
+          },
+        );
+        printCreated(c, r, created);
         return 0;
       }),
     );
+  release
+    .command('rm')
+    .description(
+      'Remove a release registration and its files; refused while an environment runs it or may roll back to it.',
+    )
+    .argument('<version>', 'version, id or digest of the release')
+    .action(
+      act(async (ref: string) => {
+        const c = ctx();
+        const { config } = c.config();
+        const r = await releases.removeRelease(
+          { store: await c.store(), dataDir: c.dataDir(), app: config.app },
+          ref,
+          c.user,
+        );
+        printRemoved(c, r);
+        return 0;
+      }),
+    );
+}
+
+/** What the output shows of a release, local or from the server's API. */
+type Shown = Pick<
+  Release,
+  'app' | 'version' | 'digest' | 'commit' | 'createdAt' | 'createdBy' | 'files' | 'bytes'
+> & {
+  readonly ci: string;
+};
+
+export function printCreated(c: Context, r: Shown, created: boolean, where = ''): void {
+  if (c.io.json) c.io.data({ created, release: r });
+  else
+    c.io.out(
+      `${created ? 'registered' : 'already registered'} ${r.app} ${r.version}  ${r.digest.slice(0, 19)}  ${r.files} files, ${r.bytes} bytes, CI ${r.ci}${where}`,
+    );
+}
+
+export function printRemoved(c: Context, r: Pick<Release, 'app' | 'version' | 'digest'>): void {
+  if (c.io.json) c.io.data({ removed: r });
+  else c.io.out(`removed release ${r.app} ${r.version} (${r.digest.slice(0, 19)})`);
 }
 
 export function registerReleases(program: Command, ctx: () => Context, act: Act): void {
   program
     .command('releases')
     .description('List the registered releases of the app, newest first.')
-    .option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 20)
+    .option('--limit <n>', 'how many (1 or more)', parseLimit, 20)
     .action(
       act(async (opts: { limit: number }) => {
         const c = ctx();
         const { config } = c.config();
-        const list = await (await c.store()).listReleases(config.app, opts.limit);
-        if (c.io.json) {
-          c.io.data(list);
-          return 0;
-        }
-        if (list.length === 0) {
-          c.io.out(
-            `no releases of ${config.app} yet; register one with \`slipway release create --version V PATH\``,
-          );
-          return 0;
-        }
-        c.io.out(table([['VERSION', 'DIGEST', 'CI', 'COMMIT', 'CREATED', 'BY'], ...list.map(row)]));
+        printReleases(
+          c,
+          config.app,
+          await releases.listReleases({ store: await c.store(), app: config.app }, opts.limit),
+        );
         return 0;
       }),
     );
 }
 
-const row = (r: Release): string[] => [
-  r.version,
+export function printReleases(
+  c: Context,
+  app: string,
+  list: readonly Omit<Shown, 'files' | 'bytes'>[],
+): void {
+  if (c.io.json) {
+    c.io.data(list);
+    return;
+  }
+  if (list.length === 0) {
+    c.io.out(`no releases of ${app} yet; register one with \`slipway release create --version V PATH\``);
+    return;
+  }
+  c.io.out(table([['VERSION', 'DIGEST', 'CI', 'COMMIT', 'CREATED', 'BY'], ...list.map(row)]));
+}
+
+// Versions are checked on the way in; older rows may still hold anything, so show them escaped.
+const safe = (text: string): string => JSON.stringify(text).slice(1, -1);
+
+const row = (r: Omit<Shown, 'files' | 'bytes'>): string[] => [
+  safe(r.version),
   r.digest.slice(7, 19),
   r.ci,
-  r.commit?.slice(0, 10) ?? '-',
+  safe(r.commit?.slice(0, 10) ?? '-'),
   r.createdAt.slice(0, 16).replace('T', ' '),
-  r.createdBy,
+  safe(r.createdBy),
 ];

@@ -6,8 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { Act, Context } from '../context.ts';
-import { appFor, drive, driveIfOrphaned, requireEnv } from '../deployments.ts';
-import { remoteRollback } from '../remote-commands.ts';
+import { appFor, drive, driveIfOrphaned } from '../deployments.ts';
 
 export function registerRollback(program: Command, ctx: () => Context, act: Act): void {
   program
@@ -21,15 +20,6 @@ export function registerRollback(program: Command, ctx: () => Context, act: Act)
     .action(
       act(async (env: string, opts: { to?: string; reason: string }) => {
         const c = ctx();
-        const remote = c.remote();
-        if (remote) {
-          const { config } = c.config();
-          requireEnv(config, env);
-          return remoteRollback(c, remote, env, {
-            ...(opts.to !== undefined && { to: opts.to }),
-            reason: opts.reason,
-          });
-        }
         const app = await appFor(c);
         const result = await app.rollbackEnvironment(env, c.user, {
           ...(opts.to !== undefined && { to: opts.to }),

@@ -35,6 +35,38 @@ export async function initAdmin(store: Store, by: string): Promise<{ id: string;
   return { id: token.id, secret };
 }
 
+interface ServerOptions {
+  readonly port: string;
+  readonly host: string;
+  readonly init?: boolean;
+  readonly secureCookies?: boolean;
+  readonly maxUpload: string;
+}
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+
+/** A byte size: a number with an optional unit (B, KB, MB, GB, KiB, MiB, GiB). */
+export function parseSize(flag: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = UNITS[m?.[2]?.toLowerCase() ?? 'x'];
+  const bytes = m && unit ? Math.floor(Number(m[1]) * unit) : Number.NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1)
+    throw new AppError(
+      'USAGE',
+      `${flag}: expected a size such as 500MB, 2GiB or a number of bytes, found ${JSON.stringify(text)}`,
+    );
+  return bytes;
+}
+
 function loadConfig(c: Context): SlipwayConfig | null {
   try {
     return c.config().config;
@@ -63,9 +95,11 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
     )
     .option('--init', 'create the first admin user and print its API token once')
     .option('--secure-cookies', 'mark the dashboard session cookie Secure (serve it behind HTTPS)')
+    .option('--max-upload <size>', 'largest release upload accepted, e.g. 500MB or 2GiB', '1GiB')
     .action(
-      act(async (opts: { port: string; host: string; init?: boolean; secureCookies?: boolean }) => {
+      act(async (opts: ServerOptions) => {
         const c = ctx();
+        const maxUploadBytes = parseSize('--max-upload', opts.maxUpload);
         const port = Number(opts.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535)
           throw new AppError(
@@ -106,6 +140,7 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
           port,
           host: opts.host,
           secureCookies: opts.secureCookies === true,
+          maxUploadBytes,
           log,
         });
         if (running.resumed.length)

@@ -5,7 +5,6 @@ import { servedAddresses } from '../addresses.ts';
 import type { Act, Context } from '../context.ts';
 import { requireEnv } from '../deployments.ts';
 import { table } from '../io.ts';
-import { remoteStatus } from '../remote-commands.ts';
 
 export function registerStatus(program: Command, ctx: () => Context, act: Act): void {
   program
@@ -19,8 +18,6 @@ export function registerStatus(program: Command, ctx: () => Context, act: Act): 
         const c = ctx();
         const { config, lifecycle } = c.config();
         if (only !== undefined) requireEnv(config, only);
-        const remote = c.remote();
-        if (remote) return remoteStatus(c, remote, config.app, lifecycle);
         const store = await c.store();
         const agent = connectAgent(c.dataDir());
         const states = new Map((await store.listEnvironments(config.app)).map((e) => [e.name, e]));

@@ -7,6 +7,7 @@ import { ANY_ENV, type Grant, type Role } from '../../domain/auth.ts';
 export const PERMISSIONS = [
   'read',
   'deploy',
+  'release',
   'pause',
   'resume',
   'abort',
@@ -19,7 +20,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 
 const ALLOWS: Record<Role, ReadonlySet<Permission>> = {
   viewer: new Set(['read']),
-  deployer: new Set(['read', 'deploy', 'pause', 'resume', 'abort', 'rollback']),
+  deployer: new Set(['read', 'deploy', 'release', 'pause', 'resume', 'abort', 'rollback']),
   approver: new Set(['read', 'approve', 'reject']),
   admin: new Set(PERMISSIONS),
 };

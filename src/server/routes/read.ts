@@ -1,4 +1,4 @@
-/** Read routes: environments overview, deployment history, one deployment, releases. */
+/** Read routes: environments overview, deployment history, one deployment (releases: releases.ts). */
 import { createRoute } from '@hono/zod-openapi';
 import type { AgentClient } from '../../agent/client.ts';
 import { AppError } from '../../domain/errors.ts';
@@ -6,18 +6,9 @@ import type { Deployment } from '../../domain/types.ts';
 import { environmentTruth } from '../../engine/truth.ts';
 import { authorize } from '../auth/middleware.ts';
 import { readableEnvs } from '../auth/roles.ts';
-import {
-  DeploymentDetail,
-  History,
-  HistoryQuery,
-  IdParam,
-  Overview,
-  OverviewQuery,
-  Release,
-  ReleasesQuery,
-} from '../schemas.ts';
+import { DeploymentDetail, History, HistoryQuery, IdParam, Overview, OverviewQuery } from '../schemas.ts';
 import type { Services } from '../services.ts';
-import { approvalView, deploymentView, progressView, releaseView } from '../views.ts';
+import { approvalView, deploymentView, progressView } from '../views.ts';
 import { type Api, bearer, errors, json } from './common.ts';
 
 const overview = createRoute({
@@ -45,15 +36,6 @@ const detail = createRoute({
   security: bearer,
   request: { params: IdParam },
   responses: { 200: json(DeploymentDetail, 'The deployment'), ...errors },
-});
-
-const releases = createRoute({
-  method: 'get',
-  path: '/api/releases',
-  summary: "An app's releases, newest first",
-  security: bearer,
-  request: { query: ReleasesQuery },
-  responses: { 200: json(Release.array(), 'Releases'), ...errors },
 });
 
 /** The deployment, if the principal may read its environment (404 before 403 would leak ids). */
@@ -160,14 +142,5 @@ export function registerReadRoutes(app: Api, s: Services): void {
       },
       200,
     );
-  });
-
-  app.openapi(releases, async (c) => {
-    authorize(c, 'read', undefined, true);
-    const q = c.req.valid('query');
-    const app = q.app ?? s.config?.app;
-    if (!app)
-      throw new AppError('REQUEST_INVALID', 'query.app: name the app (this server has no slipway.yaml)');
-    return c.json((await s.store.listReleases(app, q.limit)).map(releaseView), 200);
   });
 }

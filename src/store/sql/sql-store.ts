@@ -186,6 +186,15 @@ export class SqlStore implements Store {
     return exact ? toRelease(exact) : undefined;
   }
 
+  async deleteRelease(app: string, id: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('releases')
+      .where('app', '=', app)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
   async listReleases(app: string, limit = 100): Promise<readonly Release[]> {
     const rows = await this.#db
       .selectFrom('releases')
