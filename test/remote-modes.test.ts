@@ -13,7 +13,11 @@ import { REMOTE_MODES } from '../src/cli/remote-dispatch.ts';
 import { tempDir } from '../src/testing.ts';
 import { cli } from './cli-helpers.ts';
 
-const leaves = (c: Command): Command[] => (c.commands.length ? c.commands.flatMap(leaves) : [c]);
+/** Every command that runs something: the leaves, and parents with an action of their own (`agent`). */
+const runnable = (c: Command): Command[] => {
+  const own = (c as unknown as { _actionHandler: unknown })._actionHandler ? [c] : [];
+  return c.commands.length ? [...own, ...c.commands.flatMap(runnable)] : [c];
+};
 
 test('every command of the CLI has a remote mode, and the table names no command that is gone', () => {
   const program = buildProgram(
@@ -25,7 +29,7 @@ test('every command of the CLI has a remote mode, and the table names no command
         void (await fn(...args)),
     { stdout: process.stdout, stderr: process.stderr },
   );
-  const paths = leaves(program).map(commandPath).sort();
+  const paths = runnable(program).map(commandPath).sort();
   assert.deepEqual(paths, Object.keys(REMOTE_MODES).sort());
 });
 

@@ -81,7 +81,11 @@ export const REMOTE_MODES: Readonly<Record<string, RemoteMode>> = {
   check: notYet,
   checklist: notYet,
   override: notYet,
-  ...each(['agent', 'logs'], local('the agent and its instances run on the machine that serves traffic')),
+  ...each(
+    ['agent', 'agent stop', 'agent install', 'agent uninstall', 'agent rebuild', 'logs'],
+    local('the agent and its instances run on the machine that serves traffic'),
+  ),
+  ...each(['doctor', 'store backup', 'store restore'], local("it checks or replaces the server's own store")),
   server: local('a server is started on its own machine'),
   exec: local("it runs a command with the server's config values and secrets"),
   ...each(

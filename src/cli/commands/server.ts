@@ -137,6 +137,7 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
           store,
           config,
           app,
+          dataDir: c.dataDir(),
           port,
           host: opts.host,
           secureCookies: opts.secureCookies === true,
