@@ -15,7 +15,49 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
   {
     name: 'yaml syntax: duplicate key',
     yaml: 'app: shop\napp: other\nrun: { command: x }\nenvironments: { staging: {} }\n',
-    expected: ['slipway.yaml:2:1: YAML syntax: Map keys must be unique'],
+    expected: ['slipway.yaml:2:1: app: duplicate key "app", first set on line 1; keep one of them'],
+  },
+  {
+    name: 'yaml syntax: duplicate key deep inside, named with its first line',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  staging: {}\n  production:\n    watch: 1m\n    smoke: []\n    watch: 2m\n',
+    expected: [
+      'slipway.yaml:8:5: environments.production.watch: duplicate key "watch", first set on line 6; keep one of them',
+    ],
+  },
+  {
+    name: 'yaml: alias bomb',
+    yaml: `app: shop\nrun: { command: x }\nenvironments: { staging: {} }\na: &a [x, x, x, x, x, x, x, x, x]\n${['b', 'c', 'd', 'e', 'f', 'g'].map((n, i) => `${n}: &${n} [${Array(9).fill(`*${'abcdef'[i]}`).join(', ')}]`).join('\n')}\n`,
+    expected: [
+      'slipway.yaml:5:8: YAML syntax: aliases (*name) expand to more than 100 copies; write the values out, or use fewer aliases',
+    ],
+  },
+  {
+    name: 'yaml: alias without its anchor',
+    yaml: 'app: *name\nrun: { command: x }\nenvironments: { staging: {} }\n',
+    expected: [
+      'slipway.yaml:1:6: YAML syntax: Unresolved alias (the anchor must be set before the alias): name; define the anchor (&name) before its alias (*name)',
+    ],
+  },
+  {
+    name: 'yaml: nesting too deep (flow)',
+    yaml: `app: shop\nrun: { command: x }\nenvironments: { staging: { smoke: ${'['.repeat(5000)}${']'.repeat(5000)} } }\n`,
+    expected: [
+      'slipway.yaml:3:97: YAML syntax: nesting deeper than 64 levels of mappings and lists; slipway.yaml never needs that many',
+    ],
+  },
+  {
+    name: 'yaml: nesting too deep (block lists)',
+    yaml: `app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nusers:\n  alice:\n${'  - '.repeat(2000)}x\n`,
+    expected: [
+      'slipway.yaml:6:252: YAML syntax: nesting deeper than 64 levels of mappings and lists; slipway.yaml never needs that many',
+    ],
+  },
+  {
+    name: 'yaml: two documents',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\n---\napp: other\n',
+    expected: [
+      'slipway.yaml:4:1: YAML syntax: expected one YAML document, found a second one (after ---); keep one',
+    ],
   },
   {
     name: 'yaml syntax: unclosed flow mapping',

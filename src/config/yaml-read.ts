@@ -1,0 +1,261 @@
+/**
+ * Reading slipway.yaml's bytes into a YAML document with limits, so hostile or accidental input
+ * (an alias bomb, a 100 MB file, 10,000 nested brackets, Latin-1 bytes) is refused with a message
+ * instead of hanging, crashing, or silently changing the text. Each check is linear in the input.
+ */
+import { Composer, type Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser } from 'yaml';
+import { type ConfigPath, formatPath } from './locate.ts';
+
+/** A slipway.yaml is a few KB; 16 MB leaves room for generated configs and bounds memory and time. */
+export const MAX_FILE_BYTES = 16 * 1024 * 1024;
+/** Nesting levels of mappings and lists; slipway's own schema needs 8. */
+export const MAX_DEPTH = 64;
+/** Alias expansions (`*name`) while building the value; more means an alias bomb or a mistake. */
+export const MAX_ALIASES = 100;
+
+export interface RawProblem {
+  /** Character offset in the text (the line and column are derived from it). */
+  readonly offset: number;
+  readonly path: string;
+  readonly message: string;
+}
+
+export type ReadResult =
+  | { readonly ok: true; readonly doc: Document; readonly lines: LineCounter; readonly data: unknown }
+  | { readonly ok: false; readonly lines: LineCounter; readonly problems: readonly RawProblem[] };
+
+const MB = 1024 * 1024;
+const mb = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
+
+/** The size limit, checked before anything is read into memory. */
+export function sizeProblem(bytes: number): RawProblem | undefined {
+  if (bytes <= MAX_FILE_BYTES) return undefined;
+  return {
+    offset: 0,
+    path: '(file)',
+    message: `the file is ${mb(bytes)}, larger than the limit of ${MAX_FILE_BYTES / MB} MB; split the configuration or remove generated parts`,
+  };
+}
+
+/** Bytes as UTF-8 text; invalid UTF-8 names the first bad byte instead of being replaced silently. */
+export function decodeUtf8(bytes: Uint8Array): { text: string } | { problem: RawProblem; line: number } {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return utf16(bytes);
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return utf16(bytes);
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    const line = countLines(bytes, at);
+    const hex = (bytes[at] ?? 0).toString(16).padStart(2, '0');
+    return {
+      line,
+      problem: {
+        offset: 0,
+        path: '(file)',
+        message: `expected UTF-8 text, found the byte 0x${hex} at byte offset ${at} (line ${line}); save the file as UTF-8`,
+      },
+    };
+  }
+}
+
+function utf16(_bytes: Uint8Array): { problem: RawProblem; line: number } {
+  return {
+    line: 1,
+    problem: {
+      offset: 0,
+      path: '(file)',
+      message: 'expected UTF-8 text, found a UTF-16 byte order mark; save the file as UTF-8',
+    },
+  };
+}
+
+function countLines(bytes: Uint8Array, end: number): number {
+  let line = 1;
+  for (let i = 0; i < end; i++) if (bytes[i] === 0x0a) line++;
+  return line;
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i] as number;
+    let need: number;
+    let min: number;
+    if (b < 0x80) {
+      i++;
+      continue;
+    } else if (b >= 0xc2 && b <= 0xdf) {
+      need = 1;
+      min = 0x80;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      min = 0x800;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+    } else return i;
+    let cp = b & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return bytes.length;
+}
+
+class NestingTooDeep extends Error {
+  readonly offset: number;
+  constructor(offset: number) {
+    super('nesting too deep');
+    this.offset = offset;
+  }
+}
+
+/**
+ * The yaml library's parser keeps its own stack (about one entry per level), but its composer
+ * recurses; stopping the parser at a bound keeps the composer far from the call-stack limit.
+ */
+class BoundedParser extends Parser {
+  override *next(source: string) {
+    yield* super.next(source);
+    if (this.stack.length > MAX_DEPTH + 1) throw new NestingTooDeep(this.offset);
+  }
+}
+
+/** Parse text into one document and its plain value, or the problems that stop it. */
+export function readYaml(text: string): ReadResult {
+  const lines = new LineCounter();
+  const size = sizeProblem(Buffer.byteLength(text, 'utf8'));
+  if (size) return { ok: false, lines, problems: [size] };
+  const parser = new BoundedParser(lines.addNewLine);
+  // uniqueKeys off: the library's own check compares every key with every other (quadratic);
+  // duplicateKeys below does the same in one pass.
+  const composer = new Composer({ uniqueKeys: false, prettyErrors: false });
+  let doc: Document | undefined;
+  try {
+    for (const d of composer.compose(parser.parse(text), true, text.length)) {
+      if (doc) {
+        return {
+          ok: false,
+          lines,
+          problems: [
+            {
+              offset: d.range[0],
+              path: 'YAML syntax',
+              message: 'expected one YAML document, found a second one (after ---); keep one',
+            },
+          ],
+        };
+      }
+      doc = d;
+    }
+  } catch (error) {
+    if (!(error instanceof NestingTooDeep)) throw error;
+    return {
+      ok: false,
+      lines,
+      problems: [
+        {
+          offset: error.offset,
+          path: 'YAML syntax',
+          message: `nesting deeper than ${MAX_DEPTH} levels of mappings and lists; slipway.yaml never needs that many`,
+        },
+      ],
+    };
+  }
+  // compose(…, forceDoc = true) always yields a document, an empty one for empty text.
+  if (!doc) throw new Error('the yaml composer yielded no document');
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      lines,
+      problems: doc.errors.map((e) => ({
+        offset: e.pos[0],
+        path: 'YAML syntax',
+        message: yamlMessage(e.message),
+      })),
+    };
+  }
+  const duplicates = duplicateKeys(doc, lines);
+  if (duplicates.length > 0) return { ok: false, lines, problems: duplicates };
+  try {
+    return { ok: true, doc, lines, data: doc.toJS({ maxAliasCount: MAX_ALIASES }) };
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    return { ok: false, lines, problems: [aliasProblem(doc, error)] };
+  }
+}
+
+function yamlMessage(message: string): string {
+  // The yaml library's messages end with its own position; ours come first already.
+  return message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim();
+}
+
+function aliasProblem(doc: Document, error: ReferenceError): RawProblem {
+  const first = firstAlias(doc);
+  const bomb = /resource exhaustion/.test(error.message);
+  return {
+    offset: first ?? 0,
+    path: 'YAML syntax',
+    message: bomb
+      ? `aliases (*name) expand to more than ${MAX_ALIASES} copies; write the values out, or use fewer aliases`
+      : `${error.message.replace(/ at line.*$/s, '')}; define the anchor (&name) before its alias (*name)`,
+  };
+}
+
+/** Visit every node without recursion (depth is bounded, but a wide file has many nodes). */
+function* walk(doc: Document): Generator<{ node: unknown; path: ConfigPath }> {
+  const stack: { node: unknown; path: ConfigPath }[] = [{ node: doc.contents, path: [] }];
+  while (stack.length > 0) {
+    const item = stack.pop() as { node: unknown; path: ConfigPath };
+    yield item;
+    const { node, path } = item;
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+        stack.push({ node: pair.value, path: [...path, key] });
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((child, i) => {
+        stack.push({ node: child, path: [...path, i] });
+      });
+    }
+  }
+}
+
+function firstAlias(doc: Document): number | undefined {
+  let first: number | undefined;
+  for (const { node } of walk(doc)) {
+    if (isAlias(node) && node.range && (first === undefined || node.range[0] < first)) first = node.range[0];
+  }
+  return first;
+}
+
+/** Every key set twice in one mapping, with the line it was first set on: one pass, a set per map. */
+function duplicateKeys(doc: Document, lines: LineCounter): RawProblem[] {
+  const problems: RawProblem[] = [];
+  for (const { node, path } of walk(doc)) {
+    if (!isMap(node)) continue;
+    const seen = new Map<string, number>();
+    for (const pair of node.items) {
+      if (!isPair(pair) || !isScalar(pair.key)) continue;
+      const key = String(pair.key.value);
+      const at = pair.key.range?.[0] ?? 0;
+      const first = seen.get(key);
+      if (first === undefined) {
+        seen.set(key, at);
+        continue;
+      }
+      problems.push({
+        offset: at,
+        path: formatPath([...path, key]),
+        message: `duplicate key "${key}", first set on line ${lines.linePos(first).line}; keep one of them`,
+      });
+    }
+  }
+  return problems.sort((a, b) => a.offset - b.offset);
+}
