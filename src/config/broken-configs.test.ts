@@ -479,6 +479,71 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
       'slipway.yaml:5:96: environments.production.rollbackIf.businessMetric.dropAbove: expected a percentage such as 5%, from 0% to 100%, found "lots"',
     ],
   },
+  {
+    name: 'impossible calendar dates in freezes and holidays',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    windows: { freeze: ["2027-02-30/2027-03-01"], holidays: ["2026-13-01", "2028-02-29"] }\n',
+    expected: [
+      'slipway.yaml:5:25: environments.production.windows.freeze[0]: "2027-02-30" is not a calendar date: February 2027 has 28 days',
+      'slipway.yaml:5:62: environments.production.windows.holidays[0]: "2026-13-01" is not a calendar date: there is no month 13',
+    ],
+  },
+  {
+    name: 'unknown role names in users and approvals',
+    yaml: 'app: shop\nrun: { command: x }\nusers: { alice: [aprover, deployer], bob: [approver] }\nenvironments:\n  production:\n    approval: { role: releaser }\n',
+    expected: [
+      'slipway.yaml:3:18: users.alice[0]: unknown role "aprover"; expected viewer, deployer, approver, admin; did you mean "approver"?',
+      'slipway.yaml:6:23: environments.production.approval.role: unknown role "releaser": not one of viewer, deployer, approver, admin and no user under users: holds it, so nobody could ever approve',
+    ],
+  },
+  {
+    name: 'HTTP statuses outside 100-599',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  staging:\n    smoke: [{ get: /, expect: 20 }, { get: /, expect: "<700" }, { get: /, expect: 404 }, { get: /, expect: "6xx" }]\n',
+    expected: [
+      'slipway.yaml:5:31: environments.staging.smoke[0].expect: expected an HTTP status from 100 to 599, such as 200, "2xx" or "<500", found 20',
+      'slipway.yaml:5:55: environments.staging.smoke[1].expect: expected an HTTP status from 100 to 599, such as 200, "2xx" or "<500", found "<700"',
+      'slipway.yaml:5:108: environments.staging.smoke[3].expect: expected a status such as 200, "2xx" or "<500", found "6xx"',
+    ],
+  },
+  {
+    name: 'rolling shares above 100%',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  staging:\n    strategy: { rolling: { maxUnavailable: 150%, maxSurge: 101% } }\n',
+    expected: [
+      'slipway.yaml:5:44: environments.staging.strategy.rolling.maxUnavailable: expected a number of instances or a percentage such as 5%, from 0% to 100%, found "150%"',
+      'slipway.yaml:5:60: environments.staging.strategy.rolling.maxSurge: expected a number of instances or a percentage such as 5%, from 0% to 100%, found "101%"',
+    ],
+  },
+  {
+    name: 'URLs that are not http(s)',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  staging:\n    rollbackIf: { businessMetric: { url: "ftp://x/y", path: a, dropAbove: 5% } }\n    metrics: { provider: http, url: "file:///etc/passwd" }\nsecrets: { provider: vault, address: "javascript:alert(1)" }\n',
+    expected: [
+      'slipway.yaml:5:42: environments.staging.rollbackIf.businessMetric.url: expected an http(s) URL, found "ftp://x/y"',
+      'slipway.yaml:6:37: environments.staging.metrics.url: expected an http(s) URL, found "file:///etc/passwd"',
+      'slipway.yaml:7:38: secrets.address: expected the Vault address as an http(s) URL, found "javascript:alert(1)"',
+    ],
+  },
+  {
+    name: 'mustMatch names a key nobody declares',
+    yaml: 'app: shop\nrun: { command: x }\nconfig:\n  values: { GREETING: hi }\n  mustMatch: [GREETNG]\nenvironments: { staging: {} }\n',
+    expected: [
+      'slipway.yaml:5:15: config.mustMatch[0]: "GREETNG" is not declared under any config.require, config.values or secrets (declared: GREETING); declare it or remove it from mustMatch; did you mean "GREETING"?',
+    ],
+  },
+  {
+    name: 'a declared secret also written in plain text',
+    yaml: 'app: shop\nrun: { command: x }\nconfig:\n  require: { API_KEY: secret, DB: { type: secret, default: x } }\n  values: { API_KEY: abc }\nenvironments:\n  staging:\n    secrets: [STRIPE]\n    config: { values: { STRIPE: sk_live } }\n',
+    expected: [
+      'slipway.yaml:4:60: config.require.DB.default: DB is a secret (type secret) and cannot have a default written in slipway.yaml; store it with `slipway secret set ENV DB`',
+      'slipway.yaml:5:22: config.values.API_KEY: API_KEY is a secret (type secret under config.require) but is written here in plain text; store it with `slipway secret set ENV API_KEY` and remove it from slipway.yaml',
+      'slipway.yaml:9:33: environments.staging.config.values.STRIPE: STRIPE is a secret (listed under environments.staging.secrets) but is written here in plain text; store it with `slipway secret set staging STRIPE` and remove it from slipway.yaml',
+    ],
+  },
+  {
+    name: 'two environments on one router port',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  staging: { router: { port: 8080 } }\n  production: { router: { port: 8080 } }\n',
+    expected: [
+      'slipway.yaml:5:33: environments.production.router.port: port 8080 is already the router port of environment "staging"; give each environment its own port',
+    ],
+  },
 ];
 
 for (const c of cases) {

@@ -49,14 +49,17 @@ const count = (what: string, min = 0) =>
     .int({ error: `expected a whole number of ${what}` })
     .min(min, { error: `expected a whole number of ${what}, at least ${min}` });
 
-/** An instance count or a percentage of instances, e.g. `1` or `25%`. */
+/** An instance count or a share of the instances, e.g. `1` or `25%` (at most 100%). */
 const amount = () =>
   z.union([
     count('instances'),
-    z.string().refine((v) => parsePercent(v) !== null, {
-      error: `expected a number of instances or ${PERCENT_HINT}`,
+    z.string().refine((v) => (parsePercent(v) ?? 2) <= 1, {
+      error: `expected a number of instances or ${PERCENT_HINT}, from 0% to 100%`,
     }),
   ]);
+
+/** An http(s) URL: other schemes (ftp:, file:, javascript:) parse as URLs but cannot be fetched. */
+const httpUrl = (error: string) => z.url({ protocol: /^https?$/, error });
 
 const health = z
   .strictObject({
@@ -145,7 +148,7 @@ const rollbackIf = z.strictObject({
   unhealthyInstances: z.strictObject({ above: percent() }).optional(),
   businessMetric: z
     .strictObject({
-      url: z.url({ error: 'expected an http(s) URL' }),
+      url: httpUrl('expected an http(s) URL'),
       path: z.string(),
       dropAbove: percent(),
     })
@@ -153,12 +156,23 @@ const rollbackIf = z.strictObject({
 });
 
 const STATUS_HINT = 'expected a status such as 200, "2xx" or "<500"';
+const STATUS_RANGE_HINT = 'expected an HTTP status from 100 to 599, such as 200, "2xx" or "<500"';
+const inStatusRange = (n: number) => n >= 100 && n <= 599;
 const smokeCheck = z.strictObject({
   get: z.string().startsWith('/', { error: 'expected a path starting with /' }),
   expect: z
-    .union([z.int(), z.string().regex(/^(<|<=|>|>=)?\d{3}$|^[1-5]xx$/, { error: STATUS_HINT })], {
-      error: STATUS_HINT,
-    })
+    .union(
+      [
+        z.int().refine(inStatusRange, { error: STATUS_RANGE_HINT }),
+        z
+          .string()
+          .regex(/^(<|<=|>|>=)?\d{3}$|^[1-5]xx$/, { error: STATUS_HINT, abort: true })
+          .refine((v) => /xx$/.test(v) || inStatusRange(Number(v.replace(/^[<>]=?/, ''))), {
+            error: STATUS_RANGE_HINT,
+          }),
+      ],
+      { error: STATUS_HINT },
+    )
     .optional(),
   contains: z.string().optional(),
 });
@@ -219,7 +233,7 @@ const PROMQL_HINT = 'a PromQL query; {{env}}, {{release}} and {{window}} are fil
 const metricsSource = z
   .strictObject({
     provider: z.enum(['builtin', 'prometheus', 'http'], { error: 'expected builtin, prometheus or http' }),
-    url: z.url({ error: 'expected an http(s) URL' }).optional(),
+    url: httpUrl('expected an http(s) URL').optional(),
     queries: z
       .record(
         z.string(),
@@ -317,7 +331,7 @@ const secretStore = z
       .string({ error: 'expected a file path, e.g. .slipway/secret.key' })
       .min(1, { error: 'expected a file path, e.g. .slipway/secret.key' })
       .optional(),
-    address: z.url({ error: 'expected the Vault address as an http(s) URL' }).optional(),
+    address: httpUrl('expected the Vault address as an http(s) URL').optional(),
     mount: z
       .string({ error: 'expected the KV v2 mount name, e.g. secret' })
       .regex(/^[A-Za-z0-9._-]+$/, { error: 'expected the KV v2 mount name, e.g. secret' })
