@@ -133,14 +133,23 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     name: 'duration without unit',
     yaml: 'app: shop\nrun: { command: x, health: { interval: 30 } }\nenvironments: { staging: {} }\n',
     expected: [
-      'slipway.yaml:2:40: run.health.interval: expected a duration such as 500ms, 30s, 10m, 2h or 1d, found 30',
+      'slipway.yaml:2:40: run.health.interval: expected a duration such as 500ms, 30s, 10m, 2h, 1d or 1h30m, found 30',
+    ],
+  },
+  {
+    name: 'durations in an ambiguous order, with spaces, or months',
+    yaml: 'app: shop\nrun: { command: x, stopTimeout: 30m1h, health: { interval: "1h 30m", timeout: 1M } }\nenvironments: { staging: {} }\n',
+    expected: [
+      'slipway.yaml:2:33: run.stopTimeout: expected a duration such as 500ms, 30s, 10m, 2h, 1d or 1h30m (write the larger unit first, e.g. 1h30m rather than 30m1h), found "30m1h"',
+      'slipway.yaml:2:60: run.health.interval: expected a duration such as 500ms, 30s, 10m, 2h, 1d or 1h30m (write it without spaces, e.g. 1h30m), found "1h 30m"',
+      'slipway.yaml:2:79: run.health.timeout: expected a duration such as 500ms, 30s, 10m, 2h, 1d or 1h30m (units are lowercase: ms, s, m (minutes), h, d; months and years are not durations here), found "1M"',
     ],
   },
   {
     name: 'zero duration',
     yaml: 'app: shop\nrun: { command: x, stopTimeout: 0s }\nenvironments: { staging: {} }\n',
     expected: [
-      'slipway.yaml:2:33: run.stopTimeout: expected a duration such as 500ms, 30s, 10m, 2h or 1d, greater than zero, found "0s"',
+      'slipway.yaml:2:33: run.stopTimeout: expected a duration such as 500ms, 30s, 10m, 2h, 1d or 1h30m, greater than zero, found "0s"',
     ],
   },
   {
@@ -211,7 +220,7 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     name: 'canary pause not a duration',
     yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    strategy:\n      canary:\n        steps: [{ weight: 5, pause: soon }, { weight: 100 }]\n',
     expected: [
-      'slipway.yaml:7:37: environments.production.strategy.canary.steps[0].pause: expected a duration such as 500ms, 30s, 10m, 2h or 1d, or until-resumed, found "soon"',
+      'slipway.yaml:7:37: environments.production.strategy.canary.steps[0].pause: expected a duration such as 500ms, 30s, 10m, 2h, 1d or 1h30m, or until-resumed, found "soon"',
     ],
   },
   {

@@ -4,7 +4,15 @@
  * Messages are written as "expected …"; the loader adds what was found and where.
  */
 import { z } from 'zod';
-import { DURATION_HINT, PERCENT_HINT, parseDuration, parsePercent, parseRatio, RATIO_HINT } from './units.ts';
+import {
+  DURATION_HINT,
+  durationOf,
+  PERCENT_HINT,
+  parseDuration,
+  parsePercent,
+  parseRatio,
+  RATIO_HINT,
+} from './units.ts';
 import { isKnownTimeZone, parseWindow, WINDOW_HINT } from './windows.ts';
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -19,7 +27,13 @@ const name = () =>
 export const duration = () =>
   z
     .string({ error: `expected ${DURATION_HINT}` })
-    .refine((v) => (parseDuration(v) ?? 0) > 0, { error: `expected ${DURATION_HINT}, greater than zero` })
+    .superRefine((v, ctx) => {
+      const ms = durationOf(v.trim());
+      if (typeof ms === 'string')
+        ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HINT} (${ms})` });
+      else if (ms <= 0)
+        ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HINT}, greater than zero` });
+    })
     .transform((v) => parseDuration(v) as number)
     .meta({ description: DURATION_HINT });
 
