@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { runAgent } from '../../agent/main.ts';
 import { AppError } from '../../domain/errors.ts';
 import { BuiltinRouter } from '../../traffic/builtin/router.ts';
+import { port } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 
 export function registerAgent(program: Command, ctx: () => Context, act: Act): void {
@@ -18,7 +19,8 @@ export function registerAgent(program: Command, ctx: () => Context, act: Act): v
     .option(
       '--port <n>',
       'admin API port on 127.0.0.1 (default: a free one, written to <state-dir>/agent.json)',
-      '0',
+      port('--port', true),
+      0,
     )
     .action(
       act(async (opts: { stateDir?: string; port: string }) => {

@@ -1,6 +1,7 @@
 /** `slipway pause|resume|abort ENV`: commands to the deployment in flight, from any terminal. */
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.ts';
+import { text } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { activeDeployment, driveIfOrphaned, engineFor, requireEnv } from '../deployments.ts';
 import { remoteControl } from '../remote-commands.ts';
@@ -17,7 +18,12 @@ export function registerControl(program: Command, ctx: () => Context, act: Act):
   for (const verb of ['pause', 'resume', 'abort'] as const) {
     const command = program.command(verb).description(HELP[verb]).argument('<env>', 'the environment');
     if (verb === 'abort')
-      command.option('--reason <text>', 'why, for the time line and the audit log', 'aborted by hand');
+      command.option(
+        '--reason <text>',
+        'why, for the time line and the audit log',
+        text('--reason'),
+        'aborted by hand',
+      );
     command.action(
       act(async (env: string, opts: { reason?: string }) => {
         const c = ctx();

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { startDeployment } from '../../engine/deploy.ts';
+import { version } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { drive, engineFor, requireEnv, requireRelease } from '../deployments.ts';
 import { remoteDeploy } from '../remote-commands.ts';
@@ -10,7 +11,7 @@ export function registerDeploy(program: Command, ctx: () => Context, act: Act): 
     .description(
       "Deploy a release to an environment with the environment's strategy, showing progress live; rolls back on its own when the numbers go bad.",
     )
-    .argument('<release>', 'version, id or digest of a registered release')
+    .argument('<release>', 'version, id or digest of a registered release', version('<release>'))
     .requiredOption('--env <name>', 'the environment')
     .action(
       act(async (ref: string, opts: { env: string }) => {

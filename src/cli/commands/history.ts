@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.ts';
 import { DEPLOYMENT_STATUSES, type DeploymentStatus } from '../../domain/types.ts';
+import { limit } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { table } from '../io.ts';
 import { remoteHistory } from '../remote-commands.ts';
@@ -12,7 +13,7 @@ export function registerHistory(program: Command, ctx: () => Context, act: Act):
     .option('--env <name>', 'only this environment')
     .option('--status <status>', `only this result (${DEPLOYMENT_STATUSES.join(', ')})`)
     .option('--by <user>', 'only deployments started by this user')
-    .option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 20)
+    .option('--limit <n>', 'how many, 1 to 1000', limit(), 20)
     .action(
       act(async (opts: { env?: string; status?: string; by?: string; limit: number }) => {
         const c = ctx();

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.ts';
 import { startDeployment } from '../../engine/deploy.ts';
+import { text } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { drive, engineFor, requireEnv } from '../deployments.ts';
 
@@ -15,7 +16,11 @@ export function registerPromote(program: Command, ctx: () => Context, act: Act):
     .description('Deploy the release that succeeded in one environment to the next, through its gates.')
     .requiredOption('--from <env>', 'the environment the release succeeded in, e.g. staging')
     .requiredOption('--to <env>', 'the environment to deploy it to, e.g. production')
-    .option('--override <reason>', 'deploy although the lifecycle rule refuses (role admin; audited)')
+    .option(
+      '--override <reason>',
+      'deploy although the lifecycle rule refuses (role admin; audited)',
+      text('--override'),
+    )
     .action(
       act(async (opts: { from: string; to: string; override?: string }) => {
         const c = ctx();

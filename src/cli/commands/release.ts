@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander';
 import { CI_RESULTS, type CiResult, type Release } from '../../domain/types.ts';
 import { storeArtifact } from '../../releases/artifacts.ts';
 import { digestOf } from '../../releases/digest.ts';
+import { limit, name, text, version } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { table } from '../io.ts';
 
@@ -14,12 +15,16 @@ export function registerRelease(program: Command, ctx: () => Context, act: Act):
       'Register the build in PATH (a folder or .tar.gz) as an immutable release; its digest comes from its content.',
     )
     .argument('<path>', 'folder or .tar, .tar.gz, .tgz archive of the build')
-    .requiredOption('--version <version>', 'the version people will call it, e.g. 1.4.2')
-    .option('--commit <sha>', 'the commit it was built from')
+    .requiredOption(
+      '--version <version>',
+      'the version people will call it, e.g. 1.4.2',
+      version('--version'),
+    )
+    .option('--commit <sha>', 'the commit it was built from', name('--commit'))
     .addOption(
       new Option('--ci <result>', 'the CI result of this build').choices(CI_RESULTS).default('unknown'),
     )
-    .option('--notes <text>', 'release notes shown on the dashboard')
+    .option('--notes <text>', 'release notes shown on the dashboard', text('--notes'))
     .action(
       act(async (path: string, opts: { version: string; commit?: string; ci: CiResult; notes?: string }) => {
         const c = ctx();
@@ -60,7 +65,7 @@ export function registerReleases(program: Command, ctx: () => Context, act: Act)
   program
     .command('releases')
     .description('List the registered releases of the app, newest first.')
-    .option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 20)
+    .option('--limit <n>', 'how many, 1 to 1000', limit(), 20)
     .action(
       act(async (opts: { limit: number }) => {
         const c = ctx();

@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.ts';
 import { rollbackEnvironment } from '../../engine/rollback.ts';
+import { text, version } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import {
   activeDeployment,
@@ -25,8 +26,13 @@ export function registerRollback(program: Command, ctx: () => Context, act: Act)
       'Return an environment to its previous release now: a traffic switch while the previous instances are warm, a redeploy otherwise.',
     )
     .argument('<env>', 'the environment')
-    .option('--to <release>', 'a release other than the previous one')
-    .option('--reason <text>', 'why, for the time line and the audit log', 'rollback by hand')
+    .option('--to <release>', 'a release other than the previous one', version('--to'))
+    .option(
+      '--reason <text>',
+      'why, for the time line and the audit log',
+      text('--reason'),
+      'rollback by hand',
+    )
     .action(
       act(async (env: string, opts: { to?: string; reason: string }) => {
         const c = ctx();

@@ -15,6 +15,7 @@ import {
 import { AppError } from '../../domain/errors.ts';
 import { initKeyFile, KEY_ENV_VAR } from '../../secrets/local/key.ts';
 import { LocalSecretStore, rotateKeyFile } from '../../secrets/local/local-store.ts';
+import { integer } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { table } from '../io.ts';
 
@@ -125,7 +126,7 @@ export function registerSecret(program: Command, ctx: () => Context, act: Act): 
     )
     .argument('<env>', 'the environment')
     .argument('<key>', 'the variable name')
-    .option('--version <n>', 'a stored version', (v) => Number.parseInt(v, 10))
+    .option('--version <n>', 'a stored version', integer('--version', 1, 1_000_000_000))
     .action(
       act(async (env: string, key: string, opts: { version?: number }) => {
         const c = ctx();
@@ -162,7 +163,8 @@ export function registerSecret(program: Command, ctx: () => Context, act: Act): 
           );
         }
         if (c.io.json) c.io.data({ env, key, version, value });
-        else c.io.out(value);
+        // The value itself, byte for byte: scripts read it (`$(slipway secret get …)`).
+        else c.io.raw('out', `${value}\n`);
         return 0;
       }),
     );
