@@ -60,6 +60,13 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     ],
   },
   {
+    name: 'yaml: a list used as a key',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\n? [a, b]\n: c\n',
+    expected: [
+      'slipway.yaml:4:3: (top level): expected a plain key, found a list used as a key; write the key as text',
+    ],
+  },
+  {
     name: 'yaml syntax: unclosed flow mapping',
     yaml: 'app: shop\nrun: { command: x\nenvironments: { staging: {} }\n',
     expected: [
@@ -565,4 +572,17 @@ for (const c of cases) {
 
 test('there are at least 25 distinct broken configs', () => {
   assert.ok(new Set(cases.map((c) => c.yaml)).size >= 25);
+});
+
+test('broken config: a cascade of syntax errors is cut after 50, the rest counted', () => {
+  const yaml = `app: shop\nrun: { command: x }\nenvironments: { staging: {} }\n${'x: ]\n'.repeat(80)}`;
+  const result = parseConfig(yaml, 'slipway.yaml');
+  assert.equal(result.ok, false);
+  const shown = result.ok ? [] : result.problems.map(formatProblem);
+  assert.equal(shown.length, 51);
+  assert.equal(shown[0], 'slipway.yaml:4:4: YAML syntax: Unexpected flow-seq-end token in YAML stream: "]"');
+  assert.match(
+    shown[50] ?? '',
+    /^slipway\.yaml:\d+:\d+: YAML syntax: and \d+ more problem\(s\) after this one; fix the first ones and run validate again$/,
+  );
 });

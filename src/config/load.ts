@@ -10,7 +10,14 @@ import { formatPath, locate } from './locate.ts';
 import { type Problem, problemsOf } from './problems.ts';
 import { type SlipwayConfig, slipwayConfig } from './schema.ts';
 import { semanticProblems } from './semantic.ts';
-import { decodeUtf8, type RawProblem, readYaml, sizeProblem } from './yaml-read.ts';
+import {
+  decodeUtf8,
+  MAX_PROBLEMS,
+  moreProblems,
+  type RawProblem,
+  readYaml,
+  sizeProblem,
+} from './yaml-read.ts';
 
 export interface LocatedProblem {
   readonly file: string;
@@ -64,7 +71,12 @@ export function parseConfig(text: string, file: string): LoadResult {
       };
     });
     located.sort((a, b) => a.line - b.line || a.column - b.column);
-    return { ok: false, problems: dedupe(located) };
+    const unique = dedupe(located);
+    if (unique.length <= MAX_PROBLEMS) return { ok: false, problems: unique };
+    const shown = unique.slice(0, MAX_PROBLEMS);
+    const last = shown[shown.length - 1] as LocatedProblem;
+    shown.push({ ...last, message: moreProblems(unique.length - MAX_PROBLEMS) });
+    return { ok: false, problems: shown };
   }
   return { ok: true, config: parsed.data, lifecycle: lifecycleOrder(parsed.data) };
 }

@@ -134,7 +134,8 @@ export function readYaml(text: string): ReadResult {
   const parser = new BoundedParser(lines.addNewLine);
   // uniqueKeys off: the library's own check compares every key with every other (quadratic);
   // duplicateKeys below does the same in one pass.
-  const composer = new Composer({ uniqueKeys: false, prettyErrors: false });
+  // logLevel error: the library's warnings go to the console; everything it notices is reported here.
+  const composer = new Composer({ uniqueKeys: false, prettyErrors: false, logLevel: 'error' });
   let doc: Document | undefined;
   try {
     for (const d of composer.compose(parser.parse(text), true, text.length)) {
@@ -173,21 +174,34 @@ export function readYaml(text: string): ReadResult {
     return {
       ok: false,
       lines,
-      problems: doc.errors.map((e) => ({
-        offset: e.pos[0],
-        path: 'YAML syntax',
-        message: yamlMessage(e.message),
-      })),
+      problems: capped(
+        doc.errors.map((e) => ({ offset: e.pos[0], path: 'YAML syntax', message: yamlMessage(e.message) })),
+      ),
     };
   }
   const duplicates = duplicateKeys(doc, lines);
-  if (duplicates.length > 0) return { ok: false, lines, problems: duplicates };
+  if (duplicates.length > 0) return { ok: false, lines, problems: capped(duplicates) };
   try {
     return { ok: true, doc, lines, data: doc.toJS({ maxAliasCount: MAX_ALIASES }) };
   } catch (error) {
     if (!(error instanceof ReferenceError)) throw error;
     return { ok: false, lines, problems: [aliasProblem(doc, error)] };
   }
+}
+
+/** Most problems after a broken bracket are echoes of it; past this many, the rest are counted. */
+export const MAX_PROBLEMS = 50;
+
+export function moreProblems(count: number): string {
+  return `and ${count} more problem(s) after this one; fix the first ones and run validate again`;
+}
+
+function capped(problems: RawProblem[]): RawProblem[] {
+  if (problems.length <= MAX_PROBLEMS) return problems;
+  const shown = problems.slice(0, MAX_PROBLEMS);
+  const last = shown[shown.length - 1] as RawProblem;
+  shown.push({ ...last, message: moreProblems(problems.length - MAX_PROBLEMS) });
+  return shown;
 }
 
 function yamlMessage(message: string): string {
@@ -235,14 +249,26 @@ function firstAlias(doc: Document): number | undefined {
   return first;
 }
 
-/** Every key set twice in one mapping, with the line it was first set on: one pass, a set per map. */
+/**
+ * Every key set twice in one mapping, with the line it was first set on (one pass, a set per
+ * map), and keys that are lists or mappings, which no slipway key is.
+ */
 function duplicateKeys(doc: Document, lines: LineCounter): RawProblem[] {
   const problems: RawProblem[] = [];
   for (const { node, path } of walk(doc)) {
     if (!isMap(node)) continue;
     const seen = new Map<string, number>();
     for (const pair of node.items) {
-      if (!isPair(pair) || !isScalar(pair.key)) continue;
+      if (!isPair(pair)) continue;
+      if (isMap(pair.key) || isSeq(pair.key)) {
+        problems.push({
+          offset: pair.key.range?.[0] ?? 0,
+          path: formatPath(path),
+          message: `expected a plain key, found ${isMap(pair.key) ? 'a mapping' : 'a list'} used as a key; write the key as text`,
+        });
+        continue;
+      }
+      if (!isScalar(pair.key)) continue;
       const key = String(pair.key.value);
       const at = pair.key.range?.[0] ?? 0;
       const first = seen.get(key);
