@@ -58,7 +58,7 @@ const VALUES = [
   'a\nb',
   'x'.repeat(300),
   '../..',
-  '/nonexistent/dir/x',
+  'no/such/dir/x',
   'out.json',
   'build',
   'missing.tgz',

@@ -94,6 +94,18 @@ describe('CLI input', () => {
     assert.equal(ok.code, 0, ok.stderr);
   });
 
+  test('init -f into a folder that does not exist is a usage error, nothing written', async () => {
+    const r = await cli(dir.path, 'init', '--force', '-f', 'no/such/dir/slipway.yaml');
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(
+      r.stderr,
+      'error[USAGE]: -f no/such/dir/slipway.yaml: cannot write it (ENOENT); its folder does not exist\n',
+    );
+    const folder = await cli(dir.path, 'init', '--force', '-f', 'build');
+    assert.equal(folder.code, 2);
+    assert.match(folder.stderr, /cannot write it \(EISDIR\); it is a folder/);
+  });
+
   test('text stored by other means is printed with its control characters escaped', async () => {
     const store = await openStore(undefined, dir.path);
     try {

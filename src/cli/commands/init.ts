@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.ts';
 import type { Act, Context } from '../context.ts';
@@ -109,7 +109,7 @@ export function registerInit(program: Command, ctx: () => Context, act: Act): vo
     .action(
       act((opts: { force?: boolean }) => {
         const c = ctx();
-        const target = join(c.cwd, c.options.file);
+        const target = resolve(c.cwd, c.options.file);
         if (existsSync(target) && !opts.force) {
           throw new AppError(
             'INIT_EXISTS',
@@ -118,8 +118,17 @@ export function registerInit(program: Command, ctx: () => Context, act: Act): vo
         }
         const detected = detectApp(c.cwd);
         const temp = `${target}.tmp-${process.pid}`;
-        writeFileSync(temp, initTemplate(detected));
-        renameSync(temp, target);
+        try {
+          writeFileSync(temp, initTemplate(detected));
+          renameSync(temp, target);
+        } catch (error) {
+          rmSync(temp, { force: true });
+          const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+          throw new AppError(
+            'USAGE',
+            `-f ${c.options.file}: cannot write it (${code}); ${code === 'ENOENT' ? 'its folder does not exist' : code === 'EISDIR' ? 'it is a folder' : 'check the path and its permissions'}`,
+          );
+        }
         if (c.io.json) c.io.data({ file: c.options.file, app: detected.app, command: detected.command });
         else {
           c.io.out(
