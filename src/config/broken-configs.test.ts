@@ -461,6 +461,13 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     ],
   },
   {
+    name: 'checklist adds two items with one id',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    checklist:\n      add:\n        - { id: db-backup, text: backup taken }\n        - { id: db-backup, text: backup restored once }\n',
+    expected: [
+      'slipway.yaml:8:17: environments.production.checklist.add[1].id: item id "db-backup" is already used by add[0]; give each item its own id',
+    ],
+  },
+  {
     name: 'approvals nobody can give',
     yaml: 'app: shop\nrun: { command: x }\nusers: { alice: [approver], bob: [deployer] }\nenvironments:\n  production:\n    approval: { required: 2 }\n',
     expected: [

@@ -216,11 +216,25 @@ function overlapProblems(allow: unknown[], base: (string | number)[]): Problem[]
   }));
 }
 
-/** A skipped item must exist in the template, or the skip silently does nothing. */
+/** A skipped item must exist in the template, or the skip silently does nothing; added ids are unique. */
 function checklistProblems(checklist: Raw, base: string[]): Problem[] {
-  if (!Array.isArray(checklist.skip)) return [];
-  const ids = checklist.template === 'none' ? [] : SEED_CHECKLIST.map((i) => i.id);
   const problems: Problem[] = [];
+  // Two added items with one id: only one could ever be checked off.
+  if (Array.isArray(checklist.add)) {
+    const first = new Map<string, number>();
+    checklist.add.forEach((item, index) => {
+      if (!isObject(item) || typeof item.id !== 'string') return;
+      const earlier = first.get(item.id);
+      if (earlier === undefined) first.set(item.id, index);
+      else
+        problems.push({
+          path: [...base, 'add', index, 'id'],
+          message: `item id "${item.id}" is already used by add[${earlier}]; give each item its own id`,
+        });
+    });
+  }
+  if (!Array.isArray(checklist.skip)) return problems;
+  const ids = checklist.template === 'none' ? [] : SEED_CHECKLIST.map((i) => i.id);
   checklist.skip.forEach((id, index) => {
     if (typeof id === 'string' && !ids.includes(id)) {
       problems.push({
