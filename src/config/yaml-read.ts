@@ -3,7 +3,7 @@
  * (an alias bomb, a 100 MB file, 10,000 nested brackets, Latin-1 bytes) is refused with a message
  * instead of hanging, crashing, or silently changing the text. Each check is linear in the input.
  */
-import { Composer, type Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser } from 'yaml';
+import { Composer, type Document, isAlias, isMap, isScalar, isSeq, LineCounter, Parser } from 'yaml';
 import { type ConfigPath, formatPath } from './locate.ts';
 
 /** A slipway.yaml is a few KB; 16 MB leaves room for generated configs and bounds memory and time. */
@@ -221,31 +221,48 @@ function aliasProblem(doc: Document, error: ReferenceError): RawProblem {
   };
 }
 
+interface Visit {
+  readonly node: unknown;
+  readonly parent: Visit | undefined;
+  readonly step: string | number;
+}
+
+/** The path of a visited node, built only when a problem needs it. */
+function pathOf(visit: Visit): ConfigPath {
+  const path: (string | number)[] = [];
+  for (let v: Visit | undefined = visit; v?.parent; v = v.parent) path.push(v.step);
+  return path.reverse();
+}
+
 /** Visit every node without recursion (depth is bounded, but a wide file has many nodes). */
-function* walk(doc: Document): Generator<{ node: unknown; path: ConfigPath }> {
-  const stack: { node: unknown; path: ConfigPath }[] = [{ node: doc.contents, path: [] }];
-  while (stack.length > 0) {
-    const item = stack.pop() as { node: unknown; path: ConfigPath };
-    yield item;
-    const { node, path } = item;
+function walk(doc: Document, visit: (v: Visit) => void): void {
+  const stack: Visit[] = [{ node: doc.contents, parent: undefined, step: '' }];
+  for (let v = stack.pop(); v !== undefined; v = stack.pop()) {
+    visit(v);
+    const node = v.node;
     if (isMap(node)) {
       for (const pair of node.items) {
-        const key = isScalar(pair.key) ? String(pair.key.value) : '?';
-        stack.push({ node: pair.value, path: [...path, key] });
+        if (isMap(pair.value) || isSeq(pair.value) || isAlias(pair.value))
+          stack.push({
+            node: pair.value,
+            parent: v,
+            step: isScalar(pair.key) ? String(pair.key.value) : '?',
+          });
       }
     } else if (isSeq(node)) {
-      node.items.forEach((child, i) => {
-        stack.push({ node: child, path: [...path, i] });
-      });
+      for (let i = 0; i < node.items.length; i++) {
+        const child = node.items[i];
+        if (isMap(child) || isSeq(child) || isAlias(child)) stack.push({ node: child, parent: v, step: i });
+      }
     }
   }
 }
 
 function firstAlias(doc: Document): number | undefined {
   let first: number | undefined;
-  for (const { node } of walk(doc)) {
+  walk(doc, ({ node }) => {
     if (isAlias(node) && node.range && (first === undefined || node.range[0] < first)) first = node.range[0];
-  }
+  });
   return first;
 }
 
@@ -255,15 +272,15 @@ function firstAlias(doc: Document): number | undefined {
  */
 function duplicateKeys(doc: Document, lines: LineCounter): RawProblem[] {
   const problems: RawProblem[] = [];
-  for (const { node, path } of walk(doc)) {
-    if (!isMap(node)) continue;
+  walk(doc, (visit) => {
+    const node = visit.node;
+    if (!isMap(node)) return;
     const seen = new Map<string, number>();
     for (const pair of node.items) {
-      if (!isPair(pair)) continue;
       if (isMap(pair.key) || isSeq(pair.key)) {
         problems.push({
           offset: pair.key.range?.[0] ?? 0,
-          path: formatPath(path),
+          path: formatPath(pathOf(visit)),
           message: `expected a plain key, found ${isMap(pair.key) ? 'a mapping' : 'a list'} used as a key; write the key as text`,
         });
         continue;
@@ -278,10 +295,10 @@ function duplicateKeys(doc: Document, lines: LineCounter): RawProblem[] {
       }
       problems.push({
         offset: at,
-        path: formatPath([...path, key]),
+        path: formatPath([...pathOf(visit), key]),
         message: `duplicate key "${key}", first set on line ${lines.linePos(first).line}; keep one of them`,
       });
     }
-  }
+  });
   return problems.sort((a, b) => a.offset - b.offset);
 }
