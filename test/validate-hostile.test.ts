@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { MAX_FILE_BYTES } from '../src/config/yaml-read.ts';
+import { MAX_FILE_BYTES } from '../src/config/bytes.ts';
 import { tempDir } from '../src/testing.ts';
 import { cli } from './cli-helpers.ts';
 

@@ -5,19 +5,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { LineCounter } from 'yaml';
 import { AppError } from '../domain/errors.ts';
+import { decodeUtf8, sizeProblem } from './bytes.ts';
 import { lifecycleOrder } from './lifecycle.ts';
 import { formatPath, locate } from './locate.ts';
 import { type Problem, problemsOf } from './problems.ts';
 import { type SlipwayConfig, slipwayConfig } from './schema.ts';
 import { semanticProblems } from './semantic.ts';
-import {
-  decodeUtf8,
-  MAX_PROBLEMS,
-  moreProblems,
-  type RawProblem,
-  readYaml,
-  sizeProblem,
-} from './yaml-read.ts';
+import { MAX_PROBLEMS, moreProblems, type RawProblem, readYaml } from './yaml-read.ts';
 
 export interface LocatedProblem {
   readonly file: string;
