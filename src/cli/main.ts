@@ -31,6 +31,7 @@ import { registerUser } from './commands/user.ts';
 import { registerValidate } from './commands/validate.ts';
 import { type Act, type Context, createContext, type GlobalOptions } from './context.ts';
 import { createIo, type IoStreams } from './io.ts';
+import { printable, printableLines } from './printable.ts';
 import { remoteAction } from './remote-dispatch.ts';
 import { VERSION } from './version.ts';
 
@@ -47,6 +48,8 @@ export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): 
     .configureOutput({
       writeOut: (s) => streams.stdout.write(s),
       writeErr: (s) => streams.stderr.write(s),
+      // commander's own usage errors (unknown option, missing argument) carry their code like ours.
+      outputError: (s, write) => write(usageLine(s)),
     })
     .exitOverride();
   registerValidate(program, ctx, act);
@@ -107,6 +110,11 @@ function inheritSettings(command: Command): void {
   for (const sub of command.commands) inheritSettings(sub);
 }
 
+/** `error: unknown option '--x'` → `error[USAGE]: unknown option '--x'`, control characters escaped. */
+function usageLine(text: string): string {
+  return `error[USAGE]: ${printableLines(text.replace(/^error: /, '').trimEnd())}\n`;
+}
+
 export interface MainOptions {
   readonly cwd?: string;
   readonly streams?: IoStreams;
@@ -162,14 +170,20 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
 function report(error: unknown, streams: IoStreams, json: boolean, redact: (text: string) => string): number {
   if (error instanceof CommanderError) {
     // Help and version end through here too, with exit code 0.
-    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (error.exitCode === 0) return EXIT.ok;
+    // The text went to stderr through outputError; a script asking for JSON gets it on stdout too.
+    if (json) {
+      const usage = new AppError('USAGE', printable(error.message.replace(/^error: /, '')));
+      streams.stdout.write(`${JSON.stringify({ error: usage.toJSON() }, null, 2)}\n`);
+    }
+    return EXIT.usage;
   }
   const appError = isAppError(error) ? error : undefined;
   if (appError) {
     if (json) streams.stdout.write(`${redact(JSON.stringify(errorEnvelope(appError), null, 2))}\n`);
     else {
-      streams.stderr.write(`error[${appError.code}]: ${redact(appError.message)}\n`);
-      for (const line of appError.details) streams.stderr.write(`  ${redact(line)}\n`);
+      streams.stderr.write(`error[${appError.code}]: ${printableLines(redact(appError.message))}\n`);
+      for (const line of appError.details) streams.stderr.write(`  ${printable(redact(line))}\n`);
     }
     return appError.exitCode;
   }

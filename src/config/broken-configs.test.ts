@@ -15,7 +15,56 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
   {
     name: 'yaml syntax: duplicate key',
     yaml: 'app: shop\napp: other\nrun: { command: x }\nenvironments: { staging: {} }\n',
-    expected: ['slipway.yaml:2:1: YAML syntax: Map keys must be unique'],
+    expected: ['slipway.yaml:2:1: app: duplicate key "app", first set on line 1; keep one of them'],
+  },
+  {
+    name: 'yaml syntax: duplicate key deep inside, named with its first line',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  staging: {}\n  production:\n    watch: 1m\n    smoke: []\n    watch: 2m\n',
+    expected: [
+      'slipway.yaml:8:5: environments.production.watch: duplicate key "watch", first set on line 6; keep one of them',
+    ],
+  },
+  {
+    name: 'yaml: alias bomb',
+    yaml: `app: shop\nrun: { command: x }\nenvironments: { staging: {} }\na: &a [x, x, x, x, x, x, x, x, x]\n${['b', 'c', 'd', 'e', 'f', 'g'].map((n, i) => `${n}: &${n} [${Array(9).fill(`*${'abcdef'[i]}`).join(', ')}]`).join('\n')}\n`,
+    expected: [
+      'slipway.yaml:5:8: YAML syntax: aliases (*name) expand to more than 100 copies; write the values out, or use fewer aliases',
+    ],
+  },
+  {
+    name: 'yaml: alias without its anchor',
+    yaml: 'app: *name\nrun: { command: x }\nenvironments: { staging: {} }\n',
+    expected: [
+      'slipway.yaml:1:6: YAML syntax: Unresolved alias (the anchor must be set before the alias): name; define the anchor (&name) before its alias (*name)',
+    ],
+  },
+  {
+    name: 'yaml: nesting too deep (flow)',
+    yaml: `app: shop\nrun: { command: x }\nenvironments: { staging: { smoke: ${'['.repeat(5000)}${']'.repeat(5000)} } }\n`,
+    expected: [
+      'slipway.yaml:3:97: YAML syntax: nesting deeper than 64 levels of mappings and lists; slipway.yaml never needs that many',
+    ],
+  },
+  {
+    name: 'yaml: nesting too deep (block lists)',
+    yaml: `app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nusers:\n  alice:\n${'  - '.repeat(2000)}x\n`,
+    expected: [
+      'slipway.yaml:6:252: YAML syntax: nesting deeper than 64 levels of mappings and lists; slipway.yaml never needs that many',
+    ],
+  },
+  {
+    name: 'yaml: two documents',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\n---\napp: other\n',
+    expected: [
+      'slipway.yaml:4:1: YAML syntax: expected one YAML document, found a second one (after ---); keep one',
+    ],
+  },
+  {
+    name: 'yaml: a list used as a key',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\n? [a, b]\n: c\n',
+    expected: [
+      'slipway.yaml:4:3: (top level): expected a plain key, found a list used as a key; write the key as text',
+    ],
   },
   {
     name: 'yaml syntax: unclosed flow mapping',
@@ -91,14 +140,23 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     name: 'duration without unit',
     yaml: 'app: shop\nrun: { command: x, health: { interval: 30 } }\nenvironments: { staging: {} }\n',
     expected: [
-      'slipway.yaml:2:40: run.health.interval: expected a duration such as 500ms, 30s, 10m, 2h or 1d, found 30',
+      'slipway.yaml:2:40: run.health.interval: expected a duration such as 500ms, 30s, 10m, 2h, 1d or 1h30m, found 30',
+    ],
+  },
+  {
+    name: 'durations in an ambiguous order, with spaces, or months',
+    yaml: 'app: shop\nrun: { command: x, stopTimeout: 30m1h, health: { interval: "1h 30m", timeout: 1M } }\nenvironments: { staging: {} }\n',
+    expected: [
+      'slipway.yaml:2:33: run.stopTimeout: expected a duration such as 500ms, 30s, 10m, 2h, 1d or 1h30m (write the larger unit first, e.g. 1h30m rather than 30m1h), found "30m1h"',
+      'slipway.yaml:2:60: run.health.interval: expected a duration such as 500ms, 30s, 10m, 2h, 1d or 1h30m (write it without spaces, e.g. 1h30m), found "1h 30m"',
+      'slipway.yaml:2:79: run.health.timeout: expected a duration such as 500ms, 30s, 10m, 2h, 1d or 1h30m (units are lowercase: ms, s, m (minutes), h, d; months and years are not durations here), found "1M"',
     ],
   },
   {
     name: 'zero duration',
     yaml: 'app: shop\nrun: { command: x, stopTimeout: 0s }\nenvironments: { staging: {} }\n',
     expected: [
-      'slipway.yaml:2:33: run.stopTimeout: expected a duration such as 500ms, 30s, 10m, 2h or 1d, greater than zero, found "0s"',
+      'slipway.yaml:2:33: run.stopTimeout: expected a duration such as 500ms, 30s, 10m, 2h, 1d or 1h30m, greater than zero, found "0s"',
     ],
   },
   {
@@ -169,7 +227,7 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     name: 'canary pause not a duration',
     yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    strategy:\n      canary:\n        steps: [{ weight: 5, pause: soon }, { weight: 100 }]\n',
     expected: [
-      'slipway.yaml:7:37: environments.production.strategy.canary.steps[0].pause: expected a duration such as 500ms, 30s, 10m, 2h or 1d, or until-resumed, found "soon"',
+      'slipway.yaml:7:37: environments.production.strategy.canary.steps[0].pause: expected a duration such as 500ms, 30s, 10m, 2h, 1d or 1h30m, or until-resumed, found "soon"',
     ],
   },
   {
@@ -405,6 +463,13 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     ],
   },
   {
+    name: 'checklist adds two items with one id',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    checklist:\n      add:\n        - { id: db-backup, text: backup taken }\n        - { id: db-backup, text: backup restored once }\n',
+    expected: [
+      'slipway.yaml:8:17: environments.production.checklist.add[1].id: item id "db-backup" is already used by add[0]; give each item its own id',
+    ],
+  },
+  {
     name: 'approvals nobody can give',
     yaml: 'app: shop\nrun: { command: x }\nusers: { alice: [approver], bob: [deployer] }\nenvironments:\n  production:\n    approval: { required: 2 }\n',
     expected: [
@@ -439,6 +504,71 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
       'slipway.yaml:5:96: environments.production.rollbackIf.businessMetric.dropAbove: expected a percentage such as 5%, from 0% to 100%, found "lots"',
     ],
   },
+  {
+    name: 'impossible calendar dates in freezes and holidays',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    windows: { freeze: ["2027-02-30/2027-03-01"], holidays: ["2026-13-01", "2028-02-29"] }\n',
+    expected: [
+      'slipway.yaml:5:25: environments.production.windows.freeze[0]: "2027-02-30" is not a calendar date: February 2027 has 28 days',
+      'slipway.yaml:5:62: environments.production.windows.holidays[0]: "2026-13-01" is not a calendar date: there is no month 13',
+    ],
+  },
+  {
+    name: 'unknown role names in users and approvals',
+    yaml: 'app: shop\nrun: { command: x }\nusers: { alice: [aprover, deployer], bob: [approver] }\nenvironments:\n  production:\n    approval: { role: releaser }\n',
+    expected: [
+      'slipway.yaml:3:18: users.alice[0]: unknown role "aprover"; expected viewer, deployer, approver, admin; did you mean "approver"?',
+      'slipway.yaml:6:23: environments.production.approval.role: unknown role "releaser": not one of viewer, deployer, approver, admin and no user under users: holds it, so nobody could ever approve',
+    ],
+  },
+  {
+    name: 'HTTP statuses outside 100-599',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  staging:\n    smoke: [{ get: /, expect: 20 }, { get: /, expect: "<700" }, { get: /, expect: 404 }, { get: /, expect: "6xx" }]\n',
+    expected: [
+      'slipway.yaml:5:31: environments.staging.smoke[0].expect: expected an HTTP status from 100 to 599, such as 200, "2xx" or "<500", found 20',
+      'slipway.yaml:5:55: environments.staging.smoke[1].expect: expected an HTTP status from 100 to 599, such as 200, "2xx" or "<500", found "<700"',
+      'slipway.yaml:5:108: environments.staging.smoke[3].expect: expected a status such as 200, "2xx" or "<500", found "6xx"',
+    ],
+  },
+  {
+    name: 'rolling shares above 100%',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  staging:\n    strategy: { rolling: { maxUnavailable: 150%, maxSurge: 101% } }\n',
+    expected: [
+      'slipway.yaml:5:44: environments.staging.strategy.rolling.maxUnavailable: expected a number of instances or a percentage such as 5%, from 0% to 100%, found "150%"',
+      'slipway.yaml:5:60: environments.staging.strategy.rolling.maxSurge: expected a number of instances or a percentage such as 5%, from 0% to 100%, found "101%"',
+    ],
+  },
+  {
+    name: 'URLs that are not http(s)',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  staging:\n    rollbackIf: { businessMetric: { url: "ftp://x/y", path: a, dropAbove: 5% } }\n    metrics: { provider: http, url: "file:///etc/passwd" }\nsecrets: { provider: vault, address: "javascript:alert(1)" }\n',
+    expected: [
+      'slipway.yaml:5:42: environments.staging.rollbackIf.businessMetric.url: expected an http(s) URL, found "ftp://x/y"',
+      'slipway.yaml:6:37: environments.staging.metrics.url: expected an http(s) URL, found "file:///etc/passwd"',
+      'slipway.yaml:7:38: secrets.address: expected the Vault address as an http(s) URL, found "javascript:alert(1)"',
+    ],
+  },
+  {
+    name: 'mustMatch names a key nobody declares',
+    yaml: 'app: shop\nrun: { command: x }\nconfig:\n  values: { GREETING: hi }\n  mustMatch: [GREETNG]\nenvironments: { staging: {} }\n',
+    expected: [
+      'slipway.yaml:5:15: config.mustMatch[0]: "GREETNG" is not declared under any config.require, config.values or secrets (declared: GREETING); declare it or remove it from mustMatch; did you mean "GREETING"?',
+    ],
+  },
+  {
+    name: 'a declared secret also written in plain text',
+    yaml: 'app: shop\nrun: { command: x }\nconfig:\n  require: { API_KEY: secret, DB: { type: secret, default: x } }\n  values: { API_KEY: abc }\nenvironments:\n  staging:\n    secrets: [STRIPE]\n    config: { values: { STRIPE: sk_live } }\n',
+    expected: [
+      'slipway.yaml:4:60: config.require.DB.default: DB is a secret (type secret) and cannot have a default written in slipway.yaml; store it with `slipway secret set ENV DB`',
+      'slipway.yaml:5:22: config.values.API_KEY: API_KEY is a secret (type secret under config.require) but is written here in plain text; store it with `slipway secret set ENV API_KEY` and remove it from slipway.yaml',
+      'slipway.yaml:9:33: environments.staging.config.values.STRIPE: STRIPE is a secret (listed under environments.staging.secrets) but is written here in plain text; store it with `slipway secret set staging STRIPE` and remove it from slipway.yaml',
+    ],
+  },
+  {
+    name: 'two environments on one router port',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  staging: { router: { port: 8080 } }\n  production: { router: { port: 8080 } }\n',
+    expected: [
+      'slipway.yaml:5:33: environments.production.router.port: port 8080 is already the router port of environment "staging"; give each environment its own port',
+    ],
+  },
 ];
 
 for (const c of cases) {
@@ -451,4 +581,17 @@ for (const c of cases) {
 
 test('there are at least 25 distinct broken configs', () => {
   assert.ok(new Set(cases.map((c) => c.yaml)).size >= 25);
+});
+
+test('broken config: a cascade of syntax errors is cut after 50, the rest counted', () => {
+  const yaml = `app: shop\nrun: { command: x }\nenvironments: { staging: {} }\n${'x: ]\n'.repeat(80)}`;
+  const result = parseConfig(yaml, 'slipway.yaml');
+  assert.equal(result.ok, false);
+  const shown = result.ok ? [] : result.problems.map(formatProblem);
+  assert.equal(shown.length, 51);
+  assert.equal(shown[0], 'slipway.yaml:4:4: YAML syntax: Unexpected flow-seq-end token in YAML stream: "]"');
+  assert.match(
+    shown[50] ?? '',
+    /^slipway\.yaml:\d+:\d+: YAML syntax: and \d+ more problem\(s\) after this one; fix the first ones and run validate again$/,
+  );
 });

@@ -4,17 +4,28 @@
  */
 import type { SlipwayConfig } from './schema.ts';
 
-/** Environment names, each after the one it follows; ties keep the file's order. */
+/**
+ * Environment names, each after the one it follows; ties keep the file's order. One walk per
+ * chain with sets (no recursion): a generated file may chain thousands of environments.
+ */
 export function lifecycleOrder(config: Pick<SlipwayConfig, 'environments'>): string[] {
-  const names = Object.keys(config.environments);
   const order: string[] = [];
-  const place = (name: string, depth: number): void => {
-    if (order.includes(name) || depth > names.length) return;
-    const after = config.environments[name]?.after;
-    if (after !== undefined) place(after, depth + 1);
-    order.push(name);
-  };
-  for (const name of names) place(name, 0);
+  const placed = new Set<string>();
+  for (const name of Object.keys(config.environments)) {
+    const chain: string[] = [];
+    const onChain = new Set<string>();
+    let current: string | undefined = name;
+    while (current !== undefined && !placed.has(current) && !onChain.has(current)) {
+      chain.push(current);
+      onChain.add(current);
+      current = config.environments[current]?.after;
+    }
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const env = chain[i] as string;
+      placed.add(env);
+      order.push(env);
+    }
+  }
   return order;
 }
 

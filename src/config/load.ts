@@ -2,14 +2,16 @@
  * Loading slipway.yaml: YAML syntax, then the schema, then the semantic rules — and every problem
  * found on the way is reported at once, each with file:line:column and its path.
  */
-import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
+import { readFileSync, statSync } from 'node:fs';
+import type { LineCounter } from 'yaml';
 import { AppError } from '../domain/errors.ts';
+import { decodeUtf8, sizeProblem } from './bytes.ts';
 import { lifecycleOrder } from './lifecycle.ts';
 import { formatPath, locate } from './locate.ts';
 import { type Problem, problemsOf } from './problems.ts';
 import { type SlipwayConfig, slipwayConfig } from './schema.ts';
 import { semanticProblems } from './semantic.ts';
+import { MAX_PROBLEMS, moreProblems, type RawProblem, readYaml } from './yaml-read.ts';
 
 export interface LocatedProblem {
   readonly file: string;
@@ -29,18 +31,9 @@ export function formatProblem(p: LocatedProblem): string {
 
 /** Parse and check config text; `file` is only used to name the place in messages. */
 export function parseConfig(text: string, file: string): LoadResult {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      problems: doc.errors.map((error) => {
-        const { line, col } = lines.linePos(error.pos[0]);
-        return { file, line, column: col, path: 'YAML syntax', message: yamlMessage(error.message) };
-      }),
-    };
-  }
-  const data: unknown = doc.toJS();
+  const read = readYaml(text);
+  if (!read.ok) return { ok: false, problems: read.problems.map((p) => atOffset(p, file, read.lines)) };
+  const { doc, lines, data } = read;
   if (data === null || data === undefined) {
     return {
       ok: false,
@@ -72,9 +65,19 @@ export function parseConfig(text: string, file: string): LoadResult {
       };
     });
     located.sort((a, b) => a.line - b.line || a.column - b.column);
-    return { ok: false, problems: dedupe(located) };
+    const unique = dedupe(located);
+    if (unique.length <= MAX_PROBLEMS) return { ok: false, problems: unique };
+    const shown = unique.slice(0, MAX_PROBLEMS);
+    const last = shown[shown.length - 1] as LocatedProblem;
+    shown.push({ ...last, message: moreProblems(unique.length - MAX_PROBLEMS) });
+    return { ok: false, problems: shown };
   }
   return { ok: true, config: parsed.data, lifecycle: lifecycleOrder(parsed.data) };
+}
+
+function atOffset(p: RawProblem, file: string, lines: LineCounter): LocatedProblem {
+  const { line, col } = lines.linePos(p.offset);
+  return { file, line, column: col, path: p.path, message: p.message };
 }
 
 function dedupe(problems: LocatedProblem[]): LocatedProblem[] {
@@ -87,26 +90,38 @@ function dedupe(problems: LocatedProblem[]): LocatedProblem[] {
   });
 }
 
-function yamlMessage(message: string): string {
-  // The yaml library's messages end with its own position; ours come first already.
-  return message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim();
-}
-
-/** Read and check a config file; a missing file is a usage error naming it. */
+/**
+ * Read and check a config file; a missing file is a usage error naming it. The size is checked
+ * before reading and the bytes must be UTF-8 (never replaced silently).
+ */
 export function loadConfigFile(file: string, shownAs = file): LoadResult {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    const size = statSync(file).size;
+    const tooBig = sizeProblem(size);
+    if (tooBig)
+      return {
+        ok: false,
+        problems: [{ file: shownAs, line: 1, column: 1, path: tooBig.path, message: tooBig.message }],
+      };
+    bytes = readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new AppError(
       'FILE_NOT_FOUND',
       code === 'ENOENT'
         ? `${shownAs} does not exist; pass the config with -f FILE, or run \`slipway init\` to write one`
-        : `${shownAs} cannot be read (${code ?? 'unknown error'})`,
+        : code === 'EISDIR'
+          ? `${shownAs} is a folder; pass the config file itself with -f FILE`
+          : `${shownAs} cannot be read (${code ?? 'unknown error'})`,
     );
   }
-  return parseConfig(text, shownAs);
+  const decoded = decodeUtf8(bytes);
+  if ('problem' in decoded) {
+    const { path, message } = decoded.problem;
+    return { ok: false, problems: [{ file: shownAs, line: decoded.line, column: 1, path, message }] };
+  }
+  return parseConfig(decoded.text, shownAs);
 }
 
 /** Load a config that must be valid; throws CONFIG_INVALID listing every problem. */

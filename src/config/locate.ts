@@ -2,7 +2,17 @@
  * Maps a path in the parsed config (`['environments', 'production', 'strategy']`) back to a line
  * and column in the YAML text, so every problem can say exactly where it is.
  */
-import { type Document, isMap, isPair, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  type LineCounter,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml';
 
 export type ConfigPath = readonly (string | number)[];
 
@@ -16,6 +26,23 @@ function rangeStart(node: unknown): number | undefined {
   return range ? range[0] : undefined;
 }
 
+// One index per mapping, built on first use: a file with thousands of problems in a mapping of
+// thousands of keys would otherwise search the mapping once per problem.
+const indexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+function keyIndex(map: YAMLMap): Map<string, Pair> {
+  let index = indexes.get(map);
+  if (!index) {
+    index = new Map();
+    for (const item of map.items) {
+      if (isPair(item) && isScalar(item.key) && !index.has(String(item.key.value)))
+        index.set(String(item.key.value), item as Pair);
+    }
+    indexes.set(map, index);
+  }
+  return index;
+}
+
 /**
  * The position of the value at `path`; with `key`, the position of that key inside the mapping
  * at `path` (for unknown keys). A path that does not exist points at its deepest existing parent.
@@ -27,9 +54,7 @@ export function locate(doc: Document, lines: LineCounter, path: ConfigPath, key?
   for (const [index, step] of steps.entries()) {
     const isKeyStep = key !== undefined && index === steps.length - 1;
     if (isMap(node)) {
-      const pair = node.items.find(
-        (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(step),
-      );
+      const pair = keyIndex(node).get(String(step));
       if (!pair) break;
       if (isKeyStep) {
         offset = rangeStart(pair.key) ?? offset;

@@ -5,7 +5,15 @@
  */
 import { z } from 'zod';
 import { STATUS_RULE, STATUS_RULE_HINT } from '../domain/health-status.ts';
-import { DURATION_HINT, PERCENT_HINT, parseDuration, parsePercent, parseRatio, RATIO_HINT } from './units.ts';
+import {
+  DURATION_HINT,
+  durationOf,
+  PERCENT_HINT,
+  parseDuration,
+  parsePercent,
+  parseRatio,
+  RATIO_HINT,
+} from './units.ts';
 import { isKnownTimeZone, parseWindow, WINDOW_HINT } from './windows.ts';
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -30,7 +38,13 @@ const name = () =>
 export const duration = () =>
   z
     .string({ error: `expected ${DURATION_HINT}` })
-    .refine((v) => (parseDuration(v) ?? 0) > 0, { error: `expected ${DURATION_HINT}, greater than zero` })
+    .superRefine((v, ctx) => {
+      const ms = durationOf(v.trim());
+      if (typeof ms === 'string')
+        ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HINT} (${ms})` });
+      else if (ms <= 0)
+        ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HINT}, greater than zero` });
+    })
     .transform((v) => parseDuration(v) as number)
     .meta({ description: DURATION_HINT });
 
@@ -60,14 +74,17 @@ const count = (what: string, min = 0) =>
     .int({ error: `expected a whole number of ${what}` })
     .min(min, { error: `expected a whole number of ${what}, at least ${min}` });
 
-/** An instance count or a percentage of instances, e.g. `1` or `25%`. */
+/** An instance count or a share of the instances, e.g. `1` or `25%` (at most 100%). */
 const amount = () =>
   z.union([
     count('instances'),
-    z.string().refine((v) => parsePercent(v) !== null, {
-      error: `expected a number of instances or ${PERCENT_HINT}`,
+    z.string().refine((v) => (parsePercent(v) ?? 2) <= 1, {
+      error: `expected a number of instances or ${PERCENT_HINT}, from 0% to 100%`,
     }),
   ]);
+
+/** An http(s) URL: other schemes (ftp:, file:, javascript:) parse as URLs but cannot be fetched. */
+const httpUrl = (error: string) => z.url({ protocol: /^https?$/, error });
 
 const health = z
   .strictObject({
@@ -206,7 +223,7 @@ const rollbackIf = z.strictObject({
   unhealthyInstances: z.strictObject({ above: percent() }).optional(),
   businessMetric: z
     .strictObject({
-      url: z.url({ error: 'expected an http(s) URL' }),
+      url: httpUrl('expected an http(s) URL'),
       path: z.string(),
       dropAbove: percent(),
     })
@@ -214,6 +231,8 @@ const rollbackIf = z.strictObject({
 });
 
 const STATUS_HINT = 'expected a status such as 200, "2xx" or "<500"';
+const STATUS_RANGE_HINT = 'expected an HTTP status from 100 to 599, such as 200, "2xx" or "<500"';
+const inStatusRange = (n: number) => n >= 100 && n <= 599;
 const smokeCheck = z.strictObject({
   retries: z
     .int({ error: 'expected a whole number of retries from 0 to 20' })
@@ -224,9 +243,18 @@ const smokeCheck = z.strictObject({
   delay: duration().optional().meta({ description: 'Pause between tries; default 1s.' }),
   get: z.string().startsWith('/', { error: 'expected a path starting with /' }),
   expect: z
-    .union([z.int(), z.string().regex(/^(<|<=|>|>=)?\d{3}$|^[1-5]xx$/, { error: STATUS_HINT })], {
-      error: STATUS_HINT,
-    })
+    .union(
+      [
+        z.int().refine(inStatusRange, { error: STATUS_RANGE_HINT }),
+        z
+          .string()
+          .regex(/^(<|<=|>|>=)?\d{3}$|^[1-5]xx$/, { error: STATUS_HINT, abort: true })
+          .refine((v) => /xx$/.test(v) || inStatusRange(Number(v.replace(/^[<>]=?/, ''))), {
+            error: STATUS_RANGE_HINT,
+          }),
+      ],
+      { error: STATUS_HINT },
+    )
     .optional(),
   contains: z.string().optional(),
 });
@@ -287,7 +315,7 @@ const PROMQL_HINT = 'a PromQL query; {{env}}, {{release}} and {{window}} are fil
 const metricsSource = z
   .strictObject({
     provider: z.enum(['builtin', 'prometheus', 'http'], { error: 'expected builtin, prometheus or http' }),
-    url: z.url({ error: 'expected an http(s) URL' }).optional(),
+    url: httpUrl('expected an http(s) URL').optional(),
     queries: z
       .record(
         z.string(),
@@ -408,7 +436,7 @@ const secretStore = z
       .string({ error: 'expected a file path, e.g. .slipway/secret.key' })
       .min(1, { error: 'expected a file path, e.g. .slipway/secret.key' })
       .optional(),
-    address: z.url({ error: 'expected the Vault address as an http(s) URL' }).optional(),
+    address: httpUrl('expected the Vault address as an http(s) URL').optional(),
     mount: z
       .string({ error: 'expected the KV v2 mount name, e.g. secret' })
       .regex(/^[A-Za-z0-9._-]+$/, { error: 'expected the KV v2 mount name, e.g. secret' })

@@ -3,8 +3,11 @@
  * overlap. They read the raw document defensively, so they run (and report) even when other parts
  * of the file are broken — every problem at once.
  */
+import { DateTime } from 'luxon';
+import { ROLES } from '../domain/auth.ts';
 import { SEED_CHECKLIST } from '../gates/checklist.ts';
 import type { Problem } from './problems.ts';
+import { referenceProblems } from './references.ts';
 import { STRATEGY_NAMES } from './schema.ts';
 import { suggestion } from './suggest.ts';
 import { parseDuration, parsePercent } from './units.ts';
@@ -17,7 +20,7 @@ export function semanticProblems(data: unknown): Problem[] {
   if (!isObject(data) || !isObject(data.environments)) return [];
   const envs = data.environments;
   const problems: Problem[] = [];
-  const names = Object.keys(envs);
+  const names = new Set(Object.keys(envs));
   for (const [name, env] of Object.entries(envs)) {
     if (!isObject(env)) continue;
     const base = ['environments', name];
@@ -33,20 +36,22 @@ export function semanticProblems(data: unknown): Problem[] {
   }
   problems.push(...cycleProblems(envs));
   problems.push(...healthProblems(data));
+  problems.push(...referenceProblems(data));
   return problems;
 }
 
-function afterProblems(name: string, env: Raw, names: string[], base: string[]): Problem[] {
+function afterProblems(name: string, env: Raw, names: ReadonlySet<string>, base: string[]): Problem[] {
   if (typeof env.after !== 'string') return [];
   if (env.after === name) {
     return [{ path: [...base, 'after'], message: `environment "${name}" cannot come after itself` }];
   }
-  if (!names.includes(env.after)) {
-    const others = names.filter((n) => n !== name);
+  if (!names.has(env.after)) {
+    const others = [...names].filter((n) => n !== name);
+    const listed = others.length > 20 ? `${[...names].slice(0, 20).join(', ')}, …` : [...names].join(', ');
     return [
       {
         path: [...base, 'after'],
-        message: `unknown environment "${env.after}"${suggestion(env.after, others)} (environments: ${names.join(', ')})`,
+        message: `unknown environment "${env.after}"${others.length <= 1000 ? suggestion(env.after, others) : ''} (environments: ${listed})`,
       },
     ];
   }
@@ -56,22 +61,27 @@ function afterProblems(name: string, env: Raw, names: string[], base: string[]):
 function cycleProblems(envs: Raw): Problem[] {
   const after = (n: string) => {
     const env = envs[n];
-    return isObject(env) && typeof env.after === 'string' && env.after in envs ? env.after : undefined;
+    return isObject(env) && typeof env.after === 'string' && Object.hasOwn(envs, env.after)
+      ? env.after
+      : undefined;
   };
-  const reported = new Set<string>();
+  // Each environment is walked once: a walk stops at one already finished (linear in environments).
+  const done = new Set<string>();
   const problems: Problem[] = [];
   for (const start of Object.keys(envs)) {
+    const onPath = new Map<string, number>();
     const seen: string[] = [];
     let current: string | undefined = start;
-    while (current !== undefined && !seen.includes(current)) {
+    while (current !== undefined && !done.has(current) && !onPath.has(current)) {
+      onPath.set(current, seen.length);
       seen.push(current);
       current = after(current);
     }
-    if (current === undefined || (current === start && seen.length === 1)) continue;
-    const loop = seen.slice(seen.indexOf(current));
-    const key = [...loop].sort().join(',');
-    if (loop.length < 2 || reported.has(key)) continue;
-    reported.add(key);
+    for (const n of seen) done.add(n);
+    if (current === undefined || !onPath.has(current)) continue;
+    const loop = seen.slice(onPath.get(current));
+    // `after` naming itself is reported by afterProblems.
+    if (loop.length < 2) continue;
     problems.push({
       path: ['environments', loop[0] as string, 'after'],
       message: `the lifecycle has a cycle: ${[...loop, loop[0]].join(' → ')}; one of them must start the lifecycle (remove its "after")`,
@@ -135,52 +145,96 @@ function isZero(v: unknown): boolean {
 function windowProblems(windows: Raw, base: string[]): Problem[] {
   const problems: Problem[] = [];
   const allow = windows.allow;
-  if (Array.isArray(allow)) {
-    const parsed: { spec: WindowSpec; index: number }[] = [];
-    allow.forEach((text, index) => {
-      if (typeof text !== 'string') return;
-      const spec = parseWindow(text);
-      if (typeof spec === 'string') return;
-      for (const other of parsed) {
-        const sameZone = (other.spec.timeZone ?? '') === (spec.timeZone ?? '');
-        const sharedDay = other.spec.days.some((d) => spec.days.includes(d));
-        if (sameZone && sharedDay && spec.start < other.spec.end && other.spec.start < spec.end) {
-          problems.push({
-            path: [...base, 'allow', index],
-            message: `window "${text}" overlaps window ${other.index} ("${String(allow[other.index])}"); merge them into one`,
-          });
-        }
-      }
-      parsed.push({ spec, index });
-    });
-  }
+  if (Array.isArray(allow)) problems.push(...overlapProblems(allow, [...base, 'allow']));
   for (const list of ['freeze', 'holidays'] as const) {
     const ranges = windows[list];
     if (!Array.isArray(ranges)) continue;
     ranges.forEach((text, index) => {
       if (typeof text !== 'string') return;
       const [from, to] = text.split('/');
+      for (const date of [from, to]) {
+        const wrong = date === undefined ? undefined : calendarProblem(date);
+        if (wrong) problems.push({ path: [...base, list, index], message: wrong });
+      }
       if (from && to && to < from) {
         problems.push({
           path: [...base, list, index],
           message: `range "${text}" ends before it starts; write it as ${to}/${from}`,
         });
       }
-      for (const date of [from, to]) {
-        if (date && /^\d{4}-\d{2}-\d{2}$/.test(date) && Number.isNaN(Date.parse(`${date}T00:00:00Z`))) {
-          problems.push({ path: [...base, list, index], message: `"${date}" is not a calendar date` });
-        }
-      }
     });
   }
   return problems;
 }
 
-/** A skipped item must exist in the template, or the skip silently does nothing. */
+/** `2027-02-30` has the right shape but is no day of any calendar. */
+function calendarProblem(date: string): string | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!match) return undefined; // the schema reports the shape
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (DateTime.fromObject({ year, month, day }, { zone: 'utc' }).isValid) return undefined;
+  if (month < 1 || month > 12) return `"${date}" is not a calendar date: there is no month ${month}`;
+  const days = DateTime.fromObject({ year, month, day: 1 }, { zone: 'utc' }).daysInMonth;
+  const monthName = DateTime.fromObject({ year, month, day: 1 }, { zone: 'utc' }).toFormat('MMMM yyyy');
+  return `"${date}" is not a calendar date: ${monthName} has ${days} days`;
+}
+
+/**
+ * Allowed windows that overlap, found with a sweep per (time zone, day) sorted by start rather
+ * than comparing every window with every other; each overlapping pair is reported once, on the
+ * later window.
+ */
+function overlapProblems(allow: unknown[], base: (string | number)[]): Problem[] {
+  const buckets = new Map<string, { spec: WindowSpec; index: number }[]>();
+  allow.forEach((text, index) => {
+    if (typeof text !== 'string') return;
+    const spec = parseWindow(text);
+    if (typeof spec === 'string') return;
+    for (const day of spec.days) {
+      const key = `${spec.timeZone ?? ''} ${day}`;
+      const list = buckets.get(key) ?? [];
+      list.push({ spec, index });
+      buckets.set(key, list);
+    }
+  });
+  const pairs = new Map<string, { later: number; earlier: number }>();
+  for (const list of buckets.values()) {
+    list.sort((a, b) => a.spec.start - b.spec.start || a.index - b.index);
+    let open: { spec: WindowSpec; index: number } | undefined;
+    for (const item of list) {
+      if (open && item.spec.start < open.spec.end) {
+        const [earlier, later] =
+          open.index < item.index ? [open.index, item.index] : [item.index, open.index];
+        if (!pairs.has(`${later}`)) pairs.set(`${later}`, { later, earlier });
+      }
+      if (!open || item.spec.end > open.spec.end) open = item;
+    }
+  }
+  return [...pairs.values()].map(({ later, earlier }) => ({
+    path: [...base, later],
+    message: `window "${String(allow[later])}" overlaps window ${earlier} ("${String(allow[earlier])}"); merge them into one`,
+  }));
+}
+
+/** A skipped item must exist in the template, or the skip silently does nothing; added ids are unique. */
 function checklistProblems(checklist: Raw, base: string[]): Problem[] {
-  if (!Array.isArray(checklist.skip)) return [];
-  const ids = checklist.template === 'none' ? [] : SEED_CHECKLIST.map((i) => i.id);
   const problems: Problem[] = [];
+  // Two added items with one id: only one could ever be checked off.
+  if (Array.isArray(checklist.add)) {
+    const first = new Map<string, number>();
+    checklist.add.forEach((item, index) => {
+      if (!isObject(item) || typeof item.id !== 'string') return;
+      const earlier = first.get(item.id);
+      if (earlier === undefined) first.set(item.id, index);
+      else
+        problems.push({
+          path: [...base, 'add', index, 'id'],
+          message: `item id "${item.id}" is already used by add[${earlier}]; give each item its own id`,
+        });
+    });
+  }
+  if (!Array.isArray(checklist.skip)) return problems;
+  const ids = checklist.template === 'none' ? [] : SEED_CHECKLIST.map((i) => i.id);
   checklist.skip.forEach((id, index) => {
     if (typeof id === 'string' && !ids.includes(id)) {
       problems.push({
@@ -195,6 +249,9 @@ function checklistProblems(checklist: Raw, base: string[]): Problem[] {
 /** With `users:` listed, the approvals an environment asks for must be possible to give. */
 function approverProblems(approval: Raw, users: Raw, base: string[]): Problem[] {
   const role = typeof approval.role === 'string' ? approval.role : 'approver';
+  const heldByAnyone = Object.values(users).some((roles) => Array.isArray(roles) && roles.includes(role));
+  // An unknown role is reported by referenceProblems; counting its holders would only add noise.
+  if (!heldByAnyone && !(ROLES as readonly string[]).includes(role)) return [];
   const required = typeof approval.required === 'number' ? approval.required : 1;
   const holders = Object.entries(users)
     .filter(([, roles]) => Array.isArray(roles) && roles.includes(role))

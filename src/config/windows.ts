@@ -19,13 +19,22 @@ export interface WindowSpec {
   readonly timeZone: string | null;
 }
 
+// Building an Intl.DateTimeFormat costs tens of microseconds; a generated config names the same
+// few zones thousands of times.
+const zones = new Map<string, boolean>();
+
 export function isKnownTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
+  let known = zones.get(zone);
+  if (known === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      known = true;
+    } catch {
+      known = false;
+    }
+    if (zones.size < 1000) zones.set(zone, known);
   }
+  return known;
 }
 
 function parseDays(text: string): Day[] | string {

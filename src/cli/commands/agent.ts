@@ -5,6 +5,8 @@ import { installAgent, uninstallAgent } from '../../agent/install.ts';
 import { stopAgent } from '../../agent/stop.ts';
 import { superviseCommand } from '../../agent/supervise-entry.ts';
 import { AppError } from '../../domain/errors.ts';
+import { BuiltinRouter } from '../../traffic/builtin/router.ts';
+import { port } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { registerAgentRebuild } from './agent-rebuild.ts';
 
@@ -31,7 +33,8 @@ export function registerAgent(program: Command, ctx: () => Context, act: Act): v
     .option(
       '--port <n>',
       'admin API port on 127.0.0.1 (default: a free one, written to <state-dir>/agent.json)',
-      '0',
+      port('--port', true),
+      0,
     )
     .option('--supervise', 'run under a supervisor that restarts the agent and keeps its listeners open')
     .action(

@@ -1,5 +1,6 @@
 /** `slipway approve` and `slipway reject`: the go/no-go of a deployment waiting for approval. */
 import type { Command } from 'commander';
+import { text } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { appFor, driveIfOrphaned } from '../deployments.ts';
 
@@ -35,7 +36,7 @@ export function registerApprove(program: Command, ctx: () => Context, act: Act):
     .command('approve')
     .description('Approve (go) a deployment waiting for approval, as the current user (SLIPWAY_USER).')
     .argument('<deployment>', 'the deployment id, e.g. dep-1a2b3c4d5e6f')
-    .option('--reason <text>', 'why it is a go')
+    .option('--reason <text>', 'why it is a go', text('--reason'))
     .action(
       act(async (id: string, opts: { reason?: string }) => record(ctx(), id, 'approve', opts.reason ?? null)),
     );
@@ -46,6 +47,6 @@ export function registerReject(program: Command, ctx: () => Context, act: Act): 
     .command('reject')
     .description('Reject (no-go) a deployment; it ends with the reason.')
     .argument('<deployment>', 'the deployment id')
-    .requiredOption('--reason <text>', 'why it is a no-go')
+    .requiredOption('--reason <text>', 'why it is a no-go', text('--reason'))
     .action(act(async (id: string, opts: { reason: string }) => record(ctx(), id, 'reject', opts.reason)));
 }

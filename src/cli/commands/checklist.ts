@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.ts';
 import { deploymentChecklist } from '../../gates/checklist-facts.ts';
+import { text } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { appFor } from '../deployments.ts';
 import { table } from '../io.ts';
@@ -12,7 +13,7 @@ export function registerCheck(program: Command, ctx: () => Context, act: Act): v
     .description('Tick a manual checklist item of a deployment as the current user; see `slipway checklist`.')
     .argument('<deployment>', 'the deployment id')
     .argument('<item>', 'the item id, e.g. on-call-available')
-    .option('--note <text>', 'what was checked')
+    .option('--note <text>', 'what was checked', text('--note'))
     .action(
       act(async (id: string, item: string, opts: { note?: string }) => {
         const c = ctx();

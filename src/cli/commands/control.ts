@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { closeRecord } from '../../app/actions.ts';
 import { AppError } from '../../domain/errors.ts';
+import { text } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { activeDeployment, appFor, driveIfOrphaned } from '../deployments.ts';
 
@@ -18,7 +19,12 @@ export function registerControl(program: Command, ctx: () => Context, act: Act):
     const command = program.command(verb).description(HELP[verb]).argument('<env>', 'the environment');
     if (verb === 'abort')
       command
-        .option('--reason <text>', 'why, for the time line and the audit log', 'aborted by hand')
+        .option(
+          '--reason <text>',
+          'why, for the time line and the audit log',
+          text('--reason'),
+          'aborted by hand',
+        )
         .option(
           '--record-only',
           'close the deployment record without touching the data plane (when it no longer matches what the agent serves)',

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.ts';
 import { settleInterrupted } from '../../engine/reconcile.ts';
 import { deploymentAddress } from '../addresses.ts';
+import { version } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { appFor, drive } from '../deployments.ts';
 
@@ -11,7 +12,7 @@ export function registerDeploy(program: Command, ctx: () => Context, act: Act): 
     .description(
       "Deploy a release to an environment with the environment's strategy, showing progress live; rolls back on its own when the numbers go bad.",
     )
-    .argument('<release>', 'version, id or digest of a registered release')
+    .argument('<release>', 'version, id or digest of a registered release', version('<release>'))
     .requiredOption('--env <name>', 'the environment')
     .option(
       '--after-interrupted <how>',

@@ -3,6 +3,7 @@ import { rollbackOf } from '../../app/views.ts';
 import { AppError } from '../../domain/errors.ts';
 import { DEPLOYMENT_STATUSES, type DeploymentStatus, isTerminal } from '../../domain/types.ts';
 import { type Standing, standing, standingLine, waysOut } from '../../engine/reconcile.ts';
+import { limit } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { showDeployment } from '../deployment-detail.ts';
 import { appFor } from '../deployments.ts';
@@ -15,7 +16,7 @@ export function registerHistory(program: Command, ctx: () => Context, act: Act):
     .option('--env <name>', 'only this environment')
     .option('--status <status>', `only this result (${DEPLOYMENT_STATUSES.join(', ')})`)
     .option('--by <user>', 'only deployments started by this user')
-    .option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 20)
+    .option('--limit <n>', 'how many, 1 to 1000', limit(), 20)
     .option('--id <deployment>', 'one deployment in detail, with its steps')
     .action(
       act(async (opts: { env?: string; status?: string; by?: string; limit: number; id?: string }) => {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { AppError } from '../../domain/errors.ts';
+import { AppError, isAppError } from '../../domain/errors.ts';
 import { writeFileAtomic } from '../../runtime/atomic-file.ts';
 import type { Act, Context } from '../context.ts';
 
@@ -110,7 +110,7 @@ export function registerInit(program: Command, ctx: () => Context, act: Act): vo
     .action(
       act((opts: { force?: boolean }) => {
         const c = ctx();
-        const target = join(c.cwd, c.options.file);
+        const target = resolve(c.cwd, c.options.file);
         if (existsSync(target) && !opts.force) {
           throw new AppError(
             'INIT_EXISTS',
@@ -118,7 +118,16 @@ export function registerInit(program: Command, ctx: () => Context, act: Act): vo
           );
         }
         const detected = detectApp(c.cwd);
-        writeFileAtomic(target, initTemplate(detected), { mode: 0o644 });
+        try {
+          writeFileAtomic(target, initTemplate(detected), { mode: 0o644 });
+        } catch (error) {
+          if (isAppError(error)) throw error;
+          const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+          throw new AppError(
+            'USAGE',
+            `-f ${c.options.file}: cannot write it (${code}); ${code === 'ENOENT' ? 'its folder does not exist' : code === 'EISDIR' ? 'it is a folder' : 'check the path and its permissions'}`,
+          );
+        }
         if (c.io.json) c.io.data({ file: c.options.file, app: detected.app, command: detected.command });
         else {
           c.io.out(

@@ -8,6 +8,7 @@ import { connectAgent } from '../../app/engine.ts';
 import { allSecretValues, projectSecretKeys } from '../../config/values/project.ts';
 import { AppError } from '../../domain/errors.ts';
 import { Redactor } from '../../secrets/redact.ts';
+import { integer, version } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { prepareFor } from './config.ts';
 
@@ -32,8 +33,12 @@ export function registerLogs(program: Command, ctx: () => Context, act: Act): vo
       "Show the output of ENV's instances (secrets redacted); --follow keeps printing until Ctrl-C.",
     )
     .argument('<env>', 'the environment')
-    .option('--release <release>', 'only this release (version, digest or id); default every release running')
-    .option('--lines <n>', 'how many of the last lines', (v) => Number.parseInt(v, 10), 100)
+    .option(
+      '--release <release>',
+      'only this release (version, digest or id); default every release running',
+      version('--release'),
+    )
+    .option('--lines <n>', 'how many of the last lines', integer('--lines', 1, 100_000), 100)
     .option('--follow', 'keep printing new lines')
     .action(
       act(async (env: string, opts: { release?: string; lines: number; follow?: boolean }) => {

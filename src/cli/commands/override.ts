@@ -1,5 +1,6 @@
 /** `slipway override`: an emergency override of a deploy window or the checklist (admin, audited). */
 import { type Command, Option } from 'commander';
+import { text } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { appFor } from '../deployments.ts';
 
@@ -13,7 +14,7 @@ export function registerOverride(program: Command, ctx: () => Context, act: Act)
         .choices(['window', 'checklist'])
         .makeOptionMandatory(),
     )
-    .requiredOption('--reason <text>', 'why this cannot wait')
+    .requiredOption('--reason <text>', 'why this cannot wait', text('--reason'))
     .action(
       act(async (id: string, opts: { gate: 'window' | 'checklist'; reason: string }) => {
         const c = ctx();

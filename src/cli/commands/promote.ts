@@ -4,6 +4,8 @@
  * progress view, like `slipway deploy`; approvals come from other people with `slipway approve`.
  */
 import type { Command } from 'commander';
+import { AppError } from '../../domain/errors.ts';
+import { text } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { appFor, drive } from '../deployments.ts';
 
@@ -13,7 +15,11 @@ export function registerPromote(program: Command, ctx: () => Context, act: Act):
     .description('Deploy the release that succeeded in one environment to the next, through its gates.')
     .requiredOption('--from <env>', 'the environment the release succeeded in, e.g. staging')
     .requiredOption('--to <env>', 'the environment to deploy it to, e.g. production')
-    .option('--override <reason>', 'deploy although the lifecycle rule refuses (role admin; audited)')
+    .option(
+      '--override <reason>',
+      'deploy although the lifecycle rule refuses (role admin; audited)',
+      text('--override'),
+    )
     .action(
       act(async (opts: { from: string; to: string; override?: string }) => {
         const c = ctx();

@@ -7,19 +7,9 @@ import { type Command, Option } from 'commander';
 import * as releases from '../../app/releases.ts';
 import { AppError } from '../../domain/errors.ts';
 import { CI_RESULTS, type CiResult, type Release } from '../../domain/types.ts';
+import { limit, name, text, version } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { table } from '../io.ts';
-
-/** `--limit`: a whole number from 1 (0 would answer "no releases" although there are some). */
-function parseLimit(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1)
-    throw new AppError(
-      'USAGE',
-      `--limit: expected a whole number of at least 1, found ${JSON.stringify(text)}`,
-    );
-  return n;
-}
 
 export interface CreateOptions {
   readonly version: string;
@@ -36,12 +26,16 @@ export function registerRelease(program: Command, ctx: () => Context, act: Act):
       'Register the build in PATH (a folder or .tar.gz) as an immutable release; its digest comes from its content. With SLIPWAY_URL set, the build is uploaded to the server.',
     )
     .argument('<path>', 'folder or .tar, .tar.gz, .tgz archive of the build')
-    .requiredOption('--version <version>', 'the version people will call it, e.g. 1.4.2')
-    .option('--commit <sha>', 'the commit it was built from')
+    .requiredOption(
+      '--version <version>',
+      'the version people will call it, e.g. 1.4.2',
+      version('--version'),
+    )
+    .option('--commit <sha>', 'the commit it was built from', name('--commit'))
     .addOption(
       new Option('--ci <result>', 'the CI result of this build').choices(CI_RESULTS).default('unknown'),
     )
-    .option('--notes <text>', 'release notes shown on the dashboard')
+    .option('--notes <text>', 'release notes shown on the dashboard', text('--notes'))
     .action(
       act(async (path: string, opts: CreateOptions) => {
         const c = ctx();
@@ -107,7 +101,7 @@ export function registerReleases(program: Command, ctx: () => Context, act: Act)
   program
     .command('releases')
     .description('List the registered releases of the app, newest first.')
-    .option('--limit <n>', 'how many (1 or more)', parseLimit, 20)
+    .option('--limit <n>', 'how many, 1 to 1000', limit(), 20)
     .action(
       act(async (opts: { limit: number }) => {
         const c = ctx();

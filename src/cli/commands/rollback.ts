@@ -5,6 +5,8 @@
  * still warm the rollback is a traffic switch; when it is not, a quick redeploy of that release.
  */
 import type { Command } from 'commander';
+import { AppError } from '../../domain/errors.ts';
+import { text, version } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { appFor, drive, driveIfOrphaned } from '../deployments.ts';
 
@@ -15,8 +17,13 @@ export function registerRollback(program: Command, ctx: () => Context, act: Act)
       'Return an environment to its previous release now: a traffic switch while the previous instances are warm, a redeploy otherwise.',
     )
     .argument('<env>', 'the environment')
-    .option('--to <release>', 'a release other than the previous one')
-    .option('--reason <text>', 'why, for the time line and the audit log', 'rollback by hand')
+    .option('--to <release>', 'a release other than the previous one', version('--to'))
+    .option(
+      '--reason <text>',
+      'why, for the time line and the audit log',
+      text('--reason'),
+      'rollback by hand',
+    )
     .action(
       act(async (env: string, opts: { to?: string; reason: string }) => {
         const c = ctx();

@@ -11,6 +11,7 @@ import { environmentOf, projectKeyFile, projectSecretKeys } from '../../config/v
 import { AppError } from '../../domain/errors.ts';
 import { initKeyFile, KEY_ENV_VAR } from '../../secrets/local/key.ts';
 import { LocalSecretStore, rotateKeyFile } from '../../secrets/local/local-store.ts';
+import { integer } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { table } from '../io.ts';
 
@@ -121,7 +122,7 @@ export function registerSecret(program: Command, ctx: () => Context, act: Act): 
     )
     .argument('<env>', 'the environment')
     .argument('<key>', 'the variable name')
-    .option('--version <n>', 'a stored version', (v) => Number.parseInt(v, 10))
+    .option('--version <n>', 'a stored version', integer('--version', 1, 1_000_000_000))
     .action(
       act(async (env: string, key: string, opts: { version?: number }) => {
         const c = ctx();
@@ -158,7 +159,8 @@ export function registerSecret(program: Command, ctx: () => Context, act: Act): 
           );
         }
         if (c.io.json) c.io.data({ env, key, version, value });
-        else c.io.out(value);
+        // The value itself, byte for byte: scripts read it (`$(slipway secret get …)`).
+        else c.io.raw('out', `${value}\n`);
         return 0;
       }),
     );

@@ -13,6 +13,7 @@ import { grantUsers } from '../../server/auth/grant-users.ts';
 import { issueToken } from '../../server/auth/tokens.ts';
 import { startServer } from '../../server/main.ts';
 import type { Store } from '../../store/contract.ts';
+import { port } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 
 export const DEFAULT_SERVER_PORT = 7300;
@@ -86,7 +87,8 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
     .option(
       '--port <n>',
       `port on 127.0.0.1 (default ${DEFAULT_SERVER_PORT}; 0 picks a free one)`,
-      String(DEFAULT_SERVER_PORT),
+      port('--port', true),
+      DEFAULT_SERVER_PORT,
     )
     .option(
       '--host <address>',

@@ -4,6 +4,7 @@
  * `{ type, optional?, default? }`.
  */
 import { AppError } from '../../domain/errors.ts';
+import { parseDuration as parseUnitDuration } from '../units.ts';
 
 export const VALUE_TYPE_NAMES = [
   'string',
@@ -87,20 +88,9 @@ export function parseValueType(key: string, spec: RequireSpec): ValueType {
   return type;
 }
 
-const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `250ms`, `30s`, `10m`, `1h`, `1h30m` → milliseconds; undefined when not a duration. */
+/** `250ms`, `30s`, `10m`, `1h`, `1h30m` → milliseconds; undefined when not a duration (units.ts's grammar). */
 export function parseDuration(text: string): number | undefined {
-  if (text === '') return undefined;
-  let total = 0;
-  DURATION_PART.lastIndex = 0;
-  while (DURATION_PART.lastIndex < text.length) {
-    const m = DURATION_PART.exec(text);
-    if (!m) return undefined;
-    total += Number(m[1]) * UNIT_MS[m[2]!]!;
-  }
-  return total;
+  return parseUnitDuration(text) ?? undefined;
 }
 
 const TRUE_WORDS = ['true', '1', 'yes'];
