@@ -8,7 +8,6 @@ import type { DataPlaneClient as AgentClient } from '../domain/data-plane.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Deployment } from '../domain/types.ts';
 import type { Store } from '../store/contract.ts';
-import type { StoredState } from './executor.ts';
 import { live, type Served, served } from './reconcile.ts';
 import { parseStoredState } from './stored-state.ts';
 

@@ -10,7 +10,7 @@ import type { DataPlaneClient as AgentClient } from '../domain/data-plane.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
 import { type Deployment, isTerminal } from '../domain/types.ts';
 import type { Store } from '../store/contract.ts';
-import { type Executor, LOCK_PROBE, lockName, type StoredState } from './executor.ts';
+import { type Executor, LOCK_PROBE, lockName } from './executor.ts';
 import { describeStep } from './machine.ts';
 import { requirePremise } from './premise.ts';
 import { parseStoredState } from './stored-state.ts';

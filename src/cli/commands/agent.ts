@@ -5,7 +5,6 @@ import { installAgent, uninstallAgent } from '../../agent/install.ts';
 import { stopAgent } from '../../agent/stop.ts';
 import { superviseCommand } from '../../agent/supervise-entry.ts';
 import { AppError } from '../../domain/errors.ts';
-import { BuiltinRouter } from '../../traffic/builtin/router.ts';
 import { port } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { registerAgentRebuild } from './agent-rebuild.ts';

@@ -4,7 +4,6 @@
  * progress view, like `slipway deploy`; approvals come from other people with `slipway approve`.
  */
 import type { Command } from 'commander';
-import { AppError } from '../../domain/errors.ts';
 import { text } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { appFor, drive } from '../deployments.ts';

@@ -5,7 +5,6 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import * as releases from '../../app/releases.ts';
-import { AppError } from '../../domain/errors.ts';
 import { CI_RESULTS, type CiResult, type Release } from '../../domain/types.ts';
 import { limit, name, text, version } from '../args.ts';
 import type { Act, Context } from '../context.ts';

@@ -5,7 +5,6 @@
  * still warm the rollback is a traffic switch; when it is not, a quick redeploy of that release.
  */
 import type { Command } from 'commander';
-import { AppError } from '../../domain/errors.ts';
 import { text, version } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { appFor, drive, driveIfOrphaned } from '../deployments.ts';
