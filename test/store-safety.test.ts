@@ -277,6 +277,12 @@ describe('slipway doctor', () => {
       r.stdout,
       /^FAIL {2}agent {5}AGENT_UNAVAILABLE: no agent runs .* start it with `slipway agent`/m,
     );
+    assert.match(
+      r.stdout,
+      hasBinary('nginx')
+        ? /^ok {4}nginx {5}nginx version: .*\(router of staging\)/m
+        : /^FAIL {2}nginx {5}not found \(router of staging\); install it/m,
+    );
     const bytes = readFileSync(db());
     bytes.write('this is not a database', 0);
     writeFileSync(db(), bytes);
