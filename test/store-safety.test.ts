@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { auditHash, GENESIS_HASH } from '../src/store/audit-hash.ts';
-import { repoRoot, tempDir } from '../src/testing.ts';
+import { hasBinary, repoRoot, tempDir } from '../src/testing.ts';
 import { cli } from './cli-helpers.ts';
 
 let dir: { path: string; cleanup: () => void };
@@ -260,7 +260,12 @@ describe('the audit log against the heads kept outside it', () => {
 
 describe('slipway doctor', () => {
   test('one line per check; a corrupt store fails it with the fix (exit 1)', async () => {
-    copyFileSync(join(repoRoot, 'examples/shop/slipway.yaml'), join(dir.path, 'slipway.yaml'));
+    const yaml = readFileSync(join(repoRoot, 'examples/shop/slipway.yaml'), 'utf8');
+    // A router driver that needs its binary: doctor checks it is installed.
+    writeFileSync(
+      join(dir.path, 'slipway.yaml'),
+      yaml.replace('    strategy: blue-green\n', '    strategy: blue-green\n    router: { driver: nginx }\n'),
+    );
     await used();
     const r = await cli(dir.path, 'doctor');
     assert.equal(r.code, 1, 'no agent runs here');
@@ -271,6 +276,12 @@ describe('slipway doctor', () => {
     assert.match(
       r.stdout,
       /^FAIL {2}agent {5}AGENT_UNAVAILABLE: no agent runs .* start it with `slipway agent`/m,
+    );
+    assert.match(
+      r.stdout,
+      hasBinary('nginx')
+        ? /^ok {4}nginx {5}nginx version: .*\(router of staging\)/m
+        : /^FAIL {2}nginx {5}not found \(router of staging\); install it/m,
     );
     const bytes = readFileSync(db());
     bytes.write('this is not a database', 0);

@@ -85,6 +85,8 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
   const fastCrashMs = options.fastCrashMs ?? 10_000;
   const maxFastCrashes = options.maxFastCrashes ?? 5;
   const held = new Map<string, Promise<Handle>>();
+  /** The bound handles by key, to close one at once when it is released (its port may be wanted again). */
+  const bound = new Map<string, Handle>();
   const running = runningSupervisor(stateDir);
   if (running && running.pid !== process.pid) {
     log(
@@ -120,7 +122,10 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
     if (!entry) {
       entry = bindHandle(request.host, request.port);
       held.set(request.key, entry);
-      entry.catch(() => held.delete(request.key));
+      entry.then(
+        (h) => bound.set(request.key, h),
+        () => held.delete(request.key),
+      );
     }
     try {
       const handle = await entry;
@@ -149,7 +154,10 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
       } else if (m?.slipway === 'release' && typeof m.key === 'string') {
         const entry = held.get(m.key);
         held.delete(m.key);
-        void entry?.then((h) => h.close()).catch(() => undefined);
+        const handle = bound.get(m.key);
+        bound.delete(m.key);
+        if (handle) handle.close();
+        else void entry?.then((h) => h.close()).catch(() => undefined);
       }
     });
     agent.on('error', (error) => log('error', `agent process: ${error.message}`));

@@ -30,9 +30,11 @@ function listBackups(dir: string): string[] {
   }
 }
 
-/** The most recent backup file in `dir` (its path), or undefined. */
-export function newestBackup(dir: string): string | undefined {
-  const name = listBackups(dir).at(-1);
+/** The most recent backup file in `dir` of a store of this kind (its path), or undefined. */
+export function newestBackup(dir: string, dialect: 'sqlite' | 'postgres'): string | undefined {
+  const name = listBackups(dir)
+    .filter((n) => n.endsWith(`.${extension(dialect)}`))
+    .at(-1);
   return name === undefined ? undefined : join(dir, name);
 }
 

@@ -128,7 +128,7 @@ export class StoreGuard {
   }
 
   #newest(): string {
-    const newest = newestBackup(backupDir(this.#t.dataDir));
+    const newest = newestBackup(backupDir(this.#t.dataDir), this.#t.dialect);
     return newest ? ` (newest backup: ${newest})` : ` (backups are kept in ${backupDir(this.#t.dataDir)})`;
   }
 
