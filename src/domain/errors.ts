@@ -276,6 +276,11 @@ export const ERROR_CODES = {
     exit: EXIT.refused,
     summary: 'A gate override needs a reason and a user holding the admin role.',
   },
+  DOCTOR_FAILED: {
+    status: 422,
+    exit: EXIT.failed,
+    summary: '`slipway doctor` found checks that fail; each FAIL line above it says what to fix.',
+  },
   CHECKLIST_ITEM_UNKNOWN: {
     status: 404,
     exit: EXIT.usage,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { connectLocalAgent } from '../../agent/client.ts';
 import type { SlipwayConfig } from '../../config/schema.ts';
-import { isAppError } from '../../domain/errors.ts';
+import { AppError, isAppError } from '../../domain/errors.ts';
 import { readAnchor } from '../../store/anchor.ts';
 import { verifyAuditLog } from '../../store/audit-verify.ts';
 import type { Store } from '../../store/contract.ts';
@@ -52,7 +52,11 @@ export function registerDoctor(program: Command, ctx: () => Context, act: Act): 
         binaryChecks(c, config, add);
         if (c.io.json) c.io.data({ ok: checks.every((x) => x.ok), checks });
         else for (const x of checks) c.io.out(`${x.ok ? 'ok  ' : 'FAIL'}  ${x.name.padEnd(9)} ${x.detail}`);
-        return checks.every((x) => x.ok) ? 0 : 1;
+        const failed = checks.filter((x) => !x.ok).map((x) => x.name);
+        if (failed.length > 0 && c.io.json) return 1;
+        if (failed.length > 0)
+          throw new AppError('DOCTOR_FAILED', `${failed.length} check(s) failed: ${failed.join(', ')}`);
+        return 0;
       }),
     );
 }

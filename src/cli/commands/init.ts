@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AppError, isAppError } from '../../domain/errors.ts';
 import { writeFileAtomic } from '../../runtime/atomic-file.ts';
@@ -119,6 +119,10 @@ export function registerInit(program: Command, ctx: () => Context, act: Act): vo
         }
         const detected = detectApp(c.cwd);
         try {
+          // The atomic writer makes missing folders; a mistyped -f should not.
+          if (!existsSync(dirname(target))) throw Object.assign(new Error('no folder'), { code: 'ENOENT' });
+          if (existsSync(target) && statSync(target).isDirectory())
+            throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
           writeFileAtomic(target, initTemplate(detected), { mode: 0o644 });
         } catch (error) {
           if (isAppError(error)) throw error;

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import * as releases from '../../app/releases.ts';
 import { CI_RESULTS, type CiResult, type Release } from '../../domain/types.ts';
-import { limit, name, text, version } from '../args.ts';
+import { limit, name, text } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { table } from '../io.ts';
 
@@ -25,11 +25,8 @@ export function registerRelease(program: Command, ctx: () => Context, act: Act):
       'Register the build in PATH (a folder or .tar.gz) as an immutable release; its digest comes from its content. With SLIPWAY_URL set, the build is uploaded to the server.',
     )
     .argument('<path>', 'folder or .tar, .tar.gz, .tgz archive of the build')
-    .requiredOption(
-      '--version <version>',
-      'the version people will call it, e.g. 1.4.2',
-      version('--version'),
-    )
+    // Checked by the app layer (src/app/releases.ts), the same rule the API's upload applies.
+    .requiredOption('--version <version>', 'the version people will call it, e.g. 1.4.2')
     .option('--commit <sha>', 'the commit it was built from', name('--commit'))
     .addOption(
       new Option('--ci <result>', 'the CI result of this build').choices(CI_RESULTS).default('unknown'),
