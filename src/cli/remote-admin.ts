@@ -2,11 +2,12 @@
  * Tokens, users and the audit log through a server's admin API (role admin): the same output as
  * the local commands. Taking a role away has no API route yet and refuses (remote-dispatch.ts).
  */
+
 import type { z } from '@hono/zod-openapi';
 import { AppError } from '../domain/errors.ts';
 import type { Token, User } from '../server/schemas.ts';
+import { printTokens, printUsers } from './admin-tables.ts';
 import type { Context } from './context.ts';
-import { table } from './io.ts';
 import type { ApiClient } from './remote.ts';
 
 type RemoteUser = z.infer<typeof User>;
@@ -33,28 +34,7 @@ export async function remoteTokenList(c: Context, r: ApiClient, opts: { user?: s
   const list = (await r.http.json<z.infer<typeof Token>[]>('GET', '/api/tokens')).filter(
     (t) => opts.user === undefined || t.user === opts.user,
   );
-  if (c.io.json) {
-    c.io.data(list);
-    return 0;
-  }
-  const now = Date.now();
-  c.io.out(
-    table([
-      ['ID', 'USER', 'NAME', 'CREATED', 'EXPIRES', 'STATE'],
-      ...list.map((t) => [
-        t.id,
-        t.user,
-        t.name,
-        t.createdAt.slice(0, 16),
-        t.expiresAt?.slice(0, 16) ?? 'never',
-        t.revokedAt
-          ? `revoked ${t.revokedAt.slice(0, 16)}`
-          : t.expiresAt && Date.parse(t.expiresAt) <= now
-            ? 'expired'
-            : 'active',
-      ]),
-    ]),
-  );
+  printTokens(c, list);
   return 0;
 }
 
@@ -89,18 +69,7 @@ export async function remoteUserPut(
 
 export async function remoteUserList(c: Context, r: ApiClient): Promise<number> {
   const users = await r.http.json<RemoteUser[]>('GET', '/api/users');
-  if (c.io.json) c.io.data(users);
-  else
-    c.io.out(
-      table([
-        ['USER', 'ROLES', 'CREATED BY'],
-        ...users.map((u) => [
-          u.name,
-          u.grants.map((g) => `${g.role}@${g.env}`).join(' ') || '-',
-          u.createdBy,
-        ]),
-      ]),
-    );
+  printUsers(c, users);
   return 0;
 }
 

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.ts';
 import { issueToken } from '../../server/auth/tokens.ts';
+import { printTokens } from '../admin-tables.ts';
 import type { Act, Context } from '../context.ts';
-import { table } from '../io.ts';
 
 const days = (v: string) => {
   const n = Number(v);
@@ -50,30 +50,7 @@ export function registerToken(program: Command, ctx: () => Context, act: Act): v
       act(async (opts: { user?: string }) => {
         const c = ctx();
         const list = await (await c.store()).listTokens(opts.user);
-        if (c.io.json) {
-          c.io.data(list);
-          return 0;
-        }
-        const now = Date.now();
-        const state = (t: (typeof list)[number]) =>
-          t.revokedAt
-            ? `revoked ${t.revokedAt.slice(0, 16)}`
-            : t.expiresAt && Date.parse(t.expiresAt) <= now
-              ? 'expired'
-              : 'active';
-        c.io.out(
-          table([
-            ['ID', 'USER', 'NAME', 'CREATED', 'EXPIRES', 'STATE'],
-            ...list.map((t) => [
-              t.id,
-              t.user,
-              t.name,
-              t.createdAt.slice(0, 16),
-              t.expiresAt?.slice(0, 16) ?? 'never',
-              state(t),
-            ]),
-          ]),
-        );
+        printTokens(c, list);
         return 0;
       }),
     );

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { ANY_ENV, isRole, ROLES, type Role } from '../../domain/auth.ts';
 import { AppError } from '../../domain/errors.ts';
+import { printUsers } from '../admin-tables.ts';
 import type { Act, Context } from '../context.ts';
-import { table } from '../io.ts';
 
 const role = (v: string): Role => {
   if (!isRole(v))
@@ -61,18 +61,7 @@ export function registerUser(program: Command, ctx: () => Context, act: Act): vo
       act(async () => {
         const c = ctx();
         const users = await (await c.store()).listUsers();
-        if (c.io.json) c.io.data(users);
-        else
-          c.io.out(
-            table([
-              ['USER', 'ROLES', 'CREATED BY'],
-              ...users.map((u) => [
-                u.name,
-                u.grants.map((g) => `${g.role}@${g.env}`).join(' ') || '-',
-                u.createdBy,
-              ]),
-            ]),
-          );
+        printUsers(c, users);
         return 0;
       }),
     );
