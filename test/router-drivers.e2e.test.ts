@@ -10,6 +10,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { isAlive } from '../src/runtime/process/proc.ts';
 import { repoRoot, serviceSkip, tempDir } from '../src/testing.ts';
 import { findBinary } from '../src/traffic/installed.ts';
 import { findNjsModule } from '../src/traffic/nginx/njs-module.ts';
@@ -64,6 +65,21 @@ function childPids(parent: number, name: string): number[] {
     .map(([pid]) => Number(pid));
 }
 
+async function startAgent(cwd: string): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--disable-warning=ExperimentalWarning', join(repoRoot, 'bin/slipway.js'), 'agent'],
+    { cwd, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve) =>
+    child.stdout?.on('data', (c) => String(c).includes('admin API on') && resolve()),
+  );
+  return child;
+}
+
+// A proxy whose agent was killed is reparented; a zombie nobody reaps counts as gone.
+const alive = isAlive;
+
 async function get(port: number, path: string, headers: Record<string, string> = {}) {
   const response = await fetch(`http://127.0.0.1:${port}${path}`, { headers });
   return { status: response.status, body: (await response.json()) as { version?: string } };
@@ -83,14 +99,7 @@ for (const { driver, skip } of DRIVERS) {
         const r = await cli(dir.path, 'release', 'create', '--version', v, '--ci', 'passed', join('b', v));
         assert.equal(r.code, 0, r.stderr);
       }
-      agent = spawn(
-        process.execPath,
-        ['--disable-warning=ExperimentalWarning', join(repoRoot, 'bin/slipway.js'), 'agent'],
-        { cwd: dir.path, stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      await new Promise<void>((resolve) =>
-        agent.stdout?.on('data', (c) => String(c).includes('admin API on') && resolve()),
-      );
+      agent = await startAgent(dir.path);
     });
     after(async () => {
       const { connectLocalAgent } = await import('../src/agent/client.ts');
@@ -150,6 +159,18 @@ for (const { driver, skip } of DRIVERS) {
           ));
       }
       assert.ok(served, `the agent restarted ${driver} (new pid ${again}) and it serves on ${listen}`);
+    });
+
+    test(`slipway agent stop after kill -9 of the agent ends the ${driver} it left`, async () => {
+      const [left] = childPids(agent.pid!, driver);
+      assert.ok(left, `a ${driver} master runs`);
+      agent.kill('SIGKILL');
+      await new Promise((r) => agent.once('exit', r));
+      const stop = await cli(dir.path, 'agent', 'stop');
+      assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+      assert.match(stop.stdout, new RegExp(`stopped a proxy left by a killed agent \\(pid ${left}\\)`));
+      assert.ok(!alive(left), `the ${driver} (pid ${left}) is gone`);
+      agent = await startAgent(dir.path);
     });
   });
 }

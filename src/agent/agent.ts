@@ -9,6 +9,7 @@ import type { Instance, InstanceSpec, Runtime } from '../runtime/contract.ts';
 import { looksLikeSecretName } from '../secrets/key-names.ts';
 import { Redactor } from '../secrets/redact.ts';
 import type { RouteState, TrafficRouter } from '../traffic/contract.ts';
+import { writeLedger } from './proxy-ledger.ts';
 import { RouterPool } from './routers.ts';
 import {
   AgentStateFile,
@@ -67,6 +68,7 @@ export class Agent {
   readonly runtime: Runtime;
   readonly routers: RouterPool;
   private readonly state: AgentStateFile;
+  private readonly stateDir: string;
   /** The driver each environment's routing is applied with now (to move it when the driver changes). */
   private readonly applied = new Map<string, string>();
   private superviseTimer: NodeJS.Timeout | undefined;
@@ -95,6 +97,7 @@ export class Agent {
     this.log = (line, level) => log(this.redact(line), level);
     this.retryMs = options.retryMs ?? 10_000;
     this.state = new AgentStateFile(options.stateDir);
+    this.stateDir = options.stateDir;
   }
 
   /**
@@ -443,7 +446,12 @@ export class Agent {
   }
 
   /** One change at a time: orders arrive concurrently over HTTP. */
-  private serial<T>(run: () => Promise<T>): Promise<T> {
+  /** Every change runs in turn; after each, the proxy ledger records which proxies run now. */
+  private serial<T>(change: () => Promise<T>): Promise<T> {
+    const run = () =>
+      change().finally(async () => {
+        if (!this.closed) writeLedger(this.stateDir, await this.routers.proxies());
+      });
     const next = this.queue.then(run, run);
     this.queue = next.catch(() => undefined);
     return next;

@@ -13,6 +13,7 @@ import { ProcessRuntime } from '../runtime/process/process-runtime.ts';
 import type { TrafficRouter } from '../traffic/contract.ts';
 import { type Agent, type Clock, createAgent, type LogLevel } from './agent.ts';
 import { createAdminServer, listen } from './api.ts';
+import { endRecordedProxies } from './proxy-ledger.ts';
 import { RouterPool } from './routers.ts';
 import { loadOrCreateToken, tokenPath } from './token.ts';
 
@@ -93,6 +94,13 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     pid: process.pid,
     identity: startIdentity(process.pid),
   });
+  // Proxies a killed agent left behind still serve its last routing: end them before routing again.
+  const stale = await endRecordedProxies(stateDir);
+  for (const p of stale)
+    options.log?.(
+      `stopped the ${p.driver} proxy of ${p.env} (pid ${p.pid}) left by an agent that did not exit cleanly`,
+      'warn',
+    );
   // Orders that arrive meanwhile queue behind the restore.
   await agent.restore();
   return {

@@ -17,11 +17,18 @@ interface Supervised {
   down(env: string): boolean;
 }
 
+/** A router that runs one proxy process per environment (HAProxy, nginx). */
+interface WithProxies {
+  pidOf(env: string): number | undefined;
+}
+
 export class RouterPool {
   private readonly routers = new Map<string, Promise<TrafficRouter>>();
   private readonly factory: RouterFactory | undefined;
   private readonly fixed: TrafficRouter | undefined;
   private readonly options: RouterOptions;
+  /** The environments each driver was asked for, to list their proxy processes. */
+  private readonly asked = new Map<string, Set<string>>();
 
   /**
    * `fixed`: one router for every driver (tests with a fake router); otherwise each driver is
@@ -44,6 +51,7 @@ export class RouterPool {
       );
     }
     if (!this.factory) checkDriverInstalled(env, name, this.options);
+    this.asked.set(name, (this.asked.get(name) ?? new Set()).add(env));
     let router = this.routers.get(name);
     if (!router) {
       router = this.factory ? this.factory(name) : createRouter(name, this.options);
@@ -64,6 +72,22 @@ export class RouterPool {
   static isDown(router: TrafficRouter, env: string): boolean {
     const watched = router as Partial<Supervised>;
     return typeof watched.down === 'function' && watched.down(env);
+  }
+
+  /** The proxy processes running now, one per environment of the HAProxy and nginx drivers. */
+  async proxies(): Promise<{ driver: string; env: string; pid: number }[]> {
+    if (this.fixed) return [];
+    const found: { driver: string; env: string; pid: number }[] = [];
+    for (const [driver, envs] of this.asked) {
+      const router = await this.routers.get(driver)?.catch(() => undefined);
+      const pidOf = (router as Partial<WithProxies> | undefined)?.pidOf;
+      if (!router || typeof pidOf !== 'function') continue;
+      for (const env of envs) {
+        const pid = pidOf.call(router, env);
+        if (pid !== undefined && !RouterPool.isDown(router, env)) found.push({ driver, env, pid });
+      }
+    }
+    return found;
   }
 
   async close(): Promise<void> {

@@ -2,18 +2,21 @@
  * `slipway agent stop [--instances]`: ends what slipway started on this machine for a state
  * folder. The supervisor first (so nothing restarts the agent), then the agent; with
  * `instances`, the app instances too (each process group, SIGTERM then SIGKILL after its stop
- * timeout). The agent state stays: the next `slipway agent` starts the last desired state again.
+ * timeout). Proxies a killed agent left running are ended too. The agent state stays: the next `slipway agent` starts the last desired state again.
  */
 import { join } from 'node:path';
 import { readJson, readPointerJson } from '../runtime/process/atomic-json.ts';
 import type { InstanceRecord } from '../runtime/process/instance.ts';
 import { isAlive, isSameProcess, stopGroup } from '../runtime/process/proc.ts';
 import { agentInfoPath } from './main.ts';
+import { endRecordedProxies } from './proxy-ledger.ts';
 import { runningSupervisor } from './supervisor.ts';
 
 export interface StopReport {
   readonly supervisor: number | null;
   readonly agent: number | null;
+  /** Proxy processes (HAProxy, nginx) a killed agent had left running. */
+  readonly proxies: readonly number[];
   readonly instances: readonly { readonly env: string; readonly release: string; readonly pid: number }[];
   /** Pids still alive after the stop (there should be none). */
   readonly left: readonly number[];
@@ -66,6 +69,8 @@ export async function stopAgent(
     for (const pid of processes) signal(pid, 'SIGKILL');
     await gone(processes, 2_000);
   }
+  // A proxy outlives its agent only when the agent was killed; it belongs to the agent all the same.
+  const proxies = (await endRecordedProxies(stateDir)).map((p) => p.pid);
   const instances: { env: string; release: string; pid: number }[] = [];
   if (options.instances) {
     const records = readJson<InstanceRecord[]>(join(stateDir, 'runtime', 'instances.json'), []);
@@ -75,6 +80,6 @@ export async function stopAgent(
     await Promise.all(live.map((r) => stopGroup(r.pid, 10_000)));
     instances.push(...live.map((r) => ({ env: r.env, release: r.release, pid: r.pid })));
   }
-  const left = [...processes, ...instances.map((i) => i.pid)].filter(isAlive);
-  return { supervisor, agent, instances, left };
+  const left = [...processes, ...proxies, ...instances.map((i) => i.pid)].filter(isAlive);
+  return { supervisor, agent, proxies, instances, left };
 }

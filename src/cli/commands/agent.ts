@@ -65,6 +65,7 @@ export function registerAgent(program: Command, ctx: () => Context, act: Act): v
             c.io.out(`no agent was running on ${stateDir}`);
           if (report.supervisor !== null) c.io.out(`stopped the supervisor (pid ${report.supervisor})`);
           if (report.agent !== null) c.io.out(`stopped the agent (pid ${report.agent})`);
+          for (const pid of report.proxies) c.io.out(`stopped a proxy left by a killed agent (pid ${pid})`);
           for (const i of report.instances)
             c.io.out(`stopped instance of ${i.env} ${i.release} (pid ${i.pid})`);
           if (!opts.instances) c.io.out('app instances keep running; --instances stops them too');
