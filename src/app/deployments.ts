@@ -6,6 +6,7 @@
 import { lifecycleOrder } from '../config/lifecycle.ts';
 import type { SlipwayConfig } from '../config/schema.ts';
 import { suggestion } from '../config/suggest.ts';
+import type { IdentitySource } from '../domain/auth.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Deployment, Release } from '../domain/types.ts';
 import type { DeploymentContext } from '../engine/context.ts';
@@ -18,10 +19,13 @@ import type { Store } from '../store/contract.ts';
 import type { App } from './compose.ts';
 import { deploymentContext } from './engine.ts';
 import { auditSkipped, gatesOf } from './gates.ts';
+import { requireTrustedActor } from './identity.ts';
 
 export interface DeployOptions {
   /** Deploy although the lifecycle rule refuses: an admin, with a reason (audited). */
   readonly override?: { readonly reason: string };
+  /** How the deploying user was established (identity.ts); recorded, and checked on a server's store. */
+  readonly via?: IdentitySource;
   /** Adjust the context (tests: shorter windows). */
   readonly tune?: (ctx: DeploymentContext) => DeploymentContext;
 }
@@ -90,6 +94,10 @@ async function start(
   user: string,
   options: DeployOptions,
 ): Promise<Started> {
+  await requireTrustedActor(app.store, options.via, {
+    decision: options.override !== undefined,
+    text: `${options.override ? 'a promotion override' : 'a deployment'} to ${env} by ${user} (${options.via})`,
+  });
   // The lifecycle rule before the lock: a refused release never holds up the environment.
   const promotion = await enforcePromotion({
     store: app.store,
@@ -98,6 +106,7 @@ async function start(
     release,
     user,
     ...(options.override && { override: options.override }),
+    ...(options.via && { via: options.via }),
   });
   const deployment = await create(app, config, env, release, user, { promotion, ...options });
   return { deployment, release };
