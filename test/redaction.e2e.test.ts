@@ -37,6 +37,7 @@ const S = {
 const forms = (v: string) => [v, Buffer.from(v).toString('base64'), Buffer.from(v).toString('base64url')];
 
 const YAML = `app: shop
+identity: { allowSlipwayUser: true } # development: these tests play several people
 run: { command: node server.js, instances: 1, health: { interval: 200ms, timeout: 200ms, startTimeout: 15s }, stopTimeout: 2s }
 config:
   require: { LOG_LEVEL: "enum(debug,info,warn)", DATABASE_URL: url, GREETING: string, STRIPE_KEY: secret, WEBHOOK_SECRET: secret }

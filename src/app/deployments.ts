@@ -45,6 +45,14 @@ export async function requireRelease(store: Store, app: string, ref: string): Pr
   );
 }
 
+/** A local identity may not override on a server's store, nor deploy there as SLIPWAY_USER. */
+function trustedDeployer(app: App, env: string, user: string, options: DeployOptions): Promise<void> {
+  return requireTrustedActor(app.store, options.via, {
+    decision: options.override !== undefined,
+    text: `${options.override ? 'a promotion override' : 'a deployment'} to ${env} by ${user} (${options.via})`,
+  });
+}
+
 /** The deployment of `env` still in flight (running, paused, waiting or interrupted), if any. */
 export const activeDeployment = inFlight;
 
@@ -56,6 +64,7 @@ export async function deploy(
   options: DeployOptions = {},
 ): Promise<Started> {
   const config = app.requireEnv(env);
+  await trustedDeployer(app, env, user, options);
   const release = await requireRelease(app.store, config.app, releaseRef);
   return start(app, config, env, release, user, options);
 }
@@ -69,6 +78,7 @@ export async function promote(
 ): Promise<Started> {
   const config = app.requireEnv(from);
   app.requireEnv(to);
+  await trustedDeployer(app, to, user, options);
   const after = config.environments[to]?.after;
   if (after !== from && !options.override) {
     throw new AppError(
@@ -94,10 +104,6 @@ async function start(
   user: string,
   options: DeployOptions,
 ): Promise<Started> {
-  await requireTrustedActor(app.store, options.via, {
-    decision: options.override !== undefined,
-    text: `${options.override ? 'a promotion override' : 'a deployment'} to ${env} by ${user} (${options.via})`,
-  });
   // The lifecycle rule before the lock: a refused release never holds up the environment.
   const promotion = await enforcePromotion({
     store: app.store,

@@ -59,7 +59,7 @@ function knownUser(config: Config, user: string, fix: string): void {
   if (!config.users || !(user in config.users)) {
     throw new AppError(
       'USER_UNKNOWN',
-      `unknown user "${user}": slipway.yaml has no such entry under users:; add it with its roles, e.g. users: { ${user}: [${fix}] }, or act as a listed user (SLIPWAY_USER)`,
+      `unknown user "${user}": slipway.yaml has no such entry under users:; add it with its roles, e.g. users: { ${user}: [${fix}] }, or act as a listed user (the OS user; SLIPWAY_USER only where identity.allowSlipwayUser allows it)`,
     );
   }
 }
