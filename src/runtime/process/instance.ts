@@ -63,6 +63,9 @@ export function shellLine(command: string): string {
   return `exec ${trimmed}`;
 }
 
+/** How long an exit report waits for the log writer to write the instance's last lines. */
+const WRITER_DRAIN_MS = 2000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ManagedInstance {
@@ -163,7 +166,17 @@ export class ManagedInstance {
     child.once('error', (error) => {
       if (this.child === child && child.pid === undefined) this.exited(child, null, null, error.message);
     });
-    child.once('exit', (code, signal) => this.exited(child, code, signal));
+    child.once('exit', (code, signal) => {
+      // The last lines are still in the writer's hands: let it finish (briefly) so the exit
+      // report and its log lines agree.
+      if (!writer || writer.exitCode !== null) return this.exited(child, code, signal);
+      const done = () => {
+        clearTimeout(timer);
+        this.exited(child, code, signal);
+      };
+      const timer = setTimeout(done, WRITER_DRAIN_MS);
+      writer.once('exit', done);
+    });
     this.pid = child.pid ?? null;
     this.identity = this.pid === null ? null : startIdentity(this.pid);
     this.startedAt = new Date(this.o.now()).toISOString();
