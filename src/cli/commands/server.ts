@@ -15,7 +15,7 @@ import { grantUsers } from '../../server/auth/grant-users.ts';
 import { issueToken } from '../../server/auth/tokens.ts';
 import { startServer } from '../../server/main.ts';
 import type { Store } from '../../store/contract.ts';
-import { port } from '../args.ts';
+import { duration, port } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 
 export const DEFAULT_SERVER_PORT = 7300;
@@ -65,6 +65,7 @@ interface ServerOptions {
   readonly init?: boolean;
   readonly secureCookies?: boolean;
   readonly maxUpload: string;
+  readonly bodyTimeout?: number;
 }
 
 const UNITS: Record<string, number> = {
@@ -124,6 +125,11 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
     )
     .option('--secure-cookies', 'mark the dashboard session cookie Secure (serve it behind HTTPS)')
     .option('--max-upload <size>', 'largest release upload accepted, e.g. 500MB or 2GiB', '1GiB')
+    .option(
+      '--body-timeout <duration>',
+      'close a connection whose request body stalls this long (default 15s)',
+      duration('--body-timeout'),
+    )
     .action(
       act(async (opts: ServerOptions) => {
         const c = ctx();
@@ -174,6 +180,7 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
           secureCookies: opts.secureCookies === true,
           maxUploadBytes,
           log,
+          ...(opts.bodyTimeout !== undefined && { bodyTimeoutMs: opts.bodyTimeout }),
         });
         if (running.resumed.length)
           c.io.out(`resumed ${running.resumed.length} deployment(s): ${running.resumed.join(', ')}`);
