@@ -138,7 +138,7 @@ describe('a store owned by a server: decisions go through it', () => {
       );
       const audit = (await check.listAudit(0, 10_000)).filter((e) => e.action === 'gate.approve');
       assert.equal(audit.length, 1);
-      assert.equal((audit[0]?.data as { identity?: string }).identity, 'token');
+      assert.equal((audit[0]?.data as { identity?: string } | undefined)?.identity, 'token');
     } finally {
       await check.close();
     }
@@ -188,7 +188,7 @@ describe('a store without server users: the OS user, SLIPWAY_USER only when slip
         ['alice', 'SLIPWAY_USER'],
       ]);
       const events = (await check.listEvents(second)).filter((e) => e.type === 'gate');
-      assert.equal((events.at(-1)?.data as { identity?: string }).identity, 'SLIPWAY_USER');
+      assert.equal((events.at(-1)?.data as { identity?: string } | undefined)?.identity, 'SLIPWAY_USER');
     } finally {
       await check.close();
     }
