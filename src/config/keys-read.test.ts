@@ -133,7 +133,7 @@ const READERS: Record<string, Reader> = {
   'environments.*.metrics.queries': ['src/engine/metric-sources.ts', 'm.queries'],
   'environments.*.metrics.path': ['src/engine/metric-sources.ts', 'm.path'],
   users: ['src/gates/engine-gates.ts', 'config.users'],
-  identity: ['src/cli/identity.ts', 'config.identity'],
+  identity: ['src/cli/identity.ts', 'config()?.identity'],
   'identity.allowSlipwayUser': ['src/cli/identity.ts', 'identity?.allowSlipwayUser'],
 };
 
