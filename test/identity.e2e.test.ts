@@ -26,6 +26,7 @@ environments:
   production:
     after: staging
     approval: { required: 1, role: approver }
+    checklist: { template: seed }
 `;
 
 /** A production deployment by `by`, waiting for its go, written straight into the store. */
@@ -141,6 +142,33 @@ describe('a store owned by a server: decisions go through it', () => {
       assert.equal((audit[0]?.data as { identity?: string } | undefined)?.identity, 'token');
     } finally {
       await check.close();
+    }
+
+    // The other decisions go through the server too: a checklist tick, an admin's override.
+    const tick = await withEnv(remote(approver), () =>
+      cli(dir.path, 'check', id, 'on-call-available', '--note', 'pager is with carol'),
+    );
+    assert.equal(tick.code, 0, tick.stderr);
+    assert.match(tick.stdout, /checked on-call-available on .* as carol/);
+    const over = await withEnv(remote(admin), () =>
+      cli(dir.path, 'override', id, '--gate', 'window', '--reason', 'hotfix'),
+    );
+    assert.equal(over.code, 0, over.stderr);
+    const denied = await withEnv(remote(approver), () =>
+      cli(dir.path, 'override', id, '--gate', 'window', '--reason', 'me too'),
+    );
+    assert.equal(denied.code, 3, 'an approver is no admin');
+    const after = await openStore(undefined, dir.path);
+    try {
+      const rows = (await after.listAudit(0, 10_000))
+        .filter((e) => e.action === 'gate.checklist.tick' || e.action === 'gate.window.override')
+        .map((e) => [e.actor, e.action, (e.data as { identity?: string }).identity]);
+      assert.deepEqual(rows, [
+        ['carol', 'gate.checklist.tick', 'token'],
+        ['admin', 'gate.window.override', 'token'],
+      ]);
+    } finally {
+      await after.close();
     }
   });
 });

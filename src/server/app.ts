@@ -28,6 +28,7 @@ import { registerActionRoutes } from './routes/actions.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerEventRoutes } from './routes/events.ts';
+import { registerGateRoutes } from './routes/gates.ts';
 import { registerReadRoutes } from './routes/read.ts';
 import { isReleaseUpload, registerReleaseRoutes } from './routes/releases.ts';
 import { registerSessionRoutes } from './routes/session.ts';
@@ -163,6 +164,8 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   registerReadRoutes(app, s);
   registerReleaseRoutes(app, s);
   registerEventRoutes(app, s);
+  // Before the actions: /api/deployments/{id}/override would otherwise match /{id}/{action}.
+  registerGateRoutes(app, s);
   registerActionRoutes(app, s);
   registerAdminRoutes(app, s);
   registerDashboardRoutes(app, s);
