@@ -237,6 +237,10 @@ describe('secrets through a real deployment: exact environments, zero leaks', ()
     const back = await run('rollback', 'staging', '--to', '3.0.0');
     assert.equal(back.code, 0, back.stdout + back.stderr);
     assert.equal((await seenEnv('staging')).STRIPE_KEY, S.stagingStripe2, 'the value 3.0.0 was pinned to');
+    // And back to 1.0.0, pinned to STRIPE_KEY@1: removed since, still its exact value.
+    const first = await run('rollback', 'staging', '--to', '1.0.0');
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    assert.equal((await seenEnv('staging')).STRIPE_KEY, S.stagingStripe1);
   });
 
   test('a release holding a live-looking token is refused before anything starts, naming file and line', async () => {
