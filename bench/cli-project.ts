@@ -34,7 +34,7 @@ export function cliProject(yaml: string): CliProject {
     const child = spawn(
       process.execPath,
       ['--disable-warning=ExperimentalWarning', join(root, 'bin/slipway.js'), ...args],
-      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SLIPWAY_USER: 'bench' } },
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SLIPWAY_USER: '' } },
     );
     children.add(child);
     child.on('exit', () => children.delete(child));

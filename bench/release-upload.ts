@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import * as tar from 'tar';
 import { createApiClient } from '../src/cli/remote.ts';
 import { repoRoot, tempDir } from '../src/testing.ts';
+import { initToken } from '../test/cli-helpers.ts';
 
 const rss = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
@@ -51,7 +52,7 @@ async function measure(mb: number): Promise<{ size: number; growth: number; seco
       server.once('exit', () => reject(new Error(out)));
     });
     const url = /API on (http:\/\/[\d.:]+)/.exec(out)?.[1] as string;
-    const token = /^(slw_\S+)$/m.exec(out)?.[1] as string;
+    const token = initToken(out);
     const before = rss(server.pid as number);
     let peak = before;
     const timer = setInterval(() => (peak = Math.max(peak, rss(server.pid as number))), 20);

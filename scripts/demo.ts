@@ -72,7 +72,7 @@ function slipway(
       {
         cwd: project,
         stdio: ['ignore', options.capture ? 'pipe' : 'inherit', 'inherit'],
-        env: { ...process.env, SLIPWAY_USER: 'demo' },
+        env: { ...process.env, SLIPWAY_USER: '' },
       },
     );
     children.add(child);

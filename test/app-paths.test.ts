@@ -26,6 +26,7 @@ environments:
   production:
     strategy: rolling
     approval: { required: 1 }
+identity: { allowSlipwayUser: true } # development: these tests play several people
 users:
   alice: [deployer]
   bob: [approver]

@@ -14,6 +14,7 @@ import { cli, cliWithStdin } from './cli-helpers.ts';
 const STRIPE = 'sk_test_cli_Zq81vB0xLmP4';
 const YAML = `app: shop
 run: { command: node server.js }
+identity: { allowSlipwayUser: true } # development: these tests play several people
 config:
   require: { DATABASE_URL: url, LOG_LEVEL: "enum(debug,info,warn)", WORKERS: int, STRIPE_KEY: secret }
   values: { LOG_LEVEL: info }

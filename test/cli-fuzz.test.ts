@@ -26,6 +26,7 @@ const HANG_MS = 60_000;
 
 const CONFIG = `app: shop
 run: { command: node server.js }
+identity: { allowSlipwayUser: true } # development: these tests play several people
 users: { alice: [deployer, approver, admin] }
 environments:
   staging: {}

@@ -1,5 +1,6 @@
 /** Runs the CLI in-process with captured output, the way a person would type it. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { main } from '../src/cli/main.ts';
@@ -96,4 +97,14 @@ export async function stopProcess(child: ChildProcess | undefined): Promise<void
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;
+}
+
+/**
+ * The first admin token of `slipway server --init`: the server prints only the path of the 0600
+ * file holding it (never the token), so read it from there.
+ */
+export function initToken(output: string): string {
+  const file = /its secret is in (\S+) \(mode 0600\)/.exec(output)?.[1];
+  if (!file) throw new Error(`server --init printed no token file: ${output}`);
+  return readFileSync(file, 'utf8').trim();
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startLoad } from '../scripts/demo-load.ts';
 import { connectLocalAgent } from '../src/agent/client.ts';
 import { repoRoot, tempDir } from '../src/testing.ts';
-import { cli, cliProcess, startSlipway, stopProcess } from './cli-helpers.ts';
+import { cli, cliProcess, initToken, startSlipway, stopProcess } from './cli-helpers.ts';
 
 export const DASHBOARD_CONFIG = `app: shop
 run:
@@ -80,7 +80,7 @@ export async function startDashboardStack(versions = ['1.0.0', '2.0.0']): Promis
     const s = await startSlipway(dir.path, ['server', '--port', '0', '--init'], /API on http/);
     server = s.child;
     const url = /API on (http:\/\/[\d.:]+)/.exec(s.out())?.[1] as string;
-    tokens.admin = /^(slw_\S+)$/m.exec(s.out())?.[1] as string;
+    tokens.admin = initToken(s.out());
     for (const [user, role, env] of [
       ['dev', 'deployer', '*'],
       ['alice', 'approver', 'production'],

@@ -14,6 +14,7 @@ import { cli } from './cli-helpers.ts';
 
 const CONFIG = `app: shop
 run: { command: node server.js }
+identity: { allowSlipwayUser: true } # development: these tests play several people
 users: { alice: [deployer, approver], bob: [approver], dave: [deployer], root: [admin] }
 environments:
   staging: {}
@@ -71,7 +72,7 @@ describe('gate commands', () => {
     assert.equal(r.code, 3);
     assert.equal(
       r.stderr.trim(),
-      'error[USER_UNKNOWN]: unknown user "eve": slipway.yaml has no such entry under users:; add it with its roles, e.g. users: { eve: [approver] }, or act as a listed user (SLIPWAY_USER)',
+      'error[USER_UNKNOWN]: unknown user "eve": slipway.yaml has no such entry under users:; add it with its roles, e.g. users: { eve: [approver] }, or act as a listed user (the OS user; SLIPWAY_USER only where identity.allowSlipwayUser allows it)',
     );
   });
 

@@ -21,6 +21,7 @@ run:
   health: { path: /health, interval: 200ms, timeout: 200ms, startTimeout: 15s }
   instances: 1
   stopTimeout: 1s
+identity: { allowSlipwayUser: true } # development: these tests play several people
 users: { alice: [deployer, approver], bob: [approver] }
 environments:
   staging:

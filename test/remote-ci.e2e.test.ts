@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connectLocalAgent } from '../src/agent/client.ts';
 import { repoRoot, tempDir } from '../src/testing.ts';
-import { type CliResult, startSlipway, stopProcess } from './cli-helpers.ts';
+import { type CliResult, initToken, startSlipway, stopProcess } from './cli-helpers.ts';
 
 const CONFIG = `app: shop
 run:
@@ -68,7 +68,7 @@ describe('a CI job with only SLIPWAY_URL and a token ships staging → productio
     const s = await startSlipway(project.path, ['server', '--port', '0', '--init'], /API on http/, 60_000);
     server = s.child;
     url = /API on (http:\/\/[\d.:]+)/.exec(s.out())?.[1] as string;
-    tokens.admin = /^(slw_\S+)$/m.exec(s.out())?.[1] as string;
+    tokens.admin = initToken(s.out());
     // The admin, from their own machine, creates the CI user and an approver for production.
     const admin = async (...argv: string[]) => {
       const r = await run(tokens.admin, ...argv);

@@ -52,7 +52,7 @@ describe('against a server address where nothing listens', () => {
       ['config', 'show', 'staging'],
       ['user', 'revoke', 'ann', '--role', 'viewer'],
       ['agent'],
-      ['override', 'dep-1', '--gate', 'window', '--reason', 'x'],
+      ['checklist', 'dep-1'],
     ]) {
       const r = await cli(dir.path, ...argv);
       assert.equal(r.code, 2, `${argv.join(' ')}: ${r.stderr}`);

@@ -14,7 +14,7 @@ test('secret get: an admin reads, anyone else is refused and the refusal is audi
     delete process.env.SLIPWAY_SECRET_KEY;
     writeFileSync(
       join(dir.path, 'slipway.yaml'),
-      'app: shop\nrun: { command: x }\nusers: { alice: [admin], bob: [deployer] }\nenvironments: { staging: { secrets: [API_KEY] } }\n',
+      'app: shop\nrun: { command: x }\nidentity: { allowSlipwayUser: true }\nusers: { alice: [admin], bob: [deployer] }\nenvironments: { staging: { secrets: [API_KEY] } }\n',
     );
     process.env.SLIPWAY_USER = 'alice';
     assert.equal((await cli(dir.path, 'secret', 'init')).code, 0);

@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import { seedDeployment } from '../src/server/testing.ts';
 import { openStore } from '../src/store/factory.ts';
 import { repoRoot, tempDir } from '../src/testing.ts';
-import { cli } from './cli-helpers.ts';
+import { cli, initToken } from './cli-helpers.ts';
 
 describe('slipway user, token and audit (local store)', () => {
   const dir = tempDir('slipway-server-cli-');
@@ -135,7 +135,7 @@ describe('slipway server --init, used through SLIPWAY_URL + SLIPWAY_TOKEN', () =
         if (m) {
           clearTimeout(timer);
           url = m[1] as string;
-          token = (/^(slw_\S+)$/m.exec(output)?.[1] as string) ?? '';
+          token = initToken(output);
           resolve();
         }
       });
@@ -166,8 +166,11 @@ describe('slipway server --init, used through SLIPWAY_URL + SLIPWAY_TOKEN', () =
     }
   };
 
-  test('prints the first admin token once and serves the API with it', async () => {
+  test('writes the first admin token to a 0600 file, prints only its path, and serves the API with it', async () => {
     assert.match(token, /^slw_/);
+    assert.doesNotMatch(output, /slw_/, 'the token itself is never printed');
+    const file = join(dir.path, '.slipway/first-admin-token');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
     const me = await fetch(`${url}/api/session`, { headers: { authorization: `Bearer ${token}` } });
     assert.deepEqual(((await me.json()) as { user: string }).user, 'admin');
     assert.equal((await fetch(`${url}/api/session`)).status, 401);

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { connectLocalAgent } from '../src/agent/client.ts';
 import { createApiClient, type ServerEvent } from '../src/cli/remote.ts';
 import { repoRoot, tempDir } from '../src/testing.ts';
-import { cli, cliProcess, startSlipway, stopProcess } from './cli-helpers.ts';
+import { cli, cliProcess, initToken, startSlipway, stopProcess } from './cli-helpers.ts';
 
 const CONFIG = `app: shop
 run:
@@ -46,7 +46,7 @@ describe('deployments driven by slipway server (real agent, real instances)', ()
     );
     server = s.child;
     url = /API on (http:\/\/[\d.:]+)/.exec(s.out())?.[1] as string;
-    if (init) token = /^(slw_\S+)$/m.exec(s.out())?.[1] as string;
+    if (init) token = initToken(s.out());
     return s.out;
   };
 

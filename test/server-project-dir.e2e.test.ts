@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { connectLocalAgent } from '../src/agent/client.ts';
 import { createApiClient } from '../src/cli/remote.ts';
 import { repoRoot, tempDir } from '../src/testing.ts';
-import { cli, startSlipway, stopProcess } from './cli-helpers.ts';
+import { cli, initToken, startSlipway, stopProcess } from './cli-helpers.ts';
 
 const CONFIG = `app: shop
 run:
@@ -58,7 +58,7 @@ describe('slipway server -f sub/slipway.yaml from another folder (real agent, re
     );
     server = s.child;
     const url = /API on (http:\/\/[\d.:]+)/.exec(s.out())?.[1] as string;
-    const token = /^(slw_\S+)$/m.exec(s.out())?.[1] as string;
+    const token = initToken(s.out());
     const api = createApiClient({ url, token });
     const d = await api.deploy('staging', '1.0.0');
     const events: { event: string; data: unknown }[] = [];

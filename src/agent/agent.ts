@@ -410,15 +410,20 @@ export class Agent {
 
   /** Hide the values of the secret vars (and credential-named ones) of every environment held, and of `also`. */
   redact(text: string, also: readonly DesiredRelease[] = []): string {
+    return this.redactor(also)(text);
+  }
+
+  /** One redactor for many lines (a log tail, a follow), over the secrets held now and `also`'s. */
+  redactor(also: readonly DesiredRelease[] = []): (text: string) => string {
     const secrets = new Map<string, string>();
     const held = (this.state?.all() ?? []).flatMap((record) => record.desired.releases);
     for (const r of [...held, ...also])
       for (const [key, value] of Object.entries(r.vars))
         if (r.secretKeys?.includes(key) || looksLikeSecretName(key))
           secrets.set(`${key}#${secrets.size}`, value);
-    return secrets.size === 0
-      ? text
-      : new Redactor(secrets).redact(text).replace(/\[redacted:([A-Za-z0-9_]+)#\d+\]/g, '[redacted:$1]');
+    if (secrets.size === 0) return (text) => text;
+    const redactor = new Redactor(secrets);
+    return (text) => redactor.redact(text).replace(/\[redacted:([A-Za-z0-9_]+)#\d+\]/g, '[redacted:$1]');
   }
 
   private readonly logError = (error: unknown) => this.log(`error: ${(error as Error).message}`, 'error');

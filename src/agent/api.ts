@@ -140,7 +140,9 @@ function routes(agent: Agent): [string, RegExp, Handler][] {
             `lines: must be a whole number from 0 to 100000, got ${url.searchParams.get('lines')}`,
           );
         }
-        const tail = await agent.logs(env!, release!, lines);
+        // Redacted here as well as when written: a file from before may hold a value in plain text.
+        const hide = agent.redactor();
+        const tail = (await agent.logs(env!, release!, lines)).map(hide);
         const follow = url.searchParams.get('follow') === '1' || url.searchParams.get('follow') === 'true';
         res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
         res.write(tail.map((line) => `${line}\n`).join(''));
@@ -148,7 +150,7 @@ function routes(agent: Agent): [string, RegExp, Handler][] {
           res.end();
           return;
         }
-        const stop = followLogs(agent.runtime, env!, release!, (line) => res.write(`${line}\n`));
+        const stop = followLogs(agent.runtime, env!, release!, (line) => res.write(`${hide(line)}\n`));
         req.on('close', stop);
         res.on('close', stop);
       },

@@ -74,8 +74,8 @@ interface StateFile {
 }
 
 export function instanceSpec(env: string, release: DesiredRelease): InstanceSpec {
-  const { weight: _weight, retireAt: _retireAt, secretKeys: _secretKeys, ...spec } = release;
-  return { ...spec, env };
+  const { weight: _weight, retireAt: _retireAt, secretKeys, ...spec } = release;
+  return { ...spec, env, ...(secretKeys && { secretVars: secretKeys }) };
 }
 
 export function routeState(desired: DesiredEnv, instances: readonly Instance[]): RouteState {

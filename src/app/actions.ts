@@ -4,12 +4,14 @@
  * override a gate. Each is checked, written as an engine event or a gate decision, and audited the
  * same way. A rejection fails the deployment (a no-go); before anything started it ends at once.
  */
+import type { IdentitySource } from '../domain/auth.ts';
 import { AppError } from '../domain/errors.ts';
 import { type Approval, type ChecklistTick, type Deployment, isTerminal } from '../domain/types.ts';
 import type { EngineEvent } from '../engine/machine.ts';
 import { requirePremise } from '../engine/premise.ts';
 import { decide, type OverridableGate, override, tick } from '../gates/decisions.ts';
 import type { App } from './compose.ts';
+import { requireTrustedActor } from './identity.ts';
 
 export type ActRequest =
   | { readonly action: 'approve'; readonly reason?: string }
@@ -47,13 +49,43 @@ async function gateConfig(app: App, env: string) {
   return { ...config, users: Object.fromEntries(Object.entries(users).map(([u, r]) => [u, [...r]])) };
 }
 
-export async function act(app: App, id: string, request: ActRequest, user: string): Promise<ActResult> {
-  const d = await load(app, id);
+const DECISIONS: Readonly<Record<string, string>> = {
+  approve: 'an approval',
+  reject: 'a rejection',
+  check: 'a checklist tick',
+  override: 'a gate override',
+};
+
+/**
+ * `via` says how `user` was established (a token, a session, the OS user…); it is recorded with
+ * every decision, and a local identity may not decide on a store the server owns (identity.ts).
+ */
+export async function act(
+  app: App,
+  id: string,
+  request: ActRequest,
+  user: string,
+  via?: IdentitySource,
+): Promise<ActResult> {
   const { action } = request;
+  const decision = DECISIONS[action];
+  await requireTrustedActor(app.store, via, {
+    decision: decision !== undefined,
+    text: `${decision ?? action} by ${user} (${via})`,
+  });
+  const d = await load(app, id);
   if (action === 'check' || action === 'override') {
     const config = await gateConfig(app, d.env);
     if (action === 'override') {
-      await override({ store: app.store, config, user, id, gate: request.gate, reason: request.reason });
+      await override({
+        store: app.store,
+        config,
+        user,
+        id,
+        gate: request.gate,
+        reason: request.reason,
+        ...(via && { via }),
+      });
       return { deployment: await load(app, id) };
     }
     const ticked = await tick({
@@ -63,6 +95,7 @@ export async function act(app: App, id: string, request: ActRequest, user: strin
       id,
       item: request.item,
       note: request.note ?? null,
+      ...(via && { via }),
     });
     return { deployment: await load(app, id), tick: ticked };
   }
@@ -77,6 +110,7 @@ export async function act(app: App, id: string, request: ActRequest, user: strin
       id,
       decision: action,
       reason,
+      ...(via && { via }),
     });
     if (action === 'reject') await rejectNow(app, d, user, reason ?? '', at);
     return { deployment: await load(app, id), approval };
@@ -103,7 +137,7 @@ export async function act(app: App, id: string, request: ActRequest, user: strin
     actor: user,
     action: `deployment.${action}`,
     target: id,
-    data: { env: d.env, ...(reason !== undefined && { reason }) },
+    data: { env: d.env, ...(reason !== undefined && { reason }), ...(via && { identity: via }) },
   });
   return { deployment: await load(app, id) };
 }

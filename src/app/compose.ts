@@ -7,6 +7,7 @@
 import type { AgentClient } from '../agent/client.ts';
 import type { SlipwayConfig } from '../config/schema.ts';
 import { suggestion } from '../config/suggest.ts';
+import type { IdentitySource } from '../domain/auth.ts';
 import { AppError } from '../domain/errors.ts';
 import { Executor } from '../engine/executor.ts';
 import { type Clock, systemClock } from '../engine/ports.ts';
@@ -67,7 +68,8 @@ export interface App {
   readonly transitions: Executor;
   deploy(env: string, releaseRef: string, user: string, options?: DeployOptions): Promise<Started>;
   promote(from: string, to: string, user: string, options?: DeployOptions): Promise<Started>;
-  act(id: string, request: ActRequest, user: string): Promise<ActResult>;
+  /** `via`: how `user` was established (src/app/identity.ts); recorded with decisions. */
+  act(id: string, request: ActRequest, user: string, via?: IdentitySource): Promise<ActResult>;
   rollbackEnvironment(env: string, user: string, options?: RollbackOptions): Promise<RollbackOutcome>;
   readonly views: Views;
 }
@@ -129,7 +131,7 @@ export function createApp(deps: AppDeps): App {
     transitions: transitionsOnly(deps.store, clock),
     deploy: (env, ref, user, options) => deploy(app, env, ref, user, options),
     promote: (from, to, user, options) => promote(app, from, to, user, options),
-    act: (id, request, user) => act(app, id, request, user),
+    act: (id, request, user, via) => act(app, id, request, user, via),
     rollbackEnvironment: (env, user, options) => rollbackEnvironment(app, env, user, options),
     views: createViews(deps.store),
   };

@@ -6,6 +6,7 @@
 import { lifecycleOrder } from '../config/lifecycle.ts';
 import type { SlipwayConfig } from '../config/schema.ts';
 import { suggestion } from '../config/suggest.ts';
+import type { IdentitySource } from '../domain/auth.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Deployment, Release } from '../domain/types.ts';
 import type { DeploymentContext } from '../engine/context.ts';
@@ -18,10 +19,13 @@ import type { Store } from '../store/contract.ts';
 import type { App } from './compose.ts';
 import { deploymentContext } from './engine.ts';
 import { auditSkipped, gatesOf } from './gates.ts';
+import { requireTrustedActor } from './identity.ts';
 
 export interface DeployOptions {
   /** Deploy although the lifecycle rule refuses: an admin, with a reason (audited). */
   readonly override?: { readonly reason: string };
+  /** How the deploying user was established (identity.ts); recorded, and checked on a server's store. */
+  readonly via?: IdentitySource;
   /** Adjust the context (tests: shorter windows). */
   readonly tune?: (ctx: DeploymentContext) => DeploymentContext;
 }
@@ -41,6 +45,14 @@ export async function requireRelease(store: Store, app: string, ref: string): Pr
   );
 }
 
+/** A local identity may not override on a server's store, nor deploy there as SLIPWAY_USER. */
+function trustedDeployer(app: App, env: string, user: string, options: DeployOptions): Promise<void> {
+  return requireTrustedActor(app.store, options.via, {
+    decision: options.override !== undefined,
+    text: `${options.override ? 'a promotion override' : 'a deployment'} to ${env} by ${user} (${options.via})`,
+  });
+}
+
 /** The deployment of `env` still in flight (running, paused, waiting or interrupted), if any. */
 export const activeDeployment = inFlight;
 
@@ -52,6 +64,7 @@ export async function deploy(
   options: DeployOptions = {},
 ): Promise<Started> {
   const config = app.requireEnv(env);
+  await trustedDeployer(app, env, user, options);
   const release = await requireRelease(app.store, config.app, releaseRef);
   return start(app, config, env, release, user, options);
 }
@@ -65,6 +78,7 @@ export async function promote(
 ): Promise<Started> {
   const config = app.requireEnv(from);
   app.requireEnv(to);
+  await trustedDeployer(app, to, user, options);
   const after = config.environments[to]?.after;
   if (after !== from && !options.override) {
     throw new AppError(
@@ -98,6 +112,7 @@ async function start(
     release,
     user,
     ...(options.override && { override: options.override }),
+    ...(options.via && { via: options.via }),
   });
   const deployment = await create(app, config, env, release, user, { promotion, ...options });
   return { deployment, release };

@@ -5,8 +5,10 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { SlipwayConfig } from '../config/schema.ts';
 import { AppError } from '../domain/errors.ts';
+import { storedStateOrUndefined } from '../engine/stored-state.ts';
 import type { SecretStore } from '../secrets/contract.ts';
 import { createSecretStore } from '../secrets/factory.ts';
+import type { Store } from '../store/contract.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -70,4 +72,28 @@ export function noProjectSecrets(): SecretStore {
     versions: none,
     close: async () => {},
   };
+}
+
+/**
+ * Every secret value the deployments of `env` still on record were pinned to (`KEY@version`),
+ * including versions withdrawn by `secret rm`: an instance keeps printing the value it started
+ * with, and a rollback target runs with its pins again, so all of them stay redacted.
+ */
+export async function pinnedSecretValues(
+  store: Pick<Store, 'listDeployments'>,
+  secrets: SecretStore,
+  app: string,
+  env: string,
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const d of await store.listDeployments({ app, env, limit: 1000 })) {
+    const pins = storedStateOrUndefined(d)?.ctx.secretPins ?? {};
+    for (const [key, version] of Object.entries(pins)) {
+      const label = `${key}@${version}`;
+      if (out.has(label)) continue;
+      const value = await secrets.get(env, key, version).catch(() => undefined);
+      if (value !== undefined) out.set(label, value);
+    }
+  }
+  return out;
 }

@@ -2,15 +2,16 @@
  * What every command gets: where the config is, how to open the store, who the user is, and the
  * output. Built once per invocation in main.ts; commands never reach for globals themselves.
  */
-import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { lazyProjectSecrets } from '../app/secrets.ts';
 import { requireConfig } from '../config/load.ts';
 import type { SlipwayConfig } from '../config/schema.ts';
+import { isAppError } from '../domain/errors.ts';
 import type { SecretStore } from '../secrets/contract.ts';
 import { Redactor } from '../secrets/redact.ts';
 import type { Store } from '../store/contract.ts';
 import { describeTarget, openStore, type StoreTarget, storeTarget } from '../store/factory.ts';
+import { type LocalIdentity, resolveLocalIdentity } from './identity.ts';
 import type { Io } from './io.ts';
 import { type ApiClient, remoteFromEnv } from './remote.ts';
 
@@ -24,8 +25,10 @@ export interface Context {
   readonly io: Io;
   readonly cwd: string;
   readonly options: GlobalOptions;
-  /** The user acting: SLIPWAY_USER, else the OS user. */
+  /** The user acting: the OS user, or SLIPWAY_USER where slipway.yaml allows it (identity.ts). */
   readonly user: string;
+  /** The acting user and how it was established, recorded with every decision. */
+  identity(): LocalIdentity;
   /** The folder holding the config; relative paths in it and `.slipway/` are resolved from here. */
   projectDir(): string;
   /** The project's state folder (`.slipway/` beside the config). */
@@ -61,11 +64,26 @@ export function createContext(
   let redactor = new Redactor(known);
   const configFile = resolve(cwd, options.file);
   const projectDir = () => dirname(configFile);
+  let identity: LocalIdentity | undefined;
+  const resolveIdentity = () => {
+    identity ??= resolveLocalIdentity(process.env, () => {
+      try {
+        return requireConfig(configFile, options.file).config;
+      } catch (error) {
+        if (isAppError(error) && error.code === 'FILE_NOT_FOUND') return null;
+        throw error;
+      }
+    });
+    return identity;
+  };
   return {
     io,
     cwd,
     options,
-    user: process.env.SLIPWAY_USER || safeUser(),
+    get user() {
+      return resolveIdentity().name;
+    },
+    identity: resolveIdentity,
     projectDir,
     dataDir: () => resolve(projectDir(), '.slipway'),
     config: () => requireConfig(configFile, options.file),
@@ -102,14 +120,6 @@ export const storeUrl = (options: GlobalOptions): string | undefined =>
 export function storeDescription(c: Context): { target: StoreTarget; key: string; shown: string } {
   const target = storeTarget(storeUrl(c.options), c.projectDir());
   return { target, ...describeTarget(target, c.projectDir()) };
-}
-
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** Wraps a command's action so that the exit code it returns reaches main. */

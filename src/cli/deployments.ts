@@ -11,6 +11,7 @@ import { isAppError } from '../domain/errors.ts';
 import { type Deployment, isTerminal } from '../domain/types.ts';
 import { describeStep } from '../engine/machine.ts';
 import { parseStoredState } from '../engine/stored-state.ts';
+import { grantUsers } from '../server/auth/grant-users.ts';
 import type { Context } from './context.ts';
 import { outcomeLine, watchProgress } from './progress.ts';
 
@@ -23,11 +24,15 @@ export async function appFor(c: Context): Promise<App> {
   const resumeWithin = process.env.SLIPWAY_RESUME_WITHIN_MS;
   // How long a deploy keeps retrying an agent it lost (default 30 s; tests use less).
   const agentRetry = process.env.SLIPWAY_AGENT_RETRY_MS;
+  const store = await c.store();
   return createApp({
     config,
     projectDir: c.projectDir(),
     dataDir: c.dataDir(),
-    store: await c.store(),
+    store,
+    // The gates judge people the way the server does: its grants for its users, slipway.yaml for
+    // the rest (a store without server users has only those).
+    users: grantUsers(store, config),
     secrets: c.secrets(),
     // Connected on first need, so an unknown environment or release is reported as such first.
     agent: () => connectAgent(c.dataDir()),

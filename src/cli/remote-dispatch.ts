@@ -25,6 +25,7 @@ import {
   remoteRollback,
   remoteStatus,
 } from './remote-commands.ts';
+import { remoteCheck, remoteOverride } from './remote-gates.ts';
 import { remoteReleaseCreate, remoteReleaseRm, remoteReleases } from './remote-releases.ts';
 
 /** A command's action through the server; `args` are commander's (positionals, then options). */
@@ -78,9 +79,16 @@ export const REMOTE_MODES: Readonly<Record<string, RemoteMode>> = {
   reject: {
     remote: (c, r, [id, o]) => remoteDecide(c, r, id as string, 'reject', (o as Opts).reason ?? null),
   },
-  check: notYet,
+  check: {
+    remote: (c, r, [id, item, o]) => remoteCheck(c, r, id as string, item as string, (o as Opts).note),
+  },
   checklist: notYet,
-  override: notYet,
+  override: {
+    remote: (c, r, [id, o]) => {
+      const { gate, reason } = o as Opts;
+      return remoteOverride(c, r, id as string, gate as 'window' | 'checklist', reason as string);
+    },
+  },
   ...each(
     ['agent', 'agent stop', 'agent install', 'agent uninstall', 'agent rebuild', 'logs'],
     local('the agent and its instances run on the machine that serves traffic'),

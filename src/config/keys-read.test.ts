@@ -133,6 +133,8 @@ const READERS: Record<string, Reader> = {
   'environments.*.metrics.queries': ['src/engine/metric-sources.ts', 'm.queries'],
   'environments.*.metrics.path': ['src/engine/metric-sources.ts', 'm.path'],
   users: ['src/gates/engine-gates.ts', 'config.users'],
+  identity: ['src/cli/identity.ts', 'config()?.identity'],
+  'identity.allowSlipwayUser': ['src/cli/identity.ts', 'identity?.allowSlipwayUser'],
 };
 
 /** Keys refused by `validate` with "not supported yet" (schema.ts `notSupportedYet`). */

@@ -501,6 +501,15 @@ export const slipwayConfig = z.strictObject({
   environments: z
     .record(name(), environment)
     .refine((envs) => Object.keys(envs).length > 0, { error: 'expected at least one environment' }),
+  identity: z
+    .strictObject({
+      allowSlipwayUser: z.boolean().default(false).meta({
+        description:
+          'Development only: let SLIPWAY_USER name the acting user of the local CLI instead of the OS user. Never honoured on a store with server users.',
+      }),
+    })
+    .optional()
+    .meta({ description: 'How the local CLI establishes who acts (default: the OS user).' }),
   users: z
     .record(
       z.string().regex(/^[A-Za-z0-9._@-]+$/, { error: 'expected a user name (letters, digits, . _ @ -)' }),
@@ -511,7 +520,7 @@ export const slipwayConfig = z.strictObject({
     .optional()
     .meta({
       description:
-        'Users and their roles, e.g. { alice: [deployer, approver] } (until the server adds tokens).',
+        'Users and their roles for the local CLI on a store without server users, e.g. { alice: [deployer, approver] }; the acting user is the OS user (see identity).',
     }),
   migrations: notSupportedYet(
     'slipway does not run database migrations; remove the migrations block and run them from your release (e.g. in run.command) for now',

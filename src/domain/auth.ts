@@ -64,3 +64,15 @@ export interface EnvironmentOverview {
   readonly since: string | null;
   readonly by: string | null;
 }
+
+/**
+ * How the acting user was established, recorded with every decision: a server API token or a
+ * dashboard session (the server's users and grants), or — on a store without server users — the
+ * OS user running the CLI, or SLIPWAY_USER where slipway.yaml allows it for development.
+ */
+export const IDENTITY_SOURCES = ['token', 'session', 'os-user', 'SLIPWAY_USER'] as const;
+export type IdentitySource = (typeof IDENTITY_SOURCES)[number];
+
+/** True for the identities the CLI establishes on its own machine (no server vouches for them). */
+export const isLocalIdentity = (via: IdentitySource | undefined): boolean =>
+  via === 'os-user' || via === 'SLIPWAY_USER';

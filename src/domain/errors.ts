@@ -325,6 +325,29 @@ export const ERROR_CODES = {
     exit: EXIT.unavailable,
     summary: 'The slipway server at SLIPWAY_URL could not be reached or answered with an error.',
   },
+  DECISION_NEEDS_SERVER: {
+    status: 403,
+    exit: EXIT.refused,
+    summary:
+      'The store has server users, so approvals, rejections, checklist ticks and overrides are made through the server with a token (SLIPWAY_URL + SLIPWAY_TOKEN), not by the local CLI.',
+  },
+  IDENTITY_REFUSED: {
+    status: 403,
+    exit: EXIT.refused,
+    summary:
+      'SLIPWAY_USER is set but not honoured: slipway.yaml does not allow it (identity.allowSlipwayUser, development only) or the store has server users.',
+  },
+  FILE_NOT_WRITABLE: {
+    status: 500,
+    exit: EXIT.unavailable,
+    summary:
+      'A file slipway must create (e.g. the first admin token of `server --init`) could not be written; the message names it.',
+  },
+  TOO_MANY_ATTEMPTS: {
+    status: 429,
+    exit: EXIT.refused,
+    summary: 'Too many failed sign-ins from this client (or from everyone); wait the time the message names.',
+  },
   INTERNAL: { status: 500, exit: EXIT.internal, summary: 'A bug in slipway; please report it.' },
 } as const satisfies Record<string, CodeSpec>;
 

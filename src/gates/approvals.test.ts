@@ -88,7 +88,7 @@ describe('approverProblem', () => {
     assert.deepEqual(approverProblem({ ...base, user: 'eve' }), {
       code: 'USER_UNKNOWN',
       message:
-        'unknown user "eve": slipway.yaml has no such entry under users:; add it with its roles, e.g. users: { eve: [approver] }, or act as a listed user (SLIPWAY_USER)',
+        'unknown user "eve": slipway.yaml has no such entry under users:; add it with its roles, e.g. users: { eve: [approver] }, or act as a listed user (the OS user; SLIPWAY_USER only where identity.allowSlipwayUser allows it)',
     });
   });
   test('a finished deployment takes no decisions', () => {

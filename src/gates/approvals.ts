@@ -89,7 +89,7 @@ export function approverProblem(input: {
   if (!users || !(user in users)) {
     return {
       code: 'USER_UNKNOWN',
-      message: `unknown user "${user}": slipway.yaml has no such entry under users:; add it with its roles, e.g. users: { ${user}: [${policy?.role ?? 'approver'}] }, or act as a listed user (SLIPWAY_USER)`,
+      message: `unknown user "${user}": slipway.yaml has no such entry under users:; add it with its roles, e.g. users: { ${user}: [${policy?.role ?? 'approver'}] }, or act as a listed user (the OS user; SLIPWAY_USER only where identity.allowSlipwayUser allows it)`,
     };
   }
   if (deployment.finished) {

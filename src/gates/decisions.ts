@@ -35,13 +35,15 @@ async function record(
   action: string,
   what: string,
   data: object,
+  via: string | undefined,
 ) {
   const at = new Date().toISOString();
   await store.appendAudit({
     actor,
     action,
     target: d.id,
-    data: { env: d.env, release: d.releaseId, ...data },
+    // How the actor was established (token, session, os-user, SLIPWAY_USER): part of every decision.
+    data: { env: d.env, release: d.releaseId, ...data, identity: via ?? 'unstated' },
   });
   await store.appendEvent({
     deploymentId: d.id,
@@ -49,7 +51,7 @@ async function record(
     env: d.env,
     type: 'gate',
     at,
-    data: { what, by: actor },
+    data: { what, by: actor, identity: via ?? 'unstated' },
   });
 }
 
@@ -57,7 +59,7 @@ function knownUser(config: Config, user: string, fix: string): void {
   if (!config.users || !(user in config.users)) {
     throw new AppError(
       'USER_UNKNOWN',
-      `unknown user "${user}": slipway.yaml has no such entry under users:; add it with its roles, e.g. users: { ${user}: [${fix}] }, or act as a listed user (SLIPWAY_USER)`,
+      `unknown user "${user}": slipway.yaml has no such entry under users:; add it with its roles, e.g. users: { ${user}: [${fix}] }, or act as a listed user (the OS user; SLIPWAY_USER only where identity.allowSlipwayUser allows it)`,
     );
   }
 }
@@ -70,6 +72,8 @@ export async function decide(input: {
   id: string;
   decision: 'approve' | 'reject';
   reason: string | null;
+  /** How `user` was established, recorded with the decision. */
+  via?: string;
 }): Promise<Approval> {
   const { store, config, user, decision } = input;
   const d = await load(store, input.id);
@@ -96,7 +100,7 @@ export async function decide(input: {
     reason: input.reason,
   });
   const what = `${decision === 'approve' ? 'approved' : 'rejected'} by ${user}${input.reason ? `: ${input.reason}` : ''}`;
-  await record(store, d, user, `gate.${decision}`, what, { reason: input.reason });
+  await record(store, d, user, `gate.${decision}`, what, { reason: input.reason }, input.via);
   return approval;
 }
 
@@ -108,6 +112,7 @@ export async function tick(input: {
   id: string;
   item: string;
   note: string | null;
+  via?: string;
 }): Promise<{ tick: ChecklistTick; created: boolean }> {
   const { store, config, user } = input;
   knownUser(config, user, 'deployer');
@@ -122,10 +127,18 @@ export async function tick(input: {
   if (typeof item === 'string') throw new AppError('CHECKLIST_ITEM_UNKNOWN', item);
   const result = await store.tickChecklistItem({ deploymentId: d.id, item: item.id, user, note: input.note });
   if (result.created) {
-    await record(store, d, user, 'gate.checklist.tick', `checked "${item.text}" (${item.id})`, {
-      item: item.id,
-      note: input.note,
-    });
+    await record(
+      store,
+      d,
+      user,
+      'gate.checklist.tick',
+      `checked "${item.text}" (${item.id})`,
+      {
+        item: item.id,
+        note: input.note,
+      },
+      input.via,
+    );
   }
   return result;
 }
@@ -138,6 +151,7 @@ export async function override(input: {
   id: string;
   gate: OverridableGate;
   reason: string;
+  via?: string;
 }): Promise<void> {
   const { store, config, user } = input;
   knownUser(config, user, OVERRIDE_ROLE);
@@ -162,9 +176,8 @@ export async function override(input: {
     user,
     `gate.${input.gate}.override`,
     `${input.gate} gate overridden by ${user}: ${input.reason}`,
-    {
-      reason: input.reason,
-    },
+    { reason: input.reason },
+    input.via,
   );
 }
 
@@ -198,6 +211,7 @@ export async function enforcePromotion(input: {
   release: Release;
   user: string;
   override?: { readonly reason: string };
+  via?: string;
 }): Promise<'passed' | 'overridden'> {
   const { store, config, env, release, user } = input;
   const verdict = await checkPromotion(store, config, env, release);
@@ -224,7 +238,7 @@ export async function enforcePromotion(input: {
     actor: user,
     action: 'gate.promotion.override',
     target: `${config.app}/${env}`,
-    data: { ...data, reason: input.override.reason },
+    data: { ...data, reason: input.override.reason, identity: input.via ?? 'unstated' },
   });
   return 'overridden';
 }

@@ -29,6 +29,11 @@ export interface InstanceSpec {
   readonly command: string;
   /** Config and secrets, as environment variables. */
   readonly vars: Readonly<Record<string, string>>;
+  /**
+   * Names of `vars` that are secrets: their values must never reach a log file, so the runtime
+   * redacts the instance's output as it is written (credential-named vars are treated the same).
+   */
+  readonly secretVars?: readonly string[];
   readonly count: number;
   readonly health: {
     readonly path: string;

@@ -77,7 +77,7 @@ export function runSecretStoreContract(options: ContractOptions): void {
       assert.deepEqual(await s.list('dev'), []);
     });
 
-    it('remove deletes every version, is idempotent, and a new set starts again at 1', async (s) => {
+    it('remove leaves a tombstone: the key is gone, pinned versions stay readable, no version is reused', async (s) => {
       await s.set('staging', 'K', 'a');
       await s.set('staging', 'K', 'b');
       await s.set('staging', 'OTHER', 'o');
@@ -85,13 +85,22 @@ export function runSecretStoreContract(options: ContractOptions): void {
       await s.remove('staging', 'K');
       await s.remove('staging', 'NEVER_SET');
       assert.equal(await s.get('staging', 'K'), undefined);
-      assert.equal(await s.get('staging', 'K', 1), undefined);
       assert.deepEqual(await s.versions('staging', 'K'), []);
       assert.deepEqual(
         (await s.list('staging')).map((l) => l.key),
         ['OTHER'],
       );
-      assert.equal(await s.set('staging', 'K', 'c'), 1);
+      // A deployment pinned to K@1 (and a rollback to it) still gets exactly what it ran with.
+      assert.equal(await s.get('staging', 'K', 1), 'a');
+      assert.equal(await s.get('staging', 'K', 2), 'b');
+      const again = await s.set('staging', 'K', 'c');
+      assert.ok(again > 2, `a re-set key continues the numbering (got version ${again})`);
+      assert.equal(await s.get('staging', 'K', 1), 'a', 'version 1 still means the old value');
+      assert.equal(await s.get('staging', 'K'), 'c');
+      assert.deepEqual(
+        (await s.versions('staging', 'K')).map((v) => v.version),
+        [again],
+      );
     });
 
     it('values round-trip byte for byte: empty, unicode, newlines, 64 KiB', async (s) => {

@@ -4,8 +4,8 @@
  * for CI), `vault/` (HashiCorp Vault KV v2). Every one must pass `contract.case.test.ts`
  * (`env/` is read-only and has its own tests).
  *
- * Versions start at 1 and only grow: `set` adds version n+1 and keeps the old ones, so a rollback
- * can restore exactly the versions a release ran with. Values never appear in `list`, `versions`,
+ * Versions start at 1 and only grow, also across `remove` (a tombstone): `set` adds version n+1
+ * and keeps the old ones, so a rollback can restore exactly the versions a release ran with. Values never appear in `list`, `versions`,
  * errors or logs.
  *
  * @example
@@ -39,9 +39,14 @@ export interface SecretStore {
   set(env: string, key: string, value: string): Promise<number>;
   /** Keys of an environment with their versions, sorted by key; never values. */
   list(env: string): Promise<readonly SecretListing[]>;
-  /** Delete a key with all its versions; removing an absent key is not an error (idempotent). */
+  /**
+   * Withdraw a key: a tombstone takes the next version number, so `get` without a version, `list`
+   * and `versions` no longer show it and the next `set` continues the numbering (a version is never
+   * reused). Versions before the tombstone stay readable by number, for the deployments pinned to
+   * them and rollbacks. Removing an absent key is not an error (idempotent).
+   */
   remove(env: string, key: string): Promise<void>;
-  /** Versions of one key, ascending; empty when the key is not stored. */
+  /** Versions set since the last tombstone, ascending; empty when the key is not stored or removed. */
   versions(env: string, key: string): Promise<readonly SecretVersion[]>;
   /** Release resources (connections, timers). Idempotent. */
   close(): Promise<void>;

@@ -14,8 +14,12 @@ import {
 interface Entry {
   version: number;
   createdAt: string;
-  value: string;
+  /** undefined: a tombstone left by `remove`. */
+  value: string | undefined;
 }
+
+const live = (entries: readonly Entry[]) =>
+  entries.slice(entries.findLastIndex((e) => e.value === undefined) + 1);
 
 export class FakeSecretStore implements SecretStore {
   readonly name = 'fake';
@@ -51,20 +55,30 @@ export class FakeSecretStore implements SecretStore {
     const out: SecretListing[] = [];
     for (const [id, entries] of this.#data) {
       const [e, key] = id.split('/') as [string, string];
-      if (e !== env) continue;
-      out.push({ key, versions: entries.map((x) => x.version), latest: entries.at(-1)!.version });
+      const kept = live(entries);
+      if (e !== env || kept.length === 0) continue;
+      out.push({ key, versions: kept.map((x) => x.version), latest: kept.at(-1)!.version });
     }
     return out.sort((a, b) => a.key.localeCompare(b.key));
   }
 
   async remove(env: string, key: string): Promise<void> {
     assertSecretName(env, key);
-    this.#data.delete(`${env}/${key}`);
+    const entries = this.#data.get(`${env}/${key}`) ?? [];
+    if (live(entries).length === 0) return;
+    entries.push({
+      version: entries.at(-1)!.version + 1,
+      createdAt: this.#now().toISOString(),
+      value: undefined,
+    });
   }
 
   async versions(env: string, key: string): Promise<readonly SecretVersion[]> {
     assertSecretName(env, key);
-    return (this.#data.get(`${env}/${key}`) ?? []).map(({ version, createdAt }) => ({ version, createdAt }));
+    return live(this.#data.get(`${env}/${key}`) ?? []).map(({ version, createdAt }) => ({
+      version,
+      createdAt,
+    }));
   }
 
   async close(): Promise<void> {}

@@ -1,5 +1,5 @@
 /**
- * Redaction: known secret values (and their base64, base64url, URL-encoded and JSON-escaped
+ * Redaction: known secret values (and their base64, base64url, URL-encoded, hex and JSON-escaped
  * forms) are replaced by `[redacted:KEY]` in strings, in deep objects (API responses, events) and
  * in streams (instance logs). One Aho-Corasick pass finds every form of every secret. On top, a
  * key-name heuristic hides values of keys named like credentials (DB_PASSWORD, GITHUB_TOKEN,
@@ -33,6 +33,8 @@ export function secretForms(value: string): string[] {
   forms.add(encodeURIComponent(value));
   forms.add(encodeURIComponent(value).replace(/%20/g, '+'));
   forms.add(JSON.stringify(value).slice(1, -1));
+  forms.add(bytes.toString('hex'));
+  forms.add(bytes.toString('hex').toUpperCase());
   return [...forms].filter((f) => f.length > 0);
 }
 

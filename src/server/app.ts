@@ -1,12 +1,15 @@
 /**
  * The HTTP API as a Hono app, described by OpenAPI generated from the zod schemas that validate
  * each request. Middleware order, outermost first:
- *   1. onError        — every failure becomes `{ error }` with the registry's status; 401/403 audited
+ *   1. onError        — every failure becomes `{ error }` with the registry's status; 401/403
+ *                       audited (a stranger's aggregated per source and minute, denial-log.ts)
  *   2. secureHeaders  — nosniff, no framing, no referrer; JSON only, so nothing renders as HTML
  *   3. bodyLimit      — bodies over `maxBodyBytes` are refused before they are read (a release
  *                       upload is streamed to disk under `maxUploadBytes` by its route instead)
- *   4. withAuth       — the principal from a bearer token or the session cookie
- *   5. withCsrf       — state changes through a cookie carry the session's CSRF token
+ *   4. withOrigin     — state changes from another site (Origin, `null`, Sec-Fetch-Site) refused
+ *   5. withAuth       — the principal from a bearer token or the session cookie, after the
+ *                       failed sign-in limits of its client (sign-in-guard.ts)
+ *   6. withCsrf       — state changes through a cookie carry the session's CSRF token
  * Each route then authorizes against the environment it touches.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -16,13 +19,16 @@ import type { SlipwayConfig } from '../config/schema.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Store } from '../store/contract.ts';
 import { dashboardHandler } from '../web/serve.ts';
-import { type AuthEnv, withAuth, withCsrf } from './auth/middleware.ts';
+import { DenialLog } from './auth/denial-log.ts';
+import { type AuthEnv, clientOf, withAuth, withCsrf, withOrigin } from './auth/middleware.ts';
+import { SignInGuard } from './auth/sign-in-guard.ts';
 import { errorResponse, toAppError, validationError } from './errors.ts';
 import { escapeJson } from './escape.ts';
 import { registerActionRoutes } from './routes/actions.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerEventRoutes } from './routes/events.ts';
+import { registerGateRoutes } from './routes/gates.ts';
 import { registerReadRoutes } from './routes/read.ts';
 import { isReleaseUpload, registerReleaseRoutes } from './routes/releases.ts';
 import { registerSessionRoutes } from './routes/session.ts';
@@ -46,10 +52,14 @@ export interface ServerAppOptions {
   readonly webDir?: string | null;
   /** Where bugs (500s) are reported. */
   readonly log?: (line: string) => void;
+  /** Failed sign-in limits; startServer passes one, tests may pass their own. */
+  readonly signInGuard?: SignInGuard;
+  /** The bounded audit of strangers' refused requests; flushed by startServer's close. */
+  readonly denials?: DenialLog;
 }
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 1024 ** 3;
-const DENIALS = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'CSRF_INVALID']);
+const DENIALS = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'CSRF_INVALID', 'TOO_MANY_ATTEMPTS']);
 const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
 
 export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv> {
@@ -70,11 +80,23 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
     },
   });
 
+  const guard = options.signInGuard ?? new SignInGuard();
+  const denials = options.denials ?? new DenialLog(s.store, { ...(options.log && { log: options.log }) });
   app.onError(async (error, c) => {
     const appError = toAppError(error);
     if (appError.code === 'INTERNAL')
       options.log?.(`${c.req.method} ${c.req.path}: ${(error as Error)?.stack ?? error}`);
-    if (DENIALS.has(appError.code)) {
+    if (appError.code === 'UNAUTHORIZED') guard.fail(clientOf(c));
+    const target = `${c.req.method} ${c.req.path}`;
+    if (DENIALS.has(appError.code) && !c.get('principal')) {
+      await denials.record({
+        source: clientOf(c),
+        code: appError.code,
+        target,
+        status: appError.status,
+        reason: appError.message,
+      });
+    } else if (DENIALS.has(appError.code)) {
       await s.store
         .appendAudit({
           actor: c.get('principal')?.user ?? 'anonymous',
@@ -83,6 +105,10 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
           data: { status: appError.status, code: appError.code, reason: appError.message.slice(0, 300) },
         })
         .catch((e: unknown) => options.log?.(`audit of a denial failed: ${(e as Error).message}`));
+    }
+    if (appError.code === 'TOO_MANY_ATTEMPTS') {
+      const wait = /^retry-after: (\d+)$/.exec(appError.details[0] ?? '')?.[1];
+      if (wait) c.header('Retry-After', wait);
     }
     return errorResponse(c, appError);
   });
@@ -129,7 +155,8 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
       );
     return next();
   });
-  app.use('*', withAuth(s.store, s.now));
+  app.use('*', withOrigin());
+  app.use('*', withAuth(s.store, s.now, guard));
   app.use('*', withCsrf());
 
   app.get('/api/health', (c) => c.json({ ok: true }));
@@ -137,6 +164,8 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   registerReadRoutes(app, s);
   registerReleaseRoutes(app, s);
   registerEventRoutes(app, s);
+  // Before the actions: /api/deployments/{id}/override would otherwise match /{id}/{action}.
+  registerGateRoutes(app, s);
   registerActionRoutes(app, s);
   registerAdminRoutes(app, s);
   registerDashboardRoutes(app, s);

@@ -35,6 +35,7 @@ for (const backend of BACKENDS) {
     });
 
     test('refuses unknown, malformed, revoked and expired tokens with 401', { skip }, async () => {
+      const rowsBefore = (await denials()).length;
       assert.equal((await t.request('/api/deployments', { token: 'slw_nope' })).status, 401);
       assert.equal(
         (await t.request('/api/deployments', { headers: { authorization: 'Basic abc' } })).status,
@@ -60,7 +61,8 @@ for (const backend of BACKENDS) {
       const expired = await t.request('/api/deployments', { token: stale });
       assert.equal(expired.status, 401);
       assert.match(((await expired.json()) as { error: { message: string } }).error.message, /expired/);
-      assert.ok((await denials()).some((e) => (e.data as { reason: string }).reason.includes('revoked')));
+      // A stranger's refusals within a minute share one row (denial-log.ts); the rest are counted.
+      assert.ok((await denials()).length - rowsBefore <= 1, 'strangers cannot grow the audit log');
     });
 
     test('applies roles per environment and audits each 403', { skip }, async () => {

@@ -2,6 +2,8 @@
  * `slipway server`: the API on a port, the engine in the same process. On start it resumes every
  * deployment that was in flight; on stop it leaves them in flight for the next server.
  */
+
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { App } from '../app/compose.ts';
@@ -10,6 +12,8 @@ import { AppError } from '../domain/errors.ts';
 import type { Store } from '../store/contract.ts';
 import { ensureDashboard } from '../web/build.ts';
 import { createServerApp, type ServerAppOptions } from './app.ts';
+import { DenialLog } from './auth/denial-log.ts';
+import { SignInGuard } from './auth/sign-in-guard.ts';
 import { DeploymentRunner } from './runner.ts';
 
 export interface StartServerOptions extends Omit<ServerAppOptions, 'runner'> {
@@ -26,7 +30,16 @@ export interface StartServerOptions extends Omit<ServerAppOptions, 'runner'> {
   readonly driveOnAction?: boolean;
   /** Serve the dashboard, building it first when missing or stale (default true). */
   readonly dashboard?: boolean;
+  /**
+   * How long a request body may stall (no byte arriving) before the connection is closed; default
+   * 15 s. The head has its own limit (HEAD_TIMEOUT_MS).
+   */
+  readonly bodyTimeoutMs?: number;
 }
+
+/** A request head (line and headers) must arrive within this. */
+export const HEAD_TIMEOUT_MS = 10_000;
+export const DEFAULT_BODY_TIMEOUT_MS = 15_000;
 
 export interface RunningServer {
   readonly url: string;
@@ -43,8 +56,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     ...(options.driveOnAction !== undefined && { driveOnAction: options.driveOnAction }),
   });
   const webDir = options.dashboard === false ? null : await ensureDashboard(options.log);
-  const app = createServerApp({ ...options, runner, webDir });
-  const server = createAdaptorServer({ fetch: app.fetch });
+  const denials = new DenialLog(options.store, { ...(options.log && { log: options.log }) });
+  const app = createServerApp({ ...options, runner, webDir, signInGuard: new SignInGuard(), denials });
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  limitRequestTime(server, options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
@@ -65,6 +80,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     resumed,
     async close() {
       await runner.close();
+      await denials.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Event streams stay open by design; end them so close does not wait forever.
@@ -72,4 +88,27 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       });
     },
   };
+}
+
+/**
+ * A slow or stalled client may not hold a connection: the head must arrive within
+ * HEAD_TIMEOUT_MS, and a body may not pause longer than `bodyMs` between bytes (an idle limit,
+ * not a total one, so a large upload over a slow link still goes through). Once the body is in,
+ * the limit is lifted: an event stream's response may stay quiet for long.
+ */
+function limitRequestTime(server: Server, bodyMs: number): void {
+  server.headersTimeout = HEAD_TIMEOUT_MS;
+  server.on('request', (req, res) => {
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined ||
+      (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+    if (!hasBody || req.complete) return;
+    const socket = req.socket;
+    const stalled = () => socket.destroy();
+    socket.setTimeout(bodyMs, stalled);
+    const lift = () => socket.setTimeout(0).off('timeout', stalled);
+    req.once('end', lift);
+    res.once('finish', lift);
+    res.once('close', lift);
+  });
 }

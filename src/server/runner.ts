@@ -5,6 +5,7 @@
  */
 import type { App } from '../app/compose.ts';
 import type { RollbackOptions, RollbackOutcome } from '../app/rollback.ts';
+import type { IdentitySource } from '../domain/auth.ts';
 import type { DataPlaneClient as AgentClient } from '../domain/data-plane.ts';
 import { AppError } from '../domain/errors.ts';
 import { type Deployment, isTerminal } from '../domain/types.ts';
@@ -48,8 +49,8 @@ export class DeploymentRunner {
   }
 
   /** Start a deployment of `releaseRef` to `env` and drive it here. */
-  async deploy(env: string, releaseRef: string, user: string): Promise<Deployment> {
-    const { deployment } = await this.#deps.app.deploy(env, releaseRef, user);
+  async deploy(env: string, releaseRef: string, user: string, via?: IdentitySource): Promise<Deployment> {
+    const { deployment } = await this.#deps.app.deploy(env, releaseRef, user, { ...(via && { via }) });
     this.drive(deployment.id);
     return deployment;
   }
@@ -80,7 +81,13 @@ export class DeploymentRunner {
   }
 
   /** Apply a person's action to a deployment (the app's `act`); returns the deployment after it. */
-  async act(id: string, action: DeploymentAction, user: string, reason?: string): Promise<Deployment> {
+  async act(
+    id: string,
+    action: DeploymentAction,
+    user: string,
+    reason?: string,
+    via?: IdentitySource,
+  ): Promise<Deployment> {
     if (action === 'reject' && !reason?.trim())
       throw new AppError('USAGE', `a rejection needs a reason: {"reason": "what is wrong"}`);
     const request =
@@ -89,7 +96,7 @@ export class DeploymentRunner {
         : action === 'pause' || action === 'resume'
           ? { action }
           : { action, ...(reason !== undefined && { reason }) };
-    const { deployment } = await this.#deps.app.act(id, request, user);
+    const { deployment } = await this.#deps.app.act(id, request, user, via);
     if (action !== 'pause' && !isTerminal(deployment.status) && this.#deps.driveOnAction !== false)
       this.drive(id);
     return deployment;

@@ -15,7 +15,7 @@ async function record(
     decision === 'approve'
       ? { action: decision, ...(reason !== null && { reason }) }
       : { action: decision, reason: reason ?? '' };
-  const { deployment: after, approval } = await app.act(id, request, c.user);
+  const { deployment: after, approval } = await app.act(id, request, c.user, c.identity().via);
   if (c.io.json) c.io.data(approval);
   else
     c.io.out(
@@ -34,7 +34,9 @@ async function record(
 export function registerApprove(program: Command, ctx: () => Context, act: Act): void {
   program
     .command('approve')
-    .description('Approve (go) a deployment waiting for approval, as the current user (SLIPWAY_USER).')
+    .description(
+      'Approve (go) a deployment waiting for approval, as the current user (through the server with SLIPWAY_TOKEN when the store has server users).',
+    )
     .argument('<deployment>', 'the deployment id, e.g. dep-1a2b3c4d5e6f')
     .option('--reason <text>', 'why it is a go', text('--reason'))
     .action(

@@ -22,6 +22,7 @@ export function registerCheck(program: Command, ctx: () => Context, act: Act): v
           id,
           { action: 'check', item, ...(opts.note && { note: opts.note }) },
           c.user,
+          c.identity().via,
         );
         if (!result) return 1;
         if (c.io.json) c.io.data(result);

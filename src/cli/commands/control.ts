@@ -49,7 +49,7 @@ export function registerControl(program: Command, ctx: () => Context, act: Act):
         }
         const request =
           verb === 'abort' ? { action: verb, reason: opts.reason ?? 'aborted by hand' } : { action: verb };
-        const { deployment: after } = await app.act(d.id, request, c.user);
+        const { deployment: after } = await app.act(d.id, request, c.user, c.identity().via);
         c.io.out(`${verb === 'abort' ? 'aborting' : `${verb}d`} deployment ${d.id} on ${env}`);
         if (verb === 'pause') return 0;
         const release = await app.store.findRelease(config.app, d.releaseId);

@@ -51,7 +51,9 @@ export function registerDeploy(program: Command, ctx: () => Context, act: Act): 
             if (code >= 128) return code;
           }
         }
-        const { deployment: d, release } = await app.deploy(opts.env, ref, c.user);
+        const { deployment: d, release } = await app.deploy(opts.env, ref, c.user, {
+          via: c.identity().via,
+        });
         if (!c.io.json)
           c.io.out(
             `deployment ${d.id}: ${d.app} ${release.version} → ${opts.env} (${d.strategy}), served at ${deploymentAddress(d) ?? '(address not known yet)'}`,

@@ -1,10 +1,12 @@
 /**
  * `slipway logs ENV [--release R] [--follow]`: the output of an environment's instances, from the
- * agent, with every secret of the environment (every stored version, and credential-named plain
- * values) replaced by `[redacted:KEY]`. The log files themselves are the app's and stay as written.
+ * agent, with every secret of the environment (every stored version, every version a deployment
+ * on record was pinned to, and credential-named plain values) replaced by `[redacted:KEY]`. The
+ * agent redacts what it writes to the log files too (runtime/process/log-writer.ts).
  */
 import type { Command } from 'commander';
 import { connectAgent } from '../../app/engine.ts';
+import { pinnedSecretValues } from '../../app/secrets.ts';
 import { allSecretValues, projectSecretKeys } from '../../config/values/project.ts';
 import { AppError } from '../../domain/errors.ts';
 import { Redactor } from '../../secrets/redact.ts';
@@ -18,6 +20,10 @@ async function redactorFor(c: Context, env: string): Promise<Redactor> {
   // Every stored version: an instance of an older release may still print an older value.
   for (const [label, value] of await allSecretValues(c.secrets(), env, projectSecretKeys(config, env)))
     known.set(label, value);
+  // And what deployments were pinned to, also versions `secret rm` withdrew since: instances
+  // started with them still run (and print) them.
+  for (const [label, value] of await pinnedSecretValues(await c.store(), c.secrets(), config.app, env))
+    if (![...known.values()].includes(value)) known.set(label, value);
   const prepared = await prepareFor(c, env).catch(() => undefined);
   for (const k of prepared?.resolution.keys ?? [])
     if (k.sensitive && k.value !== undefined && ![...known.values()].includes(k.value))

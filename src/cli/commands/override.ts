@@ -19,7 +19,12 @@ export function registerOverride(program: Command, ctx: () => Context, act: Act)
       act(async (id: string, opts: { gate: 'window' | 'checklist'; reason: string }) => {
         const c = ctx();
         const app = await appFor(c);
-        await app.act(id, { action: 'override', gate: opts.gate, reason: opts.reason }, c.user);
+        await app.act(
+          id,
+          { action: 'override', gate: opts.gate, reason: opts.reason },
+          c.user,
+          c.identity().via,
+        );
         if (c.io.json) c.io.data({ deployment: id, gate: opts.gate, by: c.user, reason: opts.reason });
         else c.io.out(`${opts.gate} gate of ${id} overridden by ${c.user}: ${opts.reason}`);
         return 0;

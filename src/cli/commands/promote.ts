@@ -24,6 +24,7 @@ export function registerPromote(program: Command, ctx: () => Context, act: Act):
         const c = ctx();
         const app = await appFor(c);
         const { deployment: d, release } = await app.promote(opts.from, opts.to, c.user, {
+          via: c.identity().via,
           ...(opts.override && { override: { reason: opts.override } }),
         });
         if (!c.io.json)

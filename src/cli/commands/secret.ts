@@ -219,7 +219,7 @@ export function registerSecret(program: Command, ctx: () => Context, act: Act): 
   secret
     .command('rm')
     .description(
-      'Delete a secret with all its versions (a rollback to a release that used them will then fail its preflight).',
+      'Withdraw a secret: new deployments cannot use it; the versions before stay readable by number for deployments pinned to them and their rollbacks, and no version number is ever reused.',
     )
     .argument('<env>', 'the environment')
     .argument('<key>', 'the variable name')
@@ -235,7 +235,10 @@ export function registerSecret(program: Command, ctx: () => Context, act: Act): 
           data: { env, key },
         });
         if (c.io.json) c.io.data({ env, key, removed: true });
-        else c.io.out(`removed ${env}/${key}`);
+        else
+          c.io.out(
+            `removed ${env}/${key}: new deployments cannot use it; deployments pinned to its earlier versions (and rollbacks to them) still run with those, and the next \`secret set\` gets a new version number`,
+          );
         return 0;
       }),
     );

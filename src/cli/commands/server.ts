@@ -1,7 +1,9 @@
 /**
  * `slipway server`: the control plane's HTTP API in the foreground, with the engine inside it.
- * `--init` creates the first admin and prints its token once.
+ * `--init` creates the first admin and writes its token to a 0600 file, printing only the path.
  */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { createApp } from '../../app/compose.ts';
 import { connectAgent } from '../../app/engine.ts';
@@ -13,17 +15,28 @@ import { grantUsers } from '../../server/auth/grant-users.ts';
 import { issueToken } from '../../server/auth/tokens.ts';
 import { startServer } from '../../server/main.ts';
 import type { Store } from '../../store/contract.ts';
-import { port } from '../args.ts';
+import { duration, port } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 
 export const DEFAULT_SERVER_PORT = 7300;
 
-/** The first admin: refused once any token exists (more come from `slipway token create`). */
-export async function initAdmin(store: Store, by: string): Promise<{ id: string; secret: string }> {
+/** Where `server --init` leaves the first admin token, in the project's `.slipway/`. */
+export const INIT_TOKEN_FILE = 'first-admin-token';
+
+/**
+ * The first admin: refused once any token exists (more come from `slipway token create`). The
+ * secret goes to `file`, created new with mode 0600; if it cannot be written the token is revoked.
+ */
+export async function initAdmin(store: Store, by: string, file: string): Promise<{ id: string }> {
   if ((await store.listTokens()).length > 0)
     throw new AppError(
       'INIT_EXISTS',
       'this store already has API tokens; create more with `slipway token create --user NAME`',
+    );
+  if (existsSync(file))
+    throw new AppError(
+      'INIT_EXISTS',
+      `${file} already exists (an earlier --init?); move it away or delete it, then run --init again`,
     );
   await store.putUser('admin', by);
   await store.setGrant({ user: 'admin', env: '*', role: 'admin' }, true);
@@ -33,7 +46,17 @@ export async function initAdmin(store: Store, by: string): Promise<{ id: string;
     expiresInDays: 90,
     by,
   });
-  return { id: token.id, secret };
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${secret}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    await store.revokeToken(token.id);
+    throw new AppError(
+      'FILE_NOT_WRITABLE',
+      `cannot write the first admin token to ${file}: ${(error as Error).message}; the token was revoked, fix the folder and run --init again`,
+    );
+  }
+  return { id: token.id };
 }
 
 interface ServerOptions {
@@ -42,6 +65,7 @@ interface ServerOptions {
   readonly init?: boolean;
   readonly secureCookies?: boolean;
   readonly maxUpload: string;
+  readonly bodyTimeout?: number;
 }
 
 const UNITS: Record<string, number> = {
@@ -95,9 +119,17 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
       'address to listen on (default 127.0.0.1; put TLS in front for others)',
       '127.0.0.1',
     )
-    .option('--init', 'create the first admin user and print its API token once')
+    .option(
+      '--init',
+      'create the first admin user; its API token goes to .slipway/first-admin-token (0600), only the path is printed',
+    )
     .option('--secure-cookies', 'mark the dashboard session cookie Secure (serve it behind HTTPS)')
     .option('--max-upload <size>', 'largest release upload accepted, e.g. 500MB or 2GiB', '1GiB')
+    .option(
+      '--body-timeout <duration>',
+      'close a connection whose request body stalls this long (default 15s)',
+      duration('--body-timeout'),
+    )
     .action(
       act(async (opts: ServerOptions) => {
         const c = ctx();
@@ -111,9 +143,12 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
         const store = await c.store();
         const config = loadConfig(c);
         if (opts.init) {
-          const { id, secret } = await initAdmin(store, c.user);
-          c.io.out(`created user admin with token ${id}; it is shown only this once:`);
-          c.io.out(secret);
+          // Never on stdout: a server's output ends up in journals and CI logs.
+          const file = join(c.dataDir(), INIT_TOKEN_FILE);
+          const { id } = await initAdmin(store, c.user, file);
+          c.io.out(
+            `created user admin with token ${id}; its secret is in ${file} (mode 0600): read it once, keep it somewhere safe, then delete the file`,
+          );
         }
         const logger = createLogger({
           name: 'server',
@@ -145,6 +180,7 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
           secureCookies: opts.secureCookies === true,
           maxUploadBytes,
           log,
+          ...(opts.bodyTimeout !== undefined && { bodyTimeoutMs: opts.bodyTimeout }),
         });
         if (running.resumed.length)
           c.io.out(`resumed ${running.resumed.length} deployment(s): ${running.resumed.join(', ')}`);

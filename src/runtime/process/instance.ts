@@ -9,6 +9,7 @@ import { closeSync, openSync } from 'node:fs';
 import type { Instance, InstanceSpec, InstanceState } from '../contract.ts';
 import { probe } from './health.ts';
 import { appendNote, rotateIfLarge, tailFile } from './log-file.ts';
+import { secretValues, startLogWriter } from './log-redaction.ts';
 import { isAlive, isSameProcess, startIdentity, stopGroup } from './proc.ts';
 
 /** What is persisted per instance so that a restarted runtime can adopt it. */
@@ -61,6 +62,9 @@ export function shellLine(command: string): string {
     return trimmed;
   return `exec ${trimmed}`;
 }
+
+/** How long an exit report waits for the log writer to write the instance's last lines. */
+const WRITER_DRAIN_MS = 2000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -137,26 +141,42 @@ export class ManagedInstance {
     };
     appendNote(this.logFile, `starting "${spec.command}" in ${spec.cwd} on port ${this.port}`);
     this.lastExit = null;
-    const fd = openSync(this.logFile, 'a');
+    const secrets = secretValues(spec);
+    // With secrets, output goes through a redacting writer (log-writer.ts); without, straight to
+    // the file. Either way it is not a pipe to this process, so the instance survives the agent.
+    const writer = secrets.size > 0 ? startLogWriter(this.logFile, secrets) : undefined;
+    const fd = writer ? undefined : openSync(this.logFile, 'a', 0o600);
+    const out = writer?.stdin ?? (fd as number);
     let child: ChildProcess;
     try {
-      // A file (not a pipe) for output, and its own process group: the instance survives the agent.
       child = spawn(shellLine(spec.command), {
         shell: '/bin/sh',
         cwd: spec.cwd,
         env,
         detached: true,
-        stdio: ['ignore', fd, fd],
+        stdio: ['ignore', out, out],
       });
     } finally {
-      closeSync(fd);
+      if (fd !== undefined) closeSync(fd);
+      // The instance holds its own copy of the pipe; the writer sees the end when the instance ends.
+      writer?.stdin?.destroy();
     }
     child.unref();
     this.child = child;
     child.once('error', (error) => {
       if (this.child === child && child.pid === undefined) this.exited(child, null, null, error.message);
     });
-    child.once('exit', (code, signal) => this.exited(child, code, signal));
+    child.once('exit', (code, signal) => {
+      // The last lines are still in the writer's hands: let it finish (briefly) so the exit
+      // report and its log lines agree.
+      if (!writer || writer.exitCode !== null) return this.exited(child, code, signal);
+      const done = () => {
+        clearTimeout(timer);
+        this.exited(child, code, signal);
+      };
+      const timer = setTimeout(done, WRITER_DRAIN_MS);
+      writer.once('exit', done);
+    });
     this.pid = child.pid ?? null;
     this.identity = this.pid === null ? null : startIdentity(this.pid);
     this.startedAt = new Date(this.o.now()).toISOString();

@@ -48,7 +48,7 @@ function countNewlines(text: string): number {
 /** Adds one line from slipway itself to an instance's log, marked so it is told apart from the app's. */
 export function appendNote(path: string, note: string): void {
   try {
-    appendFileSync(path, `[slipway ${new Date().toISOString()}] ${note}\n`);
+    appendFileSync(path, `[slipway ${new Date().toISOString()}] ${note}\n`, { mode: 0o600 });
   } catch {
     // A log line is never worth failing an operation for.
   }

@@ -21,12 +21,14 @@ import {
 import { generateKey, KEY_BYTES, KEY_ENV_VAR, type KeySource, keyId, loadKey, writeKeyFile } from './key.ts';
 import {
   emptyFile,
+  liveRecords,
   open,
   readSecretsFile,
   removeStaleTemps,
   type SealedRecord,
   type SecretsFile,
   seal,
+  tombstone,
   type WriteHooks,
   withFileLock,
   writeSecretsFile,
@@ -102,7 +104,8 @@ export class LocalSecretStore implements SecretStore {
     const file = readSecretsFile(this.#path);
     const records = this.#records(file, env, key);
     const record = version === undefined ? records.at(-1) : records.find((r) => r.version === version);
-    return record === undefined || file === undefined ? undefined : this.#open(file, env, key, record);
+    if (record === undefined || file === undefined || record.removed) return undefined;
+    return this.#open(file, env, key, record);
   }
 
   /** Serialize writers of this process, then hold the file lock against other processes. */
@@ -145,6 +148,7 @@ export class LocalSecretStore implements SecretStore {
     assertSecretName(env, 'X');
     const keys = readSecretsFile(this.#path)?.secrets[env] ?? {};
     return Object.entries(keys)
+      .map(([key, records]) => [key, liveRecords(records)] as const)
       .filter(([, records]) => records.length > 0)
       .map(([key, records]) => ({
         key,
@@ -156,20 +160,29 @@ export class LocalSecretStore implements SecretStore {
 
   async remove(env: string, key: string): Promise<void> {
     assertSecretName(env, key);
-    if (this.#records(readSecretsFile(this.#path), env, key).length === 0) return;
+    if (liveRecords(this.#records(readSecretsFile(this.#path), env, key)).length === 0) return;
+    // A tombstone, not a deletion: instances still running with an older version (and rollbacks
+    // to them) can read it by number, and the next `set` continues the numbering.
     await this.#write((file) => {
-      const keys = { ...(file.secrets[env] ?? {}) };
-      delete keys[key];
+      const records = this.#records(file, env, key);
+      if (liveRecords(records).length === 0) return { file, result: undefined };
+      const last = records.at(-1)!.version;
+      const keys = {
+        ...(file.secrets[env] ?? {}),
+        [key]: [...records, tombstone(last + 1, this.#now().toISOString())],
+      };
       return { file: { ...file, secrets: { ...file.secrets, [env]: keys } }, result: undefined };
     });
   }
 
   async versions(env: string, key: string): Promise<readonly SecretVersion[]> {
     assertSecretName(env, key);
-    return this.#records(readSecretsFile(this.#path), env, key).map(({ version, createdAt }) => ({
-      version,
-      createdAt,
-    }));
+    return liveRecords(this.#records(readSecretsFile(this.#path), env, key)).map(
+      ({ version, createdAt }) => ({
+        version,
+        createdAt,
+      }),
+    );
   }
 
   /**
@@ -190,6 +203,7 @@ export class LocalSecretStore implements SecretStore {
           secrets[env] = {};
           for (const [name, records] of Object.entries(keys)) {
             secrets[env][name] = records.map((r) => {
+              if (r.removed) return r;
               count++;
               return seal(key, env, name, r.version, this.#open(file, env, name, r), r.createdAt);
             });

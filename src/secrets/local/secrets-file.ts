@@ -31,8 +31,21 @@ export interface SealedRecord {
   readonly createdAt: string;
   /** base64, 12 bytes. */
   readonly nonce: string;
-  /** base64 of ciphertext followed by the 16-byte GCM tag. */
+  /** base64 of ciphertext followed by the 16-byte GCM tag; empty for a tombstone. */
   readonly data: string;
+  /** A tombstone: `secret rm` withdrew the key here; it holds no value and keeps its version number. */
+  readonly removed?: true;
+}
+
+/** The record `secret rm` leaves: versions before it stay readable by number, none is ever reused. */
+export function tombstone(version: number, createdAt: string): SealedRecord {
+  return { version, createdAt, nonce: '', data: '', removed: true };
+}
+
+/** The records after the last tombstone: the versions a new deployment may pin. */
+export function liveRecords(records: readonly SealedRecord[]): SealedRecord[] {
+  const cut = records.findLastIndex((r) => r.removed === true);
+  return records.slice(cut + 1);
 }
 
 export interface SecretsFile {

@@ -42,8 +42,14 @@ describe('vault provider against a recorded KV v2 contract (no real Vault here)'
           'GET /v1/kv/data/slipway/shop/staging/STRIPE_KEY?version=1 ns=team-a',
           'LIST /v1/kv/metadata/slipway/shop/staging/?list=true ns=team-a',
           'GET /v1/kv/metadata/slipway/shop/staging/STRIPE_KEY ns=team-a',
+          // Which versions are live is read back from the newest to the last tombstone.
+          'GET /v1/kv/data/slipway/shop/staging/STRIPE_KEY?version=1 ns=team-a',
           'GET /v1/kv/metadata/slipway/shop/staging/STRIPE_KEY ns=team-a',
-          'DELETE /v1/kv/metadata/slipway/shop/staging/STRIPE_KEY ns=team-a',
+          'GET /v1/kv/data/slipway/shop/staging/STRIPE_KEY?version=1 ns=team-a',
+          'GET /v1/kv/metadata/slipway/shop/staging/STRIPE_KEY ns=team-a',
+          'GET /v1/kv/data/slipway/shop/staging/STRIPE_KEY?version=1 ns=team-a',
+          // remove writes a tombstone version: a metadata DELETE would restart the numbering.
+          'POST /v1/kv/data/slipway/shop/staging/STRIPE_KEY ns=team-a',
         ],
       );
     } finally {

@@ -50,6 +50,9 @@ type Json = any;
 
 const trimSlashes = (s: string) => s.replace(/^\/+|\/+$/g, '');
 
+/** The field of the version `remove` writes; it has no value. */
+const TOMBSTONE = 'slipway_removed';
+
 export class VaultSecretStore implements SecretStore {
   readonly name = 'vault';
   readonly readOnly = false;
@@ -140,6 +143,7 @@ export class VaultSecretStore implements SecretStore {
     const res = await this.#request('GET', `data/${this.#path(env, key)}${query}`);
     const data = res?.json?.data?.data;
     if (data === null || data === undefined) return undefined; // absent, deleted or destroyed
+    if (data[TOMBSTONE] === true) return undefined; // withdrawn by `secret rm`
     if (typeof data.value !== 'string') {
       throw new AppError(
         'SECRET_STORE_UNAVAILABLE',
@@ -163,13 +167,19 @@ export class VaultSecretStore implements SecretStore {
     return version;
   }
 
+  /** The versions since the last tombstone (read back from the newest until one is found). */
   async #metadata(env: string, key: string): Promise<SecretVersion[]> {
     const res = await this.#request('GET', `metadata/${this.#path(env, key)}`);
     const versions: Record<string, VersionMeta> = res?.json?.data?.versions ?? {};
-    return Object.entries(versions)
+    const stored = Object.entries(versions)
       .filter(([, m]) => !m.destroyed && (m.deletion_time ?? '') === '')
       .map(([v, m]) => ({ version: Number(v), createdAt: m.created_time }))
       .sort((a, b) => a.version - b.version);
+    for (let i = stored.length - 1; i >= 0; i--) {
+      const at = await this.#request('GET', `data/${this.#path(env, key)}?version=${stored[i]!.version}`);
+      if (at?.json?.data?.data?.[TOMBSTONE] === true) return stored.slice(i + 1);
+    }
+    return stored;
   }
 
   async versions(env: string, key: string): Promise<readonly SecretVersion[]> {
@@ -193,7 +203,10 @@ export class VaultSecretStore implements SecretStore {
 
   async remove(env: string, key: string): Promise<void> {
     assertSecretName(env, key);
-    await this.#request('DELETE', `metadata/${this.#path(env, key)}`);
+    if ((await this.#metadata(env, key)).length === 0) return;
+    // A tombstone version, not a metadata delete (which would restart the numbering at 1): older
+    // versions stay readable by number for pinned deployments and rollbacks.
+    await this.#request('POST', `data/${this.#path(env, key)}`, { data: { [TOMBSTONE]: true } });
   }
 
   async close(): Promise<void> {}

@@ -10,6 +10,7 @@ import type { Grant, Session } from '../../domain/auth.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { Store } from '../../store/contract.ts';
 import { can, type Permission } from './roles.ts';
+import type { SignInGuard } from './sign-in-guard.ts';
 import { checkToken, hashSecret, sameSecret } from './tokens.ts';
 
 export const SESSION_COOKIE = 'slipway_session';
@@ -39,10 +40,51 @@ export function isPublic(method: string, path: string): boolean {
   );
 }
 
-export function withAuth(store: Store, now: () => Date): MiddlewareHandler<AuthEnv> {
+/** The peer address of the request (the proxy's, behind one), or `unknown` outside a socket. */
+export function clientOf(c: Context): string {
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return incoming?.socket?.remoteAddress ?? 'unknown';
+}
+
+export function withAuth(store: Store, now: () => Date, guard?: SignInGuard): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    if (isPublic(c.req.method, c.req.path)) return next();
+    const signIn = c.req.method === 'POST' && c.req.path === '/api/session';
+    if (isPublic(c.req.method, c.req.path) && !signIn) return next();
+    // A client past its failed sign-ins waits, before its credential is even looked at.
+    guard?.check(clientOf(c));
+    if (signIn) return next();
     c.set('principal', await principalOf(c, store, now()));
+    guard?.succeed(clientOf(c));
+    return next();
+  };
+}
+
+/**
+ * State changes only from this site: a browser names the page's origin (`Origin`, `null` for a
+ * sandboxed or file page, a redirect or a data: URL) and the relation (`Sec-Fetch-Site`); any
+ * other than this host, or `same-origin`/`none`, is refused — also with a bearer token, so no page
+ * elsewhere can borrow one. Clients that send neither (the CLI, curl) are not browsers and pass.
+ */
+export function withOrigin(): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    if (SAFE.has(c.req.method)) return next();
+    const origin = c.req.header('origin');
+    if (origin !== undefined) {
+      let host: string | undefined;
+      try {
+        host = origin === 'null' ? undefined : new URL(origin).host;
+      } catch {
+        host = undefined;
+      }
+      if (host === undefined || host !== c.req.header('host'))
+        throw new AppError('CSRF_INVALID', `a request from origin ${origin} may not change state here`);
+    }
+    const site = c.req.header('sec-fetch-site');
+    if (site !== undefined && site !== 'same-origin' && site !== 'none')
+      throw new AppError(
+        'CSRF_INVALID',
+        `a ${site} request (Sec-Fetch-Site) may not change state here; use the dashboard served by this server`,
+      );
     return next();
   };
 }
@@ -79,22 +121,11 @@ async function principalOf(c: Context, store: Store, now: Date): Promise<Princip
   return { user, grants: found.grants, via: session ? 'session' : 'token', tokenId, session };
 }
 
-/** State changes through a cookie must carry the session's CSRF token and come from this origin. */
+/** State changes through a cookie must carry the session's CSRF token (withOrigin checks where from). */
 export function withCsrf(): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     const principal = c.get('principal');
     if (SAFE.has(c.req.method) || principal?.via !== 'session' || !principal.session) return next();
-    const origin = c.req.header('origin');
-    if (origin !== undefined && origin !== 'null') {
-      let host: string | undefined;
-      try {
-        host = new URL(origin).host;
-      } catch {
-        host = undefined;
-      }
-      if (host !== c.req.header('host'))
-        throw new AppError('CSRF_INVALID', `a request from origin ${origin} may not change state here`);
-    }
     const sent = c.req.header(CSRF_HEADER) ?? '';
     if (!sameSecret(sent, principal.session.csrf))
       throw new AppError(

@@ -72,7 +72,7 @@ export function registerActionRoutes(app: Api, s: Services): void {
   app.openapi(deploy, async (c) => {
     const body = c.req.valid('json');
     const principal = authorize(c, 'deploy', body.env);
-    const d = await s.runner.deploy(body.env, body.release, principal.user);
+    const d = await s.runner.deploy(body.env, body.release, principal.user, principal.via);
     return c.json(deploymentView(d), 201);
   });
 
@@ -82,7 +82,7 @@ export function registerActionRoutes(app: Api, s: Services): void {
     const d = await readableDeployment(s, id);
     authorize(c, 'read', d.env);
     const principal = authorize(c, action, d.env);
-    const after = await s.runner.act(id, action, principal.user, body.reason);
+    const after = await s.runner.act(id, action, principal.user, body.reason, principal.via);
     return c.json(deploymentView(after), 200);
   });
 }
