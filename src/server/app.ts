@@ -23,6 +23,7 @@ import { registerActionRoutes } from './routes/actions.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerEventRoutes } from './routes/events.ts';
+import { registerFlagRoutes } from './routes/flags.ts';
 import { registerReadRoutes } from './routes/read.ts';
 import { isReleaseUpload, registerReleaseRoutes } from './routes/releases.ts';
 import { registerSessionRoutes } from './routes/session.ts';
@@ -139,6 +140,7 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   registerEventRoutes(app, s);
   registerActionRoutes(app, s);
   registerAdminRoutes(app, s);
+  registerFlagRoutes(app, s);
   registerDashboardRoutes(app, s);
   app.get('*', dashboardHandler(options.webDir ?? null));
 
