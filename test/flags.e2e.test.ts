@@ -224,8 +224,7 @@ describe('flags through a real server', { skip: !sqlite && 'no SQLite backend se
     });
     await cold.initialize();
     assert.equal(
-      (await cold.resolveBooleanEvaluation('new-checkout', true, { targetingKey: 'u' }, console as never))
-        .value,
+      (await cold.resolveBooleanEvaluation('new-checkout', true, { targetingKey: 'u' })).value,
       false,
     );
     await cold.onClose();
