@@ -63,7 +63,7 @@ for (const backend of BACKENDS) {
           [1, 'set', 'ann', 'test'],
         ],
       );
-      assert.deepEqual((history[1]?.definition?.targeting as { fractional: unknown }).fractional, [
+      assert.deepEqual((history[1]?.definition?.targeting as { fractional?: unknown } | undefined)?.fractional, [
         ['on', 25],
         ['off', 75],
       ]);
