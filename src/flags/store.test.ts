@@ -63,10 +63,13 @@ for (const backend of BACKENDS) {
           [1, 'set', 'ann', 'test'],
         ],
       );
-      assert.deepEqual((history[1]?.definition?.targeting as { fractional?: unknown } | undefined)?.fractional, [
-        ['on', 25],
-        ['off', 75],
-      ]);
+      assert.deepEqual(
+        (history[1]?.definition?.targeting as { fractional?: unknown } | undefined)?.fractional,
+        [
+          ['on', 25],
+          ['off', 75],
+        ],
+      );
       const audit = await store.listAuditByTarget('shop/staging/flag/new-checkout');
       assert.deepEqual(
         audit.map((a) => a.action),
