@@ -5,7 +5,7 @@
  */
 
 import { type FlagDefinition, type FlagSet, type FlagType, type FlagValue, flagType } from './definition.ts';
-import { type CompiledRule, createEngine } from './engine.ts';
+import { type CompiledRule, compileRule, createEngine, type EngineState, prepareSplits } from './engine.ts';
 
 /** OpenFeature's resolution reasons and error codes, as strings (the spec's wire values). */
 export type Reason = 'STATIC' | 'DEFAULT' | 'TARGETING_MATCH' | 'DISABLED' | 'ERROR';
@@ -41,7 +41,7 @@ interface Compiled {
 /** A checked flag set made ready to evaluate. */
 export class CompiledFlags {
   readonly #flags = new Map<string, Compiled>();
-  readonly #current = { flagKey: '' };
+  readonly #current: EngineState = { flagKey: '', splits: [] };
   readonly set: FlagSet;
 
   constructor(set: FlagSet) {
@@ -55,7 +55,9 @@ export class CompiledFlags {
         key,
         def,
         type: flagType(def),
-        rule: hasRule ? (engine.build(def.targeting) as CompiledRule) : undefined,
+        rule: hasRule
+          ? compileRule(engine, prepareSplits(def.targeting, this.#current.splits), this.#current, key)
+          : undefined,
         readsFlagd: text.includes('$flagd'),
         metadata: { ...set.metadata, ...def.metadata },
       });

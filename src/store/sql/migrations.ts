@@ -243,8 +243,10 @@ export const MIGRATIONS: readonly Migration[] = [
     async up(db, dialect) {
       // One row per version of a flag in an environment; the newest is the flag. `seq` orders all
       // changes, so an environment's highest seq is its flags' revision (ETag, change stream).
+      // If-not-exists: a store rewound to an older schema version by hand keeps its flags.
       await db.schema
         .createTable('flag_versions')
+        .ifNotExists()
         .addColumn('seq', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
           dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
         )
@@ -261,6 +263,7 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
       await db.schema
         .createIndex('flag_versions_env_seq')
+        .ifNotExists()
         .on('flag_versions')
         .columns(['app', 'env', 'seq'])
         .execute();
