@@ -5,7 +5,7 @@
  * until every one of the 50 providers returns the off variant; then the flag is rolled back to 100%
  * and every provider is seen on again. Goal: p99 ≤ 1 s.
  *
- *   node_modules/.bin/node bench/flags-kill.ts         (PROVIDERS=50 KILLS=20 by default)
+ *   node_modules/.bin/node bench/flags-kill.ts         (PROVIDERS=50 KILLS=20 VIA=api by default)
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
@@ -17,6 +17,9 @@ import { repoRoot, tempDir } from '../src/testing.ts';
 
 const PROVIDERS = Number(process.env.PROVIDERS ?? 50);
 const KILLS = Number(process.env.KILLS ?? 20);
+/** `api`: the CLI through SLIPWAY_URL (the server announces at once); `store`: the CLI on the store
+ *  directly, as on the server's machine (the server finds the change at its next revision poll). */
+const VIA = process.env.VIA === 'store' ? 'store' : 'api';
 const dir = tempDir('slipway-bench-flags-');
 copyFileSync(join(repoRoot, 'examples/shop/slipway.yaml'), join(dir.path, 'slipway.yaml'));
 const server = spawn(
@@ -47,8 +50,8 @@ const { url, token } = await new Promise<{ url: string; token: string }>((resolv
 });
 
 async function slipway(...argv: string[]): Promise<void> {
-  process.env.SLIPWAY_URL = url;
-  process.env.SLIPWAY_TOKEN = token;
+  process.env.SLIPWAY_URL = VIA === 'api' ? url : '';
+  process.env.SLIPWAY_TOKEN = VIA === 'api' ? token : '';
   const out = new PassThrough();
   let text = '';
   out.on('data', (c) => (text += c));
@@ -130,7 +133,7 @@ try {
   const q = (p: number) =>
     sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
   console.log(
-    `providers: ${PROVIDERS}, kills: ${KILLS}; ms from \`slipway flags kill\` to every provider returning the off variant`,
+    `via ${VIA}, providers: ${PROVIDERS}, kills: ${KILLS}; ms from \`slipway flags kill\` to every provider returning the off variant`,
   );
   console.log('| p50 | p90 | p99 | max | goal p99 ≤ 1000 ms |');
   console.log('|---|---|---|---|---|');
