@@ -114,6 +114,8 @@ const READERS: Record<string, Reader> = {
   'environments.*.rollbackIf.businessMetric.url': ['src/engine/metric-sources.ts', 'url: b.url'],
   'environments.*.rollbackIf.businessMetric.path': ['src/engine/metric-sources.ts', 'path: b.path'],
   'environments.*.rollbackIf.businessMetric.dropAbove': ['src/engine/metric-sources.ts', 'dropAbove: r.businessMetric.dropAbove'],
+  'environments.*.rollbackIf.action': ['src/app/engine.ts', "env.rollbackIf?.action === 'flag-off'"],
+  'environments.*.rollbackIf.flag': ['src/app/engine.ts', 'flag: env.rollbackIf.flag'],
   'environments.*.smoke': ['src/app/engine.ts', 'env.smoke'],
   'environments.*.smoke[].get': ['src/engine/smoke.ts', 'check.get'],
   'environments.*.smoke[].expect': ['src/engine/smoke.ts', 'check.expect'],

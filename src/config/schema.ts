@@ -228,6 +228,15 @@ const rollbackIf = z.strictObject({
       dropAbove: percent(),
     })
     .optional(),
+  action: z.enum(['traffic', 'flag-off'], { error: 'expected traffic or flag-off' }).optional().meta({
+    description:
+      'traffic (default): a failed rule moves traffic back to the stable release. flag-off: the feature flag named by `flag` is turned off for everyone first (a `slipway flags kill`, audited and timed), then traffic moves back as well.',
+  }),
+  flag: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'The feature flag (key in this environment) that `action: flag-off` turns off.' }),
 });
 
 const STATUS_HINT = 'expected a status such as 200, "2xx" or "<500"';

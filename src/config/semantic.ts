@@ -30,6 +30,15 @@ export function semanticProblems(data: unknown): Problem[] {
     }
     if (isObject(env.windows)) problems.push(...windowProblems(env.windows, [...base, 'windows']));
     if (isObject(env.checklist)) problems.push(...checklistProblems(env.checklist, [...base, 'checklist']));
+    if (
+      isObject(env.rollbackIf) &&
+      env.rollbackIf.action === 'flag-off' &&
+      typeof env.rollbackIf.flag !== 'string'
+    )
+      problems.push({
+        path: [...base, 'rollbackIf', 'flag'],
+        message: 'action flag-off turns off the flag named here; add e.g. `flag: new-checkout`',
+      });
     if (isObject(env.approval) && isObject(data.users)) {
       problems.push(...approverProblems(env.approval, data.users, [...base, 'approval']));
     }

@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { Deployment, DeploymentStatus } from '../domain/types.ts';
+import { withKill } from '../flags/rollout.ts';
 import type { LockOwner, Store } from '../store/contract.ts';
 import { isUnreachable, lostAgentMessage } from './agent-loss.ts';
 import {
@@ -304,6 +305,8 @@ export class Executor {
         await this.transition(id, { type: 'step-began', at: clock.now() });
         return;
       case 'rollback':
+        if (state.ctx.flagOff)
+          await flagOff(this.#deps.store, id, state.ctx.flagOff.flag, state.ctx, () => clock.now());
         await this.#rollback(state.ctx);
         await this.transition(id, { type: 'rollback-done', at: clock.now() });
         return;
@@ -574,6 +577,52 @@ export class Executor {
     });
     await store.releaseLock(lockName(d.app, d.env), Executor.owner(d.id));
   }
+}
+
+/**
+ * `rollbackIf.action: flag-off`: the flag is killed (everyone gets its off variant) before traffic
+ * moves, as the user `slipway`, with the deployment as the reason; how long it took and what became
+ * of it are a deployment event. It never holds the rollback up: a flag that is gone or already off
+ * is noted and traffic moves anyway.
+ */
+async function flagOff(
+  store: Store,
+  id: string,
+  flag: string,
+  ctx: DeploymentContext,
+  now: () => number,
+): Promise<void> {
+  const started = now();
+  let data: Record<string, unknown>;
+  try {
+    const current = await store.flags.getFlag(ctx.app, ctx.env, flag);
+    if (!current?.definition) data = { flag, done: false, why: `no flag "${flag}" in ${ctx.env}` };
+    else {
+      const [stored] = await store.flags.putFlags([
+        {
+          app: ctx.app,
+          env: ctx.env,
+          key: flag,
+          definition: withKill(current.definition),
+          action: 'kill',
+          by: 'slipway',
+          reason: `automatic rollback of deployment ${id} (rollbackIf action flag-off)`,
+          ifVersion: current.version,
+        },
+      ]);
+      data = { flag, done: true, version: stored?.version, killMs: now() - started };
+    }
+  } catch (error) {
+    data = { flag, done: false, why: (error as Error).message };
+  }
+  await store.appendEvent({
+    deploymentId: id,
+    app: ctx.app,
+    env: ctx.env,
+    type: 'flag-off',
+    at: new Date(now()).toISOString(),
+    data,
+  });
 }
 
 /** The index of the plan's first step that changes the data plane. */

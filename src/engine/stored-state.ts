@@ -97,6 +97,7 @@ const ContextSchema = z.looseObject({
   ),
   profile: z.string(),
   inconclusive: z.enum(['wait', 'pause', 'fail']),
+  flagOff: z.looseObject({ flag: z.string() }).optional(),
 });
 
 /** A rollback deployment: why, by whom, and which gates it went past because it is one. */
