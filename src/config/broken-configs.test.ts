@@ -234,7 +234,7 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     name: 'canary empty step',
     yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    strategy:\n      canary:\n        steps: [{}, { weight: 100 }]\n',
     expected: [
-      'slipway.yaml:7:17: environments.production.strategy.canary.steps[0]: expected a step with weight, pause or analysis, found an empty mapping',
+      'slipway.yaml:7:17: environments.production.strategy.canary.steps[0]: expected a step with weight, flag, pause or analysis, found an empty mapping',
     ],
   },
   {

@@ -112,6 +112,15 @@ function strategyProblems(strategy: Raw, base: string[]): Problem[] {
     });
   }
   const canary = strategy.canary;
+  if (isObject(canary) && Array.isArray(canary.steps) && typeof canary.flag !== 'string') {
+    const i = canary.steps.findIndex((step) => isObject(step) && step.flag !== undefined);
+    if (i >= 0)
+      problems.push({
+        path: [...base, 'canary', 'steps', i, 'flag'],
+        message:
+          "a step moves the canary's feature flag; name it with `flag: new-checkout` under strategy.canary",
+      });
+  }
   if (isObject(canary) && Array.isArray(canary.steps)) {
     let last: number | undefined;
     let lastIndex = -1;

@@ -6,9 +6,10 @@
  */
 
 import { hostname } from 'node:os';
+import { isDeepStrictEqual } from 'node:util';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { Deployment, DeploymentStatus } from '../domain/types.ts';
-import { withKill } from '../flags/rollout.ts';
+import { withKill, withRollout } from '../flags/rollout.ts';
 import type { LockOwner, Store } from '../store/contract.ts';
 import { isUnreachable, lostAgentMessage } from './agent-loss.ts';
 import {
@@ -384,6 +385,9 @@ export class Executor {
           );
         return {};
       }
+      case 'flag':
+        await moveFlag(this.#deps.store, id, ctx, step.key, step.percent);
+        return {};
       case 'scale': {
         // Surge first (new instances healthy before old ones go), then retire the old ones.
         const before = state.engine.weight;
@@ -577,6 +581,39 @@ export class Executor {
     });
     await store.releaseLock(lockName(d.app, d.env), Executor.owner(d.id));
   }
+}
+
+/**
+ * A canary step `flag: PERCENT`: the flag's split moved to that share of users (a rollout by
+ * `slipway`, versioned and audited). Idempotent: a flag already at the share is left as it is.
+ */
+async function moveFlag(
+  store: Store,
+  id: string,
+  ctx: DeploymentContext,
+  key: string,
+  percent: number,
+): Promise<void> {
+  const current = await store.flags.getFlag(ctx.app, ctx.env, key);
+  if (!current?.definition)
+    throw new AppError(
+      'FLAG_NOT_FOUND',
+      `the canary moves flag "${key}", which ${ctx.env} does not have; create it with \`slipway flags set ${key} --env ${ctx.env}\``,
+    );
+  const moved = withRollout(current.definition, { percent });
+  if (isDeepStrictEqual(moved, current.definition)) return;
+  await store.flags.putFlags([
+    {
+      app: ctx.app,
+      env: ctx.env,
+      key,
+      definition: moved,
+      action: 'rollout',
+      by: 'slipway',
+      reason: `deployment ${id}: canary step to ${percent}% of users`,
+      ifVersion: current.version,
+    },
+  ]);
 }
 
 /**

@@ -104,3 +104,87 @@ test('action flag-off without a flag is refused with its place', () => {
     ],
   ]);
 });
+
+const rampYaml = `app: shop
+run: { command: node server.js, instances: 1, health: { interval: 200ms, timeout: 200ms, startTimeout: 15s }, stopTimeout: 2s }
+environments:
+  production:
+    profile: fast
+    strategy:
+      canary:
+        flag: new-checkout
+        steps:
+          - { weight: 100 }
+          - { flag: 5, analysis: { duration: 1500ms } }
+          - { flag: 50, analysis: { duration: 1500ms } }
+          - { flag: 100 }
+    rollbackIf:
+      errorRate: { above: 5% }
+      action: flag-off
+      flag: new-checkout
+`;
+
+describe('canary steps that move a feature flag (real agent, builtin router)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness(new BuiltinRouter());
+    await h.store.flags.putFlags([
+      {
+        app: 'shop',
+        env: 'production',
+        key: 'new-checkout',
+        definition: {
+          state: 'ENABLED',
+          variants: { on: true, off: false },
+          defaultVariant: 'off',
+          targeting: {},
+        },
+        action: 'set',
+        by: 'alice',
+        reason: 'shipped dark',
+      },
+    ]);
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  test('a healthy release ramps the flag 5% → 50% → 100% under analysis; a failing one turns it off', async () => {
+    const { executor, deploy } = await composedEngine(h, rampYaml);
+    const first = await deploy('production', '1.0.0');
+    assert.equal((await executor.run(first.id)).status, 'succeeded');
+    const port = (await h.agent.status('production')).listen.port;
+    const load = startLoad({
+      url: `http://127.0.0.1:${port}/api/products`,
+      workers: 2,
+      gapMs: 10,
+      maxMs: 60_000,
+    });
+    try {
+      const good = await deploy('production', '2.0.0');
+      const done = await executor.run(good.id);
+      assert.equal(done.status, 'succeeded', done.reason ?? '');
+      const ramp = [...(await h.store.flags.flagHistory('shop', 'production', 'new-checkout'))].reverse();
+      assert.deepEqual(
+        ramp.map((v) => [
+          v.action,
+          v.by,
+          (v.definition?.targeting as { fractional?: unknown[] } | undefined)?.fractional?.[0],
+        ]),
+        [
+          ['set', 'alice', undefined],
+          ['rollout', 'slipway', ['on', 5]],
+          ['rollout', 'slipway', ['on', 50]],
+          ['rollout', 'slipway', ['on', 100]],
+        ],
+      );
+      const bad = await deploy('production', '3.0.0', { errorRate: 0.5 });
+      const rolled = await executor.run(bad.id);
+      assert.equal(rolled.status, 'rolled_back', rolled.reason ?? '');
+      const now = await h.store.flags.getFlag('shop', 'production', 'new-checkout');
+      assert.deepEqual([now?.action, now?.by, now?.definition?.targeting], ['kill', 'slipway', {}]);
+    } finally {
+      await load.stop();
+    }
+  });
+});
