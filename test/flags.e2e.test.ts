@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { OpenFeature } from '@openfeature/server-sdk';
+import { OpenFeature, ProviderEvents } from '@openfeature/server-sdk';
 import { parseConfig } from '../src/config/load.ts';
 import { SlipwayProvider } from '../src/flags/provider.ts';
 import { startTestServer, type TestServer } from '../src/server/testing.ts';
@@ -212,7 +212,12 @@ describe('flags through a real server', { skip: !sqlite && 'no SQLite backend se
     assert.deepEqual([details.value, details.variant, details.reason], [false, 'off', 'STATIC']);
     assert.equal(JSON.parse(readFileSync(cacheFile, 'utf8')).revision, provider.revision);
 
+    let stale = false;
+    provider.events.addHandler(ProviderEvents.Stale, () => {
+      stale = true;
+    });
     await t.server.close();
+    await until(() => stale, 'the provider to say its flags are stale');
     assert.equal(await client.getBooleanValue('new-checkout', true, { targetingKey: 'user-1' }), false);
     // A new provider started while the server is away begins from the cache file.
     const cold = new SlipwayProvider({

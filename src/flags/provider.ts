@@ -52,6 +52,8 @@ export class SlipwayProvider implements Provider {
   #flags: CompiledFlags | undefined;
   #revision = -1;
   #connected = false;
+  /** Stale (the stream broke) or not ready (initialize gave up): the next flags announce Ready. */
+  #degraded = false;
   #first: (() => void) | undefined;
 
   constructor(options: SlipwayProviderOptions) {
@@ -74,6 +76,7 @@ export class SlipwayProvider implements Provider {
     clearTimeout(timer);
     if (this.#flags) return;
     const cached = this.#readCache();
+    this.#degraded = true;
     if (cached) {
       this.#apply(cached, false);
       return;
@@ -151,10 +154,12 @@ export class SlipwayProvider implements Provider {
         // The server is away or the stream broke: keep the flags we have and try again.
       }
       if (this.#stop.signal.aborted) return;
-      if (this.#connected && this.#flags)
+      if (this.#connected && this.#flags) {
+        this.#degraded = true;
         this.events.emit(ProviderEvents.Stale, {
           message: 'slipway server unreachable; using the last flags',
         });
+      }
       this.#connected = false;
       await new Promise((r) => setTimeout(r, wait));
       wait = Math.min(wait * 2, this.#o.maxRetryMs ?? 5000);
@@ -162,7 +167,10 @@ export class SlipwayProvider implements Provider {
   }
 
   #apply(snapshot: Snapshot, fresh: boolean): void {
-    if (snapshot.revision === this.#revision) return;
+    if (snapshot.revision === this.#revision) {
+      if (fresh) this.#recovered();
+      return;
+    }
     const checked = checkFlagSet(snapshot.set);
     if (!checked.ok) return; // never replace good flags with ones this version cannot read
     const before = this.#flags;
@@ -173,6 +181,14 @@ export class SlipwayProvider implements Provider {
     this.#first = undefined;
     if (before)
       this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged: this.#flags.keys() as string[] });
+    if (fresh) this.#recovered();
+  }
+
+  /** Flags from the server again after being stale or not ready: say so (status READY). */
+  #recovered(): void {
+    if (!this.#degraded) return;
+    this.#degraded = false;
+    this.events.emit(ProviderEvents.Ready);
   }
 
   #readCache(): Snapshot | undefined {
