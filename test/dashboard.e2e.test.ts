@@ -225,6 +225,59 @@ describe('dashboard in headless Chromium (real server, agent and instances)', { 
     await page.close();
   });
 
+  test("shows an environment's feature flags; turns one off by keyboard; a viewer sees no button", async () => {
+    const flags = {
+      flags: {
+        'new-checkout': {
+          state: 'ENABLED',
+          variants: { on: true, off: false },
+          defaultVariant: 'off',
+          targeting: {
+            fractional: [
+              ['on', 25],
+              ['off', 75],
+            ],
+          },
+        },
+      },
+    };
+    await stack.call(stack.tokens.admin, 'POST', '/api/flags/staging/import', {
+      text: JSON.stringify(flags),
+      source: 'flags.json',
+      reason: 'seed',
+    });
+    const page = await open();
+    await page.goto(stack.url);
+    const row = page.locator('.env[data-env=staging] tr[data-flag=new-checkout]');
+    await row.waitFor();
+    assert.match(await row.innerText(), /25% of users get on/);
+    await confirmByKeyboard(
+      page,
+      '.env[data-env=staging] tr[data-flag=new-checkout] [data-action=flag-kill]',
+    );
+    await waitText(page.locator('.env[data-env=staging] tr[data-flag=new-checkout]'), /everyone gets off/);
+    await shot(page, '7b-flag-off');
+    const history = await stack.call<{ action: string; by: string; reason: string }[]>(
+      stack.tokens.admin,
+      'GET',
+      '/api/flags/staging/new-checkout/history',
+    );
+    assert.deepEqual(
+      history.map((v) => [v.action, v.by, v.reason]),
+      [
+        ['kill', 'admin', 'checked on staging'],
+        ['import', 'admin', 'seed'],
+      ],
+    );
+    await page.close();
+    const { page: viewer, b } = await signIn(stack.tokens.alice);
+    others.push(b);
+    const seen = viewer.locator('.env[data-env=staging] tr[data-flag=new-checkout]');
+    await seen.waitFor();
+    assert.equal(await seen.locator('[data-action=flag-kill]').count(), 0);
+    await viewer.close();
+  });
+
   test('works at a phone width (390×844) without horizontal scrolling', async () => {
     const page = await open();
     await page.setViewportSize({ width: 390, height: 844 });

@@ -241,5 +241,7 @@ export async function deploymentContext(input: NewDeploymentInput): Promise<Depl
     })),
     profile: env.profile ?? 'default',
     inconclusive: env.inconclusive ?? 'wait',
+    ...(env.rollbackIf?.action === 'flag-off' &&
+      env.rollbackIf.flag !== undefined && { flagOff: { flag: env.rollbackIf.flag } }),
   };
 }

@@ -14,6 +14,7 @@ import { registerControl } from './commands/control.ts';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerExec } from './commands/exec.ts';
+import { registerFlags } from './commands/flags.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerInit } from './commands/init.ts';
 import { registerLogs } from './commands/logs.ts';
@@ -79,6 +80,7 @@ export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): 
   registerAudit(program, ctx, act);
   registerStore(program, ctx, act);
   registerDoctor(program, ctx, act);
+  registerFlags(program, ctx, act);
   addGlobalOptions(program);
   for (const command of program.commands) inheritSettings(command);
   return program;

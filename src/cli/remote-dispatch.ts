@@ -5,6 +5,8 @@
  * consults this table before any action runs, and a test fails for a command missing from it.
  */
 import { AppError } from '../domain/errors.ts';
+import { remoteFlagService } from '../flags/remote-service.ts';
+import { FLAG_COMMANDS } from './commands/flags.ts';
 import type { Context } from './context.ts';
 import type { ApiClient } from './remote.ts';
 import {
@@ -112,6 +114,20 @@ export const REMOTE_MODES: Readonly<Record<string, RemoteMode>> = {
   'user revoke': notYet,
   'user list': { remote: (c, r) => remoteUserList(c, r) },
   'audit verify': { remote: (c, r) => remoteAuditVerify(c, r) },
+  'flags evaluate': 'local',
+  ...Object.fromEntries(
+    ['list', 'get', 'history', 'set', 'rollout', 'kill', 'import', 'diff'].map((sub) => [
+      `flags ${sub}`,
+      {
+        remote: (c: Context, r: ApiClient, args: readonly unknown[]) =>
+          (FLAG_COMMANDS[sub] as NonNullable<(typeof FLAG_COMMANDS)[string]>)(
+            c,
+            remoteFlagService(r.http),
+            args,
+          ),
+      },
+    ]),
+  ),
   'audit export': { remote: (c, r, [o]) => remoteAuditExport(c, r, o as { out?: string }) },
 };
 

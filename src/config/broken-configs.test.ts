@@ -234,7 +234,7 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     name: 'canary empty step',
     yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    strategy:\n      canary:\n        steps: [{}, { weight: 100 }]\n',
     expected: [
-      'slipway.yaml:7:17: environments.production.strategy.canary.steps[0]: expected a step with weight, pause or analysis, found an empty mapping',
+      'slipway.yaml:7:17: environments.production.strategy.canary.steps[0]: expected a step with weight, flag, pause or analysis, found an empty mapping',
     ],
   },
   {
@@ -459,7 +459,7 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     name: 'checklist skips an item the template does not have',
     yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    checklist: { skip: [oncall-available] }\n',
     expected: [
-      'slipway.yaml:5:25: environments.production.checklist.skip[0]: unknown checklist item "oncall-available"; did you mean "on-call-available"? (template items: ci-passed, previous-succeeded, migrations-tested, rollback-plan, config-drift, stakeholders-notified, monitoring-ready, on-call-available, documented-time, error-rates, health-checks, smoke-tests, critical-journeys, metrics-normal, support-tickets, issues-documented, runbook-updated)',
+      'slipway.yaml:5:25: environments.production.checklist.skip[0]: unknown checklist item "oncall-available"; did you mean "on-call-available"? (template items: ci-passed, previous-succeeded, migrations-tested, rollback-plan, config-drift, flags-match, stakeholders-notified, monitoring-ready, on-call-available, documented-time, error-rates, health-checks, smoke-tests, critical-journeys, metrics-normal, support-tickets, issues-documented, runbook-updated)',
     ],
   },
   {

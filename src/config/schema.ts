@@ -154,10 +154,21 @@ const canaryStep = z
       })
       .optional(),
     analysis: z.union([z.literal('default'), z.strictObject({ duration: duration() })]).optional(),
+    flag: z
+      .int({ error: 'expected a whole number from 0 to 100' })
+      .min(0, { error: 'expected a whole number from 0 to 100' })
+      .max(100, { error: 'expected a whole number from 0 to 100' })
+      .optional()
+      .meta({
+        description:
+          "The percentage of users who get the canary's feature flag (strategy.canary.flag) from this step on, hashed on their targeting key as flagd does.",
+      }),
   })
-  .refine((s) => s.weight !== undefined || s.pause !== undefined || s.analysis !== undefined, {
-    error: 'expected a step with weight, pause or analysis',
-  });
+  .refine(
+    (s) =>
+      s.weight !== undefined || s.pause !== undefined || s.analysis !== undefined || s.flag !== undefined,
+    { error: 'expected a step with weight, flag, pause or analysis' },
+  );
 
 const stickiness = z.string().regex(/^(header|cookie):[A-Za-z0-9_-]+$/, {
   error: 'expected header:NAME or cookie:NAME, e.g. header:x-user-id',
@@ -181,6 +192,10 @@ const strategies = z.strictObject({
   canary: z
     .strictObject({
       stickiness: stickiness.optional(),
+      flag: z.string().min(1).optional().meta({
+        description:
+          'A feature flag of this environment whose rollout the steps move (step `flag: PERCENT`).',
+      }),
       steps: z.array(canaryStep).min(1, { error: 'expected at least one canary step' }),
     })
     .optional(),
@@ -228,6 +243,15 @@ const rollbackIf = z.strictObject({
       dropAbove: percent(),
     })
     .optional(),
+  action: z.enum(['traffic', 'flag-off'], { error: 'expected traffic or flag-off' }).optional().meta({
+    description:
+      'traffic (default): a failed rule moves traffic back to the stable release. flag-off: the feature flag named by `flag` is turned off for everyone first (a `slipway flags kill`, audited and timed), then traffic moves back as well.',
+  }),
+  flag: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'The feature flag (key in this environment) that `action: flag-off` turns off.' }),
 });
 
 const STATUS_HINT = 'expected a status such as 200, "2xx" or "<500"';

@@ -30,6 +30,15 @@ export function semanticProblems(data: unknown): Problem[] {
     }
     if (isObject(env.windows)) problems.push(...windowProblems(env.windows, [...base, 'windows']));
     if (isObject(env.checklist)) problems.push(...checklistProblems(env.checklist, [...base, 'checklist']));
+    if (
+      isObject(env.rollbackIf) &&
+      env.rollbackIf.action === 'flag-off' &&
+      typeof env.rollbackIf.flag !== 'string'
+    )
+      problems.push({
+        path: [...base, 'rollbackIf', 'flag'],
+        message: 'action flag-off turns off the flag named here; add e.g. `flag: new-checkout`',
+      });
     if (isObject(env.approval) && isObject(data.users)) {
       problems.push(...approverProblems(env.approval, data.users, [...base, 'approval']));
     }
@@ -103,6 +112,15 @@ function strategyProblems(strategy: Raw, base: string[]): Problem[] {
     });
   }
   const canary = strategy.canary;
+  if (isObject(canary) && Array.isArray(canary.steps) && typeof canary.flag !== 'string') {
+    const i = canary.steps.findIndex((step) => isObject(step) && step.flag !== undefined);
+    if (i >= 0)
+      problems.push({
+        path: [...base, 'canary', 'steps', i, 'flag'],
+        message:
+          "a step moves the canary's feature flag; name it with `flag: new-checkout` under strategy.canary",
+      });
+  }
   if (isObject(canary) && Array.isArray(canary.steps)) {
     let last: number | undefined;
     let lastIndex = -1;

@@ -348,6 +348,23 @@ export const ERROR_CODES = {
     exit: EXIT.refused,
     summary: 'Too many failed sign-ins from this client (or from everyone); wait the time the message names.',
   },
+  FLAGS_INVALID: {
+    status: 422,
+    exit: EXIT.failed,
+    summary:
+      'A feature flag definition (flagd format) is refused before it is used or stored; each problem names the flag and its JSON path.',
+  },
+  FLAG_NOT_FOUND: {
+    status: 404,
+    exit: EXIT.usage,
+    summary: 'No feature flag of that key in the environment or file.',
+  },
+  FLAG_CONFLICT: {
+    status: 409,
+    exit: EXIT.refused,
+    summary:
+      'The flag changed since the version the change was based on (--if-version); read it again and retry.',
+  },
   INTERNAL: { status: 500, exit: EXIT.internal, summary: 'A bug in slipway; please report it.' },
 } as const satisfies Record<string, CodeSpec>;
 

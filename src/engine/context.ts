@@ -72,6 +72,8 @@ export interface DeploymentContext {
   readonly profile: string;
   /** What to do when analysis cannot decide by the end of its step. */
   readonly inconclusive: 'wait' | 'pause' | 'fail';
+  /** slipway.yaml `rollbackIf.action: flag-off`: the flag a rollback turns off before traffic moves. */
+  readonly flagOff?: { readonly flag: string };
 }
 
 export const DEFAULT_PREVIEW_HEADER = 'x-slipway-release';

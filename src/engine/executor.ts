@@ -6,8 +6,10 @@
  */
 
 import { hostname } from 'node:os';
+import { isDeepStrictEqual } from 'node:util';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { Deployment, DeploymentStatus } from '../domain/types.ts';
+import { withKill, withRollout } from '../flags/rollout.ts';
 import type { LockOwner, Store } from '../store/contract.ts';
 import { isUnreachable, lostAgentMessage } from './agent-loss.ts';
 import {
@@ -304,6 +306,8 @@ export class Executor {
         await this.transition(id, { type: 'step-began', at: clock.now() });
         return;
       case 'rollback':
+        if (state.ctx.flagOff)
+          await flagOff(this.#deps.store, id, state.ctx.flagOff.flag, state.ctx, () => clock.now());
         await this.#rollback(state.ctx);
         await this.transition(id, { type: 'rollback-done', at: clock.now() });
         return;
@@ -381,6 +385,9 @@ export class Executor {
           );
         return {};
       }
+      case 'flag':
+        await moveFlag(this.#deps.store, id, ctx, step.key, step.percent);
+        return {};
       case 'scale': {
         // Surge first (new instances healthy before old ones go), then retire the old ones.
         const before = state.engine.weight;
@@ -574,6 +581,85 @@ export class Executor {
     });
     await store.releaseLock(lockName(d.app, d.env), Executor.owner(d.id));
   }
+}
+
+/**
+ * A canary step `flag: PERCENT`: the flag's split moved to that share of users (a rollout by
+ * `slipway`, versioned and audited). Idempotent: a flag already at the share is left as it is.
+ */
+async function moveFlag(
+  store: Store,
+  id: string,
+  ctx: DeploymentContext,
+  key: string,
+  percent: number,
+): Promise<void> {
+  const current = await store.flags.getFlag(ctx.app, ctx.env, key);
+  if (!current?.definition)
+    throw new AppError(
+      'FLAG_NOT_FOUND',
+      `the canary moves flag "${key}", which ${ctx.env} does not have; create it with \`slipway flags set ${key} --env ${ctx.env}\``,
+    );
+  const moved = withRollout(current.definition, { percent });
+  if (isDeepStrictEqual(moved, current.definition)) return;
+  await store.flags.putFlags([
+    {
+      app: ctx.app,
+      env: ctx.env,
+      key,
+      definition: moved,
+      action: 'rollout',
+      by: 'slipway',
+      reason: `deployment ${id}: canary step to ${percent}% of users`,
+      ifVersion: current.version,
+    },
+  ]);
+}
+
+/**
+ * `rollbackIf.action: flag-off`: the flag is killed (everyone gets its off variant) before traffic
+ * moves, as the user `slipway`, with the deployment as the reason; how long it took and what became
+ * of it are a deployment event. It never holds the rollback up: a flag that is gone or already off
+ * is noted and traffic moves anyway.
+ */
+async function flagOff(
+  store: Store,
+  id: string,
+  flag: string,
+  ctx: DeploymentContext,
+  now: () => number,
+): Promise<void> {
+  const started = now();
+  let data: Record<string, unknown>;
+  try {
+    const current = await store.flags.getFlag(ctx.app, ctx.env, flag);
+    if (!current?.definition) data = { flag, done: false, why: `no flag "${flag}" in ${ctx.env}` };
+    else {
+      const [stored] = await store.flags.putFlags([
+        {
+          app: ctx.app,
+          env: ctx.env,
+          key: flag,
+          definition: withKill(current.definition),
+          action: 'kill',
+          by: 'slipway',
+          reason: `automatic rollback of deployment ${id} (rollbackIf action flag-off)`,
+          ifVersion: current.version,
+        },
+      ]);
+      data = { flag, done: true, version: stored?.version, killMs: now() - started };
+    }
+  } catch (error) {
+    data = { flag, done: false, why: (error as Error).message };
+  }
+  await store.appendEvent({
+    deploymentId: id,
+    app: ctx.app,
+    env: ctx.env,
+    type: 'flag-off',
+    at: new Date(now()).toISOString(),
+    data,
+  });
 }
 
 /** The index of the plan's first step that changes the data plane. */

@@ -107,6 +107,8 @@ export function describeStep(step: PlanStep): string {
   switch (step.kind) {
     case 'shift':
       return `shift ${step.weight}% of traffic`;
+    case 'flag':
+      return `flag ${step.key} to ${step.percent}% of users`;
     case 'scale':
       return `${step.newCount} new / ${step.oldCount} old instances (${step.weight}%)`;
     case 'start':

@@ -9,6 +9,8 @@ export type PlanStep =
   | { readonly kind: 'approval' }
   | { readonly kind: 'start'; readonly count: number }
   | { readonly kind: 'shift'; readonly weight: number }
+  /** Canary: `percent`% of users get the feature flag `key` (its rolled-out variant). */
+  | { readonly kind: 'flag'; readonly key: string; readonly percent: number }
   /** Rolling: run `newCount` new and `oldCount` old instances, traffic split by count. */
   | { readonly kind: 'scale'; readonly newCount: number; readonly oldCount: number; readonly weight: number }
   | { readonly kind: 'smoke' }
@@ -62,6 +64,8 @@ export function planDeployment(input: PlanInput): PlanStep[] {
     steps.push({ kind: 'start', count: input.instances }, ...smoke());
     for (const step of s.steps) {
       if (step.weight !== undefined) steps.push({ kind: 'shift', weight: step.weight }, ...smoke());
+      if (step.flagPercent !== undefined && s.flag !== undefined)
+        steps.push({ kind: 'flag', key: s.flag, percent: step.flagPercent });
       if (step.analysisMs !== undefined) steps.push({ kind: 'analysis', durationMs: step.analysisMs });
       if (step.pause !== undefined) steps.push({ kind: 'pause', durationMs: step.pause });
     }

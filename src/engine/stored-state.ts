@@ -18,6 +18,7 @@ const PlanStepSchema = z.discriminatedUnion('kind', [
   z.looseObject({ kind: z.literal('approval') }),
   z.looseObject({ kind: z.literal('start'), count: num }),
   z.looseObject({ kind: z.literal('shift'), weight: num }),
+  z.looseObject({ kind: z.literal('flag'), key: z.string(), percent: num }),
   z.looseObject({ kind: z.literal('scale'), newCount: num, oldCount: num, weight: num }),
   z.looseObject({ kind: z.literal('smoke') }),
   z.looseObject({ kind: z.literal('pause'), durationMs: when }),
@@ -97,6 +98,7 @@ const ContextSchema = z.looseObject({
   ),
   profile: z.string(),
   inconclusive: z.enum(['wait', 'pause', 'fail']),
+  flagOff: z.looseObject({ flag: z.string() }).optional(),
 });
 
 /** A rollback deployment: why, by whom, and which gates it went past because it is one. */

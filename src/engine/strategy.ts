@@ -10,11 +10,13 @@ export interface CanaryStepSpec {
   /** Milliseconds, or null for "until resumed". */
   readonly pause?: number | null;
   readonly analysisMs?: number;
+  /** Percentage of users on the canary's feature flag from this step on. */
+  readonly flagPercent?: number;
 }
 
 export type EngineStrategy =
   | { readonly kind: 'blue-green'; readonly warmForMs: number }
-  | { readonly kind: 'canary'; readonly steps: readonly CanaryStepSpec[] }
+  | { readonly kind: 'canary'; readonly steps: readonly CanaryStepSpec[]; readonly flag?: string }
   | { readonly kind: 'rolling'; readonly maxSurge: number; readonly maxUnavailable: number };
 
 /** The seed's example steps: 5% → 25% → 50% → 100%. */
@@ -44,8 +46,10 @@ export function engineStrategy(env: Pick<EnvironmentConfig, 'strategy'>, instanc
   if (s.canary) {
     return {
       kind: 'canary',
+      ...(s.canary.flag !== undefined && { flag: s.canary.flag }),
       steps: s.canary.steps.map((step) => ({
         ...(step.weight !== undefined && { weight: step.weight }),
+        ...(step.flag !== undefined && { flagPercent: step.flag }),
         ...(step.pause !== undefined && { pause: step.pause === 'until-resumed' ? null : step.pause }),
         ...(step.analysis !== undefined && {
           analysisMs: step.analysis === 'default' ? DEFAULT_ANALYSIS_MS : step.analysis.duration,

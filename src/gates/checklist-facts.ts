@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import type { SlipwayConfig } from '../config/schema.ts';
 import type { Deployment } from '../domain/types.ts';
 import { storedStateOrUndefined } from '../engine/stored-state.ts';
+import type { FlagDefinition } from '../flags/definition.ts';
+import { diffFlags } from '../flags/diff.ts';
 import type { Store } from '../store/contract.ts';
 import { type ChecklistFacts, checklistItems, evaluateChecklist, type ItemState } from './checklist.ts';
 
@@ -41,8 +43,18 @@ export async function checklistFacts(
   const warnings = timeline
     .filter((t) => t.what.startsWith('done: preflight'))
     .flatMap((t) => [...t.what.matchAll(/drift from [^;)]*/g)].map((m) => m[0]));
+  const flagsOf = async (name: string) =>
+    new Map(
+      (await store.flags.listFlags(d.app, name)).map((f) => [f.key, f.definition as FlagDefinition] as const),
+    );
+  const flagDrift = env?.after
+    ? diffFlags(env.after, await flagsOf(env.after), d.env, await flagsOf(d.env)).map(
+        (x) => `${x.key} (${x.differences.join(', ')})`,
+      )
+    : [];
   return {
     ci: release?.ci ?? 'unknown',
+    flags: { previous: env?.after ?? null, differences: flagDrift },
     drift: preflightDone ? { previous: env?.after ?? null, warnings } : null,
     previous,
     rollbackTo: from ? from.version : null,

@@ -15,6 +15,7 @@ const facts: ChecklistFacts = {
   rollbackTo: '1.3.0',
   migrationsDeclared: false,
   drift: { previous: 'staging', warnings: [] },
+  flags: { previous: 'staging', differences: [] },
   monitoring: true,
   smoke: true,
 };
@@ -33,8 +34,8 @@ test('no checklist: block means no checklist; the seed template is the default',
     items.map((i) => `${i.phase}:${i.id}`),
     SEED_CHECKLIST.map((i) => `${i.phase}:${i.id}`),
   );
-  // The seeds' 16 items plus the drift check the configuration issue asks for.
-  assert.equal(items.length, 17);
+  // The seeds' 16 items plus the config drift check and the flag drift check.
+  assert.equal(items.length, 18);
 });
 
 test('the template is edited by skip and add; an added item replaces a seed one of the same id', () => {
@@ -55,6 +56,7 @@ test('the template is edited by skip and add; an added item replaces a seed one 
       ['migrations-tested', true],
       ['rollback-plan', true],
       ['config-drift', true],
+      ['flags-match', false],
       ['monitoring-ready', true],
       ['db-backup', true],
       ['on-call-available', false],
@@ -74,6 +76,7 @@ test('automated items are judged from facts; manual items wait for a named tick'
       ['migrations-tested', true, 'none declared', null],
       ['rollback-plan', true, 'previous release 1.3.0 is warm or redeployable', null],
       ['config-drift', true, 'no drift from staging', null],
+      ['flags-match', true, 'flags as in staging', null],
       ['stakeholders-notified', true, 'ticked', 'bob'],
       ['monitoring-ready', true, 'rollbackIf/metrics configured; slipway measures the release', null],
       ['on-call-available', false, 'open', null],
@@ -133,5 +136,28 @@ test('only manual items (and declared migrations) can be ticked; unknown ids are
   assert.equal(
     tickable([], 'x'),
     'no checklist item "x" (items: none; the environment declares no checklist:)',
+  );
+});
+
+test('flags set differently from the previous environment leave the flag item open, naming them', () => {
+  const items = checklistItems({ template: 'seed', previousWithin: 1 });
+  const drifted = {
+    ...facts,
+    flags: {
+      previous: 'staging',
+      differences: ['new-checkout (state "ENABLED" in staging, "DISABLED" in production)'],
+    },
+  };
+  const item = evaluateChecklist(items, drifted, []).find((s) => s.id === 'flags-match');
+  assert.deepEqual(
+    [item?.done, item?.detail],
+    [
+      false,
+      '1 flag(s) differ from staging: new-checkout (state "ENABLED" in staging, "DISABLED" in production)',
+    ],
+  );
+  assert.equal(
+    openRequired(evaluateChecklist(items, drifted, [])).some((s) => s.id === 'flags-match'),
+    false,
   );
 });

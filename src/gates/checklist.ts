@@ -14,6 +14,7 @@ export type AutoCheck =
   | 'previous'
   | 'rollback'
   | 'drift'
+  | 'flags'
   | 'migrations'
   | 'monitoring'
   | 'health'
@@ -52,6 +53,13 @@ export const SEED_CHECKLIST: readonly ChecklistItem[] = [
     text: 'Configuration matches the previous environment (no drift)',
     required: true,
     auto: 'drift',
+  },
+  {
+    id: 'flags-match',
+    phase: 'pre',
+    text: 'Feature flags set as in the previous environment (slipway flags diff)',
+    required: false,
+    auto: 'flags',
   },
   { id: 'stakeholders-notified', phase: 'pre', text: 'Stakeholders notified', required: true },
   {
@@ -112,6 +120,8 @@ export interface ChecklistFacts {
   readonly drift?: { readonly previous: string | null; readonly warnings: readonly string[] } | null;
   readonly monitoring: boolean;
   readonly smoke: boolean;
+  /** Flags that differ from the previous environment's, in words; undefined: not compared. */
+  readonly flags?: { readonly previous: string | null; readonly differences: readonly string[] };
 }
 
 export interface ItemState extends ChecklistItem {
@@ -167,6 +177,16 @@ function judgeAuto(check: AutoCheck, f: ChecklistFacts): { done: boolean; detail
             ? `no drift from ${f.drift.previous}`
             : `no blocking drift from ${f.drift.previous}; ${f.drift.warnings.length} warning(s): ${f.drift.warnings.join('; ')}`,
       };
+    case 'flags':
+      if (!f.flags) return { done: false, detail: 'flags were not compared' };
+      if (!f.flags.previous)
+        return { done: true, detail: 'first environment of the lifecycle: nothing to compare' };
+      return f.flags.differences.length === 0
+        ? { done: true, detail: `flags as in ${f.flags.previous}` }
+        : {
+            done: false,
+            detail: `${f.flags.differences.length} flag(s) differ from ${f.flags.previous}: ${f.flags.differences.join('; ')}`,
+          };
     case 'smoke':
       return f.smoke
         ? { done: true, detail: 'smoke checks run after every traffic step' }

@@ -29,6 +29,7 @@ import { registerAdminRoutes } from './routes/admin.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerGateRoutes } from './routes/gates.ts';
+import { registerFlagRoutes } from './routes/flags.ts';
 import { registerReadRoutes } from './routes/read.ts';
 import { isReleaseUpload, registerReleaseRoutes } from './routes/releases.ts';
 import { registerSessionRoutes } from './routes/session.ts';
@@ -168,6 +169,7 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   registerGateRoutes(app, s);
   registerActionRoutes(app, s);
   registerAdminRoutes(app, s);
+  registerFlagRoutes(app, s);
   registerDashboardRoutes(app, s);
   app.get('*', dashboardHandler(options.webDir ?? null));
 

@@ -27,6 +27,7 @@ import type {
   NewRelease,
   Release,
 } from '../domain/types.ts';
+import type { FlagStore } from '../flags/contract.ts';
 
 export interface LockOwner {
   /** Unique per holder, e.g. `deploy-<id>`. */
@@ -161,6 +162,9 @@ export interface Store {
   findSession(idHash: string): Promise<Session | undefined>;
   /** End a session (and sweep expired ones). */
   deleteSession(idHash: string): Promise<void>;
+
+  /** Feature flags per environment, every version kept and audited (src/flags/contract.ts). */
+  readonly flags: FlagStore;
 
   /** The schema version this store is at. */
   schemaVersion(): Promise<number>;

@@ -237,6 +237,38 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.alterTable('deployments').addColumn('audit_hash', 'text').execute();
     },
   },
+  {
+    version: 7,
+    name: 'feature flags, every version kept',
+    async up(db, dialect) {
+      // One row per version of a flag in an environment; the newest is the flag. `seq` orders all
+      // changes, so an environment's highest seq is its flags' revision (ETag, change stream).
+      // If-not-exists: a store rewound to an older schema version by hand keeps its flags.
+      await db.schema
+        .createTable('flag_versions')
+        .ifNotExists()
+        .addColumn('seq', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
+          dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
+        .addColumn('app', 'text', (c) => c.notNull())
+        .addColumn('env', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('definition', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('by', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('flag_versions_key_version', ['app', 'env', 'key', 'version'])
+        .execute();
+      await db.schema
+        .createIndex('flag_versions_env_seq')
+        .ifNotExists()
+        .on('flag_versions')
+        .columns(['app', 'env', 'seq'])
+        .execute();
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

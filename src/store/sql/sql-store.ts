@@ -40,6 +40,7 @@ import type {
   Store,
 } from '../contract.ts';
 import * as auth from './auth-queries.ts';
+import { SqlFlagStore } from './flag-queries.ts';
 import { toApproval, toAudit, toDeployment, toEnvironment, toEvent, toRelease, toTick } from './mappers.ts';
 import { migrate, readIdentity } from './migrate.ts';
 import type { Dialect } from './migrations.ts';
@@ -93,6 +94,7 @@ export class SqlStore implements Store {
   readonly #onAudit: ((entry: AuditEntry) => void) | undefined;
   readonly #onClose: (() => void) | undefined;
   readonly id: string;
+  readonly flags: SqlFlagStore;
 
   private constructor(db: Kysely<Tables>, dialect: Dialect, id: string, options: SqlStoreOptions) {
     this.#db = db;
@@ -102,6 +104,11 @@ export class SqlStore implements Store {
     this.#onClose = options.onClose;
     this.#now = options.now ?? (() => new Date());
     this.#isAlive = options.isAlive ?? processAlive;
+    this.flags = new SqlFlagStore(
+      db,
+      (work, entries) => this.#auditedTransaction(work, entries),
+      () => this.#iso(),
+    );
   }
 
   /** Open over a Kysely instance and bring the schema up to date (refusing a newer one). */
@@ -424,43 +431,63 @@ export class SqlStore implements Store {
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
     // Appenders queue on the chain's tail: PostgreSQL through an advisory lock, SQLite through
     // BEGIN IMMEDIATE. Should two still read the same tail, the loser hits the key and tries again.
+    const [appended] = await this.#auditedTransaction(async () => [], [entry]);
+    return appended as AuditEntry;
+  }
+
+  /**
+   * Run `work` and append `entries` to the audit chain in one transaction (so a change and its
+   * audit entries land together or not at all); retried when another appender took the same seq.
+   */
+  async #auditedTransaction<T>(
+    work: (trx: Kysely<Tables>) => Promise<T>,
+    entries: readonly NewAuditEntry[] | ((result: T) => readonly NewAuditEntry[]),
+  ): Promise<AuditEntry[]> {
     for (let attempt = 0; ; attempt++) {
       try {
         const appended = await this.#db.transaction().execute(async (trx) => {
           if (this.dialect === 'postgres')
             await sql`select pg_advisory_xact_lock(${AUDIT_LOCK})`.execute(trx);
+          const result = await work(trx);
           const last = await trx
             .selectFrom('audit')
             .select(['seq', 'hash'])
             .orderBy('seq', 'desc')
             .limit(1)
             .executeTakeFirst();
-          const base = {
-            seq: last ? Number(last.seq) + 1 : 1,
-            at: this.#iso(),
-            actor: entry.actor,
-            action: entry.action,
-            target: entry.target,
-            data: entry.data ?? null,
-            prevHash: last?.hash ?? GENESIS_HASH,
-          };
-          const full = { ...base, hash: auditHash(base) };
-          await trx
-            .insertInto('audit')
-            .values({
-              seq: full.seq,
-              at: full.at,
-              actor: full.actor,
-              action: full.action,
-              target: full.target,
-              data: JSON.stringify(full.data),
-              prev_hash: full.prevHash,
-              hash: full.hash,
-            })
-            .execute();
-          return full;
+          let seq = last ? Number(last.seq) : 0;
+          let prevHash = last?.hash ?? GENESIS_HASH;
+          const out: AuditEntry[] = [];
+          for (const entry of typeof entries === 'function' ? entries(result) : entries) {
+            const base = {
+              seq: ++seq,
+              at: this.#iso(),
+              actor: entry.actor,
+              action: entry.action,
+              target: entry.target,
+              data: entry.data ?? null,
+              prevHash,
+            };
+            const full = { ...base, hash: auditHash(base) };
+            await trx
+              .insertInto('audit')
+              .values({
+                seq: full.seq,
+                at: full.at,
+                actor: full.actor,
+                action: full.action,
+                target: full.target,
+                data: JSON.stringify(full.data),
+                prev_hash: full.prevHash,
+                hash: full.hash,
+              })
+              .execute();
+            prevHash = full.hash;
+            out.push(full);
+          }
+          return out;
         });
-        this.#onAudit?.(appended);
+        for (const a of appended) this.#onAudit?.(a);
         return appended;
       } catch (error) {
         if (!isUniqueViolation(error) || attempt >= 20) throw error;

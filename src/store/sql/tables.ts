@@ -104,4 +104,16 @@ export interface Tables {
     created_at: string;
     expires_at: string;
   };
+  flag_versions: {
+    seq: Generated<number>;
+    app: string;
+    env: string;
+    key: string;
+    version: number;
+    definition: string | null;
+    action: string;
+    by: string;
+    reason: string | null;
+    at: string;
+  };
 }

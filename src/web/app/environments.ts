@@ -2,6 +2,7 @@
 import { envRollbackButton } from './actions.ts';
 import { api, type Permissions } from './api.ts';
 import { dateTime, h } from './dom.ts';
+import { type FlagRow, flagsSection } from './flags.ts';
 import type { Detail, EnvRow, Release, RollbackSpeed } from './types.ts';
 import { envSentence, rollbackSentence, STATUS_WORDS, truthSentence } from './words.ts';
 
@@ -28,7 +29,7 @@ export async function environmentsView(perms: Permissions, refresh: () => void):
   for (const r of listed) if (!environments.includes(r)) environments.push(r);
   const allowed = (env: string) => perms.environments.find((e) => e.env === env)?.actions ?? [];
   const apps = [...new Set(environments.map((e) => e.app))].filter((a) => a !== '');
-  const [speed, details, keys, releases] = await Promise.all([
+  const [speed, details, keys, releases, flags] = await Promise.all([
     api<RollbackSpeed>('GET', '/api/rollback-speed').catch(() => null),
     Promise.all(
       environments.map((e) => (e.active ? api<Detail>('GET', `/api/deployments/${e.active.id}`) : null)),
@@ -41,6 +42,13 @@ export async function environmentsView(perms: Permissions, refresh: () => void):
     Promise.all(
       apps.map((a) =>
         api<Release[]>('GET', `/api/releases?app=${encodeURIComponent(a)}&limit=50`).catch(() => []),
+      ),
+    ),
+    Promise.all(
+      environments.map((e) =>
+        api<{ flags: FlagRow[] }>('GET', `/api/flags/${encodeURIComponent(e.env)}`)
+          .then((r) => r.flags)
+          .catch(() => null),
       ),
     ),
   ]);
@@ -86,6 +94,7 @@ export async function environmentsView(perms: Permissions, refresh: () => void):
         row.previousReleaseId &&
         allowed(row.env).includes('rollback') &&
         envRollbackButton(row.env, row.release.version, refresh),
+      flagsSection(row.env, flags[i] ?? null, allowed(row.env).includes('rollback'), refresh),
     );
   });
   return h(
