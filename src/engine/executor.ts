@@ -36,6 +36,7 @@ import type {
   Gates,
   Guard,
   GuardResult,
+  Migrator,
   Preflight,
   SecretsPort,
   SmokeChecker,
@@ -50,6 +51,8 @@ export interface ExecutorDeps {
   readonly guard: Guard;
   readonly smoke: SmokeChecker;
   readonly preflight?: Preflight;
+  /** The app's database migrations; without it a migrate step passes through. */
+  readonly migrations?: Migrator;
   /** Secret values per apply, and redaction of stored text; without it instances get no secrets. */
   readonly secrets?: SecretsPort;
   /** Approval, window and checklist gates; without them the approval step passes through. */
@@ -366,6 +369,10 @@ export class Executor {
         const gate = await this.#gate(id, state, 'approval', signal);
         return gate === 'open' ? {} : gate;
       }
+      case 'migrate': {
+        if (!this.#deps.migrations) return { note: 'no migrator configured; passed through' };
+        return await this.#deps.migrations.run(ctx, id);
+      }
       case 'start':
         await dataPlane.putEnv(
           ctx.env,
@@ -578,7 +585,10 @@ export class Executor {
 
 /** The index of the plan's first step that changes the data plane. */
 function firstTrafficStep(plan: readonly PlanStep[]): number {
-  return plan.findIndex((s) => s.kind === 'start' || s.kind === 'shift' || s.kind === 'scale');
+  // Migrations change what the running release reads: they wait for the same gates as traffic.
+  return plan.findIndex(
+    (s) => s.kind === 'migrate' || s.kind === 'start' || s.kind === 'shift' || s.kind === 'scale',
+  );
 }
 
 export const lockName = (app: string, env: string): string => `deploy:${app}/${env}`;
