@@ -9,6 +9,8 @@ import type { SlipwayConfig } from '../config/schema.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Release } from '../domain/types.ts';
 import type { Store } from '../store/contract.ts';
+import { rehearsalTarget } from './audit.ts';
+import { recordCovered, runCommand } from './command.ts';
 import type { MigrationFile } from './files.ts';
 import { listMigrations } from './files.ts';
 import { DEFAULT_PG_VERSION, formatFinding, lintSql, openFindings } from './lint/lint.ts';
@@ -160,13 +162,22 @@ export async function runMigrations(
   let result: ApplyResult;
   const started = Date.now();
   try {
-    result = await applyMigrations(client2, files, {
-      lockTimeoutMs: m.lockTimeout,
-      statementTimeoutMs: m.statementTimeout,
-      retries: m.retries,
-      release: release.version,
-      onRetry: (file, attempt, error) => log(`${file}: ${error}; retry ${attempt} of ${m.retries}`),
-    });
+    if (m.command) {
+      log(`${env}: running ${m.command}`);
+      const ran = await runCommand(m.command, release.dir, t, m.statementTimeout);
+      await recordCovered(client2, pending, release.version, ran.durationMs);
+      result = {
+        applied: pending.map((f) => ({ name: f.name, durationMs: ran.durationMs, attempts: 1 })),
+        skipped: files.filter((f) => !pending.includes(f)).map((f) => f.name),
+      };
+    } else
+      result = await applyMigrations(client2, files, {
+        lockTimeoutMs: m.lockTimeout,
+        statementTimeoutMs: m.statementTimeout,
+        retries: m.retries,
+        release: release.version,
+        onRetry: (file, attempt, error) => log(`${file}: ${error}; retry ${attempt} of ${m.retries}`),
+      });
   } catch (error) {
     await deps.store.appendAudit({
       actor: user,
@@ -202,9 +213,6 @@ export async function runMigrations(
     summary,
   };
 }
-
-/** The audit target of a release's rehearsals: what the checklist looks up. */
-export const rehearsalTarget = (app: string, digest: string) => `${app}@${digest}`;
 
 export async function rehearseRelease(
   deps: MigrationDeps,

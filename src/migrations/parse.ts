@@ -87,8 +87,8 @@ export function parseSql(text: string): ParsedFile {
   } catch (error) {
     const e = error as SqlError;
     const cursor = e.sqlDetails?.cursorPosition;
-    // The cursor is 1-based in bytes; past the end means "at end of input".
-    const where = at(Math.min(text.length, char(Math.max(0, (cursor ?? 1) - 1))));
+    // The cursor is a 0-based byte offset; past the end means "at end of input".
+    const where = at(Math.min(text.length, char(Math.max(0, cursor ?? 0))));
     throw new SqlParseError(e.sqlDetails?.message ?? e.message, where.line, where.column);
   }
   const statements: ParsedStatement[] = [];

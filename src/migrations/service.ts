@@ -30,6 +30,8 @@ export function dbTarget(
   vars: Readonly<Record<string, string>>,
 ): DbTarget {
   const m = requireMigrations(config);
+  // The schema admits only postgres today; MariaDB and SQLite would get their own folder here.
+  if (m.engine !== 'postgres') throw new AppError('USAGE', `migrations.engine ${m.engine} is not supported`);
   const key = m.database;
   const url = vars[key];
   if (!url)

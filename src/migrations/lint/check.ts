@@ -61,6 +61,15 @@ const NEEDS_TIMEOUT = new Set<RuleId>([
   'reindex',
   'lock-table',
 ]);
+const DDL = new Set([
+  'AlterTableStmt',
+  'RenameStmt',
+  'IndexStmt',
+  'DropStmt',
+  'TruncateStmt',
+  'LockStmt',
+  'ClusterStmt',
+]);
 /** Statements that cannot run in a transaction block: a file holding one is run statement by statement. */
 export function isNonTransactional(s: ParsedStatement): boolean {
   if (s.type === 'IndexStmt' || (s.type === 'DropStmt' && s.node.removeType === 'OBJECT_INDEX'))
@@ -208,6 +217,8 @@ export function checkStatements(file: ParsedFile, opts: CheckOptions): RawFindin
         if (n.selectStmt?.SelectStmt?.fromClause && !created.has(relName(n.relation))) dml.push(i);
         break;
     }
+    // Any schema change of a live table locks it until its transaction ends: a backfill beside it holds that lock.
+    if (DDL.has(s.type) && !created.has(relName(n.relation))) ddlUnits.add(unit[i] as number);
     for (const f of found) {
       if (NEEDS_TIMEOUT.has(f.rule)) ddlUnits.add(unit[i] as number);
       const where = f.loc !== undefined && f.loc >= 0 ? file.at(f.loc) : s;

@@ -4,7 +4,13 @@
  * line with). An accepted finding stays in the result with its reason; an allow without a reason
  * or naming an unknown rule is a finding of its own, so nothing is ever silenced quietly.
  */
-import { type ParsedComment, type ParsedFile, parseSql, SqlParseError } from '../parse.ts';
+import {
+  type ParsedComment,
+  type ParsedFile,
+  type ParsedStatement,
+  parseSql,
+  SqlParseError,
+} from '../parse.ts';
 import { type CheckOptions, checkStatements } from './check.ts';
 import { isRuleId, type LockMode, RULES, type RuleId } from './rules.ts';
 
@@ -52,12 +58,11 @@ function allowsOf(comments: readonly ParsedComment[]): Allow[] {
   return out;
 }
 
-/** The statement an allow comment speaks for: the one on its line, else the next one. */
+/** The statement an allow comment speaks for: the one ending on its line before it, else the next one. */
 function targetOf(parsed: ParsedFile, c: ParsedComment): number {
-  const same = parsed.statements.findIndex(
-    (s) => s.line <= c.line && s.start <= c.start && c.start <= s.end + 2,
-  );
-  if (same >= 0 && parsed.statements[same]?.line === c.line) return same;
+  const endLine = (s: ParsedStatement) => s.line + s.text.split('\n').length - 1;
+  const same = parsed.statements.findLastIndex((s) => s.end <= c.start && endLine(s) === c.line);
+  if (same >= 0) return same;
   return parsed.statements.findIndex((s) => s.start >= c.end);
 }
 
