@@ -35,16 +35,6 @@ export interface RunResult extends ApplyResult {
   readonly summary: string;
 }
 
-/** `-- slipway:contract-after VERSION`: releases registered before VERSION need the old schema. */
-export function contractAfter(sql: string): string | undefined {
-  for (const line of sql.split('\n')) {
-    const t = line.trim();
-    if (t.startsWith('-- slipway:contract-after '))
-      return t.slice('-- slipway:contract-after '.length).trim();
-  }
-  return undefined;
-}
-
 /**
  * Lint what is about to run: a file that does not parse or has an unsafe finding not accepted
  * inline is refused before the backup; otherwise each file's kind (expand or contract).
@@ -68,7 +58,7 @@ async function classify(env: string, files: readonly MigrationFile[], m: Migrati
       `${env}: ${problems.length} unsafe finding(s) in the pending migrations; nothing ran. Fix them, or accept one with \`-- slipway:allow RULE because WHY\` (see \`slipway migrations lint\`)`,
       { details: problems },
     );
-  return Object.fromEntries(results.map((r) => [r.file, r.kind] as const));
+  return new Map(results.map((r) => [r.file, r] as const));
 }
 
 /**
@@ -80,30 +70,30 @@ export async function refuseContract(
   store: Store,
   app: string,
   env: string,
-  contract: readonly MigrationFile[],
+  contract: readonly { readonly file: string; readonly contractAfter?: string }[],
 ): Promise<void> {
   if (contract.length === 0) return;
   const state = (await store.listEnvironments(app)).find((e) => e.name === env);
   const serving = [state?.releaseId, state?.previousReleaseId].filter((x): x is string => !!x);
   for (const f of contract) {
-    const after = contractAfter(f.sql);
+    const after = f.contractAfter;
     if (!after)
       throw new AppError(
         'MIGRATION_REFUSED',
-        `${f.name} is a contract migration (it drops, renames or tightens what the running release uses) and says nothing of which releases stopped using it; add \`-- slipway:contract-after VERSION\` naming the first release that no longer needs the old schema, once that release is live`,
+        `${f.file} is a contract migration (it drops, renames or tightens what the running release uses) and says nothing of which releases stopped using it; add \`-- slipway:contract-after VERSION\` naming the first release that no longer needs the old schema, once that release is live`,
       );
     const since = await store.findRelease(app, after);
     if (!since)
       throw new AppError(
         'MIGRATION_REFUSED',
-        `${f.name} is a contract migration for releases from ${after} on, but no release ${after} is registered; register and deploy it first`,
+        `${f.file} is a contract migration for releases from ${after} on, but no release ${after} is registered; register and deploy it first`,
       );
     for (const id of serving) {
       const r = await store.findRelease(app, id);
       if (r && r.createdAt < since.createdAt)
         throw new AppError(
           'MIGRATION_REFUSED',
-          `${f.name} is a contract migration and ${env}'s ${id === state?.releaseId ? 'live' : 'rollback-target'} release ${r.version} predates ${after}: it still needs the old schema; deploy ${after} or later to ${env} (and let it become the rollback target) first`,
+          `${f.file} is a contract migration and ${env}'s ${id === state?.releaseId ? 'live' : 'rollback-target'} release ${r.version} predates ${after}: it still needs the old schema; deploy ${after} or later to ${env} (and let it become the rollback target) first`,
         );
     }
   }
@@ -126,7 +116,8 @@ export async function runMigrations(
   } finally {
     await client.end().catch(() => {});
   }
-  const kinds = await classify(env, pending, m);
+  const linted = await classify(env, pending, m);
+  const kinds = Object.fromEntries([...linted].map(([name, r]) => [name, r.kind] as const));
   if (pending.length === 0)
     return {
       applied: [],
@@ -139,7 +130,7 @@ export async function runMigrations(
     deps.store,
     deps.config.app,
     env,
-    pending.filter((f) => kinds[f.name] === 'contract'),
+    [...linted.values()].filter((r) => r.kind === 'contract'),
   );
   log(`${env}: backing up before ${pending.length} migration(s)`);
   const backup = await takeBackup(t, backupRoot(deps.config, deps.projectDir), {

@@ -57,6 +57,19 @@ export function projectMigrations(config: SlipwayConfig, projectDir: string): Mi
   return listMigrations(join(projectDir, requireMigrations(config).dir));
 }
 
+/**
+ * What output must hide of the environment's database URL: its password. The rest of the URL
+ * (host, port, database) is what messages name, so a user can see which database was meant.
+ */
+export function urlSecrets(url: string | undefined): Record<string, string> {
+  try {
+    const password = url ? decodeURIComponent(new URL(url).password) : '';
+    return password ? { DATABASE_PASSWORD: password } : {};
+  } catch {
+    return {};
+  }
+}
+
 export function backupRoot(config: SlipwayConfig, projectDir: string): string {
   const dir = config.migrations?.backup.dir ?? '.slipway/backups';
   return isAbsolute(dir) ? dir : resolve(projectDir, dir);

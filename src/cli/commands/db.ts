@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { migrationDeps } from '../../app/migrations.ts';
 import { listBackups, takeBackup } from '../../migrations/postgres/backup.ts';
 import { restoreBackup } from '../../migrations/postgres/restore.ts';
-import { backupRoot, dbTarget, requireMigrations } from '../../migrations/service.ts';
+import { backupRoot, dbTarget, requireMigrations, urlSecrets } from '../../migrations/service.ts';
 import { name } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { appFor } from '../deployments.ts';
@@ -15,8 +15,9 @@ async function target(c: Context, env: string) {
   const m = requireMigrations(config);
   const deps = migrationDeps(app);
   const vars = await deps.vars(env);
-  c.remember(vars);
-  return { app, config, m, t: dbTarget(config, env, vars), root: backupRoot(config, c.projectDir()) };
+  const t = dbTarget(config, env, vars);
+  c.remember(urlSecrets(t.url));
+  return { app, config, m, t, root: backupRoot(config, c.projectDir()) };
 }
 
 const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;

@@ -24,6 +24,7 @@ import {
   projectMigrations,
   releaseMigrations,
   requireMigrations,
+  urlSecrets,
 } from '../../migrations/service.ts';
 import { artifactPath } from '../../releases/artifacts.ts';
 import { integer, version } from '../args.ts';
@@ -106,7 +107,7 @@ export function registerMigrations(program: Command, ctx: () => Context, act: Ac
         const config = app.requireEnv(env);
         requireMigrations(config);
         const vars = await migrationDeps(app).vars(env);
-        c.remember(vars);
+        c.remember(urlSecrets(vars[config.migrations?.database ?? 'DATABASE_URL']));
         const t = dbTarget(config, env, vars);
         const client = await connect(t);
         try {
@@ -152,7 +153,9 @@ export function registerMigrations(program: Command, ctx: () => Context, act: Ac
         const app = await appFor(c);
         const release = await requireRelease(app.store, app.requireEnv(opts.env).app, opts.release);
         const deps = migrationDeps(app);
-        c.remember(await deps.vars(opts.env));
+        c.remember(
+          urlSecrets((await deps.vars(opts.env))[deps.config.migrations?.database ?? 'DATABASE_URL']),
+        );
         const dir = artifactPath(c.dataDir(), release.digest);
         const result = await runMigrations(
           deps,
@@ -189,7 +192,9 @@ export function registerMigrations(program: Command, ctx: () => Context, act: Ac
           ? releaseMigrations(config, c.dataDir(), release)
           : listMigrations(`${c.projectDir()}/${config.migrations?.dir}`);
         const deps = migrationDeps(app);
-        c.remember(await deps.vars(opts.env));
+        c.remember(
+          urlSecrets((await deps.vars(opts.env))[deps.config.migrations?.database ?? 'DATABASE_URL']),
+        );
         const r = await rehearseRelease(deps, opts.env, files, release, c.user);
         if (c.io.json) {
           c.io.data(r);

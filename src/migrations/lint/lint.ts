@@ -34,6 +34,11 @@ export interface FileLint {
   /** expand: safe while the previous release runs; contract: breaks it (drops, renames, NOT NULL…). */
   readonly kind: 'expand' | 'contract';
   readonly parseError?: { readonly line: number; readonly column: number; readonly message: string };
+  /**
+   * `-- slipway:contract-after VERSION`: a contract migration for releases from VERSION on. Its
+   * contract findings are accepted here; the deployment checks the releases before it runs.
+   */
+  readonly contractAfter?: string;
 }
 
 export const DEFAULT_PG_VERSION = 17;
@@ -56,6 +61,15 @@ function allowsOf(comments: readonly ParsedComment[]): Allow[] {
     out.push({ rules: ids, reason, comment: c });
   }
   return out;
+}
+
+function contractAfterOf(comments: readonly ParsedComment[]): string | undefined {
+  for (const c of comments) {
+    const body = c.text.startsWith('--') ? c.text.slice(2).trim() : '';
+    if (body.startsWith('slipway:contract-after '))
+      return body.slice('slipway:contract-after '.length).trim();
+  }
+  return undefined;
 }
 
 /** The statement an allow comment speaks for: the one ending on its line before it, else the next one. */
@@ -98,11 +112,16 @@ export function lintSql(file: string, text: string, opts: CheckOptions): FileLin
     const target = targetOf(parsed, a.comment);
     for (const r of a.rules) allowed.set(`${target}:${r}`, a.reason);
   }
+  const after = contractAfterOf(parsed.comments);
   let contract = false;
   for (const f of raw) {
     const rule = RULES[f.rule];
     if (rule.contract) contract = true;
-    const reason = allowed.get(`${f.statement}:${f.rule}`);
+    const reason =
+      allowed.get(`${f.statement}:${f.rule}`) ??
+      (rule.contract && after
+        ? `contract migration after ${after}: runs only once no live or rollback-target release predates ${after}`
+        : undefined);
     findings.push({
       file,
       line: f.line,
@@ -120,7 +139,13 @@ export function lintSql(file: string, text: string, opts: CheckOptions): FileLin
       a.line - b.line ||
       a.column - b.column,
   );
-  return { file, statements: parsed.statements.length, findings, kind: contract ? 'contract' : 'expand' };
+  return {
+    file,
+    statements: parsed.statements.length,
+    findings,
+    kind: contract ? 'contract' : 'expand',
+    ...(after && { contractAfter: after }),
+  };
 }
 
 /** Findings that make `lint` exit 1: not accepted inline. */

@@ -33,14 +33,14 @@ export const RULES = {
     lock: 'ACCESS EXCLUSIVE',
     contract: true,
     why: 'dropping a column breaks the release still running, which selects or inserts it',
-    fix: 'ship a release that no longer reads or writes the column first, then drop it in a later (contract) migration',
+    fix: 'ship a release that no longer reads or writes the column first, then drop it in a later migration marked `-- slipway:contract-after THAT_RELEASE`',
   }),
   'drop-table': rule({
     id: 'drop-table',
     lock: 'ACCESS EXCLUSIVE',
     contract: true,
     why: 'dropping a table breaks the release still running, which queries it, and its data cannot be rolled back',
-    fix: 'stop using the table in a release first, then drop it in a later (contract) migration after a backup',
+    fix: 'stop using the table in a release first, then drop it in a later migration marked `-- slipway:contract-after THAT_RELEASE`',
   }),
   'rename-column': rule({
     id: 'rename-column',
