@@ -3,6 +3,7 @@
  * place in the file, and the comments the scanner saw. Nothing here looks at SQL with a regex, so
  * a keyword in a string, a comment or a function body is never mistaken for a statement.
  */
+import { setFlagsFromString } from 'node:v8';
 import { loadModule, parseSync, type SqlError, scanSync } from 'libpg-query';
 
 /** One parsed top-level statement: its node type, its fields, and where it starts and ends. */
@@ -50,6 +51,11 @@ export class SqlParseError extends Error {
 let loaded: Promise<void> | undefined;
 /** Load the parser's WebAssembly once per process (about 20 ms). */
 export function loadParser(): Promise<void> {
+  // The parser is 1.7 MB of WebAssembly. V8's optimizing tier recompiles it in the background after
+  // the first multi-statement parse, and a process waits for that at exit: 2–4 s added to every
+  // `migrations lint` on this machine. The baseline compiler alone parses as fast for migration
+  // sizes (bench/migrations-lint.ts), so tier-up is turned off before the module is compiled.
+  if (!loaded) setFlagsFromString('--liftoff-only --no-wasm-tier-up --no-wasm-dynamic-tiering');
   loaded ??= loadModule();
   return loaded;
 }
