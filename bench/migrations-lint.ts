@@ -99,7 +99,7 @@ const SAME: Record<string, string> = {
   'require-concurrent-index-deletion': 'drop-index',
   'ban-concurrent-index-creation-in-transaction': 'concurrently-in-transaction',
   'adding-foreign-key-constraint': 'add-foreign-key',
-  'constraint-missing-not-valid': 'add-check-constraint',
+  'require-concurrent-reindex': 'reindex',
   'disallowed-unique-constraint': 'add-unique-constraint',
   'ban-truncate-cascade': 'truncate',
   'ban-drop-database': 'drop-database',
@@ -130,9 +130,12 @@ for (const c of corpus) {
   );
   const theirs = sq.filter((x) => x.file.endsWith(`/${c.name}`)).map((x) => x.rule_name);
   const mapped = new Set(theirs.map((r) => SAME[r]).filter((r): r is string => !!r));
-  for (const r of theirs) if (!SAME[r]) squawkStyle.set(r, (squawkStyle.get(r) ?? 0) + 1);
-  // constraint-missing-not-valid covers foreign keys as well as checks.
-  if (theirs.includes('constraint-missing-not-valid')) mapped.add('add-foreign-key');
+  for (const r of theirs)
+    if (!SAME[r] && r !== 'constraint-missing-not-valid') squawkStyle.set(r, (squawkStyle.get(r) ?? 0) + 1);
+  // constraint-missing-not-valid is squawk's one rule for checks, foreign keys and unique constraints.
+  if (theirs.includes('constraint-missing-not-valid'))
+    for (const r of ['add-check-constraint', 'add-foreign-key', 'add-unique-constraint'])
+      if (ours.has(r)) mapped.add(r);
   for (const r of ours) {
     if (r === 'invalid-allow') continue;
     if (mapped.has(r)) both++;

@@ -70,6 +70,15 @@ const DDL = new Set([
   'LockStmt',
   'ClusterStmt',
 ]);
+const WORDS: Record<string, string> = {
+  AlterTableStmt: 'ALTER TABLE',
+  RenameStmt: 'RENAME on',
+  IndexStmt: 'CREATE INDEX on',
+  DropStmt: 'DROP',
+  TruncateStmt: 'TRUNCATE',
+  LockStmt: 'LOCK TABLE',
+  ClusterStmt: 'CLUSTER',
+};
 /** Statements that cannot run in a transaction block: a file holding one is run statement by statement. */
 export function isNonTransactional(s: ParsedStatement): boolean {
   if (s.type === 'IndexStmt' || (s.type === 'DropStmt' && s.node.removeType === 'OBJECT_INDEX'))
@@ -217,22 +226,25 @@ export function checkStatements(file: ParsedFile, opts: CheckOptions): RawFindin
         if (n.selectStmt?.SelectStmt?.fromClause && !created.has(relName(n.relation))) dml.push(i);
         break;
     }
-    // Any schema change of a live table locks it until its transaction ends: a backfill beside it holds that lock.
-    if (DDL.has(s.type) && !created.has(relName(n.relation))) ddlUnits.add(unit[i] as number);
+    // Any schema change of a live table locks it until its transaction ends: a backfill beside it
+    // holds that lock; and without lock_timeout it queues every query behind a long one while it waits.
+    const live = DDL.has(s.type) && !created.has(relName(n.relation));
+    if (live) ddlUnits.add(unit[i] as number);
+    const waits = (live && !isNonTransactional(s)) || found.some((f) => NEEDS_TIMEOUT.has(f.rule));
+    if (waits && !lockTimeout && !toldTimeout) {
+      toldTimeout = true;
+      out.push({
+        rule: 'require-lock-timeout',
+        statement: i,
+        line: s.line,
+        column: s.column,
+        detail: `${WORDS[s.type] ?? found[0]?.rule ?? s.type}${n.relation ? ` ${relName(n.relation)}` : ''}`,
+      });
+    }
     for (const f of found) {
       if (NEEDS_TIMEOUT.has(f.rule)) ddlUnits.add(unit[i] as number);
       const where = f.loc !== undefined && f.loc >= 0 ? file.at(f.loc) : s;
       out.push({ rule: f.rule, statement: i, line: where.line, column: where.column, detail: f.detail });
-      if (NEEDS_TIMEOUT.has(f.rule) && !lockTimeout && !toldTimeout) {
-        toldTimeout = true;
-        out.push({
-          rule: 'require-lock-timeout',
-          statement: i,
-          line: s.line,
-          column: s.column,
-          detail: `${RULES[f.rule].lock} for ${f.rule}`,
-        });
-      }
     }
 
     function dropStmt(d: Node, _i: number) {

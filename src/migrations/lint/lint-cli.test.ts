@@ -9,6 +9,11 @@ import { tempDir } from '../../testing.ts';
 function project(files: Record<string, string>) {
   const dir = tempDir('slipway-lint-');
   mkdirSync(join(dir.path, 'db'));
+  // slipway runs these migrations itself (it sets lock_timeout), as a project declares them.
+  writeFileSync(
+    join(dir.path, 'slipway.yaml'),
+    'app: shop\nrun: { command: node server.js }\nmigrations: { dir: db }\nenvironments: { staging: {} }\n',
+  );
   for (const [name, sql] of Object.entries(files)) writeFileSync(join(dir.path, 'db', name), sql);
   return dir;
 }
@@ -77,6 +82,23 @@ test('--pg-version changes the verdict: a constant default rewrites the table be
   const old = await cli(dir.path, 'migrations', 'lint', 'db', '--pg-version', '10');
   assert.equal(old.code, 1);
   assert.match(old.stdout, /add-column-rewrite: .*before PostgreSQL 11 any default rewrites the table/);
+});
+
+test('migrations a tool runs (no slipway.yaml) must set lock_timeout themselves', async (t) => {
+  const dir = tempDir('slipway-lint-');
+  t.after(dir.cleanup);
+  writeFileSync(join(dir.path, 'm.sql'), 'ALTER TABLE users ADD COLUMN bio text;\n');
+  const r = await cli(dir.path, 'migrations', 'lint', 'm.sql');
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stdout,
+    /^m\.sql:1:1 require-lock-timeout: ALTER TABLE public\.users: this statement waits for a strong lock with no lock_timeout/m,
+  );
+  writeFileSync(
+    join(dir.path, 'm.sql'),
+    "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN bio text;\n",
+  );
+  assert.equal((await cli(dir.path, 'migrations', 'lint', 'm.sql')).code, 0);
 });
 
 test('a missing path is a usage error naming it', async (t) => {
