@@ -100,7 +100,7 @@ try {
   );
   const target = { env: 'bench', key: 'DATABASE_URL', url };
   const opts = { lockTimeoutMs: 5000, statementTimeoutMs: 600_000, budgetMs: 100, release: 'bench' };
-  console.log('| change | way | statement | ms | strongest lock | that lock held ms |');
+  console.log('| change | way | statement | ms | strongest lock | ACCESS EXCLUSIVE held ms |');
   console.log('|---|---|---|---:|---|---:|');
   const verdicts: string[] = [];
   for (const s of SCENARIOS) {

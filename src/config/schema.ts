@@ -539,9 +539,9 @@ const migrations = z
     backup: z
       .strictObject({
         keep: count('backups', 1).default(5),
-        dir: z.string().min(1).default('.slipway/backups'),
+        dir: z.string().min(1).default('.slipway/db-backups'),
       })
-      .default({ keep: 5, dir: '.slipway/backups' })
+      .default({ keep: 5, dir: '.slipway/db-backups' })
       .meta({
         description: 'Backups taken before each migration: how many to keep per environment and where.',
       }),

@@ -78,7 +78,7 @@ test('a backup whose file does not match its checksum is refused and the databas
   });
   await query(db.url, INIT);
   const b = JSON.parse((await cli(p.path, '--json', 'db', 'backup', 'staging')).stdout);
-  appendFileSync(join(p.path, '.slipway/backups/staging', b.file), 'tampered');
+  appendFileSync(join(p.path, '.slipway/db-backups/staging', b.file), 'tampered');
   await query(db.url, 'DELETE FROM orders WHERE id > 10');
   const r = await cli(p.path, 'db', 'restore', 'staging');
   assert.equal(r.code, 1);
@@ -108,7 +108,7 @@ test('backups keep the last N per environment', { skip }, async (t) => {
   const ids: string[] = [];
   for (let i = 0; i < 3; i++)
     ids.push(JSON.parse((await cli(p.path, '--json', 'db', 'backup', 'staging')).stdout).id);
-  const files = readdirSync(join(p.path, '.slipway/backups/staging')).sort();
+  const files = readdirSync(join(p.path, '.slipway/db-backups/staging')).sort();
   assert.deepEqual(files, [`${ids[1]}.dump`, `${ids[1]}.json`, `${ids[2]}.dump`, `${ids[2]}.json`].sort());
 });
 

@@ -37,7 +37,7 @@ export function dbTarget(
   if (!url)
     throw new AppError(
       'DATABASE_UNAVAILABLE',
-      `${env}: ${key} has no value, and migrations.database names it as the database URL; set it with \`slipway config set ${key} postgres://USER@HOST:5432/DB --env ${env}\` (or \`slipway secret set ${key} --env ${env}\` when it holds a password)`,
+      `${env}: ${key} has no value, and migrations.database names it as the database URL; set it with \`slipway config set ${env} ${key} postgres://USER@HOST:5432/DB\` (or \`slipway secret set ${env} ${key}\` when it holds a password)`,
     );
   return { env, key, url };
 }
@@ -71,6 +71,6 @@ export function urlSecrets(url: string | undefined): Record<string, string> {
 }
 
 export function backupRoot(config: SlipwayConfig, projectDir: string): string {
-  const dir = config.migrations?.backup.dir ?? '.slipway/backups';
+  const dir = config.migrations?.backup.dir ?? '.slipway/db-backups';
   return isAbsolute(dir) ? dir : resolve(projectDir, dir);
 }

@@ -44,7 +44,7 @@ export function checkUrl(t: DbTarget): void {
   if (!u || !['postgres:', 'postgresql:'].includes(u.protocol))
     throw new AppError(
       'DATABASE_UNAVAILABLE',
-      `${t.env}: ${t.key} is not a PostgreSQL URL (${u ? safeUrl(t.url) : 'unparsable'}); set it to postgres://USER@HOST:PORT/DATABASE with \`slipway config set ${t.key} … --env ${t.env}\` or in .env.${t.env}`,
+      `${t.env}: ${t.key} is not a PostgreSQL URL (${u ? safeUrl(t.url) : 'unparsable'}); set it to postgres://USER@HOST:PORT/DATABASE with \`slipway config set ${t.env} ${t.key} …\` or in .env.${t.env}`,
     );
 }
 
