@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
@@ -316,6 +317,21 @@ test('a bad database URL is one line naming the environment, the key and the fix
       p.cleanup();
     }
   }
+});
+
+test('an environment without a database URL is told which key to set and how', async (t) => {
+  const p = migrationsProject('x', {});
+  t.after(p.cleanup);
+  writeFileSync(
+    join(p.path, 'slipway.yaml'),
+    'app: shop\nrun: { command: node server.js }\nmigrations: { dir: migrations }\nenvironments: { staging: {} }\n',
+  );
+  const r = await cli(p.path, 'migrations', 'status', 'staging');
+  assert.equal(r.code, 4);
+  assert.match(
+    r.stderr,
+    /staging: DATABASE_URL has no value, and migrations\.database names it as the database URL; set it with `slipway config set staging DATABASE_URL postgres:\/\/USER@HOST:5432\/DB`/,
+  );
 });
 
 test('wrong credentials and a missing pg_dump are named with the fix', { skip }, async (t) => {
