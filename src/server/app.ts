@@ -22,6 +22,7 @@ import { escapeJson } from './escape.ts';
 import { registerActionRoutes } from './routes/actions.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
+import { registerDbRestoreSpeed } from './routes/db-restore-speed.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerReadRoutes } from './routes/read.ts';
 import { isReleaseUpload, registerReleaseRoutes } from './routes/releases.ts';
@@ -140,6 +141,7 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   registerActionRoutes(app, s);
   registerAdminRoutes(app, s);
   registerDashboardRoutes(app, s);
+  registerDbRestoreSpeed(app, s);
   app.get('*', dashboardHandler(options.webDir ?? null));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
