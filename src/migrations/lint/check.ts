@@ -5,7 +5,7 @@
  * function bodies and DO blocks (strings to the parser) never trigger a rule.
  */
 import type { Node, ParsedFile, ParsedStatement } from '../parse.ts';
-import { RULES, type RuleId } from './rules.ts';
+import type { RuleId } from './rules.ts';
 
 export interface RawFinding {
   readonly rule: RuleId;
