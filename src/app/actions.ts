@@ -153,7 +153,7 @@ async function rejectNow(app: App, d: Deployment, user: string, reason: string, 
   const { plan, step } = state.engine;
   const untouched = plan
     .slice(0, Math.min(step + 1, plan.length))
-    .every((s) => s.kind === 'preflight' || s.kind === 'approval');
+    .every((s) => s.kind === 'preflight' || s.kind === 'approval' || s.kind === 'migrate');
   if (state.engine.status === 'rolling_back' && state.engine.weight === 0 && untouched)
     await app.transitions.transition(d.id, { type: 'rollback-done', at });
 }

@@ -3,6 +3,7 @@
  * the context of a new deployment. Only src/app/ calls this (compose.ts); nothing else wires the
  * engine.
  */
+
 import { join } from 'node:path';
 import { connectLocalAgent } from '../agent/client.ts';
 import { createBuiltinProvider } from '../analysis/metrics/builtin/provider.ts';
@@ -29,6 +30,7 @@ import type { SecretStore } from '../secrets/contract.ts';
 import type { Store } from '../store/contract.ts';
 import { checkDriverInstalled } from '../traffic/installed.ts';
 import { rollbackAwareGates } from './gates.ts';
+import { createMigrator } from './migrations.ts';
 import type { EnvValues } from './values.ts';
 
 export const AGENT_DIR = 'agent';
@@ -121,6 +123,14 @@ export function createExecutor(deps: EngineDeps): Executor {
     guard,
     smoke: createSmokeChecker(),
     preflight,
+    ...(config.migrations && {
+      migrations: createMigrator({
+        config,
+        projectDir,
+        store: deps.store,
+        vars: async (env) => (await values.prepare(env)).vars,
+      }),
+    }),
     secrets: port,
     gates: rollbackAwareGates(
       createGates({

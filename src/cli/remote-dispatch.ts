@@ -96,6 +96,12 @@ export const REMOTE_MODES: Readonly<Record<string, RemoteMode>> = {
     local('the agent and its instances run on the machine that serves traffic'),
   ),
   ...each(['doctor', 'store backup', 'store restore'], local("it checks or replaces the server's own store")),
+  // Lint reads only local files; the rest work on an environment's database with its secrets.
+  'migrations lint': 'local',
+  ...each(
+    ['migrations status', 'migrations apply', 'migrations rehearse', 'db backup', 'db backups', 'db restore'],
+    local("it connects to the environment's database with this machine's secrets"),
+  ),
   server: local('a server is started on its own machine'),
   exec: local("it runs a command with the server's config values and secrets"),
   ...each(

@@ -372,10 +372,10 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     ],
   },
   {
-    name: 'migrations: a feature not built yet is refused, not ignored',
-    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nmigrations: { dir: db }\n\n',
+    name: 'migrations: a folder outside the release',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nmigrations: { dir: ../db }\n\n',
     expected: [
-      'slipway.yaml:4:13: migrations: not supported yet: slipway does not run database migrations; remove the migrations block and run them from your release (e.g. in run.command) for now, found a mapping',
+      'slipway.yaml:4:20: migrations.dir: expected the folder of the release holding the ordered .sql migrations, e.g. migrations, relative and inside the release (no leading / and no ..), found "../db"',
     ],
   },
   {

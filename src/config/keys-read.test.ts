@@ -139,10 +139,23 @@ const READERS: Record<string, Reader> = {
   users: ['src/gates/engine-gates.ts', 'config.users'],
   identity: ['src/cli/identity.ts', 'config()?.identity'],
   'identity.allowSlipwayUser': ['src/cli/identity.ts', 'identity?.allowSlipwayUser'],
+  migrations: ['src/migrations/service.ts', 'config.migrations'],
+  'migrations.engine': ['src/migrations/service.ts', "m.engine !== 'postgres'"],
+  'migrations.dir': ['src/migrations/deploy.ts', 'join(release.dir, m.dir)'],
+  'migrations.command': ['src/migrations/deploy.ts', 'runCommand(m.command'],
+  'migrations.database': ['src/migrations/service.ts', 'm.database'],
+  'migrations.lockTimeout': ['src/migrations/deploy.ts', 'lockTimeoutMs: m.lockTimeout'],
+  'migrations.statementTimeout': ['src/migrations/deploy.ts', 'statementTimeoutMs: m.statementTimeout'],
+  'migrations.retries': ['src/migrations/deploy.ts', 'retries: m.retries'],
+  'migrations.lockBudget': ['src/migrations/deploy.ts', 'budgetMs: m.lockBudget'],
+  'migrations.pgVersion': ['src/migrations/deploy.ts', 'm.pgVersion ?? DEFAULT_PG_VERSION'],
+  'migrations.backup': ['src/migrations/service.ts', 'config.migrations?.backup'],
+  'migrations.backup.keep': ['src/migrations/deploy.ts', 'keep: m.backup.keep'],
+  'migrations.backup.dir': ['src/migrations/service.ts', 'config.migrations?.backup.dir'],
 };
 
 /** Keys refused by `validate` with "not supported yet" (schema.ts `notSupportedYet`). */
-const NOT_SUPPORTED_YET = ['migrations'];
+const NOT_SUPPORTED_YET: string[] = [];
 
 /** Every property path of the schema: `a.b`, `*` for map values, `[]` for list items. */
 function keyPaths(schema: Record<string, unknown>): { paths: string[]; never: string[] } {

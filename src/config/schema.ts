@@ -25,7 +25,7 @@ const KEY_HINT = 'an environment variable name (letters, digits, _; not starting
  * A key of a feature not built yet: refused by `validate` (an error naming the key) instead of
  * accepted and ignored; the JSON Schema shows it as never valid, with the reason.
  */
-const notSupportedYet = (why: string) =>
+export const notSupportedYet = (why: string) =>
   z
     .never({ error: `not supported yet: ${why}` })
     .optional()
@@ -515,6 +515,66 @@ const secretScan = z.strictObject({
     .meta({ description: 'Scanner findings accepted on purpose, each with the reason.' }),
 });
 
+const relativePath = (what: string) =>
+  z
+    .string({ error: `expected ${what}` })
+    .min(1, { error: `expected ${what}` })
+    .refine((v) => !v.startsWith('/') && !v.split(/[\\/]/).includes('..'), {
+      error: `expected ${what}, relative and inside the release (no leading / and no ..)`,
+    });
+
+/** How the app changes its database schema (src/migrations/). */
+const migrations = z
+  .strictObject({
+    engine: z
+      .enum(['postgres'], { error: 'expected postgres (the engine slipway lints, runs and rehearses)' })
+      .default('postgres'),
+    dir: relativePath('the folder of the release holding the ordered .sql migrations, e.g. migrations')
+      .default('migrations')
+      .meta({
+        description:
+          'Folder in the release with plain SQL migrations, applied in file-name order (0001_x.sql, 0002_y.sql…); with command, where the tool keeps its SQL (for lint).',
+      }),
+    command: z
+      .string({ error: 'expected the command line of your migration tool, e.g. npx knex migrate:latest' })
+      .min(1)
+      .optional()
+      .meta({
+        description:
+          "Run this tool instead of slipway's own runner (in the release folder, with the database URL in the env); its SQL in dir is still linted.",
+      }),
+    database: z
+      .string({ error: `expected ${KEY_HINT}` })
+      .regex(KEY, { error: `expected ${KEY_HINT}` })
+      .default('DATABASE_URL')
+      .meta({
+        description:
+          "The config key or secret holding each environment's database URL (postgres://user@host:port/db); default DATABASE_URL.",
+      }),
+    lockTimeout: duration().default(2000),
+    statementTimeout: duration().default(600_000),
+    retries: count('retries on lock timeout').default(3),
+    lockBudget: duration().default(2000).meta({
+      description: 'The longest ACCESS EXCLUSIVE hold a rehearsal accepts per statement; default 2s.',
+    }),
+    pgVersion: z.int().min(9).max(30).optional().meta({
+      description: 'The PostgreSQL major version lint assumes (default: asked from the database, else 17).',
+    }),
+    backup: z
+      .strictObject({
+        keep: count('backups', 1).default(5),
+        dir: z.string().min(1).default('.slipway/db-backups'),
+      })
+      .default({ keep: 5, dir: '.slipway/db-backups' })
+      .meta({
+        description: 'Backups taken before each migration: how many to keep per environment and where.',
+      }),
+  })
+  .meta({
+    description:
+      'Database migrations shipped with each release: linted, rehearsed, backed up, applied before traffic moves.',
+  });
+
 export const slipwayConfig = z.strictObject({
   $schema: z.string().optional(),
   app: name(),
@@ -546,9 +606,7 @@ export const slipwayConfig = z.strictObject({
       description:
         'Users and their roles for the local CLI on a store without server users, e.g. { alice: [deployer, approver] }; the acting user is the OS user (see identity).',
     }),
-  migrations: notSupportedYet(
-    'slipway does not run database migrations; remove the migrations block and run them from your release (e.g. in run.command) for now',
-  ),
+  migrations: migrations.optional(),
 });
 
 export type SlipwayConfig = z.output<typeof slipwayConfig>;

@@ -232,6 +232,40 @@ export const ERROR_CODES = {
     exit: EXIT.unavailable,
     summary: 'The data-plane agent could not be reached or answered with an error.',
   },
+  MIGRATIONS_NOT_CONFIGURED: {
+    status: 400,
+    exit: EXIT.usage,
+    summary: 'A migrations command was used but slipway.yaml declares no migrations block.',
+  },
+  DATABASE_UNAVAILABLE: {
+    status: 503,
+    exit: EXIT.unavailable,
+    summary:
+      "An environment's database cannot be used: its URL is missing, unreachable or refuses the credentials, or a dump tool is missing.",
+  },
+  MIGRATION_FAILED: {
+    status: 422,
+    exit: EXIT.failed,
+    summary:
+      'A migration statement failed; the message names the file, line, statement and the database error.',
+  },
+  MIGRATION_REFUSED: {
+    status: 409,
+    exit: EXIT.refused,
+    summary:
+      'A contract migration was refused while a live or rollback-target release still needs the old schema, or an applied migration file changed.',
+  },
+  BACKUP_NOT_FOUND: {
+    status: 404,
+    exit: EXIT.usage,
+    summary: 'No database backup of that id for the environment.',
+  },
+  BACKUP_INVALID: {
+    status: 422,
+    exit: EXIT.failed,
+    summary:
+      'A backup file does not match its recorded checksum, or a restore did not match its row checksums.',
+  },
   ROLLBACK_NOT_WARM: {
     status: 409,
     exit: EXIT.refused,

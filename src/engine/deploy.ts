@@ -69,6 +69,8 @@ async function create(id: string, input: StartInput, promotion: unknown): Promis
     hasStable: ctx.stable !== null,
     // A rollback does not wait for a go/no-go: it is the way back.
     approval: envConfig?.approval !== undefined && !input.rollback,
+    // A rollback goes back to code that ran on the schema as it is: nothing to migrate.
+    migrate: config.migrations !== undefined && !input.rollback,
   });
   const state: StoredState = {
     engine: initialState(plan, input.now),

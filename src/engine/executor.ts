@@ -38,6 +38,7 @@ import type {
   Gates,
   Guard,
   GuardResult,
+  Migrator,
   Preflight,
   SecretsPort,
   SmokeChecker,
@@ -52,6 +53,8 @@ export interface ExecutorDeps {
   readonly guard: Guard;
   readonly smoke: SmokeChecker;
   readonly preflight?: Preflight;
+  /** The app's database migrations; without it a migrate step passes through. */
+  readonly migrations?: Migrator;
   /** Secret values per apply, and redaction of stored text; without it instances get no secrets. */
   readonly secrets?: SecretsPort;
   /** Approval, window and checklist gates; without them the approval step passes through. */
@@ -370,6 +373,10 @@ export class Executor {
         const gate = await this.#gate(id, state, 'approval', signal);
         return gate === 'open' ? {} : gate;
       }
+      case 'migrate': {
+        if (!this.#deps.migrations) return { note: 'no migrator configured; passed through' };
+        return await this.#deps.migrations.run(ctx, id);
+      }
       case 'start':
         await dataPlane.putEnv(
           ctx.env,
@@ -664,7 +671,10 @@ async function flagOff(
 
 /** The index of the plan's first step that changes the data plane. */
 function firstTrafficStep(plan: readonly PlanStep[]): number {
-  return plan.findIndex((s) => s.kind === 'start' || s.kind === 'shift' || s.kind === 'scale');
+  // Migrations change what the running release reads: they wait for the same gates as traffic.
+  return plan.findIndex(
+    (s) => s.kind === 'migrate' || s.kind === 'start' || s.kind === 'shift' || s.kind === 'scale',
+  );
 }
 
 export const lockName = (app: string, env: string): string => `deploy:${app}/${env}`;

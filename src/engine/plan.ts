@@ -1,12 +1,14 @@
 /**
  * A deployment's plan: the ordered steps a strategy expands to. Pure, so every strategy is
- * tested on its exact output. Later gates (approval, migrate) slot in after preflight.
+ * tested on its exact output. The approval gate and the migrate step slot in after preflight.
  */
 import type { EngineStrategy } from './strategy.ts';
 
 export type PlanStep =
   | { readonly kind: 'preflight' }
   | { readonly kind: 'approval' }
+  /** Apply the release's pending database migrations (expand), before any traffic moves. */
+  | { readonly kind: 'migrate' }
   | { readonly kind: 'start'; readonly count: number }
   | { readonly kind: 'shift'; readonly weight: number }
   /** Canary: `percent`% of users get the feature flag `key` (its rolled-out variant). */
@@ -29,11 +31,14 @@ export interface PlanInput {
   /** The environment already serves a release; without one there is nothing to compare or shift from. */
   readonly hasStable: boolean;
   readonly approval?: boolean;
+  /** The app declares migrations: run them after the gates, before the first instance starts. */
+  readonly migrate?: boolean;
 }
 
 export function planDeployment(input: PlanInput): PlanStep[] {
   const steps: PlanStep[] = [{ kind: 'preflight' }];
   if (input.approval) steps.push({ kind: 'approval' });
+  if (input.migrate) steps.push({ kind: 'migrate' });
   const smoke = (): PlanStep[] => (input.smoke ? [{ kind: 'smoke' }] : []);
   const tail: PlanStep[] = [
     ...(input.watchMs > 0 ? [{ kind: 'watch' as const, durationMs: input.watchMs }] : []),

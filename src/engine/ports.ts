@@ -60,6 +60,15 @@ export interface PreflightResult {
   readonly notes?: readonly string[];
 }
 
+/**
+ * The release's database migrations (src/migrations/, wired by src/app/): back up, apply what is
+ * pending, and say what was done. Throws an AppError naming the statement and the database's error;
+ * the deployment then fails before any instance of the new release starts.
+ */
+export interface Migrator {
+  run(ctx: DeploymentContext, deploymentId: string): Promise<{ readonly note: string }>;
+}
+
 export interface Preflight {
   /** Problems that stop the deployment before anything starts (a plain list: problems only). */
   check(ctx: DeploymentContext): Promise<readonly string[] | PreflightResult>;

@@ -16,6 +16,7 @@ const when = num.nullable();
 const PlanStepSchema = z.discriminatedUnion('kind', [
   z.looseObject({ kind: z.literal('preflight') }),
   z.looseObject({ kind: z.literal('approval') }),
+  z.looseObject({ kind: z.literal('migrate') }),
   z.looseObject({ kind: z.literal('start'), count: num }),
   z.looseObject({ kind: z.literal('shift'), weight: num }),
   z.looseObject({ kind: z.literal('flag'), key: z.string(), percent: num }),

@@ -5,6 +5,7 @@ import type { Deployment } from '../domain/types.ts';
 import { storedStateOrUndefined } from '../engine/stored-state.ts';
 import type { FlagDefinition } from '../flags/definition.ts';
 import { diffFlags } from '../flags/diff.ts';
+import { rehearsalTarget } from '../migrations/audit.ts';
 import type { Store } from '../store/contract.ts';
 import { type ChecklistFacts, checklistItems, evaluateChecklist, type ItemState } from './checklist.ts';
 
@@ -60,6 +61,8 @@ export async function checklistFacts(
     rollbackTo: from ? from.version : null,
     ...(stableDir && { rollbackRunnable: existsSync(stableDir) }),
     migrationsDeclared: config.migrations !== undefined,
+    ...(config.migrations &&
+      release && { migrationsRehearsed: await rehearsed(store, d.app, release.digest) }),
     monitoring: env?.rollbackIf !== undefined || env?.metrics !== undefined,
     smoke: (env?.smoke ?? []).length > 0,
   };
@@ -79,4 +82,30 @@ export async function deploymentChecklist(
     store.listChecklistTicks(d.id),
   ]);
   return evaluateChecklist(items, facts, ticks);
+}
+
+/** The newest rehearsal of a release's migrations, from the audit log (`migrations.rehearsed`). */
+async function rehearsed(
+  store: Store,
+  app: string,
+  digest: string,
+): Promise<ChecklistFacts['migrationsRehearsed']> {
+  const e = await store.latestAudit({
+    actions: ['migrations.rehearsed'],
+    target: rehearsalTarget(app, digest),
+  });
+  if (!e) return undefined;
+  const data = (e.data ?? {}) as {
+    ok?: boolean;
+    env?: string;
+    worst?: number;
+    budgetMs?: number;
+    error?: string;
+  };
+  const detail = data.error
+    ? `failed: ${data.error}`
+    : data.ok
+      ? `passed, longest ACCESS EXCLUSIVE ${data.worst ?? 0} ms (budget ${data.budgetMs} ms)`
+      : `over the lock budget: ACCESS EXCLUSIVE held ${data.worst} ms (budget ${data.budgetMs} ms)`;
+  return { ok: data.ok === true, env: data.env ?? '?', by: e.actor, at: e.at, detail };
 }

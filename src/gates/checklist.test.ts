@@ -108,7 +108,10 @@ test('failed automated items stay open even when ticked; declared migrations can
     [
       ['ci-passed', 'CI result: failed'],
       ['previous-succeeded', 'no success of this digest in staging within the last 2 h'],
-      ['migrations-tested', 'migrations are declared but slipway cannot check them yet; tick this by hand'],
+      [
+        'migrations-tested',
+        'not rehearsed: run `slipway migrations rehearse --env ENV --release VERSION` on a copy of the database',
+      ],
       ['config-drift', 'the preflight has not checked the configuration yet'],
       ['monitoring-ready', 'no rollbackIf or metrics configured for this environment'],
     ],
@@ -120,6 +123,38 @@ test('failed automated items stay open even when ticked; declared migrations can
   );
   const ticked = evaluateChecklist(items, bad, [tick('migrations-tested', 'carol')]);
   assert.equal(ticked.find((s) => s.id === 'migrations-tested')?.by, 'carol');
+});
+
+test('"migrations tested" is done by a passing rehearsal of the release, open after a failed one', () => {
+  const items = checklistItems({ template: 'seed', previousWithin: 1 });
+  const rehearsal = {
+    ok: true,
+    env: 'production',
+    by: 'alice',
+    at: '2026-12-06T10:00:00Z',
+    detail: 'passed, longest ACCESS EXCLUSIVE 12 ms (budget 2000 ms)',
+  };
+  const passed = evaluateChecklist(
+    items,
+    { ...facts, migrationsDeclared: true, migrationsRehearsed: rehearsal },
+    [],
+  );
+  const item = passed.find((s) => s.id === 'migrations-tested');
+  assert.equal(item?.done, true);
+  assert.equal(
+    item?.detail,
+    'rehearsal on a copy of production by alice at 2026-12-06T10:00:00Z: passed, longest ACCESS EXCLUSIVE 12 ms (budget 2000 ms)',
+  );
+  const failed = evaluateChecklist(
+    items,
+    {
+      ...facts,
+      migrationsDeclared: true,
+      migrationsRehearsed: { ...rehearsal, ok: false, detail: 'over the lock budget' },
+    },
+    [],
+  );
+  assert.equal(failed.find((s) => s.id === 'migrations-tested')?.done, false);
 });
 
 test('only manual items (and declared migrations) can be ticked; unknown ids are listed', () => {

@@ -116,6 +116,14 @@ export interface ChecklistFacts {
   /** Whether its files are still there to run it again (false: a rollback has nothing to start). */
   readonly rollbackRunnable?: boolean;
   readonly migrationsDeclared: boolean;
+  /** The last rehearsal of this release's migrations (`slipway migrations rehearse --release`), if any. */
+  readonly migrationsRehearsed?: {
+    readonly ok: boolean;
+    readonly env: string;
+    readonly by: string;
+    readonly at: string;
+    readonly detail: string;
+  };
   /** The preflight's drift check against the previous environment: null until the preflight ran. */
   readonly drift?: { readonly previous: string | null; readonly warnings: readonly string[] } | null;
   readonly monitoring: boolean;
@@ -153,12 +161,17 @@ function judgeAuto(check: AutoCheck, f: ChecklistFacts): { done: boolean; detail
           }
         : { done: true, detail: `previous release ${f.rollbackTo} is warm or redeployable` };
     case 'migrations':
-      return f.migrationsDeclared
-        ? {
-            done: false,
-            detail: 'migrations are declared but slipway cannot check them yet; tick this by hand',
-          }
-        : { done: true, detail: 'none declared' };
+      if (!f.migrationsDeclared) return { done: true, detail: 'none declared' };
+      if (!f.migrationsRehearsed)
+        return {
+          done: false,
+          detail:
+            'not rehearsed: run `slipway migrations rehearse --env ENV --release VERSION` on a copy of the database',
+        };
+      return {
+        done: f.migrationsRehearsed.ok,
+        detail: `rehearsal on a copy of ${f.migrationsRehearsed.env} by ${f.migrationsRehearsed.by} at ${f.migrationsRehearsed.at}: ${f.migrationsRehearsed.detail}`,
+      };
     case 'monitoring':
       return f.monitoring
         ? { done: true, detail: 'rollbackIf/metrics configured; slipway measures the release' }

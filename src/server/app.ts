@@ -27,6 +27,7 @@ import { escapeJson } from './escape.ts';
 import { registerActionRoutes } from './routes/actions.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
+import { registerDbRestoreSpeed } from './routes/db-restore-speed.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerGateRoutes } from './routes/gates.ts';
 import { registerFlagRoutes } from './routes/flags.ts';
@@ -171,6 +172,7 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   registerAdminRoutes(app, s);
   registerFlagRoutes(app, s);
   registerDashboardRoutes(app, s);
+  registerDbRestoreSpeed(app, s);
   app.get('*', dashboardHandler(options.webDir ?? null));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

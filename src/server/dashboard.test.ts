@@ -87,5 +87,34 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await speed(), { env: 'production', switchMs: 3, at: production.at });
       assert.deepEqual(await speed('?env=qa'), { env: 'qa', switchMs: null, at: null });
     });
+
+    test('states the newest measured database restore of the environment asked for, or of any', {
+      skip,
+    }, async () => {
+      const restore = (query = '') => get<Record<string, unknown>>(`/api/db-restore-speed${query}`);
+      assert.deepEqual(await restore(), { env: null, totalMs: null, rows: null, at: null });
+      const append = (target: string, data: unknown) =>
+        t.store.appendAudit({ actor: 'alice', action: 'db.restore', target, data });
+      const staging = await append('shop/staging', { backup: 'b1', totalMs: 481, rows: 2003 });
+      await t.store.appendAudit({
+        actor: 'alice',
+        action: 'db.restore.failed',
+        target: 'shop/production',
+        data: { error: 'x' },
+      });
+      assert.deepEqual(await restore('?env=staging'), {
+        env: 'staging',
+        totalMs: 481,
+        rows: 2003,
+        at: staging.at,
+      });
+      assert.deepEqual(await restore(), { env: 'staging', totalMs: 481, rows: 2003, at: staging.at });
+      assert.deepEqual(await restore('?env=production'), {
+        env: 'production',
+        totalMs: null,
+        rows: null,
+        at: null,
+      });
+    });
   });
 }

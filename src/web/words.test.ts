@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Detail, EnvRow } from './app/types.ts';
-import { envSentence, rollbackSentence, truthSentence } from './app/words.ts';
+import { envSentence, restoreSentence, rollbackSentence, truthSentence } from './app/words.ts';
 
 test('the rollback sentence quotes the last measured switch, and says when none was measured', () => {
   assert.equal(
@@ -93,4 +93,16 @@ test('drift, an unreachable agent and an interrupted rollout are said in plain w
     }) ?? '',
     /stopped half-way \(interrupted at step 4\/8 \(pause 4s\), traffic at 25%\); someone needs to resume or abort it/,
   );
+});
+
+test('the database restore sentence quotes the last measured restore, and is absent when none was', () => {
+  assert.equal(
+    restoreSentence({ env: 'production', totalMs: 95_400, rows: 8_589_936, at: '2026-12-06T18:40:00Z' }),
+    'Restoring a database backup on production took 1.6 minutes (last measured, 8,589,936 rows checked).',
+  );
+  assert.equal(
+    restoreSentence({ env: 'staging', totalMs: 481, rows: null, at: '' }),
+    'Restoring a database backup on staging took 0.5 seconds (last measured).',
+  );
+  assert.equal(restoreSentence({ env: null, totalMs: null, rows: null, at: null }), null);
 });

@@ -3,8 +3,8 @@ import { envRollbackButton } from './actions.ts';
 import { api, type Permissions } from './api.ts';
 import { dateTime, h } from './dom.ts';
 import { type FlagRow, flagsSection } from './flags.ts';
-import type { Detail, EnvRow, Release, RollbackSpeed } from './types.ts';
-import { envSentence, rollbackSentence, STATUS_WORDS, truthSentence } from './words.ts';
+import type { Detail, EnvRow, Release, RestoreSpeed, RollbackSpeed } from './types.ts';
+import { envSentence, restoreSentence, rollbackSentence, STATUS_WORDS, truthSentence } from './words.ts';
 
 type Keys = { env: string; keys: { key: string; kind: string }[] };
 
@@ -29,8 +29,9 @@ export async function environmentsView(perms: Permissions, refresh: () => void):
   for (const r of listed) if (!environments.includes(r)) environments.push(r);
   const allowed = (env: string) => perms.environments.find((e) => e.env === env)?.actions ?? [];
   const apps = [...new Set(environments.map((e) => e.app))].filter((a) => a !== '');
-  const [speed, details, keys, releases, flags] = await Promise.all([
+  const [speed, restore, details, keys, releases, flags] = await Promise.all([
     api<RollbackSpeed>('GET', '/api/rollback-speed').catch(() => null),
+    api<RestoreSpeed>('GET', '/api/db-restore-speed').catch(() => null),
     Promise.all(
       environments.map((e) => (e.active ? api<Detail>('GET', `/api/deployments/${e.active.id}`) : null)),
     ),
@@ -102,6 +103,9 @@ export async function environmentsView(perms: Permissions, refresh: () => void):
     {},
     h('h1', {}, 'Environments'),
     h('p', { class: 'plain rollback-speed' }, rollbackSentence(speed)),
+    ...(restoreSentence(restore)
+      ? [h('p', { class: 'plain restore-speed' }, restoreSentence(restore) as string)]
+      : []),
     h('div', { class: 'envs' }, cards),
     differences(environments, keys),
   );

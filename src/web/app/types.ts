@@ -38,6 +38,12 @@ export type Detail = Omit<z.infer<typeof DeploymentDetail>, 'progress' | 'analys
   progress: Progress;
   analysis: Analysis | null;
 };
+export interface RestoreSpeed {
+  env: string | null;
+  totalMs: number | null;
+  rows: number | null;
+  at: string | null;
+}
 export interface RollbackSpeed {
   env: string | null;
   switchMs: number | null;

@@ -1,5 +1,5 @@
 /** Plain sentences for readers who are not engineers. Pure, so each case is easy to check. */
-import type { Detail, EnvRow, RollbackSpeed } from './types.ts';
+import type { Detail, EnvRow, RestoreSpeed, RollbackSpeed } from './types.ts';
 
 const clock = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
@@ -10,6 +10,17 @@ export function rollbackSentence(speed: RollbackSpeed | null): string {
   const bound =
     speed.switchMs < 1000 ? 'takes under a second' : `took ${(speed.switchMs / 1000).toFixed(1)} seconds`;
   return `If anything goes wrong, switching back ${bound} (last measured: ${ms} ms).`;
+}
+
+/** The seeds' "DB rollback": the last measured restore of a database backup, or nothing when none. */
+export function restoreSentence(speed: RestoreSpeed | null): string | null {
+  if (!speed || speed.totalMs === null) return null;
+  const took =
+    speed.totalMs < 60_000
+      ? `${(speed.totalMs / 1000).toFixed(1)} seconds`
+      : `${(speed.totalMs / 60_000).toFixed(1)} minutes`;
+  const rows = speed.rows === null ? '' : `, ${speed.rows.toLocaleString('en')} rows checked`;
+  return `Restoring a database backup on ${speed.env} took ${took} (last measured${rows}).`;
 }
 
 /**

@@ -1,0 +1,239 @@
+/**
+ * Migrations in a deployment: refuse a contract migration while the environment's live or
+ * rollback-target release still needs the old schema, back up, then apply. Also the rehearsal
+ * that ticks the checklist item "migrations tested" for a release. Used by the engine's migrate
+ * step (through the Migrator port) and by `slipway migrations apply|rehearse`.
+ */
+import { join } from 'node:path';
+import type { SlipwayConfig } from '../config/schema.ts';
+import { AppError } from '../domain/errors.ts';
+import type { Release } from '../domain/types.ts';
+import type { Store } from '../store/contract.ts';
+import { rehearsalTarget } from './audit.ts';
+import { recordCovered, runCommand } from './command.ts';
+import type { MigrationFile } from './files.ts';
+import { listMigrations } from './files.ts';
+import { DEFAULT_PG_VERSION, formatFinding, lintSql, openFindings } from './lint/lint.ts';
+import { loadParser } from './parse.ts';
+import { type ApplyResult, appliedRows, applyMigrations, pendingOf } from './postgres/apply.ts';
+import { type BackupManifest, takeBackup } from './postgres/backup.ts';
+import { connect, type DbTarget } from './postgres/connect.ts';
+import { type Rehearsal, rehearse } from './postgres/rehearse.ts';
+import { backupRoot, dbTarget, type MigrationsConfig, requireMigrations } from './service.ts';
+
+export interface MigrationDeps {
+  readonly config: SlipwayConfig;
+  readonly projectDir: string;
+  readonly store: Store;
+  /** The environment's resolved config values and secrets. */
+  readonly vars: (env: string) => Promise<Readonly<Record<string, string>>>;
+}
+
+export interface RunResult extends ApplyResult {
+  readonly backup: Pick<BackupManifest, 'id' | 'bytes' | 'durationMs' | 'sha256'> | null;
+  readonly kinds: Readonly<Record<string, 'expand' | 'contract'>>;
+  readonly summary: string;
+}
+
+/**
+ * Lint what is about to run: a file that does not parse or has an unsafe finding not accepted
+ * inline is refused before the backup; otherwise each file's kind (expand or contract).
+ */
+async function classify(env: string, files: readonly MigrationFile[], m: MigrationsConfig) {
+  await loadParser();
+  const opts = {
+    pgVersion: m.pgVersion ?? DEFAULT_PG_VERSION,
+    runnerSetsLockTimeout: m.command === undefined,
+  };
+  const results = files.map((f) => lintSql(f.name, f.sql, opts));
+  const problems = results.flatMap((r) => [
+    ...(r.parseError
+      ? [`${r.file}:${r.parseError.line}:${r.parseError.column} syntax: ${r.parseError.message}`]
+      : []),
+    ...openFindings(r).map(formatFinding),
+  ]);
+  if (problems.length > 0)
+    throw new AppError(
+      'MIGRATION_REFUSED',
+      `${env}: ${problems.length} unsafe finding(s) in the pending migrations; nothing ran. Fix them, or accept one with \`-- slipway:allow RULE because WHY\` (see \`slipway migrations lint\`)`,
+      { details: problems },
+    );
+  return new Map(results.map((r) => [r.file, r] as const));
+}
+
+/**
+ * A contract migration breaks the release it replaces. It runs only when every release the
+ * environment may serve (the live one, and the one a rollback would go back to) was registered at
+ * or after the release its `slipway:contract-after` names: the first that no longer needs the old schema.
+ */
+export async function refuseContract(
+  store: Store,
+  app: string,
+  env: string,
+  contract: readonly { readonly file: string; readonly contractAfter?: string }[],
+): Promise<void> {
+  if (contract.length === 0) return;
+  const state = (await store.listEnvironments(app)).find((e) => e.name === env);
+  const serving = [state?.releaseId, state?.previousReleaseId].filter((x): x is string => !!x);
+  for (const f of contract) {
+    const after = f.contractAfter;
+    if (!after)
+      throw new AppError(
+        'MIGRATION_REFUSED',
+        `${f.file} is a contract migration (it drops, renames or tightens what the running release uses) and says nothing of which releases stopped using it; add \`-- slipway:contract-after VERSION\` naming the first release that no longer needs the old schema, once that release is live`,
+      );
+    const since = await store.findRelease(app, after);
+    if (!since)
+      throw new AppError(
+        'MIGRATION_REFUSED',
+        `${f.file} is a contract migration for releases from ${after} on, but no release ${after} is registered; register and deploy it first`,
+      );
+    for (const id of serving) {
+      const r = await store.findRelease(app, id);
+      if (r && r.createdAt < since.createdAt)
+        throw new AppError(
+          'MIGRATION_REFUSED',
+          `${f.file} is a contract migration and ${env}'s ${id === state?.releaseId ? 'live' : 'rollback-target'} release ${r.version} predates ${after}: it still needs the old schema; deploy ${after} or later to ${env} (and let it become the rollback target) first`,
+        );
+    }
+  }
+}
+
+export async function runMigrations(
+  deps: MigrationDeps,
+  env: string,
+  release: Pick<Release, 'version'> & { readonly dir: string },
+  user: string,
+  log: (line: string) => void = () => {},
+): Promise<RunResult> {
+  const m = requireMigrations(deps.config);
+  const t: DbTarget = dbTarget(deps.config, env, await deps.vars(env));
+  const files = listMigrations(join(release.dir, m.dir));
+  const client = await connect(t);
+  let pending: MigrationFile[];
+  try {
+    pending = pendingOf(files, await appliedRows(client));
+  } finally {
+    await client.end().catch(() => {});
+  }
+  const linted = await classify(env, pending, m);
+  const kinds = Object.fromEntries([...linted].map(([name, r]) => [name, r.kind] as const));
+  if (pending.length === 0)
+    return {
+      applied: [],
+      skipped: files.map((f) => f.name),
+      backup: null,
+      kinds,
+      summary: `${env}: no pending migrations (${files.length} applied)`,
+    };
+  await refuseContract(
+    deps.store,
+    deps.config.app,
+    env,
+    [...linted.values()].filter((r) => r.kind === 'contract'),
+  );
+  log(`${env}: backing up before ${pending.length} migration(s)`);
+  const backup = await takeBackup(t, backupRoot(deps.config, deps.projectDir), {
+    keep: m.backup.keep,
+    release: release.version,
+  });
+  await deps.store.appendAudit({
+    actor: user,
+    action: 'db.backup',
+    target: `${deps.config.app}/${env}`,
+    data: {
+      backup: backup.id,
+      bytes: backup.bytes,
+      durationMs: backup.durationMs,
+      sha256: backup.sha256,
+      release: release.version,
+    },
+  });
+  const client2 = await connect(t);
+  let result: ApplyResult;
+  const started = Date.now();
+  try {
+    if (m.command) {
+      log(`${env}: running ${m.command}`);
+      const ran = await runCommand(m.command, release.dir, t, m.statementTimeout);
+      await recordCovered(client2, pending, release.version, ran.durationMs);
+      result = {
+        applied: pending.map((f) => ({ name: f.name, durationMs: ran.durationMs, attempts: 1 })),
+        skipped: files.filter((f) => !pending.includes(f)).map((f) => f.name),
+      };
+    } else
+      result = await applyMigrations(client2, files, {
+        lockTimeoutMs: m.lockTimeout,
+        statementTimeoutMs: m.statementTimeout,
+        retries: m.retries,
+        release: release.version,
+        onRetry: (file, attempt, error) => log(`${file}: ${error}; retry ${attempt} of ${m.retries}`),
+      });
+  } catch (error) {
+    await deps.store.appendAudit({
+      actor: user,
+      action: 'migrations.failed',
+      target: `${deps.config.app}/${env}`,
+      data: { release: release.version, error: (error as Error).message, backup: backup.id },
+    });
+    throw error;
+  } finally {
+    await client2.end().catch(() => {});
+  }
+  await deps.store.appendAudit({
+    actor: user,
+    action: 'migrations.applied',
+    target: `${deps.config.app}/${env}`,
+    data: {
+      release: release.version,
+      files: result.applied.map((a) => a.name),
+      ms: Date.now() - started,
+      backup: backup.id,
+    },
+  });
+  const expandOnly = result.applied.every((a) => kinds[a.name] !== 'contract');
+  const summary = `${env}: applied ${result.applied.map((a) => `${a.name} (${kinds[a.name]}, ${a.durationMs} ms${a.attempts > 1 ? `, ${a.attempts} attempts` : ''})`).join(', ')} after backup ${backup.id} (${backup.bytes} bytes, ${backup.durationMs} ms)${
+    expandOnly
+      ? '; expand only: a rollback is a plain traffic switch, no database restore needed'
+      : `; contract: a rollback needs \`slipway db restore ${env} --to ${backup.id}\``
+  }`;
+  return {
+    ...result,
+    backup: { id: backup.id, bytes: backup.bytes, durationMs: backup.durationMs, sha256: backup.sha256 },
+    kinds,
+    summary,
+  };
+}
+
+export async function rehearseRelease(
+  deps: MigrationDeps,
+  env: string,
+  files: readonly MigrationFile[],
+  release: Pick<Release, 'version' | 'digest'> | undefined,
+  user: string,
+): Promise<Rehearsal> {
+  const m = requireMigrations(deps.config);
+  const t = dbTarget(deps.config, env, await deps.vars(env));
+  const r = await rehearse(t, files, {
+    lockTimeoutMs: m.lockTimeout,
+    statementTimeoutMs: m.statementTimeout,
+    budgetMs: m.lockBudget,
+    release: release?.version ?? 'rehearsal',
+  });
+  if (release)
+    await deps.store.appendAudit({
+      actor: user,
+      action: 'migrations.rehearsed',
+      target: rehearsalTarget(deps.config.app, release.digest),
+      data: {
+        env,
+        release: release.version,
+        ok: r.ok,
+        files: r.files,
+        worst: r.statements.reduce((n, s) => Math.max(n, s.lock === 'ACCESS EXCLUSIVE' ? s.heldMs : 0), 0),
+        budgetMs: r.budgetMs,
+        ...(r.error && { error: r.error }),
+      },
+    });
+  return r;
+}

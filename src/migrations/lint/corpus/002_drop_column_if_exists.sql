@@ -1,0 +1,3 @@
+-- expect: drop-column
+-- why: IF EXISTS changes nothing about who reads the column.
+ALTER TABLE IF EXISTS users DROP COLUMN IF EXISTS nickname;

@@ -1,0 +1,3 @@
+-- expect: add-check-constraint
+-- why: ADD CHECK (validated) scans the table under ACCESS EXCLUSIVE.
+ALTER TABLE products ADD CONSTRAINT price_positive CHECK (price > 0);

@@ -1,0 +1,3 @@
+-- expect: vacuum-full
+-- why: VACUUM FULL rewrites the table under ACCESS EXCLUSIVE.
+VACUUM FULL orders;

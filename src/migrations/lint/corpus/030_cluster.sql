@@ -1,0 +1,3 @@
+-- expect: cluster
+-- why: CLUSTER rewrites the table under ACCESS EXCLUSIVE.
+CLUSTER orders USING orders_pkey;

@@ -1,0 +1,3 @@
+-- expect: truncate
+-- why: TRUNCATE takes ACCESS EXCLUSIVE and deletes all rows.
+TRUNCATE TABLE sessions;

@@ -1,0 +1,3 @@
+-- expect: add-unique-constraint
+-- why: ADD COLUMN … UNIQUE builds a unique index under ACCESS EXCLUSIVE.
+ALTER TABLE users ADD COLUMN external_id text UNIQUE;

@@ -1,0 +1,3 @@
+-- expect: cluster
+-- why: Bare CLUSTER reclusters every previously clustered table under ACCESS EXCLUSIVE each.
+CLUSTER;

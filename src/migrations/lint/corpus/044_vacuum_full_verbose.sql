@@ -1,0 +1,3 @@
+-- expect: vacuum-full
+-- why: Parenthesised options: FULL is still FULL.
+VACUUM (FULL, VERBOSE) events;

@@ -1,0 +1,3 @@
+-- expect: none
+-- why: ADD COLUMN nullable, no default: catalog-only change, ACCESS EXCLUSIVE for milliseconds.
+ALTER TABLE users ADD COLUMN bio text;

@@ -1,0 +1,3 @@
+-- expect: none
+-- why: REINDEX CONCURRENTLY (12+) keeps reads and writes going.
+REINDEX INDEX CONCURRENTLY orders_pkey;
