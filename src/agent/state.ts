@@ -74,7 +74,7 @@ interface StateFile {
 }
 
 export function instanceSpec(env: string, release: DesiredRelease): InstanceSpec {
-  const { weight: _weight, retireAt: _retireAt, secretKeys: _secretKeys, ...spec } = release;
+  const { weight: _weight, retireAt: _retireAt, ...spec } = release;
   return { ...spec, env };
 }
 

@@ -82,7 +82,10 @@ export class ContainerRuntime implements Runtime {
 
   /** Finds the containers an earlier runtime left (by label), for `unclaimedReleases`. */
   async ready(): Promise<void> {
-    const found = await this.containers({}).catch(() => []);
+    // An engine that is down or slow must not hold up the agent's start: its containers are then
+    // found when a release is started again.
+    const timeout = new Promise<[]>((resolve) => setTimeout(() => resolve([]), 3000).unref());
+    const found = await Promise.race([this.containers({}).catch(() => [] as const), timeout]);
     for (const c of found) {
       const env = c.Labels[LABEL.env] ?? '';
       const release = c.Labels[LABEL.release] ?? '';
