@@ -247,7 +247,9 @@ export class ContainerRuntime implements Runtime {
         .map((k) => [k, spec.vars[k]!]),
     );
     for (const k of Object.keys(secrets)) env.push(`${k}_FILE=${SECRETS_MOUNT}/${k}`);
+    // The app listens on PORT on every interface of its container; HOST says so to apps that read it.
     env.push(`PORT=${port}`);
+    if (!('HOST' in spec.vars)) env.push('HOST=0.0.0.0');
     const secretsDir =
       Object.keys(secrets).length > 0 ? writeSecretFiles(this.secretsRoot, name, secrets) : undefined;
     // A container of the same name (a crashed earlier try) is in the way: remove it.
@@ -276,8 +278,9 @@ export class ContainerRuntime implements Runtime {
     for (;;) {
       const state = await inspectState(this.engine, instance.containerId);
       if (state === undefined) return 'the container disappeared';
+      // With the restart policy, an exit may show as a restart (the exit code then reset to 0).
       if (!state.running || state.restarts > 0)
-        return `the container exited with code ${state.exitCode}${state.error ? ` (${state.error})` : ''}`;
+        return `the container exited${state.exitCode !== 0 ? ` with code ${state.exitCode}` : ''}${state.restarts > 0 ? ' and was restarted by the engine' : ''}${state.error ? ` (${state.error})` : ''}`;
       const result = await probe(
         '127.0.0.1',
         instance.port,
