@@ -258,6 +258,26 @@ environments:
     assert.match(logs.stdout, /shop 1\.0\.0 listening on \d+/);
   });
 
+  test('after an agent restart the running containers are adopted by their labels, not started again', async () => {
+    const ids = async () =>
+      (await engine.podman('ps', '--no-trunc', '--format', '{{.ID}} {{.Image}}'))
+        .split('\n')
+        .filter((line) => line.split(' ')[1]?.startsWith(`${registry.host}/`))
+        .map((line) => line.split(' ')[0])
+        .sort();
+    const before = await ids();
+    assert.ok(before.length >= 1);
+    await stopProcess(agent);
+    agent = (await startSlipway(project, ['agent'], /admin API on/)).child;
+    assert.deepEqual(await ids(), before);
+    const answer = (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as { version: string };
+    assert.equal(answer.version, '1.0.0');
+    const status = JSON.parse((await cli(project, '--json', 'status')).stdout) as {
+      environments: { env: string; release: string | null }[];
+    };
+    assert.equal(status.environments.find((e) => e.env === 'staging')?.release, '1.0.0');
+  });
+
   test('a container that exits at once fails the deployment; staging keeps serving', async () => {
     const r = await cli(
       project,

@@ -94,7 +94,9 @@ class Session {
         signal: AbortSignal.timeout(30_000),
       });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      type Cause = { code?: string; message?: string; errors?: { code?: string }[] };
+      const c = (error as { cause?: Cause }).cause;
+      const cause = c?.code ?? c?.errors?.[0]?.code ?? c?.message ?? (error as Error).message;
       throw new AppError(
         'IMAGE_PULL_FAILED',
         `the registry ${this.ref.registry} of ${showRef(this.ref)} cannot be reached (${cause}); check the address and that the registry runs`,
