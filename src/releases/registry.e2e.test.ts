@@ -8,8 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { isAppError } from '../domain/errors.ts';
-import { freePort } from '../runtime/process/ports.ts';
 import { engineSkip, startRegistry, type TestRegistry } from '../runtime/container/testing.ts';
+import { freePort } from '../runtime/process/ports.ts';
 import { tempDir } from '../testing.ts';
 import { parseImageRef } from './image-ref.ts';
 import { hostPlatform, resolveImage } from './registry.ts';
@@ -57,8 +57,14 @@ async function pushImage(host: string, name: string, tag: string, architecture: 
   return pushManifest(host, name, tag, 'application/vnd.oci.image.manifest.v1+json', {
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
+    config: {
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: configDigest,
+      size: config.length,
+    },
+    layers: [
+      { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length },
+    ],
   });
 }
 
@@ -91,8 +97,18 @@ describe('the registry client against a real registry with basic auth', { skip }
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.index.v1+json',
       manifests: [
-        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: digests.otherInIndex, size: 1, platform: { os: 'linux', architecture: other } },
-        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: digests.hereInIndex, size: 1, platform: { os: 'linux', architecture: here } },
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: digests.otherInIndex,
+          size: 1,
+          platform: { os: 'linux', architecture: other },
+        },
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: digests.hereInIndex,
+          size: 1,
+          platform: { os: 'linux', architecture: here },
+        },
       ],
     });
   });
@@ -128,7 +144,10 @@ describe('the registry client against a real registry with basic auth', { skip }
   test('no credentials or wrong ones: REGISTRY_AUTH_FAILED naming the registry and what to set', async () => {
     const none = await code(resolve('shop:1.4.2', null));
     assert.equal(none.code, 'REGISTRY_AUTH_FAILED');
-    assert.match(none.message, /refused access to .*shop:1\.4\.2 \(HTTP 401\); set SLIPWAY_REGISTRY_USERNAME/);
+    assert.match(
+      none.message,
+      /refused access to .*shop:1\.4\.2 \(HTTP 401\); set SLIPWAY_REGISTRY_USERNAME/,
+    );
     const wrong = await code(resolve('shop:1.4.2', { username: 'ci', password: 'nope' }));
     assert.equal(wrong.code, 'REGISTRY_AUTH_FAILED');
     assert.doesNotMatch(wrong.message, /nope/);

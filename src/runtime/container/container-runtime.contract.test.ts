@@ -48,6 +48,65 @@ after(async () => {
   dir.cleanup();
 });
 
+test('old images are pruned, keeping the newest unused ones; a pruned release starts again by pulling it', {
+  skip,
+}, async () => {
+  const refs: string[] = [];
+  for (const n of [1, 2, 3, 4])
+    refs.push(
+      (
+        await buildAndPush(engine!, registry!.host, {
+          name: 'prune-app',
+          tag: `v${n}`,
+          files: { 'server.mjs': exampleServerInContainer(EXAMPLE_SERVER), BUILD: String(n) },
+        })
+      ).ref,
+    );
+  const scope = `prune-${process.pid}`;
+  const state = tempDir('slipway-container-prune-');
+  const runtime = new ContainerRuntime({
+    stateDir: state.path,
+    dockerHost: engine!.dockerHost,
+    scope,
+    secretsRoot: `${state.path}/secrets`,
+    keepImages: 1,
+  });
+  const spec = (release: string, image: string) => ({
+    app: 'shop',
+    env: 'production',
+    release,
+    cwd: '/',
+    command: '',
+    image,
+    vars: {},
+    count: 1,
+    health: { path: '/health', intervalMs: 100, timeoutMs: 500 },
+    startTimeoutMs: 10_000,
+    stopTimeoutMs: 1000,
+  });
+  const held = async () =>
+    (await engine!.podman('images', '--digests', '--format', '{{.Repository}}@{{.Digest}}'))
+      .split('\n')
+      .filter((line) => line.startsWith(`${registry!.host}/prune-app@`))
+      .sort();
+  try {
+    for (const [n, ref] of refs.entries()) {
+      await runtime.start(spec(`v${n + 1}`, ref));
+      if (n > 0) await runtime.stop('production', `v${n}`);
+    }
+    // v4 runs, v3 is the newest unused one; v1 and v2 are gone.
+    assert.deepEqual(await held(), [refs[2], refs[3]].sort());
+    // A rollback to a pruned release pulls it again by digest.
+    const [again] = await runtime.start(spec('v1', refs[0]!));
+    assert.equal(again?.state, 'healthy');
+  } finally {
+    for (const { env, release } of await runtime.list()) await runtime.stop(env, release);
+    await runtime.close();
+    await removeScope(engine!, scope);
+    state.cleanup();
+  }
+});
+
 if (skip) test('container runtime contract', { skip }, () => {});
 else
   runRuntimeContract({

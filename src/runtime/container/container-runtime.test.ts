@@ -31,7 +31,10 @@ test('an engine that is not running: CONTAINER_ENGINE_UNAVAILABLE naming its add
     assert.ok(isAppError(error));
     assert.equal(error.code, 'CONTAINER_ENGINE_UNAVAILABLE');
     assert.equal(error.exitCode, 4);
-    assert.match(error.message, new RegExp(`the container engine at unix://${socket} is not reachable \\(ENOENT\\)`));
+    assert.match(
+      error.message,
+      new RegExp(`the container engine at unix://${socket} is not reachable \\(ENOENT\\)`),
+    );
     assert.match(error.message, /podman system service|systemctl start docker/);
     assert.doesNotMatch(error.message, /\n/);
     assert.deepEqual(await runtime.list(), []);

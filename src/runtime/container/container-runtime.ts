@@ -25,6 +25,7 @@ import {
 import { connectEngine, type Engine, engineError } from './engine.ts';
 import { containerLabels, containerName, instanceId, LABEL } from './labels.ts';
 import { Monitor, type Tracked } from './monitor.ts';
+import { pruneImages, repositoryOfImage } from './prune.ts';
 import { defaultSecretsRoot, removeSecretFiles, SECRETS_MOUNT, writeSecretFiles } from './secret-files.ts';
 
 export interface ContainerRuntimeOptions {
@@ -40,6 +41,8 @@ export interface ContainerRuntimeOptions {
   readonly network?: string;
   /** How often health is probed when no spec says; default 500ms. */
   readonly monitorMs?: number;
+  /** Unused images of a repository kept after a release stops (for quick rollbacks); default 3. */
+  readonly keepImages?: number;
 }
 
 interface Entry {
@@ -63,6 +66,7 @@ export class ContainerRuntime implements Runtime {
   private readonly entries = new Map<string, Entry>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly monitor: Monitor;
+  private readonly keepImages: number;
   /** Releases with containers left by an earlier runtime, found at `ready()`. */
   private unclaimed = new Map<string, { env: string; release: string }>();
 
@@ -74,6 +78,7 @@ export class ContainerRuntime implements Runtime {
     this.stateDir = options.stateDir;
     this.secretsRoot = options.secretsRoot ?? defaultSecretsRoot();
     this.network = options.network;
+    this.keepImages = options.keepImages ?? 3;
     this.monitor = new Monitor(engine, options.monitorMs ?? 500, () =>
       [...this.entries.values()].map((e) => ({ spec: e.spec, instances: e.instances })),
     );
@@ -307,6 +312,8 @@ export class ContainerRuntime implements Runtime {
       await Promise.all(entry.instances.map((i) => this.remove(entry.spec, i)));
     }
     await this.removeFound(env, release, entry?.spec.stopTimeoutMs ?? 10_000);
+    if (entry?.spec.image)
+      await pruneImages(this.engine, repositoryOfImage(entry.spec.image), this.keepImages).catch(() => []);
   }
 
   /** Removes containers of the release found by label that no entry holds. */
