@@ -21,9 +21,9 @@ function runProblems(data: Raw): Problem[] {
   if (!isObject(data.run) || data.run.command !== undefined || data.run.image !== undefined) return [];
   return [
     {
-      path: ['run'],
+      path: ['run', 'command'],
       message:
-        'expected run.command, the command line that starts the app (e.g. "node server.js"), or run.image for containers',
+        'missing; expected the command line that starts the app, e.g. "node server.js" (or run.image, to run images)',
     },
   ];
 }

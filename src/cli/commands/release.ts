@@ -26,7 +26,7 @@ export function registerRelease(program: Command, ctx: () => Context, act: Act):
   release
     .command('create')
     .description(
-      'Register the build in PATH (a folder or .tar.gz) as an immutable release; its digest comes from its content. With SLIPWAY_URL set, the build is uploaded to the server.',
+      'Register the build in PATH (a folder or .tar.gz) as an immutable release; its digest comes from its content. With SLIPWAY_URL set, the build is uploaded to the server. With --image, register a container image (slipway.yaml run.image): its digest in the registry is the release.',
     )
     .argument('[path]', 'folder or .tar, .tar.gz, .tgz archive of the build (or give --image)')
     // Checked by the app layer (src/app/releases.ts), the same rule the API's upload applies.
