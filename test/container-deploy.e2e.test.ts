@@ -85,19 +85,17 @@ describe('image releases on containers through the CLI', { skip }, () => {
   before(async () => {
     registry = await startRegistry(join(dir.path, 'registry'));
     engine = await startEngine(join(dir.path, 'engine'), [registry.host]);
-    const push = (tag: string, files: Record<string, string>, labels: Record<string, string>) =>
+    // The example's own Containerfile, FROM the local Node base instead of the public node image.
+    const push = (tag: string, files: Record<string, string>, buildArgs: Record<string, string>) =>
       buildAndPush(engine, registry.host, {
         name: 'shop',
         tag,
         files,
-        cmd: ['/usr/local/bin/node', '/app/server.js'],
-        labels,
+        containerfile: join(repoRoot, 'examples/shop/app/Containerfile'),
+        buildArgs,
       });
     for (const v of ['1.0.0', '2.0.0'])
-      await push(v, shopFiles(v), {
-        'org.opencontainers.image.version': v,
-        'org.opencontainers.image.revision': `c0ffee${v.replaceAll('.', '')}`,
-      });
+      await push(v, shopFiles(v), { VERSION: v, REVISION: `c0ffee${v.replaceAll('.', '')}` });
     // A build that exits at once (faults.json says crash), without a version label.
     await push('broken', shopFiles('3.0.0', { 'faults.json': '{"crash":true}' }), {});
     port = await freePort();

@@ -248,7 +248,8 @@ export async function registerImageRelease(
       `--image ${input.image} is not in ${input.repository}, the repository slipway.yaml's run.image names; push it there or change run.image`,
     );
   const resolved = await resolveImage(ref, input.credentials);
-  const version = input.version ?? resolved.labels[OCI_VERSION];
+  // An empty label (a build-arg left unset) counts as none.
+  const version = input.version ?? (resolved.labels[OCI_VERSION] || undefined);
   if (version === undefined)
     throw new AppError(
       'USAGE',
@@ -257,7 +258,7 @@ export async function registerImageRelease(
   const staged = await stageImageRelease(deps.dataDir, resolved);
   const result = await registerStaged(deps, staged, {
     version: checkVersion(version),
-    commit: checkText('--commit', input.commit ?? resolved.labels[OCI_REVISION] ?? null, 200, false),
+    commit: checkText('--commit', input.commit ?? (resolved.labels[OCI_REVISION] || null), 200, false),
     notes: checkText('--notes', input.notes, 10_000, true),
     ci: input.ci,
     user: input.user,

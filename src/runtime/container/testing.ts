@@ -222,7 +222,9 @@ export async function buildAndPush(
     files: Record<string, string>;
     cmd?: readonly string[];
     labels?: Record<string, string>;
-    platform?: string;
+    /** Build with this Containerfile (its BASE build-arg set to the local base) instead of a generated one. */
+    containerfile?: string;
+    buildArgs?: Record<string, string>;
   },
 ): Promise<AppImage> {
   const base = await baseImage(engine);
@@ -231,22 +233,15 @@ export async function buildAndPush(
     for (const [name, body] of Object.entries(opts.files)) writeFileSync(join(context.path, name), body);
     const labels = Object.entries(opts.labels ?? {}).map(([k, v]) => `LABEL ${k}=${JSON.stringify(v)}\n`);
     const cmd = JSON.stringify(opts.cmd ?? ['/usr/local/bin/node', '/app/server.mjs']);
-    writeFileSync(
-      join(context.path, 'Containerfile'),
-      `FROM ${base}\nCOPY . /app/\n${labels.join('')}WORKDIR /app\nCMD ${cmd}\n`,
-    );
+    const file = join(context.path, '.Containerfile');
+    if (opts.containerfile) copyFileSync(opts.containerfile, file);
+    else writeFileSync(file, `FROM ${base}\nCOPY . /app/\n${labels.join('')}WORKDIR /app\nCMD ${cmd}\n`);
     const tagged = `${registry}/${opts.name}:${opts.tag}`;
-    const platform = opts.platform ? ['--platform', opts.platform] : [];
-    await engine.podman(
-      'build',
-      ...platform,
-      '-q',
-      '-t',
-      tagged,
-      '-f',
-      join(context.path, 'Containerfile'),
-      context.path,
-    );
+    const args = Object.entries({ BASE: base, ...opts.buildArgs }).flatMap(([k, v]) => [
+      '--build-arg',
+      `${k}=${v}`,
+    ]);
+    await engine.podman('build', ...args, '-q', '-t', tagged, '-f', file, context.path);
     const digestFile = join(context.path, 'digest');
     await engine.podman('push', '--tls-verify=false', '--digestfile', digestFile, tagged);
     await engine.podman('rmi', tagged).catch(() => undefined);
