@@ -42,7 +42,8 @@ export class RuntimeByImage implements Runtime {
 
   async stop(env: string, release: string): Promise<void> {
     await this.process.stop(env, release);
-    await this.container.stop(env, release);
+    // Only releases it runs: a host without an engine still stops its processes.
+    if (this.container.holds(env, release)) await this.container.stop(env, release);
   }
 
   async list(env?: string): Promise<readonly Instance[]> {

@@ -141,6 +141,12 @@ export class ContainerRuntime implements Runtime {
     );
   }
 
+  /** Whether this runtime runs the release or found its containers (so stopping it needs the engine). */
+  holds(env: string, release: string): boolean {
+    const key = keyOf(env, release);
+    return this.entries.has(key) || this.unclaimed.has(key);
+  }
+
   unclaimedReleases(): { env: string; release: string }[] {
     return [...this.unclaimed.values()];
   }
