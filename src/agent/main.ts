@@ -6,6 +6,8 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { AppError } from '../domain/errors.ts';
+import { RuntimeByImage, scopeOf } from '../runtime/by-image.ts';
+import { ContainerRuntime } from '../runtime/container/container-runtime.ts';
 import type { Runtime } from '../runtime/contract.ts';
 import { readPointerJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
 import { isSameProcess, startIdentity } from '../runtime/process/proc.ts';
@@ -31,7 +33,7 @@ export interface RunAgentOptions {
   readonly stateDir: string;
   /** One router for every environment whatever its driver (tests); default: `routersFor(stateDir)`. */
   readonly router?: TrafficRouter;
-  /** Default: the process runtime, keeping its records and logs in `<stateDir>/runtime`. */
+  /** Default: the process runtime (records and logs in `<stateDir>/runtime`) and, for image releases, the container runtime. */
   readonly runtime?: Runtime;
   /** Admin API port on 127.0.0.1; 0 (default) picks a free one, written to `<stateDir>/agent.json`. */
   readonly port?: number;
@@ -75,7 +77,14 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
   const { stateDir } = options;
   claimStateDir(stateDir);
   const token = loadOrCreateToken(stateDir);
-  const runtime = options.runtime ?? new ProcessRuntime({ stateDir: join(stateDir, 'runtime') });
+  const runtime =
+    options.runtime ??
+    new RuntimeByImage({
+      process: new ProcessRuntime({ stateDir: join(stateDir, 'runtime') }),
+      // Image releases (slipway.yaml run.image) run on the engine DOCKER_HOST names.
+      container: new ContainerRuntime({ stateDir: join(stateDir, 'containers'), scope: scopeOf(stateDir) }),
+    });
+  await (runtime as { ready?: () => Promise<void> }).ready?.();
   const agent = createAgent({
     runtime,
     routers: options.router ? new RouterPool({ fixed: options.router }) : routersFor(),

@@ -11,6 +11,7 @@ import { createRuntimeProvider } from '../analysis/metrics/runtime/provider.ts';
 import { rulesFromRollbackIf } from '../analysis/rollback-if.ts';
 import type { EnvironmentConfig, SlipwayConfig } from '../config/schema.ts';
 import type { DataPlaneClient as AgentClient } from '../domain/data-plane.ts';
+import { AppError } from '../domain/errors.ts';
 import type { Release } from '../domain/types.ts';
 import { configPreflight } from '../engine/config-preflight.ts';
 import { DEFAULT_PREVIEW_HEADER, type DeploymentContext, type ReleaseRun } from '../engine/context.ts';
@@ -25,6 +26,7 @@ import { storedStateOrUndefined } from '../engine/stored-state.ts';
 import { engineStrategy } from '../engine/strategy.ts';
 import { createGates, type GatesDeps } from '../gates/engine-gates.ts';
 import { artifactPath } from '../releases/artifacts.ts';
+import { readImageRecord } from '../releases/image-release.ts';
 import { freePort } from '../runtime/process/ports.ts';
 import type { SecretStore } from '../secrets/contract.ts';
 import type { Store } from '../store/contract.ts';
@@ -147,12 +149,25 @@ export function createExecutor(deps: EngineDeps): Executor {
   });
 }
 
-export const run = (release: Release, dataDir: string): ReleaseRun => ({
-  id: release.id,
-  version: release.version,
-  digest: release.digest,
-  cwd: artifactPath(dataDir, release.digest),
-});
+export const run = (release: Release, dataDir: string): ReleaseRun => {
+  const cwd = artifactPath(dataDir, release.digest);
+  const image = readImageRecord(cwd)?.image;
+  return { id: release.id, version: release.version, digest: release.digest, cwd, ...(image && { image }) };
+};
+
+/** An image release runs only where slipway.yaml says run.image, and a release of files only where it does not. */
+function checkRuntimeFits(config: SlipwayConfig, env: string, release: ReleaseRun): void {
+  if (config.run.image !== undefined && release.image === undefined)
+    throw new AppError(
+      'USAGE',
+      `release ${release.version} is a release of files, but slipway.yaml's run.image says ${config.app} runs as containers of ${config.run.image}; register an image with \`slipway release create --image ${config.run.image}:TAG\``,
+    );
+  if (config.run.image === undefined && release.image !== undefined)
+    throw new AppError(
+      'USAGE',
+      `release ${release.version} is the image ${release.image}, but slipway.yaml has no run.image; set run.image: ${release.image.split('@')[0]} to run ${config.app} as containers in ${env}`,
+    );
+}
 
 export interface NewDeploymentInput {
   readonly config: SlipwayConfig;
@@ -215,16 +230,24 @@ export async function deploymentContext(input: NewDeploymentInput): Promise<Depl
   const stableShipped = input.stable
     ? await shippedWith(input.store, config.app, envName, input.stable.id)
     : undefined;
+  const newRun = run(input.release, input.dataDir);
+  checkRuntimeFits(config, envName, newRun);
   return {
     app: config.app,
     env: envName,
-    release: run(input.release, input.dataDir),
+    release: newRun,
     stable: input.stable ? { ...run(input.stable, input.dataDir), ...(stableShipped ?? {}) } : null,
     secretPins: prepared.secretPins,
     sensitiveKeys,
     run: {
-      command: config.run.command,
+      command: config.run.command ?? '',
       instances,
+      ...(config.run.limits && {
+        limits: {
+          ...(config.run.limits.memory !== undefined && { memoryBytes: config.run.limits.memory }),
+          ...(config.run.limits.cpus !== undefined && { cpus: config.run.limits.cpus }),
+        },
+      }),
       health: {
         path: config.run.health.path,
         intervalMs: config.run.health.interval,

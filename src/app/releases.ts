@@ -8,6 +8,9 @@ import { AppError } from '../domain/errors.ts';
 import { type CiResult, isTerminal, type Release } from '../domain/types.ts';
 import { placeRelease, removeArtifact, type Staged, stageRelease } from '../releases/artifacts.ts';
 import { digestOf } from '../releases/digest.ts';
+import { parseImageRef, repositoryOf } from '../releases/image-ref.ts';
+import { OCI_REVISION, OCI_VERSION, stageImageRelease } from '../releases/image-release.ts';
+import { type RegistryCredentials, resolveImage } from '../releases/registry.ts';
 import type { Store } from '../store/contract.ts';
 
 export interface ReleaseDeps {
@@ -56,7 +59,7 @@ export function checkVersion(version: string): string {
 }
 
 /** Free text (commit, notes): no control characters besides newlines and tabs in notes. */
-function checkText(
+export function checkText(
   field: string,
   text: string | null | undefined,
   max: number,
@@ -101,16 +104,33 @@ export async function registerRelease(
   const notes = checkText('--notes', input.notes, 10_000, true);
   // The source's digest before copying, so a folder changing under us is noticed, not registered.
   const before = input.expectedDigest ?? (await digestOf(input.source)).digest;
-  let staged: Staged | undefined = await stageRelease(deps.dataDir, input.source);
+  const staged = await stageRelease(deps.dataDir, input.source);
+  const { digest } = staged.digested;
+  if (digest !== before) {
+    await staged.discard();
+    throw new AppError(
+      'RELEASE_DIGEST_MISMATCH',
+      input.expectedDigest
+        ? `the content received has digest ${digest}, but the sender announced ${before}; nothing was registered`
+        : `${input.source} changed while it was copied (digest ${before} before, ${digest} as copied); register it again`,
+    );
+  }
+  return registerStaged(deps, staged, { ...input, version, commit, notes });
+}
+
+/**
+ * The second half of registering, for every kind of release (a build's files, an image): compare
+ * with an existing registration, put the staged content in place, then the store row and audit.
+ */
+export async function registerStaged(
+  deps: ReleaseDeps,
+  stagedIn: Staged,
+  input: { version: string; commit: string | null; ci: CiResult; notes: string | null; user: string },
+): Promise<{ release: Release; created: boolean }> {
+  let staged: Staged | undefined = stagedIn;
+  const { version, commit, notes } = input;
   try {
     const { digest, files, bytes } = staged.digested;
-    if (digest !== before)
-      throw new AppError(
-        'RELEASE_DIGEST_MISMATCH',
-        input.expectedDigest
-          ? `the content received has digest ${digest}, but the sender announced ${before}; nothing was registered`
-          : `${input.source} changed while it was copied (digest ${before} before, ${digest} as copied); register it again`,
-      );
     const wanted = { app: deps.app, version, digest, commit, ci: input.ci, files, bytes, notes };
     const existing = await deps.store.findRelease(deps.app, version);
     if (existing && existing.version === version) {
@@ -195,4 +215,53 @@ export async function removeRelease(deps: ReleaseDeps, ref: string, user: string
     data: { digest: release.digest, id: release.id },
   });
   return release;
+}
+
+export interface RegisterImageInput {
+  /** `REGISTRY/NAME:TAG` or `REGISTRY/NAME@sha256:…`. */
+  readonly image: string;
+  /** Default: the image's org.opencontainers.image.version label. */
+  readonly version?: string | undefined;
+  /** Default: the image's org.opencontainers.image.revision label. */
+  readonly commit?: string | null | undefined;
+  readonly ci: CiResult;
+  readonly notes?: string | null;
+  readonly user: string;
+  readonly credentials?: RegistryCredentials | undefined;
+  /** The repository slipway.yaml's run.image names; an image of another one is refused. */
+  readonly repository?: string | undefined;
+}
+
+/**
+ * Register an image as a release: the tag is resolved to its digest in the registry (for this
+ * host's platform), and that digest is the release's identity. Nothing is registered when the
+ * registry, the image or the platform is wrong.
+ */
+export async function registerImageRelease(
+  deps: ReleaseDeps,
+  input: RegisterImageInput,
+): Promise<{ release: Release; created: boolean; image: string }> {
+  const ref = parseImageRef(input.image);
+  if (input.repository !== undefined && repositoryOf(ref) !== input.repository)
+    throw new AppError(
+      'USAGE',
+      `--image ${input.image} is not in ${input.repository}, the repository slipway.yaml's run.image names; push it there or change run.image`,
+    );
+  const resolved = await resolveImage(ref, input.credentials);
+  // An empty label (a build-arg left unset) counts as none.
+  const version = input.version ?? (resolved.labels[OCI_VERSION] || undefined);
+  if (version === undefined)
+    throw new AppError(
+      'USAGE',
+      `image ${input.image} has no ${OCI_VERSION} label; give --version (e.g. --version 1.4.2)`,
+    );
+  const staged = await stageImageRelease(deps.dataDir, resolved);
+  const result = await registerStaged(deps, staged, {
+    version: checkVersion(version),
+    commit: checkText('--commit', input.commit ?? (resolved.labels[OCI_REVISION] || null), 200, false),
+    notes: checkText('--notes', input.notes, 10_000, true),
+    ci: input.ci,
+    user: input.user,
+  });
+  return { ...result, image: resolved.image };
 }

@@ -117,8 +117,8 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     name: 'run.command missing, misspelled',
     yaml: 'app: shop\nrun:\n  comand: node server.js\nenvironments: { staging: {} }\n',
     expected: [
-      'slipway.yaml:3:3: run.command: missing; expected the command line that starts the app, e.g. "node server.js"',
-      'slipway.yaml:3:3: run.comand: unknown key "comand"; did you mean "command"? (allowed here: command, cwd, health, instances, stopTimeout)',
+      'slipway.yaml:3:3: run.comand: unknown key "comand"; did you mean "command"? (allowed here: command, image, limits, cwd, health, instances, stopTimeout)',
+      'slipway.yaml:3:3: run.command: missing; expected the command line that starts the app, e.g. "node server.js" (or run.image, to run images)',
     ],
   },
   {

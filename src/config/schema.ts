@@ -104,8 +104,55 @@ const health = z
   })
   .meta({ description: 'The health endpoint an instance must pass before it gets traffic.' });
 
+/** A memory size for a container limit: `256MiB`, `1GiB`, `512MB` or bytes. */
+const MEMORY = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/;
+const MEMORY_UNITS: Record<string, number> = {
+  B: 1,
+  KB: 1e3,
+  KiB: 1024,
+  MB: 1e6,
+  MiB: 1024 ** 2,
+  GB: 1e9,
+  GiB: 1024 ** 3,
+};
+const memory = z
+  .union([z.int().min(6 * 1024 ** 2), z.string().regex(MEMORY)], {
+    error: 'expected a memory size of at least 6MiB, e.g. 256MiB or 1GiB',
+  })
+  .transform((v) => {
+    if (typeof v === 'number') return v;
+    const [, amount, unit] = MEMORY.exec(v) as RegExpExecArray;
+    return Math.round(Number(amount) * (MEMORY_UNITS[unit ?? 'B'] ?? 1));
+  });
+
 const run = z.strictObject({
-  command: z.string({ error: 'expected the command line that starts the app, e.g. "node server.js"' }).min(1),
+  command: z
+    .string({ error: 'expected the command line that starts the app, e.g. "node server.js"' })
+    .min(1)
+    .optional()
+    .meta({
+      description:
+        "The command that starts the app. Required unless run.image is set (then it overrides the image's CMD).",
+    }),
+  image: z
+    .string({ error: 'expected an image repository, e.g. registry.example.com/shop' })
+    .regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+$/, {
+      error: 'expected REGISTRY/NAME without tag or digest, e.g. registry.example.com/shop',
+    })
+    .optional()
+    .meta({
+      description:
+        'Run the app as containers of images from this repository (REGISTRY/NAME): releases are registered with `release create --image` and run by digest through the Docker Engine API (DOCKER_HOST).',
+    }),
+  limits: z
+    .strictObject({
+      memory: memory.optional().meta({ description: 'Memory limit of each container, e.g. 256MiB.' }),
+      cpus: z.number({ error: 'expected a number of CPUs, e.g. 0.5' }).positive().max(1024).optional(),
+    })
+    .optional()
+    .meta({
+      description: 'Resource limits of each instance; enforced by the container runtime (run.image).',
+    }),
   cwd: z
     .string({ error: 'expected a folder inside the release, e.g. app or services/api' })
     .min(1)

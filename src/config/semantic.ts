@@ -16,7 +16,20 @@ import { parseWindow, type WindowSpec } from './windows.ts';
 type Raw = Record<string, unknown>;
 const isObject = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/** A process needs a command; a container has its image's CMD (run.image). */
+function runProblems(data: Raw): Problem[] {
+  if (!isObject(data.run) || data.run.command !== undefined || data.run.image !== undefined) return [];
+  return [
+    {
+      path: ['run', 'command'],
+      message:
+        'missing; expected the command line that starts the app, e.g. "node server.js" (or run.image, to run images)',
+    },
+  ];
+}
+
 export function semanticProblems(data: unknown): Problem[] {
+  if (isObject(data) && !isObject(data.environments)) return runProblems(data);
   if (!isObject(data) || !isObject(data.environments)) return [];
   const envs = data.environments;
   const problems: Problem[] = [];
@@ -43,6 +56,7 @@ export function semanticProblems(data: unknown): Problem[] {
       problems.push(...approverProblems(env.approval, data.users, [...base, 'approval']));
     }
   }
+  problems.push(...runProblems(data));
   problems.push(...cycleProblems(envs));
   problems.push(...healthProblems(data));
   problems.push(...referenceProblems(data));

@@ -29,29 +29,44 @@ export const healthSchema = z.object({
     .optional(),
 });
 
-export const releaseSchema = z.object({
-  release: name,
-  weight: z.number().min(0).max(100),
-  app: name,
-  /** Folder the command runs in (absolute): the release's files, or `run.cwd` inside them. */
-  cwd: z.string().startsWith('/', 'must be an absolute path'),
-  command: z.string().min(1),
-  vars: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid variable name'), z.string())
-    .default({}),
-  /**
-   * Names (never values) of the vars that are secrets: the agent hides their values in its log and
-   * errors and leaves them out of `GET …/desired`; a secret named here but left out of `vars` keeps
-   * the value the release already has.
-   */
-  secretKeys: z.array(z.string()).optional(),
-  count: z.number().int().min(1).max(64),
-  health: healthSchema,
-  startTimeoutMs: millis,
-  stopTimeoutMs: millis,
-  /** A release kept warm at weight 0 (e.g. the previous one after a blue-green switch) is stopped at this time. */
-  retireAt: z.iso.datetime().optional(),
-});
+export const releaseSchema = z
+  .object({
+    release: name,
+    weight: z.number().min(0).max(100),
+    app: name,
+    /** Folder the command runs in (absolute): the release's files, or `run.cwd` inside them. */
+    cwd: z.string().startsWith('/', 'must be an absolute path'),
+    /** The command line; may be empty for an image (its CMD runs). */
+    command: z.string(),
+    /** An image by digest: the release runs on the container runtime (src/runtime/container/). */
+    image: z
+      .string()
+      .regex(/^[^\s@]+@sha256:[a-f0-9]{64}$/, 'expected REGISTRY/NAME@sha256:<64 hex>')
+      .optional(),
+    /** Resource limits of each instance (slipway.yaml run.limits). */
+    limits: z
+      .object({ memoryBytes: z.number().int().positive().optional(), cpus: z.number().positive().optional() })
+      .optional(),
+    vars: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid variable name'), z.string())
+      .default({}),
+    /**
+     * Names (never values) of the vars that are secrets: the agent hides their values in its log and
+     * errors and leaves them out of `GET …/desired`; a secret named here but left out of `vars` keeps
+     * the value the release already has.
+     */
+    secretKeys: z.array(z.string()).optional(),
+    count: z.number().int().min(1).max(64),
+    health: healthSchema,
+    startTimeoutMs: millis,
+    stopTimeoutMs: millis,
+    /** A release kept warm at weight 0 (e.g. the previous one after a blue-green switch) is stopped at this time. */
+    retireAt: z.iso.datetime().optional(),
+  })
+  .refine((r) => r.command.trim() !== '' || r.image !== undefined, {
+    path: ['command'],
+    message: 'empty; give the command line, or an image',
+  });
 
 export const envBodySchema = z
   .object({

@@ -203,6 +203,35 @@ export const ERROR_CODES = {
     summary:
       'An instance of a release did not become healthy; the error names the reason and its last log lines.',
   },
+  CONTAINER_ENGINE_UNAVAILABLE: {
+    status: 503,
+    exit: EXIT.unavailable,
+    summary:
+      'The container engine (Docker or Podman through DOCKER_HOST) cannot be reached; the message names its address and how to start it.',
+  },
+  IMAGE_NOT_FOUND: {
+    status: 404,
+    exit: EXIT.failed,
+    summary: 'An image, or its tag, is not in the registry; the message names the image.',
+  },
+  IMAGE_PLATFORM_MISMATCH: {
+    status: 422,
+    exit: EXIT.failed,
+    summary:
+      "An image holds no variant for this host's platform (e.g. linux/amd64); the message lists the ones it has.",
+  },
+  IMAGE_PULL_FAILED: {
+    status: 502,
+    exit: EXIT.unavailable,
+    summary:
+      'The engine could not pull an image, or a registry could not be reached; the message names both.',
+  },
+  REGISTRY_AUTH_FAILED: {
+    status: 401,
+    exit: EXIT.refused,
+    summary:
+      'A container registry refused the credentials (or asked for some); the message says which to set.',
+  },
   RUNTIME_STATE_INVALID: {
     status: 500,
     exit: EXIT.unavailable,

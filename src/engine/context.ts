@@ -14,6 +14,8 @@ export interface ReleaseRun {
   readonly digest: string;
   /** Folder of the release's immutable files. */
   readonly cwd: string;
+  /** An image release: the image by digest (`registry/name@sha256:…`), run on the container runtime. */
+  readonly image?: string;
   /**
    * The stable release only: the plain config and secret versions of the deployment that shipped
    * it, so its instances keep (or, on rollback, get back) exactly what they ran with.
@@ -43,6 +45,8 @@ export interface DeploymentContext {
     readonly cwd?: string;
     readonly startTimeoutMs: number;
     readonly stopTimeoutMs: number;
+    /** slipway.yaml run.limits, enforced by the container runtime. */
+    readonly limits?: { readonly memoryBytes?: number; readonly cpus?: number };
   };
   /** Plain config values of the new release; never secrets (those are resolved per apply). */
   readonly vars: Readonly<Record<string, string>>;
@@ -114,6 +118,8 @@ function releaseBody(
     health: ctx.run.health,
     startTimeoutMs: ctx.run.startTimeoutMs,
     stopTimeoutMs: ctx.run.stopTimeoutMs,
+    ...(release.image !== undefined && { image: release.image }),
+    ...(ctx.run.limits !== undefined && { limits: ctx.run.limits }),
     ...(retireAt !== undefined && { retireAt }),
   };
 }

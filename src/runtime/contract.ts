@@ -46,6 +46,17 @@ export interface InstanceSpec {
   readonly startTimeoutMs: number;
   /** Grace between SIGTERM and SIGKILL. */
   readonly stopTimeoutMs: number;
+  /**
+   * The container image to run, by digest (`registry/name@sha256:…`): set, the release runs on the
+   * container runtime (src/runtime/container/) and `command`, when not empty, overrides its CMD.
+   */
+  readonly image?: string | undefined;
+  /** Names of the `vars` that are secrets: the container runtime hands them over as files, not env. */
+  readonly secretKeys?: readonly string[] | undefined;
+  /** Resource limits of each instance (slipway.yaml run.limits); the container runtime enforces them. */
+  readonly limits?:
+    | { readonly memoryBytes?: number | undefined; readonly cpus?: number | undefined }
+    | undefined;
 }
 
 export interface Instance {

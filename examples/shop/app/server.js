@@ -62,7 +62,8 @@ const server = createServer((req, res) => {
 });
 
 server.keepAliveTimeout = 65_000;
-server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
+// HOST is 0.0.0.0 in a container (the runtime publishes PORT on 127.0.0.1 of the host).
+server.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? '127.0.0.1', () => {
   process.stdout.write(`shop ${version} listening on ${process.env.PORT}\n`);
 });
 // Graceful stop: finish in-flight requests, then exit.

@@ -9,6 +9,16 @@ interface Detected {
   readonly app: string;
   readonly command: string;
   readonly source: string;
+  /** A Containerfile or Dockerfile in the folder: the config then says how to run images. */
+  readonly containerfile?: string;
+}
+
+const CONTAINERFILES = ['Containerfile', 'Dockerfile'];
+
+/** `detectApp`, plus the folder's Containerfile/Dockerfile when it has one. */
+export function detectProject(dir: string): Detected {
+  const containerfile = CONTAINERFILES.find((name) => existsSync(join(dir, name)));
+  return { ...detectApp(dir), ...(containerfile && { containerfile }) };
 }
 
 /** What to run, read from a Node app's package.json when there is one. */
@@ -56,7 +66,13 @@ export function initTemplate(d: Detected): string {
 app: ${d.app}
 run:
   command: ${JSON.stringify(d.command)}   # from ${d.source}; PORT is set for each instance
-  health:
+${
+  d.containerfile
+    ? `  # image: registry.example.com/${d.app}   # this folder has a ${d.containerfile}: set run.image to run its images as containers,
+  #                                         # registered with \`slipway release create --image registry.example.com/${d.app}:TAG\`
+`
+    : ''
+}  health:
     path: /health          # must answer 2xx before an instance gets traffic
     interval: 2s
     timeout: 1s
@@ -117,7 +133,7 @@ export function registerInit(program: Command, ctx: () => Context, act: Act): vo
             `${c.options.file} already exists; keep it, or run \`slipway init --force\` to replace it`,
           );
         }
-        const detected = detectApp(c.cwd);
+        const detected = detectProject(c.cwd);
         try {
           // The atomic writer makes missing folders; a mistyped -f should not.
           if (!existsSync(dirname(target))) throw Object.assign(new Error('no folder'), { code: 'ENOENT' });
@@ -135,7 +151,7 @@ export function registerInit(program: Command, ctx: () => Context, act: Act): vo
         if (c.io.json) c.io.data({ file: c.options.file, app: detected.app, command: detected.command });
         else {
           c.io.out(
-            `wrote ${c.options.file} for app ${detected.app}: runs \`${detected.command}\` (${detected.source})`,
+            `wrote ${c.options.file} for app ${detected.app}: runs \`${detected.command}\` (${detected.source})${detected.containerfile ? `; found a ${detected.containerfile}: see run.image in it to run images instead` : ''}`,
           );
           c.io.out('next: `slipway validate`, then `slipway release create --version 1.0.0 .`');
         }

@@ -5,6 +5,8 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import * as releases from '../../app/releases.ts';
+import type { SlipwayConfig } from '../../config/schema.ts';
+import { AppError } from '../../domain/errors.ts';
 import { CI_RESULTS, type CiResult, type Release } from '../../domain/types.ts';
 import { limit, name, text } from '../args.ts';
 import type { Act, Context } from '../context.ts';
@@ -12,6 +14,8 @@ import { table } from '../io.ts';
 
 export interface CreateOptions {
   readonly version: string;
+  /** An image reference instead of a path (src/app/releases.ts registerImageRelease). */
+  readonly image?: string;
   readonly commit?: string;
   readonly ci: CiResult;
   readonly notes?: string;
@@ -22,20 +26,36 @@ export function registerRelease(program: Command, ctx: () => Context, act: Act):
   release
     .command('create')
     .description(
-      'Register the build in PATH (a folder or .tar.gz) as an immutable release; its digest comes from its content. With SLIPWAY_URL set, the build is uploaded to the server.',
+      'Register the build in PATH (a folder or .tar.gz) as an immutable release; its digest comes from its content. With SLIPWAY_URL set, the build is uploaded to the server. With --image, register a container image (slipway.yaml run.image): its digest in the registry is the release.',
     )
-    .argument('<path>', 'folder or .tar, .tar.gz, .tgz archive of the build')
+    .argument('[path]', 'folder or .tar, .tar.gz, .tgz archive of the build (or give --image)')
     // Checked by the app layer (src/app/releases.ts), the same rule the API's upload applies.
-    .requiredOption('--version <version>', 'the version people will call it, e.g. 1.4.2')
+    .option(
+      '--version <version>',
+      'the version people will call it, e.g. 1.4.2 (for --image default: its org.opencontainers.image.version label)',
+    )
+    .option(
+      '--image <ref>',
+      'register a container image instead: REGISTRY/NAME:TAG or REGISTRY/NAME@sha256:…, resolved to its digest (login: SLIPWAY_REGISTRY_USERNAME/PASSWORD)',
+      text('--image'),
+    )
     .option('--commit <sha>', 'the commit it was built from', name('--commit'))
     .addOption(
       new Option('--ci <result>', 'the CI result of this build').choices(CI_RESULTS).default('unknown'),
     )
     .option('--notes <text>', 'release notes shown on the dashboard', text('--notes'))
     .action(
-      act(async (path: string, opts: CreateOptions) => {
+      act(async (path: string | undefined, opts: CreateOptions) => {
         const c = ctx();
         const { config } = c.config();
+        if (opts.image !== undefined) return createImageRelease(c, config, path, opts);
+        if (path === undefined)
+          throw new AppError(
+            'USAGE',
+            'release create: give the PATH of the build, or --image REGISTRY/NAME:TAG',
+          );
+        if (opts.version === undefined)
+          throw new AppError('USAGE', "release create: required option '--version <version>' not specified");
         const { release: r, created } = await releases.registerRelease(
           { store: await c.store(), dataDir: c.dataDir(), app: config.app },
           {
@@ -70,6 +90,41 @@ export function registerRelease(program: Command, ctx: () => Context, act: Act):
         return 0;
       }),
     );
+}
+
+async function createImageRelease(
+  c: Context,
+  config: SlipwayConfig,
+  path: string | undefined,
+  opts: CreateOptions,
+): Promise<number> {
+  if (path !== undefined)
+    throw new AppError('USAGE', `release create: give either PATH (${path}) or --image, not both`);
+  const username = process.env.SLIPWAY_REGISTRY_USERNAME;
+  const password = process.env.SLIPWAY_REGISTRY_PASSWORD;
+  const {
+    release: r,
+    created,
+    image,
+  } = await releases.registerImageRelease(
+    { store: await c.store(), dataDir: c.dataDir(), app: config.app },
+    {
+      image: opts.image as string,
+      version: opts.version,
+      commit: opts.commit,
+      ci: opts.ci,
+      notes: opts.notes ?? null,
+      user: c.user,
+      repository: config.run.image,
+      ...(username !== undefined && password !== undefined && { credentials: { username, password } }),
+    },
+  );
+  if (c.io.json) c.io.data({ created, release: r, image });
+  else
+    c.io.out(
+      `${created ? 'registered' : 'already registered'} ${r.app} ${r.version}  ${r.digest.slice(0, 19)}  image ${image}, ${r.files} layers, ${r.bytes} bytes, CI ${r.ci}`,
+    );
+  return 0;
 }
 
 /** What the output shows of a release, local or from the server's API. */

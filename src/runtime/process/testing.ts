@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { InstanceSpec } from '../contract.ts';
 import { isAlive } from './proc.ts';
 
-const SERVER = `
+export const EXAMPLE_SERVER = `
 import { createServer } from 'node:http';
 const env = process.env;
 const born = Date.now();
@@ -51,7 +51,7 @@ process.on('SIGTERM', () => {
 
 /** Writes the example app into `dir` (a release folder) and returns the command that starts it. */
 export function writeExampleApp(dir: string): string {
-  writeFileSync(join(dir, 'server.mjs'), SERVER);
+  writeFileSync(join(dir, 'server.mjs'), EXAMPLE_SERVER);
   // The Node running the tests, by absolute path: instances get only PATH and HOME from us.
   return `"${process.execPath}" server.mjs`;
 }
