@@ -4,15 +4,18 @@
  * deploy, promote, act, rollbackEnvironment and the read views. The engine, the gates and the
  * secret store are wired here and nowhere else.
  */
+
 import type { AgentClient } from '../agent/client.ts';
 import type { SlipwayConfig } from '../config/schema.ts';
 import { suggestion } from '../config/suggest.ts';
 import { AppError } from '../domain/errors.ts';
 import { Executor } from '../engine/executor.ts';
 import { type Clock, systemClock } from '../engine/ports.ts';
+import type { Acceptance } from '../gates/acceptance.ts';
 import type { GatesDeps } from '../gates/engine-gates.ts';
 import type { SecretStore } from '../secrets/contract.ts';
 import type { Store } from '../store/contract.ts';
+import { acceptRelease } from './acceptance.ts';
 import { type ActRequest, type ActResult, act } from './actions.ts';
 import { type DeployOptions, deploy, promote, type Started } from './deployments.ts';
 import { createExecutor } from './engine.ts';
@@ -69,6 +72,14 @@ export interface App {
   promote(from: string, to: string, user: string, options?: DeployOptions): Promise<Started>;
   act(id: string, request: ActRequest, user: string): Promise<ActResult>;
   rollbackEnvironment(env: string, user: string, options?: RollbackOptions): Promise<RollbackOutcome>;
+  /** Accept or reject a release on an environment that asks for acceptance. */
+  accept(
+    env: string,
+    releaseRef: string,
+    user: string,
+    decision: 'accept' | 'reject',
+    reason?: string,
+  ): Promise<Acceptance>;
   readonly views: Views;
 }
 
@@ -131,6 +142,7 @@ export function createApp(deps: AppDeps): App {
     promote: (from, to, user, options) => promote(app, from, to, user, options),
     act: (id, request, user) => act(app, id, request, user),
     rollbackEnvironment: (env, user, options) => rollbackEnvironment(app, env, user, options),
+    accept: (env, ref, user, decision, reason) => acceptRelease(app, env, ref, user, decision, reason),
     views: createViews(deps.store),
   };
   return app;

@@ -5,6 +5,7 @@
  * consults this table before any action runs, and a test fails for a command missing from it.
  */
 import { AppError } from '../domain/errors.ts';
+import { type AcceptOptions, remoteAccept } from './commands/accept.ts';
 import type { Context } from './context.ts';
 import type { ApiClient } from './remote.ts';
 import {
@@ -72,6 +73,7 @@ export const REMOTE_MODES: Readonly<Record<string, RemoteMode>> = {
       });
     },
   },
+  accept: { remote: (c, r, [ref, o]) => remoteAccept(c, r, ref as string, o as AcceptOptions) },
   approve: {
     remote: (c, r, [id, o]) => remoteDecide(c, r, id as string, 'approve', (o as Opts).reason ?? null),
   },

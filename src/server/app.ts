@@ -21,6 +21,7 @@ import { errorResponse, toAppError, validationError } from './errors.ts';
 import { escapeJson } from './escape.ts';
 import { registerActionRoutes } from './routes/actions.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
+import { registerClientRoutes } from './routes/client.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerReadRoutes } from './routes/read.ts';
@@ -140,6 +141,7 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   registerActionRoutes(app, s);
   registerAdminRoutes(app, s);
   registerDashboardRoutes(app, s);
+  registerClientRoutes(app, s);
   app.get('*', dashboardHandler(options.webDir ?? null));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
