@@ -36,7 +36,7 @@ const RevertTimeSchema = z.object({
   deployment: z.string(),
   by: z.string(),
 });
-const ClientEnvironment = z.object({
+export const ClientEnvironment = z.object({
   env: z.string(),
   url: z.string().nullable(),
   acceptance: z.object({ by: z.string() }).nullable(),
@@ -46,7 +46,7 @@ const ClientEnvironment = z.object({
   mayRevert: z.boolean(),
   mayAccept: z.boolean(),
 });
-const ClientDeployment = z.object({
+export const ClientDeployment = z.object({
   id: z.string(),
   version: z.string(),
   fromVersion: z.string().nullable(),
@@ -57,7 +57,7 @@ const ClientDeployment = z.object({
   approvedBy: z.array(z.string()),
   rejectedBy: z.string().nullable(),
 });
-const ClientHistory = z.object({
+export const ClientHistory = z.object({
   rows: z.array(
     z.object({
       id: z.string(),

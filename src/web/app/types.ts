@@ -4,6 +4,11 @@
  */
 import type { z } from '@hono/zod-openapi';
 import type {
+  ClientDeployment as ClientDeploymentSchema,
+  ClientEnvironment as ClientEnvironmentSchema,
+  ClientHistory,
+} from '../../server/routes/client.ts';
+import type {
   DeploymentDetail,
   DeploymentSummary,
   EnvironmentRow,
@@ -43,3 +48,6 @@ export interface RollbackSpeed {
   switchMs: number | null;
   at: string | null;
 }
+export type ClientEnvironment = z.infer<typeof ClientEnvironmentSchema>;
+export type ClientDeployment = z.infer<typeof ClientDeploymentSchema>;
+export type ClientHistoryRow = z.infer<typeof ClientHistory>['rows'][number];
