@@ -173,7 +173,7 @@ export function healthSentence(
 
 /** A time line entry in plain words, or null for one a client does not need. */
 export function timelineWords(what: string): string | null {
-  const by = /(approved|rejected|paused|resumed) by ([^\s:]+)/.exec(what);
+  const by = /^(approved|rejected|paused|resumed) by ([^\s:]+)/.exec(what);
   if (by) return `${by[1]?.[0]?.toUpperCase()}${by[1]?.slice(1)} by ${by[2]}`;
   if (/^deployment created/.test(what)) return 'Started';
   if (/^waiting: deploy window/.test(what)) return 'Waiting for the deploy window';

@@ -36,7 +36,7 @@ export interface Progress {
   status: string;
   step: number;
   weight: number;
-  plan: { kind: string; description: string }[];
+  plan: { kind: string; description: string; weight?: number; durationMs?: number | null }[];
   outcome: string | null;
 }
 export type Detail = Omit<z.infer<typeof DeploymentDetail>, 'progress' | 'analysis'> & {
