@@ -8,6 +8,7 @@
  * in test-artifacts/client-seat/ (not committed).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -78,6 +79,22 @@ describe('the client seat in headless Chromium (real server, agent and instances
     return text;
   };
 
+  /** The CLI in remote mode (SLIPWAY_URL + SLIPWAY_TOKEN), as its own process. */
+  const remoteCli = (token: string, ...argv: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        ['--disable-warning=ExperimentalWarning', join(repoRoot, 'bin/slipway.js'), ...argv],
+        { cwd: stack.dir, env: { ...process.env, SLIPWAY_URL: stack.url, SLIPWAY_TOKEN: token } },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      child.stderr.on('data', (c) => (stderr += c));
+      child.on('error', reject);
+      child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    });
+
   before(async () => {
     mkdirSync(artifacts, { recursive: true });
     stack = await startDashboardStack(['0.9.0', '1.0.0', '2.0.0'], {
@@ -91,11 +108,21 @@ describe('the client seat in headless Chromium (real server, agent and instances
       assert.equal(await stack.settle(dev as string, d.id), 'succeeded');
     };
     // Production's history: 0.9.0, then 1.0.0, each tried and accepted on staging first.
-    for (const v of ['0.9.0', '1.0.0']) {
-      await settled('staging', v);
-      await stack.call(carol as string, 'POST', '/api/environments/staging/acceptance', { release: v });
-      await settled('production', v, carol);
-    }
+    await settled('staging', '0.9.0');
+    await stack.call(carol as string, 'POST', '/api/environments/staging/acceptance', { release: '0.9.0' });
+    await settled('production', '0.9.0', carol);
+    // 1.0.0 is accepted with the CLI, through the server, as the token's user.
+    await settled('staging', '1.0.0');
+    const refused = await remoteCli(carol as string, 'accept', '1.0.0', '--env', 'staging', '--reject');
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /a rejection needs a reason: --reject --reason/);
+    const accepted = await remoteCli(carol as string, 'accept', '1.0.0', '--env', 'staging');
+    assert.equal(accepted.code, 0, accepted.stderr);
+    assert.match(
+      accepted.stdout,
+      /^accepted 1\.0\.0 on staging as carol; the next environment may take it now\nOpen staging: http:\/\/127\.0\.0\.1:\d+\/\n$/,
+    );
+    await settled('production', '1.0.0', carol);
     // A revert drill on production: a switch back (measured), then 1.0.0 again by a redeploy.
     const drill = await stack.call<{ kind: string }>(
       dev as string,

@@ -262,6 +262,7 @@ test('no engineer word reaches the client view', () => {
     healthSentence({ verdict: 'fail', numbers: { errorRate: 0.2 } }, null),
     healthSentence({ verdict: 'inconclusive' }, null),
     healthSentence(null, 'rolled_back'),
+    healthSentence(null, 'succeeded'),
     ...clientSteps(
       [
         { kind: 'preflight' },

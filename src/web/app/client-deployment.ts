@@ -10,6 +10,7 @@ import {
   clientSteps,
   deploymentSentence,
   healthSentence,
+  opening,
   revertSentence,
   timelineWords,
   when,
@@ -65,7 +66,10 @@ export async function clientDeploymentView(
         h(
           'li',
           { class: s.state === 'next' ? '' : s.state, 'aria-current': s.state === 'current' ? 'step' : null },
-          s.text,
+          // While the deploy window is closed, the current step is the wait for it.
+          s.state === 'current' && client.waiting === 'window'
+            ? `Waiting for the deploy window${client.goesLiveAt ? ` (opens ${opening(client.goesLiveAt)})` : ''}`
+            : s.text,
         ),
       ),
     );

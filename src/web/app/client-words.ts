@@ -161,6 +161,8 @@ export function healthSentence(
   a: { verdict: string; numbers?: { errorRate?: number | null } } | null,
   finished: string | null,
 ): string {
+  // Watched to the end without a rollback trigger firing.
+  if (finished === 'succeeded') return 'No problems found while it was watched.';
   if (finished === 'rolled_back')
     return 'A problem was found, so every visitor was sent back to the previous version.';
   const rate = a?.numbers?.errorRate;
@@ -178,7 +180,9 @@ export function timelineWords(what: string): string | null {
   if (/^deployment created/.test(what)) return 'Started';
   if (/^waiting: deploy window/.test(what)) return 'Waiting for the deploy window';
   if (/^waiting: waiting for approval/.test(what)) return 'Waiting for approval';
-  if (/^began: shift (\d+)%/.test(what)) return `Showing it to ${/(\d+)%/.exec(what)?.[1]}% of visitors`;
+  const shift = /^began: shift (\d+)%/.exec(what);
+  if (shift)
+    return shift[1] === '100' ? 'Showing it to all visitors' : `Showing it to ${shift[1]}% of visitors`;
   if (/^began: watch/.test(what)) return 'Watching for problems';
   if (/^rollback by ([^\s:]+)/.test(what)) return `Reverted by ${/^rollback by ([^\s:]+)/.exec(what)?.[1]}`;
   if (/^traffic back on the stable release/.test(what))
