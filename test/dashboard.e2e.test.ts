@@ -160,13 +160,13 @@ describe('dashboard in headless Chromium (real server, agent and instances)', { 
       await alice.page.click('[data-action=switch-view]');
       await alice.page.waitForSelector('.env .version');
       const card = alice.page.locator('.env[data-env=production]');
-      await card.locator('a.button').waitFor();
+      await card.locator('a.button.primary').waitFor();
       assert.match(
         await card.innerText(),
         /Version 2\.0\.0 has been on staging since \d\d:\d\d( [AP]M)?\. All checks passed there\. It is waiting for your approval to go live on production\.\s+If something goes wrong, reverting means stopping the rollout and sending every visitor back to the previous version; how long that takes is not yet measured here\./,
       );
       await shot(alice.page, '3-approver-environments');
-      await alice.page.focus('.env[data-env=production] a.button');
+      await alice.page.focus('.env[data-env=production] a.button.primary');
       await alice.page.keyboard.press('Enter');
       await alice.page.waitForSelector('[data-action=approve]');
       assert.equal(await alice.page.locator('[data-action=pause]').count(), 0, 'an approver cannot pause');
