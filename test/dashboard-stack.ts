@@ -34,7 +34,13 @@ environments:
 
 export interface DashboardStack {
   readonly url: string;
-  readonly tokens: { readonly admin: string; readonly dev: string; readonly alice: string };
+  readonly tokens: { readonly admin: string; readonly dev: string; readonly alice: string } & Readonly<
+    Record<string, string>
+  >;
+  /** The project folder (slipway.yaml, .slipway/). */
+  readonly dir: string;
+  /** Stop the server, write a new slipway.yaml, start it again on the same address. */
+  restartServer(config: string): Promise<void>;
   /** Calls the API with a bearer token. */
   call<T>(token: string, method: string, path: string, body?: unknown): Promise<T>;
   /** Bounded steady traffic to an environment's router (so the analysis has numbers); returns stop. */
@@ -44,7 +50,17 @@ export interface DashboardStack {
   close(): Promise<void>;
 }
 
-export async function startDashboardStack(versions = ['1.0.0', '2.0.0']): Promise<DashboardStack> {
+export interface StackOptions {
+  /** slipway.yaml (default DASHBOARD_CONFIG). */
+  readonly config?: string;
+  /** More users: name, role, environment (each gets a token under its name). */
+  readonly users?: readonly (readonly [string, string, string])[];
+}
+
+export async function startDashboardStack(
+  versions = ['1.0.0', '2.0.0'],
+  options: StackOptions = {},
+): Promise<DashboardStack> {
   const dir = tempDir('slipway-dashboard-');
   let agent: ChildProcess | undefined;
   let server: ChildProcess | undefined;
@@ -56,7 +72,7 @@ export async function startDashboardStack(versions = ['1.0.0', '2.0.0']): Promis
     dir.cleanup();
   };
   try {
-    writeFileSync(join(dir.path, 'slipway.yaml'), DASHBOARD_CONFIG);
+    writeFileSync(join(dir.path, 'slipway.yaml'), options.config ?? DASHBOARD_CONFIG);
     for (const v of versions) {
       cpSync(join(repoRoot, 'examples/shop/app'), join(dir.path, 'b', v), { recursive: true });
       writeFileSync(join(dir.path, 'b', v, 'VERSION'), v);
@@ -84,6 +100,7 @@ export async function startDashboardStack(versions = ['1.0.0', '2.0.0']): Promis
     for (const [user, role, env] of [
       ['dev', 'deployer', '*'],
       ['alice', 'approver', 'production'],
+      ...(options.users ?? []),
     ] as const) {
       const u = await cliProcess(dir.path, 'user', 'add', user, '--role', role, '--env', env);
       assert.equal(u.code, 0, u.stderr);
@@ -112,8 +129,15 @@ export async function startDashboardStack(versions = ['1.0.0', '2.0.0']): Promis
     };
     return {
       url,
+      dir: dir.path,
       tokens: tokens as DashboardStack['tokens'],
       call,
+      async restartServer(config) {
+        await stopProcess(server);
+        writeFileSync(join(dir.path, 'slipway.yaml'), config);
+        const port = new URL(url).port;
+        server = (await startSlipway(dir.path, ['server', '--port', port], /API on http/)).child;
+      },
       async settle(token, id, timeoutMs = 60_000) {
         const end = Date.now() + timeoutMs;
         for (;;) {

@@ -4,6 +4,7 @@
  * deploy, promote, act, rollbackEnvironment and the read views. The engine, the gates and the
  * secret store are wired here and nowhere else.
  */
+
 import type { AgentClient } from '../agent/client.ts';
 import type { SlipwayConfig } from '../config/schema.ts';
 import { suggestion } from '../config/suggest.ts';
@@ -11,9 +12,11 @@ import type { IdentitySource } from '../domain/auth.ts';
 import { AppError } from '../domain/errors.ts';
 import { Executor } from '../engine/executor.ts';
 import { type Clock, systemClock } from '../engine/ports.ts';
+import type { Acceptance } from '../gates/acceptance.ts';
 import type { GatesDeps } from '../gates/engine-gates.ts';
 import type { SecretStore } from '../secrets/contract.ts';
 import type { Store } from '../store/contract.ts';
+import { acceptRelease } from './acceptance.ts';
 import { type ActRequest, type ActResult, act } from './actions.ts';
 import { type DeployOptions, deploy, promote, type Started } from './deployments.ts';
 import { createExecutor } from './engine.ts';
@@ -71,6 +74,14 @@ export interface App {
   /** `via`: how `user` was established (src/app/identity.ts); recorded with decisions. */
   act(id: string, request: ActRequest, user: string, via?: IdentitySource): Promise<ActResult>;
   rollbackEnvironment(env: string, user: string, options?: RollbackOptions): Promise<RollbackOutcome>;
+  /** Accept or reject a release on an environment that asks for acceptance. */
+  accept(
+    env: string,
+    releaseRef: string,
+    user: string,
+    decision: 'accept' | 'reject',
+    reason?: string,
+  ): Promise<Acceptance>;
   readonly views: Views;
 }
 
@@ -133,6 +144,7 @@ export function createApp(deps: AppDeps): App {
     promote: (from, to, user, options) => promote(app, from, to, user, options),
     act: (id, request, user, via) => act(app, id, request, user, via),
     rollbackEnvironment: (env, user, options) => rollbackEnvironment(app, env, user, options),
+    accept: (env, ref, user, decision, reason) => acceptRelease(app, env, ref, user, decision, reason),
     views: createViews(deps.store),
   };
   return app;

@@ -14,6 +14,7 @@ import { Executor, lockName, type StoredState } from '../engine/executor.ts';
 import { initialState } from '../engine/machine.ts';
 import type { PlanStep } from '../engine/plan.ts';
 import { requireEnvPremise } from '../engine/premise.ts';
+import { recordRevertTime } from '../engine/revert-times.ts';
 import type { Store } from '../store/contract.ts';
 import { act } from './actions.ts';
 import type { App } from './compose.ts';
@@ -192,6 +193,14 @@ async function switchBack(
     action: ROLLBACK_SWITCH_ACTION,
     target: `${config.app}/${env}`,
     data: { to: target.version, from: currentId, switchMs, reason, deployment: id },
+  });
+  await recordRevertTime(store, {
+    app: config.app,
+    env,
+    kind: 'switch',
+    ms: switchMs,
+    deployment: id,
+    by: user,
   });
   await store.appendEvent({
     deploymentId: id,

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { AppError, EXIT, errorEnvelope, isAppError } from '../domain/errors.ts';
+import { registerAccept } from './commands/accept.ts';
 import { registerAgent } from './commands/agent.ts';
 import { registerApprove, registerReject } from './commands/approve.ts';
 import { registerAudit } from './commands/audit.ts';
@@ -72,6 +73,7 @@ export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): 
   registerLogs(program, ctx, act);
   registerApprove(program, ctx, act);
   registerReject(program, ctx, act);
+  registerAccept(program, ctx, act);
   registerCheck(program, ctx, act);
   registerChecklist(program, ctx, act);
   registerOverride(program, ctx, act);

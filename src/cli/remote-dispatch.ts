@@ -6,6 +6,7 @@
  */
 import { AppError } from '../domain/errors.ts';
 import { remoteFlagService } from '../flags/remote-service.ts';
+import { type AcceptOptions, remoteAccept } from './commands/accept.ts';
 import { FLAG_COMMANDS } from './commands/flags.ts';
 import type { Context } from './context.ts';
 import type { ApiClient } from './remote.ts';
@@ -75,6 +76,7 @@ export const REMOTE_MODES: Readonly<Record<string, RemoteMode>> = {
       });
     },
   },
+  accept: { remote: (c, r, [ref, o]) => remoteAccept(c, r, ref as string, o as AcceptOptions) },
   approve: {
     remote: (c, r, [id, o]) => remoteDecide(c, r, id as string, 'approve', (o as Opts).reason ?? null),
   },

@@ -447,6 +447,25 @@ export const environment = z
       })
       .optional(),
     windows: windows.optional(),
+    url: httpUrl(
+      'expected the http(s) address where people open this environment, e.g. https://staging.example.com',
+    )
+      .optional()
+      .meta({ description: "Where people open this environment; default the router's address." }),
+    acceptance: z
+      .strictObject({ by: z.string().min(1).default('approver') })
+      .optional()
+      .meta({
+        description:
+          'After a release succeeds here, a holder of this role accepts or rejects it; the next environment takes only accepted releases (by digest).',
+      }),
+    revert: z
+      .strictObject({ by: z.string().min(1) })
+      .optional()
+      .meta({
+        description:
+          'A role that may revert this environment at once ("Revert now"), besides those who may roll back.',
+      }),
     checklist: checklist.optional(),
     rollbackIf: rollbackIf.optional(),
     smoke: z.array(smokeCheck).optional(),

@@ -43,6 +43,7 @@ import type {
   SecretsPort,
   SmokeChecker,
 } from './ports.ts';
+import { recordRevertTime } from './revert-times.ts';
 import { parseStoredState, type StoredState } from './stored-state.ts';
 
 export type { StoredState } from './stored-state.ts';
@@ -586,7 +587,29 @@ export class Executor {
       target: d.id,
       data: { env: d.env, release: d.releaseId, outcome: state.engine.outcome },
     });
+    await this.#measureRevert(d, state);
     await store.releaseLock(lockName(d.app, d.env), Executor.owner(d.id));
+  }
+
+  /**
+   * A finished revert records how long it took: a redeploy rollback from its creation, a rollback
+   * of a deployment in flight from the moment rolling back began (the entry before the last on its
+   * time line). A traffic-switch rollback measures itself (src/app/rollback.ts).
+   */
+  async #measureRevert(d: Deployment, state: StoredState): Promise<void> {
+    const { engine } = state;
+    const now = this.#deps.clock.now();
+    const mark = state.rollback;
+    let measured: { kind: 'in-flight' | 'redeploy'; ms: number; by: string } | undefined;
+    if (mark?.kind === 'redeploy' && engine.status === 'succeeded')
+      measured = { kind: 'redeploy', ms: now - Date.parse(d.createdAt), by: mark.by };
+    else if (!mark && engine.status === 'rolled_back' && state.ctx.stable) {
+      const began = engine.timeline.at(-2)?.at;
+      if (began !== undefined)
+        measured = { kind: 'in-flight', ms: now - began, by: engine.outcome?.by ?? 'slipway' };
+    }
+    if (measured)
+      await recordRevertTime(this.#deps.store, { app: d.app, env: d.env, deployment: d.id, ...measured });
   }
 }
 

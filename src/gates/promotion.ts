@@ -7,12 +7,13 @@
 import type { SlipwayConfig } from '../config/schema.ts';
 import type { Release } from '../domain/types.ts';
 import type { Store } from '../store/contract.ts';
+import { acceptanceProblem } from './acceptance.ts';
 
 export type PromotionVerdict =
   | { readonly ok: true }
   | {
       readonly ok: false;
-      readonly rule: 'previous-environment' | 'ci';
+      readonly rule: 'previous-environment' | 'ci' | 'acceptance';
       readonly reason: string;
       /** The environment the release must pass first. */
       readonly mustPass?: string;
@@ -70,11 +71,16 @@ export async function checkPromotion(
 ): Promise<PromotionVerdict> {
   const envConfig = config.environments[env];
   const after = envConfig?.after;
-  return judgePromotion({
+  const verdict = judgePromotion({
     env,
     after,
     allowFailedCI: envConfig?.allowFailedCI === true,
     release,
     succeededBefore: after ? await succeededDigests(store, config.app, after) : new Set(),
   });
+  if (!verdict.ok) return verdict;
+  // Succeeding there is not enough where people must accept it there too.
+  const unaccepted = await acceptanceProblem(store, config, env, release);
+  if (unaccepted && after) return { ok: false, rule: 'acceptance', reason: unaccepted, mustPass: after };
+  return verdict;
 }

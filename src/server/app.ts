@@ -26,11 +26,12 @@ import { errorResponse, toAppError, validationError } from './errors.ts';
 import { escapeJson } from './escape.ts';
 import { registerActionRoutes } from './routes/actions.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
+import { registerClientRoutes } from './routes/client.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerDbRestoreSpeed } from './routes/db-restore-speed.ts';
 import { registerEventRoutes } from './routes/events.ts';
-import { registerGateRoutes } from './routes/gates.ts';
 import { registerFlagRoutes } from './routes/flags.ts';
+import { registerGateRoutes } from './routes/gates.ts';
 import { registerReadRoutes } from './routes/read.ts';
 import { isReleaseUpload, registerReleaseRoutes } from './routes/releases.ts';
 import { registerSessionRoutes } from './routes/session.ts';
@@ -173,6 +174,7 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   registerFlagRoutes(app, s);
   registerDashboardRoutes(app, s);
   registerDbRestoreSpeed(app, s);
+  registerClientRoutes(app, s);
   app.get('*', dashboardHandler(options.webDir ?? null));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

@@ -130,7 +130,15 @@ export const DeploymentDetail = z
       status: z.string(),
       step: z.number(),
       weight: z.number(),
-      plan: z.array(z.object({ kind: z.string(), description: z.string() })),
+      plan: z.array(
+        z.object({
+          kind: z.string(),
+          description: z.string(),
+          /** shift, scale: the share of traffic; pause, analysis, watch: how long (null: until resumed). */
+          weight: z.number().optional(),
+          durationMs: z.number().nullable().optional(),
+        }),
+      ),
       outcome: z.unknown().nullable(),
     }),
     timeline: z.array(z.object({ at: z.string(), what: z.string() })),

@@ -61,7 +61,12 @@ export function progressView(d: Deployment) {
       status: engine?.status ?? d.status,
       step: engine?.step ?? 0,
       weight: engine?.weight ?? 0,
-      plan: (engine?.plan ?? []).map((step) => ({ kind: step.kind, description: describeStep(step) })),
+      plan: (engine?.plan ?? []).map((step) => ({
+        kind: step.kind,
+        description: describeStep(step),
+        ...('weight' in step && { weight: step.weight }),
+        ...('durationMs' in step && { durationMs: step.durationMs }),
+      })),
       outcome: engine?.outcome ?? null,
     },
     timeline: (engine?.timeline ?? []).map((t) => ({ at: new Date(t.at).toISOString(), what: t.what })),

@@ -1,26 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Detail, EnvRow } from './app/types.ts';
-import { envSentence, restoreSentence, rollbackSentence, truthSentence } from './app/words.ts';
-
-test('the rollback sentence quotes the last measured switch, and says when none was measured', () => {
-  assert.equal(
-    rollbackSentence({ env: 'staging', switchMs: 14.2, at: '2026-11-22T10:00:00Z' }),
-    'If anything goes wrong, switching back takes under a second (last measured: 14 ms).',
-  );
-  assert.equal(
-    rollbackSentence({ env: 'staging', switchMs: 0.4, at: '2026-11-22T10:00:00Z' }),
-    'If anything goes wrong, switching back takes under a second (last measured: 0.40 ms).',
-  );
-  assert.match(
-    rollbackSentence({ env: 'x', switchMs: 2500, at: '' }),
-    /took 2\.5 seconds \(last measured: 2500 ms\)/,
-  );
-  assert.equal(
-    rollbackSentence({ env: null, switchMs: null, at: null }),
-    'Switching back to the previous version has not been measured here yet.',
-  );
-});
+import {
+  approvalConsequences,
+  clientSteps,
+  deploymentSentence,
+  headline,
+  healthSentence,
+  revertSentence,
+  STATE_WORDS,
+  timelineWords,
+  when,
+} from './app/client-words.ts';
+import type { ClientDeployment, Detail, EnvRow } from './app/types.ts';
+import { envSentence, restoreSentence, truthSentence } from './app/words.ts';
+import { engineerWordsIn } from './engineer-words.ts';
 
 test('a release waiting for approval is described in plain words, naming where it has been', () => {
   const since = '2026-11-22T10:02:00Z';
@@ -46,17 +39,13 @@ test('a release waiting for approval is described in plain words, naming where i
     },
     analysis: null,
   } as unknown as Detail;
-  const text = envSentence(production, waiting, true, [staging, production], {
-    env: 'staging',
-    switchMs: 14,
-    at: since,
-  });
+  const text = envSentence(production, waiting, true, [staging, production]);
   const clock = new Date(since).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   assert.equal(
     text,
-    `Nothing has been deployed to production yet. Version 1.4.2 has been on staging since ${clock}. All checks passed there. It is waiting for your approval to go live on production. If anything goes wrong, switching back takes under a second (last measured: 14 ms).`,
+    `Nothing has been deployed to production yet. Version 1.4.2 has been on staging since ${clock}. All checks passed there. It is waiting for your approval to go live on production.`,
   );
-  assert.match(envSentence(production, waiting, false, [staging], null), /waiting for an approval/);
+  assert.match(envSentence(production, waiting, false, [staging]), /waiting for an approval/);
 });
 
 test('drift, an unreachable agent and an interrupted rollout are said in plain words', () => {
@@ -105,4 +94,227 @@ test('the database restore sentence quotes the last measured restore, and is abs
     'Restoring a database backup on staging took 0.5 seconds (last measured).',
   );
   assert.equal(restoreSentence({ env: null, totalMs: null, rows: null, at: null }), null);
+});
+
+const waitingDeployment = (over: Partial<ClientDeployment> = {}): ClientDeployment => ({
+  id: 'dep-0a1b2c3d4e5f',
+  version: '1.1.0',
+  fromVersion: '1.0.0',
+  waiting: 'approval',
+  goesLiveAt: null,
+  remainingMs: 35 * 60_000,
+  acceptance: {
+    env: 'staging',
+    decision: 'accept',
+    by: 'carol',
+    at: '2026-12-06T09:00:00Z',
+    version: '1.1.0',
+    digest: `sha256:${'ab'.repeat(32)}`,
+    reason: null,
+    required: true,
+  },
+  approvedBy: [],
+  rejectedBy: null,
+  ...over,
+});
+
+test('the client view tells what visitors get now, and what replaces it', () => {
+  const versions = new Map([
+    ['rel-1', '1.0.0'],
+    ['rel-2', '1.1.0'],
+  ]);
+  const served = [
+    { release: 'rel-1', weight: 0 },
+    { release: 'rel-2', weight: 100 },
+  ];
+  // During the watch every visitor gets 1.1.0 although the record still says 1.0.0.
+  assert.equal(
+    headline({ env: 'production', versions, served, recorded: '1.0.0', replacing: '1.1.0' }),
+    'Visitors get version 1.1.0.',
+  );
+  assert.equal(
+    headline({
+      env: 'production',
+      versions,
+      served: [
+        { release: 'rel-1', weight: 95 },
+        { release: 'rel-2', weight: 5 },
+      ],
+      recorded: '1.0.0',
+      replacing: '1.1.0',
+    }),
+    'Visitors get version 1.0.0, being replaced by 1.1.0.',
+  );
+  // A first deployment that already serves everyone is not "nothing deployed".
+  assert.equal(
+    headline({
+      env: 'staging',
+      versions,
+      served: [{ release: 'rel-2', weight: 100 }],
+      recorded: null,
+      replacing: '1.1.0',
+    }),
+    'Visitors get version 1.1.0.',
+  );
+  assert.equal(
+    headline({ env: 'staging', versions, served: [], recorded: null, replacing: '1.1.0' }),
+    'Nothing is live on staging yet; version 1.1.0 is on its way.',
+  );
+});
+
+test('an approval says when it goes live, how long it takes, and that it stays; a window wait says so', () => {
+  const now = Date.parse('2026-12-06T12:00:00Z'); // a Sunday
+  const tuesday = '2026-12-08T10:00:00Z';
+  const text = approvalConsequences(waitingDeployment({ goesLiveAt: tuesday }), 'production', now);
+  const local = `${new Date(tuesday).toLocaleDateString('en-GB', { weekday: 'long' })} ${new Date(tuesday).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}`;
+  assert.equal(
+    text,
+    `If you approve version 1.1.0, it goes live on production on ${local}, when the deploy window opens; it takes about 35 minutes to finish. Your decision is recorded with your name and cannot be withdrawn; the release can only be reverted afterwards.`,
+  );
+  assert.match(
+    approvalConsequences(waitingDeployment(), 'production', now),
+    /goes live on production right away/,
+  );
+  assert.equal(
+    deploymentSentence(
+      waitingDeployment({ waiting: 'window', goesLiveAt: tuesday, approvedBy: ['carol'] }),
+      'production',
+      0,
+      false,
+      true,
+      now,
+    ),
+    `Version 1.1.0 is approved by carol; it goes live on ${local}.`,
+  );
+  assert.match(
+    deploymentSentence(waitingDeployment(), 'production', 0, false, true, now),
+    /waits for your approval to go live on production\. It was accepted on staging by carol on .*\. Once approved it goes live right away\./,
+  );
+});
+
+test('the revert sentence quotes only what was measured on that environment, the way it would revert now', () => {
+  const at = '2026-12-06T10:04:00Z';
+  assert.equal(
+    revertSentence({ env: 'production', revert: { kind: 'redeploy', measured: null } }),
+    'If something goes wrong, reverting means starting the previous version again; how long that takes is not yet measured here.',
+  );
+  assert.equal(
+    revertSentence({
+      env: 'production',
+      revert: { kind: 'switch', measured: { kind: 'switch', ms: 6.2, at, deployment: 'dep-1', by: 'carol' } },
+    }),
+    `If something goes wrong, reverting means switching back to the previous version, which is still running: it took 6 ms here (measured ${when(at)}).`,
+  );
+  assert.match(
+    revertSentence({
+      env: 'production',
+      revert: {
+        kind: 'in-flight',
+        measured: { kind: 'in-flight', ms: 21_400, at, deployment: 'd', by: 'slipway' },
+      },
+    }),
+    /stopping the rollout and sending every visitor back to the previous version: it took 21 seconds here/,
+  );
+  assert.equal(
+    revertSentence({ env: 'dev', revert: { kind: null, measured: null } }),
+    'There is no earlier version on dev to go back to.',
+  );
+});
+
+test('steps read as a visitor would notice them, with the time left on the watch', () => {
+  const plan = [
+    { kind: 'preflight' },
+    { kind: 'approval' },
+    { kind: 'start', count: 2 },
+    { kind: 'smoke' },
+    { kind: 'shift', weight: 5 },
+    { kind: 'analysis', durationMs: 60_000 },
+    { kind: 'shift', weight: 100 },
+    { kind: 'watch', durationMs: 1_800_000 },
+    { kind: 'finalize' },
+  ];
+  const steps = clientSteps(plan, 7, 'running', 25 * 60_000);
+  assert.deepEqual(
+    steps.map((s) => `${s.state}: ${s.text}`),
+    [
+      'done: Checking the new version',
+      'done: Waiting for approval',
+      'done: Checking the new version',
+      'done: Showing it to 5% of visitors',
+      'done: Watching for problems',
+      'done: Showing it to all visitors',
+      'current: Watching for problems (25 min left)',
+      'next: Done',
+    ],
+  );
+});
+
+test('no engineer word reaches the client view', () => {
+  const now = Date.parse('2026-12-06T12:00:00Z');
+  const m = { kind: 'switch' as const, ms: 6, at: '2026-12-06T10:00:00Z', deployment: 'dep-1', by: 'c' };
+  const sentences = [
+    headline({ env: 'production', versions: new Map(), served: [], recorded: '1.0.0', replacing: '1.1.0' }),
+    approvalConsequences(waitingDeployment({ goesLiveAt: '2026-12-08T10:00:00Z' }), 'production', now),
+    deploymentSentence(waitingDeployment(), 'production', 0, false, false, now),
+    deploymentSentence(
+      waitingDeployment({ waiting: 'window', goesLiveAt: null }),
+      'production',
+      0,
+      false,
+      true,
+      now,
+    ),
+    deploymentSentence(waitingDeployment({ waiting: null }), 'production', 5, false, true, now),
+    deploymentSentence(waitingDeployment({ waiting: null }), 'production', 5, true, true, now),
+    ...(['switch', 'in-flight', 'redeploy'] as const).flatMap((kind) => [
+      revertSentence({ env: 'production', revert: { kind, measured: null } }),
+      revertSentence({ env: 'production', revert: { kind, measured: { ...m, kind } } }),
+    ]),
+    healthSentence({ verdict: 'pass', numbers: { errorRate: 0.001 } }, null),
+    healthSentence({ verdict: 'fail', numbers: { errorRate: 0.2 } }, null),
+    healthSentence({ verdict: 'inconclusive' }, null),
+    healthSentence(null, 'rolled_back'),
+    healthSentence(null, 'succeeded'),
+    ...clientSteps(
+      [
+        { kind: 'preflight' },
+        { kind: 'approval' },
+        { kind: 'shift', weight: 5 },
+        { kind: 'watch', durationMs: 60_000 },
+        { kind: 'finalize' },
+      ],
+      3,
+      'running',
+      30_000,
+    ).map((s) => s.text),
+    ...[
+      'deployment created',
+      'began: preflight',
+      'done: preflight',
+      'waiting: deploy window: outside Tue-Thu 10:00-14:00; next opening 2026-12-08T10:00:00.000Z',
+      'waiting: waiting for approval: 0 of 1 from role approver; approve with `slipway approve dep-1a2b`',
+      'approved by carol',
+      'began: shift 5% of traffic',
+      'began: analysis 60s',
+      'began: watch 1800s',
+      'rollback by carol: checkout broken',
+      'traffic back on the stable release; new instances stopped',
+      'done: finalize',
+    ].map((w) => timelineWords(w) ?? ''),
+    ...Object.values(STATE_WORDS),
+    when('2026-12-06T10:00:00Z'),
+  ];
+  for (const s of sentences) assert.deepEqual(engineerWordsIn(s), [], s);
+  // The list itself catches what the issue found in the client's view.
+  for (const bad of [
+    'preflight',
+    'watch 1800s',
+    'Latency p95',
+    'all 3 rules passed',
+    'dep-1a2b3c',
+    'gate.window.wait',
+    '2026-12-06T03:53:00Z',
+    'slipway approve',
+  ])
+    assert.notDeepEqual(engineerWordsIn(bad), [], bad);
 });

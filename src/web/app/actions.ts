@@ -64,6 +64,8 @@ export function actionButtons(opts: {
   step: string | undefined;
   allowed: readonly string[];
   done: () => void;
+  /** What the confirmation says instead of the default, per action (e.g. when approval goes live). */
+  texts?: Readonly<Record<string, string>>;
 }): HTMLElement {
   const inFlight = opts.status === 'running' || opts.status === 'paused';
   const shown = Object.keys(ACTIONS).filter(
@@ -86,7 +88,7 @@ export function actionButtons(opts: {
         onclick: async () => {
           const reason = await confirmAction({
             title: spec.title,
-            text: spec.text(opts.version, opts.env),
+            text: opts.texts?.[a] ?? spec.text(opts.version, opts.env),
             confirm: spec.label,
             ...(spec.reason && { reason: spec.reason }),
             ...(spec.danger && { danger: true }),

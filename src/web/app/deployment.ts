@@ -5,8 +5,9 @@
  */
 import { actionButtons } from './actions.ts';
 import { api, type Permissions } from './api.ts';
+import { approvalConsequences } from './client-words.ts';
 import { announce, dateTime, h, mount } from './dom.ts';
-import type { Analysis, Detail, Progress } from './types.ts';
+import type { Analysis, ClientDeployment, Detail, Progress } from './types.ts';
 import { STATUS_WORDS } from './words.ts';
 
 type Audit = { seq: number; at: string; actor: string; action: string; data: unknown };
@@ -20,7 +21,10 @@ export async function deploymentView(
   perms: Permissions,
   onLeave: (stop: () => void) => void,
 ): Promise<HTMLElement> {
-  const detail = await api<Detail>('GET', `/api/deployments/${encodeURIComponent(id)}`);
+  const [detail, client] = await Promise.all([
+    api<Detail>('GET', `/api/deployments/${encodeURIComponent(id)}`),
+    api<ClientDeployment>('GET', `/api/deployments/${encodeURIComponent(id)}/client`).catch(() => null),
+  ]);
   const d = detail.deployment;
   const version = detail.release?.version ?? d.releaseId;
   const allowed = perms.environments.find((e) => e.env === d.env)?.actions ?? [];
@@ -64,6 +68,7 @@ export async function deploymentView(
         step: p.plan[p.step]?.kind,
         allowed,
         done: () => announce('done'),
+        ...(client && { texts: { approve: approvalConsequences(client, d.env) } }),
       }),
     );
   };
@@ -177,7 +182,9 @@ export async function deploymentView(
   source.addEventListener('timeline', (e) => {
     const t = JSON.parse((e as MessageEvent).data) as { at: string; what: string };
     addTimeline(t.at, t.what);
+    // The audit list follows the time line live.
     if (/^(approved|rejected) by /.test(t.what)) void refreshDecisions();
+    else void loadAudit();
   });
   source.addEventListener('state', (e) => {
     const s = JSON.parse((e as MessageEvent).data) as Progress & {

@@ -1,14 +1,21 @@
-/** Environments side by side: which release where, since when, by whom; what differs. */
+/** Environments side by side: what visitors get, where to open it, acceptance, reverting. */
 import { envRollbackButton } from './actions.ts';
 import { api, type Permissions } from './api.ts';
+import { acceptButtons, revertNowButton } from './client-actions.ts';
+import { deploymentSentence, headline, revertSentence, when } from './client-words.ts';
 import { dateTime, h } from './dom.ts';
 import { type FlagRow, flagsSection } from './flags.ts';
-import type { Detail, EnvRow, Release, RestoreSpeed, RollbackSpeed } from './types.ts';
-import { envSentence, restoreSentence, rollbackSentence, STATUS_WORDS, truthSentence } from './words.ts';
+import type { Mode } from './mode.ts';
+import type { ClientDeployment, ClientEnvironment, Detail, EnvRow, Release, RestoreSpeed } from './types.ts';
+import { envSentence, restoreSentence, STATUS_WORDS, truthSentence } from './words.ts';
 
 type Keys = { env: string; keys: { key: string; kind: string }[] };
 
-export async function environmentsView(perms: Permissions, refresh: () => void): Promise<HTMLElement> {
+export async function environmentsView(
+  perms: Permissions,
+  refresh: () => void,
+  mode: Mode = 'detailed',
+): Promise<HTMLElement> {
   const listed = (await api<{ environments: EnvRow[] }>('GET', '/api/environments')).environments;
   // Environments of slipway.yaml never deployed to are not in the overview; show them empty.
   const app = listed[0]?.app ?? '';
@@ -29,56 +36,119 @@ export async function environmentsView(perms: Permissions, refresh: () => void):
   for (const r of listed) if (!environments.includes(r)) environments.push(r);
   const allowed = (env: string) => perms.environments.find((e) => e.env === env)?.actions ?? [];
   const apps = [...new Set(environments.map((e) => e.app))].filter((a) => a !== '');
-  const [speed, restore, details, keys, releases, flags] = await Promise.all([
-    api<RollbackSpeed>('GET', '/api/rollback-speed').catch(() => null),
-    api<RestoreSpeed>('GET', '/api/db-restore-speed').catch(() => null),
+  const enc = encodeURIComponent;
+  const [infos, details, clients, keys, releases, restore, flags] = await Promise.all([
+    Promise.all(
+      environments.map((e) =>
+        api<ClientEnvironment>('GET', `/api/environments/${enc(e.env)}/client`).catch(() => null),
+      ),
+    ),
     Promise.all(
       environments.map((e) => (e.active ? api<Detail>('GET', `/api/deployments/${e.active.id}`) : null)),
     ),
     Promise.all(
       environments.map((e) =>
-        api<Keys>('GET', `/api/environments/${encodeURIComponent(e.env)}/config-keys`).catch(() => null),
+        e.active
+          ? api<ClientDeployment>('GET', `/api/deployments/${e.active.id}/client`).catch(() => null)
+          : null,
       ),
     ),
+    mode === 'detailed'
+      ? Promise.all(
+          environments.map((e) =>
+            api<Keys>('GET', `/api/environments/${enc(e.env)}/config-keys`).catch(() => null),
+          ),
+        )
+      : [],
     Promise.all(
-      apps.map((a) =>
-        api<Release[]>('GET', `/api/releases?app=${encodeURIComponent(a)}&limit=50`).catch(() => []),
-      ),
+      apps.map((a) => api<Release[]>('GET', `/api/releases?app=${enc(a)}&limit=50`).catch(() => [])),
     ),
+    api<RestoreSpeed>('GET', '/api/db-restore-speed').catch(() => null),
     Promise.all(
       environments.map((e) =>
-        api<{ flags: FlagRow[] }>('GET', `/api/flags/${encodeURIComponent(e.env)}`)
+        api<{ flags: FlagRow[] }>('GET', `/api/flags/${enc(e.env)}`)
           .then((r) => r.flags)
           .catch(() => null),
       ),
     ),
   ]);
   const notes = new Map(releases.flat().map((r) => [r.id, r.notes]));
+  const versions = new Map(releases.flat().map((r) => [r.id, r.version]));
   const cards = environments.map((row, i) => {
     const active = details[i] ?? null;
+    const client = clients[i] ?? null;
+    const info = infos[i] ?? null;
     const canApprove = allowed(row.env).includes('approve');
+    const replacing = active ? (active.release?.version ?? null) : null;
+    const line = headline({
+      env: row.env,
+      versions,
+      served: row.served?.reachable ? row.served.releases : null,
+      recorded: row.release?.version ?? null,
+      replacing,
+    });
+    const waiting = client?.waiting ?? null;
+    const previous = row.previousReleaseId ? versions.get(row.previousReleaseId) : undefined;
+    const revertWhat =
+      info?.revert.kind === 'in-flight'
+        ? `The rollout of version ${replacing} stops and every visitor goes back to version ${row.release?.version ?? 'the one before'}.`
+        : `Every visitor goes back to version ${previous ?? 'the one before'}.`;
     return h(
       'section',
       { class: 'env card', 'data-env': row.env, 'aria-labelledby': `env-${row.env}` },
-      h('h2', { id: `env-${row.env}` }, row.env, row.app && h('small', {}, ` · ${row.app}`)),
       h(
-        'p',
-        { class: 'version' },
-        row.release ? `Version ${row.release.version}` : 'Nothing deployed',
-        row.served && !row.served.reachable && h('small', {}, ' · not reachable'),
+        'h2',
+        { id: `env-${row.env}` },
+        row.env,
+        mode === 'detailed' && row.app && h('small', {}, ` · ${row.app}`),
       ),
-      h(
-        'dl',
-        {},
-        h('dt', {}, 'Since'),
-        h('dd', {}, dateTime(row.since)),
-        h('dt', {}, 'By'),
-        h('dd', {}, row.by ?? '—'),
-      ),
+      mode === 'detailed' &&
+        h(
+          'p',
+          { class: 'version' },
+          row.release ? `Version ${row.release.version}` : 'Nothing recorded yet',
+          row.served && !row.served.reachable && h('small', {}, ' · not reachable'),
+        ),
+      h('p', { class: 'headline' }, line),
+      info?.url &&
+        h(
+          'p',
+          {},
+          h(
+            'a',
+            { href: info.url, class: 'button open', target: '_blank', rel: 'noopener noreferrer' },
+            `Open ${row.env}`,
+          ),
+        ),
+      mode === 'detailed' &&
+        h(
+          'dl',
+          {},
+          h('dt', {}, 'Since'),
+          h('dd', {}, dateTime(row.since)),
+          h('dt', {}, 'By'),
+          h('dd', {}, row.by ?? '—'),
+        ),
       row.release &&
         notes.get(row.release.id) &&
         h('p', { class: 'notes' }, notes.get(row.release.id) as string),
-      h('p', { class: 'plain' }, envSentence(row, active, canApprove, environments, speed)),
+      row.release && info?.acceptance && acceptance(row, info, refresh),
+      mode === 'detailed' && client?.waiting !== 'window'
+        ? h('p', { class: 'plain' }, envSentence(row, active, canApprove, environments))
+        : active &&
+            client &&
+            h(
+              'p',
+              { class: 'plain' },
+              deploymentSentence(
+                client,
+                row.env,
+                active.progress.weight,
+                active.deployment.status === 'paused',
+                canApprove,
+              ),
+            ),
+      info && (row.release || active) && h('p', { class: 'plain revert-time' }, revertSentence(info)),
       truthSentence(row) && h('p', { class: 'plain drift', role: 'alert' }, truthSentence(row) as string),
       active &&
         h(
@@ -87,10 +157,18 @@ export async function environmentsView(perms: Permissions, refresh: () => void):
           h(
             'a',
             { href: `#/deployments/${active.deployment.id}`, class: 'button primary' },
-            `${active.progress.plan[active.progress.step]?.kind === 'approval' ? 'Review' : 'Follow'} version ${active.release?.version ?? '?'} (${STATUS_WORDS[active.deployment.status] ?? active.deployment.status})`,
+            mode === 'client'
+              ? `${waiting === 'approval' ? 'Review' : 'Follow'} version ${active.release?.version ?? '?'}`
+              : `${active.progress.plan[active.progress.step]?.kind === 'approval' ? 'Review' : 'Follow'} version ${active.release?.version ?? '?'} (${STATUS_WORDS[active.deployment.status] ?? active.deployment.status})`,
           ),
         ),
-      !active &&
+      info?.mayRevert &&
+        info.revert.kind &&
+        !waiting &&
+        (mode === 'client' || !allowed(row.env).includes('rollback')) &&
+        revertNowButton(row.env, `${revertWhat} ${revertSentence(info)}`, refresh),
+      mode === 'detailed' &&
+        !active &&
         row.release &&
         row.previousReleaseId &&
         allowed(row.env).includes('rollback') &&
@@ -98,16 +176,40 @@ export async function environmentsView(perms: Permissions, refresh: () => void):
       flagsSection(row.env, flags[i] ?? null, allowed(row.env).includes('rollback'), refresh),
     );
   });
+  const restored = restoreSentence(restore);
   return h(
     'div',
     {},
     h('h1', {}, 'Environments'),
-    h('p', { class: 'plain rollback-speed' }, rollbackSentence(speed)),
-    ...(restoreSentence(restore)
-      ? [h('p', { class: 'plain restore-speed' }, restoreSentence(restore) as string)]
-      : []),
+    ...(restored ? [h('p', { class: 'plain restore-speed' }, restored)] : []),
     h('div', { class: 'envs' }, cards),
-    differences(environments, keys),
+    mode === 'detailed' && differences(environments, keys),
+  );
+}
+
+/** The acceptance of what an environment runs: who decided and when, or the buttons to decide. */
+function acceptance(row: EnvRow, info: ClientEnvironment, refresh: () => void): HTMLElement {
+  const version = row.release?.version ?? '';
+  const a = info.accepted;
+  if (a)
+    return h(
+      'p',
+      { class: `acceptance ${a.decision}` },
+      a.decision === 'accept'
+        ? `Accepted by ${a.by} on ${when(a.at)}.`
+        : `Rejected by ${a.by} on ${when(a.at)}: ${a.reason ?? ''}`,
+    );
+  if (!info.mayAccept)
+    return h('p', { class: 'acceptance' }, `Version ${version} waits for acceptance by the client.`);
+  return h(
+    'div',
+    { class: 'acceptance' },
+    h(
+      'p',
+      {},
+      `Version ${version} is ready for you to try. Open ${row.env}, then accept it or say what is wrong.`,
+    ),
+    acceptButtons(row.env, version, refresh),
   );
 }
 

@@ -1,9 +1,11 @@
 /** The dashboard: sign in with a token, then environments, a deployment live, history (hash routes). */
 import { api, currentUser, type Me, type Permissions, signIn, signOut } from './api.ts';
+import { clientDeploymentView } from './client-deployment.ts';
 import { deploymentView } from './deployment.ts';
 import { h, mount } from './dom.ts';
 import { environmentsView } from './environments.ts';
 import { historyView } from './history.ts';
+import { chooseMode, currentMode } from './mode.ts';
 import './style.css';
 
 const main = document.getElementById('main') as HTMLElement;
@@ -48,6 +50,8 @@ function signInView(): HTMLElement {
   return form;
 }
 
+const LIVE_MS = 3000;
+
 /** Counts route() calls: a view whose data arrives after a newer navigation is not shown. */
 let navigation = 0;
 
@@ -75,9 +79,24 @@ async function route(): Promise<void> {
       text,
     );
   mount(nav, link('#/', 'Environments'), link('#/history', 'History'));
+  const mode = currentMode(me);
   mount(
     who,
     `${me.user} · `,
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'link',
+        'data-action': 'switch-view',
+        onclick: async () => {
+          chooseMode(mode === 'client' ? 'detailed' : 'client');
+          await route();
+        },
+      },
+      mode === 'client' ? 'Detailed view' : 'Client view',
+    ),
+    ' · ',
     h(
       'button',
       {
@@ -96,14 +115,35 @@ async function route(): Promise<void> {
   try {
     const dep = /^\/deployments\/([\w.-]+)$/.exec(path ?? '');
     let stop: (() => void) | null = null;
-    const view = dep
-      ? await deploymentView(dep[1] as string, perms, (s) => (stop = s))
+    const p = perms;
+    const envs = p.environments.map((e) => e.env);
+    const build = dep
+      ? null
       : path === '/history'
-        ? await historyView(
-            perms.environments.map((e) => e.env),
-            new URLSearchParams(query ?? ''),
-          )
-        : await environmentsView(perms, () => void route());
+        ? () => historyView(envs, new URLSearchParams(query ?? ''), mode)
+        : () => environmentsView(p, () => void route(), mode);
+    const view = dep
+      ? await (mode === 'client' ? clientDeploymentView : deploymentView)(
+          dep[1] as string,
+          p,
+          (s) => (stop = s),
+        )
+      : await (build as () => Promise<HTMLElement>)();
+    // The overview and history follow what happens: rebuilt every few seconds, swapped in when
+    // their text changed and no dialog is open.
+    if (build) {
+      const timer = setInterval(async () => {
+        if (document.querySelector('dialog[open]')) return;
+        const fresh = await build().catch(() => null);
+        const current = main.firstElementChild;
+        if (!fresh || mine !== navigation || document.querySelector('dialog[open]')) return;
+        if (current && current.textContent === fresh.textContent) return;
+        const focused = document.activeElement?.getAttribute('data-action');
+        mount(main, fresh);
+        if (focused) main.querySelector<HTMLElement>(`[data-action="${focused}"]`)?.focus();
+      }, LIVE_MS);
+      stop = () => clearInterval(timer);
+    }
     if (mine !== navigation) {
       (stop as (() => void) | null)?.(); // a live view nobody will see: close its stream
       return;

@@ -4,6 +4,11 @@
  */
 import type { z } from '@hono/zod-openapi';
 import type {
+  ClientDeployment as ClientDeploymentSchema,
+  ClientEnvironment as ClientEnvironmentSchema,
+  ClientHistory,
+} from '../../server/routes/client.ts';
+import type {
   DeploymentDetail,
   DeploymentSummary,
   EnvironmentRow,
@@ -31,7 +36,7 @@ export interface Progress {
   status: string;
   step: number;
   weight: number;
-  plan: { kind: string; description: string }[];
+  plan: { kind: string; description: string; weight?: number; durationMs?: number | null }[];
   outcome: string | null;
 }
 export type Detail = Omit<z.infer<typeof DeploymentDetail>, 'progress' | 'analysis'> & {
@@ -49,3 +54,6 @@ export interface RollbackSpeed {
   switchMs: number | null;
   at: string | null;
 }
+export type ClientEnvironment = z.infer<typeof ClientEnvironmentSchema>;
+export type ClientDeployment = z.infer<typeof ClientDeploymentSchema>;
+export type ClientHistoryRow = z.infer<typeof ClientHistory>['rows'][number];

@@ -1,16 +1,7 @@
 /** Plain sentences for readers who are not engineers. Pure, so each case is easy to check. */
-import type { Detail, EnvRow, RestoreSpeed, RollbackSpeed } from './types.ts';
+import type { Detail, EnvRow, RestoreSpeed } from './types.ts';
 
 const clock = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-
-export function rollbackSentence(speed: RollbackSpeed | null): string {
-  if (!speed || speed.switchMs === null)
-    return 'Switching back to the previous version has not been measured here yet.';
-  const ms = speed.switchMs < 1 ? speed.switchMs.toFixed(2) : String(Math.round(speed.switchMs));
-  const bound =
-    speed.switchMs < 1000 ? 'takes under a second' : `took ${(speed.switchMs / 1000).toFixed(1)} seconds`;
-  return `If anything goes wrong, switching back ${bound} (last measured: ${ms} ms).`;
-}
 
 /** The seeds' "DB rollback": the last measured restore of a database backup, or nothing when none. */
 export function restoreSentence(speed: RestoreSpeed | null): string | null {
@@ -25,14 +16,13 @@ export function restoreSentence(speed: RestoreSpeed | null): string | null {
 
 /**
  * What is happening on one environment, in a sentence or three. `rows` are the other
- * environments (where the release waiting here has been before), `speed` the last measured switch.
+ * environments (where the release waiting here has been before).
  */
 export function envSentence(
   row: EnvRow,
   active: Detail | null,
   canApprove: boolean,
   rows: readonly EnvRow[] = [],
-  speed: RollbackSpeed | null = null,
 ): string {
   const parts: string[] = [];
   if (row.release && row.since)
@@ -51,10 +41,7 @@ export function envSentence(
         parts.push(
           `Version ${version} has been on ${before.env} since ${clock(before.since)}. All checks passed there.`,
         );
-      parts.push(
-        `It is waiting for ${canApprove ? 'your' : 'an'} approval to go live on ${row.env}.`,
-        rollbackSentence(speed),
-      );
+      parts.push(`It is waiting for ${canApprove ? 'your' : 'an'} approval to go live on ${row.env}.`);
     } else
       parts.push(
         `Version ${version} is being rolled out: ${active.progress.weight}% of visitors see it now.`,
