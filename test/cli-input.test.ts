@@ -50,7 +50,10 @@ describe('CLI input', () => {
     assert.equal(unknown.stderr, "error[USAGE]: unknown option '--bogus'\n(run with --help for usage)\n");
     const missing = await cli(dir.path, 'release', 'create', 'build');
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /^error\[USAGE\]: required option '--version <version>' not specified\n/);
+    assert.match(
+      missing.stderr,
+      /^error\[USAGE\]: release create: required option '--version <version>' not specified\n/,
+    );
     const noArg = await cli(dir.path, 'history', '--limit');
     assert.equal(noArg.code, 2);
     assert.match(noArg.stderr, /^error\[USAGE\]: option '--limit <n>' argument missing\n/);
