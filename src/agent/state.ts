@@ -75,7 +75,8 @@ interface StateFile {
 
 export function instanceSpec(env: string, release: DesiredRelease): InstanceSpec {
   const { weight: _weight, retireAt: _retireAt, secretKeys, ...spec } = release;
-  return { ...spec, env, ...(secretKeys && { secretVars: secretKeys }) };
+  // The process runtime redacts secretVars from its log files; the container runtime mounts secretKeys as files.
+  return { ...spec, env, ...(secretKeys && { secretKeys, secretVars: secretKeys }) };
 }
 
 export function routeState(desired: DesiredEnv, instances: readonly Instance[]): RouteState {
