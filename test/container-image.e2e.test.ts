@@ -58,7 +58,9 @@ describe('the container image of slipway', { skip }, () => {
       '--build-arg',
       `BASE=${base}`,
       '--build-arg',
-      'NPM_FLAGS=--prefer-offline',
+      // Node trusts only its own CA list; the system's (copied into the base image) may hold the
+      // one an npm proxy presents, so npm in the build is pointed at it like npm on the host.
+      'NPM_FLAGS=--prefer-offline --cafile=/etc/ssl/certs/ca-certificates.crt',
       '-t',
       image,
       '-f',
