@@ -15,7 +15,7 @@ import { ProcessRuntime } from '../runtime/process/process-runtime.ts';
 import type { TrafficRouter } from '../traffic/contract.ts';
 import { type Agent, type Clock, createAgent, type LogLevel } from './agent.ts';
 import { createAdminServer, listen } from './api.ts';
-import { endRecordedProxies } from './proxy-ledger.ts';
+import { endRecordedProxies, recordProxy } from './proxy-ledger.ts';
 import { RouterPool } from './routers.ts';
 import { loadOrCreateToken, tokenPath } from './token.ts';
 
@@ -24,8 +24,8 @@ import { loadOrCreateToken, tokenPath } from './token.ts';
  * files in the system temp folder, not the state folder: their admin sockets need a path shorter
  * than a Unix socket's 108 bytes, which a deep project folder would exceed.
  */
-export function routersFor(): RouterPool {
-  return new RouterPool({});
+export function routersFor(stateDir: string): RouterPool {
+  return new RouterPool({ options: { onProxyStart: (proxy) => recordProxy(stateDir, proxy) } });
 }
 
 export interface RunAgentOptions {
@@ -87,7 +87,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
   await (runtime as { ready?: () => Promise<void> }).ready?.();
   const agent = createAgent({
     runtime,
-    routers: options.router ? new RouterPool({ fixed: options.router }) : routersFor(),
+    routers: options.router ? new RouterPool({ fixed: options.router }) : routersFor(stateDir),
     stateDir,
     token,
     ...(options.clock ? { clock: options.clock } : {}),

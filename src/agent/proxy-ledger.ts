@@ -47,6 +47,15 @@ export function writeLedger(stateDir: string, now: readonly Omit<ProxyEntry, 'id
   if (!same) writeJsonAtomic(ledgerPath(stateDir), entries);
 }
 
+/**
+ * Adds a proxy the moment it is spawned, before it serves: an agent killed while the proxy
+ * starts (or restarts after a crash) must not leave a proxy nobody knows about.
+ */
+export function recordProxy(stateDir: string, entry: Omit<ProxyEntry, 'identity'>): void {
+  const kept = readLedger(stateDir).filter((e) => e.pid !== entry.pid && isAlive(e.pid));
+  writeJsonAtomic(ledgerPath(stateDir), [...kept, { ...entry, identity: startIdentity(entry.pid) }]);
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**

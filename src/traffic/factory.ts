@@ -15,13 +15,20 @@ export interface RouterOptions {
     /** ngx_http_js_module.so; default: found from `nginx -V`. */
     readonly jsModule?: string;
   };
+  /** Told each HAProxy or nginx process as it is spawned (the agent records them in its proxy ledger). */
+  readonly onProxyStart?: (proxy: { driver: string; env: string; pid: number }) => void;
 }
+
+const told =
+  (o: RouterOptions, driver: string) =>
+  (env: string, pid: number): void =>
+    o.onProxyStart?.({ driver, env, pid });
 
 /** Drivers are imported lazily so the built-in router never loads the others' code. */
 const DRIVERS: Record<string, (options: RouterOptions) => Promise<TrafficRouter>> = {
   builtin: async () => new (await import('./builtin/router.ts')).BuiltinRouter(),
-  haproxy: async (o) => new (await import('./haproxy/router.ts')).HaproxyRouter(o.haproxy ?? {}),
-  nginx: async (o) => new (await import('./nginx/router.ts')).NginxRouter(o.nginx ?? {}),
+  haproxy: async (o) => new (await import('./haproxy/router.ts')).HaproxyRouter({ ...o.haproxy, onStart: told(o, 'haproxy') }),
+  nginx: async (o) => new (await import('./nginx/router.ts')).NginxRouter({ ...o.nginx, onStart: told(o, 'nginx') }),
 };
 
 export const ROUTER_NAMES = Object.keys(DRIVERS);

@@ -37,6 +37,8 @@ export interface HaproxyOptions {
   readonly stateDir?: string;
   /** HAProxy worker threads (nbthread); default 1. */
   readonly threads?: number;
+  /** Told each proxy process as it is spawned, before it is ready (the agent's proxy ledger). */
+  readonly onStart?: (env: string, pid: number) => void;
 }
 
 interface EnvProxy {
@@ -117,6 +119,7 @@ export class HaproxyRouter implements TrafficRouter {
       this.socket(env),
       join(dir, 'haproxy.log'),
     );
+    if (process.pid !== undefined) this.options.onStart?.(state.env, process.pid);
     const started: EnvProxy = { ...env, process };
     try {
       await process.ready();

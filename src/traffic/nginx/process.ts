@@ -64,7 +64,8 @@ export class NginxProcess {
     }
   }
 
-  async start(): Promise<void> {
+  /** `spawned`: told the master's pid at once, before nginx is ready. */
+  async start(spawned?: (pid: number) => void): Promise<void> {
     const from = this.logSize();
     // Its own process group: if the master dies (killed), its orphaned workers still hold the
     // listener, and stop() ends them through the group so a new master can take the port.
@@ -75,6 +76,7 @@ export class NginxProcess {
     this.child.on('error', () => {
       this.exited = true;
     });
+    if (this.child.pid !== undefined) spawned?.(this.child.pid);
     await this.awaitWorkers(from, 'start');
   }
 

@@ -37,6 +37,8 @@ export interface NginxOptions {
   readonly stateDir?: string;
   /** nginx worker_processes; default 1. */
   readonly workers?: number;
+  /** Told each proxy process as it is spawned, before it is ready (the agent's proxy ledger). */
+  readonly onStart?: (env: string, pid: number) => void;
   /** Path of ngx_http_js_module.so; default: found from `nginx -V` (null: njs is compiled in). */
   readonly jsModule?: string | null;
 }
@@ -188,7 +190,7 @@ export class NginxRouter implements TrafficRouter {
       return;
     }
     try {
-      await process.start();
+      await process.start(this.options.onStart && ((pid) => this.options.onStart?.(state.env, pid)));
     } catch (err) {
       await process.stop(0);
       throw err;
