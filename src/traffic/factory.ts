@@ -27,8 +27,10 @@ const told =
 /** Drivers are imported lazily so the built-in router never loads the others' code. */
 const DRIVERS: Record<string, (options: RouterOptions) => Promise<TrafficRouter>> = {
   builtin: async () => new (await import('./builtin/router.ts')).BuiltinRouter(),
-  haproxy: async (o) => new (await import('./haproxy/router.ts')).HaproxyRouter({ ...o.haproxy, onStart: told(o, 'haproxy') }),
-  nginx: async (o) => new (await import('./nginx/router.ts')).NginxRouter({ ...o.nginx, onStart: told(o, 'nginx') }),
+  haproxy: async (o) =>
+    new (await import('./haproxy/router.ts')).HaproxyRouter({ ...o.haproxy, onStart: told(o, 'haproxy') }),
+  nginx: async (o) =>
+    new (await import('./nginx/router.ts')).NginxRouter({ ...o.nginx, onStart: told(o, 'nginx') }),
 };
 
 export const ROUTER_NAMES = Object.keys(DRIVERS);
