@@ -467,6 +467,7 @@ export class Executor {
     const started = clock.now() - elapsedAtStart;
     const seen = new Set<string>();
     let last: GuardResult | undefined;
+    let passedOnce = false;
     let deadline = durationMs;
     for (;;) {
       if (signal?.aborted) return 'pending';
@@ -496,13 +497,24 @@ export class Executor {
         for (const w of notes) seen.add(w);
         for (const w of notes)
           await this.transition(id, { type: 'note', at: clock.now(), what: `warning: ${w}` });
+        if (last.verdict === 'pass') passedOnce = true;
         await this.transition(id, null, last);
       }
       const elapsed = clock.now() - started - (fresh.engine.pausedMs - state.engine.pausedMs);
       if (elapsed >= deadline) {
-        if (phase !== 'analysis' || !measuring || last?.verdict === 'pass') return {};
+        // A watch window judges the whole window: one round with enough traffic to pass is a pass.
+        // It follows the policy only where a release waits to be returned to; an environment's
+        // first release has nothing to go back to, so its watch ends with a note instead.
+        const judged = phase === 'analysis' || (phase === 'watch' && state.ctx.stable !== null);
+        if (!judged || !measuring || last?.verdict === 'pass' || (phase === 'watch' && passedOnce)) {
+          if (phase === 'watch' && measuring && !passedOnce)
+            return {
+              note: `not judged: ${last?.reason ?? 'no measurement'} (no earlier release to go back to)`,
+            };
+          return {};
+        }
         if (state.ctx.inconclusive === 'fail')
-          return { failed: `analysis could not decide: ${last?.reason ?? 'no measurement'}` };
+          return { failed: `${phase} could not decide: ${last?.reason ?? 'no measurement'}` };
         if (state.ctx.inconclusive === 'wait' && deadline < durationMs * 3) {
           deadline += durationMs;
           continue;
@@ -510,7 +522,7 @@ export class Executor {
         await this.transition(id, {
           type: 'pause',
           at: clock.now(),
-          by: `analysis (could not decide: ${last?.reason ?? 'no measurement'})`,
+          by: `${phase} (could not decide: ${last?.reason ?? 'no measurement'})`,
         });
         return 'pending';
       }

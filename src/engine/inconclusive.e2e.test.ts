@@ -96,4 +96,38 @@ describe('inconclusive analysis, as slipway.yaml says (real agent, builtin route
     assert.equal(done.status, 'succeeded', timeline(done.state).join('\n'));
     assert.ok(!timeline(done.state).some((w) => w.startsWith('paused')), 'it never paused');
   });
+
+  const watchConfig = (env: string) => `app: shop
+run: { command: node server.js, instances: 1, health: { interval: 200ms, timeout: 200ms, startTimeout: 15s }, stopTimeout: 2s }
+environments:
+  ${env}:
+    profile: fast
+    inconclusive: fail
+    watch: 1s
+    strategy: { blue-green: { warmFor: 10m } }
+`;
+
+  test("watch without traffic: an environment's first release ends its watch with a note, not a pass", async () => {
+    const engine = await composedEngine(h, watchConfig('watch-first'));
+    const first = await engine.deploy('watch-first', '1.0.0');
+    const done = await engine.executor.run(first.id);
+    assert.equal(done.status, 'succeeded', timeline(done.state).join('\n'));
+    assert.ok(
+      timeline(done.state).some((w) => /not judged: .*no earlier release to go back to/.test(w)),
+      timeline(done.state).join('\n'),
+    );
+  });
+
+  test('watch without traffic after a switch follows inconclusive: fail rolls back to the warm release', async () => {
+    const engine = await composedEngine(h, watchConfig('watch-fail'));
+    const first = await engine.deploy('watch-fail', '1.0.0');
+    assert.equal((await engine.executor.run(first.id)).status, 'succeeded');
+    const second = await engine.deploy('watch-fail', '2.0.0');
+    const done = await engine.executor.run(second.id);
+    assert.equal(done.status, 'rolled_back', timeline(done.state).join('\n'));
+    assert.match(done.reason ?? '', /^watch could not decide: /);
+    const status = await h.agent.status('watch-fail');
+    const serving = status.releases.filter((r) => r.weight === 100).map((r) => r.release);
+    assert.deepEqual(serving, [first.releaseId]);
+  });
 });
