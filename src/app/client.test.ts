@@ -109,7 +109,9 @@ describe('the client seat (fake agent: an in-memory stand-in for the data plane)
   });
 
   test('every revert records its duration on its environment; the way it would revert now picks the figure', async () => {
-    f = await createFakeApp({ yaml: CONFIG.replace(/ {4}windows: .*\n/, '') });
+    // No watch: the fake agent serves no traffic, and a watch without traffic after a switch
+    // follows `inconclusive` (it would wait, then pause).
+    f = await createFakeApp({ yaml: CONFIG.replace(/ {4}(windows|watch): .*\n/g, '') });
     for (const v of ['1.0.0', '2.0.0']) {
       await f.release(v);
       await ship('staging', v);
