@@ -23,6 +23,7 @@ import {
   stopAndRemove,
 } from './containers.ts';
 import { connectEngine, type Engine, engineError } from './engine.ts';
+import { recordEngine } from './engine-record.ts';
 import { containerLabels, containerName, instanceId, LABEL } from './labels.ts';
 import { Monitor, type Tracked } from './monitor.ts';
 import { pruneImages, repositoryOfImage } from './prune.ts';
@@ -69,6 +70,7 @@ export class ContainerRuntime implements Runtime {
   private readonly keepImages: number;
   /** Releases with containers left by an earlier runtime, found at `ready()`. */
   private unclaimed = new Map<string, { env: string; release: string }>();
+  private engineRecorded = false;
 
   constructor(options: ContainerRuntimeOptions) {
     const { engine, address } = connectEngine(options.dockerHost);
@@ -155,6 +157,30 @@ export class ContainerRuntime implements Runtime {
   async stopUnclaimed(stopTimeoutMs = 10_000): Promise<void> {
     for (const { env, release } of this.unclaimedReleases())
       await this.serial(keyOf(env, release), () => this.removeFound(env, release, stopTimeoutMs));
+  }
+
+  /**
+   * Stops and removes every container of this scope, running or not, whoever started it (for
+   * `slipway agent stop --instances`, with the agent already gone); their logs are kept as at any stop.
+   */
+  async stopAll(stopTimeoutMs = 10_000): Promise<{ env: string; release: string; container: string }[]> {
+    const found = await this.containers({});
+    const releases = new Map(
+      found.map((c) => {
+        const env = c.Labels[LABEL.env] ?? '';
+        const release = c.Labels[LABEL.release] ?? '';
+        return [keyOf(env, release), { env, release }] as const;
+      }),
+    );
+    for (const { env, release } of releases.values()) {
+      this.entries.delete(keyOf(env, release));
+      await this.serial(keyOf(env, release), () => this.removeFound(env, release, stopTimeoutMs));
+    }
+    return found.map((c) => ({
+      env: c.Labels[LABEL.env] ?? '',
+      release: c.Labels[LABEL.release] ?? '',
+      container: (c.Names[0] ?? c.Id).replace(/^\//, ''),
+    }));
   }
 
   /** Stops watching; the containers keep running for the next runtime to adopt. */
@@ -261,6 +287,10 @@ export class ContainerRuntime implements Runtime {
     // The app listens on PORT on every interface of its container; HOST says so to apps that read it.
     env.push(`PORT=${port}`);
     if (!('HOST' in spec.vars)) env.push('HOST=0.0.0.0');
+    if (!this.engineRecorded) {
+      recordEngine(this.stateDir, this.address);
+      this.engineRecorded = true;
+    }
     const secretsDir =
       Object.keys(secrets).length > 0 ? writeSecretFiles(this.secretsRoot, name, secrets) : undefined;
     // A container of the same name (a crashed earlier try) is in the way: remove it.
