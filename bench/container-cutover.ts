@@ -9,7 +9,10 @@
  * (the supervisor starts the next one, which adopts the running containers by their labels).
  * Through the agent's admin API, which is what the engine calls at each step (the same
  * measurement as bench/cutover.ts: from the weights call to the first answer from the new side,
- * goal ≤ 10 ms): a switch, a rollback, and a first canary step at 25 %, with 50 and 100 after it.
+ * goal ≤ 10 ms): a switch, a rollback, and a first canary step at 25 %, with 50 and 100 after it;
+ * and the same cutovers on a builtin router of the bench's own (its own process, as in cutover.ts)
+ * in front of the same instances, timed from the router's own call. Each figure is set against the
+ * process runtime measured the same way in the same run (the shop from folders, same agent code).
  * ~2 minutes, most of it image builds and container starts.
  *
  *   node bench/container-cutover.ts
@@ -26,6 +29,7 @@ import {
 } from '../src/runtime/container/testing.ts';
 import { freePort } from '../src/runtime/process/ports.ts';
 import { repoRoot, tempDir } from '../src/testing.ts';
+import { builtinChild } from './builtin-child-router.ts';
 import { type CliProject, cliProject } from './cli-project.ts';
 import { httpLoad, tally } from './http-load.ts';
 import {
@@ -97,6 +101,9 @@ const cutovers: Cutover[] = [];
 const peerCutovers: Cutover[] = [];
 /** Median request latency during the admin-API cutovers: containers, then the process peer. */
 const latencies: number[] = [];
+/** The same cutovers made on a builtin router of the bench's own in front of the same instances. */
+const routerOnly: Cutover[] = [];
+const peerRouterOnly: Cutover[] = [];
 const phases: CliPhase[] = [];
 let adopted = '';
 let retrying: ReturnType<typeof tally> | undefined;
@@ -138,6 +145,7 @@ try {
   );
   const [v1, v2] = await productionIds(p);
   cutovers.push(...(await adminCutovers(p, prodPort, v1, v2)));
+  routerOnly.push(...(await routerCutovers(p)));
   await underLoad('slipway rollback (to the warm 1.0.0)', prodPort, () => p.must(['rollback', 'production']));
 
   // kill -9 of the agent: the supervisor holds the listener and starts the spare, which adopts.
@@ -163,6 +171,7 @@ try {
   await peer.must(['deploy', '1.0.0', '--env', 'production']);
   await peer.must(['deploy', '2.0.0', '--env', 'production']);
   peerCutovers.push(...(await adminCutovers(peer, peerPort, ...(await productionIds(peer)))));
+  peerRouterOnly.push(...(await routerCutovers(peer)));
 
   // A canary through the CLI, its steps walked by the engine.
   await p.must(['deploy', '1.0.0', '--env', 'canary']);
@@ -211,6 +220,64 @@ async function adminCutovers(project: CliProject, port: number, v1: string, v2: 
   return out;
 }
 
+/**
+ * bench/cutover.ts's measure exactly: a builtin router in its own process (bench/builtin-child.ts)
+ * in front of production's running instances, timed from its setWeights() to the first answer
+ * from the new side, without the agent's admin API in between.
+ */
+async function routerCutovers(project: CliProject): Promise<Cutover[]> {
+  const status = await project.agent().status('production');
+  const [v1, v2] = await productionIds(project);
+  const backends = (release: string) =>
+    (status.releases.find((r) => r.release === release)?.instances ?? []).map((i) => ({
+      id: i.id,
+      host: i.host,
+      port: i.port,
+    }));
+  const router = builtinChild();
+  const port = await freePort();
+  await router.apply({
+    env: 'production',
+    listen: { host: '127.0.0.1', port },
+    releases: [
+      { release: v1, weight: 0, backends: backends(v1) },
+      { release: v2, weight: 100, backends: backends(v2) },
+    ],
+    health: { path: '/health', intervalMs: 2000, timeoutMs: 1000 },
+  });
+  const out: Cutover[] = [];
+  const l = streamLoad(`http://127.0.0.1:${port}/`, {
+    concurrency: 4,
+    header: 'x-shop-version',
+    timeoutMs: 5000,
+  });
+  await sleep(800);
+  const shift = async (name: string, weights: Record<string, number>, version: string) => {
+    const at = performance.now();
+    await router.setWeights('production', weights);
+    const commandMs = performance.now() - at;
+    await sleep(600);
+    const firstNewMs = firstServedBy(l.samples, (s) => s === version, at);
+    out.push({
+      name,
+      commandMs,
+      firstNewMs,
+      failed: failuresBetween(l.samples, at, performance.now()).length,
+    });
+  };
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      await shift('rollback 2.0.0 → 1.0.0', { [v1]: 100, [v2]: 0 }, '1.0.0');
+      await shift('canary step 25 %', { [v1]: 75, [v2]: 25 }, '2.0.0');
+      await shift('switch 1.0.0 → 2.0.0', { [v1]: 0, [v2]: 100 }, '2.0.0');
+    }
+  } finally {
+    await l.stop();
+    await router.close();
+  }
+  return out;
+}
+
 /** The ids of production's releases: the live one (2.0.0) and the warm one (1.0.0). */
 async function productionIds(project: CliProject): Promise<[string, string]> {
   const status = await project.agent().status('production');
@@ -248,6 +315,11 @@ console.log('runtime    cutover                   n  call ms p50  first-new p50 
 table('container', cutovers);
 table('process', peerCutovers);
 console.log(
+  "the same instances behind the bench's own builtin router (bench/cutover.ts's measure, no admin API):",
+);
+table('container', routerOnly);
+table('process', peerRouterOnly);
+console.log(
   `request latency p50 during those: container ${f(latencies[0] ?? Number.NaN)} ms, process ${f(latencies[1] ?? Number.NaN)} ms (first-new includes one request's own latency)`,
 );
 console.log('through the CLI (containers):');
@@ -262,6 +334,12 @@ if (retrying)
 console.log(`after the agent's kill -9: ${adopted}`);
 // Only the cutovers to a side that is not serving yet (a step from 25 to 50 % is not a first answer).
 const firsts = (rows: Cutover[]) => rows.filter((c) => !/50|100/.test(c.name)).map((c) => c.firstNewMs);
+const direct = median(firsts(routerOnly));
+const directPeer = median(firsts(peerRouterOnly));
+const directWorst = Math.max(...firsts(routerOnly));
+console.log(
+  `router alone, first answer from the new side, median: container ${f(direct)} ms vs process ${f(directPeer)} ms: ratio ${(direct / directPeer).toFixed(2)}×; goal ≤ 10 ms (containers): median ${f(direct)}, worst ${f(directWorst)} ${directWorst <= 10 ? 'met' : direct <= 10 ? 'met at the median, NOT at the worst' : 'NOT met'}`,
+);
 const mine = median(firsts(cutovers));
 const theirs = median(firsts(peerCutovers));
 const worst = Math.max(...firsts(cutovers));
