@@ -9,8 +9,10 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../domain/errors.ts';
+import { Redactor } from '../../secrets/redact.ts';
 import type { Instance, InstanceSpec, Runtime } from '../contract.ts';
 import { probe } from '../process/health.ts';
+import { secretValues } from '../process/log-redaction.ts';
 import { freePort } from '../process/ports.ts';
 import { specFingerprint } from '../process/spec.ts';
 import {
@@ -27,7 +29,13 @@ import { recordEngine } from './engine-record.ts';
 import { containerLabels, containerName, instanceId, LABEL } from './labels.ts';
 import { Monitor, type Tracked } from './monitor.ts';
 import { pruneImages, repositoryOfImage } from './prune.ts';
-import { defaultSecretsRoot, removeSecretFiles, SECRETS_MOUNT, writeSecretFiles } from './secret-files.ts';
+import {
+  defaultSecretsRoot,
+  readSecretFiles,
+  removeSecretFiles,
+  SECRETS_MOUNT,
+  writeSecretFiles,
+} from './secret-files.ts';
 
 export interface ContainerRuntimeOptions {
   /** Folder for the logs of stopped instances. */
@@ -358,7 +366,7 @@ export class ContainerRuntime implements Runtime {
     for (const c of await this.containers({ env, release })) {
       const name = (c.Names[0] ?? '').replace(/^\//, '');
       const id = instanceId({ app: c.Labels[LABEL.app] ?? '', env, release }, Number(c.Labels[LABEL.index]));
-      await this.keepLogs(env, release, id, c.Id);
+      await this.keepLogs(env, release, id, c.Id, readSecretFiles(this.secretsRoot, name));
       await stopAndRemove(this.engine, c.Id, stopTimeoutMs);
       removeSecretFiles(this.secretsRoot, name);
     }
@@ -366,16 +374,28 @@ export class ContainerRuntime implements Runtime {
 
   private async remove(spec: InstanceSpec, instance: Tracked): Promise<void> {
     instance.state = 'stopping';
-    await this.keepLogs(spec.env, spec.release, instance.id, instance.containerId);
+    await this.keepLogs(spec.env, spec.release, instance.id, instance.containerId, secretsOf(spec));
     await stopAndRemove(this.engine, instance.containerId, spec.stopTimeoutMs);
     removeSecretFiles(this.secretsRoot, containerName(this.scope, spec, instance.index));
     instance.state = 'stopped';
   }
 
-  /** The output of a container about to be removed, kept for `slipway logs` of a stopped release. */
-  private async keepLogs(env: string, release: string, id: string, containerId: string): Promise<void> {
-    const lines = await containerLogs(this.engine, containerId, 1000);
-    if (lines.length === 0) return;
+  /**
+   * The output of a container about to be removed, kept for `slipway logs` of a stopped release,
+   * redacted as it is written (the process runtime's log files are too): `secrets` are the spec's,
+   * or, for a container found by label, the values in its secret files, still there at this point.
+   */
+  private async keepLogs(
+    env: string,
+    release: string,
+    id: string,
+    containerId: string,
+    secrets: ReadonlyMap<string, string>,
+  ): Promise<void> {
+    const raw = await containerLogs(this.engine, containerId, 1000);
+    if (raw.length === 0) return;
+    const redactor = new Redactor(secrets);
+    const lines = raw.map((line) => redactor.redact(line));
     const dir = this.logDir(env, release);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(join(dir, `${id}.log`), `${lines.join('\n')}\n`, { mode: 0o600 });
@@ -431,6 +451,16 @@ export class ContainerRuntime implements Runtime {
     });
     return next;
   }
+}
+
+/** What a container's kept log must not hold: its secrets and credential-named vars, as the process runtime's. */
+function secretsOf(spec: InstanceSpec): Map<string, string> {
+  const out = secretValues(spec);
+  for (const key of spec.secretKeys ?? []) {
+    const value = spec.vars[key];
+    if (value) out.set(key, value);
+  }
+  return out;
 }
 
 function snapshot(spec: InstanceSpec, i: Tracked): Instance {
