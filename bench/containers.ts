@@ -1,8 +1,10 @@
 /**
  * Container runtime figures (issue 15), with a real Podman service and registry on 127.0.0.1:
  * (a) start → first instance healthy for a small Node image, the pull from the local registry
- *     included (the image is removed from the engine before each run), median of 5; the peer is
- *     the process runtime starting the same app from a folder, measured in the same run;
+ *     included (the image is removed from the engine before each run), and → switched: the builtin
+ *     router (its own process, as in the agent) moved from the running release to the new one
+ *     until the first answer comes from it; medians of 5. The peer is the process runtime starting
+ *     the same app from a folder, measured the same way in the same run;
  * (c) 20 releases in a row, each started while the previous one stops (keepImages 3): the disk the
  *     repository's images take in the engine after each, which must stay bounded.
  *
@@ -20,10 +22,12 @@ import {
   startEngine,
   startRegistry,
 } from '../src/runtime/container/testing.ts';
-import type { InstanceSpec } from '../src/runtime/contract.ts';
+import type { Instance, InstanceSpec, Runtime } from '../src/runtime/contract.ts';
+import { freePort } from '../src/runtime/process/ports.ts';
 import { ProcessRuntime } from '../src/runtime/process/process-runtime.ts';
 import { EXAMPLE_SERVER, exampleSpec } from '../src/runtime/process/testing.ts';
 import { tempDir } from '../src/testing.ts';
+import { builtinChild } from './builtin-child-router.ts';
 
 const RUNS = 5;
 const RELEASES = Number(process.env.BENCH_RELEASES ?? 20);
@@ -50,7 +54,7 @@ const spec = (release: string, image: string): InstanceSpec => ({
   cwd: '/',
   command: '',
   image,
-  vars: {},
+  vars: { RELEASE: release },
   count: 1,
   health: { path: '/health', intervalMs: 50, timeoutMs: 500 },
   startTimeoutMs: 30_000,
@@ -66,32 +70,86 @@ try {
     files: { 'server.mjs': server },
   });
   const { engine: api } = connectEngine(engine.dockerHost);
-  const containerMs: number[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    await api
-      .getImage(image.ref)
-      .remove({ force: true })
-      .catch(() => undefined);
-    const started = performance.now();
-    await runtime.start(spec(`a${run}`, image.ref));
-    containerMs.push(performance.now() - started);
-    await runtime.stop('staging', `a${run}`);
-  }
+  const router = builtinChild();
+  const listen = { host: '127.0.0.1', port: await freePort() };
+  const backends = (list: readonly Instance[]) => list.map((i) => ({ id: i.id, host: i.host, port: i.port }));
+  /** start → healthy, then → the router's first answer from the new release (pull included for images). */
+  const measure = async (
+    rt: Runtime,
+    blue: InstanceSpec,
+    next: (run: number) => InstanceSpec,
+    before?: (run: number) => Promise<void>,
+  ) => {
+    const blueBackends = backends(await rt.start(blue));
+    await router.apply({
+      env: 'staging',
+      listen,
+      releases: [{ release: blue.release, weight: 100, backends: blueBackends }],
+    });
+    const healthy: number[] = [];
+    const switched: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      await before?.(run);
+      const s = next(run);
+      const started = performance.now();
+      const instances = await rt.start(s);
+      healthy.push(performance.now() - started);
+      await router.apply({
+        env: 'staging',
+        listen,
+        releases: [
+          { release: blue.release, weight: 0, backends: blueBackends },
+          { release: s.release, weight: 100, backends: backends(instances) },
+        ],
+      });
+      for (;;) {
+        const body = await fetch(`http://127.0.0.1:${listen.port}/`).then(
+          (r) => r.text(),
+          () => '',
+        );
+        if (body === `hello from ${s.release}`) break;
+      }
+      switched.push(performance.now() - started);
+      await router.apply({
+        env: 'staging',
+        listen,
+        releases: [{ release: blue.release, weight: 100, backends: blueBackends }],
+      });
+      await rt.stop('staging', s.release);
+    }
+    await rt.stop('staging', blue.release);
+    return { healthy, switched };
+  };
+  const blueImage = await buildAndPush(engine, registry.host, {
+    name: 'bench-a-blue',
+    tag: 'v1',
+    files: { 'server.mjs': server },
+  });
+  const containers = await measure(
+    runtime,
+    spec('a-blue', blueImage.ref),
+    (run) => spec(`a${run}`, image.ref),
+    async () => {
+      await api
+        .getImage(image.ref)
+        .remove({ force: true })
+        .catch(() => undefined);
+    },
+  );
   const folder = tempDir('slipway-bench-process-');
   const processes = new ProcessRuntime({ stateDir: join(folder.path, 'state') });
-  const processMs: number[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    const s = exampleSpec(folder.path, {
-      release: `p${run}`,
-      health: { path: '/health', intervalMs: 50, timeoutMs: 500 },
-    });
-    const started = performance.now();
-    await processes.start(s);
-    processMs.push(performance.now() - started);
-    await processes.stop('staging', `p${run}`);
-  }
+  const health = { path: '/health', intervalMs: 50, timeoutMs: 500 };
+  const pspec = (release: string) =>
+    exampleSpec(folder.path, { release, health, vars: { RELEASE: release } });
+  const procs = await measure(processes, pspec('p-blue'), (run) => pspec(`p${run}`));
   await processes.close();
+  await router.close();
   folder.cleanup();
+  const containerMs = containers.healthy;
+  const processMs = procs.healthy;
+  console.log(
+    `(a) start → switched (first answer from the new release through the builtin router), median of ${RUNS}: container ${median(containers.switched).toFixed(0)} ms (runs ${containers.switched.map((m) => m.toFixed(0)).join(', ')}), process ${median(procs.switched).toFixed(0)} ms; ratio ${(median(containers.switched) / median(procs.switched)).toFixed(1)}×`,
+  );
   console.log(
     `(a) start → healthy, median of ${RUNS}: container ${median(containerMs).toFixed(0)} ms (pull from the local registry included; runs ${containerMs.map((m) => m.toFixed(0)).join(', ')}), process ${median(processMs).toFixed(0)} ms; ratio ${(median(containerMs) / median(processMs)).toFixed(1)}×`,
   );

@@ -8,6 +8,11 @@
  * `npm run demo -- --router haproxy` (or `nginx`) routes staging through that proxy instead of the
  * builtin router (slipway.yaml `router.driver`); production stays on the builtin router, whose
  * per-release metrics its canary analysis reads (HAProxy and nginx keep none slipway can read).
+ *
+ * `npm run demo -- --containers` tells the same story on container images: each build of the shop
+ * is built from its Containerfile and pushed by `slipway release create --build`, registered by
+ * its digest, and runs as containers (slipway.yaml `run.image`). The demo starts its own Podman
+ * service and registry (scripts/demo-containers.ts) and says how to install them when missing.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createAgentClient } from '../src/agent/client.ts';
+import { containersMissing, type DemoContainers, startDemoContainers } from './demo-containers.ts';
 import { startLoad } from './demo-load.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -24,7 +30,10 @@ const bold = (s: string) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x
 const say = (text: string) => process.stdout.write(`\n${bold(`▸ ${text}`)}\n`);
 
 const { values: flags } = parseArgs({
-  options: { router: { type: 'string', default: 'builtin' } },
+  options: {
+    router: { type: 'string', default: 'builtin' },
+    containers: { type: 'boolean', default: false },
+  },
   strict: true,
 });
 const driver = flags.router ?? 'builtin';
@@ -33,11 +42,19 @@ if (!['builtin', 'haproxy', 'nginx'].includes(driver)) {
   process.exit(2);
 }
 
-const CONFIG = `app: shop
+const missing = flags.containers ? containersMissing() : undefined;
+if (missing) {
+  process.stderr.write(`${missing}\n`);
+  rmSync(project, { recursive: true, force: true });
+  process.exit(4);
+}
+let containers: DemoContainers | undefined;
+
+const config = (run: string) => `app: shop
 config:
   require: { SHOP_ENV: "enum(staging,production)" }
 run:
-  command: node server.js
+  ${run}
   health: { path: /health, interval: 500ms, timeout: 500ms, startTimeout: 20s }
   instances: 2
   stopTimeout: 3s
@@ -100,6 +117,27 @@ function build(version: string, faults?: object): string {
   return dir;
 }
 
+/** Registers a build: its folder, or (--containers) the image built from its Containerfile. */
+async function release(version: string, faults?: object): Promise<void> {
+  const dir = build(version, faults);
+  if (!containers) {
+    await must(['release', 'create', '--version', version, '--ci', 'passed', dir]);
+    return;
+  }
+  await must([
+    'release',
+    'create',
+    '--build',
+    dir,
+    '--version',
+    version,
+    '--ci',
+    'passed',
+    '--build-arg',
+    `BASE=${containers.base}`,
+  ]);
+}
+
 async function startAgent(): Promise<ReturnType<typeof createAgentClient>> {
   const agent = spawn(
     process.execPath,
@@ -128,6 +166,7 @@ async function cleanup(): Promise<void> {
       await agentClient.deleteEnv(env.env).catch(() => {});
   for (const child of children) child.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 300));
+  await containers?.stop().catch(() => undefined);
   if (!process.env.SLIPWAY_DEMO_KEEP) rmSync(project, { recursive: true, force: true });
 }
 process.once('SIGINT', () => {
@@ -137,7 +176,18 @@ process.once('SIGINT', () => {
 
 try {
   say(`A project folder for the demo: ${project}`);
-  writeFileSync(join(project, 'slipway.yaml'), CONFIG);
+  if (flags.containers) {
+    say(
+      'Container mode: starting a Podman service (Docker Engine API) and a registry on 127.0.0.1, and a Node base image made from this machine.',
+    );
+    containers = await startDemoContainers(project);
+    // slipway agent and slipway release create --build reach the engine the way docker does.
+    process.env.DOCKER_HOST = containers.dockerHost;
+  }
+  writeFileSync(
+    join(project, 'slipway.yaml'),
+    config(containers ? `image: ${containers.registry}/shop` : 'command: node server.js'),
+  );
   await must(['validate']);
 
   say(
@@ -146,19 +196,11 @@ try {
   agentClient = await startAgent();
 
   say(
-    'Registering three builds of the shop as immutable releases: 1.0.0, 2.0.0, and 2.1.0, which fails 20% of requests, but only in production.',
+    `Registering three builds of the shop as immutable releases${containers ? ' (each built into an image, pushed, and registered by its digest)' : ''}: 1.0.0, 2.0.0, and 2.1.0, which fails 20% of requests, but only in production.`,
   );
-  await must(['release', 'create', '--version', '1.0.0', '--ci', 'passed', build('1.0.0')]);
-  await must(['release', 'create', '--version', '2.0.0', '--ci', 'passed', build('2.0.0')]);
-  await must([
-    'release',
-    'create',
-    '--version',
-    '2.1.0',
-    '--ci',
-    'passed',
-    build('2.1.0', { errorRate: 0.2, onlyIn: 'production' }),
-  ]);
+  await release('1.0.0');
+  await release('2.0.0');
+  await release('2.1.0', { errorRate: 0.2, onlyIn: 'production' });
 
   say('Deploying 1.0.0 to staging, then to production.');
   await must(['deploy', '1.0.0', '--env', 'staging']);

@@ -4,15 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
+import { engineSkip } from '../src/runtime/container/testing.ts';
 import { repoRoot } from '../src/testing.ts';
 
-test('the demo deploys, switches, rolls back by hand and on its own, under traffic, and cleans up', async () => {
+async function demo(...args: string[]): Promise<string> {
   const child = spawn(
     process.execPath,
-    ['--disable-warning=ExperimentalWarning', join(repoRoot, 'scripts/demo.ts')],
+    ['--disable-warning=ExperimentalWarning', join(repoRoot, 'scripts/demo.ts'), ...args],
     { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' } },
   );
   let out = '';
@@ -20,6 +21,11 @@ test('the demo deploys, switches, rolls back by hand and on its own, under traff
   child.stderr.on('data', (c) => (out += c));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   assert.equal(code, 0, out);
+  return out;
+}
+
+/** The story's figures, the same on processes and on containers. */
+function assertStory(out: string): void {
   assert.match(out, /Switched to 2\.0\.0: 0 of [\d,]+ requests failed during the deploy\./);
   assert.match(out, /Rolled back in [\d.]+ ms; 0 of [\d,]+ requests failed\./);
   assert.match(out, /2\.0\.0 is live on production; 0 of [\d,]+ requests failed along the way\./);
@@ -34,6 +40,24 @@ test('the demo deploys, switches, rolls back by hand and on its own, under traff
   const project = /A project folder for the demo: (\S+)/.exec(out)?.[1];
   assert.ok(project);
   assert.deepEqual(processesIn(project), [], 'no process still runs in the demo folder');
+}
+
+test('the demo deploys, switches, rolls back by hand and on its own, under traffic, and cleans up', async () => {
+  assertStory(await demo());
+});
+
+test('the demo in container mode: the same story on images built, pushed and registered by digest', {
+  skip: engineSkip(),
+}, async () => {
+  const out = await demo('--containers');
+  for (const v of ['1.0.0', '2.0.0', '2.1.0'])
+    assert.match(
+      out,
+      new RegExp(
+        `registered shop ${v.replaceAll('.', '\\.')} .* image 127\\.0\\.0\\.1:\\d+/shop@sha256:[0-9a-f]{64} \\(built and pushed as`,
+      ),
+    );
+  assertStory(out);
 });
 
 /** Pids whose working folder or command line is inside `dir` (Linux /proc). */
@@ -43,10 +67,29 @@ function processesIn(dir: string): number[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cwd = readlinkSync(`/proc/${entry}/cwd`);
-      if (cwd.startsWith(dir)) pids.push(Number(entry));
+      // The engine and registry of container mode are started with paths in the demo folder.
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cwd.startsWith(dir) || cmdline.includes(dir)) pids.push(Number(entry));
     } catch {
       // gone, or not ours to read
     }
   }
   return pids;
 }
+
+test('container mode without an engine says which pieces are missing and how to install them (exit 4)', async () => {
+  const child = spawn(
+    process.execPath,
+    ['--disable-warning=ExperimentalWarning', join(repoRoot, 'scripts/demo.ts'), '--containers'],
+    // A PATH with node and nothing else: no podman, runc nor docker-registry.
+    { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', PATH: dirname(process.execPath) } },
+  );
+  let err = '';
+  child.stderr.on('data', (c) => (err += c));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 4, err);
+  assert.match(
+    err,
+    /needs a container engine and a registry, and podman, runc, docker-registry are not installed: .*apt-get install podman runc docker-registry/,
+  );
+});

@@ -4,7 +4,7 @@
  * (`routersFor`); tests pass one fixed router (a fake) instead.
  */
 import type { Server } from 'node:http';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AppError } from '../domain/errors.ts';
 import { RuntimeByImage, scopeOf } from '../runtime/by-image.ts';
 import { ContainerRuntime } from '../runtime/container/container-runtime.ts';
@@ -81,8 +81,12 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     options.runtime ??
     new RuntimeByImage({
       process: new ProcessRuntime({ stateDir: join(stateDir, 'runtime') }),
-      // Image releases (slipway.yaml run.image) run on the engine DOCKER_HOST names.
-      container: new ContainerRuntime({ stateDir: join(stateDir, 'containers'), scope: scopeOf(stateDir) }),
+      // Image releases (slipway.yaml run.image) run on the engine DOCKER_HOST names. The scope is of
+      // the absolute folder: `slipway agent` is given a relative one, the same in every project.
+      container: new ContainerRuntime({
+        stateDir: join(stateDir, 'containers'),
+        scope: scopeOf(resolve(stateDir)),
+      }),
     });
   await (runtime as { ready?: () => Promise<void> }).ready?.();
   const agent = createAgent({

@@ -2,9 +2,10 @@
  * `slipway agent stop [--instances]`: ends what slipway started on this machine for a state
  * folder. The supervisor first (so nothing restarts the agent), then the agent; with
  * `instances`, the app instances too (each process group, SIGTERM then SIGKILL after its stop
- * timeout). Proxies a killed agent left running are ended too. The agent state stays: the next `slipway agent` starts the last desired state again.
+ * timeout) and the containers of image releases (on the engine the agent recorded, by its scope
+ * label). Proxies a killed agent left running are ended too. The agent state stays: the next `slipway agent` starts the last desired state again.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readJson, readPointerJson } from '../runtime/process/atomic-json.ts';
 import type { InstanceRecord } from '../runtime/process/instance.ts';
 import { isAlive, isSameProcess, stopGroup } from '../runtime/process/proc.ts';
@@ -18,6 +19,12 @@ export interface StopReport {
   /** Proxy processes (HAProxy, nginx) a killed agent had left running. */
   readonly proxies: readonly number[];
   readonly instances: readonly { readonly env: string; readonly release: string; readonly pid: number }[];
+  /** Containers of image releases stopped and removed (with `instances`). */
+  readonly containers: readonly {
+    readonly env: string;
+    readonly release: string;
+    readonly container: string;
+  }[];
   /** Pids still alive after the stop (there should be none). */
   readonly left: readonly number[];
 }
@@ -80,6 +87,24 @@ export async function stopAgent(
     await Promise.all(live.map((r) => stopGroup(r.pid, 10_000)));
     instances.push(...live.map((r) => ({ env: r.env, release: r.release, pid: r.pid })));
   }
+  const containers = options.instances ? await stopContainers(stateDir) : [];
   const left = [...processes, ...proxies, ...instances.map((i) => i.pid)].filter(isAlive);
-  return { supervisor, agent, proxies, instances, left };
+  return { supervisor, agent, proxies, instances, containers, left };
+}
+
+/** The agent's containers, on the engine it recorded; none when it never created one. */
+async function stopContainers(stateDir: string): Promise<StopReport['containers']> {
+  const dir = join(stateDir, 'containers');
+  // Loaded only here: stopping an agent of processes never loads the engine client.
+  const { recordedEngine } = await import('../runtime/container/engine-record.ts');
+  const dockerHost = recordedEngine(dir);
+  if (dockerHost === undefined) return [];
+  const { ContainerRuntime } = await import('../runtime/container/container-runtime.ts');
+  const { scopeOf } = await import('../runtime/by-image.ts');
+  const runtime = new ContainerRuntime({ stateDir: dir, dockerHost, scope: scopeOf(resolve(stateDir)) });
+  try {
+    return await runtime.stopAll();
+  } finally {
+    await runtime.close();
+  }
 }

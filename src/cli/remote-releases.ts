@@ -29,10 +29,10 @@ export async function remoteReleaseCreate(
   path: string,
   opts: CreateOptions,
 ): Promise<number> {
-  if (opts.image !== undefined || path === undefined)
+  if (opts.image !== undefined || opts.build !== undefined || path === undefined)
     throw new AppError(
       'USAGE',
-      'release create --image registers on the machine that holds the store for now; run it there without SLIPWAY_URL, or give the PATH of a build',
+      'release create --image and --build register on the machine that holds the store for now; run it there without SLIPWAY_URL, or give the PATH of a build',
     );
   if (opts.version === undefined)
     throw new AppError('USAGE', "release create: required option '--version <version>' not specified");

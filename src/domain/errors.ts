@@ -232,6 +232,12 @@ export const ERROR_CODES = {
     summary:
       'A container registry refused the credentials (or asked for some); the message says which to set.',
   },
+  IMAGE_BUILD_FAILED: {
+    status: 422,
+    exit: EXIT.failed,
+    summary:
+      '`release create --build`: the engine could not build the image, or not push it to the registry; the message names the step and shows the last build lines.',
+  },
   RUNTIME_STATE_INVALID: {
     status: 500,
     exit: EXIT.unavailable,

@@ -68,6 +68,8 @@ export function registerAgent(program: Command, ctx: () => Context, act: Act): v
           for (const pid of report.proxies) c.io.out(`stopped a proxy left by a killed agent (pid ${pid})`);
           for (const i of report.instances)
             c.io.out(`stopped instance of ${i.env} ${i.release} (pid ${i.pid})`);
+          for (const i of report.containers)
+            c.io.out(`stopped container ${i.container} of ${i.env} ${i.release}`);
           if (!opts.instances) c.io.out('app instances keep running; --instances stops them too');
         }
         if (report.left.length > 0) {

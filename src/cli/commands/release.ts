@@ -11,11 +11,15 @@ import { CI_RESULTS, type CiResult, type Release } from '../../domain/types.ts';
 import { limit, name, text } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { table } from '../io.ts';
+import { buildArg, createBuiltRelease } from './release-build.ts';
 
 export interface CreateOptions {
   readonly version: string;
   /** An image reference instead of a path (src/app/releases.ts registerImageRelease). */
   readonly image?: string;
+  /** A folder to build into an image first (release-build.ts). */
+  readonly build?: string;
+  readonly buildArg?: Record<string, string>;
   readonly commit?: string;
   readonly ci: CiResult;
   readonly notes?: string;
@@ -26,7 +30,7 @@ export function registerRelease(program: Command, ctx: () => Context, act: Act):
   release
     .command('create')
     .description(
-      'Register the build in PATH (a folder or .tar.gz) as an immutable release; its digest comes from its content. With SLIPWAY_URL set, the build is uploaded to the server. With --image, register a container image (slipway.yaml run.image): its digest in the registry is the release.',
+      'Register the build in PATH (a folder or .tar.gz) as an immutable release; its digest comes from its content. With SLIPWAY_URL set, the build is uploaded to the server. With --image, register a container image (slipway.yaml run.image): its digest in the registry is the release. With --build DIR, build that image first and push it.',
     )
     .argument('[path]', 'folder or .tar, .tar.gz, .tgz archive of the build (or give --image)')
     // Checked by the app layer (src/app/releases.ts), the same rule the API's upload applies.
@@ -39,6 +43,12 @@ export function registerRelease(program: Command, ctx: () => Context, act: Act):
       'register a container image instead: REGISTRY/NAME:TAG or REGISTRY/NAME@sha256:…, resolved to its digest (login: SLIPWAY_REGISTRY_USERNAME/PASSWORD)',
       text('--image'),
     )
+    .option(
+      '--build <dir>',
+      "build the image of DIR's Containerfile/Dockerfile with the container engine (DOCKER_HOST), push it to slipway.yaml's run.image (tag: --version) and register it by digest",
+      text('--build'),
+    )
+    .option('--build-arg <KEY=VALUE>', 'a build argument for --build (repeatable)', buildArg)
     .option('--commit <sha>', 'the commit it was built from', name('--commit'))
     .addOption(
       new Option('--ci <result>', 'the CI result of this build').choices(CI_RESULTS).default('unknown'),
@@ -48,6 +58,8 @@ export function registerRelease(program: Command, ctx: () => Context, act: Act):
       act(async (path: string | undefined, opts: CreateOptions) => {
         const c = ctx();
         const { config } = c.config();
+        if (opts.build !== undefined)
+          return createBuiltRelease(c, config, path, { ...opts, build: opts.build });
         if (opts.image !== undefined) return createImageRelease(c, config, path, opts);
         if (path === undefined)
           throw new AppError(

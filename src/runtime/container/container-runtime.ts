@@ -9,8 +9,10 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../domain/errors.ts';
+import { Redactor } from '../../secrets/redact.ts';
 import type { Instance, InstanceSpec, Runtime } from '../contract.ts';
 import { probe } from '../process/health.ts';
+import { secretValues } from '../process/log-redaction.ts';
 import { freePort } from '../process/ports.ts';
 import { specFingerprint } from '../process/spec.ts';
 import {
@@ -23,10 +25,17 @@ import {
   stopAndRemove,
 } from './containers.ts';
 import { connectEngine, type Engine, engineError } from './engine.ts';
+import { recordEngine } from './engine-record.ts';
 import { containerLabels, containerName, instanceId, LABEL } from './labels.ts';
 import { Monitor, type Tracked } from './monitor.ts';
 import { pruneImages, repositoryOfImage } from './prune.ts';
-import { defaultSecretsRoot, removeSecretFiles, SECRETS_MOUNT, writeSecretFiles } from './secret-files.ts';
+import {
+  defaultSecretsRoot,
+  readSecretFiles,
+  removeSecretFiles,
+  SECRETS_MOUNT,
+  writeSecretFiles,
+} from './secret-files.ts';
 
 export interface ContainerRuntimeOptions {
   /** Folder for the logs of stopped instances. */
@@ -69,6 +78,7 @@ export class ContainerRuntime implements Runtime {
   private readonly keepImages: number;
   /** Releases with containers left by an earlier runtime, found at `ready()`. */
   private unclaimed = new Map<string, { env: string; release: string }>();
+  private engineRecorded = false;
 
   constructor(options: ContainerRuntimeOptions) {
     const { engine, address } = connectEngine(options.dockerHost);
@@ -155,6 +165,30 @@ export class ContainerRuntime implements Runtime {
   async stopUnclaimed(stopTimeoutMs = 10_000): Promise<void> {
     for (const { env, release } of this.unclaimedReleases())
       await this.serial(keyOf(env, release), () => this.removeFound(env, release, stopTimeoutMs));
+  }
+
+  /**
+   * Stops and removes every container of this scope, running or not, whoever started it (for
+   * `slipway agent stop --instances`, with the agent already gone); their logs are kept as at any stop.
+   */
+  async stopAll(stopTimeoutMs = 10_000): Promise<{ env: string; release: string; container: string }[]> {
+    const found = await this.containers({});
+    const releases = new Map(
+      found.map((c) => {
+        const env = c.Labels[LABEL.env] ?? '';
+        const release = c.Labels[LABEL.release] ?? '';
+        return [keyOf(env, release), { env, release }] as const;
+      }),
+    );
+    for (const { env, release } of releases.values()) {
+      this.entries.delete(keyOf(env, release));
+      await this.serial(keyOf(env, release), () => this.removeFound(env, release, stopTimeoutMs));
+    }
+    return found.map((c) => ({
+      env: c.Labels[LABEL.env] ?? '',
+      release: c.Labels[LABEL.release] ?? '',
+      container: (c.Names[0] ?? c.Id).replace(/^\//, ''),
+    }));
   }
 
   /** Stops watching; the containers keep running for the next runtime to adopt. */
@@ -261,6 +295,10 @@ export class ContainerRuntime implements Runtime {
     // The app listens on PORT on every interface of its container; HOST says so to apps that read it.
     env.push(`PORT=${port}`);
     if (!('HOST' in spec.vars)) env.push('HOST=0.0.0.0');
+    if (!this.engineRecorded) {
+      recordEngine(this.stateDir, this.address);
+      this.engineRecorded = true;
+    }
     const secretsDir =
       Object.keys(secrets).length > 0 ? writeSecretFiles(this.secretsRoot, name, secrets) : undefined;
     // A container of the same name (a crashed earlier try) is in the way: remove it.
@@ -328,7 +366,7 @@ export class ContainerRuntime implements Runtime {
     for (const c of await this.containers({ env, release })) {
       const name = (c.Names[0] ?? '').replace(/^\//, '');
       const id = instanceId({ app: c.Labels[LABEL.app] ?? '', env, release }, Number(c.Labels[LABEL.index]));
-      await this.keepLogs(env, release, id, c.Id);
+      await this.keepLogs(env, release, id, c.Id, readSecretFiles(this.secretsRoot, name));
       await stopAndRemove(this.engine, c.Id, stopTimeoutMs);
       removeSecretFiles(this.secretsRoot, name);
     }
@@ -336,16 +374,28 @@ export class ContainerRuntime implements Runtime {
 
   private async remove(spec: InstanceSpec, instance: Tracked): Promise<void> {
     instance.state = 'stopping';
-    await this.keepLogs(spec.env, spec.release, instance.id, instance.containerId);
+    await this.keepLogs(spec.env, spec.release, instance.id, instance.containerId, secretsOf(spec));
     await stopAndRemove(this.engine, instance.containerId, spec.stopTimeoutMs);
     removeSecretFiles(this.secretsRoot, containerName(this.scope, spec, instance.index));
     instance.state = 'stopped';
   }
 
-  /** The output of a container about to be removed, kept for `slipway logs` of a stopped release. */
-  private async keepLogs(env: string, release: string, id: string, containerId: string): Promise<void> {
-    const lines = await containerLogs(this.engine, containerId, 1000);
-    if (lines.length === 0) return;
+  /**
+   * The output of a container about to be removed, kept for `slipway logs` of a stopped release,
+   * redacted as it is written (the process runtime's log files are too): `secrets` are the spec's,
+   * or, for a container found by label, the values in its secret files, still there at this point.
+   */
+  private async keepLogs(
+    env: string,
+    release: string,
+    id: string,
+    containerId: string,
+    secrets: ReadonlyMap<string, string>,
+  ): Promise<void> {
+    const raw = await containerLogs(this.engine, containerId, 1000);
+    if (raw.length === 0) return;
+    const redactor = new Redactor(secrets);
+    const lines = raw.map((line) => redactor.redact(line));
     const dir = this.logDir(env, release);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(join(dir, `${id}.log`), `${lines.join('\n')}\n`, { mode: 0o600 });
@@ -401,6 +451,16 @@ export class ContainerRuntime implements Runtime {
     });
     return next;
   }
+}
+
+/** What a container's kept log must not hold: its secrets and credential-named vars, as the process runtime's. */
+function secretsOf(spec: InstanceSpec): Map<string, string> {
+  const out = secretValues(spec);
+  for (const key of spec.secretKeys ?? []) {
+    const value = spec.vars[key];
+    if (value) out.set(key, value);
+  }
+  return out;
 }
 
 function snapshot(spec: InstanceSpec, i: Tracked): Instance {

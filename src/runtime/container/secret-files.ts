@@ -4,7 +4,7 @@
  * the host (/dev/shm: memory, not disk), bind-mounted read-only at /run/secrets. The app reads
  * `/run/secrets/NAME`; the env var `NAME_FILE` says where (the convention of official images).
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -30,6 +30,26 @@ export function writeSecretFiles(
   mkdirSync(dir, { mode: 0o755 });
   for (const [key, value] of Object.entries(secrets)) writeFileSync(join(dir, key), value, { mode: 0o444 });
   return dir;
+}
+
+/** The secrets written for `name`, by key; empty when there are none (or they are gone). */
+export function readSecretFiles(root: string, name: string): Map<string, string> {
+  const dir = join(root, name);
+  const out = new Map<string, string>();
+  let keys: string[] = [];
+  try {
+    keys = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const key of keys) {
+    try {
+      out.set(key, readFileSync(join(dir, key), 'utf8'));
+    } catch {
+      // removed meanwhile: nothing to hide from it
+    }
+  }
+  return out;
 }
 
 export function removeSecretFiles(root: string, name: string): void {

@@ -15,7 +15,9 @@ import { createHash } from 'node:crypto';
 import {
   chmodSync,
   copyFileSync,
+  existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   rmSync,
@@ -144,6 +146,90 @@ export async function startEngine(dir: string, insecureRegistries: readonly stri
     podman: (...args: string[]) => sh('podman', [...STORAGE_FLAGS, ...args], env),
     stop: () => stopChild(child),
   };
+}
+
+/** Skip reason when Docker Engine (dockerd, Debian's docker.io) is missing (fails under CI=true). */
+export function dockerdSkip(): string | false {
+  const missing = ['dockerd', 'containerd', 'runc', 'podman', 'docker-registry'].filter((b) => !hasBinary(b));
+  return serviceSkip(
+    'Docker Engine (dockerd) and a registry',
+    missing.length === 0,
+    `missing ${missing.join(', ')}: apt-get install docker.io podman runc docker-registry`,
+  );
+}
+
+export interface TestDockerd {
+  /** `unix:///…/docker.sock`, as DOCKER_HOST takes it. */
+  readonly dockerHost: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real Docker Engine on a socket in `dir`, its images, state and containerd under `dir` too.
+ * It creates no bridge and touches no firewall rule (--bridge=none, --iptables=false): the
+ * shared host keeps its network as it was, so its containers run with host networking and the
+ * apps listen on 127.0.0.1 themselves. Ulimits at the host's, as for Podman.
+ */
+export async function startDockerd(dir: string): Promise<TestDockerd> {
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, 'daemon.json');
+  writeFileSync(config, '{}\n');
+  const socketPath = join(dir, 'docker.sock');
+  // dockerd and its containerd make these whatever their roots (plugin sockets, shim sockets).
+  const systemDirs = ['/run/docker', '/run/containerd'].filter((d) => !existsSync(d));
+  const child = spawn(
+    'dockerd',
+    [
+      '--host',
+      `unix://${socketPath}`,
+      '--config-file',
+      config,
+      '--data-root',
+      join(dir, 'data'),
+      '--exec-root',
+      join(dir, 'exec'),
+      '--pidfile',
+      join(dir, 'docker.pid'),
+      '--bridge',
+      'none',
+      '--iptables=false',
+      '--ip6tables=false',
+      '--default-ulimit',
+      'nofile=1024:1024',
+      '--default-ulimit',
+      'nproc=1024:1024',
+    ],
+    { stdio: 'ignore' },
+  );
+  await waitFor('dockerd', () => ping(socketPath), 60_000);
+  return {
+    dockerHost: `unix://${socketPath}`,
+    async stop() {
+      await stopChild(child);
+      // dockerd leaves its own network namespace bind-mounted in the exec root after it exits
+      // (exec/netns/default): unmount whatever is still mounted under `dir`, deepest first.
+      const mounts = readFileSync('/proc/mounts', 'utf8')
+        .split('\n')
+        .map((line) => line.split(' ')[1] ?? '')
+        .filter((path) => path.startsWith(`${dir}/`))
+        .sort((a, b) => b.length - a.length);
+      for (const path of mounts) await sh('umount', [path]).catch(() => undefined);
+      rmSync(join(dir, 'data'), { recursive: true, force: true });
+      // Only the ones this test created, and only when nothing else put files in them meanwhile.
+      for (const d of systemDirs) if (isEmptyTree(d)) rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
+
+/** True when `path` holds folders only (no file, no socket). */
+function isEmptyTree(path: string): boolean {
+  try {
+    return readdirSync(path, { withFileTypes: true }).every(
+      (e) => e.isDirectory() && isEmptyTree(join(path, e.name)),
+    );
+  } catch {
+    return false;
+  }
 }
 
 function ping(socketPath: string): Promise<boolean> {
