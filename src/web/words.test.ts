@@ -11,6 +11,7 @@ import {
   timelineWords,
   when,
 } from './app/client-words.ts';
+import { clockSeconds, clockTime, dateTimeSeconds, dayTime, weekday } from './app/dates.ts';
 import type { ClientDeployment, Detail, EnvRow } from './app/types.ts';
 import { envSentence, restoreSentence, truthSentence } from './app/words.ts';
 import { engineerWordsIn } from './engineer-words.ts';
@@ -166,7 +167,8 @@ test('an approval says when it goes live, how long it takes, and that it stays; 
   const now = Date.parse('2026-12-06T12:00:00Z'); // a Sunday
   const tuesday = '2026-12-08T10:00:00Z';
   const text = approvalConsequences(waitingDeployment({ goesLiveAt: tuesday }), 'production', now);
-  const local = `${new Date(tuesday).toLocaleDateString('en-GB', { weekday: 'long' })} ${new Date(tuesday).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}`;
+  // The reader's locale and zone (here the test process's), as the page formats every date.
+  const local = `${weekday(Date.parse(tuesday))} ${clockTime(Date.parse(tuesday))}`;
   assert.equal(
     text,
     `If you approve version 1.1.0, it goes live on production on ${local}, when the deploy window opens; it takes about 35 minutes to finish. Your decision is recorded with your name and cannot be withdrawn; the release can only be reverted afterwards.`,
@@ -317,4 +319,19 @@ test('no engineer word reaches the client view', () => {
     'slipway approve',
   ])
     assert.notDeepEqual(engineerWordsIn(bad), [], bad);
+});
+
+test("dates follow the reader's locale and time zone, the same in every view and chart", () => {
+  const t = Date.parse('2026-12-08T10:00:05Z'); // a Tuesday
+  const gb = { locale: 'en-GB', timeZone: 'Asia/Kolkata' }; // UTC+5:30
+  const us = { locale: 'en-US', timeZone: 'America/New_York' }; // UTC-5
+  assert.equal(dayTime(t, gb), 'Tue 8 Dec, 15:30');
+  assert.equal(dayTime(t, us), 'Tue, Dec 8, 05:00 AM');
+  assert.equal(weekday(t, gb), 'Tuesday');
+  assert.equal(clockTime(t, us), '05:00 AM');
+  // The chart's axis and legend: uPlot's own defaults would be US dates in any locale.
+  assert.equal(clockSeconds(t, gb), '15:30:05');
+  assert.equal(dateTimeSeconds(t, { locale: 'de-DE', timeZone: 'Europe/Berlin' }), '8. Dez., 11:00:05');
+  // With nothing pinned, the process's (the browser's) own locale and zone.
+  assert.equal(dayTime(t), new Date(t).toLocaleString(undefined, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }));
 });

@@ -4,26 +4,16 @@
  * here, and history states. Pure (times are formatted in the reader's zone, one format), so each
  * case is checked in words.test.ts against the list of engineer terms a client must not read.
  */
+import { clockTime, dayTime, weekday } from './dates.ts';
 import type { ClientDeployment, ClientEnvironment, ClientHistoryRow } from './types.ts';
 
-/** One date format for the whole client view: "Tue 8 Dec, 10:00" in the reader's time zone. */
-export const when = (iso: string | null | undefined): string =>
-  iso
-    ? new Date(iso).toLocaleString('en-GB', {
-        weekday: 'short',
-        day: 'numeric',
-        month: 'short',
-        hour: '2-digit',
-        minute: '2-digit',
-      })
-    : '—';
+/** One date format for the whole client view, in the reader's locale and time zone. */
+export const when = (iso: string | null | undefined): string => (iso ? dayTime(Date.parse(iso)) : '—');
 
-/** "Tuesday 10:00" within the coming week, else the full date. */
+/** "Tuesday 10:00" within the coming week, else the full date (the reader's locale and zone). */
 export function opening(iso: string, now = Date.now()): string {
-  const t = new Date(iso);
-  const clock = t.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
-  if (t.getTime() - now < 6 * 86_400_000)
-    return `${t.toLocaleDateString('en-GB', { weekday: 'long' })} ${clock}`;
+  const t = Date.parse(iso);
+  if (t - now < 6 * 86_400_000) return `${weekday(t)} ${clockTime(t)}`;
   return when(iso);
 }
 
