@@ -49,14 +49,24 @@ const WAYS: Record<string, string> = {
   redeploy: 'starting the previous version again',
 };
 
-/** How reverting would go now on this environment and how long it took when measured *here*. */
+/**
+ * How reverting would go now on this environment and how long it took when measured *here*; a
+ * rehearsal (a drill, on this environment or one before it) is quoted as what it is, and only for
+ * a switch, the one way a rehearsal measures.
+ */
 export function revertSentence(info: Pick<ClientEnvironment, 'env' | 'revert'>): string {
-  const { kind, measured } = info.revert;
+  const { kind, measured, rehearsed } = info.revert;
   if (!kind) return `There is no earlier version on ${info.env} to go back to.`;
   const way = WAYS[kind] ?? kind;
+  const drill = kind === 'switch' ? rehearsed : null;
+  const where = drill?.env === info.env ? 'here' : `on ${drill?.env}`;
+  const practice = drill ? `a rehearsal ${where} took ${duration(drill.ms)} (${when(drill.at)})` : '';
   if (!measured)
-    return `If something goes wrong, reverting means ${way}; how long that takes is not yet measured here.`;
-  return `If something goes wrong, reverting means ${way}: it took ${duration(measured.ms)} here (measured ${when(measured.at)}).`;
+    return drill
+      ? `If something goes wrong, reverting means ${way}; it was not yet needed here, but ${practice}.`
+      : `If something goes wrong, reverting means ${way}; how long that takes is not yet measured here.`;
+  const also = drill ? ` Also, ${practice}.` : '';
+  return `If something goes wrong, reverting means ${way}: it took ${duration(measured.ms)} here (measured ${when(measured.at)}).${also}`;
 }
 
 /** When an approval now makes it live, how long it takes, and that the decision stays. */
