@@ -16,7 +16,7 @@ async function open(t: TestServer, token: string) {
   assert.equal(r.headers.get('content-type'), 'text/event-stream');
   const reader = (r.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
   let text = '';
-  let pending: Promise<ReadableStreamReadResult<string>> | null = null;
+  let pending: ReturnType<typeof reader.read> | null = null;
   return {
     get text() {
       return text;
