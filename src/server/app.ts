@@ -33,6 +33,7 @@ import { registerEventRoutes } from './routes/events.ts';
 import { registerFlagRoutes } from './routes/flags.ts';
 import { registerGateRoutes } from './routes/gates.ts';
 import { registerLiveRoutes } from './routes/live.ts';
+import { registerPromoteRoutes } from './routes/promote.ts';
 import { registerReadRoutes } from './routes/read.ts';
 import { isReleaseUpload, registerReleaseRoutes } from './routes/releases.ts';
 import { registerSessionRoutes } from './routes/session.ts';
@@ -177,6 +178,7 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   registerDbRestoreSpeed(app, s);
   registerClientRoutes(app, s);
   registerLiveRoutes(app, s);
+  registerPromoteRoutes(app, s);
   app.get('*', dashboardHandler(options.webDir ?? null));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
