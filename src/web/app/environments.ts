@@ -212,7 +212,8 @@ function acceptance(row: EnvRow, info: ClientEnvironment, refresh: () => void): 
     h(
       'p',
       {},
-      `Version ${version} is ready for you to try. Open ${row.env}, then accept it or say what is wrong.`,
+      // A release is offered for acceptance only once its deployment here succeeded: every step passed.
+      `Version ${version} is ready for you to try: it went live on ${row.env}${row.since ? ` on ${when(row.since)}` : ''} and passed every check there. Open ${row.env}, then accept it or say what is wrong.`,
     ),
     acceptButtons(row.env, version, refresh),
   );
