@@ -57,6 +57,16 @@ environments:
 ${production.watch ? `    watch: ${production.watch}\n` : ''}${production.window ? `    windows: { timezone: UTC, policy: none, allow: ["${production.window}"] }\n` : ''}`;
 }
 
+/** Waits for the page to say how it follows changes (`data-live`: stream or polling). */
+async function waitLive(page: Page, state: 'stream' | 'polling', timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  // page.evaluate of an expression: the page's CSP refuses Playwright's function-string waits.
+  while ((await page.evaluate('document.documentElement.dataset.live')) !== state) {
+    if (Date.now() > end) throw new Error(`the page does not follow changes by ${state}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 const skip = serviceSkip('chromium', hasChromium(), 'apt-get install -y chromium');
 const artifacts = join(repoRoot, 'test-artifacts', 'client-seat');
 
@@ -182,7 +192,7 @@ describe('the client seat in headless Chromium (real server, agent and instances
     await shot('2-client-environments');
     await clean('environments');
     // The overview follows the server's change stream (it polls only while that is down).
-    await page.waitForFunction("document.documentElement.dataset.live === 'stream'");
+    await waitLive(page, 'stream');
   });
 
   test('the client accepts 2.0.0 on staging; production then takes it, showing who accepted it', async () => {
