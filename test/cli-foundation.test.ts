@@ -253,3 +253,29 @@ test('the bin launcher runs the CLI (re-running itself under Node 24 when starte
     assert.match(old.stdout, /is valid/);
   }
 });
+
+describe('slipway status and public addresses', () => {
+  const dir = tempDir('slipway-status-url-');
+  after(() => dir.cleanup());
+
+  test("status prints each environment's public address (url:) where one is set", async () => {
+    const yaml = readFileSync(example, 'utf8').replace(
+      /^( {2}staging:\n)/m,
+      '$1    url: https://staging.shop.example/\n',
+    );
+    assert.notEqual(yaml, readFileSync(example, 'utf8'), 'the example has a staging block to add url to');
+    writeFileSync(join(dir.path, 'slipway.yaml'), yaml);
+    const status = await cli(dir.path, 'status');
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^staging → https:\/\/staging\.shop\.example\/$/m);
+    assert.doesNotMatch(status.stdout, /^production → /m);
+    const json = JSON.parse((await cli(dir.path, '--json', 'status')).stdout);
+    assert.deepEqual(
+      json.environments.map((e: { env: string; url: string | null }) => [e.env, e.url]),
+      [
+        ['staging', 'https://staging.shop.example/'],
+        ['production', null],
+      ],
+    );
+  });
+});

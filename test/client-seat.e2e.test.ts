@@ -29,6 +29,8 @@ async function waitText(locator: Locator, pattern: RegExp, timeoutMs = 20_000): 
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
+/** The reader is in India (UTC+5:30) with British English: every time shown is theirs, not the server's. */
+const READER = { locale: 'en-GB', timezoneId: 'Asia/Kolkata' };
 
 /** slipway.yaml: staging asks the client's acceptance; production follows it, with a window. */
 function config(production: { window?: string; watch?: string }): string {
@@ -53,6 +55,16 @@ environments:
     strategy: { blue-green: { warmFor: 10m } }
     revert: { by: approver }
 ${production.watch ? `    watch: ${production.watch}\n` : ''}${production.window ? `    windows: { timezone: UTC, policy: none, allow: ["${production.window}"] }\n` : ''}`;
+}
+
+/** Waits for the page to say how it follows changes (`data-live`: stream or polling). */
+async function waitLive(page: Page, state: 'stream' | 'polling', timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  // page.evaluate of an expression: the page's CSP refuses Playwright's function-string waits.
+  while ((await page.evaluate('document.documentElement.dataset.live')) !== state) {
+    if (Date.now() > end) throw new Error(`the page does not follow changes by ${state}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 const skip = serviceSkip('chromium', hasChromium(), 'apt-get install -y chromium');
@@ -149,7 +161,7 @@ describe('the client seat in headless Chromium (real server, agent and instances
     const to = Math.min(from + 60, 24 * 60 - 1);
     const window = `Mon-Sun ${pad(Math.floor(from / 60))}:${pad(from % 60)}-${pad(Math.floor(to / 60))}:${pad(to % 60)}`;
     await stack.restartServer(config({ window, watch: '15s' }));
-    browser = await freshBrowser();
+    browser = await freshBrowser(undefined, READER);
     page = await browser.context.newPage();
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(`console: ${m.text()}`);
@@ -179,11 +191,16 @@ describe('the client seat in headless Chromium (real server, agent and instances
     await tab.close();
     await shot('2-client-environments');
     await clean('environments');
+    // The overview follows the server's change stream (it polls only while that is down).
+    await waitLive(page, 'stream');
   });
 
   test('the client accepts 2.0.0 on staging; production then takes it, showing who accepted it', async () => {
     const staging = page.locator('.env[data-env=staging]');
-    assert.match(await staging.innerText(), /Version 2\.0\.0 is ready for you to try/);
+    assert.match(
+      await staging.innerText(),
+      /Version 2\.0\.0 is ready for you to try: it went live on staging on \w{3} \d{1,2} \w{3}, \d\d:\d\d and passed every check there\./,
+    );
     await staging.locator('[data-action=accept]').click();
     assert.match(await confirm(), /You tried version 2\.0\.0 on staging/);
     await waitText(staging.locator('.acceptance'), /^Accepted by carol on \w{3} \d{1,2} \w{3}, \d\d:\d\d\.$/);
@@ -196,14 +213,32 @@ describe('the client seat in headless Chromium (real server, agent and instances
     await shot('3-accepted');
   });
 
+  test('the client rehearses switching back on staging, measured and said as a rehearsal', async () => {
+    const staging = page.locator('.env[data-env=staging]');
+    await staging.locator('[data-action=rehearse-revert]').click();
+    assert.match(
+      await confirm(),
+      /Everyone on staging is sent back to version 1\.0\.0 and then at once to version 2\.0\.0 again/,
+    );
+    await waitText(
+      staging.locator('.revert-time'),
+      /it was not yet needed here, but a rehearsal here took (\d+ ms|under a millisecond) \(\w{3} \d{1,2} \w{3}, \d\d:\d\d\)\./,
+    );
+    assert.match(await staging.locator('.headline').innerText(), /^Visitors get version 2\.0\.0\.$/);
+    await shot('3b-rehearsed');
+    await clean('environments after a rehearsal');
+  });
+
   test('approving outside the window says when it goes live, how long, and that it stays', async () => {
     assert.ok(Date.now() < opensAt - 10_000, 'the window must still be closed for this test');
     const dev = (stack.tokens as Record<string, string>).dev as string;
     await stack.call(dev, 'POST', '/api/deployments', { env: 'production', release: '2.0.0' });
     const production = page.locator('.env[data-env=production]');
+    // Shown without reloading, well before the slow safety refresh (30 s): the change stream.
     await waitText(
       production,
       /Version 2\.0\.0 waits for your approval to go live on production\. It was accepted on staging by carol on .+\. Once approved it goes live on \w+ \d\d:\d\d, when the deploy window opens\./,
+      10_000,
     );
     await shot('4-production-waiting-for-approval');
     await production.locator('a.button.primary').click();
@@ -213,7 +248,11 @@ describe('the client seat in headless Chromium (real server, agent and instances
     await page.waitForSelector('dialog[open]');
     await shot('5-approve-dialog');
     const text = await confirm();
-    const clock = new Date(opensAt).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+    const clock = new Date(opensAt).toLocaleTimeString(READER.locale, {
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZone: READER.timezoneId,
+    });
     assert.match(
       text,
       new RegExp(
@@ -268,7 +307,7 @@ describe('the client seat in headless Chromium (real server, agent and instances
     const line = await production.locator('.revert-time').innerText();
     assert.match(
       line,
-      /reverting means switching back to the previous version, which is still running: it took (\d+ ms|under a millisecond) here \(measured \w{3} \d{1,2} \w{3}, \d\d:\d\d\)\./,
+      /reverting means switching back to the previous version, which is still running: it took (\d+ ms|under a millisecond) here \(measured \w{3} \d{1,2} \w{3}, \d\d:\d\d\)\. Also, a rehearsal on staging took/,
     );
     const carol = (stack.tokens as Record<string, string>).carol as string;
     const info = await stack.call<{ revert: { measured: { deployment: string } } }>(

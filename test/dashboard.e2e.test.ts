@@ -26,6 +26,16 @@ async function waitText(locator: Locator, pattern: RegExp, timeoutMs = 15_000): 
   }
 }
 
+/** Waits for the page to say how it follows changes (`data-live`: stream or polling). */
+async function waitLive(page: Page, state: 'stream' | 'polling', timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  // page.evaluate of an expression: the page's CSP refuses Playwright's function-string waits.
+  while ((await page.evaluate('document.documentElement.dataset.live')) !== state) {
+    if (Date.now() > end) throw new Error(`the page does not follow changes by ${state}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 const skip = serviceSkip('chromium', hasChromium(), 'apt-get install -y chromium');
 const artifacts = join(repoRoot, 'test-artifacts', 'dashboard');
 
@@ -288,6 +298,42 @@ describe('dashboard in headless Chromium (real server, agent and instances)', { 
     await seen.waitFor();
     assert.equal(await seen.locator('[data-action=flag-kill]').count(), 0);
     await viewer.close();
+  });
+
+  test('without the change stream (refused on the way) the overview polls, and still follows', async () => {
+    const page = await open();
+    const before = problems.length;
+    // A proxy that refuses event streams: the page must notice and poll instead.
+    await page.route('**/api/live', (r) => r.fulfill({ status: 503, body: '' }));
+    await page.goto(stack.url);
+    const row = page.locator('.env[data-env=staging] tr[data-flag=new-checkout]');
+    await row.waitFor();
+    await waitLive(page, 'polling');
+    // A flag change leaves no mark the stream watches either: only polling shows it this soon.
+    await stack.call(stack.tokens.admin, 'POST', '/api/flags/staging/import', {
+      text: JSON.stringify({
+        flags: {
+          'new-checkout': {
+            state: 'ENABLED',
+            variants: { on: true, off: false },
+            defaultVariant: 'off',
+            targeting: {
+              fractional: [
+                ['on', 60],
+                ['off', 40],
+              ],
+            },
+          },
+        },
+      }),
+      source: 'flags.json',
+      reason: 'polling check',
+    });
+    await waitText(row, /60% of users get on/, 10_000);
+    await page.close();
+    // The refused stream's own console lines are expected here.
+    const refused = problems.splice(before).filter((p) => !/status of 503/.test(p));
+    assert.deepEqual(refused, []);
   });
 
   test('works at a phone width (390×844) without horizontal scrolling', async () => {

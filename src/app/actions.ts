@@ -41,8 +41,8 @@ async function load(app: App, id: string): Promise<Deployment> {
   return d;
 }
 
-/** slipway.yaml `users:`, or the server's grants when it passed them in. */
-async function gateConfig(app: App, env: string) {
+/** slipway.yaml with `users:` as the server's grants on `env` where the server has users. */
+export async function gateConfig(app: App, env: string) {
   const config = app.requireEnv(env);
   if (!app.deps.users) return config;
   const users = await app.deps.users(env);

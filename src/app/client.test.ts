@@ -130,13 +130,18 @@ describe('the client seat (fake agent: an in-memory stand-in for the data plane)
     assert.equal((await clientEnvironment(f.app, 'production')).revert.measured, null);
     const staging = await clientEnvironment(f.app, 'staging');
     // After a switch the release rolled away from is retired: going back again is a redeploy.
-    assert.deepEqual(staging.revert, { kind: 'redeploy', measured: null });
+    assert.deepEqual(staging.revert, { kind: 'redeploy', measured: null, rehearsed: null, drillable: true });
 
     const r = await f.app.rollbackEnvironment('production', 'carol', { reason: 'checkout errors' });
     assert.equal(r.kind, 'switch');
     if (r.kind !== 'switch') return;
     production = await clientEnvironment(f.app, 'production');
-    assert.deepEqual(production.revert, { kind: 'redeploy', measured: null });
+    assert.deepEqual(production.revert, {
+      kind: 'redeploy',
+      measured: null,
+      rehearsed: null,
+      drillable: false,
+    });
 
     const back = await f.app.rollbackEnvironment('production', 'bob', { to: '2.0.0', reason: 'fixed' });
     assert.equal(back.kind, 'redeploy');

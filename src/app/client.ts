@@ -4,16 +4,24 @@
  * measured *there*, and for a deployment: what it waits for (approval, the deploy window), when it
  * goes live and roughly how long it takes. Read-only; the words are the dashboard's.
  */
+import { lifecycleOrder } from '../config/lifecycle.ts';
 import type { SlipwayConfig } from '../config/schema.ts';
 import { type Deployment, isTerminal } from '../domain/types.ts';
 import type { PlanStep } from '../engine/plan.ts';
-import { lastRevertTime, type RevertKind, type RevertTime } from '../engine/revert-times.ts';
+import {
+  lastRevertDrill,
+  lastRevertTime,
+  type RevertDrill,
+  type RevertKind,
+  type RevertTime,
+} from '../engine/revert-times.ts';
 import { storedStateOrUndefined } from '../engine/stored-state.ts';
 import { type Acceptance, acceptanceOf } from '../gates/acceptance.ts';
 import { overrideOf } from '../gates/decisions.ts';
 import { evaluateWindows, nextOpening, windowPolicy } from '../gates/windows.ts';
 import type { App } from './compose.ts';
 import { activeDeployment } from './deployments.ts';
+import { drillable } from './revert-drill.ts';
 
 export interface ClientEnvironment {
   readonly env: string;
@@ -27,6 +35,13 @@ export interface ClientEnvironment {
     readonly kind: RevertKind | null;
     /** The last revert of that kind measured on this environment; null: not yet measured here. */
     readonly measured: RevertTime | null;
+    /**
+     * The latest rehearsal of switching back (a drill) on this environment or, for one where drills
+     * do not run, on an environment before it; null when there was none.
+     */
+    readonly rehearsed: RevertDrill | null;
+    /** Whether a drill may run here (an environment before the last of the lifecycle). */
+    readonly drillable: boolean;
   };
   /** The deploy window: whether it is open now and when it next opens (null: no window rule). */
   readonly window: { readonly open: boolean; readonly nextOpening: string | null } | null;
@@ -72,6 +87,14 @@ export async function revertKindNow(app: App, env: string): Promise<RevertKind |
   return 'redeploy';
 }
 
+/** The newest drill here, or where drills cannot run here, the newest on an environment before it. */
+async function rehearsal(app: App, config: SlipwayConfig, env: string): Promise<RevertDrill | null> {
+  const order = lifecycleOrder(config);
+  const envs = drillable(order, env) ? [env] : order.slice(0, Math.max(0, order.indexOf(env)));
+  const drills = await Promise.all(envs.map((e) => lastRevertDrill(app.store, config.app, e)));
+  return drills.reduce<RevertDrill | null>((a, d) => (d && (!a || d.at > a.at) ? d : a), null);
+}
+
 export async function clientEnvironment(app: App, env: string): Promise<ClientEnvironment> {
   const config = app.requireEnv(env);
   const e = config.environments[env];
@@ -84,7 +107,12 @@ export async function clientEnvironment(app: App, env: string): Promise<ClientEn
     acceptance: e?.acceptance ? { by: e.acceptance.by } : null,
     accepted:
       e?.acceptance && release ? await acceptanceOf(app.store, config.app, env, release.digest) : null,
-    revert: { kind, measured: kind ? await lastRevertTime(app.store, config.app, env, kind) : null },
+    revert: {
+      kind,
+      measured: kind ? await lastRevertTime(app.store, config.app, env, kind) : null,
+      rehearsed: await rehearsal(app, config, env),
+      drillable: drillable(lifecycleOrder(config), env),
+    },
     window: windowNow(config, env, app.clock.now()),
   };
 }

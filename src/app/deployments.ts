@@ -16,6 +16,7 @@ import type { RollbackMark } from '../engine/stored-state.ts';
 import type { EngineStrategy } from '../engine/strategy.ts';
 import { enforcePromotion } from '../gates/decisions.ts';
 import type { Store } from '../store/contract.ts';
+import { gateConfig } from './actions.ts';
 import type { App } from './compose.ts';
 import { deploymentContext } from './engine.ts';
 import { auditSkipped, gatesOf } from './gates.ts';
@@ -107,7 +108,8 @@ async function start(
   // The lifecycle rule before the lock: a refused release never holds up the environment.
   const promotion = await enforcePromotion({
     store: app.store,
-    config,
+    // Who may override: the server's grants where it has users, as for the other gate decisions.
+    config: options.override ? await gateConfig(app, env) : config,
     env,
     release,
     user,

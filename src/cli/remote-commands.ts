@@ -11,7 +11,7 @@ import type { ApiClient, RemoteAction, RemoteDeployment } from './remote.ts';
 const IN_FLIGHT = new Set(['running', 'paused', 'pending', 'waiting']);
 
 export async function remoteStatus(c: Context, r: ApiClient): Promise<number> {
-  const { app, lifecycle } = await r.project();
+  const { app, lifecycle, urls } = await r.project();
   const states = new Map((await r.environments(app)).map((e) => [e.env, e]));
   const rows = lifecycle.map((name) => {
     const s = states.get(name);
@@ -24,6 +24,7 @@ export async function remoteStatus(c: Context, r: ApiClient): Promise<number> {
       served: s?.served ?? null,
       drift: s?.drift ?? null,
       active: s?.active ?? null,
+      url: urls?.[name] ?? null,
     };
   });
   if (c.io.json) {
@@ -44,6 +45,7 @@ export async function remoteStatus(c: Context, r: ApiClient): Promise<number> {
     ]),
   );
   for (const x of rows) {
+    if (x.url) c.io.out(`${x.env} → ${x.url}`);
     if (x.drift) c.io.out(c.io.style('red', `${x.env}: drift — ${x.drift}`));
     if (x.active?.line) c.io.out(`${x.env}: deployment ${x.active.id} ${x.active.line}`);
   }
@@ -153,52 +155,38 @@ export async function remoteDecide(
 }
 
 /**
- * Deploy to `to` the release `from` runs, through the server (whose engine checks the
- * promotion rule and every gate of `to`), and follow it.
+ * Deploy to `to` the release `from` runs, through the server (whose engine checks the lifecycle
+ * rule and every gate of `to`; `--override` is an admin's, checked and audited there), and follow it.
  */
 export async function remotePromote(
   c: Context,
   r: ApiClient,
   opts: { from: string; to: string; override?: string },
 ): Promise<number> {
-  if (opts.override !== undefined)
-    throw new AppError(
-      'LOCAL_ONLY',
-      'promote --override is not available against a server: an admin runs it on the server machine (without SLIPWAY_URL)',
-    );
-  const { app, lifecycle } = await r.project();
-  for (const env of [opts.from, opts.to])
-    if (!lifecycle.includes(env))
-      throw new AppError(
-        'ENV_NOT_FOUND',
-        `no environment "${env}" on the server's slipway.yaml (environments: ${lifecycle.join(', ')})`,
-      );
-  if (lifecycle.indexOf(opts.to) !== lifecycle.indexOf(opts.from) + 1)
-    throw new AppError(
-      'PROMOTION_REFUSED',
-      `${opts.to} does not come right after ${opts.from} (lifecycle: ${lifecycle.join(' → ')})`,
-    );
-  const from = (await r.environments(app)).find((e) => e.env === opts.from);
-  if (!from?.release)
-    throw new AppError(
-      'PROMOTION_REFUSED',
-      `${opts.from} runs no release yet; deploy one there first (\`slipway deploy RELEASE --env ${opts.from}\`)`,
-    );
-  return remoteDeploy(c, r, opts.to, from.release.version, opts.from);
+  const { deployment, release } = await r.http.json<{ deployment: RemoteDeployment; release: string }>(
+    'POST',
+    '/api/promotions',
+    { from: opts.from, to: opts.to, ...(opts.override !== undefined && { override: opts.override }) },
+  );
+  return follow(c, r, deployment, release, opts.from);
 }
 
 /** Start a deployment on the server and follow it live until it ends. */
-export async function remoteDeploy(
+export async function remoteDeploy(c: Context, r: ApiClient, env: string, release: string): Promise<number> {
+  return follow(c, r, await r.deploy(env, release), release);
+}
+
+/** Follow a deployment the server started, live, until it ends. */
+async function follow(
   c: Context,
   r: ApiClient,
-  env: string,
+  d: RemoteDeployment,
   release: string,
   from?: string,
 ): Promise<number> {
-  const d = await r.deploy(env, release);
   if (!c.io.json)
     c.io.out(
-      `deployment ${d.id}: ${d.app} ${release} ${from ? `${from} → ` : '→ '}${env} (${d.strategy}), driven by ${r.url}`,
+      `deployment ${d.id}: ${d.app} ${release} ${from ? `${from} → ` : '→ '}${d.env} (${d.strategy}), driven by ${r.url}`,
     );
   let end: { status?: string; reason?: string | null } = {};
   await r.follow(d.id, (e) => {

@@ -63,7 +63,9 @@ export const REMOTE_MODES: Readonly<Record<string, RemoteMode>> = {
   'release rm': { remote: (c, r, [ref]) => remoteReleaseRm(c, r, ref as string) },
   releases: { remote: (c, r, [o]) => remoteReleases(c, r, o as { limit: number }) },
   deploy: { remote: (c, r, [ref, o]) => remoteDeploy(c, r, (o as Opts).env as string, ref as string) },
-  promote: { remote: (c, r, [o]) => remotePromote(c, r, o as { from: string; to: string }) },
+  promote: {
+    remote: (c, r, [o]) => remotePromote(c, r, o as { from: string; to: string; override?: string }),
+  },
   pause: control('pause'),
   resume: control('resume'),
   abort: control('abort'),

@@ -57,3 +57,38 @@ export async function lastRevertTime(
   }
   return null;
 }
+
+/**
+ * A rehearsal of switching back on an environment before the last (`slipway`'s revert drill):
+ * traffic went to the previous release and back, both switches measured. Audited apart from real
+ * reverts, so a drill never passes for a revert that happened.
+ */
+export const REVERT_DRILL_ACTION = 'environment.revert.drill';
+
+export interface RevertDrill {
+  readonly env: string;
+  /** The switch to the previous release, the figure a revert would take. */
+  readonly ms: number;
+  /** The switch back to the release it runs. */
+  readonly backMs: number;
+  readonly at: string;
+  readonly by: string;
+  readonly version: string;
+  readonly previousVersion: string;
+}
+
+/** The latest drill on `env`, or null when none was run there. */
+export async function lastRevertDrill(store: Store, app: string, env: string): Promise<RevertDrill | null> {
+  const entry = await store.latestAudit({ actions: [REVERT_DRILL_ACTION], target: `${app}/${env}` });
+  const d = entry?.data as Partial<RevertDrill> | null | undefined;
+  if (!entry || typeof d?.ms !== 'number') return null;
+  return {
+    env,
+    ms: d.ms,
+    backMs: typeof d.backMs === 'number' ? d.backMs : 0,
+    at: entry.at,
+    by: entry.actor,
+    version: String(d.version ?? ''),
+    previousVersion: String(d.previousVersion ?? ''),
+  };
+}

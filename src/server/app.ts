@@ -32,6 +32,8 @@ import { registerDbRestoreSpeed } from './routes/db-restore-speed.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerFlagRoutes } from './routes/flags.ts';
 import { registerGateRoutes } from './routes/gates.ts';
+import { registerLiveRoutes } from './routes/live.ts';
+import { registerPromoteRoutes } from './routes/promote.ts';
 import { registerReadRoutes } from './routes/read.ts';
 import { isReleaseUpload, registerReleaseRoutes } from './routes/releases.ts';
 import { registerSessionRoutes } from './routes/session.ts';
@@ -175,6 +177,8 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   registerDashboardRoutes(app, s);
   registerDbRestoreSpeed(app, s);
   registerClientRoutes(app, s);
+  registerLiveRoutes(app, s);
+  registerPromoteRoutes(app, s);
   app.get('*', dashboardHandler(options.webDir ?? null));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

@@ -59,7 +59,7 @@ describe('POST/GET/DELETE /api/releases', () => {
   test('the project: app and lifecycle, for clients without slipway.yaml', async () => {
     const r = await t.request('/api/project', { token: t.admin });
     assert.equal(r.status, 200);
-    assert.deepEqual(await r.json(), { app: 'shop', lifecycle: ['staging', 'production'] });
+    assert.deepEqual(await r.json(), { app: 'shop', lifecycle: ['staging', 'production'], urls: {} });
   });
 
   test('registers an uploaded archive once, verified by its sha256 and digest; again is idempotent', async () => {

@@ -4,6 +4,7 @@
  * the server started, in this process.
  */
 import type { App } from '../app/compose.ts';
+import type { DeployOptions, Started } from '../app/deployments.ts';
 import type { RollbackOptions, RollbackOutcome } from '../app/rollback.ts';
 import type { IdentitySource } from '../domain/auth.ts';
 import type { DataPlaneClient as AgentClient } from '../domain/data-plane.ts';
@@ -53,6 +54,13 @@ export class DeploymentRunner {
     const { deployment } = await this.#deps.app.deploy(env, releaseRef, user, { ...(via && { via }) });
     this.drive(deployment.id);
     return deployment;
+  }
+
+  /** Promote what `from` runs to `to` (the app's `promote`, lifecycle rule and gates) and drive it here. */
+  async promote(from: string, to: string, user: string, options: DeployOptions): Promise<Started> {
+    const started = await this.#deps.app.promote(from, to, user, options);
+    this.drive(started.deployment.id);
+    return started;
   }
 
   /** Drive a deployment until it finishes or the server stops; a second call is a no-op. */

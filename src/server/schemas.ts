@@ -214,6 +214,10 @@ export const Project = z
   .object({
     app: z.string(),
     lifecycle: z.array(z.string()).openapi({ description: 'environments in promotion order' }),
+    urls: z
+      .record(z.string(), z.string())
+      .optional()
+      .openapi({ description: "each environment's public address, where slipway.yaml sets `url`" }),
   })
   .openapi('Project');
 

@@ -29,9 +29,13 @@ export interface FreshBrowser {
   close(): Promise<void>;
 }
 
-/** A browser with a new empty profile; `viewport` defaults to a laptop's. */
+/**
+ * A browser with a new empty profile; `viewport` defaults to a laptop's, `reader` pins the
+ * reader's locale and time zone (default: this machine's).
+ */
 export async function freshBrowser(
   viewport: { width: number; height: number } = { width: 1280, height: 900 },
+  reader: { locale?: string; timezoneId?: string } = {},
 ): Promise<FreshBrowser> {
   const profile = mkdtempSync(join(tmpdir(), 'slipway-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -39,6 +43,7 @@ export async function freshBrowser(
     headless: true,
     args: CHROMIUM_FLAGS,
     viewport,
+    ...reader,
   });
   return {
     context,

@@ -11,6 +11,7 @@ import {
   timelineWords,
   when,
 } from './app/client-words.ts';
+import { clockSeconds, clockTime, dateTimeSeconds, dayTime, weekday } from './app/dates.ts';
 import type { ClientDeployment, Detail, EnvRow } from './app/types.ts';
 import { envSentence, restoreSentence, truthSentence } from './app/words.ts';
 import { engineerWordsIn } from './engineer-words.ts';
@@ -166,7 +167,8 @@ test('an approval says when it goes live, how long it takes, and that it stays; 
   const now = Date.parse('2026-12-06T12:00:00Z'); // a Sunday
   const tuesday = '2026-12-08T10:00:00Z';
   const text = approvalConsequences(waitingDeployment({ goesLiveAt: tuesday }), 'production', now);
-  const local = `${new Date(tuesday).toLocaleDateString('en-GB', { weekday: 'long' })} ${new Date(tuesday).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}`;
+  // The reader's locale and zone (here the test process's), as the page formats every date.
+  const local = `${weekday(Date.parse(tuesday))} ${clockTime(Date.parse(tuesday))}`;
   assert.equal(
     text,
     `If you approve version 1.1.0, it goes live on production on ${local}, when the deploy window opens; it takes about 35 minutes to finish. Your decision is recorded with your name and cannot be withdrawn; the release can only be reverted afterwards.`,
@@ -192,16 +194,22 @@ test('an approval says when it goes live, how long it takes, and that it stays; 
   );
 });
 
+const noDrill = { rehearsed: null, drillable: false };
+
 test('the revert sentence quotes only what was measured on that environment, the way it would revert now', () => {
   const at = '2026-12-06T10:04:00Z';
   assert.equal(
-    revertSentence({ env: 'production', revert: { kind: 'redeploy', measured: null } }),
+    revertSentence({ env: 'production', revert: { kind: 'redeploy', measured: null, ...noDrill } }),
     'If something goes wrong, reverting means starting the previous version again; how long that takes is not yet measured here.',
   );
   assert.equal(
     revertSentence({
       env: 'production',
-      revert: { kind: 'switch', measured: { kind: 'switch', ms: 6.2, at, deployment: 'dep-1', by: 'carol' } },
+      revert: {
+        kind: 'switch',
+        measured: { kind: 'switch', ms: 6.2, at, deployment: 'dep-1', by: 'carol' },
+        ...noDrill,
+      },
     }),
     `If something goes wrong, reverting means switching back to the previous version, which is still running: it took 6 ms here (measured ${when(at)}).`,
   );
@@ -211,13 +219,46 @@ test('the revert sentence quotes only what was measured on that environment, the
       revert: {
         kind: 'in-flight',
         measured: { kind: 'in-flight', ms: 21_400, at, deployment: 'd', by: 'slipway' },
+        ...noDrill,
       },
     }),
     /stopping the rollout and sending every visitor back to the previous version: it took 21 seconds here/,
   );
   assert.equal(
-    revertSentence({ env: 'dev', revert: { kind: null, measured: null } }),
+    revertSentence({ env: 'dev', revert: { kind: null, measured: null, ...noDrill } }),
     'There is no earlier version on dev to go back to.',
+  );
+  // A rehearsal is quoted as one, and named where it ran; never as a revert that happened.
+  const drill = {
+    env: 'staging',
+    ms: 4.2,
+    backMs: 3,
+    at,
+    by: 'carol',
+    version: '2.0.0',
+    previousVersion: '1.0.0',
+  };
+  assert.equal(
+    revertSentence({
+      env: 'production',
+      revert: { kind: 'switch', measured: null, rehearsed: drill, drillable: false },
+    }),
+    `If something goes wrong, reverting means switching back to the previous version, which is still running; it was not yet needed here, but a rehearsal on staging took 4 ms (${when(at)}).`,
+  );
+  assert.match(
+    revertSentence({
+      env: 'staging',
+      revert: { kind: 'switch', measured: null, rehearsed: drill, drillable: true },
+    }),
+    /; it was not yet needed here, but a rehearsal here took 4 ms/,
+  );
+  // A switch rehearsal says nothing of how long a redeploy takes.
+  assert.doesNotMatch(
+    revertSentence({
+      env: 'production',
+      revert: { kind: 'redeploy', measured: null, rehearsed: drill, drillable: false },
+    }),
+    /rehearsal/,
   );
 });
 
@@ -267,8 +308,25 @@ test('no engineer word reaches the client view', () => {
     deploymentSentence(waitingDeployment({ waiting: null }), 'production', 5, false, true, now),
     deploymentSentence(waitingDeployment({ waiting: null }), 'production', 5, true, true, now),
     ...(['switch', 'in-flight', 'redeploy'] as const).flatMap((kind) => [
-      revertSentence({ env: 'production', revert: { kind, measured: null } }),
-      revertSentence({ env: 'production', revert: { kind, measured: { ...m, kind } } }),
+      revertSentence({ env: 'production', revert: { kind, measured: null, ...noDrill } }),
+      revertSentence({ env: 'production', revert: { kind, measured: { ...m, kind }, ...noDrill } }),
+      revertSentence({
+        env: 'production',
+        revert: {
+          kind,
+          measured: { ...m, kind },
+          rehearsed: {
+            env: 'staging',
+            ms: 4,
+            backMs: 3,
+            at: m.at,
+            by: 'carol',
+            version: '2',
+            previousVersion: '1',
+          },
+          drillable: false,
+        },
+      }),
     ]),
     healthSentence({ verdict: 'pass', numbers: { errorRate: 0.001 } }, null),
     healthSentence({ verdict: 'fail', numbers: { errorRate: 0.2 } }, null),
@@ -317,4 +375,28 @@ test('no engineer word reaches the client view', () => {
     'slipway approve',
   ])
     assert.notDeepEqual(engineerWordsIn(bad), [], bad);
+});
+
+test("dates follow the reader's locale and time zone, the same in every view and chart", () => {
+  const t = Date.parse('2026-12-08T10:00:05Z'); // a Tuesday
+  const gb = { locale: 'en-GB', timeZone: 'Asia/Kolkata' }; // UTC+5:30
+  const us = { locale: 'en-US', timeZone: 'America/New_York' }; // UTC-5
+  assert.equal(dayTime(t, gb), 'Tue 8 Dec, 15:30');
+  assert.equal(dayTime(t, us), 'Tue, Dec 8, 05:00 AM');
+  assert.equal(weekday(t, gb), 'Tuesday');
+  assert.equal(clockTime(t, us), '05:00 AM');
+  // The chart's axis and legend: uPlot's own defaults would be US dates in any locale.
+  assert.equal(clockSeconds(t, gb), '15:30:05');
+  assert.equal(dateTimeSeconds(t, { locale: 'de-DE', timeZone: 'Europe/Berlin' }), '8. Dez., 11:00:05');
+  // With nothing pinned, the process's (the browser's) own locale and zone.
+  assert.equal(
+    dayTime(t),
+    new Date(t).toLocaleString(undefined, {
+      weekday: 'short',
+      day: 'numeric',
+      month: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+    }),
+  );
 });

@@ -46,6 +46,7 @@ export function registerStatus(program: Command, ctx: () => Context, act: Act): 
               drift: t.drift,
               deployment: t.deployment,
               address: addresses.get(t.env) ?? null,
+              url: config.environments[t.env]?.url ?? null,
             })),
           });
           return 0;
@@ -65,7 +66,10 @@ export function registerStatus(program: Command, ctx: () => Context, act: Act): 
         );
         for (const { t } of resolved) {
           const address = addresses.get(t.env);
-          if (address) c.io.out(`${t.env} → ${address}`);
+          // The public address people open (slipway.yaml `url`), and where the router listens.
+          const url = config.environments[t.env]?.url;
+          if (url) c.io.out(`${t.env} → ${url}${address ? ` (router ${address})` : ''}`);
+          else if (address) c.io.out(`${t.env} → ${address}`);
           if (t.drift) c.io.out(c.io.style('red', `${t.env}: drift — ${t.drift}`));
           if (t.deployment)
             c.io.out(`${t.env}: deployment ${t.deployment.id} ${t.deployment.line}; ${t.deployment.next}`);

@@ -8,6 +8,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { acceptRelease } from '../../app/acceptance.ts';
 import { clientDeployment, clientEnvironment } from '../../app/client.ts';
 import { CLIENT_STATES, clientHistory } from '../../app/client-history.ts';
+import { rehearseRevert } from '../../app/revert-drill.ts';
 import { ANY_ENV } from '../../domain/auth.ts';
 import { AppError } from '../../domain/errors.ts';
 import { REVERT_KINDS } from '../../engine/revert-times.ts';
@@ -36,15 +37,30 @@ const RevertTimeSchema = z.object({
   deployment: z.string(),
   by: z.string(),
 });
+const RevertDrillSchema = z.object({
+  env: z.string(),
+  ms: z.number().openapi({ description: 'the switch to the previous release' }),
+  backMs: z.number().openapi({ description: 'the switch back' }),
+  at: z.string(),
+  by: z.string(),
+  version: z.string(),
+  previousVersion: z.string(),
+});
 export const ClientEnvironment = z.object({
   env: z.string(),
   url: z.string().nullable(),
   acceptance: z.object({ by: z.string() }).nullable(),
   accepted: AcceptanceSchema.nullable(),
-  revert: z.object({ kind: z.enum(REVERT_KINDS).nullable(), measured: RevertTimeSchema.nullable() }),
+  revert: z.object({
+    kind: z.enum(REVERT_KINDS).nullable(),
+    measured: RevertTimeSchema.nullable(),
+    rehearsed: RevertDrillSchema.nullable(),
+    drillable: z.boolean(),
+  }),
   window: z.object({ open: z.boolean(), nextOpening: z.string().nullable() }).nullable(),
   mayRevert: z.boolean(),
   mayAccept: z.boolean(),
+  mayRehearse: z.boolean(),
 });
 export const ClientDeployment = z.object({
   id: z.string(),
@@ -79,6 +95,15 @@ const AcceptBody = z.strictObject({
   reason: z.string().max(2000).optional(),
 });
 const RevertBody = z.strictObject({ reason: z.string().max(2000).optional() });
+const rehearse = createRoute({
+  method: 'post',
+  path: '/api/environments/{env}/revert-drill',
+  summary:
+    'Rehearse switching back (a drill, before the last environment only): traffic to the previous release and back, both measured and audited',
+  security: bearer,
+  request: { params: EnvParam },
+  responses: { 200: json(RevertDrillSchema, 'The drill, measured'), ...errors },
+});
 
 const environment = createRoute({
   method: 'get',
@@ -144,13 +169,33 @@ function mayAccept(s: Services, grants: Parameters<typeof can>[0], env: string):
   return grants.some((g) => (g.role === role || g.role === 'admin') && (g.env === env || g.env === ANY_ENV));
 }
 
+/** Who may rehearse switching back: those who may revert there, and those who accept there. */
+const mayRehearse = (s: Services, grants: Parameters<typeof can>[0], env: string) =>
+  mayRevert(s, grants, env) || mayAccept(s, grants, env);
+
 export function registerClientRoutes(app: Api, s: Services): void {
+  app.openapi(rehearse, async (c) => {
+    const { env } = c.req.valid('param');
+    const p = authorize(c, 'read', env);
+    if (!mayRehearse(s, p.grants, env))
+      throw new AppError(
+        'FORBIDDEN',
+        `user ${p.user} may not rehearse switching back on ${env}: that needs the deployer role there, or the role its revert or acceptance names in slipway.yaml`,
+      );
+    return c.json(await rehearseRevert(s.runner.app, env, p.user), 200);
+  });
+
   app.openapi(environment, async (c) => {
     const { env } = c.req.valid('param');
     const p = authorize(c, 'read', env);
     const out = await clientEnvironment(s.runner.app, env);
     return c.json(
-      { ...out, mayRevert: mayRevert(s, p.grants, env), mayAccept: mayAccept(s, p.grants, env) },
+      {
+        ...out,
+        mayRevert: mayRevert(s, p.grants, env),
+        mayAccept: mayAccept(s, p.grants, env),
+        mayRehearse: out.revert.drillable && mayRehearse(s, p.grants, env),
+      },
       200,
     );
   });

@@ -14,6 +14,7 @@ import { lifecycleOrder } from '../../config/lifecycle.ts';
 import type { SlipwayConfig } from '../../config/schema.ts';
 import { AppError } from '../../domain/errors.ts';
 import { authorize } from '../auth/middleware.ts';
+import { readableEnvs } from '../auth/roles.ts';
 import {
   ErrorBody,
   Project,
@@ -102,9 +103,16 @@ function requireProject(s: Services): { config: SlipwayConfig; dataDir: string }
 
 export function registerReleaseRoutes(app: Api, s: Services): void {
   app.openapi(project, async (c) => {
-    authorize(c, 'read', undefined, true);
+    const p = authorize(c, 'read', undefined, true);
     const { config } = requireProject(s);
-    return c.json({ app: config.app, lifecycle: lifecycleOrder(config) }, 200);
+    const readable = readableEnvs(p.grants);
+    const urls = Object.entries(config.environments).flatMap(([env, e]) =>
+      e.url !== undefined && (readable === 'all' || readable.includes(env)) ? [[env, e.url] as const] : [],
+    );
+    return c.json(
+      { app: config.app, lifecycle: lifecycleOrder(config), urls: Object.fromEntries(urls) },
+      200,
+    );
   });
 
   app.openapi(list, async (c) => {

@@ -150,3 +150,44 @@ export function envRollbackButton(env: string, version: string, done: () => void
   );
   return h('div', { class: 'actions' }, button, error);
 }
+
+/** An admin lets a deployment waiting for its deploy window go now (a reason is needed; audited). */
+export function overrideWindowButton(
+  id: string,
+  version: string,
+  env: string,
+  done: () => void,
+): HTMLElement {
+  const error = h('p', { class: 'error', role: 'alert' });
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: 'danger',
+      'data-action': 'override-window',
+      onclick: async () => {
+        const reason = await confirmAction({
+          title: 'Go live outside the deploy window?',
+          text: `Version ${version} goes on to ${env} now instead of waiting for the window. The override is recorded with your name and reason.`,
+          confirm: 'Override the window',
+          reason: 'required',
+          danger: true,
+        });
+        if (reason === null) return;
+        try {
+          await api('POST', `/api/deployments/${encodeURIComponent(id)}/override`, {
+            gate: 'window',
+            reason,
+          });
+          announce('The window is overridden');
+          button.remove();
+          done();
+        } catch (e) {
+          error.textContent = (e as Error).message;
+        }
+      },
+    },
+    'Override the window…',
+  );
+  return h('div', { class: 'actions' }, button, error);
+}

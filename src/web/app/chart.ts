@@ -1,6 +1,7 @@
 /** A live chart of the new release against its baseline (uPlot: small, fast, canvas). */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { clockSeconds, dateTimeSeconds } from './dates.ts';
 
 export interface LiveChart {
   readonly el: HTMLElement;
@@ -19,9 +20,13 @@ export function liveChart(title: string, unit: string, width: number): LiveChart
       width,
       height: 180,
       scales: { x: { time: true } },
-      axes: [{}, { values: (_u, ticks) => ticks.map((t) => `${t}${unit}`) }],
+      // The reader's locale and time zone, as everywhere on the page (uPlot's own are US English).
+      axes: [
+        { values: (_u, ticks) => ticks.map((t) => clockSeconds(t * 1000)) },
+        { values: (_u, ticks) => ticks.map((t) => `${t}${unit}`) },
+      ],
       series: [
-        {},
+        { value: (_u, t) => (t == null ? '—' : dateTimeSeconds(t * 1000)) },
         { label: 'new release', stroke: '#c2410c', width: 2 },
         { label: 'baseline', stroke: '#1d4ed8', width: 2, dash: [6, 4] },
       ],

@@ -4,6 +4,7 @@
  * (the same rollback as `slipway rollback ENV`; it never waits for a window).
  */
 import { api } from './api.ts';
+import { duration } from './client-words.ts';
 import { confirmAction } from './confirm.ts';
 import { announce, h } from './dom.ts';
 
@@ -93,4 +94,42 @@ export function revertNowButton(env: string, what: string, done: () => void): HT
     done();
   };
   return h('div', { class: 'actions' }, button('Revert now', 'danger', 'revert-now', run, error), error);
+}
+
+/**
+ * "Rehearse switching back" (before the last environment only): visitors of `env` get the
+ * previous version for a moment and then this one again; the measured time is shown and kept,
+ * so the revert time quoted elsewhere is backed by a real switch.
+ */
+export function rehearseButton(
+  env: string,
+  versions: { now: string; previous: string },
+  done: () => void,
+): HTMLElement {
+  const error = h('p', { class: 'error', role: 'alert' });
+  const result = h('p', { class: 'plain rehearsal', role: 'status' });
+  const run = async () => {
+    const ok = await confirmAction({
+      title: `Rehearse switching back on ${env}?`,
+      text: `Everyone on ${env} is sent back to version ${versions.previous} and then at once to version ${versions.now} again, to measure how quickly switching back works. It takes a moment and is recorded with your name.`,
+      confirm: 'Rehearse',
+    });
+    if (ok === null) return;
+    error.textContent = '';
+    const r = await api<{ ms: number; backMs: number; previousVersion: string; version: string }>(
+      'POST',
+      `/api/environments/${encodeURIComponent(env)}/revert-drill`,
+      {},
+    );
+    result.textContent = `Switching back to version ${r.previousVersion} took ${duration(r.ms)}; ${env} runs version ${r.version} again.`;
+    announce(result.textContent);
+    done();
+  };
+  return h(
+    'div',
+    { class: 'actions' },
+    button('Rehearse switching back', '', 'rehearse-revert', run, error),
+    result,
+    error,
+  );
 }

@@ -4,26 +4,16 @@
  * here, and history states. Pure (times are formatted in the reader's zone, one format), so each
  * case is checked in words.test.ts against the list of engineer terms a client must not read.
  */
+import { clockTime, dayTime, weekday } from './dates.ts';
 import type { ClientDeployment, ClientEnvironment, ClientHistoryRow } from './types.ts';
 
-/** One date format for the whole client view: "Tue 8 Dec, 10:00" in the reader's time zone. */
-export const when = (iso: string | null | undefined): string =>
-  iso
-    ? new Date(iso).toLocaleString('en-GB', {
-        weekday: 'short',
-        day: 'numeric',
-        month: 'short',
-        hour: '2-digit',
-        minute: '2-digit',
-      })
-    : '—';
+/** One date format for the whole client view, in the reader's locale and time zone. */
+export const when = (iso: string | null | undefined): string => (iso ? dayTime(Date.parse(iso)) : '—');
 
-/** "Tuesday 10:00" within the coming week, else the full date. */
+/** "Tuesday 10:00" within the coming week, else the full date (the reader's locale and zone). */
 export function opening(iso: string, now = Date.now()): string {
-  const t = new Date(iso);
-  const clock = t.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
-  if (t.getTime() - now < 6 * 86_400_000)
-    return `${t.toLocaleDateString('en-GB', { weekday: 'long' })} ${clock}`;
+  const t = Date.parse(iso);
+  if (t - now < 6 * 86_400_000) return `${weekday(t)} ${clockTime(t)}`;
   return when(iso);
 }
 
@@ -59,14 +49,24 @@ const WAYS: Record<string, string> = {
   redeploy: 'starting the previous version again',
 };
 
-/** How reverting would go now on this environment and how long it took when measured *here*. */
+/**
+ * How reverting would go now on this environment and how long it took when measured *here*; a
+ * rehearsal (a drill, on this environment or one before it) is quoted as what it is, and only for
+ * a switch, the one way a rehearsal measures.
+ */
 export function revertSentence(info: Pick<ClientEnvironment, 'env' | 'revert'>): string {
-  const { kind, measured } = info.revert;
+  const { kind, measured, rehearsed } = info.revert;
   if (!kind) return `There is no earlier version on ${info.env} to go back to.`;
   const way = WAYS[kind] ?? kind;
+  const drill = kind === 'switch' ? rehearsed : null;
+  const where = drill?.env === info.env ? 'here' : `on ${drill?.env}`;
+  const practice = drill ? `a rehearsal ${where} took ${duration(drill.ms)} (${when(drill.at)})` : '';
   if (!measured)
-    return `If something goes wrong, reverting means ${way}; how long that takes is not yet measured here.`;
-  return `If something goes wrong, reverting means ${way}: it took ${duration(measured.ms)} here (measured ${when(measured.at)}).`;
+    return drill
+      ? `If something goes wrong, reverting means ${way}; it was not yet needed here, but ${practice}.`
+      : `If something goes wrong, reverting means ${way}; how long that takes is not yet measured here.`;
+  const also = drill ? ` Also, ${practice}.` : '';
+  return `If something goes wrong, reverting means ${way}: it took ${duration(measured.ms)} here (measured ${when(measured.at)}).${also}`;
 }
 
 /** When an approval now makes it live, how long it takes, and that the decision stays. */

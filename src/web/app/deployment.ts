@@ -3,7 +3,7 @@
  * release against its baseline (charts fed by the server-sent event stream), analysis verdicts
  * with their numbers, approvals, audit entries, and the actions the user may take.
  */
-import { actionButtons } from './actions.ts';
+import { actionButtons, overrideWindowButton } from './actions.ts';
 import { api, type Permissions } from './api.ts';
 import { approvalConsequences } from './client-words.ts';
 import { announce, dateTime, h, mount } from './dom.ts';
@@ -41,6 +41,7 @@ export async function deploymentView(
   const approvals = h('ul', {});
   const audit = h('ol', { class: 'audit' });
 
+  let overridden = false;
   const renderProgress = (p: Progress, st: string) => {
     status.textContent = `${STATUS_WORDS[st] ?? st} · ${p.weight}% of traffic on version ${version}`;
     status.dataset.status = st;
@@ -70,6 +71,14 @@ export async function deploymentView(
         done: () => announce('done'),
         ...(client && { texts: { approve: approvalConsequences(client, d.env) } }),
       }),
+      // Waiting for the window (as of opening this page): an admin may let it go now.
+      client?.waiting === 'window' &&
+        !overridden &&
+        allowed.includes('admin') &&
+        (st === 'running' || st === 'paused') &&
+        overrideWindowButton(d.id, version, d.env, () => {
+          overridden = true;
+        }),
     );
   };
   const renderAnalysis = (a: Analysis | null) => {

@@ -2,6 +2,8 @@
  * A tiny element builder. Text is always set with text nodes, never as HTML, so names, reasons
  * and release notes cannot inject markup or script — there is no innerHTML in this app.
  */
+import { clockTime, dateTimeSeconds } from './dates.ts';
+
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
 
@@ -35,16 +37,7 @@ export function announce(text: string): void {
   if (live) live.textContent = text;
 }
 
-export const time = (iso: string | null | undefined): string =>
-  iso ? new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : '—';
+export const time = (iso: string | null | undefined): string => (iso ? clockTime(Date.parse(iso)) : '—');
 
 export const dateTime = (iso: string | null | undefined): string =>
-  iso
-    ? new Date(iso).toLocaleString([], {
-        month: 'short',
-        day: 'numeric',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-      })
-    : '—';
+  iso ? dateTimeSeconds(Date.parse(iso)) : '—';

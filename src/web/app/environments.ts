@@ -1,7 +1,7 @@
 /** Environments side by side: what visitors get, where to open it, acceptance, reverting. */
 import { envRollbackButton } from './actions.ts';
 import { api, type Permissions } from './api.ts';
-import { acceptButtons, revertNowButton } from './client-actions.ts';
+import { acceptButtons, rehearseButton, revertNowButton } from './client-actions.ts';
 import { deploymentSentence, headline, revertSentence, when } from './client-words.ts';
 import { dateTime, h } from './dom.ts';
 import { type FlagRow, flagsSection } from './flags.ts';
@@ -167,6 +167,11 @@ export async function environmentsView(
         !waiting &&
         (mode === 'client' || !allowed(row.env).includes('rollback')) &&
         revertNowButton(row.env, `${revertWhat} ${revertSentence(info)}`, refresh),
+      info?.mayRehearse &&
+        info.revert.kind === 'switch' &&
+        row.release &&
+        previous &&
+        rehearseButton(row.env, { now: row.release.version, previous }, refresh),
       mode === 'detailed' &&
         !active &&
         row.release &&
@@ -207,7 +212,8 @@ function acceptance(row: EnvRow, info: ClientEnvironment, refresh: () => void): 
     h(
       'p',
       {},
-      `Version ${version} is ready for you to try. Open ${row.env}, then accept it or say what is wrong.`,
+      // A release is offered for acceptance only once its deployment here succeeded: every step passed.
+      `Version ${version} is ready for you to try: it went live on ${row.env}${row.since ? ` on ${when(row.since)}` : ''} and passed every check there. Open ${row.env}, then accept it or say what is wrong.`,
     ),
     acceptButtons(row.env, version, refresh),
   );

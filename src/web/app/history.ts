@@ -1,13 +1,13 @@
 /** Deployment history with filters: environment, result, who. */
 import { api } from './api.ts';
 import { historyState, when } from './client-words.ts';
+import { dateTimeShort } from './dates.ts';
 import { h } from './dom.ts';
 import type { Mode } from './mode.ts';
 import type { ClientHistoryRow, Deployment } from './types.ts';
 import { STATUS_WORDS } from './words.ts';
 
-const shortDate = (iso: string) =>
-  new Date(iso).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const shortDate = (iso: string) => dateTimeShort(Date.parse(iso));
 
 /** History as a client reads it: versions, what became of each, who decided; reverts included. */
 async function clientHistoryView(envs: string[], query: URLSearchParams): Promise<HTMLElement> {

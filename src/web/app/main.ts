@@ -5,6 +5,7 @@ import { deploymentView } from './deployment.ts';
 import { h, mount } from './dom.ts';
 import { environmentsView } from './environments.ts';
 import { historyView } from './history.ts';
+import { follow } from './live.ts';
 import { chooseMode, currentMode } from './mode.ts';
 import './style.css';
 
@@ -50,7 +51,8 @@ function signInView(): HTMLElement {
   return form;
 }
 
-const LIVE_MS = 3000;
+/** How often the overview and history poll while the change stream is down. */
+const POLL_MS = 3000;
 
 /** Counts route() calls: a view whose data arrives after a newer navigation is not shown. */
 let navigation = 0;
@@ -129,20 +131,23 @@ async function route(): Promise<void> {
           (s) => (stop = s),
         )
       : await (build as () => Promise<HTMLElement>)();
-    // The overview and history follow what happens: rebuilt every few seconds, swapped in when
-    // their text changed and no dialog is open.
+    // The overview and history follow what happens: the server's change stream (polling while it
+    // is down) rebuilds them, swapped in when their text changed and no dialog is open.
     if (build) {
-      const timer = setInterval(async () => {
-        if (document.querySelector('dialog[open]')) return;
+      let busy = false;
+      const changed = async () => {
+        if (busy || document.querySelector('dialog[open]')) return;
+        busy = true;
         const fresh = await build().catch(() => null);
+        busy = false;
         const current = main.firstElementChild;
         if (!fresh || mine !== navigation || document.querySelector('dialog[open]')) return;
         if (current && current.textContent === fresh.textContent) return;
         const focused = document.activeElement?.getAttribute('data-action');
         mount(main, fresh);
         if (focused) main.querySelector<HTMLElement>(`[data-action="${focused}"]`)?.focus();
-      }, LIVE_MS);
-      stop = () => clearInterval(timer);
+      };
+      stop = follow({ changed: () => void changed(), pollMs: POLL_MS });
     }
     if (mine !== navigation) {
       (stop as (() => void) | null)?.(); // a live view nobody will see: close its stream

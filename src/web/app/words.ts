@@ -1,7 +1,8 @@
 /** Plain sentences for readers who are not engineers. Pure, so each case is easy to check. */
+import { clockTime } from './dates.ts';
 import type { Detail, EnvRow, RestoreSpeed } from './types.ts';
 
-const clock = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+const clock = (iso: string) => clockTime(Date.parse(iso));
 
 /** The seeds' "DB rollback": the last measured restore of a database backup, or nothing when none. */
 export function restoreSentence(speed: RestoreSpeed | null): string | null {
