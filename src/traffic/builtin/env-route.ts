@@ -38,6 +38,9 @@ function cookieValue(header: string | undefined, name: string): string | undefin
   return undefined;
 }
 
+/** At most this many flag-variant windows per environment (each holds about 360 KB). */
+const MAX_VARIANT_WINDOWS = 16;
+
 export class EnvRoute {
   readonly env: string;
   state: RouteState;
@@ -48,6 +51,8 @@ export class EnvRoute {
   private byName = new Map<string, ReleaseSlot>();
   private backends = new Map<string, BackendState>();
   private readonly windows = new Map<string, ReleaseWindow>();
+  /** Per flag variant (`flag:KEY=VARIANT`), from the answers' `x-slipway-flag` header: see recordVariants. */
+  private readonly variantWindows = new Map<string, ReleaseWindow>();
   private previewHeader = 'x-slipway-release';
   private healthTimer: NodeJS.Timeout | undefined;
   readonly server: Server;
@@ -202,8 +207,32 @@ export class EnvRoute {
     return this.windows.values();
   }
 
+  /** A release's window, or a flag variant's (`flag:KEY=VARIANT`). */
   window(release: string): ReleaseWindow | undefined {
-    return this.windows.get(release);
+    return this.windows.get(release) ?? this.variantWindows.get(release);
+  }
+
+  /**
+   * An answer that named the flag variants it served (`x-slipway-flag: new-checkout=on`, several
+   * comma-separated): counted in each variant's window too, so analysis can compare the users of a
+   * variant with the others (`flag:new-checkout=on` against `flag:new-checkout=off`). The app says
+   * what it served because only it knows; the windows are bounded in number (a misbehaving app
+   * cannot grow the router's memory without end).
+   */
+  recordVariants(header: string, status: number, latencyMs: number): void {
+    for (const part of header.split(',')) {
+      const pair = part.trim();
+      const eq = pair.indexOf('=');
+      if (eq < 1 || eq === pair.length - 1 || pair.length > 200) continue;
+      const name = `flag:${pair}`;
+      let window = this.variantWindows.get(name);
+      if (!window) {
+        if (this.variantWindows.size >= MAX_VARIANT_WINDOWS) continue;
+        window = new ReleaseWindow(name);
+        this.variantWindows.set(name, window);
+      }
+      window.recordResponse(status, latencyMs);
+    }
   }
 
   /**
