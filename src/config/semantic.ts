@@ -138,7 +138,8 @@ function strategyProblems(strategy: Raw, base: string[]): Problem[] {
   if (isObject(canary) && canary.flagAnalysis === 'variants' && typeof canary.flag !== 'string')
     problems.push({
       path: [...base, 'canary', 'flagAnalysis'],
-      message: 'flagAnalysis: variants judges the variants of the canary\'s flag; name it with `flag: new-checkout`',
+      message:
+        "flagAnalysis: variants judges the variants of the canary's flag; name it with `flag: new-checkout`",
     });
   if (isObject(canary) && Array.isArray(canary.steps)) {
     let last: number | undefined;

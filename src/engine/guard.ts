@@ -44,8 +44,12 @@ export const variantSeries = (flag: string, variant: string): string => `flag:${
  * other users'. Only error rates: they are what the app's answers carry per variant.
  */
 export function variantRules(rules: readonly AnalysisRule[]): AnalysisRule[] {
-  const errorRules = rules.filter((r) => r.metric === 'error_rate' && (r.severity ?? 'rollback') === 'rollback');
-  const minCount = errorRules.map((r) => ('minCount' in r ? r.minCount : undefined)).find((n) => n !== undefined);
+  const errorRules = rules.filter(
+    (r) => r.metric === 'error_rate' && (r.severity ?? 'rollback') === 'rollback',
+  );
+  const minCount = errorRules
+    .map((r) => ('minCount' in r ? r.minCount : undefined))
+    .find((n) => n !== undefined);
   return [
     ...errorRules.map((r) => ({ ...r, name: `variant-${r.name}` })),
     {
@@ -153,7 +157,14 @@ export function createGuard(
       history.set(key, [...past.filter((r) => r.at > now - 3_600_000).slice(-500), result]);
       const variants = phase === 'watch' ? undefined : await options.variantsFor?.(ctx);
       if (variants) {
-        const failed = await judgeVariants(variants, rules, providers, options.defaultProviderFor?.(ctx), ctx, now);
+        const failed = await judgeVariants(
+          variants,
+          rules,
+          providers,
+          options.defaultProviderFor?.(ctx),
+          ctx,
+          now,
+        );
         if (failed) return { ...failed, warnings: result.warnings, numbers: headline(result) };
       }
       const failed = result.outcomes.find((o) => o.severity === 'rollback' && o.verdict.verdict === 'fail');
