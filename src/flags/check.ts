@@ -149,7 +149,8 @@ export function checkFlag(
   if (dflt !== undefined && dflt !== null) {
     if (typeof dflt !== 'string')
       add(`${path}/defaultVariant`, 'must be the name of a variant (a string) or null');
-    else if (!(dflt in variants))
+    // flagd reads such a file and answers GENERAL when the missing variant is chosen.
+    else if (options.mode !== 'evaluate' && !(dflt in variants))
       add(
         `${path}/defaultVariant`,
         `no variant "${dflt}"; the variants are ${names.join(', ')}${suggestion(dflt, names)}`,

@@ -144,7 +144,7 @@ export class CompiledFlags {
         value: undefined,
         reason: 'ERROR',
         errorCode: 'GENERAL',
-        errorMessage: `targeting of flag "${flag.key}" chose "${variant}", which is not one of its variants`,
+        errorMessage: `flag "${flag.key}" resolved to "${variant}", which is not one of its variants`,
         flagMetadata: flag.metadata,
       };
     return { value, variant, reason, flagMetadata: flag.metadata };

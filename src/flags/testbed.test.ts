@@ -267,6 +267,7 @@ const DOC = {
       },
     },
     disabled: { state: 'DISABLED', variants: { on: true, off: false }, defaultVariant: 'on' },
+    'default-not-a-variant': { state: E, variants: { a: 'A' }, defaultVariant: 'zzz' },
     'null-default': { state: E, variants: { on: true, off: false }, defaultVariant: null },
     'no-default-targeted': {
       state: E,
@@ -355,6 +356,8 @@ const ROWS: Row[] = [
   ['zero-weights', { targetingKey: 'any-user' }, 'fallback', 'DEFAULT'],
   ['negative-weight', { targetingKey: 'any-user' }, 'two'],
   ['disabled', {}, 3, 'DISABLED'],
+  // A default variant that does not exist: flagd reads the file and answers GENERAL when it is chosen.
+  ['default-not-a-variant', {}, 'fallback', 'ERROR', 'GENERAL'],
   ['null-default', {}, 3, 'DEFAULT'],
   ['no-default-targeted', { email: 'wozniak@orange.com' }, 3, 'DEFAULT'],
   ['no-default-targeted', { email: 'jobs@orange.com' }, 'CEO', 'TARGETING_MATCH'],
