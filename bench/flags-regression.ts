@@ -38,7 +38,7 @@ environments:
           - { flag: 50, analysis: { duration: 5s } }
           - { flag: 100 }
     rollbackIf:
-      errorRate: { above: 10% }
+      errorRate: { above: 20% }
 `;
 
 process.env.PATH = PATH_WITH_THIS_NODE;
@@ -125,12 +125,24 @@ try {
     const load = startUsers(port);
     const d = await deploy('staging', `2.${round}.0`);
     const run = executor.run(d.id);
-    // The fault lands once the flag is at 10% and users are on the new checkout.
-    for (;;) {
+    // The fault lands once the flag is at 10% and users are on the new checkout (bounded wait: a
+    // deployment that ends first is reported as it is).
+    let settled = false;
+    void run.then(() => {
+      settled = true;
+    });
+    for (const until = Date.now() + 120_000; Date.now() < until && !settled; ) {
       const f = await h.store.flags.getFlag('shop', 'staging', 'new-checkout');
       const split = (f?.definition?.targeting as { fractional?: unknown[][] } | undefined)?.fractional;
       if (f?.action === 'rollout' && split?.[0]?.[1] === 10 && load.answers.some((a) => a.on)) break;
       await new Promise((r) => setTimeout(r, 50));
+    }
+    if (settled) {
+      await load.stop();
+      const early = await run;
+      throw new Error(
+        `round ${round}: ${d.id} ended before the fault: ${early.status} ${early.reason ?? ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 1000));
     const fault = await fetch(`http://127.0.0.1:${port}/__faults`, {

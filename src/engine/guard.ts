@@ -35,8 +35,9 @@ export interface FlagVariants {
   readonly off: string;
 }
 
-/** The router's name for the answers that served one variant of a flag (`x-slipway-flag`). */
-export const variantSeries = (flag: string, variant: string): string => `flag:${flag}=${variant}`;
+/** The router's name for a release's answers that served one variant of a flag (`x-slipway-flag`). */
+export const variantSeries = (flag: string, variant: string, release: string): string =>
+  `flag:${flag}=${variant}@${release}`;
 
 /**
  * The rules that judge a flag's variants apart: the environment's error-rate rules applied to the
@@ -86,8 +87,8 @@ function headline(result: AnalysisResult): GuardResult['numbers'] {
 }
 
 /**
- * The users who got the flag's rolled-out variant against those who did not, from the router's
- * per-variant windows. Only a failure counts: too little traffic on either side (a flag at 0% or
+ * The new release's users who got the flag's rolled-out variant against those who did not, from the
+ * router's per-variant windows. Only a failure counts: too little traffic on either side (a flag at 0% or
  * 100%, an app that names no variant) leaves the release's own verdict to decide.
  */
 async function judgeVariants(
@@ -100,8 +101,8 @@ async function judgeVariants(
 ): Promise<Omit<GuardResult, 'warnings' | 'numbers'> | undefined> {
   const result = await analyze({
     env: ctx.env,
-    release: variantSeries(v.flag, v.on),
-    baseline: { kind: 'release', release: variantSeries(v.flag, v.off) },
+    release: variantSeries(v.flag, v.on, ctx.release.id),
+    baseline: { kind: 'release', release: variantSeries(v.flag, v.off, ctx.release.id) },
     rules: variantRules(rules),
     providers,
     defaultProvider: defaultProvider ?? 'builtin',

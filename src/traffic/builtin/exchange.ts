@@ -147,7 +147,8 @@ export class Exchange implements UpstreamUser {
     this.conn = null;
     const latencyMs = performance.now() - this.started;
     this.slot!.window.recordResponse(this.status, latencyMs);
-    if (this.variants !== undefined) this.client.route.recordVariants(this.variants, this.status, latencyMs);
+    if (this.variants !== undefined)
+      this.client.route.recordVariants(this.slot!.name, this.variants, this.status, latencyMs);
     this.backend!.release();
     this.client.exchangeDone(this);
   }
