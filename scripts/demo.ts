@@ -3,7 +3,10 @@
  * plane (`slipway agent`), registers three builds of the example shop (one of them bad), deploys
  * to staging and production, keeps real traffic flowing, does a blue-green deploy and an instant
  * rollback on staging, then canaries on production — a good release that goes live and a bad one
- * that slipway rolls back on its own. It stops everything it started, also on Ctrl-C.
+ * that slipway rolls back on its own. Last, a feature flag: the shop's new checkout, read through
+ * slipway's OpenFeature provider from a `slipway server`, is rolled out on production to 10% and 50%
+ * of users and killed, with the share of users who see it measured from the traffic. It stops everything it
+ * started, also on Ctrl-C.
  *
  * `npm run demo -- --router haproxy` (or `nginx`) routes staging through that proxy instead of the
  * builtin router (slipway.yaml `router.driver`); production stays on the builtin router, whose
@@ -15,11 +18,13 @@
  * service and registry (scripts/demo-containers.ts) and says how to install them when missing.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createAgentClient } from '../src/agent/client.ts';
+import { linkProvider, PATH_WITH_THIS_NODE } from '../src/flags/testing.ts';
 import { containersMissing, type DemoContainers, startDemoContainers } from './demo-containers.ts';
 import { startLoad } from './demo-load.ts';
 
@@ -50,9 +55,15 @@ if (missing) {
 }
 let containers: DemoContainers | undefined;
 
-const config = (run: string) => `app: shop
+/** The flags' keys (the slipway server the shop reads flags from, a viewer's token) when they are used. */
+const FLAG_KEYS = `
+    SLIPWAY_FLAGS_URL: url
+    SLIPWAY_FLAGS_TOKEN: secret`;
+
+const config = (run: string, withFlags: boolean) => `app: shop
 config:
-  require: { SHOP_ENV: "enum(staging,production)" }
+  require:
+    SHOP_ENV: "enum(staging,production)"${withFlags ? FLAG_KEYS : ''}
 run:
   ${run}
   health: { path: /health, interval: 500ms, timeout: 500ms, startTimeout: 20s }
@@ -80,7 +91,7 @@ environments:
 
 function slipway(
   args: string[],
-  options: { capture?: boolean } = {},
+  options: { capture?: boolean; input?: string } = {},
 ): Promise<{ code: number; out: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -88,10 +99,15 @@ function slipway(
       ['--disable-warning=ExperimentalWarning', join(root, 'bin/slipway.js'), ...args],
       {
         cwd: project,
-        stdio: ['ignore', options.capture ? 'pipe' : 'inherit', 'inherit'],
+        stdio: [
+          options.input === undefined ? 'ignore' : 'pipe',
+          options.capture ? 'pipe' : 'inherit',
+          'inherit',
+        ],
         env: { ...process.env, SLIPWAY_USER: '' },
       },
     );
+    if (options.input !== undefined) child.stdin?.end(options.input);
     children.add(child);
     let out = '';
     child.stdout?.on('data', (c) => (out += c));
@@ -103,8 +119,11 @@ function slipway(
   });
 }
 
-async function must(args: string[], expect = 0): Promise<string> {
-  const { code, out } = await slipway(args, { capture: args.includes('--json') });
+async function must(args: string[], expect = 0, input?: string): Promise<string> {
+  const { code, out } = await slipway(args, {
+    capture: args.includes('--json'),
+    ...(input !== undefined && { input }),
+  });
   if (code !== expect) throw new Error(`\`slipway ${args.join(' ')}\` exited ${code}, expected ${expect}`);
   return out;
 }
@@ -142,7 +161,7 @@ async function startAgent(): Promise<ReturnType<typeof createAgentClient>> {
   const agent = spawn(
     process.execPath,
     ['--disable-warning=ExperimentalWarning', join(root, 'bin/slipway.js'), 'agent'],
-    { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: project, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH: PATH_WITH_THIS_NODE } },
   );
   children.add(agent);
   await new Promise<void>((resolve, reject) => {
@@ -157,6 +176,65 @@ async function startAgent(): Promise<ReturnType<typeof createAgentClient>> {
   });
 }
 
+/** `slipway server` on a free port (the flags' API and change stream); resolves with its URL. */
+async function startServer(address: string): Promise<string> {
+  const server = spawn(
+    process.execPath,
+    [
+      '--disable-warning=ExperimentalWarning',
+      join(root, 'bin/slipway.js'),
+      'server',
+      '--port',
+      '0',
+      '--host',
+      address,
+    ],
+    { cwd: project, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SLIPWAY_USER: '' } },
+  );
+  children.add(server);
+  let output = '';
+  return new Promise<string>((resolve, reject) => {
+    server.stdout?.on('data', (c) => {
+      output += c;
+      const url = /API on (http:\/\/\S+)/.exec(output)?.[1];
+      if (url) resolve(url);
+    });
+    server.stderr?.on('data', (c) => (output += c));
+    server.on('exit', (code) => reject(new Error(`the server exited with ${code}: ${output}`)));
+  });
+}
+
+/** This machine's name and the loopback address it resolves to, or undefined when it is not loopback. */
+async function loopbackName(): Promise<{ name: string; address: string } | undefined> {
+  try {
+    const { address } = await lookup(hostname(), { family: 4 });
+    return address.startsWith('127.') ? { name: hostname(), address } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `slipway server` for the flags (their API and change stream), a viewer's token for the shop kept
+ * as a secret, and the OpenFeature packages installed in the project.
+ */
+async function startFlags(host: { name: string; address: string }): Promise<void> {
+  say(
+    "Starting `slipway server` for feature flags: the shop reads them through slipway's OpenFeature provider, with a viewer's token kept as a secret.",
+  );
+  linkProvider(project);
+  const url = new URL(await startServer(host.address));
+  url.hostname = host.name;
+  await must(['secret', 'init']);
+  await must(['user', 'add', 'shop-app', '--role', 'viewer']);
+  const created = await must(['token', 'create', '--user', 'shop-app', '--name', 'shop', '--json']);
+  const token = (JSON.parse(created) as { secret: string }).secret;
+  for (const env of ['staging', 'production']) {
+    await must(['config', 'set', env, 'SLIPWAY_FLAGS_URL', url.origin]);
+    await must(['secret', 'set', env, 'SLIPWAY_FLAGS_TOKEN'], 0, `${token}\n`);
+  }
+}
+
 let agentClient: ReturnType<typeof createAgentClient> | undefined;
 const loads: { stop(): unknown }[] = [];
 async function cleanup(): Promise<void> {
@@ -169,6 +247,72 @@ async function cleanup(): Promise<void> {
   await containers?.stop().catch(() => undefined);
   if (!process.env.SLIPWAY_DEMO_KEEP) rmSync(project, { recursive: true, force: true });
 }
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The new checkout behind the flag `new-checkout`: shipped dark, rolled out to 10% then 50% of
+ * users, then killed. Shares are of the users the checkout traffic reached in each window, by the
+ * variant the shop says it served (`x-slipway-flag`).
+ */
+async function flagChapter(productionPort: number): Promise<void> {
+  say('The new checkout ships dark: the flag new-checkout exists in production, off for everyone.');
+  const flagFile = join(project, 'new-checkout.json');
+  writeFileSync(
+    flagFile,
+    JSON.stringify({
+      state: 'ENABLED',
+      variants: { on: true, off: false },
+      defaultVariant: 'off',
+      targeting: {},
+    }),
+  );
+  await must([
+    'flags',
+    'set',
+    'new-checkout',
+    '--env',
+    'production',
+    '--from',
+    flagFile,
+    '--reason',
+    'new checkout, shipped dark',
+  ]);
+  const load = startLoad(productionPort, { workers: 4, path: '/api/checkout' });
+  loads.push(load);
+  const share = async (what: string) => {
+    await pause(800); // the provider follows within a second; let the change land first
+    const since = Date.now();
+    await pause(2000);
+    const { on, of } = load.usersOn(since);
+    say(`${what}: ${on} of ${of} users (${of ? Math.round((100 * on) / of) : 0}%) see the new checkout.`);
+  };
+  await share('Dark');
+  for (const percent of [10, 50]) {
+    await must([
+      'flags',
+      'rollout',
+      'new-checkout',
+      '--env',
+      'production',
+      '--percent',
+      String(percent),
+      '--reason',
+      `ramp to ${percent}%`,
+    ]);
+    await share(`Rolled out to ${percent}%`);
+  }
+  await must(['flags', 'kill', 'new-checkout', '--env', 'production', '--reason', 'checkout complaints']);
+  // From the moment the kill was stored (its version's time), not from the CLI's start.
+  const killed = JSON.parse(await must(['flags', 'get', 'new-checkout', '--env', 'production', '--json']));
+  const killedAt = Date.parse((killed as { at: string }).at);
+  await share('Killed');
+  const last = load.lastOnAt();
+  const c = load.stop();
+  say(
+    `The kill reached every instance: the last new checkout was served ${Math.max(0, last - killedAt)} ms after the kill was stored; ${c.failed} of ${c.total.toLocaleString('en')} checkout requests failed.`,
+  );
+}
+
 process.once('SIGINT', () => {
   process.stdout.write('\nstopping the demo: removing the environments, stopping the agent\n');
   void cleanup().then(() => process.exit(130));
@@ -176,6 +320,10 @@ process.once('SIGINT', () => {
 
 try {
   say(`A project folder for the demo: ${project}`);
+  // Production refuses config that points at a loopback address (its preflight), so the shop finds
+  // the flags' server by this machine's name, when that name is this machine's loopback address.
+  // Container mode leaves flags out: the shop's containers would need that name inside them too.
+  const flagsHost = flags.containers ? undefined : await loopbackName();
   if (flags.containers) {
     say(
       'Container mode: starting a Podman service (Docker Engine API) and a registry on 127.0.0.1, and a Node base image made from this machine.',
@@ -186,9 +334,19 @@ try {
   }
   writeFileSync(
     join(project, 'slipway.yaml'),
-    config(containers ? `image: ${containers.registry}/shop` : 'command: node server.js'),
+    config(
+      containers ? `image: ${containers.registry}/shop` : 'command: node server.js',
+      flagsHost !== undefined,
+    ),
   );
   await must(['validate']);
+
+  if (flagsHost) await startFlags(flagsHost);
+  else if (flags.containers) say('Feature flags are left out in container mode.');
+  else
+    say(
+      `Feature flags are left out: this machine's name (${hostname()}) is not one of its loopback addresses, and production refuses a loopback URL.`,
+    );
 
   say(
     `Starting the data plane: \`slipway agent\` runs the app instances and the routers (staging: ${driver}, production: builtin).`,
@@ -257,6 +415,8 @@ try {
   say(
     `Rolled back on its own. Users saw ${b.errors} error answers from 2.1.0 before it was caught (about 10% of traffic, for the seconds it took); ${b.failed - b.errors} requests failed for any other reason.`,
   );
+
+  if (flagsHost) await flagChapter(await port('production'));
 
   await must(['history']);
   const totals = [stagingLoad.stop(), productionLoad.stop()];

@@ -37,12 +37,30 @@ function assertStory(out: string): void {
     out,
     /Rolled back on its own\. Users saw \d+ error answers from 2\.1\.0 .*; 0 requests failed for any other reason\./,
   );
+  if (!/Feature flags are left out/.test(out)) {
+    // The flag chapter: shares of users measured from the traffic, a kill that reaches everyone.
+    const share = (what: string) => {
+      const m = new RegExp(`${what}: (\\d+) of (\\d+) users`).exec(out);
+      assert.ok(m, `no line for "${what}" in:\n${out}`);
+      return Number(m[1]) / Number(m[2]);
+    };
+    assert.equal(share('Dark'), 0);
+    const ten = share('Rolled out to 10%');
+    assert.ok(ten > 0.02 && ten < 0.25, `10%: ${ten}`);
+    const half = share('Rolled out to 50%');
+    assert.ok(half > 0.3 && half < 0.7, `50%: ${half}`);
+    assert.equal(share('Killed'), 0);
+    assert.match(
+      out,
+      /the last new checkout was served \d+ ms after the kill was stored; 0 of [\d,]+ checkout requests failed\./,
+    );
+  }
   const project = /A project folder for the demo: (\S+)/.exec(out)?.[1];
   assert.ok(project);
   assert.deepEqual(processesIn(project), [], 'no process still runs in the demo folder');
 }
 
-test('the demo deploys, switches, rolls back by hand and on its own, under traffic, and cleans up', async () => {
+test('the demo deploys, switches, rolls back by hand and on its own, rolls a flag out and kills it, under traffic, and cleans up', async () => {
   assertStory(await demo());
 });
 

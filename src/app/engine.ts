@@ -16,7 +16,7 @@ import type { Release } from '../domain/types.ts';
 import { configPreflight } from '../engine/config-preflight.ts';
 import { DEFAULT_PREVIEW_HEADER, type DeploymentContext, type ReleaseRun } from '../engine/context.ts';
 import { Executor } from '../engine/executor.ts';
-import { createGuard } from '../engine/guard.ts';
+import { createGuard, type FlagVariants } from '../engine/guard.ts';
 import { envMetricSources, rollbackIfOf } from '../engine/metric-sources.ts';
 import type { Clock, Preflight } from '../engine/ports.ts';
 import { systemClock } from '../engine/ports.ts';
@@ -24,6 +24,7 @@ import { StoreSecrets } from '../engine/secrets.ts';
 import { createSmokeChecker } from '../engine/smoke.ts';
 import { storedStateOrUndefined } from '../engine/stored-state.ts';
 import { engineStrategy } from '../engine/strategy.ts';
+import { offVariant, rolloutVariant } from '../flags/rollout.ts';
 import { createGates, type GatesDeps } from '../gates/engine-gates.ts';
 import { artifactPath } from '../releases/artifacts.ts';
 import { readImageRecord } from '../releases/image-release.ts';
@@ -100,6 +101,7 @@ export function createExecutor(deps: EngineDeps): Executor {
     providersFor: (ctx) => ({ ...providers, ...sources.get(ctx.env)?.providers }),
     defaultProviderFor: (ctx) => sources.get(ctx.env)?.defaultProvider ?? 'builtin',
     rulesFor: (ctx, profile) => rulesFromRollbackIf(rollbackIfOf(config.environments[ctx.env]), profile),
+    variantsFor: (ctx) => flagVariantsOf(deps.store, config, ctx.app, ctx.env),
     ...(deps.intervalMs !== undefined && { intervalMs: deps.intervalMs }),
   });
   const { projectDir, dataDir, secrets, values } = deps;
@@ -276,5 +278,37 @@ export async function deploymentContext(input: NewDeploymentInput): Promise<Depl
     inconclusive: env.inconclusive ?? 'wait',
     ...(env.rollbackIf?.action === 'flag-off' &&
       env.rollbackIf.flag !== undefined && { flagOff: { flag: env.rollbackIf.flag } }),
+    // Variants judged apart: a worse variant's rollback turns the flag off first.
+    ...(env.rollbackIf?.action !== 'flag-off' &&
+      variantAnalysis(env) !== undefined && { flagOff: { flag: variantAnalysis(env) as string } }),
   };
+}
+
+/** The canary's flag when slipway.yaml asks for its variants to be judged apart (`flagAnalysis: variants`). */
+function variantAnalysis(env: EnvironmentConfig): string | undefined {
+  const canary = typeof env.strategy === 'object' ? env.strategy.canary : undefined;
+  return canary?.flagAnalysis === 'variants' ? canary.flag : undefined;
+}
+
+/**
+ * The variants the guard judges apart for a deployment: the stored flag's rolled-out variant and the
+ * one the others get. Undefined when not asked for, or the flag is gone or has a single variant.
+ */
+async function flagVariantsOf(
+  store: Store,
+  config: SlipwayConfig,
+  app: string,
+  env: string,
+): Promise<FlagVariants | undefined> {
+  const envConfig = config.environments[env];
+  const flag = envConfig && variantAnalysis(envConfig);
+  if (!flag) return undefined;
+  const stored = await store.flags.getFlag(app, env, flag);
+  if (!stored?.definition) return undefined;
+  try {
+    const on = rolloutVariant(stored.definition);
+    return { flag, on, off: offVariant(stored.definition, on) };
+  } catch {
+    return undefined; // one variant: nothing to compare
+  }
 }

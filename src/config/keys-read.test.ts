@@ -67,6 +67,7 @@ const READERS: Record<string, Reader> = {
   'environments.*.strategy.canary': ['src/engine/strategy.ts', 's.canary'],
   'environments.*.strategy.canary.stickiness': ['src/app/engine.ts', 'env.strategy.canary?.stickiness'],
   'environments.*.strategy.canary.flag': ['src/engine/strategy.ts', 'flag: s.canary.flag'],
+  'environments.*.strategy.canary.flagAnalysis': ['src/app/engine.ts', "canary?.flagAnalysis === 'variants'"],
   'environments.*.strategy.canary.steps': ['src/engine/strategy.ts', 's.canary.steps'],
   'environments.*.strategy.canary.steps[].flag': ['src/engine/strategy.ts', 'flagPercent: step.flag'],
   'environments.*.strategy.canary.steps[].weight': ['src/engine/strategy.ts', 'step.weight'],

@@ -243,6 +243,13 @@ const strategies = z.strictObject({
         description:
           'A feature flag of this environment whose rollout the steps move (step `flag: PERCENT`).',
       }),
+      flagAnalysis: z
+        .enum(['release', 'variants'], { error: 'expected release or variants' })
+        .optional()
+        .meta({
+          description:
+            "release (default): analysis judges the new release against the stable one. variants: it also judges the users on the flag's rolled-out variant against the others, by the error rate of the answers the app marks `x-slipway-flag: FLAG=VARIANT` (builtin router); a worse variant fails the analysis, and the rollback turns the flag off first.",
+        }),
       steps: z.array(canaryStep).min(1, { error: 'expected at least one canary step' }),
     })
     .optional(),

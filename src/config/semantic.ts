@@ -135,6 +135,12 @@ function strategyProblems(strategy: Raw, base: string[]): Problem[] {
           "a step moves the canary's feature flag; name it with `flag: new-checkout` under strategy.canary",
       });
   }
+  if (isObject(canary) && canary.flagAnalysis === 'variants' && typeof canary.flag !== 'string')
+    problems.push({
+      path: [...base, 'canary', 'flagAnalysis'],
+      message:
+        "flagAnalysis: variants judges the variants of the canary's flag; name it with `flag: new-checkout`",
+    });
   if (isObject(canary) && Array.isArray(canary.steps)) {
     let last: number | undefined;
     let lastIndex = -1;

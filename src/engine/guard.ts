@@ -21,6 +21,47 @@ export interface GuardOptions {
   readonly defaultProviderFor?: (ctx: DeploymentContext) => string;
   /** Override the interval (tests). */
   readonly intervalMs?: number;
+  /**
+   * The flag whose variants a deployment's analysis also judges apart (`strategy.canary.flagAnalysis:
+   * variants`), with the variant rolled out and the one the others get; undefined: none.
+   */
+  readonly variantsFor?: (ctx: DeploymentContext) => Promise<FlagVariants | undefined>;
+}
+
+/** A flag's rolled-out variant (`on`) and the variant everyone else gets (`off`). */
+export interface FlagVariants {
+  readonly flag: string;
+  readonly on: string;
+  readonly off: string;
+}
+
+/** The router's name for a release's answers that served one variant of a flag (`x-slipway-flag`). */
+export const variantSeries = (flag: string, variant: string, release: string): string =>
+  `flag:${flag}=${variant}@${release}`;
+
+/**
+ * The rules that judge a flag's variants apart: the environment's error-rate rules applied to the
+ * users of the rolled-out variant alone, and a two-proportion test of its error rate against the
+ * other users'. Only error rates: they are what the app's answers carry per variant.
+ */
+export function variantRules(rules: readonly AnalysisRule[]): AnalysisRule[] {
+  const errorRules = rules.filter(
+    (r) => r.metric === 'error_rate' && (r.severity ?? 'rollback') === 'rollback',
+  );
+  const minCount = errorRules
+    .map((r) => ('minCount' in r ? r.minCount : undefined))
+    .find((n) => n !== undefined);
+  return [
+    ...errorRules.map((r) => ({ ...r, name: `variant-${r.name}` })),
+    {
+      kind: 'proportions',
+      name: 'variant-error-rate-vs-others',
+      metric: 'error_rate',
+      windowMs: errorRules[0]?.windowMs ?? 60_000,
+      ...(minCount !== undefined && { minRequests: minCount }),
+      unit: 'ratio',
+    },
+  ];
 }
 
 /** A provider whose answers about `release` end at `until`: the stable release's last traffic. */
@@ -42,6 +83,39 @@ function headline(result: AnalysisResult): GuardResult['numbers'] {
     baselineErrorRate: value(err?.measured.baseline),
     p95: value(p95?.measured.new),
     baselineP95: value(p95?.measured.baseline),
+  };
+}
+
+/**
+ * The new release's users who got the flag's rolled-out variant against those who did not, from the
+ * router's per-variant windows. Only a failure counts: too little traffic on either side (a flag at 0% or
+ * 100%, an app that names no variant) leaves the release's own verdict to decide.
+ */
+async function judgeVariants(
+  v: FlagVariants,
+  rules: readonly AnalysisRule[],
+  providers: Readonly<Record<string, MetricProvider>>,
+  defaultProvider: string | undefined,
+  ctx: DeploymentContext,
+  now: number,
+): Promise<Omit<GuardResult, 'warnings' | 'numbers'> | undefined> {
+  const result = await analyze({
+    env: ctx.env,
+    release: variantSeries(v.flag, v.on, ctx.release.id),
+    baseline: { kind: 'release', release: variantSeries(v.flag, v.off, ctx.release.id) },
+    rules: variantRules(rules),
+    providers,
+    defaultProvider: defaultProvider ?? 'builtin',
+    now,
+  });
+  const failed = result.outcomes.find((o) => o.verdict.verdict === 'fail');
+  if (!failed) return undefined;
+  return {
+    verdict: 'fail',
+    reason: `flag ${v.flag}, users on "${v.on}" against users on "${v.off}": ${failed.verdict.reason}`,
+    rule: failed.rule,
+    observed: failed.verdict.observed,
+    threshold: failed.verdict.threshold,
   };
 }
 
@@ -82,6 +156,18 @@ export function createGuard(
         history: past,
       });
       history.set(key, [...past.filter((r) => r.at > now - 3_600_000).slice(-500), result]);
+      const variants = phase === 'watch' ? undefined : await options.variantsFor?.(ctx);
+      if (variants) {
+        const failed = await judgeVariants(
+          variants,
+          rules,
+          providers,
+          options.defaultProviderFor?.(ctx),
+          ctx,
+          now,
+        );
+        if (failed) return { ...failed, warnings: result.warnings, numbers: headline(result) };
+      }
       const failed = result.outcomes.find((o) => o.severity === 'rollback' && o.verdict.verdict === 'fail');
       return {
         verdict: result.verdict,

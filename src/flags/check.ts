@@ -28,8 +28,18 @@ export type Checked<T> =
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * How strict the check is. `store` (default): everything a stored flag must satisfy. `evaluate`: only
+ * what flagd itself needs to read a file — targeting that returns a name that is not a variant, weights
+ * not summing to 100 (or negative), and sem_ver/starts_with misuse pass, and are judged at evaluation
+ * as flagd judges them, so `slipway flags evaluate` answers what flagd answers for the same file.
+ */
+export interface CheckOptions {
+  readonly mode?: 'store' | 'evaluate';
+}
+
 /** Check a whole flagd document (`{flags, $evaluators?}`), expanding `$ref`s first. */
-export function checkFlagSet(doc: unknown): Checked<FlagSet> {
+export function checkFlagSet(doc: unknown, options: CheckOptions = {}): Checked<FlagSet> {
   const problems: FlagProblem[] = [];
   if (!isObject(doc))
     return { ok: false, problems: [{ path: '', message: 'a flag set is a JSON object with "flags"' }] };
@@ -48,7 +58,7 @@ export function checkFlagSet(doc: unknown): Checked<FlagSet> {
     const expanded = isObject(evaluators)
       ? expandRefs(raw, evaluators, key, pointer('flags', key), problems)
       : raw;
-    const checked = checkFlag(key, expanded, pointer('flags', key));
+    const checked = checkFlag(key, expanded, pointer('flags', key), options);
     if (checked.ok) flags[key] = checked.value;
     else problems.push(...checked.problems);
   }
@@ -104,6 +114,7 @@ export function checkFlag(
   key: string,
   raw: unknown,
   path: string = pointer('flags', key),
+  options: CheckOptions = {},
 ): Checked<FlagDefinition> {
   const problems: FlagProblem[] = [];
   const add = (at: string, message: string): void => {
@@ -138,7 +149,8 @@ export function checkFlag(
   if (dflt !== undefined && dflt !== null) {
     if (typeof dflt !== 'string')
       add(`${path}/defaultVariant`, 'must be the name of a variant (a string) or null');
-    else if (!(dflt in variants))
+    // flagd reads such a file and answers GENERAL when the missing variant is chosen.
+    else if (options.mode !== 'evaluate' && !(dflt in variants))
       add(
         `${path}/defaultVariant`,
         `no variant "${dflt}"; the variants are ${names.join(', ')}${suggestion(dflt, names)}`,
@@ -148,7 +160,8 @@ export function checkFlag(
   const targeting = raw.targeting;
   if (targeting !== undefined && !isObject(targeting))
     add(`${path}/targeting`, 'must be a JSON Logic object (or {} for none)');
-  else if (targeting !== undefined) checkRule(targeting, `${path}/targeting`, true, { names, add });
+  else if (targeting !== undefined)
+    checkRule(targeting, `${path}/targeting`, true, { names, add, strict: options.mode !== 'evaluate' });
   return problems.length > 0
     ? { ok: false, problems }
     : { ok: true, value: raw as unknown as FlagDefinition };
@@ -157,12 +170,14 @@ export function checkFlag(
 interface RuleScope {
   readonly names: readonly string[];
   readonly add: (at: string, message: string) => void;
+  /** Refuse what flagd would only judge at evaluation (see CheckOptions). */
+  readonly strict: boolean;
 }
 
 /** Walk a JSON Logic tree; `result` marks a position whose literal value the rule returns (a variant). */
 function checkRule(node: unknown, path: string, result: boolean, scope: RuleScope): void {
   if (typeof node === 'string') {
-    if (result && !scope.names.includes(node))
+    if (result && scope.strict && !scope.names.includes(node))
       scope.add(
         path,
         `returns "${node}", which is not a variant of this flag (${scope.names.join(', ')})${suggestion(node, scope.names)}`,
@@ -197,7 +212,7 @@ function checkRule(node: unknown, path: string, result: boolean, scope: RuleScop
     checkFractional(args, at, scope);
     return;
   }
-  if (op === 'sem_ver') {
+  if (op === 'sem_ver' && scope.strict) {
     if (args.length !== 3) scope.add(at, 'sem_ver takes [version, operator, version]');
     else if (typeof args[1] === 'string' && !SEM_VER_OPERATORS.includes(args[1] as never))
       scope.add(
@@ -205,7 +220,7 @@ function checkRule(node: unknown, path: string, result: boolean, scope: RuleScop
         `unknown sem_ver operator "${args[1]}"; use one of ${SEM_VER_OPERATORS.join(' ')}`,
       );
   }
-  if ((op === 'starts_with' || op === 'ends_with') && args.length !== 2)
+  if (scope.strict && (op === 'starts_with' || op === 'ends_with') && args.length !== 2)
     scope.add(at, `${op} takes [text, prefix-or-suffix]`);
   args.forEach((arg, i) => {
     const returned = BRANCHING.has(op) && (i % 2 === 1 || i === args.length - 1) && result;
@@ -221,7 +236,7 @@ function checkFractional(args: readonly unknown[], at: string, scope: RuleScope)
     first = 1;
   }
   if (args.length - first < 1) {
-    scope.add(at, 'fractional needs at least one bucket, e.g. ["on", 5], ["off", 95]');
+    if (scope.strict) scope.add(at, 'fractional needs at least one bucket, e.g. ["on", 5], ["off", 95]');
     return;
   }
   let total = 0;
@@ -230,13 +245,13 @@ function checkFractional(args: readonly unknown[], at: string, scope: RuleScope)
     const bucket = args[i];
     const bat = `${at}/${i}`;
     if (!Array.isArray(bucket) || bucket.length === 0 || bucket.length > 2) {
-      scope.add(bat, 'a bucket is [variant, weight] (or [variant] for weight 1)');
+      if (scope.strict) scope.add(bat, 'a bucket is [variant, weight] (or [variant] for weight 1)');
       continue;
     }
     checkRule(bucket[0], `${bat}/0`, true, scope);
     const weight = bucket.length === 2 ? bucket[1] : 1;
     if (typeof weight === 'number') {
-      if (!Number.isInteger(weight) || weight < 0)
+      if (scope.strict && (!Number.isInteger(weight) || weight < 0))
         scope.add(`${bat}/1`, `a weight is a whole number from 0, not ${weight}`);
       else total += weight;
     } else {
@@ -244,6 +259,6 @@ function checkFractional(args: readonly unknown[], at: string, scope: RuleScope)
       checkRule(weight, `${bat}/1`, false, scope);
     }
   }
-  if (literal && total > 100)
+  if (scope.strict && literal && total > 100)
     scope.add(at, `the weights add up to ${total}, over 100; give each bucket its percentage of users`);
 }

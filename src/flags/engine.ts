@@ -5,6 +5,7 @@
  */
 import { LogicEngine } from 'json-logic-engine';
 import {
+  defaultKey,
   endsWith,
   fractional,
   literalSplit,
@@ -12,6 +13,7 @@ import {
   type RuleData,
   type Split,
   semVer,
+  splitKey,
   startsWith,
 } from './operators.ts';
 
@@ -21,6 +23,18 @@ export type CompiledRule = (data: RuleData) => unknown;
 export interface EngineState {
   flagKey: string;
   readonly splits: Split[];
+  /** Set by an operator used wrongly during the current evaluation (reset before each). */
+  operatorError: boolean;
+}
+
+/** The variant of a prepared split for a bucketing key (see `splitKey`), flagging operator errors. */
+function fromSplit(state: EngineState, split: Split, bucketBy: unknown): unknown {
+  const key = splitKey(split, bucketBy);
+  if (key === null) {
+    state.operatorError = true;
+    return null;
+  }
+  return key === undefined ? split.variants[0] : pick(split, key);
 }
 
 /** Internal operator for a prepared split; not a name users may write (the check refuses it). */
@@ -29,19 +43,26 @@ const SPLIT = '$slipway_split';
 /** A fresh engine with flagd's operators. */
 export function createEngine(state: EngineState): LogicEngine {
   const engine = new LogicEngine();
+  const onError = (): null => {
+    state.operatorError = true;
+    return null;
+  };
   engine.addMethod('fractional', (args: unknown, data: RuleData) =>
-    fractional(args, data?.targetingKey, state.flagKey),
+    fractional(args, data?.targetingKey, state.flagKey, onError),
   );
   engine.addMethod(SPLIT, (args: unknown, data: RuleData) => {
     const [index, bucketBy] = args as [number, unknown];
     const split = state.splits[index] as Split;
-    if ((args as unknown[]).length === 2) return typeof bucketBy === 'string' ? pick(split, bucketBy) : null;
-    const key = data?.targetingKey;
-    return key ? pick(split, `${state.flagKey}${key as string}`) : null;
+    // A custom key that evaluated to null falls back to the targeting key (flagd's Go evaluator).
+    const key =
+      (args as unknown[]).length === 2 && bucketBy !== null
+        ? bucketBy
+        : defaultKey(state.flagKey, data?.targetingKey);
+    return fromSplit(state, split, key);
   });
-  engine.addMethod('sem_ver', (args: unknown) => semVer(args));
-  engine.addMethod('starts_with', (args: unknown) => startsWith(args));
-  engine.addMethod('ends_with', (args: unknown) => endsWith(args));
+  engine.addMethod('sem_ver', (args: unknown) => semVer(args, onError));
+  engine.addMethod('starts_with', (args: unknown) => startsWith(args, onError));
+  engine.addMethod('ends_with', (args: unknown) => endsWith(args, onError));
   return engine;
 }
 
@@ -58,17 +79,16 @@ export function compileRule(
   const args = isObject(prepared) ? prepared[SPLIT] : undefined;
   if (Array.isArray(args) && args.length === 1) {
     const split = state.splits[args[0] as number] as Split;
-    return (data) => {
-      const key = data?.targetingKey;
-      return key ? pick(split, `${flagKey}${key as string}`) : null;
-    };
+    return (data) => fromSplit(state, split, defaultKey(flagKey, data?.targetingKey));
   }
   return engine.build(prepared) as CompiledRule;
 }
 
 /** Every operator name a flag definition may use. */
 export function operatorNames(): readonly string[] {
-  return Object.keys(createEngine({ flagKey: '', splits: [] }).methods).filter((m) => m !== SPLIT);
+  return Object.keys(createEngine({ flagKey: '', splits: [], operatorError: false }).methods).filter(
+    (m) => m !== SPLIT,
+  );
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

@@ -41,11 +41,14 @@ interface Compiled {
 /** A checked flag set made ready to evaluate. */
 export class CompiledFlags {
   readonly #flags = new Map<string, Compiled>();
-  readonly #current: EngineState = { flagKey: '', splits: [] };
+  readonly #current: EngineState = { flagKey: '', splits: [], operatorError: false };
   readonly set: FlagSet;
+  /** Flags present but unable to run (see parseFlagFileForEvaluation): they answer PARSE_ERROR. */
+  readonly #broken: ReadonlyMap<string, string>;
 
-  constructor(set: FlagSet) {
+  constructor(set: FlagSet, broken: ReadonlyMap<string, string> = new Map()) {
     this.set = set;
+    this.#broken = broken;
     const engine = createEngine(this.#current);
     for (const [key, def] of Object.entries(set.flags)) {
       const hasRule =
@@ -80,6 +83,9 @@ export class CompiledFlags {
    */
   evaluate<T>(key: string, type: FlagType | undefined, defaultValue: T, context: unknown): Resolution<T> {
     const flag = this.#flags.get(key);
+    const broken = flag ? undefined : this.#broken.get(key);
+    if (broken !== undefined)
+      return { value: defaultValue, reason: 'ERROR', errorCode: 'PARSE_ERROR', errorMessage: broken };
     if (!flag)
       return {
         value: defaultValue,
@@ -110,6 +116,7 @@ export class CompiledFlags {
       let out: unknown;
       try {
         this.#current.flagKey = flag.key;
+        this.#current.operatorError = false;
         out = flag.rule(flag.readsFlagd ? withFlagd(context, flag.key) : context);
       } catch (e) {
         return {
@@ -120,7 +127,8 @@ export class CompiledFlags {
           flagMetadata: flag.metadata,
         };
       }
-      if (out === null || out === undefined) {
+      // An operator used wrongly voids the whole rule: the default variant (flagd test bed).
+      if (out === null || out === undefined || this.#current.operatorError) {
         variant = def.defaultVariant;
         reason = 'DEFAULT';
       } else {
@@ -136,7 +144,7 @@ export class CompiledFlags {
         value: undefined,
         reason: 'ERROR',
         errorCode: 'GENERAL',
-        errorMessage: `targeting of flag "${flag.key}" chose "${variant}", which is not one of its variants`,
+        errorMessage: `flag "${flag.key}" resolved to "${variant}", which is not one of its variants`,
         flagMetadata: flag.metadata,
       };
     return { value, variant, reason, flagMetadata: flag.metadata };

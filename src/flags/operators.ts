@@ -1,7 +1,10 @@
 /**
  * flagd's custom JSON Logic operators (`fractional`, `sem_ver`, `starts_with`, `ends_with`), written
- * to flagd's documented semantics: any malformed use yields null (the flag's default variant), never
- * an exception.
+ * to flagd's documented semantics, never throwing. A malformed use (a version that is not one, a
+ * non-string affix, a wrong argument count, no bucketing key, weights summing to 0) is an operator
+ * error: the operator reports it through `onError` and yields null, and the evaluation then gives the
+ * flag's default variant with reason DEFAULT, as flagd's test bed requires (flagd issue 1874) —
+ * not the `else` branch a plain null would pick.
  */
 import semver from 'semver';
 import { bucketOf, murmur3 } from './hash.ts';
@@ -57,6 +60,9 @@ export function literalSplit(buckets: readonly unknown[]): Split | undefined {
   return { variants, upTo, total };
 }
 
+/** Called by an operator that was used wrongly (the evaluation falls back to the default variant). */
+export type OnError = () => null;
+
 /** The variant `bucketBy` falls in: the first bucket whose running weight exceeds its bucket. */
 export function pick(split: Split, bucketBy: string): Variant {
   if (split.total > MAX_WEIGHT) return null;
@@ -67,16 +73,35 @@ export function pick(split: Split, bucketBy: string): Variant {
 }
 
 /**
+ * A split ready to pick from with the bucketing key it needs (`undefined`: none needed, one bucket),
+ * or null for an operator error: weights summing to 0 or past flagd's limit, or no key to hash.
+ */
+export function splitKey(split: Split, bucketBy: unknown): string | undefined | null {
+  if (split.total <= 0 || split.total > MAX_WEIGHT) return null;
+  // One bucket takes everyone, key or not (flagd test bed: "single entry always resolves").
+  if (split.variants.length === 1) return undefined;
+  return typeof bucketBy === 'string' ? bucketBy : null;
+}
+
+/** The bucketing key without a custom one: `$flagd.flagKey + targetingKey` (null when there is no key). */
+export function defaultKey(flagKey: string, targetingKey: unknown): string | null {
+  return typeof targetingKey === 'string' && targetingKey !== '' ? `${flagKey}${targetingKey}` : null;
+}
+
+/**
  * `fractional`: `[bucketBy?, [variant, weight?]...]`. Without a string first argument the key is
  * `$flagd.flagKey + targetingKey`; weights are relative integers (a missing one is 1, a negative one 0).
+ * A first argument that evaluated to null (a missing attribute) is dropped, as flagd (Go) does.
  */
-export function fractional(args: unknown, targetingKey: unknown, flagKey: string): Variant {
-  if (!Array.isArray(args) || args.length < 1) return null;
+export function fractional(args: unknown, targetingKey: unknown, flagKey: string, onError: OnError): Variant {
+  if (!Array.isArray(args) || args.length < 1) return onError();
   const custom = typeof args[0] === 'string';
-  if (!custom && !targetingKey) return null;
-  const split = literalSplit(custom ? args.slice(1) : args);
-  if (!split) return null;
-  return pick(split, custom ? (args[0] as string) : `${flagKey}${targetingKey as string}`);
+  const buckets = custom || args[0] === null ? args.slice(1) : args;
+  const split = literalSplit(buckets);
+  if (!split) return onError();
+  const key = splitKey(split, custom ? args[0] : defaultKey(flagKey, targetingKey));
+  if (key === null) return onError();
+  return key === undefined ? (split.variants[0] as Variant) : pick(split, key);
 }
 
 /** Versions already read (few distinct ones recur: app versions, rule literals); emptied when full. */
@@ -96,11 +121,11 @@ function version(raw: unknown): semver.SemVer | null {
 }
 
 /** `sem_ver`: `[a, op, b]` with op one of = != < <= > >= ^ (same major) ~ (same major.minor). */
-export function semVer(args: unknown): boolean | null {
-  if (!Array.isArray(args) || args.length !== 3) return null;
+export function semVer(args: unknown, onError: OnError): boolean | null {
+  if (!Array.isArray(args) || args.length !== 3) return onError();
   const a = version(args[0]);
   const b = version(args[2]);
-  if (!a || !b) return null;
+  if (!a || !b) return onError();
   const order = semver.compare(a, b);
   switch (String(args[1])) {
     case '=':
@@ -120,21 +145,21 @@ export function semVer(args: unknown): boolean | null {
     case '~':
       return a.major === b.major && a.minor === b.minor;
     default:
-      return null;
+      return onError();
   }
 }
 
 /** `starts_with` / `ends_with`: `[text, affix]`, both strings, else null. */
-export function startsWith(args: unknown): boolean | null {
-  if (!Array.isArray(args) || args.length !== 2) return null;
+export function startsWith(args: unknown, onError: OnError): boolean | null {
+  if (!Array.isArray(args) || args.length !== 2) return onError();
   const [text, affix] = args;
-  return typeof text === 'string' && typeof affix === 'string' ? text.startsWith(affix) : null;
+  return typeof text === 'string' && typeof affix === 'string' ? text.startsWith(affix) : onError();
 }
 
-export function endsWith(args: unknown): boolean | null {
-  if (!Array.isArray(args) || args.length !== 2) return null;
+export function endsWith(args: unknown, onError: OnError): boolean | null {
+  if (!Array.isArray(args) || args.length !== 2) return onError();
   const [text, affix] = args;
-  return typeof text === 'string' && typeof affix === 'string' ? text.endsWith(affix) : null;
+  return typeof text === 'string' && typeof affix === 'string' ? text.endsWith(affix) : onError();
 }
 
 /** Operators whose validity a definition check knows beyond JSON Logic's own. */

@@ -18,7 +18,7 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The variant everyone else gets: the default variant, or the first other one. */
-function offVariant(def: FlagDefinition, on: string): string {
+export function offVariant(def: FlagDefinition, on: string): string {
   const names = Object.keys(def.variants);
   if (def.defaultVariant && def.defaultVariant !== on) return def.defaultVariant;
   const other = names.find((n) => n !== on);

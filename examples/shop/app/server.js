@@ -3,7 +3,11 @@
 //   faults.json beside this file (baked into a release) or POST /__faults at run time:
 //   { "errorRate": 0.1, "latencyMs": 200, "crash": true, "unhealthy": true }
 //   With "onlyIn": "production" the baked-in faults show only where SHOP_ENV is production: the bug
-//   that staging cannot catch.
+//   that staging cannot catch. "newCheckoutErrorRate" fails only the new checkout (a bug behind a flag).
+// Feature flag "new-checkout" (GET /api/checkout): read through OpenFeature with slipway's provider
+// when SLIPWAY_FLAGS_URL is set (with SLIPWAY_FLAGS_TOKEN, a viewer's token, and SLIPWAY_FLAGS_ENV),
+// bucketed on the x-user-id header. Each checkout answer names the variant it served in
+// `x-slipway-flag: new-checkout=on|off`, so slipway's router can judge the variants apart.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
@@ -20,13 +24,50 @@ const products = [
   { id: 2, name: 'Rope', price: 4 },
 ];
 
+/** The OpenFeature client when flags are configured; without it every user gets the classic checkout. */
+const flags = await openFlags();
+
+async function openFlags() {
+  const url = process.env.SLIPWAY_FLAGS_URL;
+  if (!url) return undefined;
+  // Loaded only when used, so the shop runs without these packages (the container image has none).
+  const { OpenFeature } = await import('@openfeature/server-sdk');
+  const { SlipwayProvider } = await import('slipway/flags/provider');
+  const provider = new SlipwayProvider({
+    url,
+    token: process.env.SLIPWAY_FLAGS_TOKEN ?? '',
+    env: process.env.SLIPWAY_FLAGS_ENV ?? process.env.SHOP_ENV ?? 'production',
+  });
+  // A server that is away at start only means defaults until it answers: the provider keeps trying.
+  await OpenFeature.setProviderAndWait(provider).catch((e) =>
+    process.stderr.write(`shop: flags unavailable for now (${e.message}); classic checkout meanwhile\n`),
+  );
+  return OpenFeature.getClient('shop');
+}
+
+async function checkout(user) {
+  const details = flags
+    ? await flags.getBooleanDetails('new-checkout', false, { targetingKey: user ?? '' })
+    : { value: false, variant: undefined };
+  const variant = details.variant ?? (details.value ? 'on' : 'off');
+  if (details.value) {
+    const broken = faults.newCheckoutErrorRate && Math.random() < faults.newCheckoutErrorRate;
+    return {
+      variant,
+      status: broken ? 500 : 200,
+      body: broken ? { error: 'new checkout failed' } : { version, checkout: 'new', steps: 1 },
+    };
+  }
+  return { variant, status: 200, body: { version, checkout: 'classic', steps: 3 } };
+}
+
 if (faults.crash) {
   process.stderr.write(`shop ${version}: crashing on start (faults.json says crash)\n`);
   process.exit(3);
 }
 
-function send(res, status, body) {
-  res.writeHead(status, { 'content-type': 'application/json', 'x-shop-version': version });
+function send(res, status, body, headers = {}) {
+  res.writeHead(status, { 'content-type': 'application/json', 'x-shop-version': version, ...headers });
   res.end(JSON.stringify(body));
 }
 
@@ -48,6 +89,13 @@ const server = createServer((req, res) => {
     if (faults.errorRate && Math.random() < faults.errorRate)
       return send(res, 500, { error: 'injected fault' });
     if (url.pathname === '/api/products') return send(res, 200, { version, products });
+    if (url.pathname === '/api/checkout') {
+      checkout(req.headers['x-user-id']).then(
+        (c) => send(res, c.status, c.body, { 'x-slipway-flag': `new-checkout=${c.variant}` }),
+        (e) => send(res, 500, { error: e.message }),
+      );
+      return;
+    }
     if (url.pathname === '/') return send(res, 200, { version, greeting: process.env.GREETING ?? 'hello' });
     if (url.pathname === '/slow')
       return setTimeout(

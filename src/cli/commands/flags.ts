@@ -10,7 +10,7 @@ import { AppError } from '../../domain/errors.ts';
 import type { StoredFlag } from '../../flags/contract.ts';
 import { type FlagType, flagType } from '../../flags/definition.ts';
 import { CompiledFlags } from '../../flags/evaluate.ts';
-import { parseFlagSet } from '../../flags/parse.ts';
+import { parseFlagFileForEvaluation } from '../../flags/parse.ts';
 import { rolloutPercent, rolloutVariant } from '../../flags/rollout.ts';
 import { createFlagService, type FlagService } from '../../flags/service.ts';
 import { integer, limit, name, text } from '../args.ts';
@@ -225,8 +225,13 @@ export function registerFlags(program: Command, ctx: () => Context, act: Act): v
           throw new AppError('USAGE', `--type ${o.type}: one of ${TYPES.join(', ')}`);
         const context = jsonArg(o.context, '--context');
         const fallback = o.default === undefined ? null : jsonArg(o.default, '--default');
-        const set = parseFlagSet(readText(c, o.file, '--file'), o.file);
-        const r = new CompiledFlags(set).evaluate(key, o.type as FlagType | undefined, fallback, context);
+        const file = parseFlagFileForEvaluation(readText(c, o.file, '--file'), o.file);
+        const r = new CompiledFlags(file.set, file.broken).evaluate(
+          key,
+          o.type as FlagType | undefined,
+          fallback,
+          context,
+        );
         const shown = {
           value: r.value,
           variant: r.variant ?? null,

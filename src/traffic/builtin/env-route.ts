@@ -38,6 +38,9 @@ function cookieValue(header: string | undefined, name: string): string | undefin
   return undefined;
 }
 
+/** At most this many flag-variant windows per environment (each holds about 360 KB); the oldest goes. */
+const MAX_VARIANT_WINDOWS = 16;
+
 export class EnvRoute {
   readonly env: string;
   state: RouteState;
@@ -48,6 +51,8 @@ export class EnvRoute {
   private byName = new Map<string, ReleaseSlot>();
   private backends = new Map<string, BackendState>();
   private readonly windows = new Map<string, ReleaseWindow>();
+  /** Per release and flag variant (`flag:KEY=VARIANT@RELEASE`), from the answers' `x-slipway-flag` header. */
+  private readonly variantWindows = new Map<string, ReleaseWindow>();
   private previewHeader = 'x-slipway-release';
   private healthTimer: NodeJS.Timeout | undefined;
   readonly server: Server;
@@ -202,8 +207,35 @@ export class EnvRoute {
     return this.windows.values();
   }
 
+  /** A release's window, or a flag variant's within a release (`flag:KEY=VARIANT@RELEASE`). */
   window(release: string): ReleaseWindow | undefined {
-    return this.windows.get(release);
+    return this.windows.get(release) ?? this.variantWindows.get(release);
+  }
+
+  /**
+   * An answer of `release` that named the flag variants it served (`x-slipway-flag: new-checkout=on`,
+   * several comma-separated): counted in a window per release and variant too
+   * (`flag:new-checkout=on@2.0.0`), so analysis can compare the users of one variant with the others
+   * within the new release — a previous release's answers never count against it. The app says what
+   * it served because only it knows. The windows are bounded in number: the oldest goes first.
+   */
+  recordVariants(release: string, header: string, status: number, latencyMs: number): void {
+    for (const part of header.split(',')) {
+      const pair = part.trim();
+      const eq = pair.indexOf('=');
+      if (eq < 1 || eq === pair.length - 1 || pair.length > 200) continue;
+      const name = `flag:${pair}@${release}`;
+      let window = this.variantWindows.get(name);
+      if (!window) {
+        if (this.variantWindows.size >= MAX_VARIANT_WINDOWS) {
+          const oldest = this.variantWindows.keys().next().value as string;
+          this.variantWindows.delete(oldest);
+        }
+        window = new ReleaseWindow(name);
+        this.variantWindows.set(name, window);
+      }
+      window.recordResponse(status, latencyMs);
+    }
   }
 
   /**

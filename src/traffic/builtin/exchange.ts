@@ -14,7 +14,7 @@ import type { BackendState } from './backend-state.ts';
 import type { ClientConn } from './client-conn.ts';
 import type { ReleaseSlot } from './env-route.ts';
 import { clientHead, type ForwardedHead, forwardHead, plainResponse } from './headers.ts';
-import type { RequestHead, ResponseHead } from './http1/head.ts';
+import { field, type RequestHead, type ResponseHead } from './http1/head.ts';
 import type { UpstreamConn, UpstreamFailure, UpstreamUser } from './upstream.ts';
 
 const MAX_ATTEMPTS = 3;
@@ -40,6 +40,8 @@ export class Exchange implements UpstreamUser {
   private bodyComplete: boolean;
   private responded = false;
   private status = 0;
+  /** The answer's `x-slipway-flag` header: the flag variants the app served (per-variant metrics). */
+  private variants: string | undefined;
   private finished = false;
   private excluded: Set<BackendState> | null = null;
   private avoided: Set<BackendState> | null = null;
@@ -116,6 +118,7 @@ export class Exchange implements UpstreamUser {
   onHead(head: ResponseHead, buf: Buffer, _headLength: number, bodyStart: number, bodyEnd: number): void {
     this.responded = true;
     this.status = head.status;
+    this.variants = field(head, 'x-slipway-flag');
     const client = this.client;
     if (this.conn?.untilClose || this.upgrade) client.keepAlive = false;
     const text = clientHead(head, this.forwarded.requestId, !client.keepAlive);
@@ -142,7 +145,10 @@ export class Exchange implements UpstreamUser {
     if (this.finished) return;
     this.finished = true;
     this.conn = null;
-    this.slot!.window.recordResponse(this.status, performance.now() - this.started);
+    const latencyMs = performance.now() - this.started;
+    this.slot!.window.recordResponse(this.status, latencyMs);
+    if (this.variants !== undefined)
+      this.client.route.recordVariants(this.slot!.name, this.variants, this.status, latencyMs);
     this.backend!.release();
     this.client.exchangeDone(this);
   }
