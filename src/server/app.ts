@@ -29,6 +29,7 @@ import { registerAdminRoutes } from './routes/admin.ts';
 import { registerClientRoutes } from './routes/client.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerDbRestoreSpeed } from './routes/db-restore-speed.ts';
+import { registerMigrationContract } from './routes/migrations-contract.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerFlagRoutes } from './routes/flags.ts';
 import { registerGateRoutes } from './routes/gates.ts';
@@ -174,6 +175,7 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   registerFlagRoutes(app, s);
   registerDashboardRoutes(app, s);
   registerDbRestoreSpeed(app, s);
+  registerMigrationContract(app, s);
   registerClientRoutes(app, s);
   app.get('*', dashboardHandler(options.webDir ?? null));
 
