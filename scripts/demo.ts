@@ -5,15 +5,23 @@
  * rollback on staging, then canaries on production — a good release that goes live and a bad one
  * that slipway rolls back on its own. It stops everything it started, also on Ctrl-C.
  *
+ * With a PostgreSQL it can reach (SLIPWAY_DEMO_PG_URL, default postgres://postgres@127.0.0.1:5432/
+ * postgres) each environment gets a database of its own, the shop reads its products from it, and
+ * the releases carry the shop's migrations: 1.0.0 creates the table, 2.0.0 expands it (applied
+ * before traffic moves, under load), and 3.0.0 brings a contract migration that the deployment
+ * holds back until the release is live and someone gives the contract phase its own go. Without
+ * one, that part is skipped with the reason.
+ *
  * `npm run demo -- --router haproxy` (or `nginx`) routes staging through that proxy instead of the
  * builtin router (slipway.yaml `router.driver`); production stays on the builtin router, whose
  * per-release metrics its canary analysis reads (HAProxy and nginx keep none slipway can read).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { createAgentClient } from '../src/agent/client.ts';
 import { startLoad } from './demo-load.ts';
 
@@ -33,8 +41,45 @@ if (!['builtin', 'haproxy', 'nginx'].includes(driver)) {
   process.exit(2);
 }
 
+const PG_URL = process.env.SLIPWAY_DEMO_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const dbPrefix = `slipway_demo_${process.pid}`;
+/** Each environment's database URL, or why the database part is skipped. */
+async function databases(): Promise<Record<string, string> | string> {
+  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await admin.connect();
+    const urls: Record<string, string> = {};
+    for (const env of ['staging', 'production']) {
+      await admin.query(`CREATE DATABASE ${dbPrefix}_${env}`);
+      const u = new URL(PG_URL);
+      u.pathname = `/${dbPrefix}_${env}`;
+      urls[env] = u.toString();
+    }
+    return urls;
+  } catch (error) {
+    return `no PostgreSQL at ${new URL(PG_URL).host} (${(error as Error).message || 'unreachable'}); set SLIPWAY_DEMO_PG_URL to one`;
+  } finally {
+    await admin.end().catch(() => {});
+  }
+}
+async function dropDatabases(): Promise<void> {
+  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await admin.connect();
+    const all = await admin.query('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${dbPrefix}%`]);
+    for (const r of all.rows) await admin.query(`DROP DATABASE IF EXISTS "${r.datname}" WITH (FORCE)`);
+  } catch {
+    // no PostgreSQL: nothing was created
+  } finally {
+    await admin.end().catch(() => {});
+  }
+}
+const dbs = await databases();
+const withDb = typeof dbs !== 'string';
+const dbConfig = (env: string) => (withDb ? `, DATABASE_URL: "${dbs[env]}"` : '');
+
 const CONFIG = `app: shop
-config:
+${withDb ? 'migrations: { dir: migrations, database: DATABASE_URL }\n' : ''}config:
   require: { SHOP_ENV: "enum(staging,production)" }
 run:
   command: node server.js
@@ -43,15 +88,18 @@ run:
   stopTimeout: 3s
 environments:
   staging:
-    config: { values: { SHOP_ENV: staging } }
+    config: { values: { SHOP_ENV: staging${dbConfig('staging')} } }
     strategy: { blue-green: { warmFor: 10m } }
     router: { driver: ${driver} }
     profile: fast
     smoke: [{ get: /health }, { get: /api/products }]
     watch: 2s
   production:
-    after: staging
-    config: { values: { SHOP_ENV: production } }
+${
+  // On one machine production's database is on loopback too, which the staging → production drift
+  // check (part of \`after: staging\`) rightly refuses for a production; the demo says so and goes on.
+  withDb ? '' : '    after: staging\n'
+}    config: { values: { SHOP_ENV: production${dbConfig('production')} } }
     profile: fast
     strategy:
       canary:
@@ -92,10 +140,32 @@ async function must(args: string[], expect = 0): Promise<string> {
   return out;
 }
 
+/** The shop's migrations each release brings: 2.x expands, 3.0.0 contracts. */
+const MIGRATIONS: Record<string, readonly string[]> = {
+  '1.0.0': ['0001_products.sql'],
+  '2.0.0': ['0001_products.sql', '0002_products_stock.sql'],
+  '2.1.0': ['0001_products.sql', '0002_products_stock.sql'],
+};
+
+/** A package and its dependencies, copied from this repo's node_modules into the build's. */
+function vendor(dir: string, name: string, seen = new Set<string>()): void {
+  if (seen.has(name)) return;
+  seen.add(name);
+  const from = join(root, 'node_modules', name);
+  cpSync(from, join(dir, 'node_modules', name), { recursive: true, dereference: true });
+  const deps = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')).dependencies ?? {};
+  for (const dep of Object.keys(deps)) vendor(dir, dep, seen);
+}
+
 function build(version: string, faults?: object): string {
   const dir = join(project, 'builds', version);
   cpSync(join(root, 'examples/shop/app'), dir, { recursive: true });
   writeFileSync(join(dir, 'VERSION'), `${version}\n`);
+  const keep = MIGRATIONS[version];
+  if (keep)
+    for (const f of readdirSync(join(dir, 'migrations')))
+      if (!keep.includes(f)) rmSync(join(dir, 'migrations', f));
+  if (withDb) vendor(dir, 'pg');
   if (faults) writeFileSync(join(dir, 'faults.json'), JSON.stringify(faults));
   return dir;
 }
@@ -128,6 +198,7 @@ async function cleanup(): Promise<void> {
       await agentClient.deleteEnv(env.env).catch(() => {});
   for (const child of children) child.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 300));
+  if (withDb) await dropDatabases();
   if (!process.env.SLIPWAY_DEMO_KEEP) rmSync(project, { recursive: true, force: true });
 }
 process.once('SIGINT', () => {
@@ -139,6 +210,11 @@ try {
   say(`A project folder for the demo: ${project}`);
   writeFileSync(join(project, 'slipway.yaml'), CONFIG);
   await must(['validate']);
+  say(
+    withDb
+      ? 'Each environment gets a PostgreSQL database of its own: the shop reads its products from it, and its releases carry migrations (1.0.0 creates the table, 2.0.0 expands it).'
+      : `Skipping the database part (migrations, backups, the contract phase): ${dbs}.`,
+  );
 
   say(
     `Starting the data plane: \`slipway agent\` runs the app instances and the routers (staging: ${driver}, production: builtin).`,
@@ -159,6 +235,7 @@ try {
     'passed',
     build('2.1.0', { errorRate: 0.2, onlyIn: 'production' }),
   ]);
+  if (withDb) await must(['release', 'create', '--version', '3.0.0', '--ci', 'passed', build('3.0.0')]);
 
   say('Deploying 1.0.0 to staging, then to production.');
   await must(['deploy', '1.0.0', '--env', 'staging']);
@@ -191,7 +268,7 @@ try {
   await new Promise((r) => setTimeout(r, 500));
   const r = stagingLoad.since(beforeRollback);
   say(
-    `Rolled back in ${rb.switchMs.toFixed(1)} ms; ${r.failed} of ${r.total.toLocaleString('en')} requests failed.`,
+    `Rolled back in ${rb.switchMs.toFixed(1)} ms; ${r.failed} of ${r.total.toLocaleString('en')} requests failed.${withDb ? " The database keeps 2.0.0's expand migration: 1.0.0 reads the table as it is, so no restore was needed." : ''}`,
   );
 
   say('Canary of 2.0.0 on production: 10% of users, measured against 1.0.0, then 50%, then everyone.');
@@ -203,7 +280,7 @@ try {
   );
 
   say(
-    '2.1.0 goes to staging first (production takes only what passed staging). Its bug needs production to show.',
+    `2.1.0 goes to staging first (${withDb ? "what passed staging; here production skips the `after: staging` check, whose drift rule refuses a production database on this machine's loopback" : 'production takes only what passed staging'}). Its bug needs production to show.`,
   );
   await must(['deploy', '2.1.0', '--env', 'staging']);
 
@@ -215,6 +292,33 @@ try {
   say(
     `Rolled back on its own. Users saw ${b.errors} error answers from 2.1.0 before it was caught (about 10% of traffic, for the seconds it took); ${b.failed - b.errors} requests failed for any other reason.`,
   );
+
+  if (withDb) {
+    say(
+      '3.0.0 drops products.note, which 1.0.0 still read: a contract migration (`-- slipway:contract-after 2.0.0`). Lint sees it and knows when it may run.',
+    );
+    await must(['migrations', 'lint', '--release', '3.0.0']);
+    say('Deploying 3.0.0 to staging: the deployment applies what expands and holds the contract back.');
+    const beforeContract = stagingLoad.snapshot();
+    await must(['deploy', '3.0.0', '--env', 'staging']);
+    say('3.0.0 is live and proved itself; neither it nor the rollback target (2.1.0) needs note. The go:');
+    await must(['migrations', 'contract', 'staging']);
+    await must(['migrations', 'contract', 'staging', '--approve', '--reason', '3.0.0 verified on staging']);
+    const k = stagingLoad.since(beforeContract);
+    say(
+      `Contracted: products.note is gone from staging; ${k.failed} of ${k.total.toLocaleString('en')} requests failed during the deploy and the contract phase.`,
+    );
+    say(
+      'slipway backed the database up before each migration; restoring the one taken before the contract (the database rollback):',
+    );
+    await must(['db', 'backups', 'staging']);
+    const beforeRestore = stagingLoad.snapshot();
+    await must(['db', 'restore', 'staging']);
+    const rs = stagingLoad.since(beforeRestore);
+    say(
+      `Restored and verified table by table; ${rs.failed} of ${rs.total.toLocaleString('en')} requests failed while the databases were swapped (the shop retries a cut connection). products.note is back, and 0003 is pending again.`,
+    );
+  }
 
   await must(['history']);
   const totals = [stagingLoad.stop(), productionLoad.stop()];

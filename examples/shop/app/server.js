@@ -4,6 +4,8 @@
 //   { "errorRate": 0.1, "latencyMs": 200, "crash": true, "unhealthy": true }
 //   With "onlyIn": "production" the baked-in faults show only where SHOP_ENV is production: the bug
 //   that staging cannot catch.
+// With DATABASE_URL set (and the `pg` package beside it), /api/products reads the products table
+// that migrations/ creates; `SELECT *` so every release reads whatever columns its schema has.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
@@ -20,9 +22,28 @@ const products = [
   { id: 2, name: 'Rope', price: 4 },
 ];
 
+// Loaded only when there is a database: the app runs without node_modules otherwise.
+const db = process.env.DATABASE_URL
+  ? new (await import('pg')).default.Pool({ connectionString: process.env.DATABASE_URL, max: 4 })
+  : null;
+db?.on('error', (e) => process.stderr.write(`shop ${version}: database: ${e.message}\n`));
+
 if (faults.crash) {
   process.stderr.write(`shop ${version}: crashing on start (faults.json says crash)\n`);
   process.exit(3);
+}
+
+// A connection the server cut (a restore swapping databases: 57P01, or a refused connect while the
+// database is closed for a moment) is retried on a fresh one rather than shown to the user.
+async function readProducts(attempt = 1) {
+  try {
+    return (await db.query('SELECT * FROM products ORDER BY id')).rows;
+  } catch (e) {
+    const transient = e.code === '57P01' || e.code === '55000' || e.code === '3D000' || !e.code;
+    if (!transient || attempt >= 5) throw e;
+    await new Promise((r) => setTimeout(r, 50 * attempt));
+    return readProducts(attempt + 1);
+  }
 }
 
 function send(res, status, body) {
@@ -47,6 +68,11 @@ const server = createServer((req, res) => {
   const answer = () => {
     if (faults.errorRate && Math.random() < faults.errorRate)
       return send(res, 500, { error: 'injected fault' });
+    if (url.pathname === '/api/products' && db)
+      return void readProducts().then(
+        (rows) => send(res, 200, { version, products: rows }),
+        (e) => send(res, 500, { error: `database: ${e.message}` }),
+      );
     if (url.pathname === '/api/products') return send(res, 200, { version, products });
     if (url.pathname === '/') return send(res, 200, { version, greeting: process.env.GREETING ?? 'hello' });
     if (url.pathname === '/slow')
@@ -68,6 +94,6 @@ server.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? '127.0.0.1',
 });
 // Graceful stop: finish in-flight requests, then exit.
 process.on('SIGTERM', () => {
-  server.close(() => process.exit(0));
+  server.close(() => void (db ? db.end() : Promise.resolve()).finally(() => process.exit(0)));
   server.closeIdleConnections();
 });
