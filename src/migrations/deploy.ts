@@ -10,13 +10,14 @@ import { AppError } from '../domain/errors.ts';
 import type { Release } from '../domain/types.ts';
 import type { Store } from '../store/contract.ts';
 import { rehearsalTarget } from './audit.ts';
+import { backupDatabase } from './backups.ts';
 import { recordCovered, runCommand } from './command.ts';
 import type { MigrationFile } from './files.ts';
 import { listMigrations } from './files.ts';
 import { DEFAULT_PG_VERSION, formatFinding, lintSql, openFindings } from './lint/lint.ts';
 import { loadParser } from './parse.ts';
 import { type ApplyResult, appliedRows, applyMigrations, pendingOf } from './postgres/apply.ts';
-import { type BackupManifest, takeBackup } from './postgres/backup.ts';
+import type { BackupManifest } from './postgres/backup.ts';
 import { connect, type DbTarget } from './postgres/connect.ts';
 import { type Rehearsal, rehearse } from './postgres/rehearse.ts';
 import { backupRoot, dbTarget, type MigrationsConfig, requireMigrations } from './service.ts';
@@ -156,7 +157,7 @@ export async function runMigrations(
       summary: `${env}: no pending ${phase === 'expand' && held.length ? 'expand ' : ''}migrations (${files.length} applied)${heldNote}`,
     };
   log(`${env}: backing up before ${pending.length} migration(s)`);
-  const backup = await takeBackup(t, backupRoot(deps.config, deps.projectDir), {
+  const backup = await backupDatabase(t, backupRoot(deps.config, deps.projectDir), {
     keep: m.backup.keep,
     release: release.version,
   });
