@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createAgentClient } from '../src/agent/client.ts';
 import { startLoad } from './demo-load.ts';
+import { vendor } from './vendor.ts';
 
 const root = join(import.meta.dirname, '..');
 const project = mkdtempSync(join(tmpdir(), 'slipway-demo-'));
@@ -146,16 +147,6 @@ const MIGRATIONS: Record<string, readonly string[]> = {
   '2.0.0': ['0001_products.sql', '0002_products_stock.sql'],
   '2.1.0': ['0001_products.sql', '0002_products_stock.sql'],
 };
-
-/** A package and its dependencies, copied from this repo's node_modules into the build's. */
-function vendor(dir: string, name: string, seen = new Set<string>()): void {
-  if (seen.has(name)) return;
-  seen.add(name);
-  const from = join(root, 'node_modules', name);
-  cpSync(from, join(dir, 'node_modules', name), { recursive: true, dereference: true });
-  const deps = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')).dependencies ?? {};
-  for (const dep of Object.keys(deps)) vendor(dir, dep, seen);
-}
 
 function build(version: string, faults?: object): string {
   const dir = join(project, 'builds', version);

@@ -37,7 +37,7 @@ if (faults.crash) {
 // database is closed for a moment) is retried on a fresh one rather than shown to the user.
 async function readProducts(attempt = 1) {
   try {
-    return (await db.query('SELECT * FROM products ORDER BY id')).rows;
+    return (await db.query('SELECT * FROM products ORDER BY id LIMIT 20')).rows;
   } catch (e) {
     const transient = e.code === '57P01' || e.code === '55000' || e.code === '3D000' || !e.code;
     if (!transient || attempt >= 5) throw e;
