@@ -79,7 +79,7 @@ test('an approver runs the held contract migrations through the API; the go is a
     cols.rows.map((r) => r.column_name),
     ['id'],
   );
-  assert.deepEqual((await (await call('GET')).json()).pending, []);
+  assert.deepEqual(((await (await call('GET')).json()) as { pending: string[] }).pending, []);
   const again = await call('POST', {});
   assert.equal(again.status, 409, await again.text());
 
