@@ -140,6 +140,13 @@ export async function runMigrations(
   // A team's tool applies everything it finds: with a contract pending, the whole run waits.
   const cut = phase === 'contract' || first < 0 ? -1 : m.command ? 0 : first;
   const held = cut < 0 ? [] : pending.slice(cut).map((f) => f.name);
+  // An expand file behind a held contract is schema this release needs before it starts.
+  const stuck = held.filter((name) => kinds[name] !== 'contract');
+  if (stuck.length > 0)
+    throw new AppError(
+      'MIGRATION_REFUSED',
+      `${env}: ${stuck.join(', ')} (expand) ${stuck.length > 1 ? 'come' : 'comes'} after the contract migration ${held[0]}, which waits for its own go, so this release would start without its schema; nothing ran. Run the contract phase first (\`slipway migrations contract ${env} --approve\`, once the release that brought it is live), or number the expand file before the contract one`,
+    );
   const heldNote = held.length
     ? `; held for the contract phase: ${held.join(', ')} (contract: runs once ${env} has verified this release and no serving release needs the old schema, with its own approval: \`slipway migrations contract ${env}\`)`
     : '';

@@ -276,6 +276,17 @@ test('a contract migration is refused while the live or rollback-target release 
       held.stdout,
       /held for the contract phase: 0003_drop_note\.sql .*slipway migrations contract staging/,
     );
+    // A release whose expand file sits behind that held contract would start without its schema.
+    p.write('0004_add_code.sql', 'ALTER TABLE orders ADD COLUMN code int;\n');
+    await release(p.path, '3.1.0');
+    p.remove('0004_add_code.sql');
+    const stuck = await cli(p.path, 'migrations', 'apply', '--env', 'staging', '--release', '3.1.0');
+    assert.equal(stuck.code, 3, stuck.stderr);
+    assert.match(
+      stuck.stderr,
+      /0004_add_code\.sql \(expand\) comes after the contract migration 0003_drop_note\.sql, which waits for its own go/,
+    );
+    assert.ok(!(await columns(db.url)).includes('code'), 'nothing ran');
     const contract = (...extra: string[]) => cli(p.path, 'migrations', 'contract', 'staging', ...extra);
     const notLive = await contract('--approve');
     assert.equal(notLive.code, 3);
