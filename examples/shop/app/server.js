@@ -22,9 +22,18 @@ const products = [
   { id: 2, name: 'Rope', price: 4 },
 ];
 
-// Loaded only when there is a database: the app runs without node_modules otherwise.
+// Loaded only when there is a database and a build that carries `pg`: the app runs without
+// node_modules otherwise, serving its built-in list (a test may set DATABASE_URL for slipway only).
 const db = process.env.DATABASE_URL
-  ? new (await import('pg')).default.Pool({ connectionString: process.env.DATABASE_URL, max: 4 })
+  ? await import('pg').then(
+      (pg) => new pg.default.Pool({ connectionString: process.env.DATABASE_URL, max: 4 }),
+      () => {
+        process.stderr.write(
+          `shop ${version}: DATABASE_URL is set but this build has no pg; serving the built-in list\n`,
+        );
+        return null;
+      },
+    )
   : null;
 db?.on('error', (e) => process.stderr.write(`shop ${version}: database: ${e.message}\n`));
 
