@@ -255,11 +255,14 @@ try {
     'Something is wrong with 2.0.0 on staging, says the client. Rolling back: 1.0.0 is still warm, so it is a switch.',
   );
   const beforeRollback = stagingLoad.snapshot();
-  const rb = JSON.parse(await must(['rollback', 'staging', '--json'])) as { switchMs: number };
+  const rb = JSON.parse(await must(['rollback', 'staging', '--json'])) as {
+    switchMs: number;
+    database?: string | null;
+  };
   await new Promise((r) => setTimeout(r, 500));
   const r = stagingLoad.since(beforeRollback);
   say(
-    `Rolled back in ${rb.switchMs.toFixed(1)} ms; ${r.failed} of ${r.total.toLocaleString('en')} requests failed.${withDb ? " The database keeps 2.0.0's expand migration: 1.0.0 reads the table as it is, so no restore was needed." : ''}`,
+    `Rolled back in ${rb.switchMs.toFixed(1)} ms; ${r.failed} of ${r.total.toLocaleString('en')} requests failed.${rb.database ? ` slipway adds: ${rb.database}.` : ''}`,
   );
 
   say('Canary of 2.0.0 on production: 10% of users, measured against 1.0.0, then 50%, then everyone.');

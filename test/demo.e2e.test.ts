@@ -44,6 +44,10 @@ test('the demo deploys, switches, rolls back by hand and on its own, under traff
       out,
       /✓ migrate \(production: applied 0002_products_stock\.sql \(expand, \d+ ms\) after backup \S+ .*expand only: a rollback is a plain traffic switch/,
     );
+    assert.match(
+      out,
+      /slipway adds: the database keeps 0002_products_stock\.sql \(expand migrations of 2\.0\.0\): 1\.0\.0 runs on the expanded schema, so no database restore is needed\./,
+    );
     assert.match(out, /held for the contract phase: 0003_drop_products_note\.sql/);
     assert.match(
       out,

@@ -141,5 +141,13 @@ environments:
       fixed.stdout,
       /✓ migrate \(staging: applied 0002_status\.sql \(expand, \d+ ms\) after backup \S+ .*expand only: a rollback is a plain traffic switch, no database restore needed\)/,
     );
+    // And the rollback says so itself.
+    const back = await cli(dir.path, 'rollback', 'staging');
+    assert.equal(back.code, 0, back.stdout + back.stderr);
+    assert.match(back.stdout, /rolled back staging to 1\.0\.0 in [\d.]+ ms \(traffic switch/);
+    assert.match(
+      back.stdout,
+      /the database keeps 0002_status\.sql \(expand migrations of 2\.0\.1\): 1\.0\.0 runs on the expanded schema, so no database restore is needed/,
+    );
   });
 });
