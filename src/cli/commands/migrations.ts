@@ -144,7 +144,7 @@ export function registerMigrations(program: Command, ctx: () => Context, act: Ac
   cmd
     .command('apply')
     .description(
-      "Back up the environment's database, then apply the pending migrations of a release (deploy does this before traffic moves).",
+      "Back up the environment's database, then apply the pending expand migrations of a release, as deploy does before traffic moves (contract ones wait for `migrations contract`).",
     )
     .requiredOption('--env <env>', 'the environment')
     .requiredOption('--release <version>', 'the release whose migrations to apply', version('--release'))
