@@ -8,6 +8,13 @@
  * of users and killed, with the share of users who see it measured from the traffic. It stops everything it
  * started, also on Ctrl-C.
  *
+ * With a PostgreSQL it can reach (SLIPWAY_DEMO_PG_URL, default postgres://postgres@127.0.0.1:5432/
+ * postgres) each environment gets a database of its own, the shop reads its products from it, and
+ * the releases carry the shop's migrations: 1.0.0 creates the table, 2.0.0 expands it (applied
+ * before traffic moves, under load), and 3.0.0 brings a contract migration that the deployment
+ * holds back until the release is live and someone gives the contract phase its own go. Without
+ * one, that part is skipped with the reason.
+ *
  * `npm run demo -- --router haproxy` (or `nginx`) routes staging through that proxy instead of the
  * builtin router (slipway.yaml `router.driver`); production stays on the builtin router, whose
  * per-release metrics its canary analysis reads (HAProxy and nginx keep none slipway can read).
@@ -19,14 +26,16 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { createAgentClient } from '../src/agent/client.ts';
 import { linkProvider, PATH_WITH_THIS_NODE } from '../src/flags/testing.ts';
 import { containersMissing, type DemoContainers, startDemoContainers } from './demo-containers.ts';
 import { startLoad } from './demo-load.ts';
+import { vendor } from './vendor.ts';
 
 const root = join(import.meta.dirname, '..');
 const project = mkdtempSync(join(tmpdir(), 'slipway-demo-'));
@@ -60,8 +69,48 @@ const FLAG_KEYS = `
     SLIPWAY_FLAGS_URL: url
     SLIPWAY_FLAGS_TOKEN: secret`;
 
+const PG_URL = process.env.SLIPWAY_DEMO_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const dbPrefix = `slipway_demo_${process.pid}`;
+/** Each environment's database URL, or why the database part is skipped. */
+async function databases(): Promise<Record<string, string> | string> {
+  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await admin.connect();
+    const urls: Record<string, string> = {};
+    for (const env of ['staging', 'production']) {
+      await admin.query(`CREATE DATABASE ${dbPrefix}_${env}`);
+      const u = new URL(PG_URL);
+      u.pathname = `/${dbPrefix}_${env}`;
+      urls[env] = u.toString();
+    }
+    return urls;
+  } catch (error) {
+    return `no PostgreSQL at ${new URL(PG_URL).host} (${(error as Error).message || 'unreachable'}); set SLIPWAY_DEMO_PG_URL to one`;
+  } finally {
+    await admin.end().catch(() => {});
+  }
+}
+async function dropDatabases(): Promise<void> {
+  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await admin.connect();
+    const all = await admin.query('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${dbPrefix}%`]);
+    for (const r of all.rows) await admin.query(`DROP DATABASE IF EXISTS "${r.datname}" WITH (FORCE)`);
+  } catch {
+    // no PostgreSQL: nothing was created
+  } finally {
+    await admin.end().catch(() => {});
+  }
+}
+// Container mode leaves the database part out: an image release carries no migrations folder here.
+const dbs = flags.containers
+  ? 'container mode (the demo keeps its database part for folder releases)'
+  : await databases();
+const withDb = typeof dbs !== 'string';
+const dbConfig = (env: string) => (withDb ? `, DATABASE_URL: "${dbs[env]}"` : '');
+
 const config = (run: string, withFlags: boolean) => `app: shop
-config:
+${withDb ? 'migrations: { dir: migrations, database: DATABASE_URL }\n' : ''}config:
   require:
     SHOP_ENV: "enum(staging,production)"${withFlags ? FLAG_KEYS : ''}
 run:
@@ -71,15 +120,18 @@ run:
   stopTimeout: 3s
 environments:
   staging:
-    config: { values: { SHOP_ENV: staging } }
+    config: { values: { SHOP_ENV: staging${dbConfig('staging')} } }
     strategy: { blue-green: { warmFor: 10m } }
     router: { driver: ${driver} }
     profile: fast
     smoke: [{ get: /health }, { get: /api/products }]
     watch: 2s
   production:
-    after: staging
-    config: { values: { SHOP_ENV: production } }
+${
+  // On one machine production's database is on loopback too, which the staging → production drift
+  // check (part of \`after: staging\`) rightly refuses for a production; the demo says so and goes on.
+  withDb ? '' : '    after: staging\n'
+}    config: { values: { SHOP_ENV: production${dbConfig('production')} } }
     profile: fast
     strategy:
       canary:
@@ -128,10 +180,22 @@ async function must(args: string[], expect = 0, input?: string): Promise<string>
   return out;
 }
 
+/** The shop's migrations each release brings: 2.x expands, 3.0.0 contracts. */
+const MIGRATIONS: Record<string, readonly string[]> = {
+  '1.0.0': ['0001_products.sql'],
+  '2.0.0': ['0001_products.sql', '0002_products_stock.sql'],
+  '2.1.0': ['0001_products.sql', '0002_products_stock.sql'],
+};
+
 function build(version: string, faults?: object): string {
   const dir = join(project, 'builds', version);
   cpSync(join(root, 'examples/shop/app'), dir, { recursive: true });
   writeFileSync(join(dir, 'VERSION'), `${version}\n`);
+  const keep = MIGRATIONS[version];
+  if (keep)
+    for (const f of readdirSync(join(dir, 'migrations')))
+      if (!keep.includes(f)) rmSync(join(dir, 'migrations', f));
+  if (withDb) vendor(dir, 'pg');
   if (faults) writeFileSync(join(dir, 'faults.json'), JSON.stringify(faults));
   return dir;
 }
@@ -245,6 +309,7 @@ async function cleanup(): Promise<void> {
   for (const child of children) child.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 300));
   await containers?.stop().catch(() => undefined);
+  if (withDb) await dropDatabases();
   if (!process.env.SLIPWAY_DEMO_KEEP) rmSync(project, { recursive: true, force: true });
 }
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -340,6 +405,11 @@ try {
     ),
   );
   await must(['validate']);
+  say(
+    withDb
+      ? 'Each environment gets a PostgreSQL database of its own: the shop reads its products from it, and its releases carry migrations (1.0.0 creates the table, 2.0.0 expands it).'
+      : `Skipping the database part (migrations, backups, the contract phase): ${dbs}.`,
+  );
 
   if (flagsHost) await startFlags(flagsHost);
   else if (flags.containers) say('Feature flags are left out in container mode.');
@@ -359,6 +429,7 @@ try {
   await release('1.0.0');
   await release('2.0.0');
   await release('2.1.0', { errorRate: 0.2, onlyIn: 'production' });
+  if (withDb) await release('3.0.0');
 
   say('Deploying 1.0.0 to staging, then to production.');
   await must(['deploy', '1.0.0', '--env', 'staging']);
@@ -387,11 +458,14 @@ try {
     'Something is wrong with 2.0.0 on staging, says the client. Rolling back: 1.0.0 is still warm, so it is a switch.',
   );
   const beforeRollback = stagingLoad.snapshot();
-  const rb = JSON.parse(await must(['rollback', 'staging', '--json'])) as { switchMs: number };
+  const rb = JSON.parse(await must(['rollback', 'staging', '--json'])) as {
+    switchMs: number;
+    database?: string | null;
+  };
   await new Promise((r) => setTimeout(r, 500));
   const r = stagingLoad.since(beforeRollback);
   say(
-    `Rolled back in ${rb.switchMs.toFixed(1)} ms; ${r.failed} of ${r.total.toLocaleString('en')} requests failed.`,
+    `Rolled back in ${rb.switchMs.toFixed(1)} ms; ${r.failed} of ${r.total.toLocaleString('en')} requests failed.${rb.database ? ` slipway adds: ${rb.database}.` : ''}`,
   );
 
   say('Canary of 2.0.0 on production: 10% of users, measured against 1.0.0, then 50%, then everyone.');
@@ -403,7 +477,7 @@ try {
   );
 
   say(
-    '2.1.0 goes to staging first (production takes only what passed staging). Its bug needs production to show.',
+    `2.1.0 goes to staging first (${withDb ? "what passed staging; here production skips the `after: staging` check, whose drift rule refuses a production database on this machine's loopback" : 'production takes only what passed staging'}). Its bug needs production to show.`,
   );
   await must(['deploy', '2.1.0', '--env', 'staging']);
 
@@ -416,6 +490,32 @@ try {
     `Rolled back on its own. Users saw ${b.errors} error answers from 2.1.0 before it was caught (about 10% of traffic, for the seconds it took); ${b.failed - b.errors} requests failed for any other reason.`,
   );
 
+  if (withDb) {
+    say(
+      '3.0.0 drops products.note, which 1.0.0 still read: a contract migration (`-- slipway:contract-after 2.0.0`). Lint sees it and knows when it may run.',
+    );
+    await must(['migrations', 'lint', '--release', '3.0.0']);
+    say('Deploying 3.0.0 to staging: the deployment applies what expands and holds the contract back.');
+    const beforeContract = stagingLoad.snapshot();
+    await must(['deploy', '3.0.0', '--env', 'staging']);
+    say('3.0.0 is live and proved itself; neither it nor the rollback target (2.1.0) needs note. The go:');
+    await must(['migrations', 'contract', 'staging']);
+    await must(['migrations', 'contract', 'staging', '--approve', '--reason', '3.0.0 verified on staging']);
+    const k = stagingLoad.since(beforeContract);
+    say(
+      `Contracted: products.note is gone from staging; ${k.failed} of ${k.total.toLocaleString('en')} requests failed during the deploy and the contract phase.`,
+    );
+    say(
+      'slipway backed the database up before each migration; restoring the one taken before the contract (the database rollback):',
+    );
+    await must(['db', 'backups', 'staging']);
+    const beforeRestore = stagingLoad.snapshot();
+    await must(['db', 'restore', 'staging']);
+    const rs = stagingLoad.since(beforeRestore);
+    say(
+      `Restored and verified table by table; ${rs.failed} of ${rs.total.toLocaleString('en')} requests failed while the databases were swapped (the shop retries a cut connection). products.note is back, and 0003 is pending again.`,
+    );
+  }
   if (flagsHost) await flagChapter(await port('production'));
 
   await must(['history']);

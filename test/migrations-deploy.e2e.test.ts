@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freshDatabase, pgAvailable, query } from '../src/migrations/testing.ts';
@@ -27,6 +27,8 @@ describe('deploying releases with migrations', { skip }, () => {
     const folder = join(dir.path, 'b', version);
     cpSync(join(repoRoot, 'examples/shop/app'), folder, { recursive: true });
     writeFileSync(join(folder, 'VERSION'), version);
+    // Only this test's files: not the example app's own migrations.
+    rmSync(join(folder, 'migrations'), { recursive: true, force: true });
     mkdirSync(join(folder, 'migrations'), { recursive: true });
     for (const [n, s] of Object.entries(migrations)) writeFileSync(join(folder, 'migrations', n), s);
     const r = await cli(
@@ -138,6 +140,14 @@ environments:
     assert.match(
       fixed.stdout,
       /✓ migrate \(staging: applied 0002_status\.sql \(expand, \d+ ms\) after backup \S+ .*expand only: a rollback is a plain traffic switch, no database restore needed\)/,
+    );
+    // And the rollback says so itself.
+    const back = await cli(dir.path, 'rollback', 'staging');
+    assert.equal(back.code, 0, back.stdout + back.stderr);
+    assert.match(back.stdout, /rolled back staging to 1\.0\.0 in [\d.]+ ms \(traffic switch/);
+    assert.match(
+      back.stdout,
+      /the database keeps 0002_status\.sql \(expand migrations of 2\.0\.1\): 1\.0\.0 runs on the expanded schema, so no database restore is needed/,
     );
   });
 });

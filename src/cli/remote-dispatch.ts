@@ -103,7 +103,15 @@ export const REMOTE_MODES: Readonly<Record<string, RemoteMode>> = {
   // Lint reads only local files; the rest work on an environment's database with its secrets.
   'migrations lint': 'local',
   ...each(
-    ['migrations status', 'migrations apply', 'migrations rehearse', 'db backup', 'db backups', 'db restore'],
+    [
+      'migrations status',
+      'migrations apply',
+      'migrations rehearse',
+      'migrations contract',
+      'db backup',
+      'db backups',
+      'db restore',
+    ],
     local("it connects to the environment's database with this machine's secrets"),
   ),
   server: local('a server is started on its own machine'),

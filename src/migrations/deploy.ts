@@ -10,13 +10,14 @@ import { AppError } from '../domain/errors.ts';
 import type { Release } from '../domain/types.ts';
 import type { Store } from '../store/contract.ts';
 import { rehearsalTarget } from './audit.ts';
+import { backupDatabase } from './backups.ts';
 import { recordCovered, runCommand } from './command.ts';
 import type { MigrationFile } from './files.ts';
 import { listMigrations } from './files.ts';
 import { DEFAULT_PG_VERSION, formatFinding, lintSql, openFindings } from './lint/lint.ts';
 import { loadParser } from './parse.ts';
 import { type ApplyResult, appliedRows, applyMigrations, pendingOf } from './postgres/apply.ts';
-import { type BackupManifest, takeBackup } from './postgres/backup.ts';
+import type { BackupManifest } from './postgres/backup.ts';
 import { connect, type DbTarget } from './postgres/connect.ts';
 import { type Rehearsal, rehearse } from './postgres/rehearse.ts';
 import { backupRoot, dbTarget, type MigrationsConfig, requireMigrations } from './service.ts';
@@ -30,6 +31,11 @@ export interface MigrationDeps {
 }
 
 export interface RunResult extends ApplyResult {
+  /**
+   * Pending files left for the contract phase: the first contract migration and whatever follows
+   * it (order is kept). They run after the release is verified, with their own approval.
+   */
+  readonly held: readonly string[];
   readonly backup: Pick<BackupManifest, 'id' | 'bytes' | 'durationMs' | 'sha256'> | null;
   readonly kinds: Readonly<Record<string, 'expand' | 'contract'>>;
   readonly summary: string;
@@ -71,10 +77,12 @@ export async function refuseContract(
   app: string,
   env: string,
   contract: readonly { readonly file: string; readonly contractAfter?: string }[],
+  only: 'marked' | 'serving' = 'serving',
 ): Promise<void> {
   if (contract.length === 0) return;
   const state = (await store.listEnvironments(app)).find((e) => e.name === env);
-  const serving = [state?.releaseId, state?.previousReleaseId].filter((x): x is string => !!x);
+  const serving =
+    only === 'marked' ? [] : [state?.releaseId, state?.previousReleaseId].filter((x): x is string => !!x);
   for (const f of contract) {
     const after = f.contractAfter;
     if (!after)
@@ -99,16 +107,23 @@ export async function refuseContract(
   }
 }
 
+/**
+ * Apply a release's pending migrations to `env`. In the `expand` phase (a deployment's migrate
+ * step, `slipway migrations apply`) only the files before the first contract migration run; the
+ * rest are held for the `contract` phase (`slipway migrations contract`, its own approval), which
+ * also refuses while a serving release still needs the old schema.
+ */
 export async function runMigrations(
   deps: MigrationDeps,
   env: string,
   release: Pick<Release, 'version'> & { readonly dir: string },
   user: string,
   log: (line: string) => void = () => {},
+  phase: 'expand' | 'contract' = 'expand',
 ): Promise<RunResult> {
   const m = requireMigrations(deps.config);
   const t: DbTarget = dbTarget(deps.config, env, await deps.vars(env));
-  const files = listMigrations(join(release.dir, m.dir));
+  let files = listMigrations(join(release.dir, m.dir));
   const client = await connect(t);
   let pending: MigrationFile[];
   try {
@@ -118,22 +133,38 @@ export async function runMigrations(
   }
   const linted = await classify(env, pending, m);
   const kinds = Object.fromEntries([...linted].map(([name, r]) => [name, r.kind] as const));
+  const contract = [...linted.values()].filter((r) => r.kind === 'contract');
+  // A contract file nobody marked could never run: say so now, not after the release went live.
+  await refuseContract(deps.store, deps.config.app, env, contract, phase === 'expand' ? 'marked' : 'serving');
+  const first = pending.findIndex((f) => kinds[f.name] === 'contract');
+  // A team's tool applies everything it finds: with a contract pending, the whole run waits.
+  const cut = phase === 'contract' || first < 0 ? -1 : m.command ? 0 : first;
+  const held = cut < 0 ? [] : pending.slice(cut).map((f) => f.name);
+  // An expand file behind a held contract is schema this release needs before it starts.
+  const stuck = held.filter((name) => kinds[name] !== 'contract');
+  if (stuck.length > 0)
+    throw new AppError(
+      'MIGRATION_REFUSED',
+      `${env}: ${stuck.join(', ')} (expand) ${stuck.length > 1 ? 'come' : 'comes'} after the contract migration ${held[0]}, which waits for its own go, so this release would start without its schema; nothing ran. Run the contract phase first (\`slipway migrations contract ${env} --approve\`, once the release that brought it is live), or number the expand file before the contract one`,
+    );
+  const heldNote = held.length
+    ? `; held for the contract phase: ${held.join(', ')} (contract: runs once ${env} has verified this release and no serving release needs the old schema, with its own approval: \`slipway migrations contract ${env}\`)`
+    : '';
+  if (cut >= 0) {
+    pending = pending.slice(0, cut);
+    files = files.filter((f) => !held.includes(f.name));
+  }
   if (pending.length === 0)
     return {
       applied: [],
       skipped: files.map((f) => f.name),
+      held,
       backup: null,
       kinds,
-      summary: `${env}: no pending migrations (${files.length} applied)`,
+      summary: `${env}: no pending ${phase === 'expand' && held.length ? 'expand ' : ''}migrations (${files.length} applied)${heldNote}`,
     };
-  await refuseContract(
-    deps.store,
-    deps.config.app,
-    env,
-    [...linted.values()].filter((r) => r.kind === 'contract'),
-  );
   log(`${env}: backing up before ${pending.length} migration(s)`);
-  const backup = await takeBackup(t, backupRoot(deps.config, deps.projectDir), {
+  const backup = await backupDatabase(t, backupRoot(deps.config, deps.projectDir), {
     keep: m.backup.keep,
     release: release.version,
   });
@@ -186,6 +217,7 @@ export async function runMigrations(
     target: `${deps.config.app}/${env}`,
     data: {
       release: release.version,
+      phase,
       files: result.applied.map((a) => a.name),
       ms: Date.now() - started,
       backup: backup.id,
@@ -196,9 +228,10 @@ export async function runMigrations(
     expandOnly
       ? '; expand only: a rollback is a plain traffic switch, no database restore needed'
       : `; contract: a rollback needs \`slipway db restore ${env} --to ${backup.id}\``
-  }`;
+  }${heldNote}`;
   return {
     ...result,
+    held,
     backup: { id: backup.id, bytes: backup.bytes, durationMs: backup.durationMs, sha256: backup.sha256 },
     kinds,
     summary,

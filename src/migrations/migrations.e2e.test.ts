@@ -269,24 +269,71 @@ test('a contract migration is refused while the live or rollback-target release 
     await release(p.path, '2.0.0');
     p.write('0003_drop_note.sql', '-- slipway:contract-after 2.0.0\nALTER TABLE orders DROP COLUMN note;\n');
     await release(p.path, '3.0.0');
-    const early = await cli(p.path, 'migrations', 'apply', '--env', 'staging', '--release', '3.0.0');
+    // The deployment's expand phase holds the contract file back instead of running it.
+    const held = await cli(p.path, 'migrations', 'apply', '--env', 'staging', '--release', '3.0.0');
+    assert.equal(held.code, 0, held.stderr);
+    assert.match(
+      held.stdout,
+      /held for the contract phase: 0003_drop_note\.sql .*slipway migrations contract staging/,
+    );
+    // A release whose expand file sits behind that held contract would start without its schema.
+    p.write('0004_add_code.sql', 'ALTER TABLE orders ADD COLUMN code int;\n');
+    await release(p.path, '3.1.0');
+    p.remove('0004_add_code.sql');
+    const stuck = await cli(p.path, 'migrations', 'apply', '--env', 'staging', '--release', '3.1.0');
+    assert.equal(stuck.code, 3, stuck.stderr);
+    assert.match(
+      stuck.stderr,
+      /0004_add_code\.sql \(expand\) comes after the contract migration 0003_drop_note\.sql, which waits for its own go/,
+    );
+    assert.ok(!(await columns(db.url)).includes('code'), 'nothing ran');
+    const contract = (...extra: string[]) => cli(p.path, 'migrations', 'contract', 'staging', ...extra);
+    const notLive = await contract('--approve');
+    assert.equal(notLive.code, 3);
+    assert.match(notLive.stderr, /live release 1\.0\.0 holds no pending contract migration/);
+    await setLive('3.0.0'); // 1.0.0 is now the rollback target
+    const early = await contract('--approve', '--reason', 'too soon');
     assert.equal(early.code, 3);
     assert.match(
       early.stderr,
-      /staging's live release 1\.0\.0 predates 2\.0\.0: it still needs the old schema/,
+      /staging's rollback-target release 1\.0\.0 predates 2\.0\.0: it still needs the old schema/,
+    );
+    const shown = await contract();
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(
+      shown.stdout,
+      /holds 0003_drop_note\.sql \(contract\); may not run yet: .*rollback-target release 1\.0\.0/,
     );
     await setLive('2.0.0');
-    const rollbackTarget = await cli(p.path, 'migrations', 'apply', '--env', 'staging', '--release', '3.0.0');
-    assert.equal(rollbackTarget.code, 3, 'a rollback would go back to 1.0.0');
-    assert.match(rollbackTarget.stderr, /rollback-target release 1\.0\.0 predates 2\.0\.0/);
-    await release(p.path, '2.0.1');
-    await setLive('2.0.1'); // 2.0.1 live, 2.0.0 the rollback target
-    const ok = await cli(p.path, 'migrations', 'apply', '--env', 'staging', '--release', '3.0.0');
+    await setLive('3.0.0'); // 3.0.0 live, 2.0.0 the rollback target
+    assert.match(
+      (await contract()).stdout,
+      /may run: approve with `slipway migrations contract staging --approve`/,
+    );
+    const ok = await contract('--approve', '--reason', '3.0.0 verified for a day');
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(
       ok.stdout,
       /0003_drop_note\.sql \(contract.*a rollback needs `slipway db restore staging --to \S+`/,
     );
+    const cols = await query(
+      db.url,
+      "SELECT column_name FROM information_schema.columns WHERE table_name = 'orders'",
+    );
+    assert.ok(!cols.rows.some((r) => r.column_name === 'note'), 'the contract migration ran');
+    const audit = await store.listAudit();
+    const approved = audit.find((a) => a.action === 'migrations.contract.approved');
+    assert.equal((approved?.data as { reason?: string })?.reason, '3.0.0 verified for a day');
+    assert.ok(
+      (approved?.seq ?? 0) < (audit.findLast((a) => a.action === 'migrations.applied')?.seq ?? 0),
+      'the go is recorded before the run',
+    );
+    assert.equal(
+      audit.filter((a) => a.action === 'migrations.contract.approved').length,
+      1,
+      'refusals record no go',
+    );
+    assert.match((await contract()).stdout, /holds no pending contract migration/);
   } finally {
     await store.close();
   }

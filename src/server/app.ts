@@ -33,6 +33,7 @@ import { registerEventRoutes } from './routes/events.ts';
 import { registerFlagRoutes } from './routes/flags.ts';
 import { registerGateRoutes } from './routes/gates.ts';
 import { registerLiveRoutes } from './routes/live.ts';
+import { registerMigrationContract } from './routes/migrations-contract.ts';
 import { registerPromoteRoutes } from './routes/promote.ts';
 import { registerReadRoutes } from './routes/read.ts';
 import { isReleaseUpload, registerReleaseRoutes } from './routes/releases.ts';
@@ -176,6 +177,7 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   registerFlagRoutes(app, s);
   registerDashboardRoutes(app, s);
   registerDbRestoreSpeed(app, s);
+  registerMigrationContract(app, s);
   registerClientRoutes(app, s);
   registerLiveRoutes(app, s);
   registerPromoteRoutes(app, s);

@@ -8,6 +8,8 @@
 // when SLIPWAY_FLAGS_URL is set (with SLIPWAY_FLAGS_TOKEN, a viewer's token, and SLIPWAY_FLAGS_ENV),
 // bucketed on the x-user-id header. Each checkout answer names the variant it served in
 // `x-slipway-flag: new-checkout=on|off`, so slipway's router can judge the variants apart.
+// With DATABASE_URL set (and the `pg` package beside it), /api/products reads the products table
+// that migrations/ creates; `SELECT *` so every release reads whatever columns its schema has.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
@@ -61,9 +63,37 @@ async function checkout(user) {
   return { variant, status: 200, body: { version, checkout: 'classic', steps: 3 } };
 }
 
+// Loaded only when there is a database and a build that carries `pg`: the app runs without
+// node_modules otherwise, serving its built-in list (a test may set DATABASE_URL for slipway only).
+const db = process.env.DATABASE_URL
+  ? await import('pg').then(
+      (pg) => new pg.default.Pool({ connectionString: process.env.DATABASE_URL, max: 4 }),
+      () => {
+        process.stderr.write(
+          `shop ${version}: DATABASE_URL is set but this build has no pg; serving the built-in list\n`,
+        );
+        return null;
+      },
+    )
+  : null;
+db?.on('error', (e) => process.stderr.write(`shop ${version}: database: ${e.message}\n`));
+
 if (faults.crash) {
   process.stderr.write(`shop ${version}: crashing on start (faults.json says crash)\n`);
   process.exit(3);
+}
+
+// A connection the server cut (a restore swapping databases: 57P01, or a refused connect while the
+// database is closed for a moment) is retried on a fresh one rather than shown to the user.
+async function readProducts(attempt = 1) {
+  try {
+    return (await db.query('SELECT * FROM products ORDER BY id LIMIT 20')).rows;
+  } catch (e) {
+    const transient = e.code === '57P01' || e.code === '55000' || e.code === '3D000' || !e.code;
+    if (!transient || attempt >= 5) throw e;
+    await new Promise((r) => setTimeout(r, 50 * attempt));
+    return readProducts(attempt + 1);
+  }
 }
 
 function send(res, status, body, headers = {}) {
@@ -88,6 +118,11 @@ const server = createServer((req, res) => {
   const answer = () => {
     if (faults.errorRate && Math.random() < faults.errorRate)
       return send(res, 500, { error: 'injected fault' });
+    if (url.pathname === '/api/products' && db)
+      return void readProducts().then(
+        (rows) => send(res, 200, { version, products: rows }),
+        (e) => send(res, 500, { error: `database: ${e.message}` }),
+      );
     if (url.pathname === '/api/products') return send(res, 200, { version, products });
     if (url.pathname === '/api/checkout') {
       checkout(req.headers['x-user-id']).then(
@@ -116,6 +151,6 @@ server.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? '127.0.0.1',
 });
 // Graceful stop: finish in-flight requests, then exit.
 process.on('SIGTERM', () => {
-  server.close(() => process.exit(0));
+  server.close(() => void (db ? db.end() : Promise.resolve()).finally(() => process.exit(0)));
   server.closeIdleConnections();
 });

@@ -1,8 +1,8 @@
 /** `slipway db backup|backups|restore ENV`: the environment's database, backed up and restored with checksums. */
 import type { Command } from 'commander';
 import { migrationDeps } from '../../app/migrations.ts';
-import { listBackups, takeBackup } from '../../migrations/postgres/backup.ts';
-import { restoreBackup } from '../../migrations/postgres/restore.ts';
+import { backupDatabase, restoreDatabase } from '../../migrations/backups.ts';
+import { listBackups } from '../../migrations/postgres/backup.ts';
 import { backupRoot, dbTarget, requireMigrations, urlSecrets } from '../../migrations/service.ts';
 import { name } from '../args.ts';
 import type { Act, Context } from '../context.ts';
@@ -32,19 +32,25 @@ export function registerDb(program: Command, ctx: () => Context, act: Act): void
   cmd
     .command('backup')
     .description(
-      "Back up the environment's database now (pg_dump -Fc, sha256, per-table row sums); keeps the last migrations.backup.keep.",
+      "Back up the environment's database now (pg_dump -Fc, mariadb-dump or SQLite's backup API by the URL's scheme; sha256, per-table row sums); keeps the last migrations.backup.keep.",
     )
     .argument('<env>', 'the environment')
     .action(
       act(async (env: string) => {
         const c = ctx();
         const { app, m, t, root, config } = await target(c, env);
-        const b = await takeBackup(t, root, { keep: m.backup.keep });
+        const b = await backupDatabase(t, root, { keep: m.backup.keep });
         await app.store.appendAudit({
           actor: c.user,
           action: 'db.backup',
           target: `${config.app}/${env}`,
-          data: { backup: b.id, bytes: b.bytes, durationMs: b.durationMs, sha256: b.sha256 },
+          data: {
+            backup: b.id,
+            engine: b.engine,
+            bytes: b.bytes,
+            durationMs: b.durationMs,
+            sha256: b.sha256,
+          },
         });
         if (c.io.json) c.io.data(b);
         else
@@ -97,9 +103,9 @@ export function registerDb(program: Command, ctx: () => Context, act: Act): void
         const { app, t, root, config } = await target(c, env);
         const audit = (action: string, data: Record<string, unknown>) =>
           app.store.appendAudit({ actor: c.user, action, target: `${config.app}/${env}`, data });
-        let r: Awaited<ReturnType<typeof restoreBackup>>;
+        let r: Awaited<ReturnType<typeof restoreDatabase>>;
         try {
-          r = await restoreBackup(t, root, opts.to);
+          r = await restoreDatabase(t, root, opts.to);
         } catch (error) {
           await audit('db.restore.failed', { backup: opts.to ?? 'latest', error: (error as Error).message });
           throw error;

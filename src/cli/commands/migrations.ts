@@ -7,7 +7,8 @@ import { requireRelease } from '../../app/deployments.ts';
 import { migrationDeps } from '../../app/migrations.ts';
 import type { SlipwayConfig } from '../../config/schema.ts';
 import { AppError } from '../../domain/errors.ts';
-import { rehearseRelease, runMigrations } from '../../migrations/deploy.ts';
+import { approveContract, pendingContract } from '../../migrations/contract.ts';
+import { refuseContract, rehearseRelease, runMigrations } from '../../migrations/deploy.ts';
 import { listMigrations, type MigrationFile } from '../../migrations/files.ts';
 import {
   DEFAULT_PG_VERSION,
@@ -27,7 +28,7 @@ import {
   urlSecrets,
 } from '../../migrations/service.ts';
 import { artifactPath } from '../../releases/artifacts.ts';
-import { integer, version } from '../args.ts';
+import { integer, text, version } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { appFor } from '../deployments.ts';
 import { table } from '../io.ts';
@@ -143,7 +144,7 @@ export function registerMigrations(program: Command, ctx: () => Context, act: Ac
   cmd
     .command('apply')
     .description(
-      "Back up the environment's database, then apply the pending migrations of a release (deploy does this before traffic moves).",
+      "Back up the environment's database, then apply the pending expand migrations of a release, as deploy does before traffic moves (contract ones wait for `migrations contract`).",
     )
     .requiredOption('--env <env>', 'the environment')
     .requiredOption('--release <version>', 'the release whose migrations to apply', version('--release'))
@@ -166,6 +167,56 @@ export function registerMigrations(program: Command, ctx: () => Context, act: Ac
         );
         if (c.io.json) c.io.data(result);
         else c.io.out(result.summary);
+        return 0;
+      }),
+    );
+
+  cmd
+    .command('contract')
+    .description(
+      "The contract phase of the environment's live release: the contract migrations its deployment held back. Without --approve, show them and whether they may run; with it, record your go and run them.",
+    )
+    .argument('<env>', 'the environment')
+    .option('--approve', 'record the go (audited) and run the held contract migrations')
+    .option('--reason <text>', 'why it is a go', text('--reason'))
+    .action(
+      act(async (env: string, opts: { approve?: boolean; reason?: string }) => {
+        const c = ctx();
+        const app = await appFor(c);
+        app.requireEnv(env);
+        const deps = { ...migrationDeps(app), dataDir: c.dataDir() };
+        c.remember(urlSecrets((await deps.vars(env))[deps.config.migrations?.database ?? 'DATABASE_URL']));
+        if (!opts.approve) {
+          const { live, contract } = await pendingContract(deps, env);
+          let verdict = 'may run: approve with `slipway migrations contract ' + env + ' --approve`';
+          try {
+            await refuseContract(deps.store, deps.config.app, env, contract);
+          } catch (error) {
+            verdict = `may not run yet: ${(error as Error).message}`;
+          }
+          if (c.io.json)
+            c.io.data({ env, release: live.version, pending: contract.map((f) => f.file), verdict });
+          else
+            c.io.out(
+              contract.length === 0
+                ? `${env}'s live release ${live.version} holds no pending contract migration`
+                : `${env}'s live release ${live.version} holds ${contract.map((f) => f.file).join(', ')} (contract); ${verdict}`,
+            );
+          return 0;
+        }
+        const r = await approveContract(
+          deps,
+          env,
+          {
+            user: c.user,
+            via: c.identity().via,
+            checkRole: true,
+            ...(opts.reason !== undefined && { reason: opts.reason }),
+          },
+          (line) => c.io.err(line),
+        );
+        if (c.io.json) c.io.data(r);
+        else c.io.out(r.summary);
         return 0;
       }),
     );

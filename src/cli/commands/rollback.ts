@@ -5,6 +5,7 @@
  * still warm the rollback is a traffic switch; when it is not, a quick redeploy of that release.
  */
 import type { Command } from 'commander';
+import { rollbackDatabaseNote } from '../../migrations/rollback-note.ts';
 import { text, version } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { appFor, drive, driveIfOrphaned } from '../deployments.ts';
@@ -36,19 +37,33 @@ export function registerRollback(program: Command, ctx: () => Context, act: Act)
           c.io.out(`rolling back deployment ${d.id} on ${env}`);
           return (await driveIfOrphaned(c, app, d, d.releaseId)) ?? 0;
         }
+        const config = app.requireConfig();
+        const database = config.migrations
+          ? await rollbackDatabaseNote(app.store, config.app, env, result.release)
+          : null;
         if (result.kind === 'switch') {
           const { release, switchMs, deployment } = result;
           if (c.io.json)
-            c.io.data({ env, release: release.version, kind: 'switch', switchMs, deployment: deployment.id });
-          else
+            c.io.data({
+              env,
+              release: release.version,
+              kind: 'switch',
+              switchMs,
+              deployment: deployment.id,
+              database,
+            });
+          else {
             c.io.out(
               `rolled back ${env} to ${release.version} in ${switchMs.toFixed(1)} ms (traffic switch; the previous instances were still warm; deployment ${deployment.id})`,
             );
+            if (database) c.io.out(database);
+          }
           return 0;
         }
         c.io.out(
           `${result.release.version} is no longer warm on ${env}: redeploying it (a rollback: no windows, freezes or approvals)`,
         );
+        if (database) c.io.out(database);
         return drive(c, app, result.deployment, result.release.version);
       }),
     );

@@ -24,7 +24,7 @@ import { type TableSums, tableSums } from './tables.ts';
 export interface BackupManifest {
   readonly id: string;
   readonly env: string;
-  readonly engine: 'postgres';
+  readonly engine: 'postgres' | 'mariadb' | 'sqlite';
   readonly database: string;
   readonly file: string;
   readonly sha256: string;

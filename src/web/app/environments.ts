@@ -3,6 +3,7 @@ import { envRollbackButton } from './actions.ts';
 import { api, type Permissions } from './api.ts';
 import { acceptButtons, rehearseButton, revertNowButton } from './client-actions.ts';
 import { deploymentSentence, headline, revertSentence, when } from './client-words.ts';
+import { type ContractPending, contractSection } from './contract.ts';
 import { dateTime, h } from './dom.ts';
 import { type FlagRow, flagsSection } from './flags.ts';
 import type { Mode } from './mode.ts';
@@ -37,7 +38,7 @@ export async function environmentsView(
   const allowed = (env: string) => perms.environments.find((e) => e.env === env)?.actions ?? [];
   const apps = [...new Set(environments.map((e) => e.app))].filter((a) => a !== '');
   const enc = encodeURIComponent;
-  const [infos, details, clients, keys, releases, restore, flags] = await Promise.all([
+  const [infos, details, clients, keys, releases, restore, flags, contracts] = await Promise.all([
     Promise.all(
       environments.map((e) =>
         api<ClientEnvironment>('GET', `/api/environments/${enc(e.env)}/client`).catch(() => null),
@@ -71,6 +72,15 @@ export async function environmentsView(
           .catch(() => null),
       ),
     ),
+    mode === 'detailed'
+      ? Promise.all(
+          environments.map((e) =>
+            api<ContractPending>('GET', `/api/environments/${enc(e.env)}/migrations/contract`).catch(
+              () => null,
+            ),
+          ),
+        )
+      : [],
   ]);
   const notes = new Map(releases.flat().map((r) => [r.id, r.notes]));
   const versions = new Map(releases.flat().map((r) => [r.id, r.version]));
@@ -179,6 +189,7 @@ export async function environmentsView(
         allowed(row.env).includes('rollback') &&
         envRollbackButton(row.env, row.release.version, refresh),
       flagsSection(row.env, flags[i] ?? null, allowed(row.env).includes('rollback'), refresh),
+      mode === 'detailed' && contractSection(contracts[i] ?? null, canApprove, refresh),
     );
   });
   const restored = restoreSentence(restore);
