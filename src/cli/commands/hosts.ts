@@ -1,0 +1,119 @@
+/**
+ * `slipway hosts trust|status|deploy ENV`: an environment that runs on other machines over SSH
+ * (slipway.yaml `environments.ENV.hosts`), behind a load balancer on this machine (src/fleet/).
+ */
+import type { Command } from 'commander';
+import { AppError, EXIT } from '../../domain/errors.ts';
+import { deployToHosts } from '../../fleet/deploy.ts';
+import { fleetOf } from '../../fleet/hosts.ts';
+import { fleetStatus } from '../../fleet/status.ts';
+import { trustHosts } from '../../fleet/trust.ts';
+import { artifactPath } from '../../releases/artifacts.ts';
+import { version } from '../args.ts';
+import type { Act, Context } from '../context.ts';
+import { table } from '../io.ts';
+
+const fleetFor = (c: Context, env: string) => fleetOf(c.config().config, env, c.projectDir(), c.dataDir());
+
+export function registerHosts(program: Command, ctx: () => Context, act: Act): void {
+  const hosts = program
+    .command('hosts')
+    .description(
+      "An environment's hosts (slipway.yaml environments.ENV.hosts): pin their SSH keys, see their state, deploy across them.",
+    );
+
+  hosts
+    .command('trust')
+    .description(
+      "Pin each host's SSH key into .slipway/known_hosts (first contact). A host whose key changed since is refused, its fingerprint shown; nothing else connects to an unpinned host.",
+    )
+    .argument('<env>', 'the environment')
+    .action(
+      act(async (env: string) => {
+        const c = ctx();
+        const outcomes = await trustHosts(fleetFor(c, env));
+        if (c.io.json) c.io.data({ env, hosts: outcomes });
+        else
+          for (const o of outcomes)
+            c.io.out(
+              o.status === 'refused'
+                ? `refused  ${o.error}`
+                : `${o.status.padEnd(15)} ${o.address}:${o.port}  ${o.fingerprint}`,
+            );
+        const refused = outcomes.filter((o) => o.status === 'refused');
+        if (refused.length === 0) return EXIT.ok;
+        throw new AppError(
+          refused.some((o) => /SSH key/.test(o.error ?? '')) ? 'HOST_KEY_REFUSED' : 'HOST_UNREACHABLE',
+          `${refused.length} of ${outcomes.length} hosts not pinned: ${refused.map((o) => o.address).join(', ')}`,
+        );
+      }),
+    );
+
+  hosts
+    .command('status')
+    .description(
+      "Each host of ENV: reachable over SSH, the release its agent serves, its health, the load balancer's view of it, and when it was last reached.",
+    )
+    .argument('<env>', 'the environment')
+    .action(
+      act(async (env: string) => {
+        const c = ctx();
+        const statuses = await fleetStatus(fleetFor(c, env));
+        if (c.io.json) {
+          c.io.data({ env, hosts: statuses });
+        } else {
+          c.io.out(
+            table([
+              ['HOST', 'ROLES', 'REACHABLE', 'RELEASE', 'HEALTH', 'BALANCER', 'LAST CONTACT'],
+              ...statuses.map((s) => [
+                s.address,
+                s.roles.join(',') || '-',
+                s.reachable ? 'yes' : 'no',
+                s.release ?? '-',
+                s.healthy === null ? '-' : s.healthy ? 'healthy' : 'unhealthy',
+                s.balancer ?? '-',
+                s.lastContact ?? 'never',
+              ]),
+            ]),
+          );
+          for (const s of statuses) if (s.error) c.io.out(`${s.address}: ${s.error}`);
+        }
+        return statuses.every((s) => s.reachable && s.healthy !== false) ? EXIT.ok : EXIT.failed;
+      }),
+    );
+
+  hosts
+    .command('deploy')
+    .description(
+      'Ship a release to every host of ENV (verified by digest, kept for rollback) and roll it across them, strategy.rolling.bootLimit hosts at a time, each drained at the load balancer first and healthy there before the next batch.',
+    )
+    .argument('<release>', 'version, id or digest of a registered release', version('<release>'))
+    .requiredOption('--env <name>', 'the environment')
+    .action(
+      act(async (ref: string, opts: { env: string }) => {
+        const c = ctx();
+        const { config } = c.config();
+        const fleet = fleetFor(c, opts.env);
+        const store = await c.store();
+        const release = await store.findRelease(config.app, ref);
+        if (release === undefined)
+          throw new AppError(
+            'RELEASE_NOT_FOUND',
+            `no release ${ref} of ${config.app}; see \`slipway releases\``,
+          );
+        const outcomes = await deployToHosts({
+          config,
+          fleet,
+          release: {
+            version: release.version,
+            digest: release.digest,
+            folder: artifactPath(c.dataDir(), release.digest),
+          },
+          log: (line) => (c.io.json ? undefined : c.io.out(line)),
+        });
+        if (c.io.json) c.io.data({ env: opts.env, release: release.version, hosts: outcomes });
+        else c.io.out(`${release.version} runs on ${outcomes.length} hosts of ${opts.env}`);
+        return EXIT.ok;
+      }),
+    );
+}

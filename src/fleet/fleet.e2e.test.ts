@@ -1,0 +1,205 @@
+/**
+ * A fleet for real: three hosts made of network namespaces, each with its own sshd, reached over
+ * SSH with a generated key; the agent started on each over SSH and driven through an SSH tunnel;
+ * HAProxy in front. Real HTTP through HAProxy during a rolling deployment must see no failure.
+ * Skipped with the reason when not root or without `ip netns`/sshd/haproxy (never under CI=true).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { cli } from '../../test/cli-helpers.ts';
+import { repoRoot, serviceSkip, tempDir } from '../testing.ts';
+import { frontFiles } from './front.ts';
+import { createLab, type NsLab, netnsUnavailable, runInNs } from './netns-testing.ts';
+
+const unavailable = netnsUnavailable();
+const skip = serviceSkip(
+  'network namespaces with sshd and haproxy',
+  unavailable === undefined,
+  unavailable ?? '',
+);
+const PORT = 18_080;
+
+// Keep-alive HTTP through the load balancer until SIGTERM; prints what it saw as one JSON line.
+const LOAD = `
+import http from 'node:http';
+const port = Number(process.argv[2]);
+const once = process.argv[3] === 'once';
+const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+let ok = 0, failed = 0, stop = false;
+const versions = {}, errors = [];
+process.on('SIGTERM', () => { stop = true; });
+const one = () => new Promise((done) => {
+  const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+    res.resume();
+    res.on('end', () => {
+      if (res.statusCode === 200) { ok++; const v = res.headers['x-shop-version']; versions[v] = (versions[v] ?? 0) + 1; }
+      else { failed++; errors.push('status ' + res.statusCode); }
+      done();
+    });
+  });
+  req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+  req.on('error', (e) => { failed++; errors.push(e.message); done(); });
+});
+const worker = async () => { do { await one(); } while (!stop && !once); };
+await Promise.all([worker(), worker(), worker(), worker()]);
+console.log(JSON.stringify({ ok, failed, versions, errors: errors.slice(0, 10) }));
+process.exit(0);
+`;
+
+describe('a rolling deployment across three SSH hosts behind HAProxy', { skip }, () => {
+  const dir = tempDir('slipway-fleet-');
+  let lab: NsLab | undefined;
+  const node = process.execPath;
+  const slipway = (...argv: string[]) =>
+    runInNs(
+      lab as NsLab,
+      (lab as NsLab).control,
+      [node, '--disable-warning=ExperimentalWarning', join(repoRoot, 'bin/slipway.js'), ...argv],
+      dir.path,
+    );
+  const load = (mode: 'once' | 'run') =>
+    (lab as NsLab).inNs((lab as NsLab).control, [node, join(dir.path, 'load.mjs'), String(PORT), mode]);
+  const collect = (child: ReturnType<typeof load>) =>
+    new Promise<{ ok: number; failed: number; versions: Record<string, number>; errors: string[] }>(
+      (resolve) => {
+        let out = '';
+        child.stdout?.on('data', (b: Buffer) => (out += b));
+        child.on('exit', () => resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}')));
+      },
+    );
+
+  before(async () => {
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir.path, 'id_ed25519')]);
+    lab = await createLab(dir.path, 3, readFileSync(join(dir.path, 'id_ed25519.pub'), 'utf8'));
+    const hosts = lab.hosts
+      .map(
+        (h, i) =>
+          `      - { address: ${h.address}, user: root, key: id_ed25519, dir: ${join(dir.path, `host${i + 1}`)}, agent: "${node} ${join(repoRoot, 'bin/slipway.js')}", roles: [web] }`,
+      )
+      .join('\n');
+    writeFileSync(
+      join(dir.path, 'slipway.yaml'),
+      `app: shop
+run:
+  command: ${node} server.js
+  health: { path: /health, interval: 500ms, timeout: 400ms, startTimeout: 30s }
+  instances: 2
+  stopTimeout: 5s
+config:
+  values: { LOG_LEVEL: info, GREETING: hello }
+environments:
+  production:
+    router: { driver: haproxy, port: ${PORT} }
+    strategy: { rolling: { bootLimit: 1 } }
+    hosts:
+${hosts}
+`,
+    );
+    writeFileSync(join(dir.path, 'load.mjs'), LOAD);
+    for (const v of ['1.0.0', '2.0.0']) {
+      cpSync(join(repoRoot, 'examples/shop/app'), join(dir.path, 'b', v), { recursive: true });
+      writeFileSync(join(dir.path, 'b', v, 'VERSION'), v);
+      const made = await cli(dir.path, 'release', 'create', '--version', v, '--ci', 'passed', join('b', v));
+      assert.equal(made.code, 0, made.stderr);
+    }
+  });
+
+  after(() => {
+    lab?.destroy();
+    rmSync(frontFiles(join(dir.path, '.slipway'), 'production').socket, { force: true });
+    dir.cleanup();
+  });
+
+  test('validate accepts the hosts; nothing connects to a host whose key is not pinned', async () => {
+    assert.equal((await cli(dir.path, 'validate')).code, 0);
+    const early = await slipway('hosts', 'deploy', '1.0.0', '--env', 'production');
+    assert.equal(early.code, 3, early.stderr);
+    assert.match(
+      early.stderr,
+      /SSH key \(SHA256:[A-Za-z0-9+/]+\) is not pinned; run `slipway hosts trust ENV`/,
+    );
+  });
+
+  test('hosts trust pins each host key', async () => {
+    const trusted = await slipway('hosts', 'trust', 'production');
+    assert.equal(trusted.code, 0, trusted.stderr);
+    assert.equal(
+      trusted.stdout.match(/^pinned\s+10\.77\.0\.1[123]:22\s+SHA256:/gm)?.length,
+      3,
+      trusted.stdout,
+    );
+    const again = await slipway('hosts', 'trust', 'production');
+    assert.equal(again.stdout.match(/^already pinned/gm)?.length, 3, again.stdout);
+  });
+
+  test('the first release reaches every host and is served through HAProxy', async () => {
+    const first = await slipway('hosts', 'deploy', '1.0.0', '--env', 'production');
+    assert.equal(first.code, 0, first.stderr + first.stdout);
+    assert.equal(first.stdout.match(/shipped and verified/g)?.length, 3, first.stdout);
+    assert.equal(first.stdout.match(/agent started/g)?.length, 3, first.stdout);
+    const seen = await collect(load('once'));
+    assert.deepEqual(seen.versions, { '1.0.0': 4 });
+  });
+
+  test('a rolling deployment under load fails no request and ends on the new release everywhere', async (t) => {
+    const running = load('run');
+    const seen = collect(running);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const rolled = await slipway('hosts', 'deploy', '2.0.0', '--env', 'production');
+    await new Promise((r) => setTimeout(r, 500));
+    running.kill('SIGTERM');
+    const result = await seen;
+    t.diagnostic(`requests through HAProxy during the rolling deployment: ${JSON.stringify(result)}`);
+    assert.equal(rolled.code, 0, rolled.stderr + rolled.stdout);
+    // One host at a time (bootLimit 1), each healthy at the load balancer before the next.
+    const order = [...rolled.stdout.matchAll(/(10\.77\.0\.1\d): serving 2\.0\.0/g)].map((m) => m[1]);
+    assert.deepEqual(order, ['10.77.0.11', '10.77.0.12', '10.77.0.13']);
+    assert.equal(result.failed, 0, JSON.stringify(result));
+    assert.ok(result.ok > 50, JSON.stringify(result));
+    assert.ok(
+      (result.versions['1.0.0'] ?? 0) > 0 && (result.versions['2.0.0'] ?? 0) > 0,
+      JSON.stringify(result),
+    );
+    const after = await collect(load('once'));
+    assert.deepEqual(after.versions, { '2.0.0': 4 });
+  });
+
+  test('hosts status shows each host reachable, on the release, healthy and UP at the balancer', async () => {
+    const status = await slipway('--json', 'hosts', 'status', 'production');
+    assert.equal(status.code, 0, status.stderr);
+    const { hosts } = JSON.parse(status.stdout) as { hosts: Record<string, unknown>[] };
+    assert.equal(hosts.length, 3);
+    for (const h of hosts) {
+      assert.equal(h.reachable, true);
+      assert.equal(h.release, '2.0.0');
+      assert.equal(h.healthy, true);
+      assert.equal(h.balancer, 'UP');
+      assert.ok(typeof h.lastContact === 'string');
+    }
+  });
+
+  test('a host whose key changed is refused with both fingerprints', async () => {
+    const file = join(dir.path, '.slipway', 'known_hosts');
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    const key = (address: string) =>
+      lines
+        .find((l) => l.startsWith(`${address} `))
+        ?.split(' ')
+        .slice(1)
+        .join(' ');
+    // Pin host 2's key for host 1: to slipway, host 1 now presents a changed key.
+    writeFileSync(
+      file,
+      `${lines.filter((l) => !l.startsWith('10.77.0.11 ')).join('\n')}\n10.77.0.11 ${key('10.77.0.12')}\n`,
+    );
+    const trust = await slipway('hosts', 'trust', 'production');
+    assert.equal(trust.code, 3, trust.stderr);
+    assert.match(trust.stdout, /host 10\.77\.0\.11: its SSH key changed — now SHA256:\S+, pinned SHA256:\S+/);
+    const deploy = await slipway('hosts', 'deploy', '1.0.0', '--env', 'production');
+    assert.equal(deploy.code, 3, deploy.stderr);
+    assert.match(deploy.stderr, /10\.77\.0\.11: its SSH key changed/);
+  });
+});
