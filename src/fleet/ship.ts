@@ -3,29 +3,22 @@
  * checked on the host before it is unpacked into `<dir>/releases/<digest>/` (atomic rename), so a
  * host never runs a half-copied or altered release. Shipped releases stay for rollback.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import * as tar from 'tar';
 import { AppError } from '../domain/errors.ts';
 import { sh } from './shell.ts';
 import type { SshSession } from './ssh.ts';
 
-/** The folder as a tar archive (system tar: the archive format the host unpacks with its own tar). */
-export function tarOf(folder: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('tar', ['-C', folder, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => {
-      err += b.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0
-        ? resolve(Buffer.concat(out))
-        : reject(new AppError('RELEASE_SOURCE_INVALID', `cannot pack ${folder}: ${err.trim()}`)),
-    );
-  });
+/** The folder as a tar archive (the npm tar package here; the host unpacks it with its own tar). */
+export async function tarOf(folder: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of tar.create({ cwd: folder, portable: true }, ['.']))
+      chunks.push(Buffer.from(chunk as Uint8Array));
+  } catch (error) {
+    throw new AppError('RELEASE_SOURCE_INVALID', `cannot pack ${folder}: ${(error as Error).message}`);
+  }
+  return Buffer.concat(chunks);
 }
 
 export interface Shipped {
