@@ -99,9 +99,11 @@ ${hosts}
 `,
     );
     writeFileSync(join(dir.path, 'load.mjs'), LOAD);
-    for (const v of ['1.0.0', '2.0.0']) {
+    for (const v of ['1.0.0', '2.0.0', '3.0.0']) {
       cpSync(join(repoRoot, 'examples/shop/app'), join(dir.path, 'b', v), { recursive: true });
       writeFileSync(join(dir.path, 'b', v, 'VERSION'), v);
+      // 3.0.0 is broken: it exits at start, so the first host it reaches must stop the deployment.
+      if (v === '3.0.0') writeFileSync(join(dir.path, 'b', v, 'faults.json'), '{"crash": true}');
       const made = await cli(dir.path, 'release', 'create', '--version', v, '--ci', 'passed', join('b', v));
       assert.equal(made.code, 0, made.stderr);
     }
@@ -148,7 +150,11 @@ ${hosts}
     const running = load('run');
     const seen = collect(running);
     await new Promise((r) => setTimeout(r, 1_000));
+    const started = Date.now();
     const rolled = await slipway('hosts', 'deploy', '2.0.0', '--env', 'production');
+    t.diagnostic(
+      `rolling deployment of 3 hosts × 2 instances, one host at a time: ${Date.now() - started} ms (CLI start included)`,
+    );
     await new Promise((r) => setTimeout(r, 500));
     running.kill('SIGTERM');
     const result = await seen;
@@ -179,6 +185,33 @@ ${hosts}
       assert.equal(h.balancer, 'UP');
       assert.ok(typeof h.lastContact === 'string');
     }
+  });
+
+  test('a release that fails on the first host stops there, named; no request fails and the rest keep their release', async (t) => {
+    const running = load('run');
+    const seen = collect(running);
+    const broken = await slipway('hosts', 'deploy', '3.0.0', '--env', 'production');
+    running.kill('SIGTERM');
+    const result = await seen;
+    t.diagnostic(`requests through HAProxy during the failed deployment: ${JSON.stringify(result)}`);
+    assert.equal(broken.code, 1, broken.stderr + broken.stdout);
+    assert.match(broken.stderr, /HOST_DEPLOY_FAILED/);
+    assert.match(
+      broken.stderr,
+      /host 10\.77\.0\.11: .*the deployment stopped there — hosts not reached keep their release \(10\.77\.0\.12, 10\.77\.0\.13\)/,
+    );
+    assert.equal(result.failed, 0, JSON.stringify(result));
+    assert.deepEqual(Object.keys(result.versions), ['2.0.0']);
+    const status = await slipway('--json', 'hosts', 'status', 'production');
+    const { hosts } = JSON.parse(status.stdout) as { hosts: { release: string; balancer: string }[] };
+    assert.deepEqual(
+      hosts.map((h) => [h.release, h.balancer]),
+      [
+        ['2.0.0', 'UP'],
+        ['2.0.0', 'UP'],
+        ['2.0.0', 'UP'],
+      ],
+    );
   });
 
   test('a host whose key changed is refused with both fingerprints', async () => {
