@@ -202,6 +202,13 @@ ${hosts}
     );
     assert.equal(result.failed, 0, JSON.stringify(result));
     assert.deepEqual(Object.keys(result.versions), ['2.0.0']);
+    const audit = (await cli(dir.path, 'audit', 'export')).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { action: string; data: { release: string; outcome: string } })
+      .filter((e) => e.action === 'hosts.deploy')
+      .map((e) => `${e.data.release} ${e.data.outcome}`);
+    assert.deepEqual(audit, ['1.0.0 succeeded', '2.0.0 succeeded', '3.0.0 failed']);
     const status = await slipway('--json', 'hosts', 'status', 'production');
     const { hosts } = JSON.parse(status.stdout) as { hosts: { release: string; balancer: string }[] };
     assert.deepEqual(
@@ -216,7 +223,8 @@ ${hosts}
 
   test('a host whose key changed is refused with both fingerprints', async () => {
     const file = join(dir.path, '.slipway', 'known_hosts');
-    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    const pinned = readFileSync(file, 'utf8');
+    const lines = pinned.trim().split('\n');
     const key = (address: string) =>
       lines
         .find((l) => l.startsWith(`${address} `))
@@ -234,5 +242,33 @@ ${hosts}
     const deploy = await slipway('hosts', 'deploy', '1.0.0', '--env', 'production');
     assert.equal(deploy.code, 3, deploy.stderr);
     assert.match(deploy.stderr, /10\.77\.0\.11: its SSH key changed/);
+    writeFileSync(file, pinned); // the right pins again, for the tests after this one
+  });
+
+  test('a host whose SSH is down is named: status shows it unreachable, deploy changes nothing anywhere', async () => {
+    (lab as NsLab).stopSshd(2);
+    await new Promise((r) => setTimeout(r, 300));
+    const status = await slipway('--json', 'hosts', 'status', 'production');
+    assert.equal(status.code, 1, status.stderr);
+    const { hosts } = JSON.parse(status.stdout) as {
+      hosts: { address: string; reachable: boolean; error?: string }[];
+    };
+    assert.deepEqual(
+      hosts.map((h) => [h.address, h.reachable]),
+      [
+        ['10.77.0.11', true],
+        ['10.77.0.12', true],
+        ['10.77.0.13', false],
+      ],
+    );
+    assert.match(
+      hosts[2]?.error ?? '',
+      /host 10\.77\.0\.13: port 22 refused the SSH connection; check that sshd runs there/,
+    );
+    const deploy = await slipway('hosts', 'deploy', '1.0.0', '--env', 'production');
+    assert.equal(deploy.code, 4, deploy.stderr);
+    assert.match(deploy.stderr, /HOST_UNREACHABLE.*host 10\.77\.0\.13: port 22 refused/);
+    const after = await collect(load('once'));
+    assert.deepEqual(after.versions, { '2.0.0': 4 }, 'nothing changed on the reachable hosts');
   });
 });

@@ -30,6 +30,8 @@ export interface NsHost {
 export interface NsLab {
   readonly control: string;
   readonly hosts: readonly NsHost[];
+  /** Stops the sshd of host `index` (0-based): the host stays, SSH to it is refused. */
+  stopSshd(index: number): void;
   /** Runs argv inside a namespace (as a child process of this one). */
   inNs(ns: string, argv: readonly string[], options?: { cwd?: string }): ChildProcess;
   destroy(): void;
@@ -44,6 +46,7 @@ export async function createLab(dir: string, count: number, authorizedKeys: stri
   const hosts: NsHost[] = [];
   const made: string[] = [];
   const children: ChildProcess[] = [];
+  const sshds: ChildProcess[] = [];
   const inNs: NsLab['inNs'] = (ns, argv, options = {}) =>
     spawn('ip', ['netns', 'exec', ns, ...argv], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const destroy = () => {
@@ -117,6 +120,7 @@ export async function createLab(dir: string, count: number, authorizedKeys: stri
       );
       const sshd = inNs(ns, [SSHD, '-D', '-e', '-f', config]);
       children.push(sshd);
+      sshds.push(sshd);
       await new Promise<void>((resolve, reject) => {
         let err = '';
         const timer = setTimeout(() => reject(new Error(`sshd in ${ns} did not start: ${err}`)), 10_000);
@@ -135,7 +139,7 @@ export async function createLab(dir: string, count: number, authorizedKeys: stri
     destroy();
     throw error;
   }
-  return { control, hosts, inNs, destroy };
+  return { control, hosts, inNs, destroy, stopSshd: (index) => sshds[index]?.kill('SIGTERM') };
 }
 
 /** Runs argv in a namespace to its end: exit code and output. */

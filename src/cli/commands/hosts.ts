@@ -101,6 +101,14 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
             'RELEASE_NOT_FOUND',
             `no release ${ref} of ${config.app}; see \`slipway releases\``,
           );
+        // Every deployment across hosts is in the audit log, failed ones too (with the host that stopped it).
+        const audit = (data: Record<string, unknown>) =>
+          store.appendAudit({
+            actor: c.user,
+            action: 'hosts.deploy',
+            target: `${config.app}/${opts.env}`,
+            data: { release: release.version, digest: release.digest, ...data },
+          });
         const outcomes = await deployToHosts({
           config,
           fleet,
@@ -110,7 +118,11 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
             folder: artifactPath(c.dataDir(), release.digest),
           },
           log: (line) => (c.io.json ? undefined : c.io.out(line)),
+        }).catch(async (error: unknown) => {
+          await audit({ outcome: 'failed', error: (error as Error).message });
+          throw error;
         });
+        await audit({ outcome: 'succeeded', hosts: outcomes.map((o) => o.address) });
         if (c.io.json) c.io.data({ env: opts.env, release: release.version, hosts: outcomes });
         else c.io.out(`${release.version} runs on ${outcomes.length} hosts of ${opts.env}`);
         return EXIT.ok;
