@@ -208,7 +208,8 @@ ${hosts}
       .map((l) => JSON.parse(l) as { action: string; data: { release: string; outcome: string } })
       .filter((e) => e.action === 'hosts.deploy')
       .map((e) => `${e.data.release} ${e.data.outcome}`);
-    assert.deepEqual(audit, ['1.0.0 succeeded', '2.0.0 succeeded', '3.0.0 failed']);
+    // The first one was refused (no pinned keys): audited as failed too.
+    assert.deepEqual(audit, ['1.0.0 failed', '1.0.0 succeeded', '2.0.0 succeeded', '3.0.0 failed']);
     const status = await slipway('--json', 'hosts', 'status', 'production');
     const { hosts } = JSON.parse(status.stdout) as { hosts: { release: string; balancer: string }[] };
     assert.deepEqual(
@@ -219,6 +220,20 @@ ${hosts}
         ['2.0.0', 'UP'],
       ],
     );
+  });
+
+  test('going back to 1.0.0 reuses what each host kept: nothing shipped again, no request fails', async (t) => {
+    const running = load('run');
+    const seen = collect(running);
+    const back = await slipway('hosts', 'deploy', '1.0.0', '--env', 'production');
+    running.kill('SIGTERM');
+    const result = await seen;
+    t.diagnostic(`requests through HAProxy while going back: ${JSON.stringify(result)}`);
+    assert.equal(back.code, 0, back.stderr + back.stdout);
+    assert.equal(back.stdout.match(/release 1\.0\.0 already there/g)?.length, 3, back.stdout);
+    assert.doesNotMatch(back.stdout, /agent started/, 'the agents started by the first deployment still run');
+    assert.equal(result.failed, 0, JSON.stringify(result));
+    assert.deepEqual((await collect(load('once'))).versions, { '1.0.0': 4 });
   });
 
   test('a host whose key changed is refused with both fingerprints', async () => {
@@ -265,10 +280,10 @@ ${hosts}
       hosts[2]?.error ?? '',
       /host 10\.77\.0\.13: port 22 refused the SSH connection; check that sshd runs there/,
     );
-    const deploy = await slipway('hosts', 'deploy', '1.0.0', '--env', 'production');
+    const deploy = await slipway('hosts', 'deploy', '2.0.0', '--env', 'production');
     assert.equal(deploy.code, 4, deploy.stderr);
     assert.match(deploy.stderr, /HOST_UNREACHABLE.*host 10\.77\.0\.13: port 22 refused/);
     const after = await collect(load('once'));
-    assert.deepEqual(after.versions, { '2.0.0': 4 }, 'nothing changed on the reachable hosts');
+    assert.deepEqual(after.versions, { '1.0.0': 4 }, 'nothing changed on the reachable hosts');
   });
 });
