@@ -83,6 +83,13 @@ export async function deployToHosts(input: FleetDeployInput): Promise<HostOutcom
   const port = env?.router?.port;
   if (env === undefined || port === undefined)
     throw new AppError('USAGE', `environments.${fleet.env}.router.port is required with hosts`);
+  // Secrets and values from the secret store or .env files are not sent to hosts yet: refuse rather
+  // than start the app without them.
+  if ((env.secrets?.length ?? 0) > 0)
+    throw new AppError(
+      'USAGE',
+      `environments.${fleet.env}.secrets: secrets on hosts are not built yet; hosts get only config.values (remove secrets from this environment or run it on this machine)`,
+    );
   if (config.run.image !== undefined)
     throw new AppError('USAGE', 'run.image with hosts is not built yet: hosts run releases of files');
   // Every host must be reachable and trusted before anything changes anywhere.
