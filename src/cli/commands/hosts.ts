@@ -2,8 +2,10 @@
  * `slipway hosts trust|status|deploy ENV`: an environment that runs on other machines over SSH
  * (slipway.yaml `environments.ENV.hosts`), behind a load balancer on this machine (src/fleet/).
  */
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { AppError, EXIT } from '../../domain/errors.ts';
+import { lockName } from '../../engine/executor.ts';
 import { deployToHosts } from '../../fleet/deploy.ts';
 import { fleetOf } from '../../fleet/hosts.ts';
 import { fleetStatus } from '../../fleet/status.ts';
@@ -12,6 +14,9 @@ import { artifactPath } from '../../releases/artifacts.ts';
 import { version } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { table } from '../io.ts';
+
+/** How long the deploy lock lasts unless renewed (renewed every third of it while the deployment runs). */
+const LOCK_TTL_MS = 60_000;
 
 const fleetFor = (c: Context, env: string) => fleetOf(c.config().config, env, c.projectDir(), c.dataDir());
 
@@ -109,6 +114,16 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
             target: `${config.app}/${opts.env}`,
             data: { release: release.version, digest: release.digest, ...data },
           });
+        // The environment's deploy lock (the one `slipway deploy` takes): one deployment at a time.
+        const lock = lockName(config.app, opts.env);
+        const owner = { id: `hosts-deploy@${process.pid}`, pid: process.pid, host: hostname() };
+        const held = await store.acquireLock(lock, owner, LOCK_TTL_MS);
+        if (!held.acquired)
+          throw new AppError(
+            'LOCK_HELD',
+            `${opts.env} is busy: ${held.holder.id.split('@')[0]} is driven by process ${held.holder.pid} on ${held.holder.host}; wait for it to end`,
+          );
+        const renew = setInterval(() => void store.renewLock(lock, owner, LOCK_TTL_MS), LOCK_TTL_MS / 3);
         const outcomes = await deployToHosts({
           config,
           fleet,
@@ -118,10 +133,15 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
             folder: artifactPath(c.dataDir(), release.digest),
           },
           log: (line) => (c.io.json ? undefined : c.io.out(line)),
-        }).catch(async (error: unknown) => {
-          await audit({ outcome: 'failed', error: (error as Error).message });
-          throw error;
-        });
+        })
+          .catch(async (error: unknown) => {
+            await audit({ outcome: 'failed', error: (error as Error).message });
+            throw error;
+          })
+          .finally(async () => {
+            clearInterval(renew);
+            await store.releaseLock(lock, owner);
+          });
         await audit({ outcome: 'succeeded', hosts: outcomes.map((o) => o.address) });
         if (c.io.json) c.io.data({ env: opts.env, release: release.version, hosts: outcomes });
         else c.io.out(`${release.version} runs on ${outcomes.length} hosts of ${opts.env}`);
