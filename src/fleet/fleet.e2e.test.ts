@@ -286,4 +286,42 @@ ${hosts}
     const after = await collect(load('once'));
     assert.deepEqual(after.versions, { '1.0.0': 4 }, 'nothing changed on the reachable hosts');
   });
+
+  test('hosts stop ends the load balancer and the environment on every host that answers, naming the one that does not', async () => {
+    const stopped = await slipway('--json', 'hosts', 'stop', 'production');
+    assert.equal(stopped.code, 4, stopped.stderr);
+    const result = JSON.parse(stopped.stdout) as {
+      balancer: boolean;
+      hosts: { address: string; status: string }[];
+    };
+    assert.equal(result.balancer, true);
+    assert.deepEqual(
+      result.hosts.map((h) => [h.address, h.status]),
+      [
+        ['10.77.0.11', 'stopped'],
+        ['10.77.0.12', 'stopped'],
+        ['10.77.0.13', 'failed'],
+      ],
+    );
+    const again = await slipway('hosts', 'stop', 'production');
+    assert.equal(again.code, 4);
+    assert.match(again.stderr, /1 of 3 hosts could not be stopped: 10\.77\.0\.13/);
+    assert.match(
+      again.stdout,
+      /load balancer: not running\n10\.77\.0\.11: not running\n10\.77\.0\.12: not running/,
+    );
+    const through = await collect(load('once'));
+    assert.equal(through.ok, 0, 'nothing answers on the load balancer port');
+    const status = await slipway('--json', 'hosts', 'status', 'production');
+    const { hosts } = JSON.parse(status.stdout) as {
+      hosts: { release: string | null; balancer: string | null }[];
+    };
+    assert.deepEqual(
+      hosts.slice(0, 2).map((h) => [h.release, h.balancer]),
+      [
+        [null, null],
+        [null, null],
+      ],
+    );
+  });
 });

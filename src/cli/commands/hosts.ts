@@ -9,6 +9,7 @@ import { lockName } from '../../engine/executor.ts';
 import { deployToHosts } from '../../fleet/deploy.ts';
 import { fleetOf } from '../../fleet/hosts.ts';
 import { fleetStatus } from '../../fleet/status.ts';
+import { stopFleet } from '../../fleet/stop.ts';
 import { trustHosts } from '../../fleet/trust.ts';
 import { artifactPath } from '../../releases/artifacts.ts';
 import { version } from '../args.ts';
@@ -146,6 +147,33 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
         if (c.io.json) c.io.data({ env: opts.env, release: release.version, hosts: outcomes });
         else c.io.out(`${release.version} runs on ${outcomes.length} hosts of ${opts.env}`);
         return EXIT.ok;
+      }),
+    );
+
+  hosts
+    .command('stop')
+    .description(
+      "Stop serving ENV: stop its load balancer, and have each host's agent drop the environment (its instances stop). The agents keep running; shipped releases stay on the hosts.",
+    )
+    .argument('<env>', 'the environment')
+    .action(
+      act(async (env: string) => {
+        const c = ctx();
+        const result = await stopFleet(fleetFor(c, env));
+        if (c.io.json) c.io.data({ env, ...result });
+        else {
+          c.io.out(`load balancer: ${result.balancer ? 'stopped' : 'not running'}`);
+          for (const h of result.hosts)
+            c.io.out(`${h.address}: ${h.status}${h.error ? ` (${h.error})` : ''}`);
+        }
+        const failed = result.hosts.filter((h) => h.status === 'failed');
+        if (failed.length === 0) return EXIT.ok;
+        // JSON already says which hosts failed and why: one document on stdout, the exit code tells.
+        if (c.io.json) return EXIT.unavailable;
+        throw new AppError(
+          'HOST_UNREACHABLE',
+          `${failed.length} of ${result.hosts.length} hosts could not be stopped: ${failed.map((h) => h.address).join(', ')}; run \`slipway hosts stop ${env}\` again when they answer`,
+        );
       }),
     );
 }
