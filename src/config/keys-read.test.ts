@@ -149,7 +149,7 @@ const READERS: Record<string, Reader> = {
   'environments.*.hosts[].instances': ['src/fleet/hosts.ts', 'instances: h.instances ??'],
   'environments.*.hosts[].roles': ['src/fleet/hosts.ts', 'roles: h.roles ??'],
   'environments.*.hosts[].key': ['src/fleet/hosts.ts', 'resolve(projectDir, h.key)'],
-  'environments.*.hosts[].dir': ['src/fleet/hosts.ts', 'dir: h.dir ??'],
+  'environments.*.hosts[].dir': ['src/fleet/hosts.ts', 'dir: h.dir?.replace('],
   'environments.*.hosts[].agent': ['src/fleet/hosts.ts', 'agent: h.agent ??'],
   'environments.*.metrics.provider': ['src/engine/metric-sources.ts', "m?.provider === 'prometheus'"],
   'environments.*.metrics.url': ['src/engine/metric-sources.ts', 'm.url'],

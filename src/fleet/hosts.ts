@@ -48,7 +48,8 @@ export function fleetOf(config: SlipwayConfig, env: string, projectDir: string, 
       ...(h.key !== undefined && { key: isAbsolute(h.key) ? h.key : resolve(projectDir, h.key) }),
       roles: h.roles ?? [],
       instances: h.instances ?? instances,
-      dir: h.dir ?? `.slipway-host/${config.app}`,
+      // Commands quote the folder, so `~/` would not expand: a relative folder is under the home already.
+      dir: h.dir?.replace(/^~\//, '') ?? `.slipway-host/${config.app}`,
       agent: h.agent ?? 'slipway',
     }),
   );
