@@ -236,7 +236,7 @@ const strategies = z.strictObject({
         .optional()
         .meta({
           description:
-            'With hosts: how many hosts are updated at a time (N, or N% of the hosts, rounded up); default 1. Each batch must be healthy before the next.',
+            'With hosts: how many hosts are updated at a time (N, or N% of the hosts, rounded up; at most all but one, so one host always serves); default 1. Each batch must be healthy before the next.',
         }),
     })
     .optional(),

@@ -6,9 +6,11 @@ test('one host at a time by default', () => {
   assert.deepEqual(hostBatches(['a', 'b', 'c'], undefined), [['a'], ['b'], ['c']]);
 });
 
-test('a number of hosts, capped at the fleet', () => {
+test('a number of hosts, never all of them: one host always serves', () => {
   assert.deepEqual(hostBatches(['a', 'b', 'c'], 2), [['a', 'b'], ['c']]);
-  assert.equal(batchSize(3, 10), 3);
+  assert.equal(batchSize(3, 10), 2);
+  assert.equal(batchSize(4, '100%'), 3);
+  assert.deepEqual(hostBatches(['a'], 5), [['a']]);
 });
 
 test('a share of the hosts is rounded up, never below one', () => {

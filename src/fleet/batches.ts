@@ -1,6 +1,7 @@
 /**
  * Which hosts a rolling deployment updates together: `bootLimit` hosts at a time (a number, or a
- * share such as "25%" of the hosts, rounded up), in the order slipway.yaml lists them. Pure.
+ * share such as "25%" of the hosts, rounded up; at most all but one host), in the order slipway.yaml
+ * lists them. Pure.
  *
  * @example hostBatches(['a', 'b', 'c'], '50%') // [['a', 'b'], ['c']]
  */
@@ -10,7 +11,8 @@ export function batchSize(hosts: number, bootLimit: number | string | undefined)
   if (hosts === 0) return 0;
   if (bootLimit === undefined) return 1;
   const n = typeof bootLimit === 'number' ? bootLimit : Math.ceil((parsePercent(bootLimit) ?? 0) * hosts);
-  return Math.min(hosts, Math.max(1, n));
+  // Never all hosts at once: each batch leaves the load balancer while it changes, and one host must serve.
+  return Math.max(1, Math.min(hosts - 1, n));
 }
 
 export function hostBatches<T>(hosts: readonly T[], bootLimit: number | string | undefined): T[][] {
