@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { cli } from '../../test/cli-helpers.ts';
 import { repoRoot, serviceSkip, tempDir } from '../testing.ts';
 import { frontFiles } from './front.ts';
-import { createLab, type NsLab, netnsUnavailable, runInNs } from './netns-testing.ts';
+import { createLab, LOAD_SCRIPT, type NsLab, netnsUnavailable, runInNs } from './netns-testing.ts';
 
 const unavailable = netnsUnavailable();
 const skip = serviceSkip(
@@ -21,33 +21,6 @@ const skip = serviceSkip(
   unavailable ?? '',
 );
 const PORT = 18_080;
-
-// Keep-alive HTTP through the load balancer until SIGTERM; prints what it saw as one JSON line.
-const LOAD = `
-import http from 'node:http';
-const port = Number(process.argv[2]);
-const once = process.argv[3] === 'once';
-const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-let ok = 0, failed = 0, stop = false;
-const versions = {}, errors = [];
-process.on('SIGTERM', () => { stop = true; });
-const one = () => new Promise((done) => {
-  const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
-    res.resume();
-    res.on('end', () => {
-      if (res.statusCode === 200) { ok++; const v = res.headers['x-shop-version']; versions[v] = (versions[v] ?? 0) + 1; }
-      else { failed++; errors.push('status ' + res.statusCode); }
-      done();
-    });
-  });
-  req.setTimeout(5000, () => req.destroy(new Error('timeout')));
-  req.on('error', (e) => { failed++; errors.push(e.message); done(); });
-});
-const worker = async () => { do { await one(); } while (!stop && !once); };
-await Promise.all([worker(), worker(), worker(), worker()]);
-console.log(JSON.stringify({ ok, failed, versions, errors: errors.slice(0, 10) }));
-process.exit(0);
-`;
 
 describe('a rolling deployment across three SSH hosts behind HAProxy', { skip }, () => {
   const dir = tempDir('slipway-fleet-');
@@ -98,7 +71,7 @@ environments:
 ${hosts}
 `,
     );
-    writeFileSync(join(dir.path, 'load.mjs'), LOAD);
+    writeFileSync(join(dir.path, 'load.mjs'), LOAD_SCRIPT);
     for (const v of ['1.0.0', '2.0.0', '3.0.0']) {
       cpSync(join(repoRoot, 'examples/shop/app'), join(dir.path, 'b', v), { recursive: true });
       writeFileSync(join(dir.path, 'b', v, 'VERSION'), v);

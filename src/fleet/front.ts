@@ -63,12 +63,16 @@ export function renderFront(options: FrontOptions, socket: string, pidFile: stri
     `  pidfile ${pidFile}`,
     'defaults',
     '  mode http',
-    '  timeout connect 2s',
+    '  timeout connect 1s',
     '  timeout client 60s',
     '  timeout server 60s',
     '  timeout http-keep-alive 60s',
     // A host that vanishes mid-request: the request goes to another host, not back as an error.
     '  retries 3',
+    // No idle connection to a host is kept for reuse: a request never goes out on a connection to a
+    // host that vanished meanwhile (it would hang until the server timeout); a new connection that
+    // gets no answer is retried on another host after timeout connect.
+    '  option http-server-close',
     '  option redispatch 1',
     '  retry-on conn-failure empty-response response-timeout',
     'frontend fleet',

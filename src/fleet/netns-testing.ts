@@ -30,6 +30,8 @@ export interface NsHost {
 export interface NsLab {
   readonly control: string;
   readonly hosts: readonly NsHost[];
+  /** Cuts host `index` (0-based) off the network: its link on the bridge goes down (packets vanish, nothing is refused). */
+  linkDown(index: number): void;
   /** Stops the sshd of host `index` (0-based): the host stays, SSH to it is refused. */
   stopSshd(index: number): void;
   /** Runs argv inside a namespace (as a child process of this one). */
@@ -139,7 +141,14 @@ export async function createLab(dir: string, count: number, authorizedKeys: stri
     destroy();
     throw error;
   }
-  return { control, hosts, inNs, destroy, stopSshd: (index) => sshds[index]?.kill('SIGTERM') };
+  return {
+    control,
+    hosts,
+    inNs,
+    destroy,
+    stopSshd: (index) => sshds[index]?.kill('SIGTERM'),
+    linkDown: (index) => ip('-n', control, 'link', 'set', `swc${id}${index + 1}`.slice(0, 15), 'down'),
+  };
 }
 
 /** Runs argv in a namespace to its end: exit code and output. */
@@ -159,3 +168,36 @@ export function runInNs(
     child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
 }
+
+/**
+ * Keep-alive HTTP through the load balancer (4 clients, 5 s timeout per request, no retry) until
+ * SIGTERM, or 4 requests with `once`; prints what it saw (and the slowest answer) as one JSON line. Run with node inside a
+ * namespace: `node load.mjs PORT once|run`.
+ */
+export const LOAD_SCRIPT = `
+import http from 'node:http';
+const port = Number(process.argv[2]);
+const once = process.argv[3] === 'once';
+const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+let ok = 0, failed = 0, stop = false, slowestMs = 0;
+const versions = {}, errors = [];
+process.on('SIGTERM', () => { stop = true; });
+const one = () => new Promise((resolve) => {
+  const started = performance.now();
+  const done = () => { slowestMs = Math.max(slowestMs, Math.round(performance.now() - started)); resolve(); };
+  const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+    res.resume();
+    res.on('end', () => {
+      if (res.statusCode === 200) { ok++; const v = res.headers['x-shop-version']; versions[v] = (versions[v] ?? 0) + 1; }
+      else { failed++; errors.push('status ' + res.statusCode); }
+      done();
+    });
+  });
+  req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+  req.on('error', (e) => { failed++; errors.push(e.message); done(); });
+});
+const worker = async () => { do { await one(); } while (!stop && !once); };
+await Promise.all([worker(), worker(), worker(), worker()]);
+console.log(JSON.stringify({ ok, failed, slowestMs, versions, errors: errors.slice(0, 10) }));
+process.exit(0);
+`;
