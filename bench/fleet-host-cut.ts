@@ -12,7 +12,7 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.ts';
 import { frontFiles } from '../src/fleet/front.ts';
-import { createLab, LOAD_SCRIPT, type NsLab, netnsUnavailable, runInNs } from '../src/fleet/netns-testing.ts';
+import { createLab, LOAD_SCRIPT, type NsLab, netnsUnavailable, runInNs } from '../src/fleet/testing.ts';
 import { repoRoot, tempDir } from '../src/testing.ts';
 
 const why = netnsUnavailable();

@@ -1,6 +1,6 @@
 /**
  * A rolling deployment across hosts (issue 17 a), through the real CLI: three hosts made of network
- * namespaces (each its own sshd and agent, HAProxy in front, src/fleet/netns-testing.ts), two
+ * namespaces (each its own sshd and agent, HAProxy in front, src/fleet/testing.ts), two
  * instances per host. Times `slipway hosts deploy 2.0.0` (1.0.0 → 2.0.0, releases already
  * registered; CLI start included) for one host, for N hosts (three by default) one at a time (bootLimit 1)
  * and 25% at a time, against the single-host time: the goal is that N hosts in B batches take at
@@ -14,7 +14,7 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.ts';
 import { frontFiles } from '../src/fleet/front.ts';
-import { createLab, type NsLab, netnsUnavailable, runInNs } from '../src/fleet/netns-testing.ts';
+import { createLab, type NsLab, netnsUnavailable, runInNs } from '../src/fleet/testing.ts';
 import { repoRoot, tempDir } from '../src/testing.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 1);

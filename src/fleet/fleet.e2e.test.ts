@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { cli } from '../../test/cli-helpers.ts';
 import { repoRoot, serviceSkip, tempDir } from '../testing.ts';
 import { frontFiles } from './front.ts';
-import { createLab, LOAD_SCRIPT, type NsLab, netnsUnavailable, runInNs } from './netns-testing.ts';
+import { createLab, LOAD_SCRIPT, type NsLab, netnsUnavailable, runInNs } from './testing.ts';
 
 const unavailable = netnsUnavailable();
 const skip = serviceSkip(
