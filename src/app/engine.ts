@@ -212,6 +212,11 @@ async function shippedWith(store: Store, app: string, env: string, releaseId: st
 export async function deploymentContext(input: NewDeploymentInput): Promise<DeploymentContext> {
   const { config, env: envName } = input;
   const env = config.environments[envName] as EnvironmentConfig;
+  if (env.hosts !== undefined)
+    throw new AppError(
+      'USAGE',
+      `environment ${envName} runs on hosts (environments.${envName}.hosts); deploy to it with \`slipway hosts deploy ${input.release.version} --env ${envName}\` (the engine's canary, blue-green and analysis across hosts are not built yet)`,
+    );
   const driver = env.router?.driver ?? 'builtin';
   // The agent runs on this machine: a driver whose proxy is not installed is refused before anything starts.
   checkDriverInstalled(envName, driver);

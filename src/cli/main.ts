@@ -18,6 +18,7 @@ import { registerDoctor } from './commands/doctor.ts';
 import { registerExec } from './commands/exec.ts';
 import { registerFlags } from './commands/flags.ts';
 import { registerHistory } from './commands/history.ts';
+import { registerHosts } from './commands/hosts.ts';
 import { registerInit } from './commands/init.ts';
 import { registerLogs } from './commands/logs.ts';
 import { registerMigrations } from './commands/migrations.ts';
@@ -67,6 +68,7 @@ export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): 
   registerRollback(program, ctx, act);
   registerHistory(program, ctx, act);
   registerAgent(program, ctx, act);
+  registerHosts(program, ctx, act);
   registerConfig(program, ctx, act);
   registerSecret(program, ctx, act);
   registerExec(program, ctx, act);

@@ -99,6 +99,10 @@ export const REMOTE_MODES: Readonly<Record<string, RemoteMode>> = {
     ['agent', 'agent stop', 'agent install', 'agent uninstall', 'agent rebuild', 'logs'],
     local('the agent and its instances run on the machine that serves traffic'),
   ),
+  ...each(
+    ['hosts trust', 'hosts status', 'hosts deploy', 'hosts stop'],
+    local("hosts are reached with this machine's SSH keys and known_hosts"),
+  ),
   ...each(['doctor', 'store backup', 'store restore'], local("it checks or replaces the server's own store")),
   // Lint reads only local files; the rest work on an environment's database with its secrets.
   'migrations lint': 'local',

@@ -222,7 +222,24 @@ const stickiness = z.string().regex(/^(header|cookie):[A-Za-z0-9_-]+$/, {
 });
 
 const strategies = z.strictObject({
-  rolling: z.strictObject({ maxSurge: amount().default(1), maxUnavailable: amount().default(0) }).optional(),
+  rolling: z
+    .strictObject({
+      maxSurge: amount().default(1),
+      maxUnavailable: amount().default(0),
+      bootLimit: z
+        .union([
+          count('hosts', 1),
+          z.string().refine((v) => (parsePercent(v) ?? 0) > 0 && (parsePercent(v) ?? 2) <= 1, {
+            error: `expected a number of hosts or ${PERCENT_HINT}, above 0% and at most 100%`,
+          }),
+        ])
+        .optional()
+        .meta({
+          description:
+            'With hosts: how many hosts are updated at a time (N, or N% of the hosts, rounded up; at most all but one, so one host always serves); default 1. Each batch must be healthy before the next.',
+        }),
+    })
+    .optional(),
   'blue-green': z
     .strictObject({
       warmFor: duration().default(1_800_000),
@@ -431,6 +448,90 @@ const metricsSource = z
       });
   });
 
+/** One machine of an environment, reached over SSH (src/fleet/). */
+const fleetHost = z
+  .strictObject({
+    address: z
+      .string({ error: 'expected the host name or IP address the control plane reaches it at' })
+      .regex(/^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$/, {
+        error: 'expected a host name or IP address, e.g. 10.0.0.11 or web1.example.com',
+      }),
+    user: z
+      .string({ error: 'expected the SSH user, e.g. deploy' })
+      .regex(/^[a-z_][a-z0-9_.-]{0,31}$/, { error: 'expected an SSH user name, e.g. deploy' })
+      .default('root'),
+    // The range is checked in the environment's rules, so the message can name the host.
+    port: z.int({ error: 'expected the SSH port, a whole number from 1 to 65535' }).default(22),
+    instances: count('instances', 1)
+      .optional()
+      .meta({ description: "Instances of the app on this host; default the environment's instances." }),
+    roles: z
+      .array(name())
+      .optional()
+      .meta({ description: 'What the host is for, e.g. [web]; shown by `slipway hosts status`.' }),
+    key: z.string({ error: 'expected a private key file, relative to slipway.yaml' }).min(1).optional().meta({
+      description:
+        'The SSH private key file (relative to slipway.yaml); default the SSH agent (SSH_AUTH_SOCK), then ~/.ssh/id_ed25519.',
+    }),
+    dir: z.string({ error: 'expected a folder on the host' }).min(1).optional().meta({
+      description:
+        "Where releases and the agent's state live on the host; default .slipway-host/APP in the SSH user's home.",
+    }),
+    agent: z
+      .string({ error: 'expected the command that runs slipway on the host, e.g. slipway' })
+      .min(1)
+      .optional()
+      .meta({
+        description: 'The command that runs slipway on the host (it starts the agent); default slipway.',
+      }),
+  })
+  .meta({ description: 'A host of the environment, reached over SSH.' });
+
+/** What `slipway validate` checks of `hosts` before anything connects: each message names the host and the fix. */
+function fleetRules(
+  env: {
+    hosts?: readonly z.output<typeof fleetHost>[];
+    router?: { driver: string; port?: number | undefined };
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (env.hosts === undefined) return;
+  const driver = env.router?.driver ?? 'builtin';
+  if (driver !== 'haproxy')
+    ctx.addIssue({
+      code: 'custom',
+      path: env.router ? ['router', 'driver'] : ['hosts'],
+      message:
+        driver === 'nginx'
+          ? 'nginx in front of hosts is not built yet; set router.driver: haproxy'
+          : 'hosts need a load balancer in front of them; set router.driver: haproxy',
+    });
+  if (env.router?.port === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: env.router ? ['router'] : ['hosts'],
+      message:
+        "hosts need router.port: the load balancer's port, on which each host serves the environment too (e.g. router: { driver: haproxy, port: 8080 })",
+    });
+  const seen = new Map<string, number>();
+  env.hosts.forEach((host, i) => {
+    if (host.port < 1 || host.port > 65535)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hosts', i, 'port'],
+        message: `host ${host.address}: ${host.port} is not an SSH port; use a port from 1 to 65535 (default 22)`,
+      });
+    const first = seen.get(host.address.toLowerCase());
+    if (first !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hosts', i, 'address'],
+        message: `host ${host.address} is listed twice (hosts.${first} and hosts.${i}); list it once and set instances on it to run more`,
+      });
+    else seen.set(host.address.toLowerCase(), i);
+  });
+}
+
 export const environment = z
   .strictObject({
     after: name().optional().meta({ description: 'The environment a release must succeed in first.' }),
@@ -502,8 +603,17 @@ export const environment = z
           'When an analysis step cannot decide (too little traffic, no data): wait (measure up to 3× longer, then pause), pause (for a person), or fail (roll back). Default wait.',
       }),
     metrics: metricsSource.optional(),
+    hosts: z
+      .array(fleetHost)
+      .min(1, { error: 'expected at least one host (or leave hosts out to run on this machine)' })
+      .optional()
+      .meta({
+        description:
+          'The machines this environment runs on, reached over SSH, behind the load balancer of router.driver (haproxy). Without hosts it runs on this machine.',
+      }),
   })
   .superRefine((env, ctx) => {
+    fleetRules(env, ctx);
     // HAProxy and nginx keep no per-release metrics slipway reads: a canary's analysis steps could
     // never decide on them, so such an environment must name where its metrics come from.
     const driver = env.router?.driver ?? 'builtin';
@@ -684,3 +794,4 @@ export const slipwayConfig = z.strictObject({
 
 export type SlipwayConfig = z.output<typeof slipwayConfig>;
 export type EnvironmentConfig = z.output<typeof environment>;
+export type FleetHostConfig = z.output<typeof fleetHost>;

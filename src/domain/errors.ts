@@ -435,6 +435,24 @@ export const ERROR_CODES = {
       'The flag changed since the version the change was based on (--if-version); read it again and retry.',
   },
   INTERNAL: { status: 500, exit: EXIT.internal, summary: 'A bug in slipway; please report it.' },
+  HOST_UNREACHABLE: {
+    status: 503,
+    exit: EXIT.unavailable,
+    summary:
+      'A host of the environment could not be reached over SSH: no route, refused, timed out, unknown name, or the user or key was refused.',
+  },
+  HOST_KEY_REFUSED: {
+    status: 409,
+    exit: EXIT.refused,
+    summary:
+      "A host's SSH key is not pinned yet (run `slipway hosts trust ENV`) or differs from the pinned one; the message shows the fingerprint.",
+  },
+  HOST_DEPLOY_FAILED: {
+    status: 422,
+    exit: EXIT.failed,
+    summary:
+      'A deployment across hosts stopped at a host: shipping, starting or the health gate failed there; later hosts were not touched.',
+  },
 } as const satisfies Record<string, CodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,179 @@
+/**
+ * `slipway hosts trust|status|deploy ENV`: an environment that runs on other machines over SSH
+ * (slipway.yaml `environments.ENV.hosts`), behind a load balancer on this machine (src/fleet/).
+ */
+import { hostname } from 'node:os';
+import type { Command } from 'commander';
+import { AppError, EXIT } from '../../domain/errors.ts';
+import { lockName } from '../../engine/executor.ts';
+import { deployToHosts } from '../../fleet/deploy.ts';
+import { fleetOf } from '../../fleet/hosts.ts';
+import { fleetStatus } from '../../fleet/status.ts';
+import { stopFleet } from '../../fleet/stop.ts';
+import { trustHosts } from '../../fleet/trust.ts';
+import { artifactPath } from '../../releases/artifacts.ts';
+import { version } from '../args.ts';
+import type { Act, Context } from '../context.ts';
+import { table } from '../io.ts';
+
+/** How long the deploy lock lasts unless renewed (renewed every third of it while the deployment runs). */
+const LOCK_TTL_MS = 60_000;
+
+const fleetFor = (c: Context, env: string) => fleetOf(c.config().config, env, c.projectDir(), c.dataDir());
+
+export function registerHosts(program: Command, ctx: () => Context, act: Act): void {
+  const hosts = program
+    .command('hosts')
+    .description(
+      "An environment's hosts (slipway.yaml environments.ENV.hosts): pin their SSH keys, see their state, deploy across them.",
+    );
+
+  hosts
+    .command('trust')
+    .description(
+      "Pin each host's SSH key into .slipway/known_hosts (first contact). A host whose key changed since is refused, its fingerprint shown; nothing else connects to an unpinned host.",
+    )
+    .argument('<env>', 'the environment')
+    .action(
+      act(async (env: string) => {
+        const c = ctx();
+        const outcomes = await trustHosts(fleetFor(c, env));
+        if (c.io.json) c.io.data({ env, hosts: outcomes });
+        else
+          for (const o of outcomes)
+            c.io.out(
+              o.status === 'refused'
+                ? `refused  ${o.error}`
+                : `${o.status.padEnd(15)} ${o.address}:${o.port}  ${o.fingerprint}`,
+            );
+        const refused = outcomes.filter((o) => o.status === 'refused');
+        if (refused.length === 0) return EXIT.ok;
+        throw new AppError(
+          refused.some((o) => /SSH key/.test(o.error ?? '')) ? 'HOST_KEY_REFUSED' : 'HOST_UNREACHABLE',
+          `${refused.length} of ${outcomes.length} hosts not pinned: ${refused.map((o) => o.address).join(', ')}`,
+        );
+      }),
+    );
+
+  hosts
+    .command('status')
+    .description(
+      "Each host of ENV: reachable over SSH, the release its agent serves, its health, the load balancer's view of it, and when it was last reached.",
+    )
+    .argument('<env>', 'the environment')
+    .action(
+      act(async (env: string) => {
+        const c = ctx();
+        const statuses = await fleetStatus(fleetFor(c, env));
+        if (c.io.json) {
+          c.io.data({ env, hosts: statuses });
+        } else {
+          c.io.out(
+            table([
+              ['HOST', 'ROLES', 'REACHABLE', 'RELEASE', 'HEALTH', 'BALANCER', 'LAST CONTACT'],
+              ...statuses.map((s) => [
+                s.address,
+                s.roles.join(',') || '-',
+                s.reachable ? 'yes' : 'no',
+                s.release ?? '-',
+                s.healthy === null ? '-' : s.healthy ? 'healthy' : 'unhealthy',
+                s.balancer ?? '-',
+                s.lastContact ?? 'never',
+              ]),
+            ]),
+          );
+          for (const s of statuses) if (s.error) c.io.out(`${s.address}: ${s.error}`);
+        }
+        return statuses.every((s) => s.reachable && s.healthy !== false) ? EXIT.ok : EXIT.failed;
+      }),
+    );
+
+  hosts
+    .command('deploy')
+    .description(
+      'Ship a release to every host of ENV (verified by digest, kept for rollback) and roll it across them, strategy.rolling.bootLimit hosts at a time, each drained at the load balancer first and healthy there before the next batch.',
+    )
+    .argument('<release>', 'version, id or digest of a registered release', version('<release>'))
+    .requiredOption('--env <name>', 'the environment')
+    .action(
+      act(async (ref: string, opts: { env: string }) => {
+        const c = ctx();
+        const { config } = c.config();
+        const fleet = fleetFor(c, opts.env);
+        const store = await c.store();
+        const release = await store.findRelease(config.app, ref);
+        if (release === undefined)
+          throw new AppError(
+            'RELEASE_NOT_FOUND',
+            `no release ${ref} of ${config.app}; see \`slipway releases\``,
+          );
+        // Every deployment across hosts is in the audit log, failed ones too (with the host that stopped it).
+        const audit = (data: Record<string, unknown>) =>
+          store.appendAudit({
+            actor: c.user,
+            action: 'hosts.deploy',
+            target: `${config.app}/${opts.env}`,
+            data: { release: release.version, digest: release.digest, ...data },
+          });
+        // The environment's deploy lock (the one `slipway deploy` takes): one deployment at a time.
+        const lock = lockName(config.app, opts.env);
+        const owner = { id: `hosts-deploy@${process.pid}`, pid: process.pid, host: hostname() };
+        const held = await store.acquireLock(lock, owner, LOCK_TTL_MS);
+        if (!held.acquired)
+          throw new AppError(
+            'LOCK_HELD',
+            `${opts.env} is busy: ${held.holder.id.split('@')[0]} is driven by process ${held.holder.pid} on ${held.holder.host}; wait for it to end`,
+          );
+        const renew = setInterval(() => void store.renewLock(lock, owner, LOCK_TTL_MS), LOCK_TTL_MS / 3);
+        const outcomes = await deployToHosts({
+          config,
+          fleet,
+          release: {
+            version: release.version,
+            digest: release.digest,
+            folder: artifactPath(c.dataDir(), release.digest),
+          },
+          log: (line) => (c.io.json ? undefined : c.io.out(line)),
+        })
+          .catch(async (error: unknown) => {
+            await audit({ outcome: 'failed', error: (error as Error).message });
+            throw error;
+          })
+          .finally(async () => {
+            clearInterval(renew);
+            await store.releaseLock(lock, owner);
+          });
+        await audit({ outcome: 'succeeded', hosts: outcomes.map((o) => o.address) });
+        if (c.io.json) c.io.data({ env: opts.env, release: release.version, hosts: outcomes });
+        else c.io.out(`${release.version} runs on ${outcomes.length} hosts of ${opts.env}`);
+        return EXIT.ok;
+      }),
+    );
+
+  hosts
+    .command('stop')
+    .description(
+      "Stop serving ENV: stop its load balancer, and have each host's agent drop the environment (its instances stop). The agents keep running; shipped releases stay on the hosts.",
+    )
+    .argument('<env>', 'the environment')
+    .action(
+      act(async (env: string) => {
+        const c = ctx();
+        const result = await stopFleet(fleetFor(c, env));
+        if (c.io.json) c.io.data({ env, ...result });
+        else {
+          c.io.out(`load balancer: ${result.balancer ? 'stopped' : 'not running'}`);
+          for (const h of result.hosts)
+            c.io.out(`${h.address}: ${h.status}${h.error ? ` (${h.error})` : ''}`);
+        }
+        const failed = result.hosts.filter((h) => h.status === 'failed');
+        if (failed.length === 0) return EXIT.ok;
+        // JSON already says which hosts failed and why: one document on stdout, the exit code tells.
+        if (c.io.json) return EXIT.unavailable;
+        throw new AppError(
+          'HOST_UNREACHABLE',
+          `${failed.length} of ${result.hosts.length} hosts could not be stopped: ${failed.map((h) => h.address).join(', ')}; run \`slipway hosts stop ${env}\` again when they answer`,
+        );
+      }),
+    );
+}

@@ -1,0 +1,66 @@
+/** `hosts:` in slipway.yaml: what `slipway validate` refuses before anything connects, each naming the host. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseConfig } from './load.ts';
+
+const yaml = (env: string) =>
+  `app: shop\nrun: { command: node server.js }\nenvironments:\n  production:\n${env}`;
+const LB = '    router: { driver: haproxy, port: 8080 }\n';
+const problems = (text: string) => {
+  const result = parseConfig(text, 'slipway.yaml');
+  return result.ok ? [] : result.problems.map((p) => `${p.line}:${p.path}: ${p.message}`);
+};
+
+test('hosts with a load balancer parse, defaults filled in', () => {
+  const result = parseConfig(
+    yaml(
+      `${LB}    strategy: { rolling: { bootLimit: 25% } }\n    hosts:\n      - { address: 10.0.0.11, roles: [web] }\n      - { address: web2.example.com, user: deploy, port: 2222, instances: 3 }\n`,
+    ),
+    'slipway.yaml',
+  );
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+  const hosts = result.config.environments.production?.hosts ?? [];
+  assert.deepEqual(
+    hosts.map((h) => [h.address, h.user, h.port, h.instances]),
+    [
+      ['10.0.0.11', 'root', 22, undefined],
+      ['web2.example.com', 'deploy', 2222, 3],
+    ],
+  );
+});
+
+test('hosts without a load balancer are refused with the fix', () => {
+  assert.deepEqual(problems(yaml('    hosts: [{ address: 10.0.0.11 }]\n')), [
+    '5:environments.production.hosts: hosts need a load balancer in front of them; set router.driver: haproxy',
+    "5:environments.production.hosts: hosts need router.port: the load balancer's port, on which each host serves the environment too (e.g. router: { driver: haproxy, port: 8080 })",
+  ]);
+  const nginx = problems(
+    yaml('    router: { driver: nginx, port: 8080 }\n    hosts: [{ address: 10.0.0.11 }]\n'),
+  );
+  assert.match(
+    nginx[0] ?? '',
+    /router\.driver: nginx in front of hosts is not built yet; set router\.driver: haproxy/,
+  );
+});
+
+test('a duplicate address and a bad port name the host and the fix', () => {
+  const found = problems(
+    yaml(
+      `${LB}    hosts:\n      - { address: 10.0.0.11 }\n      - { address: 10.0.0.11, port: 70000 }\n      - { address: 10.0.0.12, port: 0 }\n`,
+    ),
+  );
+  assert.deepEqual(found, [
+    '8:environments.production.hosts[1].address: host 10.0.0.11 is listed twice (hosts.0 and hosts.1); list it once and set instances on it to run more',
+    '8:environments.production.hosts[1].port: host 10.0.0.11: 70000 is not an SSH port; use a port from 1 to 65535 (default 22)',
+    '9:environments.production.hosts[2].port: host 10.0.0.12: 0 is not an SSH port; use a port from 1 to 65535 (default 22)',
+  ]);
+});
+
+test('an address that is no host name, and a bad boot limit, are refused', () => {
+  const found = problems(
+    yaml(`${LB}    strategy: { rolling: { bootLimit: 0% } }\n    hosts: [{ address: "web 1" }]\n`),
+  );
+  assert.equal(found.length, 2, found.join('\n'));
+  assert.match(found.join('\n'), /bootLimit: expected a number of hosts or .*above 0%/);
+  assert.match(found.join('\n'), /address: expected a host name or IP address/);
+});

@@ -1,0 +1,45 @@
+/** `slipway deploy` to an environment with hosts is refused (the engine does not drive hosts yet), pointing to `hosts deploy`. */
+import assert from 'node:assert/strict';
+import { cpSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { cli } from '../../test/cli-helpers.ts';
+import { lockName } from '../engine/executor.ts';
+import { openStore } from '../store/factory.ts';
+import { repoRoot, tempDir } from '../testing.ts';
+
+test('slipway deploy refuses an environment with hosts and names the command that deploys it', async () => {
+  const dir = tempDir('slipway-fleet-refuse-');
+  try {
+    writeFileSync(
+      join(dir.path, 'slipway.yaml'),
+      'app: shop\nrun: { command: node server.js }\nenvironments:\n  production:\n    router: { driver: haproxy, port: 18090 }\n    hosts: [{ address: 10.0.0.11 }]\n',
+    );
+    cpSync(join(repoRoot, 'examples/shop/app'), join(dir.path, 'b'), { recursive: true });
+    assert.equal(
+      (await cli(dir.path, 'release', 'create', '--version', '1.0.0', '--ci', 'passed', 'b')).code,
+      0,
+    );
+    const deploy = await cli(dir.path, 'deploy', '1.0.0', '--env', 'production');
+    assert.equal(deploy.code, 2, deploy.stderr);
+    assert.match(
+      deploy.stderr,
+      /environment production runs on hosts .*`slipway hosts deploy 1\.0\.0 --env production`/,
+    );
+    // A deployment in flight holds the environment's lock: hosts deploy waits for no one and changes nothing.
+    const store = await openStore(undefined, dir.path, { dataDir: join(dir.path, '.slipway') });
+    const owner = { id: 'd-123@1', pid: 1, host: hostname() };
+    assert.ok((await store.acquireLock(lockName('shop', 'production'), owner, 60_000)).acquired);
+    const busy = await cli(dir.path, 'hosts', 'deploy', '1.0.0', '--env', 'production');
+    await store.releaseLock(lockName('shop', 'production'), owner);
+    await store.close();
+    assert.equal(busy.code, 3, busy.stderr);
+    assert.match(busy.stderr, /LOCK_HELD.*production is busy: d-123 is driven by process 1 on/);
+    const status = await cli(dir.path, 'hosts', 'status', 'nowhere');
+    assert.equal(status.code, 2);
+    assert.match(status.stderr, /no environment nowhere in slipway\.yaml/);
+  } finally {
+    dir.cleanup();
+  }
+});
