@@ -29,6 +29,7 @@ environments:
     strategy: { blue-green: { warmFor: 10m, previewHeader: x-try-release } }
     profile: fast
     smoke: [{ get: /api/products, retries: 3, delay: 200ms }]
+    watch: 1s
 `;
 
 function njsAvailable(): boolean {
@@ -133,6 +134,8 @@ for (const { driver, skip } of DRIVERS) {
       ]);
       const second = await cli(dir.path, 'deploy', '2.0.0', '--env', 'staging');
       assert.equal(second.code, 0, second.stdout + second.stderr);
+      // No metrics source: the watch says it judged instance health only, and does not pause.
+      assert.match(second.stdout, new RegExp(`traffic not judged: ${driver} keeps no per-release metrics`));
       for (let i = 0; i < 10; i++) assert.equal((await get(listen, '/')).body.version, '2.0.0');
       // The previous release is warm; the preview header of slipway.yaml reaches it by its id.
       const warm = (await status()).releases.find((r) => r.weight === 0);

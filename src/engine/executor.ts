@@ -505,11 +505,16 @@ export class Executor {
         // A watch window judges the whole window: one round with enough traffic to pass is a pass.
         // It follows the policy only where a release waits to be returned to; an environment's
         // first release has nothing to go back to, so its watch ends with a note instead.
-        const judged = phase === 'analysis' || (phase === 'watch' && state.ctx.stable !== null);
+        // Where nothing measures traffic (HAProxy, nginx without a metrics source), a watch can
+        // only have watched instance health: it says so rather than calling the traffic good.
+        const blind = phase === 'watch' ? guard.unmeasurable?.(state.ctx) : undefined;
+        const judged = phase === 'analysis' || (phase === 'watch' && state.ctx.stable !== null && !blind);
         if (!judged || !measuring || last?.verdict === 'pass' || (phase === 'watch' && passedOnce)) {
           if (phase === 'watch' && measuring && !passedOnce)
             return {
-              note: `not judged: ${last?.reason ?? 'no measurement'} (no earlier release to go back to)`,
+              note: blind
+                ? `traffic not judged: ${blind} (instance health was watched)`
+                : `not judged: ${last?.reason ?? 'no measurement'} (no earlier release to go back to)`,
             };
           return {};
         }

@@ -127,6 +127,12 @@ export function createGuard(
   return {
     history,
     intervalMs: (ctx) => options.intervalMs ?? (PROFILES[ctx.profile] ?? base).intervalMs,
+    unmeasurable: (ctx) => {
+      const driver = ctx.driver ?? 'builtin';
+      if (driver === 'builtin' || (options.defaultProviderFor?.(ctx) ?? 'builtin') !== 'builtin')
+        return undefined;
+      return `${driver} keeps no per-release metrics and this environment sets no metrics source`;
+    },
     async check(
       ctx: DeploymentContext,
       phase: GuardPhase,

@@ -39,6 +39,11 @@ export interface GuardResult {
 export interface Guard {
   /** How often to measure this deployment, in ms (its analysis profile decides). */
   intervalMs(ctx: DeploymentContext): number;
+  /**
+   * Why this deployment's traffic cannot be measured at all (HAProxy or nginx with no `metrics:`
+   * source), or undefined when it can. A watch window then judges instance health only.
+   */
+  unmeasurable?(ctx: DeploymentContext): string | undefined;
   /** `cutoverAt`: when the new release took all traffic; the stable release is measured up to then. */
   check(
     ctx: DeploymentContext,
