@@ -103,7 +103,7 @@ async function runDriver(router: TrafficRouter, blue: ChildBackend[], green: Chi
       ? { count: router.reloads - reloadsBefore, lastMs: router.lastReloadMs }
       : undefined;
   // Not part of the cutover goal: a change of structure (one blue instance removed while green
-  // takes all traffic), which nginx still applies by a graceful reload.
+  // takes all traffic). nginx applies it by a routes-file write too (a reload shows in the row).
   const removed = {
     ...state,
     releases: [
@@ -187,7 +187,7 @@ for (const r of rows) {
   const all = [...r.failed.switch, ...r.failed.rollback, ...r.failed.weights];
   if (all.length > 0) console.log(`  ${r.driver} failures: ${describeFailures(all)}`);
 }
-console.log('not a cutover: apply() removing one blue instance (nginx: re-render + graceful reload)');
+console.log('not a cutover: apply() removing one blue instance (nginx: a routes-file write, no reload)');
 for (const r of rows) {
   const reload = r.structureReloadMs === undefined ? '' : `, nginx reload ${f(r.structureReloadMs)} ms`;
   const failures = r.failed.structure.length ? ` (${describeFailures(r.failed.structure)})` : '';

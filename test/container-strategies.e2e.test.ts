@@ -1,7 +1,7 @@
 /**
  * Strategies on containers (issue 15 · 3): the example shop as images in a real registry on
  * 127.0.0.1, run by `slipway agent` (its own process, DOCKER_HOST → a real Podman service) behind
- * the builtin router and behind HAProxy (`router.driver: haproxy`). Under continuous HTTP load a
+ * the builtin router, HAProxy and nginx (`router.driver`). Under continuous HTTP load a
  * canary walks its weighted steps (25 → 50 → 100, each weight seen in the agent's status) and is
  * rolled back, and a blue-green switch is made and rolled back to the warm containers: 0 failed
  * requests in every case.
@@ -25,19 +25,34 @@ import {
 import { freePort } from '../src/runtime/process/ports.ts';
 import { repoRoot, serviceSkip, tempDir } from '../src/testing.ts';
 import { findBinary } from '../src/traffic/installed.ts';
+import { findNjsModule } from '../src/traffic/nginx/njs-module.ts';
 import { cli, startSlipway, stopProcess } from './cli-helpers.ts';
 import { httpLoop } from './http-loop.ts';
 
 const skip = engineSkip();
 const VERSIONS = ['1.0.0', '2.0.0'] as const;
-// Not nginx: a new release's backends are a change of structure, which nginx applies by a graceful
-// reload that closes kept-alive connections; requests racing on them fail, for processes as much as
-// for containers (bench/README.md, cutover: "failed 3 × UND_ERR_SOCKET"), so 0 failed does not hold.
+/** nginx and its njs module (the nginx driver's routing runs in njs). */
+function nginxWithNjs(): boolean {
+  if (findBinary('nginx') === undefined) return false;
+  try {
+    findNjsModule('nginx');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// nginx too: a new release's backends go into its routes file, not a reload, so no kept-alive
+// connection is closed by a deployment.
 const DRIVERS = [
   { driver: 'builtin', skip: false as const },
   {
     driver: 'haproxy',
     skip: serviceSkip('haproxy', findBinary('haproxy') !== undefined, 'apt-get install haproxy'),
+  },
+  {
+    driver: 'nginx',
+    skip: serviceSkip('nginx with njs', nginxWithNjs(), 'apt-get install nginx libnginx-mod-http-js'),
   },
 ];
 

@@ -2,7 +2,8 @@
  * `router.driver` as a user sets it: a slipway.yaml per driver (HAProxy, nginx), `slipway agent`
  * as its own process, releases of the example app kept in a subfolder (`run.cwd`), a custom
  * preview header and health expectation, deploys and a rollback, and real HTTP through the proxy
- * the agent started. The agent restarts the proxy when it is killed. A driver whose binary is
+ * the agent started. A deployment of new instances and a rollback under continuous kept-alive load
+ * fail no request (nginx: no reload for a new release). The agent restarts the proxy when it is killed. A driver whose binary is
  * missing is refused before anything starts, naming the key and the fix.
  */
 import assert from 'node:assert/strict';
@@ -15,6 +16,7 @@ import { repoRoot, serviceSkip, tempDir } from '../src/testing.ts';
 import { findBinary } from '../src/traffic/installed.ts';
 import { findNjsModule } from '../src/traffic/nginx/njs-module.ts';
 import { cli } from './cli-helpers.ts';
+import { httpLoop } from './http-loop.ts';
 
 const config = (driver: string) => `app: shop
 run:
@@ -92,7 +94,7 @@ for (const { driver, skip } of DRIVERS) {
     let agent: ChildProcess;
     before(async () => {
       writeFileSync(join(dir.path, 'slipway.yaml'), config(driver));
-      for (const v of ['1.0.0', '2.0.0']) {
+      for (const v of ['1.0.0', '2.0.0', '3.0.0']) {
         // The app sits in a subfolder of the release: run.cwd: app.
         mkdirSync(join(dir.path, 'b', v), { recursive: true });
         cpSync(join(repoRoot, 'examples/shop/app'), join(dir.path, 'b', v, 'app'), { recursive: true });
@@ -145,6 +147,23 @@ for (const { driver, skip } of DRIVERS) {
       const rollback = await cli(dir.path, '--json', 'rollback', 'staging');
       assert.equal(rollback.code, 0, rollback.stderr);
       for (let i = 0; i < 10; i++) assert.equal((await get(listen, '/')).body.version, '1.0.0');
+    });
+
+    test(`a deployment of new instances and a rollback under continuous load fail no request through ${driver}`, async () => {
+      // staging runs 1.0.0 with 2.0.0 warm: 3.0.0 brings new backends (a new release for the proxy).
+      const listen = await port();
+      const traffic = httpLoop(listen);
+      await new Promise((r) => setTimeout(r, 300));
+      const deploy = await cli(dir.path, 'deploy', '3.0.0', '--env', 'staging');
+      assert.equal(deploy.code, 0, deploy.stdout + deploy.stderr);
+      await new Promise((r) => setTimeout(r, 300));
+      const rollback = await cli(dir.path, '--json', 'rollback', 'staging');
+      assert.equal(rollback.code, 0, rollback.stderr);
+      await new Promise((r) => setTimeout(r, 300));
+      const counts = await traffic.stop();
+      assert.equal(counts.failed, 0, `failed requests: ${counts.errors.slice(0, 5).join(', ')}`);
+      assert.ok(counts.ok > 50, `only ${counts.ok} requests answered`);
+      assert.deepEqual([...counts.versions].sort(), ['1.0.0', '3.0.0']);
     });
 
     test(`a killed ${driver} is started again by the agent`, async () => {

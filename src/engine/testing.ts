@@ -31,11 +31,19 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(router: TrafficRouter): Promise<Harness> {
+/** `log` receives the agent's log lines (as `slipway agent` prints them). */
+export async function startHarness(
+  router: TrafficRouter,
+  options: { log?: (line: string) => void } = {},
+): Promise<Harness> {
   const dir = tempDir('slipway-engine-');
   const dataDir = join(dir.path, '.slipway');
   const store = await openStore(join(dataDir, 'slipway.db'), dir.path);
-  const running = await runAgent({ stateDir: join(dataDir, 'agent'), router });
+  const running = await runAgent({
+    stateDir: join(dataDir, 'agent'),
+    router,
+    ...(options.log && { log: options.log }),
+  });
   const agent = createAgentClient({ url: running.url, token: running.agent.token });
   return {
     dir: dir.path,

@@ -14,7 +14,6 @@ import type { Instance, InstanceSpec, Runtime } from '../contract.ts';
 import { probe } from '../process/health.ts';
 import { secretValues } from '../process/log-redaction.ts';
 import { freePort } from '../process/ports.ts';
-import { specFingerprint } from '../process/spec.ts';
 import {
   containerLogs,
   createContainer,
@@ -26,6 +25,7 @@ import {
 } from './containers.ts';
 import { connectEngine, type Engine, engineError } from './engine.ts';
 import { recordEngine } from './engine-record.ts';
+import { fingerprinter } from './fingerprint.ts';
 import { containerLabels, containerName, instanceId, LABEL } from './labels.ts';
 import { Monitor, type Tracked } from './monitor.ts';
 import { pruneImages, repositoryOfImage } from './prune.ts';
@@ -79,6 +79,8 @@ export class ContainerRuntime implements Runtime {
   /** Releases with containers left by an earlier runtime, found at `ready()`. */
   private unclaimed = new Map<string, { env: string; release: string }>();
   private engineRecorded = false;
+  /** The fingerprint label of a spec: keyed, so it cannot confirm a guessed secret (fingerprint.ts). */
+  private readonly fingerprint: (spec: InstanceSpec) => string;
 
   constructor(options: ContainerRuntimeOptions) {
     const { engine, address } = connectEngine(options.dockerHost);
@@ -93,6 +95,7 @@ export class ContainerRuntime implements Runtime {
       [...this.entries.values()].map((e) => ({ spec: e.spec, instances: e.instances })),
     );
     mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
+    this.fingerprint = fingerprinter(this.stateDir);
   }
 
   /** Finds the containers an earlier runtime left (by label), for `unclaimedReleases`. */
@@ -207,7 +210,7 @@ export class ContainerRuntime implements Runtime {
       );
     const key = keyOf(spec.env, spec.release);
     this.unclaimed.delete(key);
-    const fingerprint = specFingerprint(spec) + (spec.image ? `-${spec.image.slice(-12)}` : '');
+    const fingerprint = this.fingerprint(spec);
     const existing = this.entries.get(key);
     let kept: Tracked[] = [];
     if (existing?.fingerprint === fingerprint) {

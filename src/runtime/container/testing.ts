@@ -316,7 +316,10 @@ export async function buildAndPush(
   const base = await baseImage(engine);
   const context = tempDir('slipway-image-');
   try {
-    for (const [name, body] of Object.entries(opts.files)) writeFileSync(join(context.path, name), body);
+    for (const [name, body] of Object.entries(opts.files)) {
+      mkdirSync(dirname(join(context.path, name)), { recursive: true });
+      writeFileSync(join(context.path, name), body);
+    }
     const labels = Object.entries(opts.labels ?? {}).map(([k, v]) => `LABEL ${k}=${JSON.stringify(v)}\n`);
     const cmd = JSON.stringify(opts.cmd ?? ['/usr/local/bin/node', '/app/server.mjs']);
     const file = join(context.path, '.Containerfile');

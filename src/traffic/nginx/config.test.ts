@@ -22,62 +22,57 @@ const state = {
   previewHeader: 'X-Preview',
 } as const;
 
-const render = (down?: ReadonlySet<string>, releases: readonly ReleaseRoute[] = state.releases) =>
+const render = (releases: readonly ReleaseRoute[] = state.releases) =>
   renderNginx({
     dir: '/p',
     workers: 1,
     state: { ...state, releases },
-    down,
     jsModule: '/m/ngx_http_js_module.so',
     script: '/p/route.js',
     routes: '/p/routes-3.json',
   });
 
-test('nginx config: one upstream per release, preview map, and njs picks the rest from the routes file', () => {
+test('nginx config: no release in it; njs picks the backend from the routes file and nginx proxies to it, with one retry', () => {
   const conf = render();
   assert.match(conf, /^load_module \/m\/ngx_http_js_module\.so;\n/);
-  assert.match(
-    conf,
-    /upstream slipway_r1 \{\n {4}server 10\.0\.0\.2:3000 [^\n]*\n {4}server 10\.0\.0\.3:3000 /,
-  );
-  assert.match(
-    conf,
-    /upstream slipway_r2 \{\n {4}server 10\.0\.0\.4:3000 max_fails=1 fail_timeout=2s;\n {4}keepalive 64;/,
-  );
-  assert.match(conf, /map \$http_x_preview \$slipway_preview \{\n {4}default "";\n {4}"v1" slipway_r0;/);
+  assert.doesNotMatch(conf, /10\.0\.0\.|slipway_r\d|"v1"/);
   assert.match(
     conf,
     /js_import slipway from \/p\/route\.js;\n {2}js_var \$slipway_routes \/p\/routes-3\.json;/,
   );
+  assert.match(conf, /js_set \$slipway_upstream slipway\.upstream;/);
+  assert.match(conf, /^ {4}listen 127\.0\.0\.1:8080;$/m);
   assert.match(
     conf,
-    /map \$slipway_preview \$slipway_upstream \{ "" \$slipway_split; default \$slipway_preview; \}/,
+    /location \/ \{\n {6}proxy_pass http:\/\/\$slipway_upstream;\n {6}error_page 502 504 = @slipway_retry;/,
   );
-  assert.match(conf, /^ {4}listen 127\.0\.0\.1:8080;$/m);
-  assert.match(conf, /proxy_next_upstream error timeout;/);
+  assert.match(conf, /location @slipway_retry \{\n {6}proxy_pass http:\/\/\$slipway_retry;/);
 });
 
-test('nginx config: weights are not in the config, so a weight change renders the same config', () => {
+test('nginx config: a new release, other backends or other weights render the same config (no reload)', () => {
   const shifted = state.releases.map((r, i) => ({ ...r, weight: [0, 100, 0][i]! }));
-  assert.equal(render(undefined, shifted), render());
+  assert.equal(render(shifted), render());
+  const added = [
+    ...state.releases,
+    { release: 'v4', weight: 0, backends: [{ id: 'e', host: '10.0.0.5', port: 1 }] },
+  ];
+  assert.equal(render(added), render());
   assert.notEqual(renderRoutes({ ...state, releases: shifted }), renderRoutes(state));
+  assert.notEqual(renderRoutes({ ...state, releases: added }), renderRoutes(state));
 });
 
-test('nginx config: the routes file holds weights, releases with a healthy backend and the sticky variable', () => {
-  assert.deepEqual(JSON.parse(renderRoutes(state, new Set(['10.0.0.4:3000']))), {
+test('nginx config: the routes file holds releases, weights, healthy backends, the sticky and preview variables', () => {
+  assert.deepEqual(JSON.parse(renderRoutes(state, new Set(['10.0.0.4:3000', '10.0.0.2:3000']))), {
+    names: ['v1', 'v2', 'v3'],
     weights: [70, 30, 0],
     eligible: [true, true, false],
+    backends: [['10.0.0.1:3000'], ['10.0.0.3:3000'], []],
     user: 'cookie_uid',
+    preview: 'http_x_preview',
   });
   const header = { ...state, stickiness: { kind: 'header', name: 'X-User-Id' } } as const;
   assert.equal(JSON.parse(renderRoutes(header)).user, 'http_x_user_id');
   assert.equal(JSON.parse(renderRoutes({ ...state, stickiness: undefined })).user, null);
-});
-
-test('nginx config: a backend failing its health check is rendered down', () => {
-  const lines = render(new Set(['10.0.0.2:3000']))
-    .split('\n')
-    .filter((l) => l.includes('10.0.0.2:3000'));
-  assert.equal(lines.length, 1);
-  assert.match(lines[0]!, / down;$/);
+  const v6 = [{ release: 'v1', weight: 100, backends: [{ id: 'a', host: '::1', port: 3000 }] }];
+  assert.deepEqual(JSON.parse(renderRoutes({ ...state, releases: v6 })).backends, [['[::1]:3000']]);
 });

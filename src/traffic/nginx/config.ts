@@ -1,17 +1,18 @@
 /**
  * Renders nginx.conf and the routes file for one environment (one nginx master per environment), pure.
  *
- * - each release has its own upstream `slipway_r<i>` (its backends, upstream keep-alive, passive
- *   ejection with max_fails); `slipway_none` answers 502 when no release can take a request;
- * - the preview header is a `map` from release name to that release's upstream;
- * - otherwise njs (route.js, `js_set`) picks the release per request from the routes file:
- *   weights, which releases have a healthy backend, and the sticky user variable.
- * A weight change rewrites only the routes file (no reload). The config holds the structure —
- * releases, backends, health (`down`), preview header, listen address — and a change of it is a
- * re-render and a graceful reload. Each config generation reads its own routes file, so old
- * workers finishing a reload never read indices of a config they do not have.
- * Open-source nginx has no active health checks: the driver runs them and renders a failing
- * backend `down` (router.ts).
+ * The config holds no release: njs (route.js, `js_set`) picks the release and its backend per
+ * request from the routes file, and nginx proxies to that address directly (an IP literal needs no
+ * resolver). So a new release, a weight change, a backend failing its health check or a preview
+ * header all rewrite only the routes file: no reload, no kept-alive client connection closed. The
+ * config changes only with the listen address (re-rendered, graceful reload). Each config
+ * generation reads its own routes file, so old workers finishing a reload never read a newer one.
+ * What upstream blocks gave and direct proxying does not: nginx's passive ejection and
+ * `proxy_next_upstream`. A failed try (nginx's own 502/504: refused, reset, timed out) goes to
+ * `@slipway_retry`, where njs picks another backend, the one tried excluded (idempotent methods
+ * only, as nginx does); the driver's health checks take a failing backend out of the routes file.
+ * Connections to backends are not pooled (no upstream `keepalive`): each request opens one on
+ * loopback. `slipway_none` answers 502 when no release can take a request.
  */
 import type { RouteState } from '../contract.ts';
 import { previewHeaderOf } from '../validate.ts';
@@ -20,8 +21,6 @@ export interface NginxRender {
   readonly dir: string;
   readonly workers: number;
   readonly state: RouteState;
-  /** `host:port` of backends whose health check failed: rendered `down`. */
-  readonly down?: ReadonlySet<string>;
   /** The njs module to load (null: compiled into nginx). */
   readonly jsModule: string | null;
   /** route.js as copied into `dir`. */
@@ -36,31 +35,28 @@ function headerVar(name: string): string {
 }
 
 const key = (b: { host: string; port: number }) => `${b.host}:${b.port}`;
+/** The address nginx proxies to: an IPv6 literal in brackets. */
+const address = (b: { host: string; port: number }) =>
+  b.host.includes(':') && !b.host.startsWith('[') ? `[${b.host}]:${b.port}` : key(b);
 
-/** The routes file route.js reads: what a weight change rewrites. */
+/**
+ * The routes file route.js reads: everything a deployment changes. `down` holds `host:port` of
+ * backends failing their health check or refusing connections: left out of their release.
+ */
 export function renderRoutes(state: RouteState, down?: ReadonlySet<string>): string {
   const s = state.stickiness;
+  const backends = state.releases.map((r) => r.backends.filter((b) => !down?.has(key(b))).map(address));
   return `${JSON.stringify({
+    names: state.releases.map((r) => r.release),
     weights: state.releases.map((r) => r.weight),
-    eligible: state.releases.map((r) => r.backends.some((b) => !down?.has(key(b)))),
+    eligible: backends.map((list) => list.length > 0),
+    backends,
     user: s ? (s.kind === 'header' ? headerVar(s.name) : `cookie_${s.name}`) : null,
+    preview: headerVar(previewHeaderOf(state)),
   })}\n`;
 }
 
-export function renderNginx({ dir, workers, state, down, jsModule, script, routes }: NginxRender): string {
-  const upstreams: string[] = [];
-  state.releases.forEach((r, i) => {
-    const servers = r.backends.map(
-      (b) => `    server ${key(b)} max_fails=1 fail_timeout=2s${down?.has(key(b)) ? ' down' : ''};`,
-    );
-    upstreams.push(
-      `  upstream slipway_r${i} {`,
-      ...(servers.length ? servers : ['    server 127.0.0.1:1 down;']),
-      '    keepalive 64;',
-      '  }',
-    );
-  });
-  const preview = state.releases.map((r, i) => `    "${r.release}" slipway_r${i};`);
+export function renderNginx({ dir, workers, state, jsModule, script, routes }: NginxRender): string {
   return `${[
     ...(jsModule ? [`load_module ${jsModule};`] : []),
     'daemon off;',
@@ -80,38 +76,33 @@ export function renderNginx({ dir, workers, state, down, jsModule, script, route
     '  keepalive_requests 100000;',
     `  js_import slipway from ${script};`,
     `  js_var $slipway_routes ${routes};`,
-    '  js_set $slipway_split slipway.upstream;',
+    '  js_set $slipway_upstream slipway.upstream;',
+    '  js_set $slipway_retry slipway.retry;',
     '  map $http_upgrade $slipway_connection { default upgrade; "" ""; }',
     '  map $http_x_request_id $slipway_request_id { "" $request_id; default $http_x_request_id; }',
-    `  map $${headerVar(previewHeaderOf(state))} $slipway_preview {`,
-    '    default "";',
-    ...preview,
-    '  }',
-    // njs runs only for requests without a preview header.
-    '  map $slipway_preview $slipway_upstream { "" $slipway_split; default $slipway_preview; }',
-    ...upstreams,
     '  upstream slipway_none {',
     '    server 127.0.0.1:1 down;',
     '  }',
     '  server {',
     `    listen ${state.listen.host}:${state.listen.port};`,
+    '    proxy_http_version 1.1;',
+    '    proxy_set_header Host $http_host;',
+    '    proxy_set_header Connection $slipway_connection;',
+    '    proxy_set_header Upgrade $http_upgrade;',
+    '    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+    '    proxy_set_header X-Forwarded-Proto $scheme;',
+    '    proxy_set_header X-Forwarded-Host $http_host;',
+    '    proxy_set_header X-Request-Id $slipway_request_id;',
+    '    proxy_connect_timeout 2s;',
+    '    proxy_read_timeout 3600s;',
+    '    proxy_buffering off;',
     '    location / {',
     '      proxy_pass http://$slipway_upstream;',
-    '      proxy_http_version 1.1;',
-    '      proxy_set_header Host $http_host;',
-    '      proxy_set_header Connection $slipway_connection;',
-    '      proxy_set_header Upgrade $http_upgrade;',
-    '      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
-    '      proxy_set_header X-Forwarded-Proto $scheme;',
-    '      proxy_set_header X-Forwarded-Host $http_host;',
-    '      proxy_set_header X-Request-Id $slipway_request_id;',
-    // A failed connect or a connection closed before the response is retried on another server
-    // of the release (nginx never retries a non-idempotent request that was sent).
-    '      proxy_next_upstream error timeout;',
-    '      proxy_next_upstream_tries 3;',
-    '      proxy_connect_timeout 2s;',
-    '      proxy_read_timeout 3600s;',
-    '      proxy_buffering off;',
+    // nginx's own 502/504 (the app's pass through untouched): one more try on another backend.
+    '      error_page 502 504 = @slipway_retry;',
+    '    }',
+    '    location @slipway_retry {',
+    '      proxy_pass http://$slipway_retry;',
     '    }',
     '  }',
     '}',

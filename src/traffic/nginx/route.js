@@ -1,17 +1,20 @@
 /**
- * nginx's per-request choice of release, run by njs (`js_set $slipway_split slipway.upstream`).
- * Plain JavaScript that both njs 0.7 and Node run (no destructuring, no for…of), so the tests
- * check the same code nginx runs.
+ * nginx's per-request choice of release and backend, run by njs (`js_set $slipway_upstream
+ * slipway.upstream`, and `slipway.retry` after a failed try). Plain JavaScript that both njs 0.7
+ * and Node run (no destructuring, no for…of), so the tests check the same code nginx runs.
  *
- * The weights live in a small JSON file (`$slipway_routes`) that the driver replaces atomically
- * (temp file + rename): a weight change is a file write, not an nginx reload, so no client
- * connection is closed. njs 0.7 starts every request from a fresh copy of its VM (no global
- * survives a request), so the file is read on every request; it is a few dozen bytes.
+ * Everything that changes with a deployment lives in a small JSON file (`$slipway_routes`) that
+ * the driver replaces atomically (temp file + rename): weights, releases, their backends and their
+ * health. A new release, a weight change or a backend going down is a file write, not an nginx
+ * reload, so no client connection is closed. njs 0.7 starts every request from a fresh copy of its
+ * VM (no global survives a request), so the file is read on every request; it is a few hundred bytes.
  *
- * Routes file: { weights: number[], eligible: boolean[], user: string | null }, releases oldest
- * first, `eligible[i]` false when release i has no healthy backend, `user` the nginx variable
- * holding the sticky user id (`http_x_user_id`, `cookie_uid`). The answer is the upstream
- * `slipway_r<i>`, or `slipway_none` (a 502) when no eligible release has weight.
+ * Routes file: { names: string[], weights: number[], eligible: boolean[], backends: string[][],
+ * user: string | null, preview: string | null }, releases oldest first; `backends[i]` the healthy
+ * backends of release i as `host:port` (IPv6 in brackets), `eligible[i]` false when it has none;
+ * `user` the nginx variable holding the sticky user id (`http_x_user_id`, `cookie_uid`); `preview`
+ * the variable of the preview header. The answer is a backend address, which nginx proxies to
+ * directly, or `slipway_none` (an upstream that answers 502) when no eligible release has weight.
  */
 // biome-ignore lint/style/useNodejsImportProtocol: njs knows the module as 'fs' only
 import fs from 'fs';
@@ -85,18 +88,89 @@ function userOf(r, name) {
   }
 }
 
-function upstream(r) {
-  let routes;
-  try {
-    routes = JSON.parse(fs.readFileSync(r.variables.slipway_routes, 'utf8'));
-  } catch (e) {
-    r.error(`slipway: cannot read routes ${r.variables.slipway_routes}: ${e}`);
-    return 'slipway_none';
-  }
-  const user = userOf(r, routes.user);
-  const point = splitPoint(Number(r.variables.connection), Number(r.variables.connection_requests));
-  const i = pick(routes, user === null ? null : stickyPoint(user), point);
-  return i < 0 ? 'slipway_none' : `slipway_r${i}`;
+/**
+ * A backend of release `i` for the request: a second Weyl sequence (√2−1) over the same counters,
+ * so consecutive requests on one connection, or one-request connections, take the backends in turn.
+ */
+function backendOf(routes, i, connection, requests) {
+  const list = routes.backends[i] || [];
+  if (list.length === 0) return 'slipway_none';
+  const x = (connection + requests) * 0.41421356237309503;
+  return list[Math.floor((x - Math.floor(x)) * list.length) % list.length];
 }
 
-export default { upstream: upstream, pick: pick, stickyPoint: stickyPoint, splitPoint: splitPoint };
+/**
+ * The backend for a request given its preview header value, sticky user id (or null) and
+ * connection counters: the preview header names a release exactly; otherwise the weighted split.
+ */
+function choose(routes, preview, user, connection, requests) {
+  if (preview) {
+    const named = (routes.names || []).indexOf(preview);
+    if (named >= 0) return backendOf(routes, named, connection, requests);
+  }
+  const i = pick(routes, user === null ? null : stickyPoint(user), splitPoint(connection, requests));
+  return i < 0 ? 'slipway_none' : backendOf(routes, i, connection, requests);
+}
+
+/** `routes` without the backends in `failed` (addresses tried already): a release left with none is not eligible. */
+function without(routes, failed) {
+  const backends = routes.backends.map((list) => list.filter((b) => failed.indexOf(b) < 0));
+  return {
+    names: routes.names,
+    weights: routes.weights,
+    eligible: backends.map((list, i) => routes.eligible[i] && list.length > 0),
+    backends: backends,
+    user: routes.user,
+    preview: routes.preview,
+  };
+}
+
+/** Methods a retry may send again (nginx's own rule: never a POST, PATCH or LOCK that may have been sent). */
+const IDEMPOTENT = { GET: 1, HEAD: 1, OPTIONS: 1, PUT: 1, DELETE: 1, TRACE: 1 };
+
+function readRoutes(r) {
+  try {
+    return JSON.parse(fs.readFileSync(r.variables.slipway_routes, 'utf8'));
+  } catch (e) {
+    r.error(`slipway: cannot read routes ${r.variables.slipway_routes}: ${e}`);
+    return null;
+  }
+}
+
+function answer(r, routes) {
+  return choose(
+    routes,
+    routes.preview ? r.variables[routes.preview] : null,
+    userOf(r, routes.user),
+    Number(r.variables.connection),
+    Number(r.variables.connection_requests),
+  );
+}
+
+function upstream(r) {
+  const routes = readRoutes(r);
+  return routes === null ? 'slipway_none' : answer(r, routes);
+}
+
+/**
+ * After the first try failed in nginx (connection refused or reset, a timeout: nginx's own 502 or
+ * 504, never the app's): another backend, the ones tried excluded (`$upstream_addr` lists them,
+ * `, ` within a try and ` : ` across internal redirects). Only for idempotent methods.
+ */
+function retry(r) {
+  if (!IDEMPOTENT[r.method]) return 'slipway_none';
+  const routes = readRoutes(r);
+  if (routes === null) return 'slipway_none';
+  const failed = String(r.variables.upstream_addr || '').split(/, | : /);
+  return answer(r, without(routes, failed));
+}
+
+export default {
+  upstream: upstream,
+  retry: retry,
+  pick: pick,
+  choose: choose,
+  without: without,
+  stickyPoint: stickyPoint,
+  splitPoint: splitPoint,
+};

@@ -9,6 +9,22 @@ interface Route {
   pick(routes: { weights: number[]; eligible: boolean[] }, userPoint: number | null, point: number): number;
   stickyPoint(id: string): number;
   splitPoint(connection: number, requests: number): number;
+  choose(
+    routes: Routes,
+    preview: string | null,
+    user: string | null,
+    connection: number,
+    requests: number,
+  ): string;
+  without(routes: Routes, failed: string[]): Routes;
+}
+interface Routes {
+  names: string[];
+  weights: number[];
+  eligible: boolean[];
+  backends: string[][];
+  user: string | null;
+  preview: string | null;
 }
 const route = ((await import(String(new URL('./route.js', import.meta.url)))) as { default: Route }).default;
 
@@ -55,6 +71,44 @@ test('nginx route.js: releases without a healthy backend are skipped; none left 
   assert.equal(route.pick(routes, route.stickyPoint(stickyOnNew), 0), 0, 'a sticky user falls back too');
   assert.equal(route.pick({ weights: [100, 0], eligible: [false, true] }, null, 10), -1);
   assert.equal(route.pick({ weights: [0, 100], eligible: [true, true] }, null, 99.99), 1);
+});
+
+const routes: Routes = {
+  names: ['v1', 'v2'],
+  weights: [70, 30],
+  eligible: [true, true],
+  backends: [['127.0.0.1:1001', '127.0.0.1:1002'], ['127.0.0.1:2001']],
+  user: null,
+  preview: 'http_x_slipway_release',
+};
+
+test('nginx route.js: a request gets a backend of its release, in turn across a release’s backends', () => {
+  const seen = new Map<string, number>();
+  for (let k = 1; k <= 1000; k++) {
+    const b = route.choose(routes, null, null, 7, k);
+    seen.set(b, (seen.get(b) ?? 0) + 1);
+  }
+  assert.deepEqual([...seen.keys()].sort(), ['127.0.0.1:1001', '127.0.0.1:1002', '127.0.0.1:2001']);
+  assert.ok(Math.abs((seen.get('127.0.0.1:2001') ?? 0) - 300) <= 2);
+  assert.ok(Math.abs((seen.get('127.0.0.1:1001') ?? 0) - 350) <= 30, JSON.stringify([...seen]));
+});
+
+test('nginx route.js: the preview header names a release exactly; an unknown name takes the split', () => {
+  for (let k = 1; k <= 50; k++) assert.equal(route.choose(routes, 'v2', null, 1, k), '127.0.0.1:2001');
+  assert.ok(route.choose(routes, 'v9', null, 1, 1).startsWith('127.0.0.1:'));
+  const none = { ...routes, backends: [routes.backends[0]!, []], eligible: [true, false] };
+  assert.equal(route.choose(none, 'v2', null, 1, 1), 'slipway_none');
+  assert.equal(route.choose({ ...routes, weights: [0, 0] }, null, null, 1, 1), 'slipway_none');
+});
+
+test('nginx route.js: a retry never goes back to a backend tried; none left is slipway_none', () => {
+  const once = route.without(routes, ['127.0.0.1:1001']);
+  for (let k = 1; k <= 200; k++) assert.notEqual(route.choose(once, null, null, 3, k), '127.0.0.1:1001');
+  const all = route.without(routes, ['127.0.0.1:2001', '127.0.0.1:1001', '127.0.0.1:1002']);
+  assert.equal(route.choose(all, null, null, 3, 1), 'slipway_none');
+  // The new release lost its only backend: its share goes to the other release, not to a 502.
+  const v2gone = route.without(routes, ['127.0.0.1:2001']);
+  for (let k = 1; k <= 100; k++) assert.match(route.choose(v2gone, null, null, 5, k), /:100[12]$/);
 });
 
 test('nginx njs module: found from nginx -V, or a clear error naming the Debian package', () => {

@@ -1,15 +1,14 @@
 /**
  * The nginx traffic driver: one nginx master per environment, run as a child process with its
- * own prefix folder. The release of each request is picked by njs (route.js) from a routes file
- * the driver replaces atomically, so setWeights() is a file write and never reloads nginx: no
- * client connection is closed by a cutover, a rollback or a weight change. A change of structure
- * (releases, backends, health state, preview header, listen address) re-renders
- * nginx.conf and reloads gracefully (SIGHUP), which closes idle kept-alive client connections;
- * `lastReloadMs` and `reloads` report it. Open-source nginx has no active health checks, so with
- * `RouteState.health` the driver checks the backends itself: a backend that answers its check
- * with a failure is rendered `down` (a reload); one that refuses connections (killed, not yet
- * started) is left to nginx's passive ejection and retries, and only leaves the routes file's
- * release eligibility (no reload).
+ * own prefix folder. The release and backend of each request are picked by njs (route.js) from a
+ * routes file the driver replaces atomically, so a new release, its backends, a weight change and
+ * a health change are a file write and never reload nginx: no client connection is closed by a
+ * deployment, a cutover or a rollback (config.ts says what that costs). Only a new listen address
+ * re-renders nginx.conf and reloads gracefully (SIGHUP), which closes idle kept-alive client
+ * connections; `lastReloadMs` and `reloads` report it. Open-source nginx has no active health
+ * checks, so with `RouteState.health` the driver checks the backends itself: a backend that
+ * answers its check with a failure or refuses connections leaves the routes file; until then
+ * nginx's retry (another backend) hides it.
  *
  * Needs nginx's njs module (Debian: libnginx-mod-http-js).
  *
@@ -51,13 +50,9 @@ interface EnvNginx {
   /** Config generation: nginx.conf of generation n reads routes-<n>.json. */
   generation: number;
   routes: string;
-  /** Backends (`host:port`) that answered their last health check with a failure: rendered `down`. */
+  /** Backends (`host:port`) that answered their last health check with a failure: out of the routes file. */
   down: ReadonlySet<string>;
-  /**
-   * Backends that refused or reset the connection: nothing listens (killed, not started yet). nginx's passive ejection and
-   * proxy_next_upstream already route around them without failing a request, so they only leave
-   * the routes file's eligibility (no reload, which would close kept-alive client connections).
-   */
+  /** Backends that refused or reset the connection: nothing listens (killed, not started yet); out of the routes file too. */
   gone: ReadonlySet<string>;
   timer?: NodeJS.Timeout;
 }
@@ -159,7 +154,6 @@ export class NginxRouter implements TrafficRouter {
         dir,
         workers: this.options.workers ?? 1,
         state,
-        down,
         jsModule: this.jsModule ?? null,
         script: join(dir, 'route.js'),
         routes: routesFile(dir, generation),
@@ -200,7 +194,7 @@ export class NginxRouter implements TrafficRouter {
     this.watch(env);
   }
 
-  /** Active health checks every `health.intervalMs`; a change of the down set re-renders and reloads. */
+  /** Active health checks every `health.intervalMs`; a change of the down set rewrites the routes file. */
   private watch(env: EnvNginx): void {
     clearInterval(env.timer);
     env.timer = undefined;
