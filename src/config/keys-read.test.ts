@@ -168,6 +168,8 @@ const READERS: Record<string, Reader> = {
   'migrations.statementTimeout': ['src/migrations/deploy.ts', 'statementTimeoutMs: m.statementTimeout'],
   'migrations.retries': ['src/migrations/deploy.ts', 'retries: m.retries'],
   'migrations.lockBudget': ['src/migrations/deploy.ts', 'budgetMs: m.lockBudget'],
+  'migrations.rehearse': ['src/migrations/deploy.ts', 'm.rehearse?.'],
+  'migrations.rehearse.generate': ['src/migrations/deploy.ts', 'm.rehearse?.generate'],
   'migrations.pgVersion': ['src/migrations/deploy.ts', 'm.pgVersion ?? DEFAULT_PG_VERSION'],
   'migrations.backup': ['src/migrations/service.ts', 'config.migrations?.backup'],
   'migrations.backup.keep': ['src/migrations/deploy.ts', 'keep: m.backup.keep'],

@@ -740,6 +740,20 @@ const migrations = z
     lockBudget: duration().default(2000).meta({
       description: 'The longest ACCESS EXCLUSIVE hold a rehearsal accepts per statement; default 2s.',
     }),
+    rehearse: z
+      .strictObject({
+        generate: z
+          .int({ error: 'expected a number of rows per table, e.g. 1000000' })
+          .min(1, { error: 'expected a number of rows per table, at least 1' })
+          .max(1_000_000_000, { error: 'expected at most 1000000000 rows per table' })
+          .optional()
+          .meta({
+            description:
+              "Rehearse on the environment's schema only, with this many generated rows per table (unique, NOT NULL and foreign keys kept), instead of a copy of its data: for when production data may not be copied.",
+          }),
+      })
+      .optional()
+      .meta({ description: 'How `slipway migrations rehearse` builds its scratch database.' }),
     pgVersion: z.int().min(9).max(30).optional().meta({
       description: 'The PostgreSQL major version lint assumes (default: asked from the database, else 17).',
     }),

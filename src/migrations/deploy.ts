@@ -244,14 +244,18 @@ export async function rehearseRelease(
   files: readonly MigrationFile[],
   release: Pick<Release, 'version' | 'digest'> | undefined,
   user: string,
+  /** Rows per table to generate instead of copying the data (the CLI's --generate). */
+  generate?: number,
 ): Promise<Rehearsal> {
   const m = requireMigrations(deps.config);
   const t = dbTarget(deps.config, env, await deps.vars(env));
+  const rows = generate ?? m.rehearse?.generate;
   const r = await rehearse(t, files, {
     lockTimeoutMs: m.lockTimeout,
     statementTimeoutMs: m.statementTimeout,
     budgetMs: m.lockBudget,
     release: release?.version ?? 'rehearsal',
+    ...(rows !== undefined && { generate: rows }),
   });
   if (release)
     await deps.store.appendAudit({
@@ -263,6 +267,8 @@ export async function rehearseRelease(
         release: release.version,
         ok: r.ok,
         files: r.files,
+        copy: r.copy,
+        ...(r.generated && { generatedRows: r.generated.rowsPerTable }),
         worst: r.statements.reduce((n, s) => Math.max(n, s.lock === 'ACCESS EXCLUSIVE' ? s.heldMs : 0), 0),
         budgetMs: r.budgetMs,
         ...(r.error && { error: r.error }),

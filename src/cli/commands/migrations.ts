@@ -232,8 +232,13 @@ export function registerMigrations(program: Command, ctx: () => Context, act: Ac
       "the release whose migrations to rehearse (default: the project's migrations folder)",
       version('--release'),
     )
+    .option(
+      '--generate <rows>',
+      "rehearse on the environment's schema only, with this many generated rows per table, instead of a copy of its data (default: migrations.rehearse.generate)",
+      integer('--generate', 1, 1_000_000_000),
+    )
     .action(
-      act(async (opts: { env: string; release?: string }) => {
+      act(async (opts: { env: string; release?: string; generate?: number }) => {
         const c = ctx();
         const app = await appFor(c);
         const config = app.requireEnv(opts.env);
@@ -246,13 +251,15 @@ export function registerMigrations(program: Command, ctx: () => Context, act: Ac
         c.remember(
           urlSecrets((await deps.vars(opts.env))[deps.config.migrations?.database ?? 'DATABASE_URL']),
         );
-        const r = await rehearseRelease(deps, opts.env, files, release, c.user);
+        const r = await rehearseRelease(deps, opts.env, files, release, c.user, opts.generate);
         if (c.io.json) {
           c.io.data(r);
           return r.ok ? 0 : 1;
         }
         c.io.out(
-          `copied ${opts.env}'s database by ${r.copy === 'template' ? 'CREATE DATABASE … TEMPLATE' : 'pg_dump | pg_restore'} in ${r.copyMs} ms; lock budget ${r.budgetMs} ms of ACCESS EXCLUSIVE`,
+          r.generated
+            ? `generated ${r.generated.rowsPerTable} rows in each of ${r.generated.tables.length} table(s) on ${opts.env}'s schema (no data copied) in ${r.copyMs} ms; lock budget ${r.budgetMs} ms of ACCESS EXCLUSIVE`
+            : `copied ${opts.env}'s database by ${r.copy === 'template' ? 'CREATE DATABASE … TEMPLATE' : 'pg_dump | pg_restore'} in ${r.copyMs} ms; lock budget ${r.budgetMs} ms of ACCESS EXCLUSIVE`,
         );
         const rows = r.statements.map((s) => [
           `${s.file}:${s.line}`,

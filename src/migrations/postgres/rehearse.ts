@@ -4,6 +4,8 @@
  * pg_dump | pg_restore). A second connection samples pg_locks for the runner's backend every few
  * milliseconds, so each statement reports its duration, rows, the strongest lock it took and how
  * long that lock was held (until its transaction ended). The copy is dropped afterwards.
+ * When production data may not be copied, the scratch database gets the schema only and N
+ * generated rows per table instead (generate.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +14,10 @@ import type pg from 'pg';
 import type { MigrationFile } from '../files.ts';
 import type { LockMode } from '../lint/rules.ts';
 import type { ParsedStatement } from '../parse.ts';
-import { appliedRows, applyMigrations, pendingOf } from './apply.ts';
+import { APPLIED_TABLE, appliedRows, applyMigrations, pendingOf } from './apply.ts';
 import { runTool } from './backup.ts';
 import { connect, type DbTarget, databaseName, requireTool, withDatabase } from './connect.ts';
+import { type GeneratedData, generateData } from './generate.ts';
 import { attribute, heldLocks, type Taken } from './rehearse-sample.ts';
 
 export interface StatementReport {
@@ -33,8 +36,10 @@ export interface StatementReport {
 
 export interface Rehearsal {
   readonly env: string;
-  readonly copy: 'template' | 'dump';
+  readonly copy: 'template' | 'dump' | 'generated';
   readonly copyMs: number;
+  /** With `copy: generated`: the rows made per table (no row of the environment was read). */
+  readonly generated?: GeneratedData;
   readonly files: readonly string[];
   readonly statements: readonly StatementReport[];
   readonly budgetMs: number;
@@ -48,6 +53,8 @@ export interface RehearseOptions {
   readonly budgetMs: number;
   readonly release: string;
   readonly sampleMs?: number;
+  /** Rows per table to generate on the environment's schema instead of copying its data. */
+  readonly generate?: number;
 }
 
 const ident = (id: string) => `"${id.replaceAll('"', '""')}"`;
@@ -62,9 +69,12 @@ export async function rehearse(
   const admin = await connect(t, withDatabase(t.url, 'postgres'));
   try {
     const t0 = performance.now();
-    const copy = await copyDatabase(t, admin, db, scratch);
-    const copyMs = Math.round(performance.now() - t0);
+    let generated: GeneratedData | undefined;
+    const copy = opts.generate === undefined ? await copyDatabase(t, admin, db, scratch) : 'generated';
+    if (opts.generate !== undefined) await copySchema(t, admin, db, scratch);
     const runner = await connect(t, withDatabase(t.url, scratch));
+    if (opts.generate !== undefined) generated = await generateData(runner, opts.generate);
+    const copyMs = Math.round(performance.now() - t0);
     const sampler = await connect(t, withDatabase(t.url, scratch));
     try {
       const pending = pendingOf(files, await appliedRows(runner));
@@ -73,6 +83,7 @@ export async function rehearse(
         env: t.env,
         copy,
         copyMs,
+        ...(generated && { generated }),
         files: pending.map((f) => f.name),
         budgetMs: opts.budgetMs,
         ...result,
@@ -112,6 +123,27 @@ async function copyDatabase(
     rmSync(dir, { recursive: true, force: true });
   }
   return 'dump';
+}
+
+/**
+ * The schema alone, and slipway's record of applied migrations (so only the pending files run):
+ * nothing else of the environment's data leaves its database.
+ */
+async function copySchema(t: DbTarget, admin: pg.Client, db: string, scratch: string): Promise<void> {
+  requireTool(t, 'pg_dump');
+  requireTool(t, 'pg_restore');
+  await admin.query(`CREATE DATABASE ${ident(scratch)}`);
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-rehearse-'));
+  try {
+    const schema = join(dir, 'schema.dump');
+    const applied = join(dir, 'applied.dump');
+    await runTool('pg_dump', ['-Fc', '--schema-only', '-f', schema, '-d', db], t.url);
+    await runTool('pg_dump', ['-Fc', '--data-only', '-t', APPLIED_TABLE, '-f', applied, '-d', db], t.url);
+    await runTool('pg_restore', ['--no-owner', '--exit-on-error', '-d', scratch, schema], t.url);
+    await runTool('pg_restore', ['--no-owner', '--exit-on-error', '-d', scratch, applied], t.url);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 interface Open {
