@@ -82,6 +82,7 @@ const READERS: Record<string, Reader> = {
   'environments.*.config.require.*.default': ['src/config/values/resolve.ts', 'type?.default'],
   'environments.*.config.values': ['src/config/values/resolve.ts', 'input.environment?.values'],
   'environments.*.config.mustMatch': ['src/config/values/drift-check.ts', 'mustMatch'],
+  'environments.*.config.allowLoopback': ['src/config/values/drift-check.ts', 'config?.allowLoopback'],
   'environments.*.secrets': ['src/config/values/prepare.ts', 'input.environment?.secrets'],
   'environments.*.envFile': ['src/config/values/project.ts', 'config.environments[env]?.envFile'],
   'environments.*.approval': ['src/gates/engine-gates.ts', 'config.environments[d.env]?.approval'],

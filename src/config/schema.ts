@@ -537,7 +537,17 @@ export const environment = z
     after: name().optional().meta({ description: 'The environment a release must succeed in first.' }),
     strategy: strategy.default('rolling'),
     instances: count('instances', 1).optional(),
-    config: configBlock.optional(),
+    config: configBlock
+      .extend({
+        allowLoopback: z
+          .array(z.string().regex(KEY, { error: `expected ${KEY_HINT}` }))
+          .optional()
+          .meta({
+            description:
+              'Keys whose value may point at this machine (127.0.0.1, localhost) in this environment, e.g. [DATABASE_URL] for a one-machine install; the drift check behind `after:` refuses loopback in production otherwise, and notes each key it allows.',
+          }),
+      })
+      .optional(),
     secrets: z.array(z.string().regex(KEY, { error: `expected ${KEY_HINT}` })).optional(),
     envFile: z
       .string({ error: 'expected a .env file path relative to slipway.yaml, e.g. .env.staging' })

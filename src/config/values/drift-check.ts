@@ -15,7 +15,10 @@ export function mustMatchOf(config: SlipwayConfig, envs: readonly string[]): str
 
 /** Findings of `b` against `a` (a is usually the earlier environment of the lifecycle). */
 export function driftBetween(config: SlipwayConfig, a: PreparedConfig, b: PreparedConfig): DriftFinding[] {
-  return diff(driftSide(a.resolution), driftSide(b.resolution), {
+  // Each side's own allowance: production allowing loopback says nothing about another environment.
+  const side = (p: PreparedConfig) =>
+    driftSide(p.resolution, undefined, config.environments[p.resolution.env]?.config?.allowLoopback);
+  return diff(side(a), side(b), {
     mustMatch: mustMatchOf(config, [a.resolution.env, b.resolution.env]),
   });
 }

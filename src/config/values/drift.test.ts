@@ -64,6 +64,38 @@ describe('config drift', () => {
     assert.ok(!JSON.stringify(findings).includes('bbb-secret'));
   });
 
+  test('allowLoopback lets one key of production point at this machine, said as a hint; others still refused', () => {
+    const values = { DATABASE_URL: 'postgres://127.0.0.1:5432/shop', REDIS_URL: 'redis://localhost:6379' };
+    const staging = side('staging', {
+      DATABASE_URL: 'postgres://db.staging.example.com/shop',
+      REDIS_URL: 'redis://r.example.com',
+    });
+    const refused = diff(staging, side('production', values));
+    assert.deepEqual(
+      refused.map((f) => [f.key, f.severity]),
+      [
+        ['DATABASE_URL', 'error'],
+        ['REDIS_URL', 'error'],
+      ],
+    );
+    assert.match(
+      refused[0]!.message,
+      /production DATABASE_URL \(host 127\.0\.0\.1\) points at this machine \(loopback\); production needs a real host, or, when it runs on this one machine, list DATABASE_URL in environments\.production\.config\.allowLoopback/,
+    );
+    const allowed = diff(staging, {
+      ...side('production', values),
+      allowLoopback: new Set(['DATABASE_URL']),
+    });
+    assert.deepEqual(
+      allowed.map((f) => [f.key, f.severity]),
+      [
+        ['DATABASE_URL', 'hint'],
+        ['REDIS_URL', 'error'],
+      ],
+    );
+    assert.match(allowed[0]!.message, /allowed by environments\.production\.config\.allowLoopback/);
+  });
+
   test('production pointing at staging, dev, test, loopback or private hosts', () => {
     const production = side(
       'production',

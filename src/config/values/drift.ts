@@ -18,6 +18,11 @@ export interface DriftSide {
   readonly sensitive: ReadonlySet<string>;
   /** Defaults to a guess from the name: prod/prd/live → production, stag/stage/stg/preprod/uat → staging. */
   readonly role?: EnvRole;
+  /**
+   * Keys allowed to point at this machine in production (environments.X.config.allowLoopback):
+   * a one-machine install legitimately has its database on loopback. Said as a hint, never silent.
+   */
+  readonly allowLoopback?: ReadonlySet<string>;
 }
 
 export interface DriftFinding {
@@ -28,16 +33,24 @@ export interface DriftFinding {
 }
 
 /** The side of a resolved environment, ready for `diff`. */
-export function driftSide(resolution: Resolution, role?: EnvRole): DriftSide {
+export function driftSide(
+  resolution: Resolution,
+  role?: EnvRole,
+  allowLoopback: readonly string[] = [],
+): DriftSide {
   const values: Record<string, string | undefined> = {};
   const sensitive = new Set<string>();
   for (const k of resolution.keys) {
     values[k.key] = k.value;
     if (k.sensitive) sensitive.add(k.key);
   }
-  return role === undefined
-    ? { env: resolution.env, values, sensitive }
-    : { env: resolution.env, values, sensitive, role };
+  return {
+    env: resolution.env,
+    values,
+    sensitive,
+    ...(role !== undefined && { role }),
+    ...(allowLoopback.length > 0 && { allowLoopback: new Set(allowLoopback) }),
+  };
 }
 
 export function guessRole(env: string): EnvRole {
@@ -118,8 +131,16 @@ function wrongEnvironment(side: DriftSide, other: DriftSide, role: EnvRole): Dri
           'error',
           `${where(key, host)} points at a host containing "${token}"; production should not use a ${token} service`,
         );
+      else if (isLoopback(host) && side.allowLoopback?.has(key))
+        add(
+          'hint',
+          `${where(key, host)} points at this machine (loopback), allowed by environments.${side.env}.config.allowLoopback (a one-machine install)`,
+        );
       else if (isLoopback(host))
-        add('error', `${where(key, host)} points at this machine (loopback); production needs a real host`);
+        add(
+          'error',
+          `${where(key, host)} points at this machine (loopback); production needs a real host, or, when it runs on this one machine, list ${key} in environments.${side.env}.config.allowLoopback`,
+        );
       else if (isPrivate(host))
         add(
           'warning',
