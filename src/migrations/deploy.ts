@@ -10,17 +10,19 @@ import { AppError } from '../domain/errors.ts';
 import type { Release } from '../domain/types.ts';
 import type { Store } from '../store/contract.ts';
 import { rehearsalTarget } from './audit.ts';
-import { backupDatabase } from './backups.ts';
+import { backupDatabase, engineOf } from './backups.ts';
 import { recordCovered, runCommand } from './command.ts';
 import type { MigrationFile } from './files.ts';
 import { listMigrations } from './files.ts';
 import { DEFAULT_PG_VERSION, formatFinding, lintSql, openFindings } from './lint/lint.ts';
+import { rehearseMaria } from './mariadb/rehearse.ts';
 import { loadParser } from './parse.ts';
 import { type ApplyResult, appliedRows, applyMigrations, pendingOf } from './postgres/apply.ts';
 import type { BackupManifest } from './postgres/backup.ts';
 import { connect, type DbTarget } from './postgres/connect.ts';
 import { type Rehearsal, rehearse } from './postgres/rehearse.ts';
 import { backupRoot, dbTarget, type MigrationsConfig, requireMigrations } from './service.ts';
+import { rehearseSqlite } from './sqlite/rehearse.ts';
 
 export interface MigrationDeps {
   readonly config: SlipwayConfig;
@@ -250,13 +252,25 @@ export async function rehearseRelease(
   const m = requireMigrations(deps.config);
   const t = dbTarget(deps.config, env, await deps.vars(env));
   const rows = generate ?? m.rehearse?.generate;
-  const r = await rehearse(t, files, {
+  const opts = {
     lockTimeoutMs: m.lockTimeout,
     statementTimeoutMs: m.statementTimeout,
     budgetMs: m.lockBudget,
     release: release?.version ?? 'rehearsal',
     ...(rows !== undefined && { generate: rows }),
-  });
+  };
+  const engine = engineOf(t);
+  if (engine !== 'postgres' && rows !== undefined)
+    throw new AppError(
+      'USAGE',
+      `${env}: generated data (--generate, migrations.rehearse.generate) is for PostgreSQL only; ${t.key} is a ${engine} database: rehearse on its copy (drop --generate)`,
+    );
+  const r =
+    engine === 'mariadb'
+      ? await rehearseMaria(t, files, opts)
+      : engine === 'sqlite'
+        ? await rehearseSqlite(t, files, opts)
+        : await rehearse(t, files, opts);
   if (release)
     await deps.store.appendAudit({
       actor: user,
@@ -268,6 +282,7 @@ export async function rehearseRelease(
         ok: r.ok,
         files: r.files,
         copy: r.copy,
+        ...(r.engine && { engine: r.engine }),
         ...(r.generated && { generatedRows: r.generated.rowsPerTable }),
         worst: r.statements.reduce((n, s) => Math.max(n, s.lock === 'ACCESS EXCLUSIVE' ? s.heldMs : 0), 0),
         budgetMs: r.budgetMs,

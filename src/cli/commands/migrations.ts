@@ -20,6 +20,7 @@ import { filesOf, lintFiles } from '../../migrations/lint/paths.ts';
 import { RULES } from '../../migrations/lint/rules.ts';
 import { appliedRows } from '../../migrations/postgres/apply.ts';
 import { connect } from '../../migrations/postgres/connect.ts';
+import type { Rehearsal } from '../../migrations/postgres/rehearse.ts';
 import {
   dbTarget,
   projectMigrations,
@@ -256,23 +257,26 @@ export function registerMigrations(program: Command, ctx: () => Context, act: Ac
           c.io.data(r);
           return r.ok ? 0 : 1;
         }
-        c.io.out(
-          r.generated
-            ? `generated ${r.generated.rowsPerTable} rows in each of ${r.generated.tables.length} table(s) on ${opts.env}'s schema (no data copied) in ${r.copyMs} ms; lock budget ${r.budgetMs} ms of ACCESS EXCLUSIVE`
-            : `copied ${opts.env}'s database by ${r.copy === 'template' ? 'CREATE DATABASE … TEMPLATE' : 'pg_dump | pg_restore'} in ${r.copyMs} ms; lock budget ${r.budgetMs} ms of ACCESS EXCLUSIVE`,
-        );
-        const rows = r.statements.map((s) => [
-          `${s.file}:${s.line}`,
-          `${s.durationMs}`,
-          s.lock === 'none' ? '-' : `${s.lock}${s.on ? ` on ${s.on}` : ''}`,
-          `${s.heldMs}`,
-          s.rows === null ? '-' : String(s.rows),
-          s.overBudget ? 'OVER BUDGET' : 'ok',
-          s.statement.replace(/\s+/g, ' ').slice(0, 60),
-        ]);
-        c.io.out(
-          table([['WHERE', 'MS', 'STRONGEST LOCK', 'HELD MS', 'ROWS', 'BUDGET', 'STATEMENT'], ...rows]),
-        );
+        if (r.engine) printOtherEngine(c, opts.env, r);
+        else {
+          c.io.out(
+            r.generated
+              ? `generated ${r.generated.rowsPerTable} rows in each of ${r.generated.tables.length} table(s) on ${opts.env}'s schema (no data copied) in ${r.copyMs} ms; lock budget ${r.budgetMs} ms of ACCESS EXCLUSIVE`
+              : `copied ${opts.env}'s database by ${r.copy === 'template' ? 'CREATE DATABASE … TEMPLATE' : 'pg_dump | pg_restore'} in ${r.copyMs} ms; lock budget ${r.budgetMs} ms of ACCESS EXCLUSIVE`,
+          );
+          const rows = r.statements.map((s) => [
+            `${s.file}:${s.line}`,
+            `${s.durationMs}`,
+            s.lock === 'none' ? '-' : `${s.lock}${s.on ? ` on ${s.on}` : ''}`,
+            `${s.heldMs}`,
+            s.rows === null ? '-' : String(s.rows),
+            s.overBudget ? 'OVER BUDGET' : 'ok',
+            s.statement.replace(/\s+/g, ' ').slice(0, 60),
+          ]);
+          c.io.out(
+            table([['WHERE', 'MS', 'STRONGEST LOCK', 'HELD MS', 'ROWS', 'BUDGET', 'STATEMENT'], ...rows]),
+          );
+        }
         if (r.files.length === 0) c.io.out('nothing pending: the copy has every migration applied');
         if (r.error) c.io.out(`failed: ${r.error}`);
         c.io.out(
@@ -283,6 +287,25 @@ export function registerMigrations(program: Command, ctx: () => Context, act: Ac
         return r.ok ? 0 : 1;
       }),
     );
+}
+
+/** MariaDB and SQLite: duration, rows, MariaDB's metadata-lock wait, and what is not measured. */
+function printOtherEngine(c: Context, env: string, r: Rehearsal): void {
+  const maria = r.engine === 'mariadb';
+  c.io.out(
+    maria
+      ? `copied ${env}'s MariaDB database by mariadb-dump into a scratch database in ${r.copyMs} ms`
+      : `copied ${env}'s SQLite database with SQLite's online backup to a temporary file in ${r.copyMs} ms`,
+  );
+  const rows = r.statements.map((s) => [
+    `${s.file}:${s.line}`,
+    `${s.durationMs}`,
+    ...(maria ? [`${s.lockWaitMs ?? '-'}`] : []),
+    s.rows === null ? '-' : String(s.rows),
+    s.statement.replace(/\s+/g, ' ').slice(0, 60),
+  ]);
+  c.io.out(table([['WHERE', 'MS', ...(maria ? ['MDL WAIT MS'] : []), 'ROWS', 'STATEMENT'], ...rows]));
+  if (r.unmeasured) c.io.out(`not measured: ${r.unmeasured}`);
 }
 
 function printLint(c: Context, results: readonly FileLint[]): number {

@@ -1,7 +1,7 @@
 /**
- * MariaDB/MySQL through Debian's own clients (`mariadb`, `mariadb-dump`): slipway only backs these
- * databases up and restores them, which those tools do best, so no driver is added for a handful
- * of catalog queries. The password goes in MYSQL_PWD (the environment), never on a command line,
+ * MariaDB/MySQL through Debian's own clients (`mariadb`, `mariadb-dump`) for backup and restore,
+ * which those tools do best. (The rehearsal, which times statements one by one and samples the
+ * processlist beside them, uses the `mariadb` npm connector: rehearse.ts.) The password goes in MYSQL_PWD (the environment), never on a command line,
  * and every failure is one line naming the environment, the key and the fix.
  */
 import { spawn, spawnSync } from 'node:child_process';

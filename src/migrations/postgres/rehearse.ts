@@ -32,11 +32,17 @@ export interface StatementReport {
   /** From the first sample that saw the lock to the end of the transaction holding it. */
   readonly heldMs: number;
   readonly overBudget: boolean;
+  /** MariaDB: how long the statement waited for a metadata lock (sampled from the processlist). */
+  readonly lockWaitMs?: number;
 }
 
 export interface Rehearsal {
   readonly env: string;
-  readonly copy: 'template' | 'dump' | 'generated';
+  /** Absent for PostgreSQL (the first engine); mariadb and sqlite say so. */
+  readonly engine?: 'mariadb' | 'sqlite';
+  readonly copy: 'template' | 'dump' | 'generated' | 'mariadb-dump' | 'sqlite-backup';
+  /** What this engine's rehearsal cannot measure, said once. */
+  readonly unmeasured?: string;
   readonly copyMs: number;
   /** With `copy: generated`: the rows made per table (no row of the environment was read). */
   readonly generated?: GeneratedData;
