@@ -65,6 +65,12 @@ function assertStory(out: string): void {
       /Skipping the database part \(migrations, backups, the contract phase\): no PostgreSQL at /,
     );
   } else {
+    // Production keeps `after: staging`: its loopback database is allowed by name, and each
+    // production preflight says so.
+    assert.match(
+      out,
+      /drift from staging \(hint\): production DATABASE_URL \([^)]*\) points at this machine \(loopback\), allowed by environments\.production\.config\.allowLoopback/,
+    );
     assert.match(out, /✓ migrate \(staging: applied 0001_products\.sql \(expand, \d+ ms\) after backup \S+/);
     assert.match(
       out,

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
+import { AppError } from '../../domain/errors.ts';
 import type { MigrationFile } from '../files.ts';
 import type { LockMode } from '../lint/rules.ts';
 import type { ParsedStatement } from '../parse.ts';
@@ -143,10 +144,24 @@ async function copySchema(t: DbTarget, admin: pg.Client, db: string, scratch: st
   try {
     const schema = join(dir, 'schema.dump');
     const applied = join(dir, 'applied.dump');
-    await runTool('pg_dump', ['-Fc', '--schema-only', '-f', schema, '-d', db], t.url);
-    await runTool('pg_dump', ['-Fc', '--data-only', '-t', APPLIED_TABLE, '-f', applied, '-d', db], t.url);
-    await runTool('pg_restore', ['--no-owner', '--exit-on-error', '-d', scratch, schema], t.url);
-    await runTool('pg_restore', ['--no-owner', '--exit-on-error', '-d', scratch, applied], t.url);
+    // An environment that never ran slipway's runner has no record: every file is pending.
+    const source = await connect(t);
+    const recorded = await source
+      .query('SELECT to_regclass($1) IS NOT NULL AS yes', [APPLIED_TABLE])
+      .finally(() => source.end().catch(() => {}));
+    try {
+      await runTool('pg_dump', ['-Fc', '--schema-only', '-f', schema, '-d', db], t.url);
+      await runTool('pg_restore', ['--no-owner', '--exit-on-error', '-d', scratch, schema], t.url);
+      if (recorded.rows[0]?.yes) {
+        await runTool('pg_dump', ['-Fc', '--data-only', '-t', APPLIED_TABLE, '-f', applied, '-d', db], t.url);
+        await runTool('pg_restore', ['--no-owner', '--exit-on-error', '-d', scratch, applied], t.url);
+      }
+    } catch (error) {
+      throw new AppError(
+        'DATABASE_UNAVAILABLE',
+        `${t.env}: copying the schema of ${t.key} for a rehearsal failed: ${(error as Error).message}`,
+      );
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
