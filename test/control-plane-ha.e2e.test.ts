@@ -1,8 +1,8 @@
 /**
  * Control plane high availability, with real processes: two `slipway server` processes on a fresh
  * PostgreSQL database, a real `slipway agent` serving the example app, continuous load through
- * the agent's router. A canary is started and resumed through the follower (the leader drives
- * it); the leader is killed with SIGKILL mid-canary; the other server must lead, resume the
+ * the agent's router. A canary is started, approved and resumed through the follower (the leader
+ * drives it); the leader is killed with SIGKILL mid-canary; the other server must lead, resume the
  * deployment and finish it once, its timeline naming the hand-over, with no failed request. On
  * SQLite a second server on the same store is refused.
  */
@@ -27,6 +27,7 @@ run:
 environments:
   production:
     profile: fast
+    approval: { required: 1, role: approver }
     strategy:
       canary: { steps: [{ weight: 25, pause: until-resumed }, { weight: 50, analysis: { duration: 4s } }, { weight: 100 }] }
     watch: 1s
@@ -107,8 +108,15 @@ describe('two servers on one PostgreSQL store: the leader is killed mid-canary',
       [(await health(b.url))?.role, (await health(b.url))?.leader],
       ['follower', `a (pid ${a.child.pid} on ${(await import('node:os')).hostname()})`],
     );
+    const user = await cliProcess(dir.path, '--store', store, 'user', 'add', 'bob', '--role', 'approver');
+    assert.equal(user.code, 0, user.stderr);
+    const made = await cliProcess(dir.path, '--store', store, '--json', 'token', 'create', '--user', 'bob');
+    assert.equal(made.code, 0, made.stderr);
+    const bobToken = (JSON.parse(made.stdout) as { secret: string }).secret;
     const viaA = createApiClient({ url: a.url, token });
     const viaB = createApiClient({ url: b.url, token });
+    const bobViaA = createApiClient({ url: a.url, token: bobToken });
+    const bobViaB = createApiClient({ url: b.url, token: bobToken });
     const until = async (what: string, ok: () => Promise<boolean>, ms = 60_000) => {
       const end = Date.now() + ms;
       while (!(await ok())) {
@@ -122,6 +130,7 @@ describe('two servers on one PostgreSQL store: the leader is killed mid-canary',
 
     // The first release through the leader; then the canary through the follower: the leader drives it.
     const first = await viaA.deploy('production', '1.0.0');
+    await bobViaA.act(first.id, 'approve', 'first release');
     await until(
       '1.0.0 to succeed',
       async () => (await viaA.deployment(first.id)).deployment.status === 'succeeded',
@@ -132,6 +141,8 @@ describe('two servers on one PostgreSQL store: the leader is killed mid-canary',
     let killedAt = 0;
     try {
       const canary = await viaB.deploy('production', '2.0.0');
+      // An approval given to the follower counts: it is stored, and the leader's executor reads it.
+      await bobViaB.act(canary.id, 'approve', 'approved through the follower');
       await until(
         'the canary to pause at 25%',
         async () => (await viaB.deployment(canary.id)).deployment.status === 'paused',
@@ -176,6 +187,11 @@ describe('two servers on one PostgreSQL store: the leader is killed mid-canary',
       );
 
       const done = await viaB.deployment(canary.id);
+      assert.deepEqual(
+        done.approvals.map((x) => x.user),
+        ['bob'],
+        'the approval given to the follower counted',
+      );
       const handOver = done.timeline.filter((t) => t.what.startsWith('driven by'));
       assert.equal(handOver.length, 2, JSON.stringify(done.timeline));
       assert.match(handOver[1]?.what ?? '', /^driven by server b since \S+, taking over from server a$/);
