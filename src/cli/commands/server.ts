@@ -186,11 +186,8 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
           maxUploadBytes,
           log,
           ...(opts.bodyTimeout !== undefined && { bodyTimeoutMs: opts.bodyTimeout }),
-          // Only the leader drives deployments; SLIPWAY_LEADER_TTL_MS shortens the lease in tests.
-          leadership: {
-            ...(opts.name && { name: opts.name }),
-            ...(process.env.SLIPWAY_LEADER_TTL_MS && { ttlMs: Number(process.env.SLIPWAY_LEADER_TTL_MS) }),
-          },
+          // Only the leader drives deployments (src/server/leadership.ts).
+          leadership: { ...(opts.name && { name: opts.name }) },
         });
         if (running.resumed.length)
           c.io.out(`resumed ${running.resumed.length} deployment(s): ${running.resumed.join(', ')}`);
