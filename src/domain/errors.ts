@@ -453,6 +453,12 @@ export const ERROR_CODES = {
     summary:
       'A deployment across hosts stopped at a host: shipping, starting or the health gate failed there; later hosts were not touched.',
   },
+  SERVER_ALREADY_RUNNING: {
+    status: 409,
+    exit: EXIT.refused,
+    summary:
+      'Another `slipway server` already serves this SQLite store; several servers need a PostgreSQL store, where one leads.',
+  },
 } as const satisfies Record<string, CodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

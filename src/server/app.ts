@@ -24,6 +24,7 @@ import { type AuthEnv, clientOf, withAuth, withCsrf, withOrigin } from './auth/m
 import { SignInGuard } from './auth/sign-in-guard.ts';
 import { errorResponse, toAppError, validationError } from './errors.ts';
 import { escapeJson } from './escape.ts';
+import type { LeaderView } from './leadership.ts';
 import { registerActionRoutes } from './routes/actions.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerClientRoutes } from './routes/client.ts';
@@ -62,6 +63,8 @@ export interface ServerAppOptions {
   readonly signInGuard?: SignInGuard;
   /** The bounded audit of strangers' refused requests; flushed by startServer's close. */
   readonly denials?: DenialLog;
+  /** Which server leads (src/server/leadership.ts), added to GET /api/health. */
+  readonly leaderView?: () => LeaderView;
 }
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 1024 ** 3;
@@ -165,7 +168,7 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   app.use('*', withAuth(s.store, s.now, guard));
   app.use('*', withCsrf());
 
-  app.get('/api/health', (c) => c.json({ ok: true }));
+  app.get('/api/health', (c) => c.json({ ok: true, ...options.leaderView?.() }));
   registerSessionRoutes(app, s);
   registerReadRoutes(app, s);
   registerReleaseRoutes(app, s);

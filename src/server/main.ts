@@ -5,6 +5,7 @@
 
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { createAdaptorServer } from '@hono/node-server';
 import type { App } from '../app/compose.ts';
 import type { SlipwayConfig } from '../config/schema.ts';
@@ -14,6 +15,7 @@ import { ensureDashboard } from '../web/build.ts';
 import { createServerApp, type ServerAppOptions } from './app.ts';
 import { DenialLog } from './auth/denial-log.ts';
 import { SignInGuard } from './auth/sign-in-guard.ts';
+import { Leadership, type LeadershipOptions, serverName } from './leadership.ts';
 import { DeploymentRunner } from './runner.ts';
 
 export interface StartServerOptions extends Omit<ServerAppOptions, 'runner'> {
@@ -35,6 +37,11 @@ export interface StartServerOptions extends Omit<ServerAppOptions, 'runner'> {
    * 15 s. The head has its own limit (HEAD_TIMEOUT_MS).
    */
   readonly bodyTimeoutMs?: number;
+  /**
+   * Take part in leadership (src/server/leadership.ts): drive deployments only while leading.
+   * `slipway server` always does; without it this server drives as if it were the only one.
+   */
+  readonly leadership?: LeadershipOptions;
 }
 
 /** A request head (line and headers) must arrive within this. */
@@ -46,18 +53,56 @@ export interface RunningServer {
   readonly runner: DeploymentRunner;
   /** Ids of the deployments resumed on start. */
   readonly resumed: readonly string[];
+  /** Present with `leadership`: this server's role now. */
+  readonly leadership?: Leadership;
   close(): Promise<void>;
 }
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const log = options.log ?? (() => {});
+  const name = options.leadership?.name ?? `${hostname()}:${process.pid}`;
+  let leadership: Leadership | undefined;
   const runner = new DeploymentRunner({
     app: options.app,
     ...(options.log && { log: options.log }),
     ...(options.driveOnAction !== undefined && { driveOnAction: options.driveOnAction }),
+    ...(options.leadership && {
+      server: { name, leading: () => leadership?.leading === true },
+    }),
   });
+  let resumed: readonly string[] = [];
+  let adopt: NodeJS.Timeout | undefined;
+  if (options.leadership) {
+    const resume = options.resume !== false;
+    leadership = new Leadership({
+      ...options.leadership,
+      name,
+      store: options.store,
+      log,
+      onLead: async (from) => {
+        const ids = await runner.lead(from, from && serverName(from));
+        if (resume) resumed = ids;
+      },
+      onFollow: () => runner.follow(),
+    });
+    // Refused here, before listening, when another server owns a SQLite store.
+    await leadership.start();
+    // The leader picks up what followers stored (a deploy started through them) and what it lost.
+    if (resume)
+      adopt = setInterval(() => {
+        if (leadership?.leading) runner.resumeInFlight().catch(() => undefined);
+      }, options.leadership.pollMs ?? 1000);
+  }
   const webDir = options.dashboard === false ? null : await ensureDashboard(options.log);
   const denials = new DenialLog(options.store, { ...(options.log && { log: options.log }) });
-  const app = createServerApp({ ...options, runner, webDir, signInGuard: new SignInGuard(), denials });
+  const app = createServerApp({
+    ...options,
+    runner,
+    webDir,
+    signInGuard: new SignInGuard(),
+    denials,
+    ...(leadership && { leaderView: () => (leadership as Leadership).view }),
+  });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   limitRequestTime(server, options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS);
   const host = options.host ?? '127.0.0.1';
@@ -71,15 +116,23 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       ),
     );
     server.listen(options.port, host, () => resolve());
+  }).catch(async (error) => {
+    clearInterval(adopt);
+    await runner.close();
+    await leadership?.close();
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
-  const resumed = options.resume === false ? [] : await runner.resumeInFlight();
+  if (!leadership && options.resume !== false) resumed = await runner.resumeInFlight();
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     runner,
     resumed,
+    ...(leadership && { leadership }),
     async close() {
+      clearInterval(adopt);
       await runner.close();
+      await leadership?.close();
       await denials.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

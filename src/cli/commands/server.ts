@@ -66,6 +66,7 @@ interface ServerOptions {
   readonly secureCookies?: boolean;
   readonly maxUpload: string;
   readonly bodyTimeout?: number;
+  readonly name?: string;
 }
 
 const UNITS: Record<string, number> = {
@@ -130,6 +131,10 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
       'close a connection whose request body stalls this long (default 15s)',
       duration('--body-timeout'),
     )
+    .option(
+      '--name <name>',
+      'name this server in logs, /api/health and deployment timelines (default host:pid); several servers on one PostgreSQL store elect one leader',
+    )
     .action(
       act(async (opts: ServerOptions) => {
         const c = ctx();
@@ -181,6 +186,8 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
           maxUploadBytes,
           log,
           ...(opts.bodyTimeout !== undefined && { bodyTimeoutMs: opts.bodyTimeout }),
+          // Only the leader drives deployments (src/server/leadership.ts).
+          leadership: { ...(opts.name && { name: opts.name }) },
         });
         if (running.resumed.length)
           c.io.out(`resumed ${running.resumed.length} deployment(s): ${running.resumed.join(', ')}`);
