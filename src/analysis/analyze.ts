@@ -16,6 +16,7 @@ import { judgeDrop } from './judges/drop.ts';
 import { judgeMannWhitney } from './judges/mann-whitney.ts';
 import { judgeProportions } from './judges/proportions.ts';
 import { judgeRatio } from './judges/ratio.ts';
+import { type Counts, countsOf, judgeSequential } from './judges/sequential.ts';
 import { judgeFor } from './judges/sustained.ts';
 import { judgeThreshold } from './judges/threshold.ts';
 import { type AnalysisRule, needsBaseline, type Severity, severityOf, validateRules } from './rules.ts';
@@ -107,8 +108,15 @@ async function measure(provider: MetricProvider, q: MetricQuery): Promise<Measur
   }
 }
 
-function judge(rule: AnalysisRule, current: Measurement, baseline: Measurement | undefined): Verdict {
+function judge(
+  rule: AnalysisRule,
+  current: Measurement,
+  baseline: Measurement | undefined,
+  history: readonly AnalysisResult[] | undefined,
+  now: number,
+): Verdict {
   if (rule.kind === 'threshold') return judgeThreshold(rule, current);
+  if (rule.kind === 'sequential') return judgeSequential(rule, current, earlierCounts(rule, history, now));
   const base: Measurement = baseline ?? {
     phase: 'nodata',
     reason: `rule ${rule.name} compares with a baseline and this analysis has none`,
@@ -117,6 +125,26 @@ function judge(rule: AnalysisRule, current: Measurement, baseline: Measurement |
   if (rule.kind === 'drop') return judgeDrop(rule, current, base);
   if (rule.kind === 'mann-whitney') return judgeMannWhitney(rule, current, base);
   return judgeProportions(rule, current, base);
+}
+
+/**
+ * The cumulative counts of a sequential rule at its earlier rounds, oldest first: the anchors its
+ * test restarts from. Only rounds inside the rule's window, whose counts the current one contains.
+ */
+function earlierCounts(
+  rule: AnalysisRule,
+  history: readonly AnalysisResult[] | undefined,
+  now: number,
+): Counts[] {
+  const windowMs = rule.windowMs ?? DEFAULT_WINDOW_MS;
+  return [...(history ?? [])]
+    .filter((r) => r.at < now && r.at > now - windowMs)
+    .sort((a, b) => a.at - b.at)
+    .flatMap((r) => {
+      const m = r.outcomes.find((o) => o.rule === rule.name)?.measured.new;
+      const c = m?.phase === 'ok' ? countsOf(m) : undefined;
+      return c ? [c] : [];
+    });
 }
 
 function unknownProvider(rule: AnalysisRule, key: string, known: readonly string[]): Measurement {
@@ -158,7 +186,7 @@ async function runRule(input: AnalyzeInput, rule: AnalysisRule, cache: Cache) {
     );
   };
   const [current, baseline] = await Promise.all([query(input.release), baselineOf()]);
-  return { key, current, baseline, point: judge(rule, current, baseline) };
+  return { key, current, baseline, point: judge(rule, current, baseline, input.history, input.now) };
 }
 
 function sustain(rule: AnalysisRule, point: Verdict, input: AnalyzeInput): Verdict {

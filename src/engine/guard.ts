@@ -119,6 +119,9 @@ async function judgeVariants(
   };
 }
 
+/** How often an analysis with a sequential rule measures. */
+export const SEQUENTIAL_INTERVAL_MS = 1000;
+
 export function createGuard(
   options: GuardOptions & { profile?: string },
 ): Guard & { history: Map<string, AnalysisResult[]> } {
@@ -126,7 +129,16 @@ export function createGuard(
   const base = PROFILES[options.profile ?? 'default'] ?? PROFILES.default!;
   return {
     history,
-    intervalMs: (ctx) => options.intervalMs ?? (PROFILES[ctx.profile] ?? base).intervalMs,
+    intervalMs: (ctx) => {
+      if (options.intervalMs !== undefined) return options.intervalMs;
+      const profile = PROFILES[ctx.profile] ?? base;
+      // A sequential test may be looked at after every measurement without losing its guarantee, so
+      // it is measured every second: a fault is caught as soon as the evidence is in.
+      const rules = options.rulesFor?.(ctx, profile) ?? profile.rollback;
+      return rules.some((r) => r.kind === 'sequential')
+        ? Math.min(profile.intervalMs, SEQUENTIAL_INTERVAL_MS)
+        : profile.intervalMs;
+    },
     unmeasurable: (ctx) => {
       const driver = ctx.driver ?? 'builtin';
       if (driver === 'builtin' || (options.defaultProviderFor?.(ctx) ?? 'builtin') !== 'builtin')
