@@ -16,7 +16,7 @@ import { judgeDrop } from './judges/drop.ts';
 import { judgeMannWhitney } from './judges/mann-whitney.ts';
 import { judgeProportions } from './judges/proportions.ts';
 import { judgeRatio } from './judges/ratio.ts';
-import { type Counts, countsOf, judgeSequential } from './judges/sequential.ts';
+import { type Anchor, anchorsOf, countsOf, judgeSequential } from './judges/sequential.ts';
 import { judgeFor } from './judges/sustained.ts';
 import { judgeThreshold } from './judges/threshold.ts';
 import { type AnalysisRule, needsBaseline, type Severity, severityOf, validateRules } from './rules.ts';
@@ -41,8 +41,13 @@ export interface AnalyzeInput {
   readonly defaultWindowMs?: number;
   /** Epoch ms; the end of every window. */
   readonly now: number;
-  /** Earlier results of this analysis, any order; used by `forMs` rules. */
+  /** Earlier results of this analysis, any order; used by `forMs` and sequential rules. */
   readonly history?: readonly AnalysisResult[];
+  /**
+   * Epoch ms of this analysis' first round, however much history is kept: the origin of a
+   * sequential rule's restarts. Default: the oldest result in `history`.
+   */
+  readonly since?: number;
 }
 
 /** A measurement as stored: raw samples are left out (they can be thousands), their number kept. */
@@ -114,9 +119,11 @@ function judge(
   baseline: Measurement | undefined,
   history: readonly AnalysisResult[] | undefined,
   now: number,
+  since: number | undefined,
 ): Verdict {
   if (rule.kind === 'threshold') return judgeThreshold(rule, current);
-  if (rule.kind === 'sequential') return judgeSequential(rule, current, earlierCounts(rule, history, now));
+  if (rule.kind === 'sequential')
+    return judgeSequential(rule, current, earlierCounts(rule, history, now, since));
   const base: Measurement = baseline ?? {
     phase: 'nodata',
     reason: `rule ${rule.name} compares with a baseline and this analysis has none`,
@@ -128,23 +135,26 @@ function judge(
 }
 
 /**
- * The cumulative counts of a sequential rule at its earlier rounds, oldest first: the anchors its
- * test restarts from. Only rounds inside the rule's window, whose counts the current one contains.
+ * The restarts of a sequential rule: its cumulative counts at earlier rounds, oldest first, on a
+ * grid counted from the analysis' first round. Only rounds inside the rule's window, whose counts
+ * the current one contains.
  */
 function earlierCounts(
   rule: AnalysisRule,
   history: readonly AnalysisResult[] | undefined,
   now: number,
-): Counts[] {
+  since: number | undefined,
+): Anchor[] {
   const windowMs = rule.windowMs ?? DEFAULT_WINDOW_MS;
-  return [...(history ?? [])]
-    .filter((r) => r.at < now && r.at > now - windowMs)
-    .sort((a, b) => a.at - b.at)
+  const past = [...(history ?? [])].filter((r) => r.at < now).sort((a, b) => a.at - b.at);
+  const points = past
+    .filter((r) => r.at > now - windowMs)
     .flatMap((r) => {
       const m = r.outcomes.find((o) => o.rule === rule.name)?.measured.new;
-      const c = m?.phase === 'ok' ? countsOf(m) : undefined;
-      return c ? [c] : [];
+      const counts = m?.phase === 'ok' ? countsOf(m) : undefined;
+      return counts ? [{ at: r.at, counts }] : [];
     });
+  return anchorsOf(points, since ?? past[0]?.at ?? now);
 }
 
 function unknownProvider(rule: AnalysisRule, key: string, known: readonly string[]): Measurement {
@@ -186,7 +196,12 @@ async function runRule(input: AnalyzeInput, rule: AnalysisRule, cache: Cache) {
     );
   };
   const [current, baseline] = await Promise.all([query(input.release), baselineOf()]);
-  return { key, current, baseline, point: judge(rule, current, baseline, input.history, input.now) };
+  return {
+    key,
+    current,
+    baseline,
+    point: judge(rule, current, baseline, input.history, input.now, input.since),
+  };
 }
 
 function sustain(rule: AnalysisRule, point: Verdict, input: AnalyzeInput): Verdict {

@@ -119,13 +119,17 @@ async function judgeVariants(
   };
 }
 
-/** How often an analysis with a sequential rule measures. */
-export const SEQUENTIAL_INTERVAL_MS = 1000;
+/**
+ * How often an analysis with a sequential rule measures: a look costs the test nothing, so the
+ * delay between the evidence and the rollback is at most this.
+ */
+export const SEQUENTIAL_INTERVAL_MS = 250;
 
 export function createGuard(
   options: GuardOptions & { profile?: string },
 ): Guard & { history: Map<string, AnalysisResult[]> } {
   const history = new Map<string, AnalysisResult[]>();
+  const firstRound = new Map<string, number>();
   const base = PROFILES[options.profile ?? 'default'] ?? PROFILES.default!;
   return {
     history,
@@ -133,7 +137,7 @@ export function createGuard(
       if (options.intervalMs !== undefined) return options.intervalMs;
       const profile = PROFILES[ctx.profile] ?? base;
       // A sequential test may be looked at after every measurement without losing its guarantee, so
-      // it is measured every second: a fault is caught as soon as the evidence is in.
+      // it is measured every SEQUENTIAL_INTERVAL_MS: a fault is caught as soon as the evidence is in.
       const rules = options.rulesFor?.(ctx, profile) ?? profile.rollback;
       return rules.some((r) => r.kind === 'sequential')
         ? Math.min(profile.intervalMs, SEQUENTIAL_INTERVAL_MS)
@@ -163,6 +167,9 @@ export function createGuard(
           : all;
       const key = `${ctx.env}/${ctx.release.id}`;
       const past = history.get(key) ?? [];
+      // The first round stays known when old rounds are dropped: sequential rules count from it.
+      const since = firstRound.get(key) ?? now;
+      firstRound.set(key, since);
       const result = await analyze({
         env: ctx.env,
         release: ctx.release.id,
@@ -172,6 +179,7 @@ export function createGuard(
         defaultProvider: options.defaultProviderFor?.(ctx) ?? 'builtin',
         now,
         history: past,
+        since,
       });
       history.set(key, [...past.filter((r) => r.at > now - 3_600_000).slice(-500), result]);
       const variants = phase === 'watch' ? undefined : await options.variantsFor?.(ctx);

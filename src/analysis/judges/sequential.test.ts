@@ -5,7 +5,7 @@ import { createFakeProvider } from '../metrics/fake-provider.ts';
 import { rulesFromRollbackIf, SEQUENTIAL_WINDOW_MS } from '../rollback-if.ts';
 import { validateRules } from '../rules.ts';
 import { binomial, mulberry32 } from './seeded.ts';
-import { type Counts, judgeSequential, logMixtureRatio, sequentialTest } from './sequential.ts';
+import { type Anchor, anchorsOf, judgeSequential, logMixtureRatio, sequentialTest } from './sequential.ts';
 
 const LIMIT = 0.05;
 const ALPHA = 0.01;
@@ -17,12 +17,12 @@ const ALPHA = 0.01;
  */
 function simulate(seed: number, looks: number, perLook: number, rate: (look: number) => number) {
   const random = mulberry32(seed);
-  const earlier: Counts[] = [];
-  let now: Counts = { requests: 0, errors: 0 };
+  const earlier: Anchor[] = [];
+  let now = { requests: 0, errors: 0 };
   for (let i = 0; i < looks; i++) {
     now = { requests: now.requests + perLook, errors: now.errors + binomial(random, perLook, rate(i)) };
     if (sequentialTest(now, earlier, LIMIT, ALPHA).reject) return now.requests;
-    earlier.push(now);
+    earlier.push({ ...now, index: i + 1 });
   }
   return undefined;
 }
@@ -88,7 +88,11 @@ test('verdicts: fail on evidence, inconclusive above the limit without it, pass 
   assert.match(judgeSequential(rule, m(0.02, 20), []).reason, /too little traffic: 20 requests/);
   assert.equal(judgeSequential(rule, { phase: 'nodata', reason: 'none' }, []).verdict, 'inconclusive');
   // The restart: 10 healthy rounds then a burst of errors that the whole count hides.
-  const earlier = Array.from({ length: 10 }, (_, i) => ({ requests: (i + 1) * 1000, errors: 0 }));
+  const earlier = Array.from({ length: 10 }, (_, i) => ({
+    requests: (i + 1) * 1000,
+    errors: 0,
+    index: i + 1,
+  }));
   const v = judgeSequential(rule, m(40 / 10_100, 10_100), earlier);
   assert.equal(v.verdict, 'fail', v.reason);
   assert.match(v.reason, /40 errors in the last 100 requests/);
@@ -125,4 +129,27 @@ test('rollbackIf test: sequential, through analyze: history supplies the restart
   const r = await round(11_000, 10_100, 40);
   assert.equal(r.verdict, 'fail', r.reason);
   assert.equal(provider.queries.at(-1)?.windowMs, SEQUENTIAL_WINDOW_MS);
+});
+
+test('restarts sit on a one-second grid from the first round, whatever the interval or kept history', () => {
+  const c = (requests: number) => ({ requests, errors: 0 });
+  const points = [
+    { at: 1500, counts: c(10) },
+    { at: 1750, counts: c(20) },
+    { at: 2600, counts: c(30) },
+    { at: 5100, counts: c(40) },
+  ];
+  assert.deepEqual(
+    anchorsOf(points, 1000).map((a) => [a.index, a.requests]),
+    [
+      [1, 10],
+      [2, 30],
+      [5, 40],
+    ],
+  );
+  // Older rounds dropped from the history do not move the later restarts forward.
+  assert.deepEqual(
+    anchorsOf(points.slice(2), 1000).map((a) => a.index),
+    [2, 5],
+  );
 });

@@ -13,9 +13,10 @@
  *
  * A fault that starts late in a long healthy window is diluted by the healthy requests before it.
  * So the test also restarts at every earlier measurement ("anchor"): the counts since anchor j are
- * the cumulative counts now minus those at j. Anchor 0 (everything) gets α/2, anchor j ≥ 1 gets
- * α/2 · 1/(j(j+1)); these sum to at most α, and by the union bound the chance that any of them ever
- * rolls back a release within its limit is at most α.
+ * the cumulative counts now minus those at j. Anchor 0 (everything) gets α/2, anchor j ≥ 1 (the
+ * first measurement in second j − 1 of the analysis) gets α/2 · 1/(j(j+1)); these sum to at most
+ * α, and by the union bound the chance that any of them ever rolls back a release within its limit
+ * is at most α.
  */
 import type { Measurement, Verdict } from '../contract.ts';
 import { tooFew, unmeasured } from './common.ts';
@@ -71,26 +72,52 @@ export interface SequentialResult {
 }
 
 /**
- * The test over all anchors: `earlier` are the cumulative counts at earlier measurements, oldest
- * first; `now` the cumulative counts at this one.
+ * Cumulative counts at an earlier measurement, and its place on the restart grid: restart
+ * `index` (≥ 1) is the first measurement in second `index − 1` after the analysis' first one, so a
+ * restart keeps its share of α however often the analysis measures and whatever history is kept.
+ */
+export interface Anchor extends Counts {
+  readonly index: number;
+}
+
+/** How far apart restarts are: at most one per second of analysis. */
+export const ANCHOR_STEP_MS = 1000;
+
+/**
+ * The restarts of a series of measurements at times `at`, oldest first, counted from `since`
+ * (the analysis' first measurement): the first measurement of each second of the grid.
+ */
+export function anchorsOf(points: readonly { at: number; counts: Counts }[], since: number): Anchor[] {
+  const out: Anchor[] = [];
+  for (const p of points) {
+    const index = Math.floor((p.at - since) / ANCHOR_STEP_MS) + 1;
+    if (index >= 1 && (out.length === 0 || out.at(-1)!.index < index)) out.push({ ...p.counts, index });
+  }
+  return out;
+}
+
+/**
+ * The test over all restarts: `earlier` are the cumulative counts at earlier measurements (see
+ * `anchorsOf`); `now` the cumulative counts at this one. Restart 0 is the start (all the traffic).
  */
 export function sequentialTest(
   now: Counts,
-  earlier: readonly Counts[],
+  earlier: readonly Anchor[],
   p0: number,
   alpha: number,
 ): SequentialResult {
   let best: SequentialResult | undefined;
-  const anchors = [{ requests: 0, errors: 0 }, ...earlier];
-  anchors.forEach((a, j) => {
+  const anchors: Anchor[] = [{ requests: 0, errors: 0, index: 0 }, ...earlier];
+  for (const a of anchors) {
     const requests = now.requests - a.requests;
     const errors = now.errors - a.errors;
     // A later count below an earlier one means the window slid or the router restarted: that
-    // anchor no longer describes a stretch of traffic.
-    if (requests <= 0 || errors < 0 || errors > requests) return;
-    const margin = logMixtureRatio(requests, errors, p0) - Math.log(1 / anchorAlpha(alpha, j));
-    if (!best || margin > best.margin) best = { reject: margin >= 0, anchor: j, requests, errors, margin };
-  });
+    // restart no longer describes a stretch of traffic.
+    if (requests <= 0 || errors < 0 || errors > requests) continue;
+    const margin = logMixtureRatio(requests, errors, p0) - Math.log(1 / anchorAlpha(alpha, a.index));
+    if (!best || margin > best.margin)
+      best = { reject: margin >= 0, anchor: a.index, requests, errors, margin };
+  }
   return best ?? { reject: false, anchor: 0, requests: 0, errors: 0, margin: Number.NEGATIVE_INFINITY };
 }
 
@@ -108,7 +135,7 @@ export function countsOf(m: { value: number; count?: number }): Counts | undefin
 export function judgeSequential(
   rule: SequentialRule,
   current: Measurement,
-  earlier: readonly Counts[],
+  earlier: readonly Anchor[],
 ): Verdict {
   if (current.phase !== 'ok') return unmeasured(rule.name, 'new', current);
   const alpha = rule.alpha ?? SEQUENTIAL_DEFAULTS.alpha;
