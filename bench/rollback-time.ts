@@ -50,6 +50,7 @@ const rows: {
   canaryRps: number;
   otherFailures: number;
   status: string;
+  steps: string[];
 }[] = [];
 try {
   for (const config of picked) {
@@ -68,6 +69,7 @@ try {
       const canaryFrom = performance.now();
       await sleep(11_000);
       const faultAt = performance.now();
+      const faultEpoch = Date.now();
       const res = await fetch(`http://127.0.0.1:${port}/__faults`, {
         method: 'POST',
         headers: { 'x-slipway-release': d.releaseId },
@@ -77,6 +79,14 @@ try {
         throw new Error('the fault switch did not flip');
       const done = await d.run;
       const detectMs = performance.now() - faultAt;
+      // Where the time went: the deployment's timeline after the fault (the failed verdict, the
+      // rollback's steps), as offsets from the fault.
+      const stored = await bench.h.store.getDeployment(d.id);
+      const timeline =
+        (stored?.state as { engine?: { timeline?: { at: number; what: string }[] } })?.engine?.timeline ?? [];
+      const steps = timeline
+        .filter((t) => t.at >= faultEpoch)
+        .map((t) => `+${t.at - faultEpoch} ms ${t.what.slice(0, 60)}`);
       await sleep(500);
       const samples = await load.stop();
       const faulty = samples.filter((s) => s.side === version);
@@ -90,6 +100,7 @@ try {
         faultyErrors: faulty.filter(isFailure).length,
         canaryRps: healthy / ((faultAt - canaryFrom) / 1000),
         otherFailures: samples.filter((s) => isFailure(s) && s.side !== version).length,
+        steps,
       });
     }
   }
@@ -108,6 +119,7 @@ for (const r of rows)
   console.log(
     `  ${r.config.padEnd(19)} ${r.status.padEnd(12)} ${s(r.detectMs).padStart(7)} ${s(r.lastFaultyMs).padStart(7)} ${String(r.faultyErrors).padStart(5)} ${r.canaryRps.toFixed(0).padStart(6)} ${String(r.otherFailures).padStart(5)}`,
   );
+for (const r of rows) console.log(`  ${r.config} timeline after the fault: ${r.steps.join(' | ')}`);
 for (const [config, goal] of [
   ['fast-threshold', 10_000],
   ['default-sequential', 10_000],
