@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_PROFILE } from '../analysis/judges/defaults.ts';
+import { createFakeProvider } from '../analysis/metrics/fake-provider.ts';
 import { BuiltinRouter } from '../traffic/builtin/router.ts';
 import { createGuard, SEQUENTIAL_INTERVAL_MS } from './guard.ts';
 import { composedEngine, type Harness, startHarness, startLoad } from './testing.ts';
@@ -83,5 +84,24 @@ describe('sequential error-rate test from slipway.yaml, default profile (real ag
       rulesFor: () => [{ kind: 'sequential', name: 'error-rate', metric: 'error_rate', above: 0.05 }],
     });
     assert.equal(sequential.intervalMs(ctx), SEQUENTIAL_INTERVAL_MS);
+  });
+
+  test('with rounds every 250 ms the guard still keeps 5 minutes of history for a forMs rule (fake provider)', async () => {
+    const guard = createGuard({
+      providers: { builtin: createFakeProvider() },
+      rulesFor: () => [
+        { kind: 'sequential', name: 'error-rate', metric: 'error_rate', above: 0.05 },
+        { kind: 'ratio', name: 'latency-p95', metric: 'p95', maxRatio: 2, forMs: 300_000 },
+      ],
+    });
+    const ctx = {
+      env: 'production',
+      profile: 'default',
+      release: { id: 'v2' },
+      stable: null,
+    } as unknown as Parameters<typeof guard.check>[0];
+    for (let i = 0; i < 1300; i++) await guard.check(ctx, 'analysis', i * SEQUENTIAL_INTERVAL_MS, null);
+    const kept = guard.history.get('production/v2') ?? [];
+    assert.ok(kept.length * SEQUENTIAL_INTERVAL_MS > 300_000, `${kept.length} rounds kept`);
   });
 });
