@@ -16,6 +16,7 @@ import { judgeDrop } from './judges/drop.ts';
 import { judgeMannWhitney } from './judges/mann-whitney.ts';
 import { judgeProportions } from './judges/proportions.ts';
 import { judgeRatio } from './judges/ratio.ts';
+import { type Anchor, anchorsOf, countsOf, judgeSequential } from './judges/sequential.ts';
 import { judgeFor } from './judges/sustained.ts';
 import { judgeThreshold } from './judges/threshold.ts';
 import { type AnalysisRule, needsBaseline, type Severity, severityOf, validateRules } from './rules.ts';
@@ -40,8 +41,13 @@ export interface AnalyzeInput {
   readonly defaultWindowMs?: number;
   /** Epoch ms; the end of every window. */
   readonly now: number;
-  /** Earlier results of this analysis, any order; used by `forMs` rules. */
+  /** Earlier results of this analysis, any order; used by `forMs` and sequential rules. */
   readonly history?: readonly AnalysisResult[];
+  /**
+   * Epoch ms of this analysis' first round, however much history is kept: the origin of a
+   * sequential rule's restarts. Default: the oldest result in `history`.
+   */
+  readonly since?: number;
 }
 
 /** A measurement as stored: raw samples are left out (they can be thousands), their number kept. */
@@ -107,8 +113,17 @@ async function measure(provider: MetricProvider, q: MetricQuery): Promise<Measur
   }
 }
 
-function judge(rule: AnalysisRule, current: Measurement, baseline: Measurement | undefined): Verdict {
+function judge(
+  rule: AnalysisRule,
+  current: Measurement,
+  baseline: Measurement | undefined,
+  history: readonly AnalysisResult[] | undefined,
+  now: number,
+  since: number | undefined,
+): Verdict {
   if (rule.kind === 'threshold') return judgeThreshold(rule, current);
+  if (rule.kind === 'sequential')
+    return judgeSequential(rule, current, earlierCounts(rule, history, now, since));
   const base: Measurement = baseline ?? {
     phase: 'nodata',
     reason: `rule ${rule.name} compares with a baseline and this analysis has none`,
@@ -117,6 +132,29 @@ function judge(rule: AnalysisRule, current: Measurement, baseline: Measurement |
   if (rule.kind === 'drop') return judgeDrop(rule, current, base);
   if (rule.kind === 'mann-whitney') return judgeMannWhitney(rule, current, base);
   return judgeProportions(rule, current, base);
+}
+
+/**
+ * The restarts of a sequential rule: its cumulative counts at earlier rounds, oldest first, on a
+ * grid counted from the analysis' first round. Only rounds inside the rule's window, whose counts
+ * the current one contains.
+ */
+function earlierCounts(
+  rule: AnalysisRule,
+  history: readonly AnalysisResult[] | undefined,
+  now: number,
+  since: number | undefined,
+): Anchor[] {
+  const windowMs = rule.windowMs ?? DEFAULT_WINDOW_MS;
+  const past = [...(history ?? [])].filter((r) => r.at < now).sort((a, b) => a.at - b.at);
+  const points = past
+    .filter((r) => r.at > now - windowMs)
+    .flatMap((r) => {
+      const m = r.outcomes.find((o) => o.rule === rule.name)?.measured.new;
+      const counts = m?.phase === 'ok' ? countsOf(m) : undefined;
+      return counts ? [{ at: r.at, counts }] : [];
+    });
+  return anchorsOf(points, since ?? past[0]?.at ?? now);
 }
 
 function unknownProvider(rule: AnalysisRule, key: string, known: readonly string[]): Measurement {
@@ -158,7 +196,12 @@ async function runRule(input: AnalyzeInput, rule: AnalysisRule, cache: Cache) {
     );
   };
   const [current, baseline] = await Promise.all([query(input.release), baselineOf()]);
-  return { key, current, baseline, point: judge(rule, current, baseline) };
+  return {
+    key,
+    current,
+    baseline,
+    point: judge(rule, current, baseline, input.history, input.now, input.since),
+  };
 }
 
 function sustain(rule: AnalysisRule, point: Verdict, input: AnalyzeInput): Verdict {

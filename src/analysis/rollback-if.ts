@@ -9,14 +9,20 @@
 import { type AnalysisProfile, businessDrop, DEFAULT_PROFILE } from './judges/defaults.ts';
 import type { AnalysisRule } from './rules.ts';
 
+/** How far back a sequential error-rate test reads: the builtin router keeps 10 minutes. */
+export const SEQUENTIAL_WINDOW_MS = 600_000;
+
 export interface RollbackIf {
   readonly errorRate?:
     | false
     | {
         readonly above?: number;
         readonly withinMs?: number;
-        /** threshold (default) or two-proportion: significantly above the baseline by more than `above`. */
-        readonly test?: 'threshold' | 'two-proportion';
+        /**
+         * threshold (default); two-proportion: significantly above the baseline by more than `above`;
+         * sequential: shown above `above` by a sequential test checked at every measurement.
+         */
+        readonly test?: 'threshold' | 'two-proportion' | 'sequential';
       };
   readonly latency?:
     | false
@@ -49,6 +55,19 @@ function override(rule: AnalysisRule, spec: RollbackIf): AnalysisRule | undefine
         windowMs: e.withinMs ?? rule.windowMs ?? 600_000,
         // `above` is the smallest increase over the baseline worth a rollback.
         ...(e.above !== undefined && { minEffect: e.above }),
+        unit: 'ratio',
+      };
+    }
+    if (e.test === 'sequential') {
+      return {
+        kind: 'sequential',
+        name: rule.name,
+        metric: rule.metric,
+        above: e.above ?? rule.above ?? 0.05,
+        // The test accumulates all of the release's traffic: the router's whole memory, not the
+        // trigger's sliding window (a sliding window would forget the evidence it has).
+        windowMs: SEQUENTIAL_WINDOW_MS,
+        ...(rule.minCount !== undefined && { minCount: rule.minCount }),
         unit: 'ratio',
       };
     }

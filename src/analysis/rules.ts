@@ -7,7 +7,14 @@
 import { AppError } from '../domain/errors.ts';
 import type { Unit } from './judges/format.ts';
 
-export const RULE_KINDS = ['threshold', 'ratio', 'drop', 'mann-whitney', 'proportions'] as const;
+export const RULE_KINDS = [
+  'threshold',
+  'ratio',
+  'drop',
+  'mann-whitney',
+  'proportions',
+  'sequential',
+] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 
 export const SEVERITIES = ['rollback', 'warn'] as const;
@@ -63,7 +70,16 @@ export interface ProportionsRuleSpec extends RuleBase {
   readonly minEffect?: number;
 }
 
+/** Sequential error-rate test against a limit (judges/sequential.ts); reads earlier rounds' counts. */
+export interface SequentialRuleSpec extends RuleBase {
+  readonly kind: 'sequential';
+  readonly above: number;
+  readonly alpha?: number;
+  readonly minCount?: number;
+}
+
 export type AnalysisRule =
+  | SequentialRuleSpec
   | ThresholdRuleSpec
   | RatioRuleSpec
   | DropRuleSpec
@@ -72,7 +88,7 @@ export type AnalysisRule =
 
 /** Rules that compare the new release with a baseline. */
 export function needsBaseline(rule: AnalysisRule): boolean {
-  return rule.kind !== 'threshold';
+  return rule.kind !== 'threshold' && rule.kind !== 'sequential';
 }
 
 export function severityOf(rule: AnalysisRule): Severity {
@@ -106,7 +122,13 @@ function problemsOf(rule: AnalysisRule, index: number): string[] {
   }
   if (rule.kind === 'drop' && !fraction(rule.maxDrop))
     out.push(`${at}: maxDrop must be between 0 and 1, e.g. 0.2`);
-  if ((rule.kind === 'mann-whitney' || rule.kind === 'proportions') && !fraction(rule.alpha)) {
+  if (rule.kind === 'sequential' && !fraction(rule.above)) {
+    out.push(`${at}: above must be an error rate between 0 and 1, e.g. 0.05`);
+  }
+  if (
+    (rule.kind === 'mann-whitney' || rule.kind === 'proportions' || rule.kind === 'sequential') &&
+    !fraction(rule.alpha)
+  ) {
     out.push(`${at}: alpha must be between 0 and 1, e.g. 0.01`);
   }
   return out;

@@ -291,8 +291,8 @@ const rollbackIf = z.strictObject({
       above: percent(),
       within: duration().default(600_000),
       test: judgeTest(
-        ['threshold', 'two-proportion'],
-        "threshold (default): roll back when the error rate is above `above`. two-proportion: when it is significantly higher than the baseline release's (z-test), by more than `above`.",
+        ['threshold', 'two-proportion', 'sequential'],
+        "threshold (default): roll back when the error rate is above `above`. two-proportion: when it is significantly higher than the baseline release's (z-test), by more than `above`. sequential: as soon as a sequential test checked at every measurement shows it above `above` (at most 1% chance of ever rolling back a release within the limit).",
       ),
     })
     .optional(),

@@ -119,14 +119,31 @@ async function judgeVariants(
   };
 }
 
+/**
+ * How often an analysis with a sequential rule measures: a look costs the test nothing, so the
+ * delay between the evidence and the rollback is at most this.
+ */
+export const SEQUENTIAL_INTERVAL_MS = 250;
+
 export function createGuard(
   options: GuardOptions & { profile?: string },
 ): Guard & { history: Map<string, AnalysisResult[]> } {
   const history = new Map<string, AnalysisResult[]>();
+  const firstRound = new Map<string, number>();
   const base = PROFILES[options.profile ?? 'default'] ?? PROFILES.default!;
+  const intervalMs = (ctx: DeploymentContext): number => {
+    if (options.intervalMs !== undefined) return options.intervalMs;
+    const profile = PROFILES[ctx.profile] ?? base;
+    // A sequential test may be looked at after every measurement without losing its guarantee, so
+    // it is measured every SEQUENTIAL_INTERVAL_MS: a fault is caught as soon as the evidence is in.
+    const rules = options.rulesFor?.(ctx, profile) ?? profile.rollback;
+    return rules.some((r) => r.kind === 'sequential')
+      ? Math.min(profile.intervalMs, SEQUENTIAL_INTERVAL_MS)
+      : profile.intervalMs;
+  };
   return {
     history,
-    intervalMs: (ctx) => options.intervalMs ?? (PROFILES[ctx.profile] ?? base).intervalMs,
+    intervalMs,
     unmeasurable: (ctx) => {
       const driver = ctx.driver ?? 'builtin';
       if (driver === 'builtin' || (options.defaultProviderFor?.(ctx) ?? 'builtin') !== 'builtin')
@@ -151,6 +168,9 @@ export function createGuard(
           : all;
       const key = `${ctx.env}/${ctx.release.id}`;
       const past = history.get(key) ?? [];
+      // The first round stays known when old rounds are dropped: sequential rules count from it.
+      const since = firstRound.get(key) ?? now;
+      firstRound.set(key, since);
       const result = await analyze({
         env: ctx.env,
         release: ctx.release.id,
@@ -160,8 +180,13 @@ export function createGuard(
         defaultProvider: options.defaultProviderFor?.(ctx) ?? 'builtin',
         now,
         history: past,
+        since,
       });
-      history.set(key, [...past.filter((r) => r.at > now - 3_600_000).slice(-500), result]);
+      // Enough rounds for the longest `forMs` at this interval (a sequential rule makes rounds
+      // frequent: 5 minutes at 250 ms is 1200 rounds), at least 500.
+      const longestFor = Math.max(0, ...rules.map((r) => r.forMs ?? 0));
+      const keep = Math.max(500, Math.ceil(longestFor / intervalMs(ctx)) + 20);
+      history.set(key, [...past.filter((r) => r.at > now - 3_600_000).slice(-keep), result]);
       const variants = phase === 'watch' ? undefined : await options.variantsFor?.(ctx);
       if (variants) {
         const failed = await judgeVariants(
