@@ -21,6 +21,7 @@ import { registerHistory } from './commands/history.ts';
 import { registerHosts } from './commands/hosts.ts';
 import { registerInit } from './commands/init.ts';
 import { registerLogs } from './commands/logs.ts';
+import { registerMetrics } from './commands/metrics.ts';
 import { registerMigrations } from './commands/migrations.ts';
 import { registerOverride } from './commands/override.ts';
 import { registerPromote } from './commands/promote.ts';
@@ -89,6 +90,7 @@ export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): 
   registerFlags(program, ctx, act);
   registerMigrations(program, ctx, act);
   registerDb(program, ctx, act);
+  registerMetrics(program, ctx, act);
   addGlobalOptions(program);
   for (const command of program.commands) inheritSettings(command);
   return program;

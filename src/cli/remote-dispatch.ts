@@ -8,6 +8,7 @@ import { AppError } from '../domain/errors.ts';
 import { remoteFlagService } from '../flags/remote-service.ts';
 import { type AcceptOptions, remoteAccept } from './commands/accept.ts';
 import { FLAG_COMMANDS } from './commands/flags.ts';
+import { type DoraOptions, remoteDora } from './commands/metrics.ts';
 import type { Context } from './context.ts';
 import type { ApiClient } from './remote.ts';
 import {
@@ -150,6 +151,7 @@ export const REMOTE_MODES: Readonly<Record<string, RemoteMode>> = {
       },
     ]),
   ),
+  'metrics dora': { remote: (c, r, [o]) => remoteDora(c, r, o as DoraOptions) },
   'audit export': { remote: (c, r, [o]) => remoteAuditExport(c, r, o as { out?: string }) },
 };
 

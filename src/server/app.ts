@@ -33,6 +33,7 @@ import { registerEventRoutes } from './routes/events.ts';
 import { registerFlagRoutes } from './routes/flags.ts';
 import { registerGateRoutes } from './routes/gates.ts';
 import { registerLiveRoutes } from './routes/live.ts';
+import { registerMetricRoutes } from './routes/metrics.ts';
 import { registerMigrationContract } from './routes/migrations-contract.ts';
 import { registerPromoteRoutes } from './routes/promote.ts';
 import { registerReadRoutes } from './routes/read.ts';
@@ -181,6 +182,7 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   registerClientRoutes(app, s);
   registerLiveRoutes(app, s);
   registerPromoteRoutes(app, s);
+  registerMetricRoutes(app, s);
   app.get('*', dashboardHandler(options.webDir ?? null));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
