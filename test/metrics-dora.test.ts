@@ -82,7 +82,7 @@ describe('slipway metrics dora', () => {
 });
 
 const backend = BACKENDS[0];
-describe('GET /api/metrics/dora', () => {
+describe('GET /api/metrics/dora and /api/deployments/{id}/postmortem', () => {
   test('the same figures over HTTP; a reader of staging only may not read production', async () => {
     if (!backend) return;
     const server = await startTestServer(backend);
@@ -90,7 +90,7 @@ describe('GET /api/metrics/dora', () => {
       const clock = { ms: BASE };
       // The server's store has the real clock; seed through a second handle with the fixture's clock.
       const seeded = await openStore(server.storeUrl, process.cwd(), { now: () => new Date(clock.ms) });
-      await seedDoraFixture(seeded, clock, BASE).finally(() => seeded.close());
+      const ids = await seedDoraFixture(seeded, clock, BASE).finally(() => seeded.close());
       const ok = await server.request('/api/metrics/dora?app=shop&env=production&since=14d', {
         token: server.admin,
       });
@@ -111,6 +111,22 @@ describe('GET /api/metrics/dora', () => {
         token: server.admin,
       });
       assert.equal(bad.status, 400);
+
+      // The post-mortem draft of the rolled-back one, for readers of its environment only.
+      const pm = await server.request(`/api/deployments/${ids.get('d2')}/postmortem`, {
+        token: server.admin,
+      });
+      assert.equal(pm.status, 200);
+      assert.match(
+        ((await pm.json()) as { markdown: string }).markdown,
+        /^# Post-mortem \(draft\): shop 1\.0\.2 on production, rolled back/,
+      );
+      const hidden = await server.request(`/api/deployments/${ids.get('d2')}/postmortem`, { token: carol });
+      assert.equal(hidden.status, 403);
+      const fine = await server.request(`/api/deployments/${ids.get('d1')}/postmortem`, {
+        token: server.admin,
+      });
+      assert.equal(fine.status, 400);
       assert.match(((await bad.json()) as { error: { message: string } }).error.message, /since.*soon/);
     } finally {
       await server.close();

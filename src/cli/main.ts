@@ -24,6 +24,7 @@ import { registerLogs } from './commands/logs.ts';
 import { registerMetrics } from './commands/metrics.ts';
 import { registerMigrations } from './commands/migrations.ts';
 import { registerOverride } from './commands/override.ts';
+import { registerPostmortem } from './commands/postmortem.ts';
 import { registerPromote } from './commands/promote.ts';
 import { registerRelease, registerReleases } from './commands/release.ts';
 import { registerRollback } from './commands/rollback.ts';
@@ -91,6 +92,7 @@ export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): 
   registerMigrations(program, ctx, act);
   registerDb(program, ctx, act);
   registerMetrics(program, ctx, act);
+  registerPostmortem(program, ctx, act);
   addGlobalOptions(program);
   for (const command of program.commands) inheritSettings(command);
   return program;

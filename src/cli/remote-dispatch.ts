@@ -9,6 +9,7 @@ import { remoteFlagService } from '../flags/remote-service.ts';
 import { type AcceptOptions, remoteAccept } from './commands/accept.ts';
 import { FLAG_COMMANDS } from './commands/flags.ts';
 import { type DoraOptions, remoteDora } from './commands/metrics.ts';
+import { remotePostmortem } from './commands/postmortem.ts';
 import type { Context } from './context.ts';
 import type { ApiClient } from './remote.ts';
 import {
@@ -151,6 +152,7 @@ export const REMOTE_MODES: Readonly<Record<string, RemoteMode>> = {
       },
     ]),
   ),
+  postmortem: { remote: (c, r, [id]) => remotePostmortem(c, r, id as string) },
   'metrics dora': { remote: (c, r, [o]) => remoteDora(c, r, o as DoraOptions) },
   'audit export': { remote: (c, r, [o]) => remoteAuditExport(c, r, o as { out?: string }) },
 };

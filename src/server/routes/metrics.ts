@@ -1,8 +1,12 @@
-/** `GET /api/metrics/dora`: DORA's four keys for one app and environment (README, "DORA metrics"). */
+/**
+ * `GET /api/metrics/dora`: DORA's four keys for one app and environment (README, "DORA metrics"), and
+ * `GET /api/deployments/{id}/postmortem`: a post-mortem draft.
+ */
 import { createRoute, z } from '@hono/zod-openapi';
 import { durationOf } from '../../config/units.ts';
 import { AppError } from '../../domain/errors.ts';
 import { doraFromStore } from '../../metrics/dora-read.ts';
+import { postmortemMarkdown } from '../../postmortem/read.ts';
 import { authorize } from '../auth/middleware.ts';
 import type { Services } from '../services.ts';
 import { type Api, bearer, errors, json } from './common.ts';
@@ -56,6 +60,7 @@ const dora = createRoute({
 });
 
 export function registerMetricRoutes(app: Api, s: Services): void {
+  registerPostmortemRoute(app, s);
   app.openapi(dora, async (c) => {
     const q = c.req.valid('query');
     authorize(c, 'read', q.env);
@@ -66,5 +71,24 @@ export function registerMetricRoutes(app: Api, s: Services): void {
     if (!appName) throw new AppError('USAGE', 'app: this server has no slipway.yaml; name the app');
     const report = await doraFromStore(s.store, { app: appName, env: q.env, sinceMs });
     return c.json({ app: appName, ...report, failures: [...report.failures], weeks: [...report.weeks] }, 200);
+  });
+}
+
+const postmortem = createRoute({
+  method: 'get',
+  path: '/api/deployments/{id}/postmortem',
+  summary: 'A blameless post-mortem draft (Markdown) of a rolled-back or failed deployment',
+  security: bearer,
+  request: { params: z.object({ id: z.string().min(1).max(128) }) },
+  responses: { 200: json(z.object({ markdown: z.string() }), 'The draft'), ...errors },
+});
+
+export function registerPostmortemRoute(app: Api, s: Services): void {
+  app.openapi(postmortem, async (c) => {
+    const { id } = c.req.valid('param');
+    const d = await s.store.getDeployment(id);
+    if (!d) throw new AppError('DEPLOYMENT_NOT_FOUND', `no deployment ${id}`);
+    authorize(c, 'read', d.env);
+    return c.json({ markdown: await postmortemMarkdown(s.store, d.app, id) }, 200);
   });
 }
