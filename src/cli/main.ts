@@ -23,6 +23,7 @@ import { registerInit } from './commands/init.ts';
 import { registerLogs } from './commands/logs.ts';
 import { registerMetrics } from './commands/metrics.ts';
 import { registerMigrations } from './commands/migrations.ts';
+import { registerNotifications } from './commands/notifications.ts';
 import { registerOverride } from './commands/override.ts';
 import { registerPostmortem } from './commands/postmortem.ts';
 import { registerPromote } from './commands/promote.ts';
@@ -93,6 +94,7 @@ export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): 
   registerDb(program, ctx, act);
   registerMetrics(program, ctx, act);
   registerPostmortem(program, ctx, act);
+  registerNotifications(program, ctx, act);
   addGlobalOptions(program);
   for (const command of program.commands) inheritSettings(command);
   return program;

@@ -153,6 +153,10 @@ export const REMOTE_MODES: Readonly<Record<string, RemoteMode>> = {
     ]),
   ),
   postmortem: { remote: (c, r, [id]) => remotePostmortem(c, r, id as string) },
+  ...each(
+    ['notifications list', 'notifications deliver'],
+    local("the queue is in the server's store and the server delivers it itself"),
+  ),
   'metrics dora': { remote: (c, r, [o]) => remoteDora(c, r, o as DoraOptions) },
   'audit export': { remote: (c, r, [o]) => remoteAuditExport(c, r, o as { out?: string }) },
 };

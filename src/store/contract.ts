@@ -28,6 +28,7 @@ import type {
   Release,
 } from '../domain/types.ts';
 import type { FlagStore } from '../flags/contract.ts';
+import type { NotificationQueue } from '../notify/contract.ts';
 
 export interface LockOwner {
   /** Unique per holder, e.g. `deploy-<id>`. */
@@ -165,6 +166,9 @@ export interface Store {
 
   /** Feature flags per environment, every version kept and audited (src/flags/contract.ts). */
   readonly flags: FlagStore;
+
+  /** The queue of notifications to deliver, with its dead-letter list (src/notify/contract.ts). */
+  readonly notifications: NotificationQueue;
 
   /** The schema version this store is at. */
   schemaVersion(): Promise<number>;

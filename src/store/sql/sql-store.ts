@@ -44,6 +44,7 @@ import { SqlFlagStore } from './flag-queries.ts';
 import { toApproval, toAudit, toDeployment, toEnvironment, toEvent, toRelease, toTick } from './mappers.ts';
 import { migrate, readIdentity } from './migrate.ts';
 import type { Dialect } from './migrations.ts';
+import { SqlNotificationQueue } from './notification-queries.ts';
 import type { Tables } from './tables.ts';
 
 /** An arbitrary constant: the advisory lock that orders audit appends on PostgreSQL. */
@@ -95,6 +96,7 @@ export class SqlStore implements Store {
   readonly #onClose: (() => void) | undefined;
   readonly id: string;
   readonly flags: SqlFlagStore;
+  readonly notifications: SqlNotificationQueue;
 
   private constructor(db: Kysely<Tables>, dialect: Dialect, id: string, options: SqlStoreOptions) {
     this.#db = db;
@@ -109,6 +111,7 @@ export class SqlStore implements Store {
       (work, entries) => this.#auditedTransaction(work, entries),
       () => this.#iso(),
     );
+    this.notifications = new SqlNotificationQueue(db, () => this.#now(), dialect);
   }
 
   /** Open over a Kysely instance and bring the schema up to date (refusing a newer one). */
