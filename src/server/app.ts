@@ -12,6 +12,7 @@
  *   6. withCsrf       — state changes through a cookie carry the session's CSRF token
  * Each route then authorizes against the environment it touches.
  */
+
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
@@ -20,10 +21,11 @@ import { AppError } from '../domain/errors.ts';
 import type { Store } from '../store/contract.ts';
 import { dashboardHandler } from '../web/serve.ts';
 import { DenialLog } from './auth/denial-log.ts';
-import { type AuthEnv, clientOf, withAuth, withCsrf, withOrigin } from './auth/middleware.ts';
+import { type AuthEnv, authorize, clientOf, withAuth, withCsrf, withOrigin } from './auth/middleware.ts';
 import { SignInGuard } from './auth/sign-in-guard.ts';
 import { errorResponse, toAppError, validationError } from './errors.ts';
 import { escapeJson } from './escape.ts';
+import { createServerMetrics } from './prometheus.ts';
 import { registerActionRoutes } from './routes/actions.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerClientRoutes } from './routes/client.ts';
@@ -126,6 +128,9 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
     ),
   );
 
+  // Counted first, so refused and failed requests are counted too.
+  const metrics = createServerMetrics(s.store);
+  app.use('*', metrics.middleware);
   app.use('*', secureHeaders({ referrerPolicy: 'no-referrer', crossOriginResourcePolicy: 'same-origin' }));
   app.use('/api/*', async (c, next) => {
     await next();
@@ -167,6 +172,11 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   app.use('*', withCsrf());
 
   app.get('/api/health', (c) => c.json({ ok: true }));
+  // Prometheus scrapes with a token (`authorization: { type: Bearer, credentials_file }`) of any reader.
+  app.get('/metrics', async (c) => {
+    authorize(c, 'read', undefined, true);
+    return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
+  });
   registerSessionRoutes(app, s);
   registerReadRoutes(app, s);
   registerReleaseRoutes(app, s);

@@ -109,6 +109,11 @@ export interface Store {
   ): Promise<boolean>;
   listDeployments(filter: DeploymentFilter): Promise<readonly Deployment[]>;
 
+  /** How many deployments each app and environment has per status (one grouped query, for /metrics). */
+  countDeployments(): Promise<
+    readonly { readonly app: string; readonly env: string; readonly status: string; readonly count: number }[]
+  >;
+
   appendEvent(event: Omit<DeploymentEvent, 'id'>): Promise<DeploymentEvent>;
   /** Events of a deployment (or of all, when deploymentId is undefined) with id > afterId, oldest first. */
   listEvents(

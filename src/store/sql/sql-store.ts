@@ -344,6 +344,15 @@ export class SqlStore implements Store {
     return rows.map(toDeployment);
   }
 
+  async countDeployments(): Promise<{ app: string; env: string; status: string; count: number }[]> {
+    const rows = await this.#db
+      .selectFrom('deployments')
+      .select(['app', 'env', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy(['app', 'env', 'status'])
+      .execute();
+    return rows.map((r) => ({ app: r.app, env: r.env, status: r.status, count: Number(r.n) }));
+  }
+
   async appendEvent(event: Omit<DeploymentEvent, 'id'>): Promise<DeploymentEvent> {
     const row = {
       deployment_id: event.deploymentId,
