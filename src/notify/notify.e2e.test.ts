@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { cli } from '../../test/cli-helpers.ts';
+import { cli, startSlipway, stopProcess } from '../../test/cli-helpers.ts';
 import { parseConfig } from '../config/load.ts';
 import type { Deployment } from '../domain/types.ts';
 import { seedDeployment } from '../server/testing.ts';
@@ -205,6 +205,32 @@ describe('notifications: signed webhooks from a durable queue', () => {
     } finally {
       await r.close();
     }
+  });
+
+  test('slipway server delivers the queue by itself', async () => {
+    const r = await receiver();
+    const { dir, store } = await project(r.url);
+    const [d] = await queueFor(store, yaml(r.url), 1);
+    await store.close();
+    Object.assign(process.env, SECRET_ENV);
+    let server: ChildProcess | undefined;
+    let out = () => '';
+    try {
+      const started = await startSlipway(dir, ['server', '--init', '--port', '0'], /API on http/);
+      server = started.child;
+      out = started.out;
+      children.push(server);
+      // "succeeded" was queued; the server's sweep adds "started" (the seed skipped the hook).
+      await until('both events', () => r.verified.length >= 2);
+      assert.deepEqual(r.verified.map((v) => v.type).sort(), ['deployment.started', 'deployment.succeeded']);
+      assert.equal(r.refused, 0);
+      assert.ok(!out().includes(SECRET.slice(6)), 'the signing secret never appears in the log');
+    } finally {
+      await stopProcess(server);
+      delete process.env.SLIPWAY_SECRET_PRODUCTION_WEBHOOK_SECRET;
+      await r.close();
+    }
+    assert.ok(d);
   });
 
   test('kill -9 of the sending process mid-delivery, then a restart: nothing lost', async () => {
