@@ -89,13 +89,14 @@ function mondayOf(iso: string): string {
     .slice(0, 10);
 }
 
+// Stored times are ISO UTC strings of one format: they sort as text; parsed only for arithmetic.
 const t = (iso: string) => Date.parse(iso);
 
 export function computeDora(input: DoraInput): DoraReport {
   const all = input.deployments
     .filter((d) => d.env === input.env && t(d.createdAt) >= input.since && t(d.createdAt) <= input.now)
     .slice()
-    .sort((a, b) => t(a.createdAt) - t(b.createdAt) || a.id.localeCompare(b.id));
+    .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
   const changes = all.filter((d) => !d.isRollback && ENDED.has(d.status));
   const succeeded = changes.filter((d) => d.status === 'succeeded');
   const days = Math.max((input.now - input.since) / DAY, 1 / 24);
@@ -109,9 +110,22 @@ export function computeDora(input: DoraInput): DoraReport {
     .sort((a, b) => a - b);
 
   // The first succeeded deployment (change or rollback) that starts after `after`: the environment
-  // runs a working release again when it finishes.
-  const nextSuccess = (after: number) =>
-    all.find((d) => d.status === 'succeeded' && t(d.createdAt) >= after && d.finishedAt !== null);
+  // runs a working release again when it finishes. Binary search: 100,000 deployments stay linear.
+  const successes = all.filter((d) => d.status === 'succeeded' && d.finishedAt !== null);
+  const nextSuccess = (after: number) => {
+    let lo = 0;
+    let hi = successes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (t((successes[mid] as DoraDeployment).createdAt) < after) lo = mid + 1;
+      else hi = mid;
+    }
+    return successes[lo];
+  };
+  const rollbacksFrom = new Map<string, DoraDeployment[]>();
+  for (const r of all)
+    if (r.isRollback && r.fromReleaseId)
+      rollbacksFrom.set(r.fromReleaseId, [...(rollbacksFrom.get(r.fromReleaseId) ?? []), r]);
   const failures: DoraFailure[] = [];
   changes.forEach((d, i) => {
     const nextChange = changes[i + 1];
@@ -124,10 +138,8 @@ export function computeDora(input: DoraInput): DoraReport {
     } else if (d.finishedAt) {
       // A succeeded change counts as failed when a rollback away from its release starts before
       // the next change: impact from when it went fully live until that rollback finished.
-      const revert = all.find(
+      const revert = (rollbacksFrom.get(d.releaseId) ?? []).find(
         (r) =>
-          r.isRollback &&
-          r.fromReleaseId === d.releaseId &&
           t(r.createdAt) >= t(d.finishedAt as string) &&
           (!nextChange || t(r.createdAt) < t(nextChange.createdAt)),
       );
@@ -142,11 +154,12 @@ export function computeDora(input: DoraInput): DoraReport {
     .filter((x): x is number => x !== null)
     .sort((a, b) => a - b);
 
+  const failed = new Set(failures.map((f) => f.deploymentId));
   const weeks = new Map<string, { deployments: number; failed: number }>();
   for (const d of changes) {
     const w = weeks.get(mondayOf(d.createdAt)) ?? { deployments: 0, failed: 0 };
     if (d.status === 'succeeded') w.deployments++;
-    if (failures.some((f) => f.deploymentId === d.id)) w.failed++;
+    if (failed.has(d.id)) w.failed++;
     weeks.set(mondayOf(d.createdAt), w);
   }
 

@@ -55,6 +55,20 @@ export interface DeploymentFilter {
   readonly beforeId?: string;
 }
 
+export interface DeploymentFacts {
+  readonly id: string;
+  readonly env: string;
+  readonly releaseId: string;
+  readonly fromReleaseId: string | null;
+  readonly status: string;
+  readonly createdAt: string;
+  readonly finishedAt: string | null;
+  /** When the deployment's release was registered (null when the release is gone). */
+  readonly releaseCreatedAt: string | null;
+  /** True for a rollback deployment (its state carries a rollback mark). */
+  readonly isRollback: boolean;
+}
+
 export interface OverviewFilter {
   readonly app?: string;
   /** Apps strictly after this name (paging forwards). */
@@ -108,6 +122,12 @@ export interface Store {
     patch: Partial<Pick<Deployment, 'status' | 'reason' | 'state' | 'finishedAt'>>,
   ): Promise<boolean>;
   listDeployments(filter: DeploymentFilter): Promise<readonly Deployment[]>;
+
+  /**
+   * DORA's view of one app's deployments to `env` created at or after `since` (ISO): no state, only
+   * the facts, each with its release's registration time and whether it is a rollback. One query.
+   */
+  listDeploymentFacts(app: string, env: string, since: string): Promise<readonly DeploymentFacts[]>;
 
   /** How many deployments each app and environment has per status (one grouped query, for /metrics). */
   countDeployments(): Promise<

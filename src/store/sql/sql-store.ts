@@ -33,6 +33,7 @@ import type {
 import { auditHash, GENESIS_HASH } from '../audit-hash.ts';
 import type {
   AuditQuery,
+  DeploymentFacts,
   DeploymentFilter,
   LockOwner,
   LockResult,
@@ -342,6 +343,43 @@ export class SqlStore implements Store {
       .limit(filter.limit ?? 50)
       .execute();
     return rows.map(toDeployment);
+  }
+
+  async listDeploymentFacts(app: string, env: string, since: string): Promise<DeploymentFacts[]> {
+    // The rollback mark read inside the database, so no row's state crosses into JavaScript.
+    const mark =
+      this.dialect === 'postgres'
+        ? sql<string | null>`(d.state::jsonb -> 'rollback' ->> 'kind')`
+        : sql<string | null>`json_extract(d.state, '$.rollback.kind')`;
+    const rows = await this.#db
+      .selectFrom('deployments as d')
+      .leftJoin('releases as r', 'r.id', 'd.release_id')
+      .select([
+        'd.id',
+        'd.env',
+        'd.release_id',
+        'd.from_release_id',
+        'd.status',
+        'd.created_at',
+        'd.finished_at',
+        'r.created_at as release_created_at',
+        mark.as('rollback_kind'),
+      ])
+      .where('d.app', '=', app)
+      .where('d.env', '=', env)
+      .where('d.created_at', '>=', since)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      env: r.env,
+      releaseId: r.release_id,
+      fromReleaseId: r.from_release_id,
+      status: r.status,
+      createdAt: r.created_at,
+      finishedAt: r.finished_at,
+      releaseCreatedAt: r.release_created_at,
+      isRollback: typeof r.rollback_kind === 'string',
+    }));
   }
 
   async countDeployments(): Promise<{ app: string; env: string; status: string; count: number }[]> {
