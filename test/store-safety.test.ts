@@ -203,7 +203,7 @@ describe('slipway store backup and restore (SQLite)', () => {
     );
     assert.equal(
       one<{ value: string }>("select value from slipway_meta where key = 'schema_version'").value,
-      '7',
+      '8',
     );
   });
 });
@@ -270,7 +270,7 @@ describe('slipway doctor', () => {
     const r = await cli(dir.path, 'doctor');
     assert.equal(r.code, 1, 'no agent runs here');
     assert.match(r.stdout, /^ok {4}config {4}slipway\.yaml: app shop/m);
-    assert.match(r.stdout, /^ok {4}store {5}.*store store-\w+ \(sqlite, schema 7\)/m);
+    assert.match(r.stdout, /^ok {4}store {5}.*store store-\w+ \(sqlite, schema 8\)/m);
     assert.match(r.stdout, /^ok {4}integrity PRAGMA integrity_check: ok/m);
     assert.match(r.stdout, /^ok {4}audit {5}2 entries, chain intact/m);
     assert.match(

@@ -26,6 +26,7 @@ import { storedStateOrUndefined } from '../engine/stored-state.ts';
 import { engineStrategy } from '../engine/strategy.ts';
 import { offVariant, rolloutVariant } from '../flags/rollout.ts';
 import { createGates, type GatesDeps } from '../gates/engine-gates.ts';
+import { enqueueDeployment } from '../notify/outbox.ts';
 import { artifactPath } from '../releases/artifacts.ts';
 import { readImageRecord } from '../releases/image-release.ts';
 import { freePort } from '../runtime/process/ports.ts';
@@ -148,6 +149,12 @@ export function createExecutor(deps: EngineDeps): Executor {
     clock: deps.clock ?? systemClock,
     ...(deps.resumeWithinMs !== undefined && { resumeWithinMs: deps.resumeWithinMs }),
     ...(deps.agentRetryMs !== undefined && { agentRetryMs: deps.agentRetryMs }),
+    ...(config.notifications?.length && {
+      notify: async (id: string) => {
+        const d = await deps.store.getDeployment(id);
+        if (d) await enqueueDeployment(deps.store, config.notifications, d);
+      },
+    }),
   });
 }
 

@@ -8,6 +8,8 @@ import { AppError } from '../domain/errors.ts';
 import { remoteFlagService } from '../flags/remote-service.ts';
 import { type AcceptOptions, remoteAccept } from './commands/accept.ts';
 import { FLAG_COMMANDS } from './commands/flags.ts';
+import { type DoraOptions, remoteDora } from './commands/metrics.ts';
+import { remotePostmortem } from './commands/postmortem.ts';
 import type { Context } from './context.ts';
 import type { ApiClient } from './remote.ts';
 import {
@@ -150,6 +152,12 @@ export const REMOTE_MODES: Readonly<Record<string, RemoteMode>> = {
       },
     ]),
   ),
+  postmortem: { remote: (c, r, [id]) => remotePostmortem(c, r, id as string) },
+  ...each(
+    ['notifications list', 'notifications deliver'],
+    local("the queue is in the server's store and the server delivers it itself"),
+  ),
+  'metrics dora': { remote: (c, r, [o]) => remoteDora(c, r, o as DoraOptions) },
   'audit export': { remote: (c, r, [o]) => remoteAuditExport(c, r, o as { out?: string }) },
 };
 

@@ -105,7 +105,7 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     yaml: 'app: shop\nrun: { command: node server.js }\nenviroments: { staging: {} }\n',
     expected: [
       'slipway.yaml:1:1: environments: missing; expected a mapping',
-      'slipway.yaml:3:1: enviroments: unknown key "enviroments"; did you mean "environments"? (allowed here: $schema, app, run, config, secrets, secretScan, environments, identity, users, migrations)',
+      'slipway.yaml:3:1: enviroments: unknown key "enviroments"; did you mean "environments"? (allowed here: $schema, app, run, config, secrets, secretScan, environments, identity, users, migrations, notifications)',
     ],
   },
   {
@@ -411,6 +411,15 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     name: 'vault mount with a slash',
     yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nsecrets: { provider: vault, mount: "a b" }\n',
     expected: ['slipway.yaml:4:36: secrets.mount: expected the KV v2 mount name, e.g. secret, found "a b"'],
+  },
+  {
+    name: 'notification for an unknown environment, with a bad url',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nnotifications:\n  - { name: ops, url: "ftp://x", secret: { env: prod, key: K }, environments: [prod] }\n',
+    expected: [
+      'slipway.yaml:5:23: notifications[0].url: expected an http:// or https:// URL, found "ftp://x"',
+      'slipway.yaml:5:49: notifications[0].secret.env: no environment "prod"; expected one of staging',
+      'slipway.yaml:5:80: notifications[0].environments[0]: no environment "prod"; expected one of staging',
+    ],
   },
   {
     name: 'secret scan allow entry without a reason',

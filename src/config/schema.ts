@@ -3,8 +3,10 @@
  * editors use (`slipway schema`) is generated from it, and `examples/shop/slipway.yaml` shows it.
  * Messages are written as "expected …"; the loader adds what was found and where.
  */
+
 import { z } from 'zod';
 import { STATUS_RULE, STATUS_RULE_HINT } from '../domain/health-status.ts';
+import { notifications } from './notifications.ts';
 import {
   DURATION_HINT,
   durationOf,
@@ -814,6 +816,7 @@ export const slipwayConfig = z.strictObject({
         'Users and their roles for the local CLI on a store without server users, e.g. { alice: [deployer, approver] }; the acting user is the OS user (see identity).',
     }),
   migrations: migrations.optional(),
+  notifications: notifications.optional(),
 });
 
 export type SlipwayConfig = z.output<typeof slipwayConfig>;

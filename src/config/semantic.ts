@@ -6,6 +6,7 @@
 import { DateTime } from 'luxon';
 import { ROLES } from '../domain/auth.ts';
 import { SEED_CHECKLIST } from '../gates/checklist.ts';
+import { notificationProblems } from './notifications.ts';
 import type { Problem } from './problems.ts';
 import { referenceProblems } from './references.ts';
 import { STRATEGY_NAMES } from './schema.ts';
@@ -60,6 +61,7 @@ export function semanticProblems(data: unknown): Problem[] {
   problems.push(...cycleProblems(envs));
   problems.push(...healthProblems(data));
   problems.push(...referenceProblems(data));
+  problems.push(...notificationProblems(data, names));
   return problems;
 }
 

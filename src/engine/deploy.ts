@@ -3,9 +3,11 @@
  * deployments to one environment can never both start. Called by the app layer (src/app/), which
  * checks the lifecycle rule first and builds the deployment's context.
  */
+
 import { randomBytes } from 'node:crypto';
 import type { SlipwayConfig } from '../config/schema.ts';
 import type { Deployment, Release } from '../domain/types.ts';
+import { enqueueDeployment } from '../notify/outbox.ts';
 import type { Store } from '../store/contract.ts';
 import type { DeploymentContext } from './context.ts';
 import { Executor, lockName, type StoredState } from './executor.ts';
@@ -103,5 +105,7 @@ async function create(id: string, input: StartInput, promotion: unknown): Promis
       promotion,
     },
   });
+  // Queued only; a queue that fails here is caught up by the dispatcher's sweep.
+  await enqueueDeployment(store, config.notifications, deployment).catch(() => 0);
   return deployment;
 }

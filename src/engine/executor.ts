@@ -67,6 +67,8 @@ export interface ExecutorDeps {
   readonly pollMs?: number;
   /** How long to keep retrying an agent that cannot be reached before giving up; default 30 s. */
   readonly agentRetryMs?: number;
+  /** Queue the notification a finished deployment announces (only queues: delivery runs elsewhere). */
+  readonly notify?: (deploymentId: string) => Promise<void>;
 }
 
 const STATUS: Record<EngineState['status'], DeploymentStatus> = {
@@ -605,6 +607,9 @@ export class Executor {
       data: { env: d.env, release: d.releaseId, outcome: state.engine.outcome },
     });
     await this.#measureRevert(d, state);
+    // A notification that cannot be queued never holds a deployment up: the dispatcher's sweep
+    // queues it from the record later (src/notify/outbox.ts).
+    await this.#deps.notify?.(d.id).catch(() => undefined);
     await store.releaseLock(lockName(d.app, d.env), Executor.owner(d.id));
   }
 

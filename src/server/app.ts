@@ -12,6 +12,7 @@
  *   6. withCsrf       — state changes through a cookie carry the session's CSRF token
  * Each route then authorizes against the environment it touches.
  */
+
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
@@ -20,11 +21,12 @@ import { AppError } from '../domain/errors.ts';
 import type { Store } from '../store/contract.ts';
 import { dashboardHandler } from '../web/serve.ts';
 import { DenialLog } from './auth/denial-log.ts';
-import { type AuthEnv, clientOf, withAuth, withCsrf, withOrigin } from './auth/middleware.ts';
+import { type AuthEnv, authorize, clientOf, withAuth, withCsrf, withOrigin } from './auth/middleware.ts';
 import { SignInGuard } from './auth/sign-in-guard.ts';
 import { errorResponse, toAppError, validationError } from './errors.ts';
 import { escapeJson } from './escape.ts';
 import type { LeaderView } from './leadership.ts';
+import { createServerMetrics } from './prometheus.ts';
 import { registerActionRoutes } from './routes/actions.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerClientRoutes } from './routes/client.ts';
@@ -34,6 +36,7 @@ import { registerEventRoutes } from './routes/events.ts';
 import { registerFlagRoutes } from './routes/flags.ts';
 import { registerGateRoutes } from './routes/gates.ts';
 import { registerLiveRoutes } from './routes/live.ts';
+import { registerMetricRoutes } from './routes/metrics.ts';
 import { registerMigrationContract } from './routes/migrations-contract.ts';
 import { registerPromoteRoutes } from './routes/promote.ts';
 import { registerReadRoutes } from './routes/read.ts';
@@ -128,6 +131,9 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
     ),
   );
 
+  // Counted first, so refused and failed requests are counted too.
+  const metrics = createServerMetrics(s.store);
+  app.use('*', metrics.middleware);
   app.use('*', secureHeaders({ referrerPolicy: 'no-referrer', crossOriginResourcePolicy: 'same-origin' }));
   app.use('/api/*', async (c, next) => {
     await next();
@@ -169,6 +175,11 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   app.use('*', withCsrf());
 
   app.get('/api/health', (c) => c.json({ ok: true, ...options.leaderView?.() }));
+  // Prometheus scrapes with a token (`authorization: { type: Bearer, credentials_file }`) of any reader.
+  app.get('/metrics', async (c) => {
+    authorize(c, 'read', undefined, true);
+    return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
+  });
   registerSessionRoutes(app, s);
   registerReadRoutes(app, s);
   registerReleaseRoutes(app, s);
@@ -184,6 +195,7 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   registerClientRoutes(app, s);
   registerLiveRoutes(app, s);
   registerPromoteRoutes(app, s);
+  registerMetricRoutes(app, s);
   app.get('*', dashboardHandler(options.webDir ?? null));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

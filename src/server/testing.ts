@@ -41,6 +41,8 @@ export function storeOnlyApp(store: Store, config: StartServerOptions['config'] 
 export interface TestServer {
   readonly url: string;
   readonly store: Store;
+  /** Where that store lives, to open a second handle (e.g. with a clock of its own). */
+  readonly storeUrl: string;
   readonly server: RunningServer;
   /** An admin's bearer token. */
   readonly admin: string;
@@ -75,6 +77,7 @@ export async function startTestServer(
   return {
     url: server.url,
     store,
+    storeUrl,
     server,
     admin,
     user,

@@ -28,6 +28,7 @@ import type {
   Release,
 } from '../domain/types.ts';
 import type { FlagStore } from '../flags/contract.ts';
+import type { NotificationQueue } from '../notify/contract.ts';
 
 export interface LockOwner {
   /** Unique per holder, e.g. `deploy-<id>`. */
@@ -52,6 +53,20 @@ export interface DeploymentFilter {
   readonly before?: string;
   /** With `before`: also those created at exactly `before` whose id sorts below this one. */
   readonly beforeId?: string;
+}
+
+export interface DeploymentFacts {
+  readonly id: string;
+  readonly env: string;
+  readonly releaseId: string;
+  readonly fromReleaseId: string | null;
+  readonly status: string;
+  readonly createdAt: string;
+  readonly finishedAt: string | null;
+  /** When the deployment's release was registered (null when the release is gone). */
+  readonly releaseCreatedAt: string | null;
+  /** True for a rollback deployment (its state carries a rollback mark). */
+  readonly isRollback: boolean;
 }
 
 export interface OverviewFilter {
@@ -107,6 +122,17 @@ export interface Store {
     patch: Partial<Pick<Deployment, 'status' | 'reason' | 'state' | 'finishedAt'>>,
   ): Promise<boolean>;
   listDeployments(filter: DeploymentFilter): Promise<readonly Deployment[]>;
+
+  /**
+   * DORA's view of one app's deployments to `env` created at or after `since` (ISO): no state, only
+   * the facts, each with its release's registration time and whether it is a rollback. One query.
+   */
+  listDeploymentFacts(app: string, env: string, since: string): Promise<readonly DeploymentFacts[]>;
+
+  /** How many deployments each app and environment has per status (one grouped query, for /metrics). */
+  countDeployments(): Promise<
+    readonly { readonly app: string; readonly env: string; readonly status: string; readonly count: number }[]
+  >;
 
   appendEvent(event: Omit<DeploymentEvent, 'id'>): Promise<DeploymentEvent>;
   /** Events of a deployment (or of all, when deploymentId is undefined) with id > afterId, oldest first. */
@@ -165,6 +191,9 @@ export interface Store {
 
   /** Feature flags per environment, every version kept and audited (src/flags/contract.ts). */
   readonly flags: FlagStore;
+
+  /** The queue of notifications to deliver, with its dead-letter list (src/notify/contract.ts). */
+  readonly notifications: NotificationQueue;
 
   /** The schema version this store is at. */
   schemaVersion(): Promise<number>;

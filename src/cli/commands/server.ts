@@ -2,6 +2,7 @@
  * `slipway server`: the control plane's HTTP API in the foreground, with the engine inside it.
  * `--init` creates the first admin and writes its token to a 0600 file, printing only the path.
  */
+
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
@@ -17,6 +18,7 @@ import { startServer } from '../../server/main.ts';
 import type { Store } from '../../store/contract.ts';
 import { duration, port } from '../args.ts';
 import type { Act, Context } from '../context.ts';
+import { projectDispatcher } from './notifications.ts';
 
 export const DEFAULT_SERVER_PORT = 7300;
 
@@ -189,6 +191,13 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
           // Only the leader drives deployments (src/server/leadership.ts).
           leadership: { ...(opts.name && { name: opts.name }) },
         });
+        // Notifications are sent beside the API; deployments only queue them.
+        const notifications = config?.notifications?.length
+          ? projectDispatcher(config, store, () => c.secrets(), {
+              log: (line, fields) => logger.info(fields ?? {}, line),
+            })
+          : undefined;
+        notifications?.start();
         if (running.resumed.length)
           c.io.out(`resumed ${running.resumed.length} deployment(s): ${running.resumed.join(', ')}`);
         // Printed last: scripts and tests wait for this line.
@@ -198,6 +207,7 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
           process.once('SIGINT', done);
         });
         c.io.out('slipway server: stopping; deployments in flight resume with the next server');
+        await notifications?.stop();
         await running.close();
         return 0;
       }),

@@ -35,7 +35,11 @@ export function isPublic(method: string, path: string): boolean {
   return (
     (method === 'GET' && (path === '/openapi.json' || path === '/api/health')) ||
     // The dashboard's files: the page itself signs in through POST /api/session.
-    ((method === 'GET' || method === 'HEAD') && !path.startsWith('/api/') && path !== '/api') ||
+    // …but not /metrics, which wants a reader's token (src/server/prometheus.ts).
+    ((method === 'GET' || method === 'HEAD') &&
+      !path.startsWith('/api/') &&
+      path !== '/api' &&
+      path !== '/metrics') ||
     (method === 'POST' && path === '/api/session')
   );
 }

@@ -33,6 +33,7 @@ import type {
 import { auditHash, GENESIS_HASH } from '../audit-hash.ts';
 import type {
   AuditQuery,
+  DeploymentFacts,
   DeploymentFilter,
   LockOwner,
   LockResult,
@@ -44,6 +45,7 @@ import { SqlFlagStore } from './flag-queries.ts';
 import { toApproval, toAudit, toDeployment, toEnvironment, toEvent, toRelease, toTick } from './mappers.ts';
 import { migrate, readIdentity } from './migrate.ts';
 import type { Dialect } from './migrations.ts';
+import { SqlNotificationQueue } from './notification-queries.ts';
 import type { Tables } from './tables.ts';
 
 /** An arbitrary constant: the advisory lock that orders audit appends on PostgreSQL. */
@@ -95,6 +97,7 @@ export class SqlStore implements Store {
   readonly #onClose: (() => void) | undefined;
   readonly id: string;
   readonly flags: SqlFlagStore;
+  readonly notifications: SqlNotificationQueue;
 
   private constructor(db: Kysely<Tables>, dialect: Dialect, id: string, options: SqlStoreOptions) {
     this.#db = db;
@@ -109,6 +112,7 @@ export class SqlStore implements Store {
       (work, entries) => this.#auditedTransaction(work, entries),
       () => this.#iso(),
     );
+    this.notifications = new SqlNotificationQueue(db, () => this.#now(), dialect);
   }
 
   /** Open over a Kysely instance and bring the schema up to date (refusing a newer one). */
@@ -339,6 +343,52 @@ export class SqlStore implements Store {
       .limit(filter.limit ?? 50)
       .execute();
     return rows.map(toDeployment);
+  }
+
+  async listDeploymentFacts(app: string, env: string, since: string): Promise<DeploymentFacts[]> {
+    // The rollback mark read inside the database, so no row's state crosses into JavaScript.
+    const mark =
+      this.dialect === 'postgres'
+        ? sql<string | null>`(d.state::jsonb -> 'rollback' ->> 'kind')`
+        : sql<string | null>`json_extract(d.state, '$.rollback.kind')`;
+    const rows = await this.#db
+      .selectFrom('deployments as d')
+      .leftJoin('releases as r', 'r.id', 'd.release_id')
+      .select([
+        'd.id',
+        'd.env',
+        'd.release_id',
+        'd.from_release_id',
+        'd.status',
+        'd.created_at',
+        'd.finished_at',
+        'r.created_at as release_created_at',
+        mark.as('rollback_kind'),
+      ])
+      .where('d.app', '=', app)
+      .where('d.env', '=', env)
+      .where('d.created_at', '>=', since)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      env: r.env,
+      releaseId: r.release_id,
+      fromReleaseId: r.from_release_id,
+      status: r.status,
+      createdAt: r.created_at,
+      finishedAt: r.finished_at,
+      releaseCreatedAt: r.release_created_at,
+      isRollback: typeof r.rollback_kind === 'string',
+    }));
+  }
+
+  async countDeployments(): Promise<{ app: string; env: string; status: string; count: number }[]> {
+    const rows = await this.#db
+      .selectFrom('deployments')
+      .select(['app', 'env', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy(['app', 'env', 'status'])
+      .execute();
+    return rows.map((r) => ({ app: r.app, env: r.env, status: r.status, count: Number(r.n) }));
   }
 
   async appendEvent(event: Omit<DeploymentEvent, 'id'>): Promise<DeploymentEvent> {

@@ -116,4 +116,21 @@ export interface Tables {
     reason: string | null;
     at: string;
   };
+  notification_deliveries: {
+    id: string;
+    subscription: string;
+    event: string;
+    app: string;
+    env: string;
+    deployment_id: string | null;
+    payload: string;
+    status: string;
+    attempts: number;
+    next_attempt_at: string;
+    lease_owner: string | null;
+    lease_until: string | null;
+    last_error: string | null;
+    created_at: string;
+    delivered_at: string | null;
+  };
 }

@@ -1,0 +1,21 @@
+/** Reads what DORA needs from the store: one app's deployments to an environment since a time. */
+import type { Store } from '../store/contract.ts';
+import { computeDora, type DoraReport } from './dora.ts';
+
+export interface DoraQuery {
+  readonly app: string;
+  readonly env: string;
+  /** How far back, in milliseconds. */
+  readonly sinceMs: number;
+  readonly now?: number;
+}
+
+export async function doraFromStore(store: Store, q: DoraQuery): Promise<DoraReport> {
+  const now = q.now ?? Date.now();
+  const since = now - q.sinceMs;
+  // One query, facts only (no deployment state): the period's rows with their release's registration.
+  const facts = await store.listDeploymentFacts(q.app, q.env, new Date(since).toISOString());
+  const releaseCreatedAt = new Map<string, string>();
+  for (const f of facts) if (f.releaseCreatedAt) releaseCreatedAt.set(f.releaseId, f.releaseCreatedAt);
+  return computeDora({ env: q.env, deployments: facts, releaseCreatedAt, since, now });
+}

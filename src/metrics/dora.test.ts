@@ -1,0 +1,156 @@
+/**
+ * DORA's four keys against a hand-computed fixture (src/metrics/testing.ts), in the pure core and
+ * read back from real SQLite and PostgreSQL stores: the same figures both ways.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { openStore } from '../store/factory.ts';
+import { BACKENDS } from '../store/testing.ts';
+import { computeDora, type DoraDeployment, median, percentile } from './dora.ts';
+import { doraFromStore } from './dora-read.ts';
+import { FIXTURE_DEPLOYMENTS, FIXTURE_RELEASES, seedDoraFixture } from './testing.ts';
+
+const H = 3_600_000;
+const M = 60_000;
+const BASE = Date.parse('2026-01-01T00:00:00.000Z'); // a Thursday
+const NOW = BASE + 14 * 24 * H;
+const at = (hours: number) => new Date(BASE + hours * H).toISOString();
+
+const fixture: DoraDeployment[] = FIXTURE_DEPLOYMENTS.map((f) => ({
+  id: f.name,
+  env: f.env,
+  releaseId: f.release,
+  fromReleaseId: f.from,
+  status: f.status,
+  createdAt: at(f.created),
+  finishedAt: f.finished === null ? null : at(f.finished),
+  isRollback: f.rollback === true,
+}));
+const registered = new Map(Object.entries(FIXTURE_RELEASES).map(([r, h]) => [r, at(h)]));
+
+// By hand: succeeded changes d1, d3, d5 (the rollback "rb", the aborted, the running, the staging
+// and the one before the period do not count). Leads 2 h, 10 h, 1 h. Changes that ended: d1..d6 = 6;
+// failed: d2 (rolled back), d3 (rolled back by `slipway rollback` before the next change), d4 and d6
+// (failed) = 4. Recovery: d2 30 min; d3 from live (106 h) to the rollback's end (108 h 5 min) = 125 min;
+// d4 from its start (174 h) to d5's end (217 h) = 43 h; d6 open.
+const EXPECTED = {
+  env: 'production',
+  days: 14,
+  deployments: 3,
+  perDay: 0.214,
+  perWeek: 1.5,
+  leadTime: { count: 3, medianMs: 2 * H, p90Ms: 10 * H },
+  changeFailure: { changes: 6, failed: 4, rate: 0.6667 },
+  recovery: { recovered: 3, open: 1, medianMs: 125 * M },
+};
+
+describe('DORA four keys (pure)', () => {
+  test('match the hand-computed fixture', () => {
+    const r = computeDora({
+      env: 'production',
+      deployments: fixture,
+      releaseCreatedAt: registered,
+      since: BASE,
+      now: NOW,
+    });
+    const { since: _s, until: _u, failures, weeks, ...figures } = r;
+    assert.deepEqual(figures, EXPECTED);
+    assert.deepEqual(
+      failures.map((f) => [f.deploymentId, f.how, f.recoveryMs]),
+      [
+        ['d2', 'rolled_back', 30 * M],
+        ['d3', 'reverted', 125 * M],
+        ['d4', 'failed', 43 * H],
+        ['d6', 'failed', null],
+      ],
+    );
+    assert.deepEqual(weeks, [
+      { week: '2025-12-29', deployments: 1, failed: 1 },
+      { week: '2026-01-05', deployments: 2, failed: 2 },
+      { week: '2026-01-12', deployments: 0, failed: 1 },
+    ]);
+  });
+
+  test('no deployments: zero frequency and no rates rather than NaN', () => {
+    const r = computeDora({
+      env: 'production',
+      deployments: [],
+      releaseCreatedAt: new Map(),
+      since: BASE,
+      now: NOW,
+    });
+    assert.equal(r.deployments, 0);
+    assert.equal(r.perDay, 0);
+    assert.deepEqual(r.leadTime, { count: 0, medianMs: null, p90Ms: null });
+    assert.deepEqual(r.changeFailure, { changes: 0, failed: 0, rate: null });
+    assert.deepEqual(r.recovery, { recovered: 0, open: 0, medianMs: null });
+    assert.deepEqual(r.weeks, []);
+  });
+
+  test('an open failure only: rate 1, nothing recovered, no median', () => {
+    const only = fixture.filter((d) => d.id === 'd6');
+    const r = computeDora({
+      env: 'production',
+      deployments: only,
+      releaseCreatedAt: registered,
+      since: BASE,
+      now: NOW,
+    });
+    assert.deepEqual(r.changeFailure, { changes: 1, failed: 1, rate: 1 });
+    assert.deepEqual(r.recovery, { recovered: 0, open: 1, medianMs: null });
+  });
+
+  test('a rollback after the next change no longer blames the earlier one', () => {
+    const shifted = fixture.map((d) =>
+      d.id === 'rb' ? { ...d, createdAt: at(180), finishedAt: at(181) } : d,
+    );
+    const r = computeDora({
+      env: 'production',
+      deployments: shifted,
+      releaseCreatedAt: registered,
+      since: BASE,
+      now: NOW,
+    });
+    assert.equal(
+      r.failures.some((f) => f.deploymentId === 'd3'),
+      false,
+    );
+  });
+
+  test('median and nearest-rank percentile', () => {
+    assert.equal(median([1, 2, 3, 4]), 2.5);
+    assert.equal(median([5]), 5);
+    assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90), 9);
+    assert.equal(percentile([], 50), null);
+  });
+});
+
+for (const backend of BACKENDS) {
+  describe(`DORA read from the store (${backend.name})`, async () => {
+    const skip = await backend.skip();
+    const cleanups: (() => Promise<void>)[] = [];
+    after(async () => {
+      for (const c of cleanups) await c();
+    });
+    test('the same figures as the pure fixture', { skip }, async () => {
+      const { url, cleanup } = await backend.fresh();
+      cleanups.push(cleanup);
+      const clock = { ms: BASE };
+      const store = await openStore(url, process.cwd(), { now: () => new Date(clock.ms) });
+      try {
+        await seedDoraFixture(store, clock, BASE);
+        const r = await doraFromStore(store, {
+          app: 'shop',
+          env: 'production',
+          sinceMs: 14 * 24 * H,
+          now: NOW,
+        });
+        const { since: _s, until: _u, failures, weeks: _w, ...figures } = r;
+        assert.deepEqual(figures, EXPECTED);
+        assert.equal(failures.length, 4);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}

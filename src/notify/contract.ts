@@ -1,0 +1,63 @@
+/**
+ * Notifications: events about deployments, queued in the store and delivered by a Notifier. The
+ * queue is at-least-once: a delivery is claimed under a lease, and a claim whose process died is
+ * taken again when the lease runs out; receivers dedupe by the delivery id (Standard Webhooks
+ * `webhook-id`).
+ */
+import type { NotificationEvent, NotificationSubscription } from '../config/notifications.ts';
+
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'dead'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** One event for one subscription. `payload` never holds a secret: it is stored as queued. */
+export interface NewDelivery {
+  /** Stable for (subscription, deployment, event): queuing the same one twice is a no-op. */
+  readonly id: string;
+  readonly subscription: string;
+  readonly event: NotificationEvent;
+  readonly app: string;
+  readonly env: string;
+  readonly deploymentId: string | null;
+  /** The exact JSON text that is sent (and signed). */
+  readonly payload: string;
+}
+
+export interface Delivery extends NewDelivery {
+  readonly status: DeliveryStatus;
+  /** Tries so far (a claim counts as one, also when its process died mid-delivery). */
+  readonly attempts: number;
+  readonly nextAttemptAt: string;
+  readonly lastError: string | null;
+  readonly createdAt: string;
+  readonly deliveredAt: string | null;
+}
+
+export interface NotificationQueue {
+  /** Queue deliveries; ids already queued are skipped. Returns how many were new. */
+  enqueue(rows: readonly NewDelivery[]): Promise<number>;
+  /**
+   * Claim up to `limit` pending deliveries that are due and not leased by a live claim, for
+   * `leaseMs`, counting an attempt on each. Two processes never hold the same delivery at once.
+   */
+  claim(owner: string, limit: number, leaseMs: number): Promise<readonly Delivery[]>;
+  /** The receiver accepted it. */
+  markDelivered(id: string): Promise<void>;
+  /** It failed: try again at `retryAt`, or (null) move it to the dead-letter list. */
+  markFailed(id: string, error: string, retryAt: string | null): Promise<void>;
+  /** Newest first. */
+  list(filter: { readonly status?: DeliveryStatus; readonly limit?: number }): Promise<readonly Delivery[]>;
+  counts(): Promise<Record<DeliveryStatus, number>>;
+}
+
+/**
+ * A way to deliver one notification (signed webhooks today). `send` throws on any failure (the
+ * dispatcher retries); it resolves once the receiver accepted the delivery.
+ *
+ * @example
+ * const notifier = createWebhookNotifier({ secret: async (s) => secrets.get(s.secret.env, s.secret.key) });
+ * await notifier.send(delivery, subscription);
+ */
+export interface Notifier {
+  readonly name: string;
+  send(delivery: Delivery, subscription: NotificationSubscription): Promise<void>;
+}
