@@ -13,6 +13,7 @@ import type { EnvironmentConfig, SlipwayConfig } from '../config/schema.ts';
 import type { DataPlaneClient as AgentClient } from '../domain/data-plane.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Release } from '../domain/types.ts';
+import { CHECK_DEFAULT_TIMEOUT_MS, createCheckRunner } from '../engine/checks.ts';
 import { configPreflight } from '../engine/config-preflight.ts';
 import { DEFAULT_PREVIEW_HEADER, type DeploymentContext, type ReleaseRun } from '../engine/context.ts';
 import { Executor } from '../engine/executor.ts';
@@ -126,6 +127,7 @@ export function createExecutor(deps: EngineDeps): Executor {
     dataPlane: agent,
     guard,
     smoke: createSmokeChecker(),
+    checks: createCheckRunner({ cwd: projectDir }),
     preflight,
     ...(config.migrations && {
       migrations: createMigrator({
@@ -279,6 +281,13 @@ export async function deploymentContext(input: NewDeploymentInput): Promise<Depl
       ...check,
       ...(delay !== undefined && { delayMs: delay }),
     })),
+    ...(env.checks?.length && {
+      checks: env.checks.map((check) => ({
+        name: check.name,
+        run: check.run,
+        timeoutMs: check.timeout ?? CHECK_DEFAULT_TIMEOUT_MS,
+      })),
+    }),
     profile: env.profile ?? 'default',
     inconclusive: env.inconclusive ?? 'wait',
     ...(env.rollbackIf?.action === 'flag-off' &&

@@ -32,6 +32,7 @@ import {
 } from './machine.ts';
 import type { PlanStep } from './plan.ts';
 import type {
+  CheckRunner,
   Clock,
   DataPlane,
   GatePoint,
@@ -53,6 +54,8 @@ export interface ExecutorDeps {
   readonly dataPlane: DataPlane;
   readonly guard: Guard;
   readonly smoke: SmokeChecker;
+  /** Runs the environment's check commands; without it a checks step passes through with a note. */
+  readonly checks?: CheckRunner;
   readonly preflight?: Preflight;
   /** The app's database migrations; without it a migrate step passes through. */
   readonly migrations?: Migrator;
@@ -421,6 +424,11 @@ export class Executor {
       case 'smoke': {
         const result = await this.#deps.smoke.run(ctx);
         return result.ok ? {} : { failed: `smoke check failed: ${result.reason}` };
+      }
+      case 'checks': {
+        if (!this.#deps.checks) return { note: 'no check runner configured; passed through' };
+        const result = await this.#deps.checks.run(ctx, signal);
+        return result.ok ? { note: result.note } : { failed: result.reason };
       }
       case 'pause':
         if (step.durationMs === null) {

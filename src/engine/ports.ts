@@ -58,6 +58,14 @@ export interface SmokeChecker {
   run(ctx: DeploymentContext): Promise<{ ok: true } | { ok: false; reason: string }>;
 }
 
+export interface CheckRunner {
+  /** Runs the context's check commands in order; the first failure names the check and its output. */
+  run(
+    ctx: DeploymentContext,
+    signal?: AbortSignal,
+  ): Promise<{ ok: true; note: string } | { ok: false; reason: string }>;
+}
+
 export interface PreflightResult {
   /** Problems that stop the deployment before anything starts; empty when all is well. */
   readonly problems: readonly string[];
