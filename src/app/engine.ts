@@ -19,7 +19,7 @@ import { DEFAULT_PREVIEW_HEADER, type DeploymentContext, type ReleaseRun } from 
 import { Executor } from '../engine/executor.ts';
 import { createGuard, type FlagVariants } from '../engine/guard.ts';
 import { envMetricSources, rollbackIfOf } from '../engine/metric-sources.ts';
-import type { Clock, Preflight } from '../engine/ports.ts';
+import type { Clock, DeploymentReporter, Preflight } from '../engine/ports.ts';
 import { systemClock } from '../engine/ports.ts';
 import { StoreSecrets } from '../engine/secrets.ts';
 import { createSmokeChecker } from '../engine/smoke.ts';
@@ -34,6 +34,7 @@ import type { SecretStore } from '../secrets/contract.ts';
 import type { Store } from '../store/contract.ts';
 import { checkDriverInstalled } from '../traffic/installed.ts';
 import { rollbackAwareGates } from './gates.ts';
+import { githubReporterOf } from './github-reporter.ts';
 import { createMigrator } from './migrations.ts';
 import type { EnvValues } from './values.ts';
 
@@ -128,6 +129,7 @@ export function createExecutor(deps: EngineDeps): Executor {
     guard,
     smoke: createSmokeChecker(),
     checks: createCheckRunner({ cwd: projectDir }),
+    ...withReporter(githubReporterOf(config, deps.store, deps.processEnv ?? process.env)),
     preflight,
     ...(config.migrations && {
       migrations: createMigrator({
@@ -326,3 +328,5 @@ async function flagVariantsOf(
     return undefined; // one variant: nothing to compare
   }
 }
+
+const withReporter = (reporter: DeploymentReporter | undefined) => (reporter ? { reporter } : {});

@@ -805,6 +805,27 @@ export const slipwayConfig = z.strictObject({
         'Users and their roles for the local CLI on a store without server users, e.g. { alice: [deployer, approver] }; the acting user is the OS user (see identity).',
     }),
   migrations: migrations.optional(),
+  github: z
+    .strictObject({
+      repository: z
+        .string({ error: 'expected owner/name, e.g. acme/shop' })
+        .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, { error: 'expected owner/name, e.g. acme/shop' })
+        .meta({
+          description: 'The GitHub repository (owner/name) whose commits the releases are built from.',
+        }),
+      api: z
+        .url({
+          protocol: /^https?$/,
+          error: 'expected the REST API URL, e.g. https://github.example.com/api/v3',
+        })
+        .optional()
+        .meta({ description: 'GitHub Enterprise Server: its REST API URL; default https://api.github.com.' }),
+    })
+    .optional()
+    .meta({
+      description:
+        'Report each deployment to the GitHub Deployments API (environment, state, URL) so pull requests show it; the token comes from GITHUB_TOKEN where deployments run.',
+    }),
 });
 
 export type SlipwayConfig = z.output<typeof slipwayConfig>;

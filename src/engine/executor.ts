@@ -35,6 +35,7 @@ import type {
   CheckRunner,
   Clock,
   DataPlane,
+  DeploymentReporter,
   GatePoint,
   Gates,
   Guard,
@@ -56,6 +57,8 @@ export interface ExecutorDeps {
   readonly smoke: SmokeChecker;
   /** Runs the environment's check commands; without it a checks step passes through with a note. */
   readonly checks?: CheckRunner;
+  /** Tells an outside system (GitHub Deployments) where each deployment stands; never decides. */
+  readonly reporter?: DeploymentReporter;
   readonly preflight?: Preflight;
   /** The app's database migrations; without it a migrate step passes through. */
   readonly migrations?: Migrator;
@@ -201,6 +204,10 @@ export class Executor {
       if (first) {
         first = false;
         if (await this.#staleResume(id, state)) continue;
+        if (this.#deps.reporter && !isFinished(state.engine.status)) {
+          const note = await this.#deps.reporter.started(id, state.ctx);
+          await this.transition(id, { type: 'note', at: clock.now(), what: note });
+        }
       }
       if (signal?.aborted) {
         // Stopped driving: the deployment stays in flight; whoever resumes it takes the lock.
@@ -613,6 +620,19 @@ export class Executor {
       data: { env: d.env, release: d.releaseId, outcome: state.engine.outcome },
     });
     await this.#measureRevert(d, state);
+    if (this.#deps.reporter) {
+      const status = state.engine.status as 'succeeded' | 'rolled_back' | 'failed' | 'aborted';
+      const what = await this.#deps.reporter.finished(d.id, state.ctx, status, state.engine.outcome?.reason);
+      // The deployment is over: the line goes on its event stream, not into its (final) state.
+      await store.appendEvent({
+        deploymentId: d.id,
+        app: d.app,
+        env: d.env,
+        type: 'timeline',
+        at: new Date(this.#deps.clock.now()).toISOString(),
+        data: { what: this.#redacted(what), status: state.engine.status },
+      });
+    }
     await store.releaseLock(lockName(d.app, d.env), Executor.owner(d.id));
   }
 
