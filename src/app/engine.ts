@@ -13,12 +13,13 @@ import type { EnvironmentConfig, SlipwayConfig } from '../config/schema.ts';
 import type { DataPlaneClient as AgentClient } from '../domain/data-plane.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Release } from '../domain/types.ts';
+import { CHECK_DEFAULT_TIMEOUT_MS, createCheckRunner } from '../engine/checks.ts';
 import { configPreflight } from '../engine/config-preflight.ts';
 import { DEFAULT_PREVIEW_HEADER, type DeploymentContext, type ReleaseRun } from '../engine/context.ts';
 import { Executor } from '../engine/executor.ts';
 import { createGuard, type FlagVariants } from '../engine/guard.ts';
 import { envMetricSources, rollbackIfOf } from '../engine/metric-sources.ts';
-import type { Clock, Preflight } from '../engine/ports.ts';
+import type { Clock, DeploymentReporter, Preflight } from '../engine/ports.ts';
 import { systemClock } from '../engine/ports.ts';
 import { StoreSecrets } from '../engine/secrets.ts';
 import { createSmokeChecker } from '../engine/smoke.ts';
@@ -34,6 +35,7 @@ import type { SecretStore } from '../secrets/contract.ts';
 import type { Store } from '../store/contract.ts';
 import { checkDriverInstalled } from '../traffic/installed.ts';
 import { rollbackAwareGates } from './gates.ts';
+import { githubReporterOf } from './github-reporter.ts';
 import { createMigrator } from './migrations.ts';
 import type { EnvValues } from './values.ts';
 
@@ -127,6 +129,8 @@ export function createExecutor(deps: EngineDeps): Executor {
     dataPlane: agent,
     guard,
     smoke: createSmokeChecker(),
+    checks: createCheckRunner({ cwd: projectDir }),
+    ...withReporter(githubReporterOf(config, deps.store, deps.processEnv ?? process.env)),
     preflight,
     ...(config.migrations && {
       migrations: createMigrator({
@@ -286,6 +290,13 @@ export async function deploymentContext(input: NewDeploymentInput): Promise<Depl
       ...check,
       ...(delay !== undefined && { delayMs: delay }),
     })),
+    ...(env.checks?.length && {
+      checks: env.checks.map((check) => ({
+        name: check.name,
+        run: check.run,
+        timeoutMs: check.timeout ?? CHECK_DEFAULT_TIMEOUT_MS,
+      })),
+    }),
     profile: env.profile ?? 'default',
     inconclusive: env.inconclusive ?? 'wait',
     ...(env.rollbackIf?.action === 'flag-off' &&
@@ -324,3 +335,5 @@ async function flagVariantsOf(
     return undefined; // one variant: nothing to compare
   }
 }
+
+const withReporter = (reporter: DeploymentReporter | undefined) => (reporter ? { reporter } : {});

@@ -4,8 +4,10 @@
  * files are in place — staged beside `.slipway/releases/`, digested as they landed, verified,
  * renamed — and then the store row; so no row ever names missing files.
  */
+
+import { ciResultOf } from '../ci/junit.ts';
 import { AppError } from '../domain/errors.ts';
-import { type CiResult, isTerminal, type Release } from '../domain/types.ts';
+import { type CiResult, isTerminal, type Release, type TestReport } from '../domain/types.ts';
 import { placeRelease, removeArtifact, type Staged, stageRelease } from '../releases/artifacts.ts';
 import { digestOf } from '../releases/digest.ts';
 import { parseImageRef, repositoryOf } from '../releases/image-ref.ts';
@@ -26,6 +28,8 @@ export interface RegisterInput {
   readonly version: string;
   readonly commit?: string | null;
   readonly ci: CiResult;
+  /** The CI test report (`--ci-report`); it decides the CI result when --ci is not given. */
+  readonly report?: TestReport | null;
   readonly notes?: string | null;
   readonly user: string;
   /** The content digest the sender computed (an upload); a different one is refused. */
@@ -87,6 +91,8 @@ function differences(existing: Release, wanted: Omit<Release, 'id' | 'createdAt'
   if (existing.commit !== wanted.commit)
     out.push(`commit: ${show(existing.commit)} registered, ${show(wanted.commit)} now`);
   if (existing.notes !== wanted.notes) out.push('notes: different text');
+  if (JSON.stringify(existing.report ?? null) !== JSON.stringify(wanted.report ?? null))
+    out.push('CI test report: different counts or failing tests');
   return out;
 }
 
@@ -125,13 +131,22 @@ export async function registerRelease(
 export async function registerStaged(
   deps: ReleaseDeps,
   stagedIn: Staged,
-  input: { version: string; commit: string | null; ci: CiResult; notes: string | null; user: string },
+  input: {
+    version: string;
+    commit: string | null;
+    ci: CiResult;
+    report?: TestReport | null;
+    notes: string | null;
+    user: string;
+  },
 ): Promise<{ release: Release; created: boolean }> {
   let staged: Staged | undefined = stagedIn;
   const { version, commit, notes } = input;
   try {
+    const report = input.report ?? null;
+    const ci = ciResultOf(input.ci, report);
     const { digest, files, bytes } = staged.digested;
-    const wanted = { app: deps.app, version, digest, commit, ci: input.ci, files, bytes, notes };
+    const wanted = { app: deps.app, version, digest, commit, ci, files, bytes, notes, report };
     const existing = await deps.store.findRelease(deps.app, version);
     if (existing && existing.version === version) {
       const diff = differences(existing, wanted);
@@ -151,7 +166,13 @@ export async function registerStaged(
           actor: input.user,
           action: 'release.create',
           target: `${deps.app}@${version}`,
-          data: { digest, ci: input.ci, files, bytes },
+          data: {
+            digest,
+            ci,
+            files,
+            bytes,
+            ...(report && { tests: report.tests, failures: report.failures, errors: report.errors }),
+          },
         });
       return result;
     } catch (error) {
@@ -225,6 +246,7 @@ export interface RegisterImageInput {
   /** Default: the image's org.opencontainers.image.revision label. */
   readonly commit?: string | null | undefined;
   readonly ci: CiResult;
+  readonly report?: TestReport | null;
   readonly notes?: string | null;
   readonly user: string;
   readonly credentials?: RegistryCredentials | undefined;
@@ -261,6 +283,7 @@ export async function registerImageRelease(
     commit: checkText('--commit', input.commit ?? (resolved.labels[OCI_REVISION] || null), 200, false),
     notes: checkText('--notes', input.notes, 10_000, true),
     ci: input.ci,
+    report: input.report ?? null,
     user: input.user,
   });
   return { ...result, image: resolved.image };

@@ -10,6 +10,7 @@ import { registerAgent } from './commands/agent.ts';
 import { registerApprove, registerReject } from './commands/approve.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerCheck, registerChecklist } from './commands/checklist.ts';
+import { registerCi } from './commands/ci.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerControl } from './commands/control.ts';
 import { registerDb } from './commands/db.ts';
@@ -65,6 +66,7 @@ export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): 
   registerInit(program, ctx, act);
   registerRelease(program, ctx, act);
   registerReleases(program, ctx, act);
+  registerCi(program, ctx, act);
   registerStatus(program, ctx, act);
   registerDeploy(program, ctx, act);
   registerControl(program, ctx, act);

@@ -54,6 +54,8 @@ export const REMOTE_MODES: Readonly<Record<string, RemoteMode>> = {
   validate: 'local',
   schema: 'local',
   init: 'local',
+  // Writes a file into the repository it runs in; nothing of the server's state.
+  'ci init': 'local',
   status: { remote: (c, r) => remoteStatus(c, r) },
   history: {
     remote: (c, r, [o]) =>

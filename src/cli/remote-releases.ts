@@ -13,7 +13,7 @@ import { checkVersion } from '../app/releases.ts';
 import { AppError } from '../domain/errors.ts';
 import { digestOf, IGNORED, isIgnored } from '../releases/digest.ts';
 import type { CreateOptions } from './commands/release.ts';
-import { printCreated, printReleases, printRemoved } from './commands/release.ts';
+import { printCreated, printReleases, printRemoved, reportOption } from './commands/release.ts';
 import type { Context } from './context.ts';
 import type { ApiClient } from './remote.ts';
 
@@ -37,6 +37,7 @@ export async function remoteReleaseCreate(
   if (opts.version === undefined)
     throw new AppError('USAGE', "release create: required option '--version <version>' not specified");
   checkVersion(opts.version);
+  const report = await reportOption(c, opts);
   const source = resolve(c.cwd, path);
   const digested = await digestOf(source);
   if (digested.files === 0)
@@ -52,6 +53,7 @@ export async function remoteReleaseCreate(
   const { created, release } = await r.uploadRelease(Readable.toWeb(body) as ReadableStream<Uint8Array>, {
     version: opts.version,
     ci: opts.ci,
+    ...(report && { ciReport: JSON.stringify(report) }),
     digest: digested.digest,
     ...(!folder && { sha256: await sha256Of(source) }),
     ...(opts.commit !== undefined && { commit: opts.commit }),

@@ -330,6 +330,17 @@ const rollbackIf = z.strictObject({
 const STATUS_HINT = 'expected a status such as 200, "2xx" or "<500"';
 const STATUS_RANGE_HINT = 'expected an HTTP status from 100 to 599, such as 200, "2xx" or "<500"';
 const inStatusRange = (n: number) => n >= 100 && n <= 599;
+const checkCommand = z.strictObject({
+  name: name().meta({ description: 'What the check is called in the timeline, e.g. e2e.' }),
+  run: z
+    .string({ error: 'expected a shell command, e.g. "npm run test:e2e"' })
+    .min(1, { error: 'expected a shell command, e.g. "npm run test:e2e"' })
+    .meta({ description: 'The command, run with sh -c in the project folder.' }),
+  timeout: duration()
+    .optional()
+    .meta({ description: 'Killed (with its process group) and failed after this long; default 5m.' }),
+});
+
 const smokeCheck = z.strictObject({
   retries: z
     .int({ error: 'expected a whole number of retries from 0 to 20' })
@@ -589,6 +600,10 @@ export const environment = z
     checklist: checklist.optional(),
     rollbackIf: rollbackIf.optional(),
     smoke: z.array(smokeCheck).optional(),
+    checks: z.array(checkCommand).optional().meta({
+      description:
+        'Commands (end-to-end tests) run in the project folder once the release serves this environment, before the watch window, with its address in SLIPWAY_ENV_URL; a failure or timeout fails the deployment and rolls it back.',
+    }),
     watch: duration().optional(),
     profile: z.enum(['default', 'fast'], { error: 'expected default or fast' }).optional().meta({
       description:
@@ -817,6 +832,27 @@ export const slipwayConfig = z.strictObject({
     }),
   migrations: migrations.optional(),
   notifications: notifications.optional(),
+  github: z
+    .strictObject({
+      repository: z
+        .string({ error: 'expected owner/name, e.g. acme/shop' })
+        .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, { error: 'expected owner/name, e.g. acme/shop' })
+        .meta({
+          description: 'The GitHub repository (owner/name) whose commits the releases are built from.',
+        }),
+      api: z
+        .url({
+          protocol: /^https?$/,
+          error: 'expected the REST API URL, e.g. https://github.example.com/api/v3',
+        })
+        .optional()
+        .meta({ description: 'GitHub Enterprise Server: its REST API URL; default https://api.github.com.' }),
+    })
+    .optional()
+    .meta({
+      description:
+        'Report each deployment to the GitHub Deployments API (environment, state, URL) so pull requests show it; the token comes from GITHUB_TOKEN where deployments run.',
+    }),
 });
 
 export type SlipwayConfig = z.output<typeof slipwayConfig>;

@@ -459,6 +459,25 @@ export const ERROR_CODES = {
     summary:
       'Another `slipway server` already serves this SQLite store; several servers need a PostgreSQL store, where one leads.',
   },
+  // CI integration (issue 19)
+  CI_REPORT_INVALID: {
+    status: 400,
+    exit: EXIT.usage,
+    summary:
+      'A test report given with `release create --ci-report` does not parse as JUnit XML or holds no tests; the message names the file, line and what the parser found.',
+  },
+  CI_REPORT_CONTRADICTS: {
+    status: 400,
+    exit: EXIT.usage,
+    summary:
+      'A release was registered as `--ci passed` with a test report that has failing tests; drop --ci (the report decides) or fix the tests.',
+  },
+  CI_FILE_EXISTS: {
+    status: 409,
+    exit: EXIT.refused,
+    summary:
+      '`slipway ci init` would overwrite an existing CI file; look at it, then add --force to replace it.',
+  },
 } as const satisfies Record<string, CodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -6,6 +6,16 @@
 export const CI_RESULTS = ['passed', 'failed', 'unknown'] as const;
 export type CiResult = (typeof CI_RESULTS)[number];
 
+/** What a CI run's test report (JUnit XML) says, as a release keeps it. */
+export interface TestReport {
+  readonly tests: number;
+  readonly failures: number;
+  readonly errors: number;
+  readonly skipped: number;
+  /** Names of failing or erroring tests, the first 20 (src/ci/junit.ts). */
+  readonly failed: readonly string[];
+}
+
 /** An immutable, content-addressed build of an app. */
 export interface Release {
   readonly id: string;
@@ -20,6 +30,8 @@ export interface Release {
   readonly files: number;
   readonly bytes: number;
   readonly notes: string | null;
+  /** The test report CI sent with it (`--ci-report junit.xml`), if any. */
+  readonly report?: TestReport | null;
 }
 export type NewRelease = Omit<Release, 'id' | 'createdAt'>;
 

@@ -72,6 +72,11 @@ export interface DeploymentContext {
     readonly retries?: number;
     readonly delayMs?: number;
   }[];
+  /**
+   * The environment's check commands (slipway.yaml `checks`), run once the release serves it
+   * (src/engine/checks.ts). Stored contexts from before checks have none.
+   */
+  readonly checks?: readonly { readonly name: string; readonly run: string; readonly timeoutMs: number }[];
   /** Analysis profile name (`default` or `fast`). */
   readonly profile: string;
   /** What to do when analysis cannot decide by the end of its step. */

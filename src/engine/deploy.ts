@@ -67,6 +67,7 @@ async function create(id: string, input: StartInput, promotion: unknown): Promis
     strategy,
     instances: ctx.run.instances,
     smoke: ctx.smoke.length > 0,
+    checks: (ctx.checks?.length ?? 0) > 0,
     watchMs: input.watchMs ?? envConfig?.watch ?? 0,
     hasStable: ctx.stable !== null,
     // A rollback does not wait for a go/no-go: it is the way back.

@@ -32,8 +32,10 @@ import {
 } from './machine.ts';
 import type { PlanStep } from './plan.ts';
 import type {
+  CheckRunner,
   Clock,
   DataPlane,
+  DeploymentReporter,
   GatePoint,
   Gates,
   Guard,
@@ -53,6 +55,10 @@ export interface ExecutorDeps {
   readonly dataPlane: DataPlane;
   readonly guard: Guard;
   readonly smoke: SmokeChecker;
+  /** Runs the environment's check commands; without it a checks step passes through with a note. */
+  readonly checks?: CheckRunner;
+  /** Tells an outside system (GitHub Deployments) where each deployment stands; never decides. */
+  readonly reporter?: DeploymentReporter;
   readonly preflight?: Preflight;
   /** The app's database migrations; without it a migrate step passes through. */
   readonly migrations?: Migrator;
@@ -200,6 +206,10 @@ export class Executor {
       if (first) {
         first = false;
         if (await this.#staleResume(id, state)) continue;
+        if (this.#deps.reporter && !isFinished(state.engine.status)) {
+          const note = await this.#deps.reporter.started(id, state.ctx);
+          await this.transition(id, { type: 'note', at: clock.now(), what: note });
+        }
       }
       if (signal?.aborted) {
         // Stopped driving: the deployment stays in flight; whoever resumes it takes the lock.
@@ -424,6 +434,11 @@ export class Executor {
         const result = await this.#deps.smoke.run(ctx);
         return result.ok ? {} : { failed: `smoke check failed: ${result.reason}` };
       }
+      case 'checks': {
+        if (!this.#deps.checks) return { note: 'no check runner configured; passed through' };
+        const result = await this.#deps.checks.run(ctx, signal);
+        return result.ok ? { note: result.note } : { failed: result.reason };
+      }
       case 'pause':
         if (step.durationMs === null) {
           await this.transition(id, {
@@ -607,6 +622,19 @@ export class Executor {
       data: { env: d.env, release: d.releaseId, outcome: state.engine.outcome },
     });
     await this.#measureRevert(d, state);
+    if (this.#deps.reporter) {
+      const status = state.engine.status as 'succeeded' | 'rolled_back' | 'failed' | 'aborted';
+      const what = await this.#deps.reporter.finished(d.id, state.ctx, status, state.engine.outcome?.reason);
+      // The deployment is over: the line goes on its event stream, not into its (final) state.
+      await store.appendEvent({
+        deploymentId: d.id,
+        app: d.app,
+        env: d.env,
+        type: 'timeline',
+        at: new Date(this.#deps.clock.now()).toISOString(),
+        data: { what: this.#redacted(what), status: state.engine.status },
+      });
+    }
     // A notification that cannot be queued never holds a deployment up: the dispatcher's sweep
     // queues it from the record later (src/notify/outbox.ts).
     await this.#deps.notify?.(d.id).catch(() => undefined);

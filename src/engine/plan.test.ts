@@ -137,3 +137,35 @@ environments:
     ],
   });
 });
+
+test('checks: once the release serves the environment, after the last smoke and before the watch', () => {
+  const input = { instances: 1, smoke: true, watchMs: 60_000, checks: true } as const;
+  const tail = [{ kind: 'checks' }, { kind: 'watch', durationMs: 60_000 }, { kind: 'finalize' }];
+  assert.deepEqual(
+    planDeployment({ ...input, strategy: { kind: 'blue-green' } as never, hasStable: false }),
+    [
+      { kind: 'preflight' },
+      { kind: 'start', count: 1 },
+      { kind: 'smoke' },
+      { kind: 'shift', weight: 100 },
+      { kind: 'smoke' },
+      ...tail,
+    ],
+  );
+  const canary = planDeployment({
+    ...input,
+    strategy: { kind: 'canary', steps: [{ weight: 50 }, { weight: 100 }] },
+    hasStable: true,
+  });
+  assert.deepEqual(canary.slice(-5), [{ kind: 'shift', weight: 100 }, { kind: 'smoke' }, ...tail]);
+  const without = planDeployment({
+    ...input,
+    checks: false,
+    strategy: { kind: 'blue-green' } as never,
+    hasStable: false,
+  });
+  assert.equal(
+    without.some((s) => s.kind === 'checks'),
+    false,
+  );
+});

@@ -16,6 +16,8 @@ export type PlanStep =
   /** Rolling: run `newCount` new and `oldCount` old instances, traffic split by count. */
   | { readonly kind: 'scale'; readonly newCount: number; readonly oldCount: number; readonly weight: number }
   | { readonly kind: 'smoke' }
+  /** The environment's check commands (e2e tests), once the release serves it. */
+  | { readonly kind: 'checks' }
   /** null: until someone resumes. */
   | { readonly kind: 'pause'; readonly durationMs: number | null }
   | { readonly kind: 'analysis'; readonly durationMs: number }
@@ -33,6 +35,8 @@ export interface PlanInput {
   readonly approval?: boolean;
   /** The app declares migrations: run them after the gates, before the first instance starts. */
   readonly migrate?: boolean;
+  /** The environment declares check commands: run them after the traffic steps, before the watch. */
+  readonly checks?: boolean;
 }
 
 export function planDeployment(input: PlanInput): PlanStep[] {
@@ -41,6 +45,7 @@ export function planDeployment(input: PlanInput): PlanStep[] {
   if (input.migrate) steps.push({ kind: 'migrate' });
   const smoke = (): PlanStep[] => (input.smoke ? [{ kind: 'smoke' }] : []);
   const tail: PlanStep[] = [
+    ...(input.checks ? [{ kind: 'checks' as const }] : []),
     ...(input.watchMs > 0 ? [{ kind: 'watch' as const, durationMs: input.watchMs }] : []),
     { kind: 'finalize' },
   ];

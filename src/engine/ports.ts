@@ -58,6 +58,29 @@ export interface SmokeChecker {
   run(ctx: DeploymentContext): Promise<{ ok: true } | { ok: false; reason: string }>;
 }
 
+export interface CheckRunner {
+  /** Runs the context's check commands in order; the first failure names the check and its output. */
+  run(
+    ctx: DeploymentContext,
+    signal?: AbortSignal,
+  ): Promise<{ ok: true; note: string } | { ok: false; reason: string }>;
+}
+
+/**
+ * Tells an outside system (GitHub's Deployments API) where a deployment stands. Never decides
+ * anything: each call returns a line for the timeline, also when the report failed.
+ */
+export interface DeploymentReporter {
+  readonly name: string;
+  started(deploymentId: string, ctx: DeploymentContext): Promise<string>;
+  finished(
+    deploymentId: string,
+    ctx: DeploymentContext,
+    outcome: 'succeeded' | 'rolled_back' | 'failed' | 'aborted',
+    reason?: string,
+  ): Promise<string>;
+}
+
 export interface PreflightResult {
   /** Problems that stop the deployment before anything starts; empty when all is well. */
   readonly problems: readonly string[];

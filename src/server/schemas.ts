@@ -170,6 +170,17 @@ export const ReleasesQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
+/** A release's CI test report (src/ci/junit.ts), in the API and in the upload's `ciReport`. */
+export const TestReport = z
+  .strictObject({
+    tests: z.number().int().min(0),
+    failures: z.number().int().min(0),
+    errors: z.number().int().min(0),
+    skipped: z.number().int().min(0),
+    failed: z.array(z.string().max(200)).max(20),
+  })
+  .openapi('TestReport');
+
 export const Release = z
   .object({
     id: z.string(),
@@ -181,6 +192,7 @@ export const Release = z
     createdAt: z.string(),
     createdBy: z.string(),
     notes: z.string().nullable(),
+    report: TestReport.nullable().optional(),
   })
   .openapi('Release');
 
@@ -189,6 +201,10 @@ export const ReleaseUploadQuery = z
     // Checked by the application (src/app/releases.ts), so the API and the CLI say the same.
     version: z.string().min(1).max(1000).openapi({ description: 'the version, e.g. 1.4.2' }),
     ci: z.enum(CI_RESULTS).default('unknown'),
+    ciReport: z.string().max(8000).optional().openapi({
+      description:
+        'the CI test report as JSON (TestReport: counts and failing test names), read from JUnit XML by the client',
+    }),
     commit: z.string().min(1).max(200).optional(),
     notes: z.string().max(10_000).optional(),
     sha256: z

@@ -32,6 +32,7 @@ export const releaseView = (r: Release) => ({
   createdAt: r.createdAt,
   createdBy: r.createdBy,
   notes: r.notes,
+  report: r.report ? { ...r.report, failed: [...r.report.failed] } : null,
 });
 
 export const releaseDetailView = (r: Release) => ({ ...releaseView(r), files: r.files, bytes: r.bytes });

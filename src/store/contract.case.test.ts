@@ -335,6 +335,7 @@ export function runStoreContract(options: StoreContractOptions): void {
       await options.exec(s, 'drop index audit_action_target_seq');
       await options.exec(s, 'alter table deployments drop column audit_seq');
       await options.exec(s, 'alter table deployments drop column audit_hash');
+      await options.exec(s, 'alter table releases drop column ci_report');
       await options.exec(s, `update slipway_meta set value = '3' where key = 'schema_version'`);
       await s.close();
       const again = await ctx.reopen();

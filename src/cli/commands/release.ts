@@ -5,9 +5,11 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import * as releases from '../../app/releases.ts';
+import { ciResultOf } from '../../ci/junit.ts';
+import { readJUnitFile } from '../../ci/report-file.ts';
 import type { SlipwayConfig } from '../../config/schema.ts';
 import { AppError } from '../../domain/errors.ts';
-import { CI_RESULTS, type CiResult, type Release } from '../../domain/types.ts';
+import { CI_RESULTS, type CiResult, type Release, type TestReport } from '../../domain/types.ts';
 import { limit, name, text } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { table } from '../io.ts';
@@ -22,6 +24,8 @@ export interface CreateOptions {
   readonly buildArg?: Record<string, string>;
   readonly commit?: string;
   readonly ci: CiResult;
+  /** A JUnit XML file (src/ci/junit.ts); its counts are kept and decide the CI result. */
+  readonly ciReport?: string;
   readonly notes?: string;
 }
 
@@ -53,6 +57,11 @@ export function registerRelease(program: Command, ctx: () => Context, act: Act):
     .addOption(
       new Option('--ci <result>', 'the CI result of this build').choices(CI_RESULTS).default('unknown'),
     )
+    .option(
+      '--ci-report <file>',
+      'the JUnit XML test report of this build: its counts and failing tests are kept with the release; failing tests make the CI result failed (and the release unpromotable)',
+      text('--ci-report'),
+    )
     .option('--notes <text>', 'release notes shown on the dashboard', text('--notes'))
     .action(
       act(async (path: string | undefined, opts: CreateOptions) => {
@@ -68,6 +77,7 @@ export function registerRelease(program: Command, ctx: () => Context, act: Act):
           );
         if (opts.version === undefined)
           throw new AppError('USAGE', "release create: required option '--version <version>' not specified");
+        const report = await reportOption(c, opts);
         const { release: r, created } = await releases.registerRelease(
           { store: await c.store(), dataDir: c.dataDir(), app: config.app },
           {
@@ -75,6 +85,7 @@ export function registerRelease(program: Command, ctx: () => Context, act: Act):
             version: opts.version,
             commit: opts.commit ?? null,
             ci: opts.ci,
+            report,
             notes: opts.notes ?? null,
             user: c.user,
           },
@@ -125,6 +136,7 @@ async function createImageRelease(
       version: opts.version,
       commit: opts.commit,
       ci: opts.ci,
+      report: await reportOption(c, opts),
       notes: opts.notes ?? null,
       user: c.user,
       repository: config.run.image,
@@ -134,9 +146,27 @@ async function createImageRelease(
   if (c.io.json) c.io.data({ created, release: r, image });
   else
     c.io.out(
-      `${created ? 'registered' : 'already registered'} ${r.app} ${r.version}  ${r.digest.slice(0, 19)}  image ${image}, ${r.files} layers, ${r.bytes} bytes, CI ${r.ci}`,
+      `${created ? 'registered' : 'already registered'} ${r.app} ${r.version}  ${r.digest.slice(0, 19)}  image ${image}, ${r.files} layers, ${r.bytes} bytes, CI ${ciShown(r)}`,
     );
   return 0;
+}
+
+/** `--ci-report FILE`, read and parsed before anything is registered (here or on the server). */
+export async function reportOption(c: Context, opts: CreateOptions): Promise<TestReport | null> {
+  if (opts.ciReport === undefined) return null;
+  const report = await readJUnitFile(resolve(c.cwd, opts.ciReport), opts.ciReport);
+  // The contradiction is refused by the app layer too; checked here so nothing is uploaded first.
+  ciResultOf(opts.ci, report);
+  return report;
+}
+
+/** `CI failed (2 of 120 tests failed)`: the word and, when a report was sent, its facts. */
+export function ciShown(r: { ci: string; report?: TestReport | null }): string {
+  const t = r.report;
+  if (!t) return r.ci;
+  const bad = t.failures + t.errors;
+  const passed = `${t.tests - t.skipped} tests passed`;
+  return `${r.ci} (${bad ? `${bad} of ${t.tests} tests failed` : passed}${t.skipped ? `, ${t.skipped} skipped` : ''})`;
 }
 
 /** What the output shows of a release, local or from the server's API. */
@@ -145,13 +175,14 @@ type Shown = Pick<
   'app' | 'version' | 'digest' | 'commit' | 'createdAt' | 'createdBy' | 'files' | 'bytes'
 > & {
   readonly ci: string;
+  readonly report?: TestReport | null;
 };
 
 export function printCreated(c: Context, r: Shown, created: boolean, where = ''): void {
   if (c.io.json) c.io.data({ created, release: r });
   else
     c.io.out(
-      `${created ? 'registered' : 'already registered'} ${r.app} ${r.version}  ${r.digest.slice(0, 19)}  ${r.files} files, ${r.bytes} bytes, CI ${r.ci}${where}`,
+      `${created ? 'registered' : 'already registered'} ${r.app} ${r.version}  ${r.digest.slice(0, 19)}  ${r.files} files, ${r.bytes} bytes, CI ${ciShown(r)}${where}`,
     );
 }
 
@@ -201,7 +232,7 @@ const safe = (text: string): string => JSON.stringify(text).slice(1, -1);
 const row = (r: Omit<Shown, 'files' | 'bytes'>): string[] => [
   safe(r.version),
   r.digest.slice(7, 19),
-  r.ci,
+  ciShown(r),
   safe(r.commit?.slice(0, 10) ?? '-'),
   r.createdAt.slice(0, 16).replace('T', ' '),
   safe(r.createdBy),

@@ -8,7 +8,7 @@
  * and content digest checked against what the client announced, then registered.
  */
 import { join } from 'node:path';
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, type z } from '@hono/zod-openapi';
 import { listReleases, registerRelease, removeRelease } from '../../app/releases.ts';
 import { lifecycleOrder } from '../../config/lifecycle.ts';
 import type { SlipwayConfig } from '../../config/schema.ts';
@@ -24,6 +24,7 @@ import {
   ReleaseRemoved,
   ReleasesQuery,
   ReleaseUploadQuery,
+  TestReport,
 } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { receiveUpload } from '../upload.ts';
@@ -92,6 +93,25 @@ const remove = createRoute({
   responses: { 200: json(ReleaseRemoved, 'Removed'), ...errors },
 });
 
+/** The upload's `ciReport` query value: JSON of a TestReport, checked before anything is kept. */
+function reportOf(text: string): z.infer<typeof TestReport> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new AppError('CI_REPORT_INVALID', 'query.ciReport: not JSON; send the TestReport object');
+  }
+  const parsed = TestReport.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AppError(
+      'CI_REPORT_INVALID',
+      `query.ciReport.${issue?.path.join('.') || '(root)'}: ${issue?.message}; send counts (tests, failures, errors, skipped) and at most 20 failing test names`,
+    );
+  }
+  return parsed.data;
+}
+
 function requireProject(s: Services): { config: SlipwayConfig; dataDir: string } {
   if (!s.config || !s.dataDir)
     throw new AppError(
@@ -151,6 +171,7 @@ export function registerReleaseRoutes(app: Api, s: Services): void {
           source: received.file,
           version: q.version,
           ci: q.ci,
+          report: q.ciReport === undefined ? null : reportOf(q.ciReport),
           commit: q.commit ?? null,
           notes: q.notes ?? null,
           user: principal.user,

@@ -10,6 +10,7 @@ import type {
   DeploymentStatus,
   EnvironmentState,
   Release,
+  TestReport,
 } from '../../domain/types.ts';
 import type { Tables } from './tables.ts';
 
@@ -32,6 +33,7 @@ export function toRelease(r: Row<'releases'>): Release {
     files: Number(r.files),
     bytes: Number(r.bytes),
     notes: r.notes,
+    report: r.ci_report === null || r.ci_report === undefined ? null : (parseJson(r.ci_report) as TestReport),
   };
 }
 

@@ -308,6 +308,14 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 9,
+    name: "a release's CI test report",
+    async up(db) {
+      // JSON (TestReport): counts and failing test names from `release create --ci-report`.
+      await db.schema.alterTable('releases').addColumn('ci_report', 'text').execute();
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -155,6 +155,7 @@ export class SqlStore implements Store {
       files: release.files,
       bytes: release.bytes,
       notes: release.notes,
+      ci_report: release.report ? JSON.stringify(release.report) : null,
     };
     try {
       await this.#db.insertInto('releases').values(row).execute();

@@ -15,6 +15,8 @@ export interface Tables {
     files: number;
     bytes: number;
     notes: string | null;
+    /** The CI test report as JSON (TestReport), or null. */
+    ci_report: string | null;
   };
   environments: {
     app: string;
