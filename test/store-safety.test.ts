@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { auditHash, GENESIS_HASH } from '../src/store/audit-hash.ts';
+import { LATEST_VERSION } from '../src/store/sql/migrations.ts';
 import { hasBinary, repoRoot, tempDir } from '../src/testing.ts';
 import { cli } from './cli-helpers.ts';
 
@@ -188,8 +189,10 @@ describe('slipway store backup and restore (SQLite)', () => {
 
   test('a schema migration is preceded by an automatic backup in .slipway/backups', async () => {
     await used();
-    // Put the store back to schema 5: the columns migration 6 adds are dropped.
+    // Put the store back to schema 5: the columns migrations 6 and 9 add are dropped (the tables
+    // of 7 and 8 are created only where missing).
     sql(`alter table deployments drop column audit_seq; alter table deployments drop column audit_hash;
+      alter table releases drop column ci_report;
       update slipway_meta set value = '5' where key = 'schema_version'`);
     const r = await cli(dir.path, 'user', 'list');
     assert.equal(r.code, 0, r.stderr);
@@ -203,7 +206,7 @@ describe('slipway store backup and restore (SQLite)', () => {
     );
     assert.equal(
       one<{ value: string }>("select value from slipway_meta where key = 'schema_version'").value,
-      '8',
+      String(LATEST_VERSION),
     );
   });
 });
@@ -270,7 +273,10 @@ describe('slipway doctor', () => {
     const r = await cli(dir.path, 'doctor');
     assert.equal(r.code, 1, 'no agent runs here');
     assert.match(r.stdout, /^ok {4}config {4}slipway\.yaml: app shop/m);
-    assert.match(r.stdout, /^ok {4}store {5}.*store store-\w+ \(sqlite, schema 8\)/m);
+    assert.match(
+      r.stdout,
+      new RegExp(`^ok {4}store {5}.*store store-\\w+ \\(sqlite, schema ${LATEST_VERSION}\\)`, 'm'),
+    );
     assert.match(r.stdout, /^ok {4}integrity PRAGMA integrity_check: ok/m);
     assert.match(r.stdout, /^ok {4}audit {5}2 entries, chain intact/m);
     assert.match(
