@@ -115,7 +115,7 @@ test('migrations.rehearse.generate in slipway.yaml: the text report says the dat
   skip,
 }, async (t) => {
   const db = await freshDatabase();
-  const p = migrationsProject(db.url, { '0001_init.sql': INIT }, '  rehearse: { generate: 500 }\n');
+  const p = migrationsProject(db.url, { '0001_init.sql': INIT }, '  rehearse: { generate: 20000 }\n');
   t.after(async () => {
     p.cleanup();
     await db.drop();
@@ -123,10 +123,14 @@ test('migrations.rehearse.generate in slipway.yaml: the text report says the dat
   assert.equal((await cli(p.path, 'release', 'create', '--version', '1.0.0', '.')).code, 0);
   const applied = await cli(p.path, 'migrations', 'apply', '--env', 'staging', '--release', '1.0.0');
   assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+  // Enough rows that the index build lasts longer than the lock sampler's few milliseconds, even on a busy machine.
   p.write('0002_index.sql', 'CREATE INDEX CONCURRENTLY orders_placed ON orders (placed);\n');
   const r = await cli(p.path, 'migrations', 'rehearse', '--env', 'staging');
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /generated 500 rows in each of 3 table\(s\) on staging's schema \(no data copied\)/);
+  assert.match(
+    r.stdout,
+    /generated 20000 rows in each of 3 table\(s\) on staging's schema \(no data copied\)/,
+  );
   assert.match(r.stdout, /0002_index\.sql:1 .*SHARE UPDATE EXCLUSIVE on orders/);
   assert.match(r.stdout, /rehearsal passed/);
 
