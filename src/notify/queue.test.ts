@@ -68,7 +68,7 @@ for (const backend of BACKENDS) {
           [['msg_3', 'HTTP 500']],
         );
         assert.deepEqual(await s.notifications.counts(), { pending: 2, delivered: 1, dead: 1 });
-        assert.equal(await s.schemaVersion(), 8);
+        assert.ok((await s.schemaVersion()) >= 8, 'the queue table arrived with schema 8');
       } finally {
         await s.close();
       }
