@@ -223,17 +223,22 @@ async function shippedWith(store: Store, app: string, env: string, releaseId: st
 export async function deploymentContext(input: NewDeploymentInput): Promise<DeploymentContext> {
   const { config, env: envName } = input;
   const env = config.environments[envName] as EnvironmentConfig;
-  if (env.hosts !== undefined)
+  const onHosts = env.hosts !== undefined;
+  if (onHosts && config.run.image !== undefined)
     throw new AppError(
       'USAGE',
-      `environment ${envName} runs on hosts (environments.${envName}.hosts); deploy to it with \`slipway hosts deploy ${input.release.version} --env ${envName}\` (the engine's canary, blue-green and analysis across hosts are not built yet)`,
+      `environment ${envName} runs on hosts, and run.image with hosts is not built yet: hosts run releases of files (remove run.image, or run ${envName} on this machine)`,
     );
-  const driver = env.router?.driver ?? 'builtin';
-  // The agent runs on this machine: a driver whose proxy is not installed is refused before anything starts.
-  checkDriverInstalled(envName, driver);
+  // With hosts, router.driver is the load balancer in front (on this machine); the hosts' own
+  // agents route with builtin, whose per-release metrics the analysis reads.
+  const driver = onHosts ? 'builtin' : (env.router?.driver ?? 'builtin');
+  // The agent (or the hosts' load balancer) runs on this machine: a driver whose proxy is not installed is refused before anything starts.
+  checkDriverInstalled(envName, env.router?.driver ?? 'builtin');
   const instances = env.instances ?? config.run.instances;
   const desired = await input.agent.desired(envName);
-  const port = desired?.listen.port ?? env.router?.port ?? (await freePort());
+  const port = onHosts
+    ? (env.router?.port as number)
+    : (desired?.listen.port ?? env.router?.port ?? (await freePort()));
   const strategy = engineStrategy(env, instances);
   const sticky = typeof env.strategy === 'object' && env.strategy.canary?.stickiness;
   const shipped = input.rollback

@@ -7,6 +7,7 @@ import { lazyProjectSecrets } from '../app/secrets.ts';
 import { requireConfig } from '../config/load.ts';
 import type { SlipwayConfig } from '../config/schema.ts';
 import { isAppError } from '../domain/errors.ts';
+import { closeFleetPlanes } from '../fleet/routing.ts';
 import type { SecretStore } from '../secrets/contract.ts';
 import { Redactor } from '../secrets/redact.ts';
 import type { Store } from '../store/contract.ts';
@@ -108,6 +109,7 @@ export function createContext(
     async close() {
       if (store) await (await store.catch(() => undefined))?.close();
       await secrets?.close().catch(() => undefined);
+      await closeFleetPlanes();
     },
   };
 }

@@ -11,6 +11,7 @@ import { isAppError } from '../domain/errors.ts';
 import { type Deployment, isTerminal } from '../domain/types.ts';
 import { describeStep } from '../engine/machine.ts';
 import { parseStoredState } from '../engine/stored-state.ts';
+import { withFleets } from '../fleet/routing.ts';
 import { grantUsers } from '../server/auth/grant-users.ts';
 import type { Context } from './context.ts';
 import { outcomeLine, watchProgress } from './progress.ts';
@@ -35,7 +36,8 @@ export async function appFor(c: Context): Promise<App> {
     users: grantUsers(store, config),
     secrets: c.secrets(),
     // Connected on first need, so an unknown environment or release is reported as such first.
-    agent: () => connectAgent(c.dataDir()),
+    // An environment with hosts is driven through its hosts' agents (src/fleet/routing.ts).
+    agent: () => withFleets(connectAgent(c.dataDir()), config, c.projectDir(), c.dataDir()),
     ...(interval && { intervalMs: Number(interval) }),
     ...(resumeWithin && { resumeWithinMs: Number(resumeWithin) }),
     ...(agentRetry && { agentRetryMs: Number(agentRetry) }),

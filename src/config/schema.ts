@@ -545,6 +545,35 @@ function fleetRules(
   });
 }
 
+/** `hostFailure` and `minHealthy` only mean something with hosts, and minHealthy only with skip-host. */
+function hostFailureRules(
+  env: { hosts?: readonly unknown[]; hostFailure?: string | undefined; minHealthy?: number | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (env.hosts === undefined) {
+    for (const key of ['hostFailure', 'minHealthy'] as const)
+      if (env[key] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `only used with hosts; remove ${key} or list this environment's hosts`,
+        });
+    return;
+  }
+  if (env.minHealthy !== undefined && env.hostFailure !== 'skip-host')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['minHealthy'],
+      message: `only used with hostFailure: skip-host (hostFailure is ${env.hostFailure ?? 'pause'}); set hostFailure: skip-host or remove minHealthy`,
+    });
+  if (env.minHealthy !== undefined && env.minHealthy > env.hosts.length)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['minHealthy'],
+      message: `${env.minHealthy} is more than the ${env.hosts.length} hosts listed, so no host could ever be skipped; use at most ${env.hosts.length}`,
+    });
+}
+
 export const environment = z
   .strictObject({
     after: name().optional().meta({ description: 'The environment a release must succeed in first.' }),
@@ -638,9 +667,21 @@ export const environment = z
         description:
           'The machines this environment runs on, reached over SSH, behind the load balancer of router.driver (haproxy). Without hosts it runs on this machine.',
       }),
+    hostFailure: z
+      .enum(['pause', 'rollback', 'skip-host'], { error: 'expected pause, rollback or skip-host' })
+      .optional()
+      .meta({
+        description:
+          "With hosts: what a deployment does when a host cannot be reached before or during it — pause (default; resume once the host is back), rollback, or skip-host (carry on without it while at least minHealthy hosts serve, else pause). A host that comes back is brought to the environment's desired state.",
+      }),
+    minHealthy: count('hosts', 1).optional().meta({
+      description:
+        'With hostFailure: skip-host, the fewest reachable hosts a deployment carries on with; default 1.',
+    }),
   })
   .superRefine((env, ctx) => {
     fleetRules(env, ctx);
+    hostFailureRules(env, ctx);
     // HAProxy and nginx keep no per-release metrics slipway reads: a canary's analysis steps could
     // never decide on them, so such an environment must name where its metrics come from.
     const driver = env.router?.driver ?? 'builtin';
@@ -648,7 +689,13 @@ export const environment = z
       env.strategy === 'canary' || // the default canary steps analyse
       (typeof env.strategy === 'object' &&
         env.strategy.canary?.steps.some((step) => step.analysis !== undefined));
-    if (driver !== 'builtin' && analysed && (env.metrics?.provider ?? 'builtin') === 'builtin')
+    // With hosts, each host's builtin router keeps the per-release metrics behind the load balancer.
+    if (
+      driver !== 'builtin' &&
+      env.hosts === undefined &&
+      analysed &&
+      (env.metrics?.provider ?? 'builtin') === 'builtin'
+    )
       ctx.addIssue({
         code: 'custom',
         path: ['router', 'driver'],

@@ -328,6 +328,7 @@ export class Executor {
         await this.transition(id, { type: 'rollback-done', at: clock.now() });
         return;
       case 'run': {
+        if ((await this.#hostEvents(id, state)) === 'pending') return;
         const result = await this.#runStep(id, state, action.step, action.elapsedMs, signal).catch(
           (error: unknown) => {
             // An agent that cannot be reached says nothing about the release: retried by run().
@@ -340,6 +341,8 @@ export class Executor {
           },
         );
         if (result === 'pending' || signal?.aborted) return;
+        // A host lost during the step: its policy decides before the step's own outcome.
+        if ((await this.#hostEvents(id, state)) === 'pending') return;
         if ('failed' in result)
           await this.transition(id, {
             type: 'step-failed',
@@ -490,6 +493,7 @@ export class Executor {
       if (signal?.aborted) return 'pending';
       const fresh = parseStoredState(await this.#load(id));
       if (fresh.engine.status !== 'running' || fresh.engine.step !== state.engine.step) return 'pending';
+      if ((await this.#hostEvents(id, fresh)) === 'pending') return 'pending';
       if (measuring) {
         const cutoverAt = fresh.engine.weight === 100 ? fresh.engine.weightChangedAt : null;
         last = await guard.check(state.ctx, phase, clock.now(), cutoverAt);
@@ -589,6 +593,28 @@ export class Executor {
           : Math.min(Math.max(gates.pollMs, 60_000), Math.max(0, result.until - clock.now()));
       await clock.sleep(Math.max(1, wait), signal);
     }
+  }
+
+  /**
+   * What the data plane's hosts report (a data plane of several hosts only): notes go to the
+   * timeline; a host fault pauses or rolls back the deployment, naming the host.
+   */
+  async #hostEvents(id: string, state: StoredState): Promise<'pending' | undefined> {
+    const { dataPlane, clock } = this.#deps;
+    if (!dataPlane.hostEvents || state.engine.status !== 'running') return undefined;
+    const events = await dataPlane.hostEvents(state.ctx.env).catch(() => []);
+    for (const e of events.filter((e) => e.kind === 'note'))
+      await this.transition(id, { type: 'note', at: clock.now(), what: e.what });
+    const fault = events.find((e) => e.kind !== 'note');
+    if (!fault) return undefined;
+    if (fault.kind === 'pause') await this.transition(id, { type: 'pause', at: clock.now(), by: fault.what });
+    else
+      await this.transition(id, {
+        type: 'unhealthy',
+        at: clock.now(),
+        outcome: { reason: fault.what, rule: 'hostFailure' },
+      });
+    return 'pending';
   }
 
   /** Traffic back to the stable release first (instantly), then the new instances stop. */

@@ -14,6 +14,18 @@ export interface DataPlane {
   setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<EnvStatus>;
   desired(env: string): Promise<DesiredEnv | undefined>;
   deleteEnv(env: string): Promise<void>;
+  /**
+   * A data plane of several hosts (src/fleet/plane.ts): what happened to its hosts since it was
+   * last asked — notes for the timeline, or a host fault the deployment must pause or roll back
+   * for, per slipway.yaml `hostFailure`. Asked before each step and at each measurement.
+   */
+  hostEvents?(env: string): Promise<readonly HostEvent[]>;
+}
+
+export interface HostEvent {
+  readonly kind: 'note' | 'pause' | 'rollback';
+  /** Names the host. */
+  readonly what: string;
 }
 
 export type GuardPhase = 'traffic' | 'analysis' | 'watch';

@@ -11,6 +11,7 @@ import { connectAgent } from '../../app/engine.ts';
 import { noProjectSecrets } from '../../app/secrets.ts';
 import type { SlipwayConfig } from '../../config/schema.ts';
 import { AppError, isAppError } from '../../domain/errors.ts';
+import { withFleets } from '../../fleet/routing.ts';
 import { createLogger } from '../../observe/log.ts';
 import { grantUsers } from '../../server/auth/grant-users.ts';
 import { issueToken } from '../../server/auth/tokens.ts';
@@ -172,7 +173,8 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
           dataDir: c.dataDir(),
           store,
           secrets: config ? c.secrets() : noProjectSecrets(),
-          agent: () => connectAgent(c.dataDir()),
+          agent: () =>
+            withFleets(connectAgent(c.dataDir()), config ?? undefined, c.projectDir(), c.dataDir()),
           // The approval gate counts the server's grants, as the API does (grant-users.ts).
           users: grantUsers(store, config),
           log,
