@@ -1,5 +1,9 @@
-/** `slipway deploy` to an environment with hosts is refused (the engine does not drive hosts yet), pointing to `hosts deploy`. */
+/**
+ * `slipway deploy` to an environment with hosts is driven through the hosts (src/fleet/plane.ts):
+ * with none reachable it stops before a deployment is created, naming each host and why.
+ */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { cpSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -9,24 +13,24 @@ import { lockName } from '../engine/executor.ts';
 import { openStore } from '../store/factory.ts';
 import { repoRoot, tempDir } from '../testing.ts';
 
-test('slipway deploy refuses an environment with hosts and names the command that deploys it', async () => {
+test('slipway deploy to an environment whose hosts cannot be reached names them and starts nothing', async () => {
   const dir = tempDir('slipway-fleet-refuse-');
   try {
     writeFileSync(
       join(dir.path, 'slipway.yaml'),
-      'app: shop\nrun: { command: node server.js }\nenvironments:\n  production:\n    router: { driver: haproxy, port: 18090 }\n    hosts: [{ address: 10.0.0.11 }]\n',
+      'app: shop\nrun: { command: node server.js }\nenvironments:\n  production:\n    router: { driver: haproxy, port: 18090 }\n    hosts: [{ address: 127.0.0.1, port: 1, key: id_none }]\n',
     );
     cpSync(join(repoRoot, 'examples/shop/app'), join(dir.path, 'b'), { recursive: true });
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir.path, 'id_none')]);
     assert.equal(
       (await cli(dir.path, 'release', 'create', '--version', '1.0.0', '--ci', 'passed', 'b')).code,
       0,
     );
     const deploy = await cli(dir.path, 'deploy', '1.0.0', '--env', 'production');
-    assert.equal(deploy.code, 2, deploy.stderr);
-    assert.match(
-      deploy.stderr,
-      /environment production runs on hosts .*`slipway hosts deploy 1\.0\.0 --env production`/,
-    );
+    assert.equal(deploy.code, 4, deploy.stderr);
+    assert.match(deploy.stderr, /cannot reach the agent on any host of production .*127\.0\.0\.1 \(/);
+    const history = await cli(dir.path, '--json', 'history', '--env', 'production');
+    assert.deepEqual(JSON.parse(history.stdout), [], 'no deployment was created');
     // A deployment in flight holds the environment's lock: hosts deploy waits for no one and changes nothing.
     const store = await openStore(undefined, dir.path, { dataDir: join(dir.path, '.slipway') });
     const owner = { id: 'd-123@1', pid: 1, host: hostname() };

@@ -50,6 +50,11 @@ export interface FleetPlaneOptions {
 export interface FleetPlane extends DataPlaneClient {
   /** Look at every host now; what the deployment should record or do about them. */
   hostEvents(env: string): Promise<HostEvent[]>;
+  /**
+   * Gives every reachable host whose agent serves something else the environment's desired state
+   * (the last one applied); one line per host changed.
+   */
+  reconcile(): Promise<string[]>;
   /** Hosts not reached, with why. */
   lostHosts(): { address: string; reason: string }[];
   close(): Promise<void>;
@@ -133,6 +138,7 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
   let desired = readDesired(dataDir, fleet.env);
   let front: { socket: string } | undefined;
   let probedAt = 0;
+  let recovering: Promise<void> | undefined;
 
   const live = () => links.filter((l) => l.lost === undefined);
 
@@ -327,10 +333,14 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
       `cannot reach the agent on any host of ${fleet.env} for ${what}: ${links.map((l) => `${l.host.address} (${l.lost?.reason ?? 'not tried'})`).join(', ')}`,
     );
 
-  const named = (link: Link, error: unknown) =>
-    isAppError(error)
-      ? new AppError(error.code, `host ${link.host.address}: ${error.message}`, { details: error.details })
-      : new AppError('HOST_DEPLOY_FAILED', `host ${link.host.address}: ${(error as Error).message}`);
+  const named = (link: Link, error: unknown) => {
+    const prefix = `host ${link.host.address}: `;
+    const message = (error as Error).message;
+    const text = message.startsWith(prefix) ? message : `${prefix}${message}`;
+    return isAppError(error)
+      ? new AppError(error.code, text, { details: error.details })
+      : new AppError('HOST_DEPLOY_FAILED', text);
+  };
 
   async function apply(link: Link, body: EnvBodyInput, drain: boolean): Promise<EnvStatus> {
     const socket = (await ensureBalancer()).socket;
@@ -476,7 +486,10 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
     async hostEvents(env) {
       if (Date.now() - probedAt > 1_500) {
         probedAt = Date.now();
-        await recover();
+        // A lost host is retried in the background: reconnecting one cut off takes its SSH timeout.
+        recovering ??= recover().finally(() => {
+          recovering = undefined;
+        });
         await each('status', 5_000, (s) => s.agent.client.status(env)).catch(() => undefined);
       }
       const events = queued.splice(0);
@@ -484,10 +497,42 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
       return standing ? [...events, standing] : events;
     },
 
+    async reconcile() {
+      if (!desired) return [];
+      const want = desired;
+      const key = (releases: readonly { release: string; weight: number; count: number }[]) =>
+        JSON.stringify(releases.map((r) => [r.release, r.weight]).sort());
+      const lines: string[] = [];
+      await Promise.all(
+        links.map(async (link) => {
+          try {
+            const now = await onHost(link, 'its desired state', 8_000, (s) =>
+              s.agent.client.desired(fleet.env),
+            );
+            if (now && key(now.releases) === key(want.releases)) return;
+            await ship(link, want);
+            await onHost(link, 'the desired state', applyTimeoutMs, (s) =>
+              s.agent.client.putEnv(fleet.env, forHost(want, link, s.dir)),
+            );
+            link.lost = undefined;
+            await ensureBalancer();
+            await balancer(link.host.address, 'ready');
+            lines.push(
+              `${link.host.address}: given the desired state (${want.releases.map((r) => `${r.release} ${r.weight}%`).join(', ')})`,
+            );
+          } catch (error) {
+            lines.push(`${link.host.address}: not reconciled: ${(error as Error).message}`);
+          }
+        }),
+      );
+      return lines;
+    },
+
     lostHosts: () =>
       links.filter((l) => l.lost).map((l) => ({ address: l.host.address, reason: l.lost?.reason ?? '' })),
 
     async close() {
+      await recovering?.catch(() => undefined);
       await Promise.all(links.map(drop));
     },
   };

@@ -20,7 +20,14 @@ export interface HostStatus {
   readonly error?: string;
 }
 
-export async function fleetStatus(fleet: Fleet): Promise<HostStatus[]> {
+/**
+ * `versionOf` turns the agent's release names into versions (the engine names releases by id;
+ * `hosts deploy` by version).
+ */
+export async function fleetStatus(
+  fleet: Fleet,
+  versionOf: (name: string) => Promise<string> = async (name) => name,
+): Promise<HostStatus[]> {
   const servers = await frontServers(frontFiles(fleet.dataDir, fleet.env).socket).catch(() => []);
   const statuses = await Promise.all(
     fleet.hosts.map(async (host) => {
@@ -39,7 +46,8 @@ export async function fleetStatus(fleet: Fleet): Promise<HostStatus[]> {
           return {
             ...base,
             reachable: true,
-            release: desired?.releases.find((r) => r.weight > 0)?.release ?? null,
+            // Every release taking traffic, with its share during a canary: "2.0.0 90%, 3.0.0 10%".
+            release: await releaseLine(desired?.releases ?? [], versionOf),
             healthy: status?.healthy ?? null,
           };
         } finally {
@@ -60,4 +68,16 @@ export async function fleetStatus(fleet: Fleet): Promise<HostStatus[]> {
   );
   const contacts = lastContacts(fleet);
   return statuses.map((s) => ({ ...s, lastContact: contacts[s.address] ?? null }));
+}
+
+async function releaseLine(
+  releases: readonly { release: string; weight: number }[],
+  versionOf: (name: string) => Promise<string>,
+): Promise<string | null> {
+  const serving = releases.filter((r) => r.weight > 0);
+  if (serving.length === 0) return null;
+  const names = await Promise.all(serving.map((r) => versionOf(r.release).catch(() => r.release)));
+  return serving.length === 1
+    ? (names[0] as string)
+    : serving.map((r, i) => `${names[i]} ${r.weight}%`).join(', ');
 }

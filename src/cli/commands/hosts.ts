@@ -8,6 +8,7 @@ import { AppError, EXIT } from '../../domain/errors.ts';
 import { lockName } from '../../engine/executor.ts';
 import { deployToHosts } from '../../fleet/deploy.ts';
 import { fleetOf } from '../../fleet/hosts.ts';
+import { createFleetPlane } from '../../fleet/plane.ts';
 import { fleetStatus } from '../../fleet/status.ts';
 import { stopFleet } from '../../fleet/stop.ts';
 import { trustHosts } from '../../fleet/trust.ts';
@@ -61,10 +62,28 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
       "Each host of ENV: reachable over SSH, the release its agent serves, its health, the load balancer's view of it, and when it was last reached.",
     )
     .argument('<env>', 'the environment')
+    .option(
+      '--reconcile',
+      "first give every reachable host that serves something else the environment's desired state (the last one a deployment applied)",
+    )
     .action(
-      act(async (env: string) => {
+      act(async (env: string, opts: { reconcile?: boolean }) => {
         const c = ctx();
-        const statuses = await fleetStatus(fleetFor(c, env));
+        const { config } = c.config();
+        if (opts.reconcile) {
+          const plane = createFleetPlane({ config, fleet: fleetFor(c, env), dataDir: c.dataDir() });
+          try {
+            const lines = await plane.reconcile();
+            if (!c.io.json) for (const line of lines) c.io.out(line);
+          } finally {
+            await plane.close();
+          }
+        }
+        const store = await c.store();
+        const statuses = await fleetStatus(
+          fleetFor(c, env),
+          async (name) => (await store.findRelease(config.app, name))?.version ?? name,
+        );
         if (c.io.json) {
           c.io.data({ env, hosts: statuses });
         } else {
