@@ -64,3 +64,32 @@ test('an address that is no host name, and a bad boot limit, are refused', () =>
   assert.match(found.join('\n'), /bootLimit: expected a number of hosts or .*above 0%/);
   assert.match(found.join('\n'), /address: expected a host name or IP address/);
 });
+
+test('hostFailure and minHealthy: a policy with hosts parses; each misuse names the key and the fix', () => {
+  const ok = parseConfig(
+    yaml(
+      `${LB}    hostFailure: skip-host\n    minHealthy: 2\n    hosts: [{ address: 10.0.0.11 }, { address: 10.0.0.12 }]\n`,
+    ),
+    'slipway.yaml',
+  );
+  assert.ok(ok.ok, JSON.stringify(!ok.ok && ok.problems));
+  assert.equal(ok.config.environments.production?.hostFailure, 'skip-host');
+  assert.match(
+    problems(yaml(`${LB}    hostFailure: retry\n    hosts: [{ address: 10.0.0.11 }]\n`)).join('\n'),
+    /hostFailure: expected pause, rollback or skip-host/,
+  );
+  assert.deepEqual(problems(yaml('    hostFailure: pause\n')), [
+    "5:environments.production.hostFailure: only used with hosts; remove hostFailure or list this environment's hosts",
+  ]);
+  assert.deepEqual(problems(yaml(`${LB}    minHealthy: 1\n    hosts: [{ address: 10.0.0.11 }]\n`)), [
+    '6:environments.production.minHealthy: only used with hostFailure: skip-host (hostFailure is pause); set hostFailure: skip-host or remove minHealthy',
+  ]);
+  assert.deepEqual(
+    problems(
+      yaml(`${LB}    hostFailure: skip-host\n    minHealthy: 3\n    hosts: [{ address: 10.0.0.11 }]\n`),
+    ),
+    [
+      '7:environments.production.minHealthy: 3 is more than the 1 hosts listed, so no host could ever be skipped; use at most 1',
+    ],
+  );
+});

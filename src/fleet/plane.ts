@@ -69,6 +69,7 @@ interface Session {
 interface Link {
   readonly host: FleetHost;
   session?: Session;
+  opening?: Promise<Session> | undefined;
   lost?: { readonly since: number; readonly reason: string };
   readonly shipped: Set<string>;
 }
@@ -142,8 +143,16 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
 
   const live = () => links.filter((l) => l.lost === undefined);
 
-  async function open(link: Link): Promise<Session> {
-    if (link.session) return link.session;
+  /** One connection per host at a time, however many calls wait for it. */
+  function open(link: Link): Promise<Session> {
+    if (link.session) return Promise.resolve(link.session);
+    link.opening ??= openNow(link).finally(() => {
+      link.opening = undefined;
+    });
+    return link.opening;
+  }
+
+  async function openNow(link: Link): Promise<Session> {
     const ssh = await connect(link.host, fleet.knownHosts, 'verify', connectTimeoutMs);
     try {
       touchContact(fleet, link.host.address);
@@ -168,7 +177,8 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
   /** Calls the host's agent; a host that does not answer becomes a HostDown. */
   async function onHost<T>(link: Link, what: string, ms: number, fn: (s: Session) => Promise<T>): Promise<T> {
     try {
-      const session = await within(open(link), connectTimeoutMs * 2, `connecting to ${link.host.address}`);
+      // Connecting has its own timeouts (SSH, and the agent's start when it must be started).
+      const session = await open(link);
       const value = await within(fn(session), ms, what);
       touchContact(fleet, link.host.address);
       return value;
@@ -288,13 +298,15 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
         .filter((l) => l.lost)
         .map(async (link) => {
           try {
-            if (desired) {
-              await ship(link, desired);
-              const body = desired;
+            if (!desired) await onHost(link, 'status', 5_000, (s) => s.agent.client.statusAll());
+            // Weights may move while the host is brought back: it ends on the latest desired state.
+            for (let body = desired; body !== undefined; body = body === desired ? undefined : desired) {
+              const want: EnvBodyInput = body;
+              await ship(link, want);
               await onHost(link, 'the desired state', applyTimeoutMs, async (s) =>
-                s.agent.client.putEnv(fleet.env, forHost(body, link, s.dir)),
+                s.agent.client.putEnv(fleet.env, forHost(want, link, s.dir)),
               );
-            } else await onHost(link, 'status', 5_000, (s) => s.agent.client.statusAll());
+            }
           } catch {
             return; // still away
           }
@@ -307,6 +319,14 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
           });
         }),
     );
+  }
+
+  /** A lost host is retried in the background: reconnecting one that is cut off takes its SSH timeout. */
+  function recoverSoon(): void {
+    if (!links.some((l) => l.lost)) return;
+    recovering ??= recover().finally(() => {
+      recovering = undefined;
+    });
   }
 
   /** Runs `fn` on every reachable host; hosts that do not answer are lost; none answering is AGENT_UNAVAILABLE. */
@@ -361,7 +381,7 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
   const plane: FleetPlane = {
     async putEnv(env, body) {
       keep(body);
-      await recover();
+      recoverSoon();
       await ensureBalancer();
       await Promise.all(
         live().map((l) =>
@@ -408,7 +428,7 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
           ...desired,
           releases: desired.releases.map((r) => ({ ...r, weight: weights[r.release] ?? r.weight })),
         });
-      await recover();
+      recoverSoon();
       return mergeStatus(
         env,
         await each('new weights', 15_000, (s) => s.agent.client.setWeights(env, weights)),
@@ -487,10 +507,13 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
       if (Date.now() - probedAt > 1_500) {
         probedAt = Date.now();
         // A lost host is retried in the background: reconnecting one cut off takes its SSH timeout.
-        recovering ??= recover().finally(() => {
-          recovering = undefined;
-        });
+        recoverSoon();
         await each('status', 5_000, (s) => s.agent.client.status(env)).catch(() => undefined);
+      }
+      // A fault is reported only once the lost host was tried again (a resume after it came back goes on).
+      if (fault()) {
+        recoverSoon();
+        await recovering;
       }
       const events = queued.splice(0);
       const standing = fault();

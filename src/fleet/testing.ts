@@ -32,6 +32,8 @@ export interface NsLab {
   readonly hosts: readonly NsHost[];
   /** Cuts host `index` (0-based) off the network: its link on the bridge goes down (packets vanish, nothing is refused). */
   linkDown(index: number): void;
+  /** Puts host `index` (0-based) back on the network after `linkDown`. */
+  linkUp(index: number): void;
   /** Stops the sshd of host `index` (0-based): the host stays, SSH to it is refused. */
   stopSshd(index: number): void;
   /** Runs argv inside a namespace (as a child process of this one). */
@@ -148,6 +150,7 @@ export async function createLab(dir: string, count: number, authorizedKeys: stri
     destroy,
     stopSshd: (index) => sshds[index]?.kill('SIGTERM'),
     linkDown: (index) => ip('-n', control, 'link', 'set', `swc${id}${index + 1}`.slice(0, 15), 'down'),
+    linkUp: (index) => ip('-n', control, 'link', 'set', `swc${id}${index + 1}`.slice(0, 15), 'up'),
   };
 }
 
