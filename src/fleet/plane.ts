@@ -485,8 +485,10 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
                 for await (const line of s.agent.client.followLogs(env, release, {
                   ...(lines !== undefined && { lines }),
                   signal,
-                }))
-                  pending.push(`[${link.host.address}] ${line}`), wake?.();
+                })) {
+                  pending.push(`[${link.host.address}] ${line}`);
+                  wake?.();
+                }
               } catch {
                 // A host that stops answering ends its part of the stream.
               } finally {
