@@ -160,6 +160,8 @@ const READERS: Record<string, Reader> = {
   'environments.*.inconclusive': ['src/app/engine.ts', 'env.inconclusive'],
   'environments.*.metrics': ['src/engine/metric-sources.ts', 'env?.metrics'],
   'environments.*.strategy.rolling.bootLimit': ['src/fleet/deploy.ts', 'env.strategy.rolling?.bootLimit'],
+  'environments.*.hostFailure': ['src/fleet/plane.ts', "envConfig?.hostFailure ?? 'pause'"],
+  'environments.*.minHealthy': ['src/fleet/plane.ts', 'envConfig?.minHealthy ?? 1'],
   'environments.*.hosts': ['src/fleet/hosts.ts', 'environment.hosts.map('],
   'environments.*.hosts[].address': ['src/fleet/hosts.ts', 'address: h.address'],
   'environments.*.hosts[].user': ['src/fleet/hosts.ts', 'user: h.user'],
