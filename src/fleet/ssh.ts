@@ -210,6 +210,9 @@ function session(client: ssh2.Client, target: SshTarget, hostKey: Buffer): SshSe
     close() {
       for (const server of servers) server.close();
       client.end();
+      // A host cut off never acknowledges the goodbye: drop the socket after a moment, or it would
+      // keep the command alive until TCP gives up (minutes).
+      setTimeout(() => client.destroy(), 2_000).unref();
     },
   };
 }
