@@ -1,0 +1,85 @@
+/**
+ * One bounded load run with autocannon (a maintained HTTP load generator, fixed-rate mode), its
+ * latencies taken from every response so percentiles are exact rather than histogram buckets.
+ * Responses in the warm-up (the first tenth of the run, at most 2 s: connections opening, JITs
+ * warming) are not counted.
+ */
+import autocannon from 'autocannon';
+import type { PerfFigures } from '../domain/performance.ts';
+
+export interface LoadSpec {
+  /** http://host:port the load goes to (already checked to be the environment's own). */
+  readonly origin: string;
+  /** Paths requested in turn by each connection. */
+  readonly paths: readonly string[];
+  /** Requests per second, a ceiling (a slow server gets fewer). */
+  readonly rate: number;
+  readonly durationMs: number;
+  readonly connections: number;
+  /** Sent with every request: the preview header that pins one release. */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal;
+}
+
+export const warmupMs = (durationMs: number) => Math.min(2000, Math.round(durationMs / 10));
+
+/** Nearest-rank percentile of sorted values (ms), rounded to 0.01 ms. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return Math.round((sorted[rank] as number) * 100) / 100;
+}
+
+export function figuresOf(latencies: number[], errors: number, seconds: number): PerfFigures {
+  const sorted = latencies.sort((a, b) => a - b);
+  const requests = sorted.length + errors;
+  return {
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    // Answers outside 2xx/3xx were counted in `errors` already, so latencies hold only the good ones.
+    errorRate: requests === 0 ? 1 : Math.round((errors / requests) * 1e6) / 1e6,
+    requests,
+    rate: seconds > 0 ? Math.round((requests / seconds) * 10) / 10 : 0,
+  };
+}
+
+export function runLoad(spec: LoadSpec): Promise<PerfFigures> {
+  const warm = warmupMs(spec.durationMs);
+  return new Promise((resolve, reject) => {
+    const latencies: number[] = [];
+    let errors = 0;
+    let counting = false;
+    const instance = autocannon(
+      {
+        url: spec.origin,
+        connections: spec.connections,
+        overallRate: spec.rate,
+        duration: spec.durationMs / 1000,
+        timeout: 10,
+        headers: { ...spec.headers },
+        requests: spec.paths.map((path) => ({ method: 'GET', path })),
+      },
+      (error) => {
+        clearTimeout(warmTimer);
+        spec.signal?.removeEventListener('abort', onAbort);
+        if (error) reject(error);
+        else if (spec.signal?.aborted) reject(new Error('aborted'));
+        else resolve(figuresOf(latencies, errors, (spec.durationMs - warm) / 1000));
+      },
+    );
+    const warmTimer = setTimeout(() => {
+      counting = true;
+    }, warm);
+    instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+      if (!counting) return;
+      if (status >= 200 && status < 400) latencies.push(ms);
+      else errors++;
+    });
+    instance.on('reqError', () => {
+      if (counting) errors++;
+    });
+    const onAbort = () => instance.stop();
+    spec.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
