@@ -25,6 +25,16 @@ export interface PerfBaseline {
   readonly version: string;
   readonly how: 'side-by-side' | 'recorded';
   readonly figures: PerfFigures;
+  /**
+   * Side by side only: new/previous per percentile as the median over time slices measured at the
+   * same moment (a stall of the machine or of one process then spoils one slice, not the verdict).
+   */
+  readonly paired?: {
+    readonly p50: number;
+    readonly p95: number;
+    readonly p99: number;
+    readonly slices: number;
+  };
 }
 
 export type PerfVerdict = 'pass' | 'fail' | 'first';

@@ -40,8 +40,10 @@ export function judge(
   for (const key of ['p50', 'p95', 'p99'] as const) {
     const allowed = limits[key];
     if (allowed === undefined) continue;
-    const ratio = b[key] > 0 ? figures[key] / b[key] : figures[key] > 0 ? Number.POSITIVE_INFINITY : 1;
-    const line = `${key} ${ms(figures[key])} vs ${ms(b[key])} (${ratio.toFixed(2)}x, allowed ${allowed}x)`;
+    const overall = b[key] > 0 ? figures[key] / b[key] : figures[key] > 0 ? Number.POSITIVE_INFINITY : 1;
+    const ratio = baseline.paired?.[key] ?? overall;
+    const how = baseline.paired ? ` over ${baseline.paired.slices} paired slices` : '';
+    const line = `${key} ${ms(figures[key])} vs ${ms(b[key])} (${ratio.toFixed(2)}x${how}, allowed ${allowed}x)`;
     parts.push(line);
     if (ratio > allowed && figures[key] - b[key] > limits.minDeltaMs) regressions.push(line);
   }

@@ -21,7 +21,8 @@ export interface LoadSpec {
   readonly signal?: AbortSignal;
 }
 
-export const warmupMs = (durationMs: number) => Math.min(2000, Math.round(durationMs / 10));
+export const warmupMs = (durationMs: number) =>
+  Math.min(Math.round(durationMs / 4), Math.max(1000, Math.min(2000, Math.round(durationMs / 10))));
 
 /** Nearest-rank percentile of sorted values (ms), rounded to 0.01 ms. */
 export function percentile(sorted: readonly number[], p: number): number {
@@ -44,10 +45,22 @@ export function figuresOf(latencies: number[], errors: number, seconds: number):
   };
 }
 
-export function runLoad(spec: LoadSpec): Promise<PerfFigures> {
+/** Slices of the counted time, so two runs side by side compare moment by moment. */
+export const sliceMs = (durationMs: number) => Math.max(1000, Math.round(durationMs / 10));
+
+export interface LoadResult {
+  readonly figures: PerfFigures;
+  /** Latencies (ms) of good answers per time slice (`sliceMs`) from the end of the warm-up. */
+  readonly slices: readonly (readonly number[])[];
+}
+
+export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const warm = warmupMs(spec.durationMs);
+  const slice = sliceMs(spec.durationMs);
   return new Promise((resolve, reject) => {
     const latencies: number[] = [];
+    const slices: number[][] = [];
+    let countFrom = 0;
     let errors = 0;
     let counting = false;
     const instance = autocannon(
@@ -65,16 +78,20 @@ export function runLoad(spec: LoadSpec): Promise<PerfFigures> {
         spec.signal?.removeEventListener('abort', onAbort);
         if (error) reject(error);
         else if (spec.signal?.aborted) reject(new Error('aborted'));
-        else resolve(figuresOf(latencies, errors, (spec.durationMs - warm) / 1000));
+        else resolve({ figures: figuresOf(latencies, errors, (spec.durationMs - warm) / 1000), slices });
       },
     );
     const warmTimer = setTimeout(() => {
       counting = true;
+      countFrom = performance.now();
     }, warm);
     instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
       if (!counting) return;
-      if (status >= 200 && status < 400) latencies.push(ms);
-      else errors++;
+      if (status >= 200 && status < 400) {
+        latencies.push(ms);
+        const at = Math.floor((performance.now() - countFrom) / slice);
+        (slices[at] ??= []).push(ms);
+      } else errors++;
     });
     instance.on('reqError', () => {
       if (counting) errors++;
@@ -82,4 +99,44 @@ export function runLoad(spec: LoadSpec): Promise<PerfFigures> {
     const onAbort = () => instance.stop();
     spec.signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Fewer good answers than this in a slice and its percentiles say little: the slice is left out. */
+const MIN_SLICE_SAMPLES = 10;
+
+/**
+ * new/previous per percentile, the median over the slices both runs filled; undefined with fewer
+ * than 3 such slices (then the overall figures are compared).
+ */
+export function pairedRatios(
+  mine: readonly (readonly number[])[],
+  theirs: readonly (readonly number[])[],
+): { p50: number; p95: number; p99: number; slices: number } | undefined {
+  const ratios = { p50: [] as number[], p95: [] as number[], p99: [] as number[] };
+  for (let i = 0; i < Math.min(mine.length, theirs.length); i++) {
+    const a = [...(mine[i] ?? [])].sort((x, y) => x - y);
+    const b = [...(theirs[i] ?? [])].sort((x, y) => x - y);
+    if (a.length < MIN_SLICE_SAMPLES || b.length < MIN_SLICE_SAMPLES) continue;
+    for (const [key, p] of [
+      ['p50', 50],
+      ['p95', 95],
+      ['p99', 99],
+    ] as const) {
+      const base = percentile(b, p);
+      if (base > 0) ratios[key].push(percentile(a, p) / base);
+    }
+  }
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((x, y) => x - y);
+    const mid = Math.floor(s.length / 2);
+    return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+  };
+  if (ratios.p95.length < 3) return undefined;
+  const round = (v: number) => Math.round(v * 1000) / 1000;
+  return {
+    p50: round(median(ratios.p50)),
+    p95: round(median(ratios.p95)),
+    p99: round(median(ratios.p99)),
+    slices: ratios.p95.length,
+  };
 }

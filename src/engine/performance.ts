@@ -12,7 +12,7 @@ import { endpointOutside, type PerformanceConfig } from '../config/performance.t
 import type { PerfBaseline, PerformanceRecords, PerfRecord } from '../domain/performance.ts';
 import type { DeploymentContext } from './context.ts';
 import { DEFAULT_PERF_LIMITS, describeFigures, judge } from './perf-judge.ts';
-import { runLoad } from './perf-load.ts';
+import { pairedRatios, runLoad } from './perf-load.ts';
 import type { PerformanceRunner } from './ports.ts';
 
 export interface PerformanceRunnerOptions {
@@ -79,10 +79,17 @@ export function createPerformanceRunner(options: PerformanceRunnerOptions): Perf
         if (ctx.stable && input.stableRunning) {
           const stable = ctx.stable;
           const [mine, theirs] = await Promise.all([load(ctx.release.id), load(stable.id)]);
-          figures = mine;
-          baseline = { releaseId: stable.id, version: stable.version, how: 'side-by-side', figures: theirs };
+          figures = mine.figures;
+          const paired = pairedRatios(mine.slices, theirs.slices);
+          baseline = {
+            releaseId: stable.id,
+            version: stable.version,
+            how: 'side-by-side',
+            figures: theirs.figures,
+            ...(paired && { paired }),
+          };
         } else {
-          figures = await load(ctx.release.id);
+          figures = (await load(ctx.release.id)).figures;
           if (ctx.stable) {
             const recorded = await options.records.latest(ctx.app, ctx.env, ctx.stable.id);
             if (recorded)
