@@ -93,7 +93,7 @@ export const performanceStep = z
       .optional()
       .meta({
         description:
-          'Ratios over the previous release’s figures that fail the step (e.g. p95: 1.2x); default p95: 1.2x, errorRate: 1%.',
+          'Ratios over the previous release’s figures that fail the step (e.g. p95: 1.3x); default p50: 1.2x, p95: 1.5x, errorRate: 1%.',
       }),
   })
   .meta({

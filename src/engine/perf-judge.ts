@@ -14,7 +14,11 @@ export interface PerfLimits {
   readonly minDeltaMs: number;
 }
 
-export const DEFAULT_PERF_LIMITS: PerfLimits = { p95: 1.2, errorRate: 0.01, minDeltaMs: 2 };
+/**
+ * The median moves with the release's own service time and is steady under a busy machine; the
+ * tail is mostly the machine's scheduling stalls, so it gets more room (bench/README.md, issue 19 b).
+ */
+export const DEFAULT_PERF_LIMITS: PerfLimits = { p50: 1.2, p95: 1.5, errorRate: 0.01, minDeltaMs: 2 };
 
 const ms = (v: number) => `${v.toFixed(v < 10 ? 2 : 1)} ms`;
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;

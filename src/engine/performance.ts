@@ -143,14 +143,14 @@ export function performanceOf(
     endpoints: config.endpoints,
     ...(envUrl !== undefined && { envUrl }),
     limits: {
-      // Naming no latency ratio keeps the default p95 ratio: a step that judges nothing is a mistake.
+      // Naming no latency ratio keeps the default ratios: a step that judges no latency is a mistake.
       ...(latency
         ? {
             ...(max.p50 !== undefined && { p50: max.p50 }),
             ...(max.p95 !== undefined && { p95: max.p95 }),
             ...(max.p99 !== undefined && { p99: max.p99 }),
           }
-        : { p95: DEFAULT_PERF_LIMITS.p95 as number }),
+        : { p50: DEFAULT_PERF_LIMITS.p50 as number, p95: DEFAULT_PERF_LIMITS.p95 as number }),
       errorRate: max?.errorRate ?? DEFAULT_PERF_LIMITS.errorRate,
       minDeltaMs: max?.minDelta ?? DEFAULT_PERF_LIMITS.minDeltaMs,
     },
