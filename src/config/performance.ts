@@ -52,7 +52,7 @@ export const performanceStep = z
     rate: rate(),
     duration: boundedDuration().meta({
       description:
-        'How long the load runs (1s to 10m); the first tenth (at most 2 s) is warm-up and not counted.',
+        'How long the load runs (1s to 10m); the first tenth (1 s to 2 s) is warm-up and not counted.',
     }),
     connections: z
       .int({ error: 'expected a whole number of connections from 1 to 100' })

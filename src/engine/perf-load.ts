@@ -1,8 +1,8 @@
 /**
  * One bounded load run with autocannon (a maintained HTTP load generator, fixed-rate mode), its
  * latencies taken from every response so percentiles are exact rather than histogram buckets.
- * Responses in the warm-up (the first tenth of the run, at most 2 s: connections opening, JITs
- * warming) are not counted.
+ * Responses in the warm-up (the first tenth of the run, 1 s to 2 s, at most a quarter of it:
+ * connections opening, a just-started release's JIT warming) are not counted.
  */
 import autocannon from 'autocannon';
 import type { PerfFigures } from '../domain/performance.ts';
