@@ -90,7 +90,8 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
       if (status >= 200 && status < 400) {
         latencies.push(ms);
         const at = Math.floor((performance.now() - countFrom) / slice);
-        (slices[at] ??= []).push(ms);
+        slices[at] ??= [];
+        slices[at].push(ms);
       } else errors++;
     });
     instance.on('reqError', () => {
