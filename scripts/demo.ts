@@ -125,6 +125,8 @@ environments:
     router: { driver: ${driver} }
     profile: fast
     smoke: [{ get: /health }, { get: /api/products }]
+    checks: [{ name: e2e, run: node e2e.mjs, timeout: 30s }]
+    performance: { rate: 50/s, duration: 1s, connections: 4, endpoints: [/, /api/products], maxRegression: { p50: 2x, p95: 3x } }
     watch: 2s
   production:
     after: staging
@@ -405,6 +407,14 @@ try {
       containers ? `image: ${containers.registry}/shop` : 'command: node server.js',
       flagsHost !== undefined,
     ),
+  );
+  // Staging's e2e step (`checks:`): the shop's products answer through the new release.
+  writeFileSync(
+    join(project, 'e2e.mjs'),
+    `const [h, v] = process.env.SLIPWAY_PREVIEW_HEADER.split(': ');
+const res = await fetch(process.env.SLIPWAY_ENV_URL + '/api/products', { headers: { [h]: v } });
+if (res.status !== 200 || !Array.isArray((await res.json()).products)) process.exit(1);
+`,
   );
   await must(['validate']);
   say(

@@ -97,6 +97,47 @@ describe('release create --ci-report on this machine', () => {
     assert.match(missing.stderr, /FILE_NOT_FOUND.*--ci-report nope\.xml: no such file/);
     assert.doesNotMatch((await run('releases')).stdout, /2\.0\.0/);
   });
+
+  test('a report whose properties name another release or commit is refused: exit 2, nothing registered', async () => {
+    const other = PASSING.replace(
+      '<testsuites>',
+      '<testsuites><properties><property name="slipway.release" value="1.9.0"/><property name="slipway.commit" value="abc1234"/></properties>',
+    );
+    assert.notEqual(other, PASSING);
+    writeFileSync(join(project.path, 'other.xml'), other);
+    const wrong = await run('release', 'create', '--version', '3.0.0', '--ci-report', 'other.xml', 'build');
+    assert.equal(wrong.code, 2, wrong.stdout);
+    assert.match(
+      wrong.stderr,
+      /CI_REPORT_CONTRADICTS.*--ci-report other\.xml: written for release 1\.9\.0 \(property slipway\.release\), not 3\.0\.0/,
+    );
+    const commit = await run(
+      'release',
+      'create',
+      '--version',
+      '1.9.0',
+      '--commit',
+      'def5678',
+      '--ci-report',
+      'other.xml',
+      'build',
+    );
+    assert.equal(commit.code, 2, commit.stdout);
+    assert.match(commit.stderr, /written for commit abc1234 \(property slipway\.commit\), not def5678/);
+    assert.doesNotMatch((await run('releases')).stdout, /3\.0\.0|1\.9\.0/);
+    const right = await run(
+      'release',
+      'create',
+      '--version',
+      '1.9.0',
+      '--commit',
+      'abc1234ffee',
+      '--ci-report',
+      'other.xml',
+      'build',
+    );
+    assert.equal(right.code, 0, right.stderr);
+  });
 });
 
 describe('a CI job uploads its build with its test report through the server', () => {

@@ -26,6 +26,10 @@ async function demo(...args: string[]): Promise<string> {
 
 /** The story's figures, the same on processes and on containers. */
 function assertStory(out: string): void {
+  // Staging's e2e and performance steps: the first release has nothing to compare with.
+  assert.match(out, /✓ checks \(check e2e passed in [\d.]+ s\)/);
+  assert.match(out, /nothing to compare with \(the first release of staging\)/);
+  assert.match(out, /✓ performance \(performance against 1\.0\.0 \(measured side by side\): p50 /);
   assert.match(out, /Switched to 2\.0\.0: 0 of [\d,]+ requests failed during the deploy\./);
   assert.match(out, /Rolled back in [\d.]+ ms; 0 of [\d,]+ requests failed\./);
   assert.match(out, /2\.0\.0 is live on production; 0 of [\d,]+ requests failed along the way\./);

@@ -19,6 +19,7 @@ import { DEFAULT_PREVIEW_HEADER, type DeploymentContext, type ReleaseRun } from 
 import { Executor } from '../engine/executor.ts';
 import { createGuard, type FlagVariants } from '../engine/guard.ts';
 import { envMetricSources, rollbackIfOf } from '../engine/metric-sources.ts';
+import { createPerformanceRunner, performanceOf } from '../engine/performance.ts';
 import type { Clock, DeploymentReporter, Preflight } from '../engine/ports.ts';
 import { systemClock } from '../engine/ports.ts';
 import { StoreSecrets } from '../engine/secrets.ts';
@@ -130,6 +131,7 @@ export function createExecutor(deps: EngineDeps): Executor {
     guard,
     smoke: createSmokeChecker(),
     checks: createCheckRunner({ cwd: projectDir }),
+    performance: createPerformanceRunner({ records: deps.store.performance }),
     ...withReporter(githubReporterOf(config, deps.store, deps.processEnv ?? process.env)),
     preflight,
     ...(config.migrations && {
@@ -302,6 +304,7 @@ export async function deploymentContext(input: NewDeploymentInput): Promise<Depl
         timeoutMs: check.timeout ?? CHECK_DEFAULT_TIMEOUT_MS,
       })),
     }),
+    ...(env.performance && { performance: performanceOf(env.performance, env.url) }),
     profile: env.profile ?? 'default',
     inconclusive: env.inconclusive ?? 'wait',
     ...(env.rollbackIf?.action === 'flag-off' &&

@@ -74,6 +74,55 @@ export function parseJUnit(xml: string, file: string): TestReport {
   return report;
 }
 
+/**
+ * Who a report says it is for: JUnit has no release field, but runners can write suite
+ * properties (pytest's record_testsuite_property, jest-junit, Gradle, a CI step); slipway reads
+ * `slipway.release` (the version) and `slipway.commit` from <testsuites> or any <testsuite>.
+ * Runners that write none leave the report's release unchecked (README, "CI reports").
+ */
+export function reportIdentity(xml: string): { release?: string; commit?: string } {
+  if (XMLValidator.validate(xml) !== true) return {};
+  const doc = parser.parse(xml) as Node;
+  const top = 'testsuites' in doc ? doc.testsuites : { testsuite: doc.testsuite };
+  const root: Node = typeof top === 'object' && top !== null ? (top as Node) : {};
+  const found: { release?: string; commit?: string } = {};
+  for (const holder of [root, ...suitesOf(root)]) {
+    const props = holder.properties;
+    if (typeof props !== 'object' || props === null) continue;
+    const list = (props as Node).property;
+    for (const p of asNodes(Array.isArray(list) ? list : [list])) {
+      const value = p['@value'];
+      if (typeof value !== 'string' || value === '') continue;
+      if (p['@name'] === 'slipway.release') found.release ??= value;
+      if (p['@name'] === 'slipway.commit') found.commit ??= value;
+    }
+  }
+  return found;
+}
+
+/** Refuses a report whose properties name another release or commit than the one registered. */
+export function checkReportIdentity(
+  identity: { release?: string; commit?: string },
+  registering: { version: string; commit?: string | undefined },
+  file: string,
+): void {
+  const refuse = (what: string) =>
+    new AppError(
+      'CI_REPORT_CONTRADICTS',
+      `${file}: ${what}; this is another build's report: give the report of this build's tests; nothing was registered`,
+    );
+  if (identity.release !== undefined && identity.release !== registering.version)
+    throw refuse(
+      `written for release ${identity.release} (property slipway.release), not ${registering.version}`,
+    );
+  const a = identity.commit?.toLowerCase();
+  const b = registering.commit?.toLowerCase();
+  if (a !== undefined && b !== undefined && !a.startsWith(b) && !b.startsWith(a))
+    throw refuse(
+      `written for commit ${identity.commit} (property slipway.commit), not ${registering.commit}`,
+    );
+}
+
 /** True when the report says CI failed: any failing or erroring test. */
 export const reportFailed = (r: TestReport): boolean => r.failures + r.errors > 0;
 

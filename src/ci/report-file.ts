@@ -2,12 +2,16 @@
 import { readFile, stat } from 'node:fs/promises';
 import { AppError } from '../domain/errors.ts';
 import type { TestReport } from '../domain/types.ts';
-import { parseJUnit } from './junit.ts';
+import { checkReportIdentity, parseJUnit, reportIdentity } from './junit.ts';
 
 /** Large suites write a few MB; far beyond is not a test report. */
 const MAX_BYTES = 64 * 1024 * 1024;
 
-export async function readJUnitFile(file: string, shownAs = file): Promise<TestReport> {
+export async function readJUnitFile(
+  file: string,
+  shownAs = file,
+  registering?: { version: string; commit?: string | undefined },
+): Promise<TestReport> {
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile())
     throw new AppError(
@@ -19,5 +23,8 @@ export async function readJUnitFile(file: string, shownAs = file): Promise<TestR
       'CI_REPORT_INVALID',
       `--ci-report ${shownAs}: ${info.size} bytes, over ${MAX_BYTES}; is it a test report?`,
     );
-  return parseJUnit(await readFile(file, 'utf8'), shownAs);
+  const xml = await readFile(file, 'utf8');
+  const report = parseJUnit(xml, shownAs);
+  if (registering) checkReportIdentity(reportIdentity(xml), registering, `--ci-report ${shownAs}`);
+  return report;
 }

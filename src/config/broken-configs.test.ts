@@ -578,6 +578,16 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
       'slipway.yaml:5:33: environments.production.router.port: port 8080 is already the router port of environment "staging"; give each environment its own port',
     ],
   },
+  {
+    name: 'performance step: a rate, a duration and a ratio it cannot use, load aimed outside the environment',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  staging:\n    router: { port: 8080 }\n    performance:\n      rate: 200 per second\n      duration: 1h\n      endpoints: [/, "http://127.0.0.1:9090/api", "http://localhost:8080/ok"]\n      maxRegression: { p95: 0.9x }\n',
+    expected: [
+      'slipway.yaml:7:13: environments.staging.performance.rate: expected a request rate such as 200/s (1/s to 5000/s), found "200 per second"',
+      'slipway.yaml:8:17: environments.staging.performance.duration: expected a duration such as 20s, from 1s to 10m, found "1h"',
+      'slipway.yaml:9:22: environments.staging.performance.endpoints[1]: http://127.0.0.1:9090 is outside this environment (its addresses: http://127.0.0.1:8080); load never leaves the environment: use a path such as /api',
+      'slipway.yaml:10:29: environments.staging.performance.maxRegression.p95: expected a ratio such as 1.2x, above 1x, found "0.9x"',
+    ],
+  },
 ];
 
 for (const c of cases) {

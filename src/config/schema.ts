@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { STATUS_RULE, STATUS_RULE_HINT } from '../domain/health-status.ts';
 import { notifications } from './notifications.ts';
+import { performanceStep } from './performance.ts';
 import {
   DURATION_HINT,
   durationOf,
@@ -633,6 +634,7 @@ export const environment = z
       description:
         'Commands (end-to-end tests) run in the project folder once the release serves this environment, before the watch window, with its address in SLIPWAY_ENV_URL; a failure or timeout fails the deployment and rolls it back.',
     }),
+    performance: performanceStep.optional(),
     watch: duration().optional(),
     profile: z.enum(['default', 'fast'], { error: 'expected default or fast' }).optional().meta({
       description:

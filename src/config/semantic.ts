@@ -7,6 +7,7 @@ import { DateTime } from 'luxon';
 import { ROLES } from '../domain/auth.ts';
 import { SEED_CHECKLIST } from '../gates/checklist.ts';
 import { notificationProblems } from './notifications.ts';
+import { performanceProblems } from './performance.ts';
 import type { Problem } from './problems.ts';
 import { referenceProblems } from './references.ts';
 import { STRATEGY_NAMES } from './schema.ts';
@@ -44,6 +45,7 @@ export function semanticProblems(data: unknown): Problem[] {
     }
     if (isObject(env.windows)) problems.push(...windowProblems(env.windows, [...base, 'windows']));
     if (isObject(env.checklist)) problems.push(...checklistProblems(env.checklist, [...base, 'checklist']));
+    problems.push(...performanceProblems(env, base));
     if (
       isObject(env.rollbackIf) &&
       env.rollbackIf.action === 'flag-off' &&

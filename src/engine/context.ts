@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import type { EnvBodyInput, RouterDriver } from '../domain/data-plane.ts';
+import type { PerfLimits } from './perf-judge.ts';
 
 export interface ReleaseRun {
   /** Release id, used as its name in the data plane. */
@@ -77,6 +78,19 @@ export interface DeploymentContext {
    * (src/engine/checks.ts). Stored contexts from before checks have none.
    */
   readonly checks?: readonly { readonly name: string; readonly run: string; readonly timeoutMs: number }[];
+  /**
+   * The performance step (slipway.yaml `performance`, src/engine/performance.ts); none in stored
+   * contexts from before it.
+   */
+  readonly performance?: {
+    readonly rate: number;
+    readonly durationMs: number;
+    readonly connections: number;
+    readonly endpoints: readonly string[];
+    /** The environment's `url`: endpoints may name it besides the router's address. */
+    readonly envUrl?: string;
+    readonly limits: PerfLimits;
+  };
   /** Analysis profile name (`default` or `fast`). */
   readonly profile: string;
   /** What to do when analysis cannot decide by the end of its step. */

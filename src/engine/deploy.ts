@@ -68,6 +68,8 @@ async function create(id: string, input: StartInput, promotion: unknown): Promis
     instances: ctx.run.instances,
     smoke: ctx.smoke.length > 0,
     checks: (ctx.checks?.length ?? 0) > 0,
+    // A rollback goes back to what ran before: its speed is no reason to stay on the new release.
+    performance: ctx.performance !== undefined && !input.rollback,
     watchMs: input.watchMs ?? envConfig?.watch ?? 0,
     hasStable: ctx.stable !== null,
     // A rollback does not wait for a go/no-go: it is the way back.

@@ -41,6 +41,7 @@ import type {
   Guard,
   GuardResult,
   Migrator,
+  PerformanceRunner,
   Preflight,
   SecretsPort,
   SmokeChecker,
@@ -57,6 +58,8 @@ export interface ExecutorDeps {
   readonly smoke: SmokeChecker;
   /** Runs the environment's check commands; without it a checks step passes through with a note. */
   readonly checks?: CheckRunner;
+  /** Runs the environment's performance step; without it the step passes through with a note. */
+  readonly performance?: PerformanceRunner;
   /** Tells an outside system (GitHub Deployments) where each deployment stands; never decides. */
   readonly reporter?: DeploymentReporter;
   readonly preflight?: Preflight;
@@ -440,6 +443,13 @@ export class Executor {
       case 'checks': {
         if (!this.#deps.checks) return { note: 'no check runner configured; passed through' };
         const result = await this.#deps.checks.run(ctx, signal);
+        return result.ok ? { note: result.note } : { failed: result.reason };
+      }
+      case 'performance': {
+        if (!this.#deps.performance) return { note: 'no performance runner configured; passed through' };
+        const desired = ctx.stable ? await dataPlane.desired(ctx.env) : undefined;
+        const stableRunning = desired?.releases.some((r) => r.release === ctx.stable?.id) ?? false;
+        const result = await this.#deps.performance.run(ctx, { deploymentId: id, stableRunning, signal });
         return result.ok ? { note: result.note } : { failed: result.reason };
       }
       case 'pause':

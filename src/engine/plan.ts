@@ -18,6 +18,8 @@ export type PlanStep =
   | { readonly kind: 'smoke' }
   /** The environment's check commands (e2e tests), once the release serves it. */
   | { readonly kind: 'checks' }
+  /** The performance step: load on the environment, compared with the previous release. */
+  | { readonly kind: 'performance' }
   /** null: until someone resumes. */
   | { readonly kind: 'pause'; readonly durationMs: number | null }
   | { readonly kind: 'analysis'; readonly durationMs: number }
@@ -37,6 +39,8 @@ export interface PlanInput {
   readonly migrate?: boolean;
   /** The environment declares check commands: run them after the traffic steps, before the watch. */
   readonly checks?: boolean;
+  /** The environment declares a performance step: run it after the checks. */
+  readonly performance?: boolean;
 }
 
 export function planDeployment(input: PlanInput): PlanStep[] {
@@ -46,6 +50,7 @@ export function planDeployment(input: PlanInput): PlanStep[] {
   const smoke = (): PlanStep[] => (input.smoke ? [{ kind: 'smoke' }] : []);
   const tail: PlanStep[] = [
     ...(input.checks ? [{ kind: 'checks' as const }] : []),
+    ...(input.performance ? [{ kind: 'performance' as const }] : []),
     ...(input.watchMs > 0 ? [{ kind: 'watch' as const, durationMs: input.watchMs }] : []),
     { kind: 'finalize' },
   ];

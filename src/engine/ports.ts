@@ -78,6 +78,19 @@ export interface CheckRunner {
   ): Promise<{ ok: true; note: string } | { ok: false; reason: string }>;
 }
 
+/** The performance step (src/engine/performance.ts): load, compare with the previous release, record. */
+export interface PerformanceRunner {
+  run(
+    ctx: DeploymentContext,
+    input: {
+      readonly deploymentId: string;
+      /** The previous release still runs behind the router (measured side by side when it does). */
+      readonly stableRunning: boolean;
+      readonly signal?: AbortSignal;
+    },
+  ): Promise<{ ok: true; note: string } | { ok: false; reason: string }>;
+}
+
 /**
  * Tells an outside system (GitHub's Deployments API) where a deployment stands. Never decides
  * anything: each call returns a line for the timeline, also when the report failed.

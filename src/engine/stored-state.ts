@@ -23,6 +23,7 @@ const PlanStepSchema = z.discriminatedUnion('kind', [
   z.looseObject({ kind: z.literal('scale'), newCount: num, oldCount: num, weight: num }),
   z.looseObject({ kind: z.literal('smoke') }),
   z.looseObject({ kind: z.literal('checks') }),
+  z.looseObject({ kind: z.literal('performance') }),
   z.looseObject({ kind: z.literal('pause'), durationMs: when }),
   z.looseObject({ kind: z.literal('analysis'), durationMs: num }),
   z.looseObject({ kind: z.literal('watch'), durationMs: num }),

@@ -12,6 +12,7 @@ import type {
   Session,
   User,
 } from '../domain/auth.ts';
+import type { PerformanceRecords } from '../domain/performance.ts';
 import type {
   Approval,
   AuditEntry,
@@ -194,6 +195,9 @@ export interface Store {
 
   /** The queue of notifications to deliver, with its dead-letter list (src/notify/contract.ts). */
   readonly notifications: NotificationQueue;
+
+  /** The performance step's figures per release and environment (src/domain/performance.ts). */
+  readonly performance: PerformanceRecords;
 
   /** The schema version this store is at. */
   schemaVersion(): Promise<number>;

@@ -154,7 +154,7 @@ async function createImageRelease(
 /** `--ci-report FILE`, read and parsed before anything is registered (here or on the server). */
 export async function reportOption(c: Context, opts: CreateOptions): Promise<TestReport | null> {
   if (opts.ciReport === undefined) return null;
-  const report = await readJUnitFile(resolve(c.cwd, opts.ciReport), opts.ciReport);
+  const report = await readJUnitFile(resolve(c.cwd, opts.ciReport), opts.ciReport, opts);
   // The contradiction is refused by the app layer too; checked here so nothing is uploaded first.
   ciResultOf(opts.ci, report);
   return report;

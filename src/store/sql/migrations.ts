@@ -316,6 +316,33 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.alterTable('releases').addColumn('ci_report', 'text').execute();
     },
   },
+  {
+    version: 11,
+    name: "the performance step's figures per release and environment",
+    async up(db) {
+      // One row per deployment whose performance step ran; JSON figures (PerfFigures) and baseline.
+      await db.schema
+        .createTable('perf_results')
+        .ifNotExists()
+        .addColumn('deployment_id', 'text', (c) => c.primaryKey())
+        .addColumn('app', 'text', (c) => c.notNull())
+        .addColumn('env', 'text', (c) => c.notNull())
+        .addColumn('release_id', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('measured_at', 'text', (c) => c.notNull())
+        .addColumn('figures', 'text', (c) => c.notNull())
+        .addColumn('baseline', 'text')
+        .addColumn('verdict', 'text', (c) => c.notNull())
+        .addColumn('summary', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('perf_results_release')
+        .ifNotExists()
+        .on('perf_results')
+        .columns(['app', 'env', 'release_id', 'measured_at'])
+        .execute();
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

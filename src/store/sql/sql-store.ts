@@ -46,6 +46,7 @@ import { toApproval, toAudit, toDeployment, toEnvironment, toEvent, toRelease, t
 import { migrate, readIdentity } from './migrate.ts';
 import type { Dialect } from './migrations.ts';
 import { SqlNotificationQueue } from './notification-queries.ts';
+import { SqlPerformanceRecords } from './perf-queries.ts';
 import type { Tables } from './tables.ts';
 
 /** An arbitrary constant: the advisory lock that orders audit appends on PostgreSQL. */
@@ -98,6 +99,7 @@ export class SqlStore implements Store {
   readonly id: string;
   readonly flags: SqlFlagStore;
   readonly notifications: SqlNotificationQueue;
+  readonly performance: SqlPerformanceRecords;
 
   private constructor(db: Kysely<Tables>, dialect: Dialect, id: string, options: SqlStoreOptions) {
     this.#db = db;
@@ -113,6 +115,7 @@ export class SqlStore implements Store {
       () => this.#iso(),
     );
     this.notifications = new SqlNotificationQueue(db, () => this.#now(), dialect);
+    this.performance = new SqlPerformanceRecords(db);
   }
 
   /** Open over a Kysely instance and bring the schema up to date (refusing a newer one). */

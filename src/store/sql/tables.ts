@@ -135,4 +135,16 @@ export interface Tables {
     created_at: string;
     delivered_at: string | null;
   };
+  perf_results: {
+    deployment_id: string;
+    app: string;
+    env: string;
+    release_id: string;
+    version: string;
+    measured_at: string;
+    figures: string;
+    baseline: string | null;
+    verdict: string;
+    summary: string;
+  };
 }

@@ -122,7 +122,13 @@ export function clientSteps(
     const state = status === 'succeeded' || i < step ? 'done' : i === step ? 'current' : 'next';
     let key: string;
     let text: string;
-    if (s.kind === 'preflight' || s.kind === 'smoke' || s.kind === 'start' || s.kind === 'checks') {
+    if (
+      s.kind === 'preflight' ||
+      s.kind === 'smoke' ||
+      s.kind === 'start' ||
+      s.kind === 'checks' ||
+      s.kind === 'performance'
+    ) {
       key = 'check';
       text = 'Checking the new version';
     } else if (s.kind === 'approval') {

@@ -1,0 +1,143 @@
+/**
+ * One bounded load run with autocannon (a maintained HTTP load generator, fixed-rate mode), its
+ * latencies taken from every response so percentiles are exact rather than histogram buckets.
+ * Responses in the warm-up (the first tenth of the run, 1 s to 2 s, at most a quarter of it:
+ * connections opening, a just-started release's JIT warming) are not counted.
+ */
+import autocannon from 'autocannon';
+import type { PerfFigures } from '../domain/performance.ts';
+
+export interface LoadSpec {
+  /** http://host:port the load goes to (already checked to be the environment's own). */
+  readonly origin: string;
+  /** Paths requested in turn by each connection. */
+  readonly paths: readonly string[];
+  /** Requests per second, a ceiling (a slow server gets fewer). */
+  readonly rate: number;
+  readonly durationMs: number;
+  readonly connections: number;
+  /** Sent with every request: the preview header that pins one release. */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal;
+}
+
+export const warmupMs = (durationMs: number) =>
+  Math.min(Math.round(durationMs / 4), Math.max(1000, Math.min(2000, Math.round(durationMs / 10))));
+
+/** Nearest-rank percentile of sorted values (ms), rounded to 0.01 ms. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return Math.round((sorted[rank] as number) * 100) / 100;
+}
+
+export function figuresOf(latencies: number[], errors: number, seconds: number): PerfFigures {
+  const sorted = latencies.sort((a, b) => a - b);
+  const requests = sorted.length + errors;
+  return {
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    // Answers outside 2xx/3xx were counted in `errors` already, so latencies hold only the good ones.
+    errorRate: requests === 0 ? 1 : Math.round((errors / requests) * 1e6) / 1e6,
+    requests,
+    rate: seconds > 0 ? Math.round((requests / seconds) * 10) / 10 : 0,
+  };
+}
+
+/** Slices of the counted time, so two runs side by side compare moment by moment. */
+export const sliceMs = (durationMs: number) => Math.max(1000, Math.round(durationMs / 10));
+
+export interface LoadResult {
+  readonly figures: PerfFigures;
+  /** Latencies (ms) of good answers per time slice (`sliceMs`) from the end of the warm-up. */
+  readonly slices: readonly (readonly number[])[];
+}
+
+export function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const warm = warmupMs(spec.durationMs);
+  const slice = sliceMs(spec.durationMs);
+  return new Promise((resolve, reject) => {
+    const latencies: number[] = [];
+    const slices: number[][] = [];
+    let countFrom = 0;
+    let errors = 0;
+    let counting = false;
+    const instance = autocannon(
+      {
+        url: spec.origin,
+        connections: spec.connections,
+        overallRate: spec.rate,
+        duration: spec.durationMs / 1000,
+        timeout: 10,
+        headers: { ...spec.headers },
+        requests: spec.paths.map((path) => ({ method: 'GET', path })),
+      },
+      (error) => {
+        clearTimeout(warmTimer);
+        spec.signal?.removeEventListener('abort', onAbort);
+        if (error) reject(error);
+        else if (spec.signal?.aborted) reject(new Error('aborted'));
+        else resolve({ figures: figuresOf(latencies, errors, (spec.durationMs - warm) / 1000), slices });
+      },
+    );
+    const warmTimer = setTimeout(() => {
+      counting = true;
+      countFrom = performance.now();
+    }, warm);
+    instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+      if (!counting) return;
+      if (status >= 200 && status < 400) {
+        latencies.push(ms);
+        const at = Math.floor((performance.now() - countFrom) / slice);
+        slices[at] ??= [];
+        slices[at].push(ms);
+      } else errors++;
+    });
+    instance.on('reqError', () => {
+      if (counting) errors++;
+    });
+    const onAbort = () => instance.stop();
+    spec.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Fewer good answers than this in a slice and its percentiles say little: the slice is left out. */
+const MIN_SLICE_SAMPLES = 10;
+
+/**
+ * new/previous per percentile, the median over the slices both runs filled; undefined with fewer
+ * than 3 such slices (then the overall figures are compared).
+ */
+export function pairedRatios(
+  mine: readonly (readonly number[])[],
+  theirs: readonly (readonly number[])[],
+): { p50: number; p95: number; p99: number; slices: number } | undefined {
+  const ratios = { p50: [] as number[], p95: [] as number[], p99: [] as number[] };
+  for (let i = 0; i < Math.min(mine.length, theirs.length); i++) {
+    const a = [...(mine[i] ?? [])].sort((x, y) => x - y);
+    const b = [...(theirs[i] ?? [])].sort((x, y) => x - y);
+    if (a.length < MIN_SLICE_SAMPLES || b.length < MIN_SLICE_SAMPLES) continue;
+    for (const [key, p] of [
+      ['p50', 50],
+      ['p95', 95],
+      ['p99', 99],
+    ] as const) {
+      const base = percentile(b, p);
+      if (base > 0) ratios[key].push(percentile(a, p) / base);
+    }
+  }
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((x, y) => x - y);
+    const mid = Math.floor(s.length / 2);
+    return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+  };
+  if (ratios.p95.length < 3) return undefined;
+  const round = (v: number) => Math.round(v * 1000) / 1000;
+  return {
+    p50: round(median(ratios.p50)),
+    p95: round(median(ratios.p95)),
+    p99: round(median(ratios.p99)),
+    slices: ratios.p95.length,
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * The performance step (slipway.yaml `environments.<env>.performance`): a bounded load on the
+ * environment's own address once the checks passed, judged against the previous release.
+ *
+ * Noise: two runs minutes apart on a shared machine differ by more than a 20% regression, so the
+ * previous release is measured in the same step whenever it still runs behind the router (canary
+ * and blue-green keep it at weight 0 until finalize): both get the same load at the same time,
+ * each pinned by the preview header, and see the same machine. Only when it is gone (rolling) are
+ * its figures recorded by its own deployment used. Either way the new release's figures are stored.
+ */
+import { endpointOutside, type PerformanceConfig } from '../config/performance.ts';
+import type { PerfBaseline, PerformanceRecords, PerfRecord } from '../domain/performance.ts';
+import type { DeploymentContext } from './context.ts';
+import { DEFAULT_PERF_LIMITS, describeFigures, judge } from './perf-judge.ts';
+import { pairedRatios, runLoad } from './perf-load.ts';
+import type { PerformanceRunner } from './ports.ts';
+
+export interface PerformanceRunnerOptions {
+  readonly records: PerformanceRecords;
+  readonly now?: () => Date;
+}
+
+/** The origin and paths the load goes to, or why it may not go anywhere. */
+export function loadTarget(
+  ctx: DeploymentContext,
+): { origin: string; paths: string[] } | { refused: string } {
+  const perf = ctx.performance;
+  if (!perf) return { refused: 'no performance step configured' };
+  const router = `http://${ctx.listen.host}:${ctx.listen.port}`;
+  const addresses = { routerPort: ctx.listen.port, ...(perf.envUrl !== undefined && { url: perf.envUrl }) };
+  const origins = new Set<string>();
+  const paths: string[] = [];
+  for (const endpoint of perf.endpoints) {
+    const outside = endpointOutside(endpoint, addresses);
+    if (outside)
+      return {
+        refused: `environments.${ctx.env}.performance.endpoints: ${outside}; nothing was sent or recorded`,
+      };
+    if (endpoint.startsWith('/')) {
+      origins.add(router);
+      paths.push(endpoint);
+    } else {
+      const url = new URL(endpoint);
+      origins.add(
+        url.origin === new URL(router).origin || url.hostname === 'localhost' ? router : url.origin,
+      );
+      paths.push(`${url.pathname}${url.search}`);
+    }
+  }
+  if (origins.size > 1)
+    return {
+      refused: `environments.${ctx.env}.performance.endpoints: they name ${origins.size} addresses (${[...origins].join(', ')}); one load step measures one address: use paths`,
+    };
+  return { origin: [...origins][0] as string, paths };
+}
+
+export function createPerformanceRunner(options: PerformanceRunnerOptions): PerformanceRunner {
+  const now = options.now ?? (() => new Date());
+  return {
+    async run(ctx, input) {
+      const perf = ctx.performance;
+      if (!perf) return { ok: true, note: 'no performance step configured' };
+      const target = loadTarget(ctx);
+      if ('refused' in target) return { ok: false, reason: target.refused };
+      const load = (releaseId: string) =>
+        runLoad({
+          origin: target.origin,
+          paths: target.paths,
+          rate: perf.rate,
+          durationMs: perf.durationMs,
+          connections: perf.connections,
+          headers: { [ctx.previewHeader]: releaseId },
+          ...(input.signal && { signal: input.signal }),
+        });
+      let figures: PerfRecord['figures'];
+      let baseline: PerfBaseline | null = null;
+      let missing = '';
+      try {
+        if (ctx.stable && input.stableRunning) {
+          const stable = ctx.stable;
+          const [mine, theirs] = await Promise.all([load(ctx.release.id), load(stable.id)]);
+          figures = mine.figures;
+          const paired = pairedRatios(mine.slices, theirs.slices);
+          baseline = {
+            releaseId: stable.id,
+            version: stable.version,
+            how: 'side-by-side',
+            figures: theirs.figures,
+            ...(paired && { paired }),
+          };
+        } else {
+          figures = (await load(ctx.release.id)).figures;
+          if (ctx.stable) {
+            const recorded = await options.records.latest(ctx.app, ctx.env, ctx.stable.id);
+            if (recorded)
+              baseline = {
+                releaseId: ctx.stable.id,
+                version: ctx.stable.version,
+                how: 'recorded',
+                figures: recorded.figures,
+              };
+            else
+              missing = ` (${ctx.stable.version} has no figures recorded in ${ctx.env} and no longer runs)`;
+          } else missing = ` (the first release of ${ctx.env})`;
+        }
+      } catch (error) {
+        if (input.signal?.aborted)
+          return { ok: false, reason: 'performance step stopped: deployment aborted' };
+        return { ok: false, reason: `performance step could not run its load: ${(error as Error).message}` };
+      }
+      if (input.signal?.aborted) return { ok: false, reason: 'performance step stopped: deployment aborted' };
+      const { verdict, summary } = judge(figures, baseline, perf.limits, ctx.release);
+      const line = `${summary}${missing}`;
+      await options.records.record({
+        deploymentId: input.deploymentId,
+        app: ctx.app,
+        env: ctx.env,
+        releaseId: ctx.release.id,
+        version: ctx.release.version,
+        measuredAt: now().toISOString(),
+        figures,
+        baseline,
+        verdict,
+        summary: line,
+      });
+      if (verdict === 'fail') return { ok: false, reason: line };
+      return { ok: true, note: verdict === 'first' ? line : `${line}; ${describeFigures(figures)}` };
+    },
+  };
+}
+
+/** slipway.yaml's parsed `performance` as the deployment context keeps it. */
+export function performanceOf(
+  config: PerformanceConfig,
+  envUrl: string | undefined,
+): NonNullable<DeploymentContext['performance']> {
+  const max = config.maxRegression;
+  const latency = max && (max.p50 !== undefined || max.p95 !== undefined || max.p99 !== undefined);
+  return {
+    rate: config.rate,
+    durationMs: config.duration,
+    connections: config.connections ?? 10,
+    endpoints: config.endpoints,
+    ...(envUrl !== undefined && { envUrl }),
+    limits: {
+      // Naming no latency ratio keeps the default ratios: a step that judges no latency is a mistake.
+      ...(latency
+        ? {
+            ...(max.p50 !== undefined && { p50: max.p50 }),
+            ...(max.p95 !== undefined && { p95: max.p95 }),
+            ...(max.p99 !== undefined && { p99: max.p99 }),
+          }
+        : { p50: DEFAULT_PERF_LIMITS.p50 as number, p95: DEFAULT_PERF_LIMITS.p95 as number }),
+      errorRate: max?.errorRate ?? DEFAULT_PERF_LIMITS.errorRate,
+      minDeltaMs: max?.minDelta ?? DEFAULT_PERF_LIMITS.minDeltaMs,
+    },
+  };
+}
