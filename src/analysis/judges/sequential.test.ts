@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type AnalysisResult, analyze } from '../analyze.ts';
 import { createFakeProvider } from '../metrics/fake-provider.ts';
-import { rulesFromRollbackIf, SEQUENTIAL_WINDOW_MS } from '../rollback-if.ts';
+import { rulesFromRollbackIf } from '../rollback-if.ts';
 import { validateRules } from '../rules.ts';
+import { SEQUENTIAL_WINDOW_MS } from './defaults.ts';
 import { binomial, mulberry32 } from './seeded.ts';
 import { type Anchor, anchorsOf, judgeSequential, logMixtureRatio, sequentialTest } from './sequential.ts';
 
