@@ -137,7 +137,7 @@ export function createGuard(
     // A sequential test may be looked at after every measurement without losing its guarantee, so
     // it is measured every SEQUENTIAL_INTERVAL_MS: a fault is caught as soon as the evidence is in.
     const rules = options.rulesFor?.(ctx, profile) ?? profile.rollback;
-    return rules.some((r) => r.kind === 'sequential')
+    return rules.some((r) => r.kind.startsWith('sequential'))
       ? Math.min(profile.intervalMs, SEQUENTIAL_INTERVAL_MS)
       : profile.intervalMs;
   };

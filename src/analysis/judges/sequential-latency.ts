@@ -15,7 +15,14 @@
  */
 import type { Measurement, MeasurementOk, Verdict } from '../contract.ts';
 import { formatValue } from './format.ts';
-import { type Anchor, anchorAlpha, formatAlpha, SEQUENTIAL_DEFAULTS, sequentialTest } from './sequential.ts';
+import {
+  type Anchor,
+  anchorAlpha,
+  finite,
+  formatAlpha,
+  SEQUENTIAL_DEFAULTS,
+  sequentialTest,
+} from './sequential.ts';
 
 export interface SequentialLatencyRule {
   readonly name: string;
@@ -107,7 +114,7 @@ export function judgeSequentialLatency(
     limitMs: limit,
     requests: now.requests,
     events: now.slow,
-    logLikelihoodRatio: r.margin + Math.log(1 / anchorAlpha(alpha, r.anchor)),
+    ...finite('logLikelihoodRatio', r.margin + Math.log(1 / anchorAlpha(alpha, r.anchor))),
     alpha,
     anchor: r.anchor,
   };

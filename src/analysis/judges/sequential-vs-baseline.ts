@@ -24,6 +24,7 @@ import {
   anchorAlpha,
   type Counts,
   countsOf,
+  finite,
   formatAlpha,
   SEQUENTIAL_DEFAULTS,
 } from './sequential.ts';
@@ -159,7 +160,7 @@ export function judgeSequentialVsBaseline(
       ...stats,
       alpha,
       anchor: r.anchor,
-      logLikelihoodRatio: r.margin + Math.log(1 / anchorAlpha(alpha, r.anchor)),
+      ...finite('logLikelihoodRatio', r.margin + Math.log(1 / anchorAlpha(alpha, r.anchor))),
     },
   };
   if (r.reject) {

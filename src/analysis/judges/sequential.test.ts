@@ -100,15 +100,17 @@ test('verdicts: fail on evidence, inconclusive above the limit without it, pass 
 });
 
 test('rollbackIf test: sequential, through analyze: history supplies the restarts', async () => {
-  const rules = rulesFromRollbackIf({ errorRate: { above: LIMIT, test: 'sequential' } });
-  validateRules(rules);
+  const all = rulesFromRollbackIf({ errorRate: { above: LIMIT, test: 'sequential' } });
+  validateRules(all);
+  const rules = all.filter((r) => r.name === 'error-rate-sequential');
   assert.deepEqual(rules[0], {
     kind: 'sequential',
-    name: 'error-rate',
+    name: 'error-rate-sequential',
     metric: 'error_rate',
     above: LIMIT,
+    alpha: 0.01 / 3,
+    onlyFails: true,
     windowMs: SEQUENTIAL_WINDOW_MS,
-    minCount: 50,
     unit: 'ratio',
   });
   const provider = createFakeProvider();

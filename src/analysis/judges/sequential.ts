@@ -39,6 +39,11 @@ export interface SequentialRule {
 
 export const SEQUENTIAL_DEFAULTS = { alpha: 0.01, minCount: 50 } as const;
 
+/** `{ key: value }` for a finite value, nothing otherwise (stats are stored as JSON). */
+export function finite(key: string, value: number): Record<string, number> {
+  return Number.isFinite(value) ? { [key]: value } : {};
+}
+
 /** α as written in reasons: 0.01, 0.0033. */
 export function formatAlpha(alpha: number): string {
   return String(Number(alpha.toPrecision(2)));
@@ -175,7 +180,7 @@ export function judgeSequential(
   const r = sequentialTest(now, earlier, rule.above, alpha);
   const pct = (v: number) => formatValue(v, 'ratio');
   const stats = {
-    logLikelihoodRatio: r.margin + Math.log(1 / anchorAlpha(alpha, r.anchor)),
+    ...finite('logLikelihoodRatio', r.margin + Math.log(1 / anchorAlpha(alpha, r.anchor))),
     alpha,
     anchor: r.anchor,
     anchorRequests: r.requests,
