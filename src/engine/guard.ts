@@ -195,7 +195,7 @@ export function createGuard(
       });
       // Enough rounds for the longest `forMs` at this interval (a sequential rule makes rounds
       // frequent: 5 minutes at 250 ms is 1200 rounds), at least 500.
-      const longestFor = Math.max(0, ...rules.map((r) => r.forMs ?? 0));
+      const longestFor = Math.max(0, ...allRules.map((r) => r.forMs ?? 0));
       const keep = Math.max(500, Math.ceil(longestFor / intervalMs(ctx)) + 20);
       history.set(key, [...past.filter((r) => r.at > now - 3_600_000).slice(-keep), result]);
       const variants = phase === 'watch' || !everyRule ? undefined : await options.variantsFor?.(ctx);
