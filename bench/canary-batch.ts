@@ -24,7 +24,8 @@ const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 8);
 /**
  * BENCH_TEST=sequential (default): the defaults, sequential tests beside the fixed triggers;
  * BENCH_TEST=threshold: the fixed triggers alone (`errorRate.test: threshold`, `latency.test:
- * ratio`), wave 1's configuration. BENCH_NOISE_ERRORS=0.02 gives every build, healthy ones too,
+ * ratio`), wave 1's configuration; BENCH_TEST=sequential-only: the sequential error-rate tests without
+ * the fixed limit. BENCH_NOISE_ERRORS=0.02 gives every build, healthy ones too,
  * that share of 5xx (noisy but within the 5% limit).
  */
 const TEST = process.env.BENCH_TEST ?? 'sequential';
@@ -48,7 +49,13 @@ const REGRESSIONS = Object.fromEntries(
 );
 const ENVS = Array.from({ length: PARALLEL }, (_, i) => `e${i}`);
 const envYaml = (e: string) => `  ${e}:
-    profile: fast${TEST === 'sequential' ? '' : '\n    rollbackIf: { errorRate: { above: 5%, test: threshold }, latency: { p95AboveBaseline: 2x, test: ratio } }'}
+    profile: fast${
+      TEST === 'sequential'
+        ? ''
+        : TEST === 'sequential-only'
+          ? '\n    rollbackIf: { errorRate: { above: 5%, test: sequential-only } }'
+          : '\n    rollbackIf: { errorRate: { above: 5%, test: threshold }, latency: { p95AboveBaseline: 2x, test: ratio } }'
+    }
     strategy:
       canary:
         steps: [{ weight: 50, analysis: { duration: 14s } }, { weight: 100 }]
@@ -111,7 +118,12 @@ async function deployReset(env: string, version: string): Promise<[string, Promi
 }
 
 async function lane(env: string): Promise<void> {
-  await (await bench.deploy(env, `1.${env}.0`, BASE)).run;
+  // The first release of each lane; on a busy machine its instance may miss its start timeout.
+  for (let attempt = 0; ; attempt++) {
+    const first = await (await bench.deploy(env, `1.${env}.${attempt}`, BASE)).run;
+    if (first.status === 'succeeded') break;
+    if (attempt === 2) throw new Error(`lane ${env}: first release ${first.status}: ${first.reason}`);
+  }
   const port = await bench.port(env);
   const load = streamLoad(`http://127.0.0.1:${port}/api/products`, {
     concurrency: 3,

@@ -96,3 +96,22 @@ test('rollbackIf test: threshold and ratio keep the fixed-window triggers alone'
     ['error-rate', 'latency-p95', 'unhealthy-instances', 'latency-p95-sequential'],
   );
 });
+
+test('rollbackIf test: sequential-only drops the fixed error-rate limit; its test then decides pass or inconclusive', () => {
+  const rules = rulesFromRollbackIf({ errorRate: { above: 0.05, test: 'sequential-only' } });
+  assert.deepEqual(
+    rules.map((r) => r.name),
+    [
+      'latency-p95',
+      'unhealthy-instances',
+      'error-rate-sequential',
+      'error-rate-vs-stable',
+      'latency-p95-sequential',
+    ],
+  );
+  const seq = rules.find((r) => r.name === 'error-rate-sequential');
+  assert.deepEqual(
+    [seq?.kind === 'sequential' && seq.onlyFails, seq?.kind === 'sequential' && seq.minCount],
+    [false, 50],
+  );
+});

@@ -18,9 +18,11 @@ export interface RollbackIf {
         /**
          * sequential (default): the limit over the window, and sequential tests that fail early
          * (shown above `above`, shown above the stable release's rate); threshold: the limit over
-         * the window alone; two-proportion: significantly above the baseline by more than `above`.
+         * the window alone; sequential-only: the sequential tests alone (a release measured above
+         * `above` but not shown to be is inconclusive); two-proportion: significantly above the
+         * baseline by more than `above`.
          */
-        readonly test?: 'threshold' | 'two-proportion' | 'sequential';
+        readonly test?: 'threshold' | 'two-proportion' | 'sequential' | 'sequential-only';
         /** The two-proportion test's significance level; default 0.01. */
         readonly alpha?: number;
       };
@@ -55,8 +57,15 @@ function override(rule: AnalysisRule, spec: RollbackIf): AnalysisRule | undefine
   const e = spec.errorRate === false ? undefined : (spec.errorRate ?? {});
   const l = spec.latency === false ? undefined : (spec.latency ?? {});
   if (SEQUENTIAL_ERROR.has(rule.name)) {
-    if (!e || (e.test ?? 'sequential') !== 'sequential') return undefined;
-    return rule.kind === 'sequential' && e.above !== undefined ? { ...rule, above: e.above } : rule;
+    const test = e?.test ?? 'sequential';
+    if (!e || (test !== 'sequential' && test !== 'sequential-only')) return undefined;
+    if (rule.kind !== 'sequential') return rule;
+    // sequential-only: no fixed trigger beside it, so the test itself says pass or inconclusive.
+    return {
+      ...rule,
+      ...(e.above !== undefined && { above: e.above }),
+      ...(test === 'sequential-only' && { onlyFails: false, minCount: 50 }),
+    };
   }
   if (rule.name === 'latency-p95-sequential' && rule.kind === 'sequential-latency') {
     if (!l || (l.test ?? 'sequential') !== 'sequential') return undefined;
@@ -67,7 +76,7 @@ function override(rule: AnalysisRule, spec: RollbackIf): AnalysisRule | undefine
     };
   }
   if (rule.name === 'error-rate' && rule.kind === 'threshold') {
-    if (!e) return undefined;
+    if (!e || e.test === 'sequential-only') return undefined;
     if (e.test === 'two-proportion') {
       return {
         kind: 'proportions',

@@ -301,8 +301,8 @@ const rollbackIf = z.strictObject({
       above: percent(),
       within: duration().default(600_000),
       test: judgeTest(
-        ['sequential', 'threshold', 'two-proportion'],
-        "sequential (default): roll back when the error rate is above `above` over `within`, or earlier as soon as a sequential test shows it above `above` or above the stable release's (the sequential tests together roll back a release within its limits and no worse than stable with at most 1% chance). threshold: the limit over `within` alone. two-proportion: when it is significantly higher than the baseline release's (z-test), by more than `above`.",
+        ['sequential', 'threshold', 'sequential-only', 'two-proportion'],
+        "sequential (default): roll back when the error rate is above `above` over `within`, or earlier as soon as a sequential test shows it above `above` or above the stable release's (the sequential tests together roll back a release within its limits and no worse than stable with at most 1% chance). threshold: the limit over `within` alone. sequential-only: the sequential tests alone, no fixed limit (a release measured above `above` but not yet shown to be is inconclusive). two-proportion: when it is significantly higher than the baseline release's (z-test), by more than `above`.",
       ),
       alpha: testAlpha('the two-proportion test'),
     })
