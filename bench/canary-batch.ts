@@ -12,7 +12,8 @@
  *
  *   node bench/canary-batch.ts                 # 100 deployments, ~4 min
  *   BENCH_EACH=10 node bench/canary-batch.ts   # 10 healthy + 10 faulty
- *   BENCH_TEST=sequential BENCH_NOISE_ERRORS=0.02 node bench/canary-batch.ts
+ *   BENCH_NOISE_ERRORS=0.02 node bench/canary-batch.ts
+ *   BENCH_KINDS='errors 10%,p95 3x,errors 3% vs stable' node bench/canary-batch.ts
  */
 import type { Deployment } from '../src/domain/types.ts';
 import { startEngineBench } from './engine-bench.ts';
@@ -21,11 +22,13 @@ import { isFailure, type Sample, sleep, streamLoad } from './stream-load.ts';
 const EACH = Number(process.env.BENCH_EACH ?? 50);
 const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 8);
 /**
- * BENCH_TEST=sequential judges error rates with the sequential test (`rollbackIf.errorRate.test`);
- * BENCH_NOISE_ERRORS=0.02 gives every build, healthy ones too, that share of 5xx (noisy but within
- * the 5% limit).
+ * BENCH_TEST=sequential (default): the defaults, sequential tests beside the fixed triggers;
+ * BENCH_TEST=threshold: the fixed triggers alone (`errorRate.test: threshold`, `latency.test:
+ * ratio`), wave 1's configuration; BENCH_TEST=sequential-only: the sequential error-rate tests without
+ * the fixed limit. BENCH_NOISE_ERRORS=0.02 gives every build, healthy ones too,
+ * that share of 5xx (noisy but within the 5% limit).
  */
-const TEST = process.env.BENCH_TEST ?? 'threshold';
+const TEST = process.env.BENCH_TEST ?? 'sequential';
 const NOISE = Number(process.env.BENCH_NOISE_ERRORS ?? 0);
 const BASE = { latencyMs: 60, ...(NOISE > 0 && { errorRate: NOISE }) };
 const ALL_REGRESSIONS: Record<string, Record<string, unknown>> = {
@@ -37,13 +40,22 @@ const ALL_REGRESSIONS: Record<string, Record<string, unknown>> = {
   'errors 10%': { ...BASE, errorRate: 0.1 },
   'errors 20%': { ...BASE, errorRate: 0.2 },
   'p95 3x': { ...BASE, latencyMs: 180 },
+  // Under the 5% limit, but worse than the stable release (whose noise is BENCH_NOISE_ERRORS).
+  'errors 3% vs stable': { ...BASE, errorRate: 0.03 },
+  'errors 4% vs stable': { ...BASE, errorRate: 0.04 },
 };
 const REGRESSIONS = Object.fromEntries(
   (process.env.BENCH_KINDS ?? 'errors 5%,p95 2x,crash loop').split(',').map((k) => [k, ALL_REGRESSIONS[k]!]),
 );
 const ENVS = Array.from({ length: PARALLEL }, (_, i) => `e${i}`);
 const envYaml = (e: string) => `  ${e}:
-    profile: fast${TEST === 'threshold' ? '' : `\n    rollbackIf: { errorRate: { above: 5%, test: ${TEST} } }`}
+    profile: fast${
+      TEST === 'sequential'
+        ? ''
+        : TEST === 'sequential-only'
+          ? '\n    rollbackIf: { errorRate: { above: 5%, test: sequential-only } }'
+          : '\n    rollbackIf: { errorRate: { above: 5%, test: threshold }, latency: { p95AboveBaseline: 2x, test: ratio } }'
+    }
     strategy:
       canary:
         steps: [{ weight: 50, analysis: { duration: 14s } }, { weight: 100 }]
@@ -106,7 +118,12 @@ async function deployReset(env: string, version: string): Promise<[string, Promi
 }
 
 async function lane(env: string): Promise<void> {
-  await (await bench.deploy(env, `1.${env}.0`, BASE)).run;
+  // The first release of each lane; on a busy machine its instance may miss its start timeout.
+  for (let attempt = 0; ; attempt++) {
+    const first = await (await bench.deploy(env, `1.${env}.${attempt}`, BASE)).run;
+    if (first.status === 'succeeded') break;
+    if (attempt === 2) throw new Error(`lane ${env}: first release ${first.status}: ${first.reason}`);
+  }
   const port = await bench.port(env);
   const load = streamLoad(`http://127.0.0.1:${port}/api/products`, {
     concurrency: 3,
@@ -157,7 +174,7 @@ try {
 
 const total = ((performance.now() - started) / 1000).toFixed(0);
 console.log(
-  `${results.length} canary deployments, ${PARALLEL} at a time, fast profile, errorRate.test ${TEST}, ${NOISE * 100}% errors in every build, in ${total} s; loopback`,
+  `${results.length} canary deployments, ${PARALLEL} at a time, fast profile, test ${TEST}, ${NOISE * 100}% errors in every build, in ${total} s; loopback`,
 );
 console.log(
   'kind         runs  succeeded  rolled back  failed  paused  median s  faulty-release 5xx  failed beyond',

@@ -35,16 +35,20 @@ describe('analyze with the default rollback rules (fake providers)', () => {
       providers: { builtin, runtime: runtime() },
     });
     assert.equal(r.verdict, 'pass');
-    assert.equal(r.reason, 'all 3 rules passed');
+    assert.equal(r.reason, 'all 6 rules passed');
     assert.deepEqual(r.warnings, []);
     assert.equal(r.baseline, 'v1');
     const p95 = r.outcomes.find((o) => o.rule === 'latency-p95');
     assert.deepEqual(p95?.measured, { new: ok(150), baseline: ok(140) });
     assert.deepEqual([p95?.point.observed, p95?.point.baseline, p95?.point.threshold], [150, 140, 280]);
-    // error-rate is queried over its 10-minute window, p95 over 1 minute.
+    // error-rate is queried over its 10-minute window, p95 over 1 minute; the sequential tests
+    // read the router's 10 minutes (error-rate-vs-stable and the latency test both releases).
     assert.deepEqual(builtin.queries.map((q) => `${q.release}/${q.metric}/${q.windowMs}`).sort(), [
+      'v1/error_rate/600000',
+      'v1/latency/600000',
       'v1/p95/60000',
       'v2/error_rate/600000',
+      'v2/latency/600000',
       'v2/p95/60000',
     ]);
   });
@@ -69,7 +73,8 @@ describe('analyze with the default rollback rules (fake providers)', () => {
       providers: { builtin, runtime: runtime() },
     });
     assert.equal(r.verdict, 'fail');
-    assert.equal(r.reason, 'error-rate is 8%, above 5%');
+    assert.equal(r.outcomes[0]?.verdict.reason, 'error-rate is 8%, above 5%');
+    assert.match(r.reason, /^error-rate is 8%, above 5%; error-rate-sequential: 80 errors/);
   });
 
   test('a p95 breach fails only after it held for 5 minutes of history', async () => {
@@ -146,7 +151,7 @@ describe('analyze with the default rollback rules (fake providers)', () => {
     assert.equal(r.verdict, 'fail');
     assert.deepEqual(
       r.outcomes.map((o) => o.verdict.verdict),
-      ['fail', 'pass', 'inconclusive'],
+      ['fail', 'pass', 'inconclusive', 'fail', 'pass', 'pass'],
     );
   });
 

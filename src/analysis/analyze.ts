@@ -17,6 +17,8 @@ import { judgeMannWhitney } from './judges/mann-whitney.ts';
 import { judgeProportions } from './judges/proportions.ts';
 import { judgeRatio } from './judges/ratio.ts';
 import { type Anchor, anchorsOf, countsOf, judgeSequential } from './judges/sequential.ts';
+import { judgeSequentialLatency } from './judges/sequential-latency.ts';
+import { judgeSequentialVsBaseline, type PairPoint } from './judges/sequential-vs-baseline.ts';
 import { judgeFor } from './judges/sustained.ts';
 import { judgeThreshold } from './judges/threshold.ts';
 import { type AnalysisRule, needsBaseline, type Severity, severityOf, validateRules } from './rules.ts';
@@ -122,8 +124,46 @@ function judge(
   since: number | undefined,
 ): Verdict {
   if (rule.kind === 'threshold') return judgeThreshold(rule, current);
+  if (isCounting(rule) && since !== undefined && countingWindow(now, since) > (rule.windowMs ?? 0))
+    return {
+      verdict: 'pass',
+      rule: rule.name,
+      observed: null,
+      threshold: null,
+      sample: { new: 0 },
+      reason: `${rule.name}: the analysis is older than the router's memory; the fixed trigger decides`,
+    };
   if (rule.kind === 'sequential')
     return judgeSequential(rule, current, earlierCounts(rule, history, now, since));
+  if (rule.kind === 'sequential-latency') {
+    const limitMs = latestStat(rule, history, now, 'limitMs');
+    const points = pointsOf(rule, history, now).flatMap((p) => {
+      const s = p.stats;
+      return s?.limitMs === limitMs && s?.requests !== undefined && s.events !== undefined
+        ? [{ at: p.at, counts: { requests: s.requests, errors: s.events } }]
+        : [];
+    });
+    const anchors = anchorsOf(points, since ?? points[0]?.at ?? now);
+    return judgeSequentialLatency(rule, current, baseline, limitMs, anchors);
+  }
+  if (rule.kind === 'sequential-vs-baseline') {
+    const points: PairPoint[] = pointsOf(rule, history, now).flatMap((p) => {
+      const s = p.stats;
+      return s?.newRequests !== undefined &&
+        s.newErrors !== undefined &&
+        s.baselineRequests !== undefined &&
+        s.baselineErrors !== undefined
+        ? [
+            {
+              at: p.at,
+              current: { requests: s.newRequests, errors: s.newErrors },
+              baseline: { requests: s.baselineRequests, errors: s.baselineErrors },
+            },
+          ]
+        : [];
+    });
+    return judgeSequentialVsBaseline(rule, current, baseline, points, now, since ?? points[0]?.at ?? now);
+  }
   const base: Measurement = baseline ?? {
     phase: 'nodata',
     reason: `rule ${rule.name} compares with a baseline and this analysis has none`,
@@ -132,6 +172,53 @@ function judge(
   if (rule.kind === 'drop') return judgeDrop(rule, current, base);
   if (rule.kind === 'mann-whitney') return judgeMannWhitney(rule, current, base);
   return judgeProportions(rule, current, base);
+}
+
+/** Sequential rules that only fail and count from the analysis' first round (see `countingWindow`). */
+function isCounting(rule: AnalysisRule): boolean {
+  return (
+    rule.kind === 'sequential-latency' ||
+    rule.kind === 'sequential-vs-baseline' ||
+    (rule.kind === 'sequential' && rule.onlyFails === true)
+  );
+}
+
+/**
+ * The window a counting rule reads: from the second before the analysis' first round to now, in
+ * whole seconds (the builtin router's slots), so the counts of every round start at the same
+ * moment and the difference of two rounds is the traffic between them. Past the rule's own window
+ * (the router's memory) the counts would start sliding, and the test stops looking.
+ */
+export function countingWindow(now: number, since: number): number {
+  return (Math.floor(now / 1000) - Math.floor(since / 1000) + 2) * 1000;
+}
+
+/** This rule's verdicts at earlier rounds, oldest first. */
+function pointsOf(
+  rule: AnalysisRule,
+  history: readonly AnalysisResult[] | undefined,
+  now: number,
+): { at: number; stats: Readonly<Record<string, number>> | undefined }[] {
+  return [...(history ?? [])]
+    .filter((r) => r.at < now)
+    .sort((a, b) => a.at - b.at)
+    .flatMap((r) => {
+      const o = r.outcomes.find((x) => x.rule === rule.name);
+      return o ? [{ at: r.at, stats: o.point.stats }] : [];
+    });
+}
+
+/** The newest earlier value of one of this rule's stats (the latency test's fixed limit). */
+function latestStat(
+  rule: AnalysisRule,
+  history: readonly AnalysisResult[] | undefined,
+  now: number,
+  key: string,
+): number | undefined {
+  return pointsOf(rule, history, now)
+    .map((p) => p.stats?.[key])
+    .filter((v) => v !== undefined)
+    .at(-1);
 }
 
 /**
@@ -167,10 +254,19 @@ function unknownProvider(rule: AnalysisRule, key: string, known: readonly string
 type Cache = Map<string, Promise<Measurement>>;
 
 /** The provider key of a rule and a function measuring its metric for a release. */
-function querier(input: Omit<AnalyzeInput, 'baseline' | 'history'>, rule: AnalysisRule, cache: Cache) {
+function querier(
+  input: Omit<AnalyzeInput, 'baseline' | 'history'>,
+  rule: AnalysisRule,
+  cache: Cache,
+  counting = isCounting(rule),
+) {
   const key = rule.provider ?? input.defaultProvider ?? 'builtin';
   const provider = input.providers[key];
-  const windowMs = rule.windowMs ?? input.defaultWindowMs ?? DEFAULT_WINDOW_MS;
+  const ruleWindow = rule.windowMs ?? input.defaultWindowMs ?? DEFAULT_WINDOW_MS;
+  const windowMs =
+    counting && input.since !== undefined
+      ? Math.min(ruleWindow, countingWindow(input.now, input.since))
+      : ruleWindow;
   // Rules sharing a metric, window and provider share one query per release.
   const query = (release: string): Promise<Measurement> => {
     if (!provider) return Promise.resolve(unknownProvider(rule, key, Object.keys(input.providers)));
@@ -190,6 +286,10 @@ async function runRule(input: AnalyzeInput, rule: AnalysisRule, cache: Cache) {
   const baselineOf = (): Promise<Measurement | undefined> => {
     const b = input.baseline;
     if (!needsBaseline(rule) || !b) return Promise.resolve(undefined);
+    // The latency test's limit comes from the baseline's p95 over all it remembers (the stable
+    // release's traffic before the canary too): it is fixed at once and owes nothing to the canary.
+    if (b.kind === 'release' && rule.kind === 'sequential-latency')
+      return querier(input, rule, cache, false).query(b.release);
     if (b.kind === 'release') return query(b.release);
     return Promise.resolve(
       b.values[rule.metric] ?? { phase: 'nodata', reason: `the pre-deploy snapshot has no ${rule.metric}` },

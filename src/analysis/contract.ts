@@ -21,6 +21,8 @@ export interface MeasurementOk {
   readonly value: number;
   /** Raw observations behind the value (e.g. request latencies), when the provider has them. */
   readonly samples?: readonly number[];
+  /** The latency distribution as histogram buckets, when the provider keeps one (sequential latency test). */
+  readonly histogram?: { readonly upperMs: readonly number[]; readonly counts: readonly number[] };
   /** How many events the value rests on (e.g. requests in the window), when known. */
   readonly count?: number;
   /**

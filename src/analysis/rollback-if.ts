@@ -9,9 +9,6 @@
 import { type AnalysisProfile, businessDrop, DEFAULT_PROFILE } from './judges/defaults.ts';
 import type { AnalysisRule } from './rules.ts';
 
-/** How far back a sequential error-rate test reads: the builtin router keeps 10 minutes. */
-export const SEQUENTIAL_WINDOW_MS = 600_000;
-
 export interface RollbackIf {
   readonly errorRate?:
     | false
@@ -19,10 +16,15 @@ export interface RollbackIf {
         readonly above?: number;
         readonly withinMs?: number;
         /**
-         * threshold (default); two-proportion: significantly above the baseline by more than `above`;
-         * sequential: shown above `above` by a sequential test checked at every measurement.
+         * sequential (default): the limit over the window, and sequential tests that fail early
+         * (shown above `above`, shown above the stable release's rate); threshold: the limit over
+         * the window alone; sequential-only: the sequential tests alone (a release measured above
+         * `above` but not shown to be is inconclusive); two-proportion: significantly above the
+         * baseline by more than `above`.
          */
-        readonly test?: 'threshold' | 'two-proportion' | 'sequential';
+        readonly test?: 'threshold' | 'two-proportion' | 'sequential' | 'sequential-only';
+        /** The two-proportion test's significance level; default 0.01. */
+        readonly alpha?: number;
       };
   readonly latency?:
     | false
@@ -30,8 +32,14 @@ export interface RollbackIf {
         readonly p95AboveBaseline?: number;
         readonly forMs?: number;
         readonly floorMs?: number;
-        /** ratio (default) or mann-whitney: the latency distribution significantly slower than the baseline's. */
-        readonly test?: 'ratio' | 'mann-whitney';
+        /**
+         * sequential (default): the ratio over `forMs` and a sequential test that fails early (p95
+         * shown above the factor); ratio: the ratio alone; mann-whitney: the latency distribution
+         * significantly slower than the baseline's.
+         */
+        readonly test?: 'ratio' | 'mann-whitney' | 'sequential';
+        /** The Mann-Whitney test's significance level; default 0.01. */
+        readonly alpha?: number;
       };
   readonly unhealthyInstances?: false | { readonly above?: number };
   readonly businessMetric?: {
@@ -43,10 +51,32 @@ export interface RollbackIf {
   };
 }
 
+const SEQUENTIAL_ERROR = new Set(['error-rate-sequential', 'error-rate-vs-stable']);
+
 function override(rule: AnalysisRule, spec: RollbackIf): AnalysisRule | undefined {
+  const e = spec.errorRate === false ? undefined : (spec.errorRate ?? {});
+  const l = spec.latency === false ? undefined : (spec.latency ?? {});
+  if (SEQUENTIAL_ERROR.has(rule.name)) {
+    const test = e?.test ?? 'sequential';
+    if (!e || (test !== 'sequential' && test !== 'sequential-only')) return undefined;
+    if (rule.kind !== 'sequential') return rule;
+    // sequential-only: no fixed trigger beside it, so the test itself says pass or inconclusive.
+    return {
+      ...rule,
+      ...(e.above !== undefined && { above: e.above }),
+      ...(test === 'sequential-only' && { onlyFails: false, minCount: 50 }),
+    };
+  }
+  if (rule.name === 'latency-p95-sequential' && rule.kind === 'sequential-latency') {
+    if (!l || (l.test ?? 'sequential') !== 'sequential') return undefined;
+    return {
+      ...rule,
+      maxRatio: l.p95AboveBaseline ?? rule.maxRatio,
+      ...(l.floorMs !== undefined && { floor: l.floorMs }),
+    };
+  }
   if (rule.name === 'error-rate' && rule.kind === 'threshold') {
-    if (spec.errorRate === false) return undefined;
-    const e = spec.errorRate ?? {};
+    if (!e || e.test === 'sequential-only') return undefined;
     if (e.test === 'two-proportion') {
       return {
         kind: 'proportions',
@@ -55,33 +85,21 @@ function override(rule: AnalysisRule, spec: RollbackIf): AnalysisRule | undefine
         windowMs: e.withinMs ?? rule.windowMs ?? 600_000,
         // `above` is the smallest increase over the baseline worth a rollback.
         ...(e.above !== undefined && { minEffect: e.above }),
-        unit: 'ratio',
-      };
-    }
-    if (e.test === 'sequential') {
-      return {
-        kind: 'sequential',
-        name: rule.name,
-        metric: rule.metric,
-        above: e.above ?? rule.above ?? 0.05,
-        // The test accumulates all of the release's traffic: the router's whole memory, not the
-        // trigger's sliding window (a sliding window would forget the evidence it has).
-        windowMs: SEQUENTIAL_WINDOW_MS,
-        ...(rule.minCount !== undefined && { minCount: rule.minCount }),
+        ...(e.alpha !== undefined && { alpha: e.alpha }),
         unit: 'ratio',
       };
     }
     return { ...rule, above: e.above ?? rule.above, windowMs: e.withinMs ?? rule.windowMs };
   }
   if (rule.name === 'latency-p95' && rule.kind === 'ratio') {
-    if (spec.latency === false) return undefined;
-    const l = spec.latency ?? {};
+    if (!l) return undefined;
     if (l.test === 'mann-whitney') {
       return {
         kind: 'mann-whitney',
         name: rule.name,
         metric: 'latency',
         windowMs: rule.windowMs ?? 60_000,
+        ...(l.alpha !== undefined && { alpha: l.alpha }),
         unit: 'ms',
       };
     }

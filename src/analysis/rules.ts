@@ -14,6 +14,8 @@ export const RULE_KINDS = [
   'mann-whitney',
   'proportions',
   'sequential',
+  'sequential-latency',
+  'sequential-vs-baseline',
 ] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 
@@ -76,10 +78,35 @@ export interface SequentialRuleSpec extends RuleBase {
   readonly above: number;
   readonly alpha?: number;
   readonly minCount?: number;
+  /** Only fail; pass when not shown above (a fixed-window trigger beside it decides). */
+  readonly onlyFails?: boolean;
+}
+
+/**
+ * Sequential latency test (judges/sequential-latency.ts): the new release's requests slower than
+ * `maxRatio` × the baseline's p95; only fails. Metric: `latency` (a histogram).
+ */
+export interface SequentialLatencyRuleSpec extends RuleBase {
+  readonly kind: 'sequential-latency';
+  readonly maxRatio: number;
+  readonly floor?: number;
+  readonly alpha?: number;
+  readonly minCount?: number;
+}
+
+/**
+ * Sequential two-sample error-rate test against the baseline release served at the same time
+ * (judges/sequential-vs-baseline.ts); only fails. Metric: `error_rate` with request counts.
+ */
+export interface SequentialVsBaselineRuleSpec extends RuleBase {
+  readonly kind: 'sequential-vs-baseline';
+  readonly alpha?: number;
 }
 
 export type AnalysisRule =
   | SequentialRuleSpec
+  | SequentialLatencyRuleSpec
+  | SequentialVsBaselineRuleSpec
   | ThresholdRuleSpec
   | RatioRuleSpec
   | DropRuleSpec
@@ -125,8 +152,14 @@ function problemsOf(rule: AnalysisRule, index: number): string[] {
   if (rule.kind === 'sequential' && !fraction(rule.above)) {
     out.push(`${at}: above must be an error rate between 0 and 1, e.g. 0.05`);
   }
+  if (rule.kind === 'sequential-latency' && !(rule.maxRatio > 1))
+    out.push(`${at}: maxRatio must be a factor above 1, e.g. 2`);
   if (
-    (rule.kind === 'mann-whitney' || rule.kind === 'proportions' || rule.kind === 'sequential') &&
+    (rule.kind === 'mann-whitney' ||
+      rule.kind === 'proportions' ||
+      rule.kind === 'sequential' ||
+      rule.kind === 'sequential-latency' ||
+      rule.kind === 'sequential-vs-baseline') &&
     !fraction(rule.alpha)
   ) {
     out.push(`${at}: alpha must be between 0 and 1, e.g. 0.01`);

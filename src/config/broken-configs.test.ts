@@ -287,6 +287,20 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     ],
   },
   {
+    name: 'alpha without its statistical test',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    rollbackIf: { errorRate: { above: 5%, alpha: 0.05 } }\n',
+    expected: [
+      'slipway.yaml:5:50: environments.production.rollbackIf.errorRate.alpha: alpha is the significance level of `test: two-proportion`; add `test: two-proportion` or remove alpha (the sequential tests share a fixed 1%)',
+    ],
+  },
+  {
+    name: 'alpha out of range',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    rollbackIf: { latency: { p95AboveBaseline: 2x, test: mann-whitney, alpha: 5% } }\n',
+    expected: [
+      'slipway.yaml:5:79: environments.production.rollbackIf.latency.alpha: expected a significance level between 0 and 1, e.g. 0.01, found "5%"',
+    ],
+  },
+  {
     name: 'percentage above 100',
     yaml: 'app: shop\nrun: { command: x }\nenvironments:\n  production:\n    rollbackIf: { unhealthyInstances: { above: 130% } }\n',
     expected: [

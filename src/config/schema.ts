@@ -288,15 +288,24 @@ const judgeTest = <const T extends readonly [string, ...string[]]>(tests: T, wha
     .optional()
     .meta({ description: what });
 
+const testAlpha = (what: string) =>
+  z
+    .number({ error: 'expected a significance level between 0 and 1, e.g. 0.01' })
+    .gt(0, { error: 'expected a significance level between 0 and 1, e.g. 0.01' })
+    .lt(1, { error: 'expected a significance level between 0 and 1, e.g. 0.01' })
+    .optional()
+    .meta({ description: `Significance level of ${what} (default 0.01); only with that test.` });
+
 const rollbackIf = z.strictObject({
   errorRate: z
     .strictObject({
       above: percent(),
       within: duration().default(600_000),
       test: judgeTest(
-        ['threshold', 'two-proportion', 'sequential'],
-        "threshold (default): roll back when the error rate is above `above`. two-proportion: when it is significantly higher than the baseline release's (z-test), by more than `above`. sequential: as soon as a sequential test checked at every measurement shows it above `above` (at most 1% chance of ever rolling back a release within the limit).",
+        ['sequential', 'threshold', 'sequential-only', 'two-proportion'],
+        "sequential (default): roll back when the error rate is above `above` over `within`, or earlier as soon as a sequential test shows it above `above` or above the stable release's (the sequential tests together roll back a release within its limits and no worse than stable with at most 1% chance). threshold: the limit over `within` alone. sequential-only: the sequential tests alone, no fixed limit (a release measured above `above` but not yet shown to be is inconclusive). two-proportion: when it is significantly higher than the baseline release's (z-test), by more than `above`.",
       ),
+      alpha: testAlpha('the two-proportion test'),
     })
     .optional(),
   latency: z
@@ -304,9 +313,10 @@ const rollbackIf = z.strictObject({
       p95AboveBaseline: ratio(),
       for: duration().default(300_000),
       test: judgeTest(
-        ['ratio', 'mann-whitney'],
-        "ratio (default): roll back when the p95 is p95AboveBaseline times the baseline's for `for`. mann-whitney: when the new release's latencies are significantly slower than the baseline's (rank test on the router's latency histogram).",
+        ['sequential', 'ratio', 'mann-whitney'],
+        "sequential (default): roll back when the p95 is p95AboveBaseline times the baseline's for `for`, or earlier as soon as a sequential test shows more than 5% of the new release's requests slower than that (builtin router). ratio: the ratio over `for` alone. mann-whitney: when the new release's latencies are significantly slower than the baseline's (rank test on the router's latency histogram).",
       ),
+      alpha: testAlpha('the Mann-Whitney test'),
     })
     .optional(),
   unhealthyInstances: z.strictObject({ above: percent() }).optional(),

@@ -55,6 +55,7 @@ export function semanticProblems(data: unknown): Problem[] {
         path: [...base, 'rollbackIf', 'flag'],
         message: 'action flag-off turns off the flag named here; add e.g. `flag: new-checkout`',
       });
+    if (isObject(env.rollbackIf)) problems.push(...alphaProblems(env.rollbackIf, [...base, 'rollbackIf']));
     if (isObject(env.approval) && isObject(data.users)) {
       problems.push(...approverProblems(env.approval, data.users, [...base, 'approval']));
     }
@@ -321,4 +322,21 @@ function healthProblems(data: Raw): Problem[] {
     ];
   }
   return [];
+}
+
+/** `alpha` sets the level of a fixed-sample test: it means nothing beside another `test`. */
+function alphaProblems(r: Record<string, unknown>, base: (string | number)[]): Problem[] {
+  const out: Problem[] = [];
+  for (const [key, test] of [
+    ['errorRate', 'two-proportion'],
+    ['latency', 'mann-whitney'],
+  ] as const) {
+    const t = r[key];
+    if (isObject(t) && t.alpha !== undefined && t.test !== test)
+      out.push({
+        path: [...base, key, 'alpha'],
+        message: `alpha is the significance level of \`test: ${test}\`; add \`test: ${test}\` or remove alpha (the sequential tests share a fixed 1%)`,
+      });
+  }
+  return out;
 }

@@ -130,6 +130,7 @@ export function createGuard(
 ): Guard & { history: Map<string, AnalysisResult[]> } {
   const history = new Map<string, AnalysisResult[]>();
   const firstRound = new Map<string, number>();
+  const lastFull = new Map<string, { at: number; phase: GuardPhase; result: AnalysisResult }>();
   const base = PROFILES[options.profile ?? 'default'] ?? PROFILES.default!;
   const intervalMs = (ctx: DeploymentContext): number => {
     if (options.intervalMs !== undefined) return options.intervalMs;
@@ -137,7 +138,7 @@ export function createGuard(
     // A sequential test may be looked at after every measurement without losing its guarantee, so
     // it is measured every SEQUENTIAL_INTERVAL_MS: a fault is caught as soon as the evidence is in.
     const rules = options.rulesFor?.(ctx, profile) ?? profile.rollback;
-    return rules.some((r) => r.kind === 'sequential')
+    return rules.some((r) => r.kind.startsWith('sequential'))
       ? Math.min(profile.intervalMs, SEQUENTIAL_INTERVAL_MS)
       : profile.intervalMs;
   };
@@ -157,16 +158,26 @@ export function createGuard(
       cutover: number | null,
     ): Promise<GuardResult> {
       const profile = PROFILES[ctx.profile] ?? base;
-      const rules = [
+      const allRules = [
         ...(options.rulesFor?.(ctx, profile) ?? profile.rollback),
         ...(phase === 'watch' ? profile.watch : []),
       ];
+      const key = `${ctx.env}/${ctx.release.id}`;
+      // The fixed-window judges are judged at the profile's interval, as they were designed to be
+      // (a limit's confidence bounds looked at every 250 ms would fail more healthy releases); the
+      // sequential tests, which may be looked at any time, in every round between.
+      const full = lastFull.get(key);
+      const everyRule =
+        options.intervalMs !== undefined ||
+        !full ||
+        now - full.at >= profile.intervalMs ||
+        full.phase !== phase;
+      const rules = everyRule ? allRules : allRules.filter((r) => r.kind.startsWith('sequential'));
       const all = options.providersFor?.(ctx) ?? options.providers;
       const providers =
         ctx.stable && cutover !== null
           ? Object.fromEntries(Object.entries(all).map(([k, p]) => [k, frozenAt(p, ctx.stable!.id, cutover)]))
           : all;
-      const key = `${ctx.env}/${ctx.release.id}`;
       const past = history.get(key) ?? [];
       // The first round stays known when old rounds are dropped: sequential rules count from it.
       const since = firstRound.get(key) ?? now;
@@ -184,10 +195,10 @@ export function createGuard(
       });
       // Enough rounds for the longest `forMs` at this interval (a sequential rule makes rounds
       // frequent: 5 minutes at 250 ms is 1200 rounds), at least 500.
-      const longestFor = Math.max(0, ...rules.map((r) => r.forMs ?? 0));
+      const longestFor = Math.max(0, ...allRules.map((r) => r.forMs ?? 0));
       const keep = Math.max(500, Math.ceil(longestFor / intervalMs(ctx)) + 20);
       history.set(key, [...past.filter((r) => r.at > now - 3_600_000).slice(-keep), result]);
-      const variants = phase === 'watch' ? undefined : await options.variantsFor?.(ctx);
+      const variants = phase === 'watch' || !everyRule ? undefined : await options.variantsFor?.(ctx);
       if (variants) {
         const failed = await judgeVariants(
           variants,
@@ -200,6 +211,16 @@ export function createGuard(
         if (failed) return { ...failed, warnings: result.warnings, numbers: headline(result) };
       }
       const failed = result.outcomes.find((o) => o.severity === 'rollback' && o.verdict.verdict === 'fail');
+      if (everyRule) lastFull.set(key, { at: now, phase, result });
+      else if (!failed && full) {
+        // Between full rounds nothing failed: the fixed triggers' last word stands.
+        return {
+          verdict: full.result.verdict,
+          reason: full.result.reason,
+          warnings: full.result.warnings,
+          numbers: headline(full.result),
+        };
+      }
       return {
         verdict: result.verdict,
         reason: failed ? failed.verdict.reason : result.reason,

@@ -73,6 +73,7 @@ export function rollbackIfOf(env: EnvironmentConfig | undefined): RollbackIf {
         above: r.errorRate.above,
         withinMs: r.errorRate.within,
         ...(r.errorRate.test && { test: r.errorRate.test }),
+        ...(r.errorRate.alpha !== undefined && { alpha: r.errorRate.alpha }),
       },
     }),
     ...(r.latency && {
@@ -80,6 +81,7 @@ export function rollbackIfOf(env: EnvironmentConfig | undefined): RollbackIf {
         p95AboveBaseline: r.latency.p95AboveBaseline,
         forMs: r.latency.for,
         ...(r.latency.test && { test: r.latency.test }),
+        ...(r.latency.alpha !== undefined && { alpha: r.latency.alpha }),
       },
     }),
     ...(r.unhealthyInstances && { unhealthyInstances: { above: r.unhealthyInstances.above } }),

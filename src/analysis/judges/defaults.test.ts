@@ -6,7 +6,26 @@ import { businessDrop, DEFAULT_PROFILE, FAST_PROFILE, PROFILES } from './default
 describe('default rollback triggers', () => {
   test('are the seed table, as data', () => {
     const byName = Object.fromEntries(DEFAULT_PROFILE.rollback.map((r) => [r.name, r]));
-    assert.deepEqual(Object.keys(byName), ['error-rate', 'latency-p95', 'unhealthy-instances']);
+    assert.deepEqual(Object.keys(byName), [
+      'error-rate',
+      'latency-p95',
+      'unhealthy-instances',
+      'error-rate-sequential',
+      'error-rate-vs-stable',
+      'latency-p95-sequential',
+    ]);
+    // beside them, sequential tests that fail early, sharing α = 1%: a third each
+    assert.deepEqual(
+      ['error-rate-sequential', 'error-rate-vs-stable', 'latency-p95-sequential'].map((n) => {
+        const r = byName[n] as { kind: string; alpha: number; above?: number; maxRatio?: number };
+        return [r.kind, Number((r.alpha * 3).toFixed(6)), r.above ?? r.maxRatio ?? null];
+      }),
+      [
+        ['sequential', 0.01, 0.05],
+        ['sequential-vs-baseline', 0.01, null],
+        ['sequential-latency', 0.01, 2],
+      ],
+    );
     // error rate above 5% within 10 minutes
     assert.deepEqual(byName['error-rate'], {
       kind: 'threshold',

@@ -8,6 +8,12 @@
  * - a business metric dropping more than 20% (only when the app names one)
  * - watch window: warn when the error rate passes 1.5× or p95 1.3× the pre-deploy baseline
  *
+ * Beside the error-rate and latency triggers run sequential tests that may fail them early, as
+ * soon as the evidence is overwhelming (judges/sequential*.ts): the error rate shown above 5%, the
+ * error rate shown above the stable release's, the p95 shown above 2× the baseline's. They share
+ * α = 1% (a third each): the chance any of them ever rolls back a release within its limits and no
+ * worse than the stable one. `rollbackIf.*.test` swaps them out.
+ *
  * The `fast` profile keeps the same rules with windows of seconds, for staging smoke runs and
  * tests that cannot wait ten minutes.
  */
@@ -31,6 +37,50 @@ interface Windows {
   readonly latencyWindowMs: number;
   readonly latencyForMs: number;
   readonly minRequests: number;
+}
+
+/** The false-rollback bound of the sequential tests together; each default test gets a third. */
+export const SEQUENTIAL_ALPHA = 0.01;
+const EACH_ALPHA = SEQUENTIAL_ALPHA / 3;
+/** Sequential tests read all of the release's traffic the builtin router remembers: 10 minutes. */
+export const SEQUENTIAL_WINDOW_MS = 600_000;
+
+/** The sequential tests beside the error-rate trigger (limit `above`): against it and against stable. */
+export function sequentialErrorRules(above: number): AnalysisRule[] {
+  return [
+    {
+      kind: 'sequential',
+      name: 'error-rate-sequential',
+      metric: 'error_rate',
+      above,
+      alpha: EACH_ALPHA,
+      onlyFails: true,
+      windowMs: SEQUENTIAL_WINDOW_MS,
+      unit: 'ratio',
+    },
+    {
+      kind: 'sequential-vs-baseline',
+      name: 'error-rate-vs-stable',
+      metric: 'error_rate',
+      alpha: EACH_ALPHA,
+      windowMs: SEQUENTIAL_WINDOW_MS,
+      unit: 'ratio',
+    },
+  ];
+}
+
+/** The sequential test beside the latency trigger (p95 above `maxRatio` × the baseline's). */
+export function sequentialLatencyRule(maxRatio: number, floor: number): AnalysisRule {
+  return {
+    kind: 'sequential-latency',
+    name: 'latency-p95-sequential',
+    metric: 'latency',
+    maxRatio,
+    floor,
+    alpha: EACH_ALPHA,
+    windowMs: SEQUENTIAL_WINDOW_MS,
+    unit: 'ms',
+  };
 }
 
 function rollbackRules(w: Windows): readonly AnalysisRule[] {
@@ -64,6 +114,8 @@ function rollbackRules(w: Windows): readonly AnalysisRule[] {
       above: 0.3,
       unit: 'ratio',
     },
+    ...sequentialErrorRules(0.05),
+    sequentialLatencyRule(2, 50),
   ];
 }
 

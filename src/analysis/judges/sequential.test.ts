@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type AnalysisResult, analyze } from '../analyze.ts';
 import { createFakeProvider } from '../metrics/fake-provider.ts';
-import { rulesFromRollbackIf, SEQUENTIAL_WINDOW_MS } from '../rollback-if.ts';
+import { rulesFromRollbackIf } from '../rollback-if.ts';
 import { validateRules } from '../rules.ts';
+import { SEQUENTIAL_WINDOW_MS } from './defaults.ts';
 import { binomial, mulberry32 } from './seeded.ts';
 import { type Anchor, anchorsOf, judgeSequential, logMixtureRatio, sequentialTest } from './sequential.ts';
 
@@ -99,15 +100,17 @@ test('verdicts: fail on evidence, inconclusive above the limit without it, pass 
 });
 
 test('rollbackIf test: sequential, through analyze: history supplies the restarts', async () => {
-  const rules = rulesFromRollbackIf({ errorRate: { above: LIMIT, test: 'sequential' } });
-  validateRules(rules);
+  const all = rulesFromRollbackIf({ errorRate: { above: LIMIT, test: 'sequential' } });
+  validateRules(all);
+  const rules = all.filter((r) => r.name === 'error-rate-sequential');
   assert.deepEqual(rules[0], {
     kind: 'sequential',
-    name: 'error-rate',
+    name: 'error-rate-sequential',
     metric: 'error_rate',
     above: LIMIT,
+    alpha: 0.01 / 3,
+    onlyFails: true,
     windowMs: SEQUENTIAL_WINDOW_MS,
-    minCount: 50,
     unit: 'ratio',
   });
   const provider = createFakeProvider();

@@ -30,9 +30,24 @@ export interface SequentialRule {
   readonly alpha?: number;
   /** Requests needed before a pass; default 50. A fail needs only the evidence. */
   readonly minCount?: number;
+  /**
+   * Only ever fail: when the evidence is not there, pass and leave the decision to the fixed-window
+   * trigger beside it (the default, `test: sequential`).
+   */
+  readonly onlyFails?: boolean;
 }
 
 export const SEQUENTIAL_DEFAULTS = { alpha: 0.01, minCount: 50 } as const;
+
+/** `{ key: value }` for a finite value, nothing otherwise (stats are stored as JSON). */
+export function finite(key: string, value: number): Record<string, number> {
+  return Number.isFinite(value) ? { [key]: value } : {};
+}
+
+/** α as written in reasons: 0.01, 0.0033. */
+export function formatAlpha(alpha: number): string {
+  return String(Number(alpha.toPrecision(2)));
+}
 
 /** Cumulative requests and errors of the new release at one measurement. */
 export interface Counts {
@@ -137,17 +152,35 @@ export function judgeSequential(
   current: Measurement,
   earlier: readonly Anchor[],
 ): Verdict {
+  if (current.phase !== 'ok' && rule.onlyFails)
+    return {
+      verdict: 'pass',
+      rule: rule.name,
+      observed: null,
+      threshold: null,
+      sample: { new: 0 },
+      reason: `${rule.name}: not measured; the fixed error-rate trigger decides`,
+    };
   if (current.phase !== 'ok') return unmeasured(rule.name, 'new', current);
   const alpha = rule.alpha ?? SEQUENTIAL_DEFAULTS.alpha;
   const minCount = rule.minCount ?? SEQUENTIAL_DEFAULTS.minCount;
   const now = countsOf(current);
+  if (!now && rule.onlyFails)
+    return {
+      verdict: 'pass',
+      rule: rule.name,
+      observed: null,
+      threshold: null,
+      sample: { new: 0 },
+      reason: `${rule.name}: no request count; the fixed error-rate trigger decides`,
+    };
   if (!now)
     return tooFew(rule.name, 'new', 0, minCount, 'counted requests (the provider gave no count)', { new: 0 });
   const sample = { new: now.requests };
   const r = sequentialTest(now, earlier, rule.above, alpha);
   const pct = (v: number) => formatValue(v, 'ratio');
   const stats = {
-    logLikelihoodRatio: r.margin + Math.log(1 / anchorAlpha(alpha, r.anchor)),
+    ...finite('logLikelihoodRatio', r.margin + Math.log(1 / anchorAlpha(alpha, r.anchor))),
     alpha,
     anchor: r.anchor,
     anchorRequests: r.requests,
@@ -156,12 +189,16 @@ export function judgeSequential(
   const base = { rule: rule.name, observed: current.value, threshold: rule.above, sample, stats };
   if (r.reject) {
     const since = r.anchor === 0 ? 'since the release started' : `in the last ${r.requests} requests`;
-    const reason = `${rule.name}: ${r.errors} errors ${since} (${pct(r.errors / r.requests)}) show an error rate above ${pct(rule.above)} (sequential test, α = ${alpha})`;
+    const reason = `${rule.name}: ${r.errors} errors ${since} (${pct(r.errors / r.requests)}) show an error rate above ${pct(rule.above)} (sequential test, α = ${formatAlpha(alpha)})`;
     return { ...base, verdict: 'fail', reason };
+  }
+  if (rule.onlyFails) {
+    const reason = `${rule.name}: ${r.errors} errors in ${r.requests} requests, not shown above ${pct(rule.above)}; the fixed error-rate trigger decides`;
+    return { ...base, verdict: 'pass', reason };
   }
   if (now.requests < minCount) return tooFew(rule.name, 'new', now.requests, minCount, 'requests', sample);
   if (current.value > rule.above) {
-    const reason = `${rule.name} is ${pct(current.value)} over ${now.requests} requests, above ${pct(rule.above)} but not yet shown to be (sequential test, α = ${alpha}); waiting for more requests`;
+    const reason = `${rule.name} is ${pct(current.value)} over ${now.requests} requests, above ${pct(rule.above)} but not yet shown to be (sequential test, α = ${formatAlpha(alpha)}); waiting for more requests`;
     return { ...base, verdict: 'inconclusive', reason };
   }
   const reason = `${rule.name} is ${pct(current.value)} over ${now.requests} requests, within ${pct(rule.above)}`;

@@ -65,7 +65,7 @@ export function measurementOf(metric: BuiltinMetric, m: ReleaseMetrics, q: Metri
         reason: `the router keeps no latency histogram for release ${q.release} in ${q.env}`,
       };
     }
-    return { phase: 'ok', value: m.latency.p50 ?? 0, count, samples };
+    return { phase: 'ok', value: m.latency.p50 ?? 0, count, samples, histogram: m.latencyHistogram! };
   }
   const value = m.latency[metric];
   if (value === null) {
