@@ -25,7 +25,7 @@ export function rawLoad(
   const worker = () =>
     new Promise<void>((done) => {
       let socket: Socket;
-      let buf = Buffer.alloc(0);
+      let buf: Buffer = Buffer.alloc(0);
       let start = 0;
       let busy = false;
       const fail = (error: string) => {
