@@ -42,9 +42,6 @@ function hasControl(text: string, from: number, to: number): boolean {
   }
   return false;
 }
-/** The target may carry raw bytes above 0x7e (some clients send UTF-8 unencoded): they pass as they are. */
-const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e\x80-\xff]+) HTTP\/1\.([01])$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/;
 const OTHER_VERSION = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [\x21-\x7e]+ HTTP\/\d\.\d$/;
 
 export interface Head {
@@ -145,22 +142,37 @@ function parseFields(text: string, pos: number, head: Head): string | null {
   return null;
 }
 
+/** "HTTP/1." followed by 0 or 1 at `at`: the minor version, or -1. */
+function version(text: string, at: number): number {
+  if (!text.startsWith('HTTP/1.', at)) return -1;
+  const minor = text.charCodeAt(at + 7) - 48;
+  return minor === 0 || minor === 1 ? minor : -1;
+}
+
 /** `text` is a head as `headEnd()` delimits it, without its final "\r\n\r\n". */
 export function parseRequestHead(text: string): RequestHead | HeadError {
   let eol = text.indexOf('\r\n');
   if (eol < 0) eol = text.length;
-  const line = text.slice(0, eol);
-  const m = REQUEST_LINE.exec(line);
-  if (!m) {
+  // method SP target SP HTTP/1.x (the target: visible ASCII or bytes above 0x7f, no space)
+  const sp = text.indexOf(' ');
+  const suffix = eol - 9;
+  let minor = sp > 0 && sp + 1 < suffix && text.charCodeAt(suffix) === 32 ? version(text, suffix + 1) : -1;
+  if (minor >= 0 && !isToken(text, 0, sp)) minor = -1;
+  for (let i = sp + 1; minor >= 0 && i < suffix; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f || c > 0xff) minor = -1;
+  }
+  if (minor < 0) {
+    const line = text.slice(0, eol);
     if (OTHER_VERSION.test(line)) return fail(505, 'only HTTP/1.0 and HTTP/1.1 are served here');
     return fail(400, 'malformed request line');
   }
   const head: RequestHead = {
     text,
-    minor: m[3] === '1' ? 1 : 0,
+    minor,
     startLineEnd: eol,
-    method: m[1]!,
-    target: m[2]!,
+    method: text.slice(0, sp),
+    target: text.slice(sp + 1, suffix),
     names: [],
     values: [],
     lineStarts: [],
@@ -170,16 +182,34 @@ export function parseRequestHead(text: string): RequestHead | HeadError {
   return bad ? fail(400, bad) : head;
 }
 
+/** HTTP/1.x SP 3-digit status (100–999), then nothing or SP and a reason without control characters. */
+function statusOf(text: string, eol: number): number {
+  if (eol < 12 || text.charCodeAt(8) !== 32) return -1;
+  const d0 = text.charCodeAt(9) - 48;
+  const d1 = text.charCodeAt(10) - 48;
+  const d2 = text.charCodeAt(11) - 48;
+  if (d0 < 1 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return -1;
+  if (eol > 12) {
+    if (text.charCodeAt(12) !== 32) return -1;
+    for (let i = 13; i < eol; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 255 || CHAR[c] === 2) return -1;
+    }
+  }
+  return d0 * 100 + d1 * 10 + d2;
+}
+
 export function parseResponseHead(text: string): ResponseHead | HeadError {
   let eol = text.indexOf('\r\n');
   if (eol < 0) eol = text.length;
-  const m = STATUS_LINE.exec(text.slice(0, eol));
-  if (!m) return fail(502, 'malformed status line');
+  const minor = version(text, 0);
+  const status = minor < 0 ? -1 : statusOf(text, eol);
+  if (status < 0) return fail(502, 'malformed status line');
   const head: ResponseHead = {
     text,
-    minor: m[1] === '1' ? 1 : 0,
+    minor,
     startLineEnd: eol,
-    status: Number(m[2]),
+    status,
     names: [],
     values: [],
     lineStarts: [],
