@@ -9,7 +9,15 @@
  */
 import { connect, type OnReadOpts, type Socket } from 'node:net';
 import { BodyTracker, responseFrame } from './http1/body.ts';
-import { headEnd, isHeadError, MAX_HEAD_BYTES, parseResponseHead, type ResponseHead } from './http1/head.ts';
+import {
+  fieldList,
+  headEnd,
+  isHeadError,
+  MAX_HEAD_BYTES,
+  parseResponseHead,
+  type ResponseHead,
+  tokens,
+} from './http1/head.ts';
 
 /** Pooled connections idle longer than this are closed, before node's default 5 s server keep-alive does. */
 export const IDLE_MS = 4_000;
@@ -298,15 +306,10 @@ function onDrain(this: OwnedSocket): void {
   this[kConn].user?.onDrain?.();
 }
 
+/** The backend closes the connection after this response (RFC 9112 §9.3). */
 function hasClose(head: ResponseHead): boolean {
-  if (head.minor === 0) {
-    for (let i = 0; i < head.names.length; i++)
-      if (head.names[i] === 'connection' && /keep-alive/i.test(head.values[i]!)) return false;
-    return true;
-  }
-  for (let i = 0; i < head.names.length; i++)
-    if (head.names[i] === 'connection' && /\bclose\b/i.test(head.values[i]!)) return true;
-  return false;
+  const connection = tokens(fieldList(head, 'connection'));
+  return head.minor === 0 ? !connection.includes('keep-alive') : connection.includes('close');
 }
 
 /** Kept-alive connections to one backend, newest first (LIFO keeps few of them warm). */

@@ -102,9 +102,16 @@ export function fieldList(head: Head, lower: string): string | undefined {
   return out;
 }
 
+const NONE: readonly string[] = Object.freeze([]);
+const KEEP_ALIVE: readonly string[] = Object.freeze(['keep-alive']);
+const CLOSE: readonly string[] = Object.freeze(['close']);
+
 /** The lower-cased tokens of a comma-separated list field such as Connection. */
-export function tokens(value: string | undefined): string[] {
-  if (!value) return [];
+export function tokens(value: string | undefined): readonly string[] {
+  if (!value) return NONE;
+  // The values nearly every message carries, answered without allocating.
+  if (value === 'keep-alive' || value === 'Keep-Alive') return KEEP_ALIVE;
+  if (value === 'close' || value === 'Close') return CLOSE;
   const out: string[] = [];
   for (const part of value.split(',')) {
     const t = part.trim().toLowerCase();
