@@ -8,6 +8,8 @@
  *   through its admin API (`POST /v1/envs/:env/weights`, what every engine step calls); the time
  *   includes the HTTP call, the agent's work and the router's.
  * - `haproxy`: the same through the same agent with `driver: haproxy` (its runtime API), the peer.
+ * - `base` (with BENCH_BASE=/other/checkout): `agent` with that checkout's `slipway agent`, for a
+ *   before/after in the same run.
  * - `router`: the builtin router alone in its own process (bench/builtin-child.ts) in front of the
  *   agent's builtin instances, switched over a pipe: bench/cutover.ts's measure.
  * Each environment runs blue and green (2 instances each, the tiny app below answering with an
@@ -17,6 +19,7 @@
  *
  *   node bench/switch-distribution.ts
  *   BENCH_SWITCHES=20 BENCH_ONLY=agent,router node bench/switch-distribution.ts
+ *   BENCH_BASE=/other/checkout BENCH_ONLY=base,agent node bench/switch-distribution.ts
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -29,7 +32,9 @@ import { rawLoad } from './raw-load.ts';
 import { describeFailures, failuresBetween, firstServedBy, type Sample, sleep } from './stream-load.ts';
 
 const SWITCHES = Number(process.env.BENCH_SWITCHES ?? 50);
-const ONLY = (process.env.BENCH_ONLY ?? 'agent,router,haproxy').split(',');
+const ONLY = (
+  process.env.BENCH_ONLY ?? (process.env.BENCH_BASE ? 'base,agent,router,haproxy' : 'agent,router,haproxy')
+).split(',');
 const GOAL_MS = 5;
 /** Time left after each switch before the next (the load runs throughout). */
 const SETTLE_MS = 300;
@@ -112,7 +117,9 @@ async function switches(
   };
 }
 
+const BASE = process.env.BENCH_BASE;
 const p = cliProject('# bench/switch-distribution.ts: only the agent is used\n');
+const base = BASE && ONLY.includes('base') ? cliProject("# the base checkout's agent\n", BASE) : undefined;
 const results: Result[] = [];
 try {
   writeFileSync(join(p.dir, 'app.mjs'), APP);
@@ -144,8 +151,23 @@ try {
     for (const r of status.releases)
       for (const i of r.instances) await directLoad(`http://127.0.0.1:${i.port}/`, 300, { concurrency: 4 });
   }
+  let basePort = 0;
+  if (base) {
+    await base.startAgent();
+    basePort = await freePort();
+    const status = await base.agent().putEnv('sw-base', {
+      listen: { host: '127.0.0.1', port: basePort },
+      releases: [release('blue', 100), release('green', 0)],
+    });
+    for (const r of status.releases)
+      for (const i of r.instances) await directLoad(`http://127.0.0.1:${i.port}/`, 300, { concurrency: 4 });
+  }
   for (const mode of ONLY) {
-    if (mode === 'agent' || mode === 'haproxy') {
+    if (mode === 'base') {
+      if (!base) throw new Error('mode base needs BENCH_BASE=/path/to/another/checkout');
+      const client = base.agent();
+      results.push(await switches(mode, basePort, (w) => client.setWeights('sw-base', w)));
+    } else if (mode === 'agent' || mode === 'haproxy') {
       const driver = mode === 'agent' ? 'builtin' : 'haproxy';
       const env = `sw-${driver}`;
       results.push(await switches(mode, envs.get(driver)!.port, (w) => agent.setWeights(env, w)));
@@ -168,9 +190,10 @@ try {
       } finally {
         await router.close();
       }
-    } else throw new Error(`unknown mode ${mode}; expected agent, router or haproxy`);
+    } else throw new Error(`unknown mode ${mode}; expected agent, base, router or haproxy`);
   }
 } finally {
+  await base?.close();
   await p.close();
 }
 
@@ -208,7 +231,7 @@ for (const r of results) {
       `  ${r.mode} over ${GOAL_MS} ms: ${slow.map(([i, s]) => `#${i + 1} ${f(s.firstNewMs)} (cmd ${f(s.commandMs)})`).join(', ')}`,
     );
 }
-for (const r of results.filter((x) => x.mode !== 'haproxy')) {
+for (const r of results.filter((x) => x.mode === 'agent' || x.mode === 'router')) {
   const worst = Math.max(...r.switches.map((s) => s.firstNewMs));
   const failed = r.switches.reduce((n, s) => n + s.failed.length, 0);
   console.log(
