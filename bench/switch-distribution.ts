@@ -55,6 +55,11 @@ interface Switch {
   readonly to: string;
   readonly commandMs: number;
   readonly firstNewMs: number;
+  /**
+   * The longest time of a request to the old side that was in flight at the command: how long the
+   * machine stalled the path the switch does not touch (a measure of the noise at that moment).
+   */
+  readonly oldStallMs: number;
   readonly failed: Sample[];
 }
 
@@ -101,6 +106,10 @@ async function switches(
       to,
       commandMs,
       firstNewMs,
+      oldStallMs: Math.max(
+        0,
+        ...l.samples.filter((s) => s.start <= at && s.end >= at && s.side !== to).map((s) => s.end - s.start),
+      ),
       failed: failuresBetween(l.samples, at, performance.now()),
     });
   }
@@ -199,14 +208,18 @@ try {
 
 const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 console.log(
+  "old-side stall: per switch, the longest request to the old side in flight at the command (the machine's noise then)",
+);
+console.log(
   `${SWITCHES} switches per mode under load (4 kept-alive clients, no retries), ${SETTLE_MS} ms apart; first-new = command → first answer from the new side`,
 );
 console.log(
-  'mode      requests  p50 ms  cmd p50  cmd max   first-new: min  median   p95    max   ≤ 5 ms  failed  load avg',
+  'mode      requests  p50 ms  cmd p50  cmd max   first-new: min  median   p95    max   ≤ 5 ms  failed  load avg    old-side stall p50/max',
 );
 for (const r of results) {
   const first = r.switches.map((s) => s.firstNewMs);
   const cmd = r.switches.map((s) => s.commandMs);
+  const stalls = r.switches.map((s) => s.oldStallMs);
   const failed = r.switches.flatMap((s) => s.failed);
   console.log(
     [
@@ -222,13 +235,14 @@ for (const r of results) {
       `${first.filter((x) => x <= GOAL_MS).length}/${first.length}`.padStart(8),
       String(failed.length).padStart(7),
       `${f(r.load[0], 2)}–${f(r.load[1], 2)}`.padStart(10),
+      `${f(quantile(stalls, 0.5))}/${f(Math.max(...stalls))}`.padStart(14),
     ].join(' '),
   );
   if (failed.length) console.log(`  ${r.mode} failures: ${describeFailures(failed)}`);
   const slow = r.switches.map((s, i) => [i, s] as const).filter(([, s]) => s.firstNewMs > GOAL_MS);
   if (slow.length)
     console.log(
-      `  ${r.mode} over ${GOAL_MS} ms: ${slow.map(([i, s]) => `#${i + 1} ${f(s.firstNewMs)} (cmd ${f(s.commandMs)})`).join(', ')}`,
+      `  ${r.mode} over ${GOAL_MS} ms: ${slow.map(([i, s]) => `#${i + 1} ${f(s.firstNewMs)} (cmd ${f(s.commandMs)}, old side ${f(s.oldStallMs)})`).join(', ')}`,
     );
 }
 for (const r of results.filter((x) => x.mode === 'agent' || x.mode === 'router')) {
