@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAgentClient } from '../src/agent/client.ts';
 
-const root = new URL('..', import.meta.url).pathname;
+const here = new URL('..', import.meta.url).pathname;
 
 export interface CliProject {
   readonly dir: string;
@@ -26,7 +26,8 @@ export interface CliProject {
   close(): Promise<void>;
 }
 
-export function cliProject(yaml: string): CliProject {
+/** `root`: the checkout whose bin/slipway.js runs (default this one; a bench may compare another). */
+export function cliProject(yaml: string, root = here): CliProject {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-bench-'));
   writeFileSync(join(dir, 'slipway.yaml'), yaml);
   const children = new Set<ChildProcess>();

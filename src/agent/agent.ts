@@ -272,7 +272,7 @@ export class Agent {
       this.applied.delete(env);
       this.proxyDown.delete(env);
       for (const r of record.desired.releases) await this.runtime.stop(env, r.release);
-      this.state.delete(env);
+      await this.state.delete(env);
       this.errors.delete(env);
     });
   }
@@ -435,7 +435,7 @@ export class Agent {
 
   private async record(desired: DesiredEnv): Promise<void> {
     const instances = await this.runtime.list(desired.env);
-    this.state.put({ desired, instances, updatedAt: new Date(this.clock.now()).toISOString() });
+    await this.state.put({ desired, instances, updatedAt: new Date(this.clock.now()).toISOString() });
     this.planRetire();
     if (this.superviseTimer === undefined) this.planSupervise();
   }

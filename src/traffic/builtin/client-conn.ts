@@ -47,16 +47,22 @@ export class ClientConn {
   private paused = false;
   /** Armed while a request head is arriving in pieces. */
   private headTimer: NodeJS.Timeout | undefined;
+  /**
+   * When the client last sent bytes or got its answer (Date.now()). The route's sweep closes
+   * connections idle past `idleTimeoutMs`: a socket timeout would be re-armed on every read and
+   * write of every request.
+   */
+  lastActive = Date.now();
+  /** Upgraded to a tunnel: no longer subject to the idle timeout. */
+  private tunneled = false;
 
   constructor(socket: Socket, route: EnvRoute) {
     this.socket = socket;
     this.route = route;
     this.address = socket.remoteAddress ?? '';
-    socket.setTimeout(route.limits.idleTimeoutMs);
     socket.on('data', onData);
     socket.on('error', noop);
     socket.on('close', onClose);
-    socket.on('timeout', onTimeout);
     socket.on('drain', onDrain);
     (socket as OwnedSocket)[kClient] = this;
     route.clients.add(this);
@@ -68,6 +74,7 @@ export class ClientConn {
   }
 
   data(chunk: Buffer): void {
+    this.lastActive = Date.now();
     if (this.state === Reading.Head) this.readHead(chunk);
     else if (this.state === Reading.Body) this.readBody(chunk, 0);
     else if (this.state !== Reading.Closed) this.stash(chunk);
@@ -159,6 +166,7 @@ export class ClientConn {
   exchangeDone(ex: Exchange): void {
     if (this.exchange !== ex) return;
     this.exchange = null;
+    this.lastActive = Date.now();
     if (this.state === Reading.Body || this.state === Reading.Tunnel) {
       // Answered before the request's body was all read (or an upgrade refused): the rest of
       // the bytes cannot be told apart from a next request.
@@ -186,9 +194,8 @@ export class ClientConn {
     this.state = Reading.Closed;
     this.exchange = null;
     const socket = this.socket;
+    this.tunneled = true;
     socket.removeListener('data', onData);
-    socket.removeListener('timeout', onTimeout);
-    socket.setTimeout(0);
     this.route.tunnels.add(socket);
     socket.write(firstBytes);
     if (this.pending) upstream.write(this.pending);
@@ -251,9 +258,10 @@ export class ClientConn {
     ex?.clientGone();
   }
 
+  /** Idle past the limit (EnvRoute's sweep). */
   timedOut(): void {
     // Waiting on the backend is the backend's timeout to judge; anything else is a stalled client.
-    if (this.state !== Reading.Waiting) this.socket.destroy();
+    if (this.state !== Reading.Waiting && !this.tunneled) this.socket.destroy();
   }
 
   drained(): void {
@@ -273,9 +281,6 @@ function onData(this: OwnedSocket, chunk: Buffer): void {
 }
 function onClose(this: OwnedSocket): void {
   this[kClient].closed();
-}
-function onTimeout(this: OwnedSocket): void {
-  this[kClient].timedOut();
 }
 function onDrain(this: OwnedSocket): void {
   this[kClient].drained();

@@ -55,6 +55,8 @@ export class EnvRoute {
   private readonly variantWindows = new Map<string, ReleaseWindow>();
   private previewHeader = 'x-slipway-release';
   private healthTimer: NodeJS.Timeout | undefined;
+  /** Closes client connections idle past `limits.idleTimeoutMs` (see ClientConn.lastActive). */
+  private readonly idleSweep: NodeJS.Timeout;
   readonly server: Server;
   /** Open client connections, so close() can end the idle ones and wait for the others. */
   readonly clients = new Set<ClientConn>();
@@ -70,6 +72,14 @@ export class EnvRoute {
     this.state = state;
     this.limits = limits;
     this.server = createServer({ noDelay: true }, (socket) => new ClientConn(socket, this));
+    const every = Math.min(1_000, Math.max(20, limits.idleTimeoutMs / 4));
+    this.idleSweep = setInterval(() => this.sweepIdle(), every);
+    this.idleSweep.unref();
+  }
+
+  private sweepIdle(): void {
+    const limit = Date.now() - this.limits.idleTimeoutMs;
+    for (const c of this.clients) if (c.lastActive <= limit) c.timedOut();
   }
 
   get hasHealthChecks(): boolean {
@@ -246,6 +256,7 @@ export class EnvRoute {
   async close(release = false): Promise<void> {
     if (release) releaseListener(listenerKey(this.state.listen.host, this.state.listen.port));
     clearInterval(this.healthTimer);
+    clearInterval(this.idleSweep);
     this.closing = true;
     const closed = new Promise((resolve) => this.server.close(resolve));
     for (const c of this.clients) if (c.idle) c.close();

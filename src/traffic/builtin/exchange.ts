@@ -71,7 +71,7 @@ export class Exchange implements UpstreamUser {
     pick.backend.acquire();
     this.attempts++;
     this.sent = false;
-    const conn = pick.backend.pool.take(this.upgrade);
+    const conn = pick.backend.pool.take(this.upgrade, this.upgrade);
     this.conn = conn;
     conn.begin(this, this.head.method, this.upgrade);
   }

@@ -7,9 +7,17 @@
  * arrived, so the proxy can forward them unchanged. Listeners are attached once per socket and
  * dispatch to the current user: nothing is allocated per request here.
  */
-import { connect, type Socket } from 'node:net';
+import { connect, type OnReadOpts, type Socket } from 'node:net';
 import { BodyTracker, responseFrame } from './http1/body.ts';
-import { headEnd, isHeadError, MAX_HEAD_BYTES, parseResponseHead, type ResponseHead } from './http1/head.ts';
+import {
+  fieldList,
+  headEnd,
+  isHeadError,
+  MAX_HEAD_BYTES,
+  parseResponseHead,
+  type ResponseHead,
+  tokens,
+} from './http1/head.ts';
 
 /** Pooled connections idle longer than this are closed, before node's default 5 s server keep-alive does. */
 export const IDLE_MS = 4_000;
@@ -66,14 +74,23 @@ export class UpstreamConn {
   private responded = false;
   private reusable = true;
   private lastError = '';
+  /** Reads land in SHARED_READ: bytes kept past one read (a partial head, body parts sent on) are copied. */
+  private readonly shared: boolean;
 
-  constructor(pool: UpstreamPool) {
+  /**
+   * `tunnel`: the connection carries an upgrade request and may become a two-way pipe, so its
+   * bytes arrive as stream 'data' events. Every other connection reads into the shared buffer.
+   */
+  constructor(pool: UpstreamPool, tunnel = false) {
     this.pool = pool;
-    const socket = connect({ host: pool.host, port: pool.port, noDelay: true });
+    const socket = tunnel
+      ? connect({ host: pool.host, port: pool.port, noDelay: true })
+      : connect({ host: pool.host, port: pool.port, noDelay: true, onread: SHARED_READ });
     this.socket = socket;
+    this.shared = !tunnel;
     socket.setTimeout(CONNECT_TIMEOUT_MS);
     socket.on('connect', onConnect);
-    socket.on('data', onData);
+    if (tunnel) socket.on('data', onData);
     socket.on('end', onEnd);
     socket.on('error', onError);
     socket.on('close', onClose);
@@ -111,7 +128,8 @@ export class UpstreamConn {
     this.user?.onConnect(this);
   }
 
-  data(chunk: Buffer): void {
+  /** Bytes from the backend: chunk[0, length). With the shared buffer they are valid during this call only. */
+  data(chunk: Buffer, length: number): void {
     const user = this.user;
     if (!user) {
       this.socket.destroy(); // bytes nobody asked for: this connection is out of step
@@ -119,21 +137,26 @@ export class UpstreamConn {
     }
     this.responded = true;
     if (this.head) {
-      const end = this.body.feed(chunk, 0, chunk.length);
+      const end = this.body.feed(chunk, 0, length);
       if (end < 0) {
         this.protocolError('a chunked body broke its framing');
         return;
       }
-      if (end > 0) user.onBody(chunk, 0, end);
-      if (this.body.done) this.complete(end < chunk.length);
+      if (end > 0) {
+        if (this.shared) user.onBody(Buffer.copyBytesFrom(chunk, 0, end), 0, end);
+        else user.onBody(chunk, 0, end);
+      }
+      if (this.body.done) this.complete(end < length);
       return;
     }
-    this.readHead(user, chunk);
+    const partial = this.partial;
+    this.partial = null;
+    if (partial) this.readHead(user, Buffer.concat([partial, chunk.subarray(0, length)]), false);
+    else this.readHead(user, chunk.subarray(0, length), this.shared);
   }
 
-  private readHead(user: UpstreamUser, chunk: Buffer): void {
-    let buf = this.partial ? Buffer.concat([this.partial, chunk]) : chunk;
-    this.partial = null;
+  /** `inShared`: `buf` is a view of the shared read buffer (copied if kept). */
+  private readHead(user: UpstreamUser, buf: Buffer, inShared: boolean): void {
     for (;;) {
       const end = headEnd(buf, 0);
       if (end < 0) {
@@ -141,7 +164,7 @@ export class UpstreamConn {
           this.protocolError('response head too large');
           return;
         }
-        this.partial = buf;
+        this.partial = inShared ? Buffer.from(buf) : buf;
         return;
       }
       const head = parseResponseHead(buf.toString('latin1', 0, end - 4));
@@ -251,8 +274,22 @@ function onConnect(this: OwnedSocket): void {
   this[kConn].markConnected();
 }
 function onData(this: OwnedSocket, chunk: Buffer): void {
-  this[kConn].data(chunk);
+  this[kConn].data(chunk, chunk.length);
 }
+/**
+ * One read buffer for every upstream socket that is not a tunnel (net's `onread`): no buffer is
+ * allocated per read and the bytes skip the readable stream. Reads are handled one at a time
+ * and synchronously; what must outlive one (a partial head, body bytes written to a client that
+ * may hold them in its queue) is copied. The response head is copied anyway (exchange.ts).
+ */
+const SHARED_READ: OnReadOpts = {
+  buffer: Buffer.allocUnsafe(64 * 1024),
+  // net calls it with the socket as `this`.
+  callback(this: unknown, length: number, buffer: Uint8Array): boolean {
+    (this as OwnedSocket)[kConn].data(buffer as Buffer, length);
+    return true;
+  },
+};
 function onEnd(this: OwnedSocket): void {
   this[kConn].ended();
 }
@@ -269,15 +306,10 @@ function onDrain(this: OwnedSocket): void {
   this[kConn].user?.onDrain?.();
 }
 
+/** The backend closes the connection after this response (RFC 9112 §9.3). */
 function hasClose(head: ResponseHead): boolean {
-  if (head.minor === 0) {
-    for (let i = 0; i < head.names.length; i++)
-      if (head.names[i] === 'connection' && /keep-alive/i.test(head.values[i]!)) return false;
-    return true;
-  }
-  for (let i = 0; i < head.names.length; i++)
-    if (head.names[i] === 'connection' && /\bclose\b/i.test(head.values[i]!)) return true;
-  return false;
+  const connection = tokens(fieldList(head, 'connection'));
+  return head.minor === 0 ? !connection.includes('keep-alive') : connection.includes('close');
 }
 
 /** Kept-alive connections to one backend, newest first (LIFO keeps few of them warm). */
@@ -294,7 +326,7 @@ export class UpstreamPool {
   }
 
   /** A pooled connection when one is idle, else a new one (connecting). */
-  take(fresh = false): UpstreamConn {
+  take(fresh = false, tunnel = false): UpstreamConn {
     if (!fresh) {
       for (;;) {
         const conn = this.idle.pop();
@@ -302,7 +334,7 @@ export class UpstreamPool {
         if (!conn.socket.destroyed && !conn.socket.readableEnded) return conn;
       }
     }
-    return new UpstreamConn(this);
+    return new UpstreamConn(this, tunnel);
   }
 
   put(conn: UpstreamConn): void {
