@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { AppError, EXIT } from '../../domain/errors.ts';
 import { lockName } from '../../engine/executor.ts';
 import { deployToHosts } from '../../fleet/deploy.ts';
-import { fleetOf } from '../../fleet/hosts.ts';
+import { hostVars } from '../../fleet/host-vars.ts';
+import { fleetOf, withSecretKeys } from '../../fleet/hosts.ts';
 import { fleetStatus } from '../../fleet/status.ts';
 import { stopFleet } from '../../fleet/stop.ts';
 import { trustHosts } from '../../fleet/trust.ts';
@@ -19,7 +20,8 @@ import { table } from '../io.ts';
 /** How long the deploy lock lasts unless renewed (renewed every third of it while the deployment runs). */
 const LOCK_TTL_MS = 60_000;
 
-const fleetFor = (c: Context, env: string) => fleetOf(c.config().config, env, c.projectDir(), c.dataDir());
+const fleetFor = (c: Context, env: string) =>
+  withSecretKeys(fleetOf(c.config().config, env, c.projectDir(), c.dataDir()), () => c.secrets());
 
 export function registerHosts(program: Command, ctx: () => Context, act: Act): void {
   const hosts = program
@@ -37,7 +39,7 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
     .action(
       act(async (env: string) => {
         const c = ctx();
-        const outcomes = await trustHosts(fleetFor(c, env));
+        const outcomes = await trustHosts(await fleetFor(c, env));
         if (c.io.json) c.io.data({ env, hosts: outcomes });
         else
           for (const o of outcomes)
@@ -64,7 +66,7 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
     .action(
       act(async (env: string) => {
         const c = ctx();
-        const statuses = await fleetStatus(fleetFor(c, env));
+        const statuses = await fleetStatus(await fleetFor(c, env));
         if (c.io.json) {
           c.io.data({ env, hosts: statuses });
         } else {
@@ -99,7 +101,7 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
       act(async (ref: string, opts: { env: string }) => {
         const c = ctx();
         const { config } = c.config();
-        const fleet = fleetFor(c, opts.env);
+        const fleet = await fleetFor(c, opts.env);
         const store = await c.store();
         const release = await store.findRelease(config.app, ref);
         if (release === undefined)
@@ -115,6 +117,14 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
             target: `${config.app}/${opts.env}`,
             data: { release: release.version, digest: release.digest, ...data },
           });
+        // Secrets reach each host's agent only inside its API call, through the SSH tunnel.
+        const vars = await hostVars({
+          config,
+          env: opts.env,
+          projectDir: c.projectDir(),
+          dataDir: c.dataDir(),
+          secrets: () => c.secrets(),
+        });
         // The environment's deploy lock (the one `slipway deploy` takes): one deployment at a time.
         const lock = lockName(config.app, opts.env);
         const owner = { id: `hosts-deploy@${process.pid}`, pid: process.pid, host: hostname() };
@@ -133,6 +143,7 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
             digest: release.digest,
             folder: artifactPath(c.dataDir(), release.digest),
           },
+          vars,
           log: (line) => (c.io.json ? undefined : c.io.out(line)),
         })
           .catch(async (error: unknown) => {
@@ -159,7 +170,7 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
     .action(
       act(async (env: string) => {
         const c = ctx();
-        const result = await stopFleet(fleetFor(c, env));
+        const result = await stopFleet(await fleetFor(c, env));
         if (c.io.json) c.io.data({ env, ...result });
         else {
           c.io.out(`load balancer: ${result.balancer ? 'stopped' : 'not running'}`);
