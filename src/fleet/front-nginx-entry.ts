@@ -11,7 +11,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { writeJsonAtomic } from '../runtime/process/atomic-json.ts';
 import { httpProbe } from '../traffic/health.ts';
 import { NginxRouter } from '../traffic/nginx/router.ts';
@@ -21,7 +20,8 @@ const [dir, env] = process.argv.slice(2) as [string, string];
 const files = nginxFrontFiles(dir);
 const read = (): NginxFrontDesired => JSON.parse(readFileSync(files.desired, 'utf8')) as NginxFrontDesired;
 let desired = read();
-const router = new NginxRouter({ stateDir: join(dir, 'nginx'), answerTimeoutMs: desired.answerTimeoutMs });
+// Its files in the system temp folder (made traversable): nginx workers run unprivileged.
+const router = new NginxRouter({ answerTimeoutMs: desired.answerTimeoutMs });
 const since = new Map<string, number>();
 let applied = -1;
 let error: string | undefined;

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import ssh2 from 'ssh2';
 import { AppError } from '../domain/errors.ts';
 import { fingerprint, type KnownHosts, knownHostName } from './known-hosts.ts';
@@ -40,9 +41,9 @@ export interface SshSession {
   /** The jump host's key, when reached through one. */
   readonly jumpHostKey?: Buffer | undefined;
   /** Runs a shell command on the host; `input` is its stdin. Rejects only when the channel fails. */
-  exec(command: string, options?: { input?: Buffer; timeoutMs?: number }): Promise<ExecResult>;
+  exec(command: string, options?: { input?: Buffer | Readable; timeoutMs?: number }): Promise<ExecResult>;
   /** Like exec, but a non-zero exit is an error naming the host and what ran. */
-  run(command: string, options?: { input?: Buffer; timeoutMs?: number }): Promise<string>;
+  run(command: string, options?: { input?: Buffer | Readable; timeoutMs?: number }): Promise<string>;
   /** A local port forward to `host:port` as seen from the remote host; its address on 127.0.0.1. */
   forward(host: string, port: number): Promise<{ readonly port: number; close(): Promise<void> }>;
   close(): void;
@@ -261,7 +262,8 @@ function session(client: ssh2.Client, target: SshTarget, hostKey: Buffer, jumpHo
             stderr: Buffer.concat(err).toString('utf8'),
           });
         });
-        stream.end(options.input);
+        if (options.input instanceof Readable) options.input.pipe(stream);
+        else stream.end(options.input);
       });
     });
   return {

@@ -1,14 +1,17 @@
 /**
- * `slipway hosts trust|status|deploy ENV`: an environment that runs on other machines over SSH
+ * `slipway hosts trust|bootstrap|status|deploy|stop ENV`: an environment that runs on other machines over SSH
  * (slipway.yaml `environments.ENV.hosts`), behind a load balancer on this machine (src/fleet/).
  */
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AppError, EXIT } from '../../domain/errors.ts';
 import { lockName } from '../../engine/executor.ts';
+import { bootstrapHosts } from '../../fleet/bootstrap.ts';
 import { deployToHosts } from '../../fleet/deploy.ts';
 import { hostVars } from '../../fleet/host-vars.ts';
 import { fleetOf, withSecretKeys } from '../../fleet/hosts.ts';
+import { runtimeBundle } from '../../fleet/runtime-bundle.ts';
 import { fleetStatus } from '../../fleet/status.ts';
 import { stopFleet } from '../../fleet/stop.ts';
 import { trustHosts } from '../../fleet/trust.ts';
@@ -53,6 +56,36 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
         throw new AppError(
           refused.some((o) => /SSH key/.test(o.error ?? '')) ? 'HOST_KEY_REFUSED' : 'HOST_UNREACHABLE',
           `${refused.length} of ${outcomes.length} hosts not pinned: ${refused.map((o) => o.address).join(', ')}`,
+        );
+      }),
+    );
+
+  hosts
+    .command('bootstrap')
+    .description(
+      "Install on each host of ENV what it needs, idempotently: Node 24 and this slipway (packed once, sent over SSH, its SHA-256 checked on the host), a launcher DIR/bin/slipway, the supervised agent as a service (a systemd unit where systemd is the host's init, else the plain start script) and the agent running under it. A second run changes nothing and says so.",
+    )
+    .argument('<env>', 'the environment')
+    .action(
+      act(async (env: string) => {
+        const c = ctx();
+        const fleet = await fleetFor(c, env);
+        const bundle = await runtimeBundle(join(c.dataDir(), 'fleet', 'runtime'));
+        const outcomes = await bootstrapHosts(fleet, c.config().config, bundle);
+        if (c.io.json) c.io.data({ env, runtime: bundle.digest, hosts: outcomes });
+        else
+          for (const o of outcomes) {
+            if (o.status === 'failed') c.io.out(`${o.address}: failed: ${o.error}`);
+            else if (o.status === 'unchanged')
+              c.io.out(`${o.address}: nothing to change (${o.steps.map((s) => s.note).join('; ')})`);
+            else for (const step of o.steps) c.io.out(`${o.address}: ${step.note}`);
+          }
+        const failed = outcomes.filter((o) => o.status === 'failed');
+        if (failed.length === 0) return EXIT.ok;
+        if (c.io.json) return EXIT.unavailable;
+        throw new AppError(
+          failed.some((o) => /SSH key/.test(o.error ?? '')) ? 'HOST_KEY_REFUSED' : 'HOST_UNREACHABLE',
+          `${failed.length} of ${outcomes.length} hosts not bootstrapped: ${failed.map((o) => o.address).join(', ')}; fix what is named above and run \`slipway hosts bootstrap ${env}\` again (done steps are skipped)`,
         );
       }),
     );
