@@ -86,7 +86,11 @@ export function productionDependencies(root: string): Map<string, string> {
   return found;
 }
 
+/** Tests are not part of an installation (and editing one must not make a new runtime). */
+const shipped = (path: string) => !/\.test\.[cm]?[jt]s$/.test(path);
+
 function walk(path: string, out: string[]): void {
+  if (!shipped(path)) return;
   const st = statSync(path);
   if (st.isDirectory()) {
     for (const entry of readdirSync(path).sort()) walk(join(path, entry), out);
@@ -142,7 +146,7 @@ export async function runtimeBundle(cacheDir: string): Promise<RuntimeBundle> {
     const temp = `${archive}.${process.pid}.tmp`;
     try {
       await pipeline(
-        tar.create({ cwd: stage, gzip: { level: 1 }, portable: true, follow: true }, ['node', 'slipway']),
+        tar.create({ cwd: stage, gzip: { level: 1 }, portable: true, follow: true, filter: shipped }, ['node', 'slipway']),
         createWriteStream(temp),
       );
       const hash = createHash('sha256');
