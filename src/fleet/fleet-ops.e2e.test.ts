@@ -158,7 +158,7 @@ ${hosts}
     assert.equal(wrong.code, 4, wrong.stderr + wrong.stdout);
     assert.match(
       wrong.stdout,
-      /host 10\.77\.0\.11: nobody@10\.77\.0\.11:22 refused the key \(.*id_ed25519\); check hosts\[\]\.user \(nobody\)/,
+      /host 10\.77\.0\.11: nobody@10\.77\.0\.11 refused the key \(.*id_ed25519\); check hosts\[\]\.user \(nobody\)/,
     );
     assert.match(
       wrong.stdout,
