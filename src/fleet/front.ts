@@ -240,7 +240,10 @@ export async function openFront(options: FrontOptions): Promise<Front> {
       listen: options.listen,
       hosts: options.hosts,
       drained: [],
-      health: { ...options.health, intervalMs: 500 },
+      // The checks run in a node process, not in nginx: on a busy machine its probe answers come
+      // late, and one failed probe takes a host out, so they get at least 2 s (a refused or unanswered
+      // request is retried on another host by nginx meanwhile).
+      health: { ...options.health, timeoutMs: Math.max(options.health.timeoutMs, 2_000), intervalMs: 1_000 },
       answerTimeoutMs: options.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS,
     });
     return {
