@@ -56,8 +56,8 @@ export function unitName(app: string): string {
   return `slipway-agent-${app.replace(/[^A-Za-z0-9_.-]/g, '_')}.service`;
 }
 
-/** The systemd unit that runs the supervised agent. */
-export function systemdUnit(plan: InstallPlan): string {
+/** The systemd unit that runs the supervised agent (`root`: a system unit; default as this process runs). */
+export function systemdUnit(plan: InstallPlan, root = process.getuid?.() === 0): string {
   return `# Written by \`slipway agent install\`; \`slipway agent uninstall\` removes it.
 [Unit]
 Description=slipway data-plane agent for ${plan.app} (${plan.projectDir})
@@ -77,7 +77,7 @@ KillMode=process
 TimeoutStopSec=30s
 
 [Install]
-WantedBy=${process.getuid?.() === 0 ? 'multi-user.target' : 'default.target'}
+WantedBy=${root ? 'multi-user.target' : 'default.target'}
 `;
 }
 
@@ -90,6 +90,34 @@ cd ${quote(plan.projectDir)} || exit 1
 SLIPWAY_LOG=json nohup ${startCommand(plan).map(quote).join(' ')} >> ${quote(logFile)} 2>&1 < /dev/null &
 echo "slipway agent supervisor started (pid $!); log: ${logFile}"
 `;
+}
+
+/**
+ * What `installAgent` would write on another machine (`slipway hosts bootstrap` over SSH): the file,
+ * its content, the record for `uninstall`, and the shell command that starts the service.
+ */
+export function installPlanFiles(
+  plan: InstallPlan,
+  on: { systemd: boolean; root: boolean; home: string },
+): { file: string; content: string; installed: Installed; start: string } {
+  if (on.systemd) {
+    const unit = unitName(plan.app);
+    const file = on.root ? `/etc/systemd/system/${unit}` : `${on.home}/.config/systemd/user/${unit}`;
+    const sc = on.root ? 'systemctl' : 'systemctl --user';
+    return {
+      file,
+      content: systemdUnit(plan, on.root),
+      installed: { mode: 'systemd', file, unit, user: !on.root },
+      start: `${sc} daemon-reload && ${sc} enable ${unit} && ${sc} restart ${unit}`,
+    };
+  }
+  const file = join(plan.stateDir, 'agent-start.sh');
+  return {
+    file,
+    content: startScript(plan, join(plan.stateDir, 'agent.log')),
+    installed: { mode: 'plain', file },
+    start: `setsid /bin/sh ${quote(file)} > /dev/null 2>&1 < /dev/null`,
+  };
 }
 
 export function systemdIsInit(): boolean {

@@ -29,17 +29,40 @@ test('hosts with a load balancer parse, defaults filled in', () => {
   );
 });
 
-test('hosts without a load balancer are refused with the fix', () => {
+test('hosts without a load balancer are refused with the fix; nginx is one', () => {
   assert.deepEqual(problems(yaml('    hosts: [{ address: 10.0.0.11 }]\n')), [
-    '5:environments.production.hosts: hosts need a load balancer in front of them; set router.driver: haproxy',
+    '5:environments.production.hosts: hosts need a load balancer in front of them (router.driver is builtin); set router.driver: haproxy or nginx',
     "5:environments.production.hosts: hosts need router.port: the load balancer's port, on which each host serves the environment too (e.g. router: { driver: haproxy, port: 8080 })",
   ]);
-  const nginx = problems(
-    yaml('    router: { driver: nginx, port: 8080 }\n    hosts: [{ address: 10.0.0.11 }]\n'),
+  assert.deepEqual(
+    problems(
+      yaml(
+        '    router: { driver: nginx, port: 8080, answerTimeout: 5s }\n    hosts: [{ address: 10.0.0.11 }]\n',
+      ),
+    ),
+    [],
   );
+});
+
+test('a jump host and a key from the secret store parse; a host that is its own jump host, or a bad secret name, is refused', () => {
+  const result = parseConfig(
+    yaml(
+      `${LB}    hosts:\n      - { address: 10.0.1.5, keySecret: SSH_KEY, jump: { address: bastion.example.com, user: ops, key: keys/ops } }\n`,
+    ),
+    'slipway.yaml',
+  );
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+  const host = result.config.environments.production?.hosts?.[0];
+  assert.deepEqual(host?.jump, { address: 'bastion.example.com', user: 'ops', port: 22, key: 'keys/ops' });
+  assert.equal(host?.keySecret, 'SSH_KEY');
+  const found = problems(
+    yaml(`${LB}    hosts:\n      - { address: 10.0.1.5, keySecret: ssh-key, jump: { address: 10.0.1.5 } }\n`),
+  );
+  assert.equal(found.length, 2, found.join('\n'));
+  assert.match(found.join('\n'), /hosts\[0\]\.keySecret: expected an environment variable name/);
   assert.match(
-    nginx[0] ?? '',
-    /router\.driver: nginx in front of hosts is not built yet; set router\.driver: haproxy/,
+    found.join('\n'),
+    /hosts\[0\]\.jump\.address: host 10\.0\.1\.5 names itself as its jump host; give the bastion's address, or leave jump out/,
   );
 });
 

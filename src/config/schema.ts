@@ -472,6 +472,25 @@ const metricsSource = z
       });
   });
 
+/** A jump host (bastion) in front of a fleet host: only how to reach it over SSH. */
+const sshHop = z.strictObject({
+  address: z
+    .string({ error: 'expected the jump host name or IP address' })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$/, {
+      error: 'expected a host name or IP address, e.g. bastion.example.com',
+    }),
+  user: z
+    .string({ error: 'expected the SSH user, e.g. deploy' })
+    .regex(/^[a-z_][a-z0-9_.-]{0,31}$/, { error: 'expected an SSH user name, e.g. deploy' })
+    .default('root'),
+  port: z
+    .int({ error: 'expected the SSH port, a whole number from 1 to 65535' })
+    .min(1)
+    .max(65535)
+    .default(22),
+  key: z.string({ error: 'expected a private key file, relative to slipway.yaml' }).min(1).optional(),
+});
+
 /** One machine of an environment, reached over SSH (src/fleet/). */
 const fleetHost = z
   .strictObject({
@@ -497,6 +516,17 @@ const fleetHost = z
       description:
         'The SSH private key file (relative to slipway.yaml); default the SSH agent (SSH_AUTH_SOCK), then ~/.ssh/id_ed25519.',
     }),
+    keySecret: z
+      .string({ error: 'expected the name of a secret holding the SSH private key, e.g. SSH_KEY' })
+      .regex(KEY, { error: `expected ${KEY_HINT}` })
+      .optional()
+      .meta({
+        description:
+          'A secret of this environment holding the SSH private key (`slipway secret set ENV SSH_KEY --from-stdin < key`); wins over key and the SSH agent.',
+      }),
+    jump: sshHop.optional().meta({
+      description: 'A jump host (bastion) this host is reached through; its SSH key is pinned too.',
+    }),
     dir: z.string({ error: 'expected a folder on the host' }).min(1).optional().meta({
       description:
         "Where releases and the agent's state live on the host; default .slipway-host/APP in the SSH user's home.",
@@ -521,14 +551,11 @@ function fleetRules(
 ): void {
   if (env.hosts === undefined) return;
   const driver = env.router?.driver ?? 'builtin';
-  if (driver !== 'haproxy')
+  if (driver !== 'haproxy' && driver !== 'nginx')
     ctx.addIssue({
       code: 'custom',
       path: env.router ? ['router', 'driver'] : ['hosts'],
-      message:
-        driver === 'nginx'
-          ? 'nginx in front of hosts is not built yet; set router.driver: haproxy'
-          : 'hosts need a load balancer in front of them; set router.driver: haproxy',
+      message: `hosts need a load balancer in front of them (router.driver is ${driver}); set router.driver: haproxy or nginx`,
     });
   if (env.router?.port === undefined)
     ctx.addIssue({
@@ -553,6 +580,12 @@ function fleetRules(
         message: `host ${host.address} is listed twice (hosts.${first} and hosts.${i}); list it once and set instances on it to run more`,
       });
     else seen.set(host.address.toLowerCase(), i);
+    if (host.jump && host.jump.address.toLowerCase() === host.address.toLowerCase())
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hosts', i, 'jump', 'address'],
+        message: `host ${host.address} names itself as its jump host; give the bastion's address, or leave jump out`,
+      });
   });
 }
 
@@ -661,6 +694,10 @@ export const environment = z
               'The proxy that routes this environment: builtin (default), haproxy or nginx (needs the haproxy / nginx and libnginx-mod-http-js packages).',
           }),
         port: z.int().min(1).max(65535, { error: 'expected a port from 1 to 65535' }).optional(),
+        answerTimeout: duration().optional().meta({
+          description:
+            "With hosts: how long the load balancer waits for a host's answer before sending an idempotent request (GET, HEAD, OPTIONS) to another host, so a host that vanishes mid-request fails none of them; default 30s. Keep it above the app's slowest answer.",
+        }),
       })
       .optional(),
     inconclusive: z
@@ -677,7 +714,7 @@ export const environment = z
       .optional()
       .meta({
         description:
-          'The machines this environment runs on, reached over SSH, behind the load balancer of router.driver (haproxy). Without hosts it runs on this machine.',
+          'The machines this environment runs on, reached over SSH, behind the load balancer of router.driver (haproxy or nginx). Without hosts it runs on this machine.',
       }),
     hostFailure: z
       .enum(['pause', 'rollback', 'skip-host'], { error: 'expected pause, rollback or skip-host' })

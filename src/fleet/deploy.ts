@@ -10,8 +10,9 @@ import type { SlipwayConfig } from '../config/schema.ts';
 import type { EnvBodyInput } from '../domain/data-plane.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
 import { hostBatches } from './batches.ts';
-import { ensureFront, setServerState, waitServer } from './front.ts';
+import { openFront } from './front.ts';
 import { hostDir, openHostAgent } from './host-agent.ts';
+import type { HostVars } from './host-vars.ts';
 import { connectAll, type Fleet, type FleetHost } from './hosts.ts';
 import { shipRelease } from './ship.ts';
 import type { SshSession } from './ssh.ts';
@@ -31,6 +32,8 @@ export interface FleetDeployInput {
   readonly log?: (line: string) => void;
   /** How long a drained host may keep connections before its instances change anyway; default 10 s. */
   readonly drainMs?: number;
+  /** The app's environment variables, secrets included (`host-vars.ts`); default config.values only. */
+  readonly vars?: HostVars;
 }
 
 export interface HostOutcome {
@@ -61,7 +64,8 @@ function desiredBody(input: FleetDeployInput, host: FleetHost, cwd: string, port
         app: config.app,
         cwd: run.cwd === undefined ? cwd : `${cwd}/${run.cwd}`,
         command: run.command ?? '',
-        vars: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)])),
+        vars: input.vars?.vars ?? Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)])),
+        ...((input.vars?.secretKeys.length ?? 0) > 0 && { secretKeys: [...(input.vars?.secretKeys ?? [])] }),
         count: host.instances,
         health: {
           path: run.health.path,
@@ -83,13 +87,6 @@ export async function deployToHosts(input: FleetDeployInput): Promise<HostOutcom
   const port = env?.router?.port;
   if (env === undefined || port === undefined)
     throw new AppError('USAGE', `environments.${fleet.env}.router.port is required with hosts`);
-  // Secrets and values from the secret store or .env files are not sent to hosts yet: refuse rather
-  // than start the app without them.
-  if ((env.secrets?.length ?? 0) > 0)
-    throw new AppError(
-      'USAGE',
-      `environments.${fleet.env}.secrets: secrets on hosts are not built yet; hosts get only config.values (remove secrets from this environment or run it on this machine)`,
-    );
   if (config.run.image !== undefined)
     throw new AppError('USAGE', 'run.image with hosts is not built yet: hosts run releases of files');
   // Every host must be reachable and trusted before anything changes anywhere.
@@ -110,7 +107,10 @@ export async function deployToHosts(input: FleetDeployInput): Promise<HostOutcom
         return { host, agent, cwd: shipped.path };
       }),
     );
-    const front = await ensureFront({
+    const driver = env.router?.driver === 'nginx' ? 'nginx' : 'haproxy';
+    const front = await openFront({
+      driver,
+      ...(env.router?.answerTimeout !== undefined && { answerTimeoutMs: env.router.answerTimeout }),
       dataDir: fleet.dataDir,
       env: fleet.env,
       listen: { host: '127.0.0.1', port },
@@ -122,23 +122,22 @@ export async function deployToHosts(input: FleetDeployInput): Promise<HostOutcom
       },
     });
     if (front.started)
-      log(`load balancer (haproxy) on 127.0.0.1:${port} in front of ${fleet.hosts.length} hosts`);
+      log(`load balancer (${driver}) on 127.0.0.1:${port} in front of ${fleet.hosts.length} hosts`);
     const bootLimit = typeof env.strategy === 'object' ? env.strategy.rolling?.bootLimit : undefined;
     const outcomes = new Map<string, HostOutcome>();
     for (const batch of hostBatches(prepared, bootLimit)) {
       const results = await Promise.allSettled(
         batch.map(async ({ host, agent, cwd }) => {
-          await setServerState(front.socket, host.address, 'drain');
-          await waitServer(front.socket, host.address, (s) => s.current === 0, input.drainMs ?? 10_000);
+          await front.setState(host.address, 'drain');
+          await front.wait(host.address, (s) => s.current === 0, input.drainMs ?? 10_000);
           try {
             const status = await agent.client.putEnv(fleet.env, desiredBody(input, host, cwd, port));
             if (!status.healthy) throw new AppError('HOST_DEPLOY_FAILED', 'its instances are not healthy');
           } finally {
             // The agent serves the new release, or kept its previous one: either way it takes traffic again.
-            await setServerState(front.socket, host.address, 'ready');
+            await front.setState(host.address, 'ready');
           }
-          const up = await waitServer(
-            front.socket,
+          const up = await front.wait(
             host.address,
             (s) => s.status.startsWith('UP'),
             config.run.health.startTimeout,

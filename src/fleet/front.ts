@@ -1,9 +1,10 @@
 /**
  * The load balancer in front of an environment's hosts: one HAProxy process per environment on the
  * control-plane machine, started detached (it keeps serving after the command that started it
- * ends) with its files in `.slipway/fleet/<env>/`. Each host is one server: the host's own agent
- * routes between its instances and releases. A host is drained here before its instances change
- * and made ready again after; HAProxy's active checks and retries cover a host that disappears.
+ * ends) with its files in `.slipway/fleet/<env>/`, or nginx (`front-nginx.ts`) behind the same
+ * `Front` handle. Each host is one server: the host's own agent routes between its instances and
+ * releases. A host is drained here before its instances change and made ready again after; active
+ * checks, retries on another host and an answer timeout cover a host that disappears.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -13,6 +14,13 @@ import { join } from 'node:path';
 import { AppError } from '../domain/errors.ts';
 import { statusRegex } from '../domain/health-status.ts';
 import { runtimeBatch, runtimeCommand } from '../traffic/haproxy/runtime-api.ts';
+import {
+  applyNginxFront,
+  nginxFrontStatus,
+  nginxRunnerPid,
+  setNginxHost,
+  stopNginxFront,
+} from './front-nginx.ts';
 
 export interface FrontHost {
   readonly address: string;
@@ -30,7 +38,16 @@ export interface FrontOptions {
     readonly expect?: number | string | undefined;
   };
   readonly binary?: string;
+  /** haproxy (default) or nginx. */
+  readonly driver?: 'haproxy' | 'nginx';
+  /**
+   * How long a host may take to answer before an idempotent request is tried on another host
+   * (a host that vanished mid-request never answers); default 30 s.
+   */
+  readonly answerTimeoutMs?: number;
 }
+
+export const DEFAULT_ANSWER_TIMEOUT_MS = 30_000;
 
 export interface FrontServer {
   readonly name: string;
@@ -65,7 +82,7 @@ export function renderFront(options: FrontOptions, socket: string, pidFile: stri
     '  mode http',
     '  timeout connect 1s',
     '  timeout client 60s',
-    '  timeout server 60s',
+    `  timeout server ${options.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS}ms`,
     '  timeout http-keep-alive 60s',
     // A host that vanishes mid-request: the request goes to another host, not back as an error.
     '  retries 3',
@@ -77,6 +94,9 @@ export function renderFront(options: FrontOptions, socket: string, pidFile: stri
     '  retry-on conn-failure empty-response response-timeout',
     'frontend fleet',
     `  bind ${options.listen.host}:${options.listen.port}`,
+    // A request that reached a host may have changed something there: only idempotent methods
+    // are sent again after an empty answer or none (a refused connection is retried for all).
+    '  http-request disable-l7-retry if !METH_GET !METH_HEAD !METH_OPTIONS',
     '  default_backend hosts',
     'backend hosts',
     '  balance roundrobin',
@@ -176,10 +196,98 @@ export async function waitServer(
   }
 }
 
-/** Stops the environment's front (SIGTERM to HAProxy); false when none ran. */
-export function stopFront(dataDir: string, env: string): boolean {
-  const pid = pidOf(frontFiles(dataDir, env).pid);
-  if (pid === undefined) return false;
-  process.kill(pid, 'SIGTERM');
-  return true;
+/** Stops the environment's front (SIGTERM to HAProxy or the nginx runner) and waits for it; false when none ran. */
+export async function stopFront(dataDir: string, env: string): Promise<boolean> {
+  const files = frontFiles(dataDir, env);
+  const haproxy = pidOf(files.pid);
+  if (haproxy !== undefined) process.kill(haproxy, 'SIGTERM');
+  const nginx = stopNginxFront(files.dir) ? nginxRunnerPid(files.dir) : undefined;
+  const deadline = Date.now() + 10_000;
+  for (const pid of [haproxy, nginx])
+    while (pid !== undefined && Date.now() < deadline && alive(pid)) await sleep(50);
+  return haproxy !== undefined || nginx !== undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The running front of an environment, whichever driver: drain, ready, and wait on one host. */
+export interface Front {
+  readonly driver: 'haproxy' | 'nginx';
+  /** True when this call started it or changed its host list. */
+  readonly started: boolean;
+  setState(address: string, state: 'drain' | 'ready'): Promise<void>;
+  /** Waits until the host's server satisfies `done`; false when `timeoutMs` passed first. */
+  wait(address: string, done: (s: FrontServer) => boolean, timeoutMs: number): Promise<boolean>;
+}
+
+/** Starts the environment's front or brings it to `options.hosts`. */
+export async function openFront(options: FrontOptions): Promise<Front> {
+  const files = frontFiles(options.dataDir, options.env);
+  if (options.driver === 'nginx') {
+    // One driver at a time: a HAProxy left from before would hold the port.
+    const haproxy = pidOf(files.pid);
+    if (haproxy !== undefined) await stopFront(options.dataDir, options.env);
+    const { started } = await applyNginxFront(files.dir, options.env, {
+      listen: options.listen,
+      hosts: options.hosts,
+      drained: [],
+      // The checks run in a node process, not in nginx: on a busy machine its probe answers come
+      // late, and one failed probe takes a host out, so they get at least 2 s (a refused or unanswered
+      // request is retried on another host by nginx meanwhile).
+      health: { ...options.health, timeoutMs: Math.max(options.health.timeoutMs, 2_000), intervalMs: 1_000 },
+      answerTimeoutMs: options.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS,
+    });
+    return {
+      driver: 'nginx',
+      started,
+      setState: (address, state) => setNginxHost(files.dir, address, state),
+      wait: (address, done, timeoutMs) =>
+        waitFor(() => frontServersOf(options.dataDir, options.env), address, done, timeoutMs),
+    };
+  }
+  if (nginxRunnerPid(files.dir) !== undefined) await stopFront(options.dataDir, options.env);
+  const { socket, started } = await ensureFront(options);
+  return {
+    driver: 'haproxy',
+    started,
+    setState: (address, state) => setServerState(socket, address, state),
+    wait: (address, done, timeoutMs) => waitServer(socket, address, done, timeoutMs),
+  };
+}
+
+async function waitFor(
+  servers: () => Promise<FrontServer[]>,
+  address: string,
+  done: (s: FrontServer) => boolean,
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const server = (await servers()).find((s) => s.name === serverName(address));
+    if (server && done(server)) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(100);
+  }
+}
+
+/** Every host's server as the environment's front sees it now (HAProxy or nginx); empty when none runs. */
+export async function frontServersOf(dataDir: string, env: string): Promise<FrontServer[]> {
+  const files = frontFiles(dataDir, env);
+  if (pidOf(files.pid) !== undefined) return frontServers(files.socket).catch(() => []);
+  if (nginxRunnerPid(files.dir) === undefined) return [];
+  return (nginxFrontStatus(files.dir)?.hosts ?? []).map((h) => ({
+    name: serverName(h.address),
+    status: h.status,
+    current: h.current,
+    lastChange: h.lastChange,
+  }));
 }

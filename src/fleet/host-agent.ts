@@ -38,6 +38,18 @@ async function agentInfo(
   }
 }
 
+/** How `slipway hosts bootstrap` installed this host's agent, if it did. */
+async function bootstrapped(ssh: SshSession, stateDir: string): Promise<{ start: string } | undefined> {
+  const read = await ssh.exec(`cat ${sh(`${stateDir}/bootstrap.json`)}`);
+  if (read.code !== 0) return undefined;
+  try {
+    const record = JSON.parse(read.stdout) as { start?: unknown };
+    return typeof record.start === 'string' ? { start: record.start } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function tunnelTo(ssh: SshSession, stateDir: string, port: number) {
   const token = (await ssh.run(`cat ${sh(`${stateDir}/agent.token`)}`)).trim();
   const forward = await ssh.forward('127.0.0.1', port);
@@ -63,10 +75,14 @@ export async function openHostAgent(
   }
   if (options.start === false)
     throw new AppError('AGENT_UNAVAILABLE', `host ${ssh.target.address}: its agent does not answer`);
-  // None answers: start one, detached from this SSH session (setsid), under its supervisor.
+  // None answers: start one, detached from this SSH session (setsid), under its supervisor — the
+  // service `slipway hosts bootstrap` installed when there is one.
   await ssh.run(`rm -f ${sh(`${stateDir}/agent.json`)} && mkdir -p ${sh(stateDir)}`);
+  const installed = await bootstrapped(ssh, stateDir);
   await ssh.run(
-    `cd ${sh(options.dir)} && (setsid ${options.agentCommand} agent --supervise --state-dir ${sh(stateDir)} > ${sh(`${options.dir}/agent.log`)} 2>&1 < /dev/null &)`,
+    installed !== undefined
+      ? `cd ${sh(options.dir)} && ${installed.start}`
+      : `cd ${sh(options.dir)} && (setsid ${options.agentCommand} agent --supervise --state-dir ${sh(stateDir)} > ${sh(`${options.dir}/agent.log`)} 2>&1 < /dev/null &)`,
   );
   const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
   while (Date.now() < deadline) {

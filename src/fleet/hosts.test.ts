@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfig } from '../config/load.ts';
-import { fleetOf } from './hosts.ts';
+import type { SecretStore } from '../secrets/contract.ts';
+import { fleetOf, withSecretKeys } from './hosts.ts';
 
 const config = (() => {
   const result = parseConfig(
@@ -46,4 +47,36 @@ test('an environment without hosts, or none of that name, is named with the fix'
     () => fleetOf(config, 'nowhere', '/p', '/p/.slipway'),
     /no environment nowhere in slipway\.yaml/,
   );
+});
+
+test('a key from the secret store is read into memory; a missing one names the command that stores it (fake store)', async () => {
+  const yaml = `app: shop\nrun: { command: node server.js }\nenvironments:\n  production:\n    router: { driver: haproxy, port: 8080 }\n    hosts:\n      - { address: 10.0.0.11, keySecret: SSH_KEY }\n      - { address: 10.0.0.12, keySecret: OTHER_KEY }\n`;
+  const parsed = parseConfig(yaml, 'slipway.yaml');
+  assert.ok(parsed.ok);
+  const fleet = fleetOf(parsed.config, 'production', '/p', '/p/.slipway');
+  const values: Record<string, string> = {
+    SSH_KEY: '-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----',
+  };
+  const store = {
+    name: 'fake',
+    get: async (_env: string, key: string) => values[key],
+  } as unknown as SecretStore;
+  await assert.rejects(
+    withSecretKeys(fleet, () => store),
+    /host 10\.0\.0\.12: hosts\[\]\.keySecret names OTHER_KEY, which the fake secret store does not hold for production; store the key with `slipway secret set production OTHER_KEY --from-stdin < PRIVATE_KEY_FILE`/,
+  );
+  values.OTHER_KEY = 'k2';
+  const withKeys = await withSecretKeys(fleet, () => store);
+  assert.equal(withKeys.hosts[0]?.privateKey?.toString(), `${values.SSH_KEY}\n`);
+  assert.equal(withKeys.hosts[0]?.keySource, 'secret SSH_KEY of production');
+  let opened = false;
+  const plain = fleetOf(config, 'production', '/p', '/p/.slipway');
+  assert.equal(
+    await withSecretKeys(plain, () => {
+      opened = true;
+      return store;
+    }),
+    plain,
+  );
+  assert.equal(opened, false, 'no store is opened when no host names a key secret');
 });

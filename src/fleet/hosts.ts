@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { EnvironmentConfig, FleetHostConfig, SlipwayConfig } from '../config/schema.ts';
 import { AppError } from '../domain/errors.ts';
+import type { SecretStore } from '../secrets/contract.ts';
 import { KnownHosts } from './known-hosts.ts';
 import { connect, type HostKeyPolicy, type SshSession, type SshTarget } from './ssh.ts';
 
@@ -17,6 +18,8 @@ export interface FleetHost extends SshTarget {
   readonly dir: string;
   /** The command that runs slipway on the host. */
   readonly agent: string;
+  /** The secret of this environment holding the SSH private key (read by `withSecretKeys`). */
+  readonly keySecret?: string;
 }
 
 export interface Fleet {
@@ -46,6 +49,17 @@ export function fleetOf(config: SlipwayConfig, env: string, projectDir: string, 
       port: h.port,
       user: h.user,
       ...(h.key !== undefined && { key: isAbsolute(h.key) ? h.key : resolve(projectDir, h.key) }),
+      ...(h.keySecret !== undefined && { keySecret: h.keySecret }),
+      ...(h.jump !== undefined && {
+        jump: {
+          address: h.jump.address,
+          port: h.jump.port,
+          user: h.jump.user,
+          ...(h.jump.key !== undefined && {
+            key: isAbsolute(h.jump.key) ? h.jump.key : resolve(projectDir, h.jump.key),
+          }),
+        },
+      }),
       roles: h.roles ?? [],
       instances: h.instances ?? instances,
       // Commands quote the folder, so `~/` would not expand: a relative folder is under the home already.
@@ -54,6 +68,32 @@ export function fleetOf(config: SlipwayConfig, env: string, projectDir: string, 
     }),
   );
   return { env, hosts, knownHosts: new KnownHosts(knownHostsFile(dataDir)), dataDir };
+}
+
+/**
+ * The fleet with each `keySecret` read from the secret store into the host's `privateKey` (kept
+ * in memory only). A missing secret is named with the command that stores it.
+ */
+export async function withSecretKeys(fleet: Fleet, secrets: () => SecretStore): Promise<Fleet> {
+  if (!fleet.hosts.some((h) => h.keySecret !== undefined)) return fleet;
+  const store = secrets();
+  const hosts = await Promise.all(
+    fleet.hosts.map(async (h) => {
+      if (h.keySecret === undefined) return h;
+      const value = await store.get(fleet.env, h.keySecret);
+      if (value === undefined)
+        throw new AppError(
+          'SECRET_NOT_FOUND',
+          `host ${h.address}: hosts[].keySecret names ${h.keySecret}, which the ${store.name} secret store does not hold for ${fleet.env}; store the key with \`slipway secret set ${fleet.env} ${h.keySecret} --from-stdin < PRIVATE_KEY_FILE\``,
+        );
+      return {
+        ...h,
+        privateKey: Buffer.from(value.endsWith('\n') ? value : `${value}\n`),
+        keySource: `secret ${h.keySecret} of ${fleet.env}`,
+      };
+    }),
+  );
+  return { ...fleet, hosts };
 }
 
 /** Connects to every host at once; if any fails, the others are closed and the first error thrown. */

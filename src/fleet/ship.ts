@@ -21,6 +21,25 @@ export async function tarOf(folder: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** Packed archives by release digest: a deployment to many hosts packs the release once. */
+const packed = new Map<string, Promise<{ archive: Buffer; sum: string }>>();
+
+function packedOnce(folder: string, digest: string): Promise<{ archive: Buffer; sum: string }> {
+  const key = `${digest} ${folder}`;
+  let entry = packed.get(key);
+  if (entry === undefined) {
+    entry = tarOf(folder).then((archive) => ({
+      archive,
+      sum: createHash('sha256').update(archive).digest('hex'),
+    }));
+    entry.catch(() => packed.delete(key));
+    // One release at a time is kept: the map is for the hosts of one deployment.
+    for (const other of packed.keys()) if (other !== key) packed.delete(other);
+    packed.set(key, entry);
+  }
+  return entry;
+}
+
 export interface Shipped {
   /** The release folder on the host. */
   readonly path: string;
@@ -40,8 +59,7 @@ export async function shipRelease(
   const marker = `${path}.shipped`;
   const present = await ssh.exec(`test -f ${sh(marker)} && test -d ${sh(path)}`);
   if (present.code === 0) return { path, copied: false };
-  const archive = await tarOf(folder);
-  const sum = createHash('sha256').update(archive).digest('hex');
+  const { archive, sum } = await packedOnce(folder, digest);
   const incoming = `${releases}/.incoming-${digest}`;
   const remoteSum = (
     await ssh.run(

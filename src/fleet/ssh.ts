@@ -1,12 +1,15 @@
 /**
  * One SSH connection per host (ssh2, the maintained pure-JS client dockerode uses too): commands
  * and the agent's tunnel share it. The host key is checked against the project's known_hosts
- * before any credential is sent; errors name the host and what to check.
+ * before any credential is sent; errors name the host and what to check. A host behind a jump host
+ * is reached through a `direct-tcpip` channel of the jump host's connection (its key pinned too);
+ * hosts behind the same jump host share that one connection.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import ssh2 from 'ssh2';
 import { AppError } from '../domain/errors.ts';
 import { fingerprint, type KnownHosts, knownHostName } from './known-hosts.ts';
@@ -17,6 +20,12 @@ export interface SshTarget {
   readonly user: string;
   /** Absolute path of the private key file; default the SSH agent, then ~/.ssh/id_ed25519 or id_rsa. */
   readonly key?: string | undefined;
+  /** The private key itself (read from the secret store); wins over `key`. Never logged. */
+  readonly privateKey?: Buffer | undefined;
+  /** Where the secret-store key came from, for messages (`secret NAME of ENV`). */
+  readonly keySource?: string | undefined;
+  /** The host this one is reached through (ProxyJump). */
+  readonly jump?: SshTarget | undefined;
 }
 
 export interface ExecResult {
@@ -29,10 +38,12 @@ export interface SshSession {
   readonly target: SshTarget;
   /** The host key the server presented (raw blob). */
   readonly hostKey: Buffer;
+  /** The jump host's key, when reached through one. */
+  readonly jumpHostKey?: Buffer | undefined;
   /** Runs a shell command on the host; `input` is its stdin. Rejects only when the channel fails. */
-  exec(command: string, options?: { input?: Buffer; timeoutMs?: number }): Promise<ExecResult>;
+  exec(command: string, options?: { input?: Buffer | Readable; timeoutMs?: number }): Promise<ExecResult>;
   /** Like exec, but a non-zero exit is an error naming the host and what ran. */
-  run(command: string, options?: { input?: Buffer; timeoutMs?: number }): Promise<string>;
+  run(command: string, options?: { input?: Buffer | Readable; timeoutMs?: number }): Promise<string>;
   /** A local port forward to `host:port` as seen from the remote host; its address on 127.0.0.1. */
   forward(host: string, port: number): Promise<{ readonly port: number; close(): Promise<void> }>;
   close(): void;
@@ -44,6 +55,7 @@ export type HostKeyPolicy = 'verify' | 'trust';
 const name = (t: SshTarget) => `${t.user}@${knownHostName(t.address, t.port)}`;
 
 function credentials(target: SshTarget): { privateKey?: Buffer; agent?: string } {
+  if (target.privateKey !== undefined) return { privateKey: target.privateKey };
   if (target.key !== undefined) {
     try {
       return { privateKey: readFileSync(target.key) };
@@ -65,13 +77,101 @@ function credentials(target: SshTarget): { privateKey?: Buffer; agent?: string }
   );
 }
 
-/** Opens the connection; the host key is checked before authentication. */
-export function connect(
+/** Opens the connection; the host key is checked before authentication (the jump host's first). */
+export async function connect(
   target: SshTarget,
   knownHosts: KnownHosts,
   policy: HostKeyPolicy = 'verify',
   timeoutMs = 10_000,
 ): Promise<SshSession> {
+  if (target.jump === undefined) {
+    const { client, hostKey } = await open(target, knownHosts, policy, timeoutMs);
+    return session(client, target, hostKey);
+  }
+  const jump = await jumpConnection(target.jump, knownHosts, policy, timeoutMs);
+  try {
+    const sock = await new Promise<ssh2.ClientChannel>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)),
+        timeoutMs,
+      );
+      jump.client.forwardOut('127.0.0.1', 0, target.address, target.port, (error, channel) => {
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve(channel);
+      });
+    }).catch((error: Error) => {
+      throw new AppError(
+        'HOST_UNREACHABLE',
+        `host ${target.address}: the jump host ${target.jump?.address} cannot reach ${knownHostName(target.address, target.port)} (${error.message}); check hosts[].address and hosts[].port as the jump host sees them`,
+      );
+    });
+    const { client, hostKey } = await open(target, knownHosts, policy, timeoutMs, sock);
+    const inner = session(client, target, hostKey, jump.hostKey);
+    return {
+      ...inner,
+      close: () => {
+        inner.close();
+        jump.release();
+      },
+    };
+  } catch (error) {
+    jump.release();
+    throw error;
+  }
+}
+
+interface SharedJump {
+  readonly client: ssh2.Client;
+  readonly hostKey: Buffer;
+  release(): void;
+}
+
+/** Open jump connections by user@host:port, shared by the hosts behind them (closed with the last one). */
+const jumps = new Map<
+  string,
+  { opening: Promise<{ client: ssh2.Client; hostKey: Buffer }>; users: number }
+>();
+
+async function jumpConnection(
+  target: SshTarget,
+  knownHosts: KnownHosts,
+  policy: HostKeyPolicy,
+  timeoutMs: number,
+): Promise<SharedJump> {
+  const id = `${name(target)}/${policy}`;
+  let entry = jumps.get(id);
+  if (entry === undefined) {
+    const opening = open(target, knownHosts, policy, timeoutMs).catch((error: AppError) => {
+      jumps.delete(id);
+      throw new AppError(error.code, `jump host: ${error.message}`);
+    });
+    entry = { opening, users: 0 };
+    jumps.set(id, entry);
+  }
+  entry.users++;
+  const current = entry;
+  const release = () => {
+    if (--current.users > 0) return;
+    if (jumps.get(id) === current) jumps.delete(id);
+    void current.opening.then((j) => j.client.end()).catch(() => {});
+  };
+  try {
+    const { client, hostKey } = await current.opening;
+    return { client, hostKey, release };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+function open(
+  target: SshTarget,
+  knownHosts: KnownHosts,
+  policy: HostKeyPolicy,
+  timeoutMs: number,
+  sock?: ssh2.ClientChannel,
+): Promise<{ client: ssh2.Client; hostKey: Buffer }> {
   const creds = credentials(target);
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
@@ -81,10 +181,11 @@ export function connect(
       client.end();
       reject(refusal ?? connectError(target, error));
     });
-    client.on('ready', () => resolve(session(client, target, presented as Buffer)));
+    client.on('ready', () => resolve({ client, hostKey: presented as Buffer }));
     client.connect({
       host: target.address,
       port: target.port,
+      ...(sock !== undefined && { sock }),
       username: target.user,
       ...creds,
       readyTimeout: timeoutMs,
@@ -128,7 +229,7 @@ function connectError(target: SshTarget, error: Error & { code?: string; level?:
   if (error.level === 'client-authentication')
     return new AppError(
       'HOST_UNREACHABLE',
-      `host ${target.address}: ${where} refused the key; check hosts[].user and that the key is in that user's authorized_keys`,
+      `host ${target.address}: ${where} refused the key (${target.keySource ?? target.key ?? (process.env.SSH_AUTH_SOCK ? 'the SSH agent' : '~/.ssh')}); check hosts[].user (${target.user}) and that the key's public half is in that user's ~/.ssh/authorized_keys on the host`,
     );
   if (/timed out/i.test(error.message) || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH')
     return new AppError(
@@ -138,7 +239,7 @@ function connectError(target: SshTarget, error: Error & { code?: string; level?:
   return new AppError('HOST_UNREACHABLE', `host ${target.address}: SSH to ${where} failed: ${error.message}`);
 }
 
-function session(client: ssh2.Client, target: SshTarget, hostKey: Buffer): SshSession {
+function session(client: ssh2.Client, target: SshTarget, hostKey: Buffer, jumpHostKey?: Buffer): SshSession {
   const servers = new Set<Server>();
   const exec: SshSession['exec'] = (command, options = {}) =>
     new Promise((resolve, reject) => {
@@ -161,12 +262,14 @@ function session(client: ssh2.Client, target: SshTarget, hostKey: Buffer): SshSe
             stderr: Buffer.concat(err).toString('utf8'),
           });
         });
-        stream.end(options.input);
+        if (options.input instanceof Readable) options.input.pipe(stream);
+        else stream.end(options.input);
       });
     });
   return {
     target,
     hostKey,
+    jumpHostKey,
     exec,
     async run(command, options) {
       const result = await exec(command, options);

@@ -3,7 +3,7 @@
  * serves for the environment, whether that is healthy, how the load balancer sees it, and when
  * the host was last reached.
  */
-import { frontFiles, frontServers, serverName } from './front.ts';
+import { frontServersOf, serverName } from './front.ts';
 import { hostDir, openHostAgent } from './host-agent.ts';
 import { type Fleet, lastContacts, touchContact } from './hosts.ts';
 import { connect } from './ssh.ts';
@@ -28,7 +28,7 @@ export async function fleetStatus(
   fleet: Fleet,
   versionOf: (name: string) => Promise<string> = async (name) => name,
 ): Promise<HostStatus[]> {
-  const servers = await frontServers(frontFiles(fleet.dataDir, fleet.env).socket).catch(() => []);
+  const servers = await frontServersOf(fleet.dataDir, fleet.env);
   const statuses = await Promise.all(
     fleet.hosts.map(async (host) => {
       const balancer = servers.find((s) => s.name === serverName(host.address))?.status ?? null;

@@ -16,7 +16,7 @@ export interface StopOutcome {
 
 export async function stopFleet(fleet: Fleet): Promise<{ balancer: boolean; hosts: StopOutcome[] }> {
   // The load balancer first, so no request is sent to a host whose instances are stopping.
-  const balancer = stopFront(fleet.dataDir, fleet.env);
+  const balancer = await stopFront(fleet.dataDir, fleet.env);
   const hosts = await Promise.all(
     fleet.hosts.map(async (host): Promise<StopOutcome> => {
       let ssh: Awaited<ReturnType<typeof connect>> | undefined;

@@ -44,9 +44,20 @@ export interface NsLab {
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 
 /** Builds the namespaces and starts one sshd per host, trusting `authorizedKeys` for root. */
-export async function createLab(dir: string, count: number, authorizedKeys: string): Promise<NsLab> {
+export async function createLab(
+  dir: string,
+  count: number,
+  authorizedKeys: string,
+  options: {
+    /** Namespace name prefix (test files running at once use different ones); default swf. */
+    prefix?: string;
+    /** More sshd_config lines for host `index` (0-based). */
+    sshd?: (index: number) => readonly string[];
+  } = {},
+): Promise<NsLab> {
   const id = `${process.pid % 10000}${Math.floor(Math.random() * 100)}`;
-  const control = `swf-${id}-c`;
+  const prefix = options.prefix ?? 'swf';
+  const control = `${prefix}-${id}-c`;
   const hosts: NsHost[] = [];
   const made: string[] = [];
   const children: ChildProcess[] = [];
@@ -78,7 +89,7 @@ export async function createLab(dir: string, count: number, authorizedKeys: stri
     writeFileSync(join(dir, 'authorized_keys'), authorizedKeys, { mode: 0o600 });
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege-separation folder
     for (let i = 1; i <= count; i++) {
-      const ns = `swf-${id}-h${i}`;
+      const ns = `${prefix}-${id}-h${i}`;
       const address = `10.77.0.${10 + i}`;
       ip('netns', 'add', ns);
       made.push(ns);
@@ -119,6 +130,7 @@ export async function createLab(dir: string, count: number, authorizedKeys: stri
           'UsePAM no',
           'StrictModes no',
           'AllowTcpForwarding yes',
+          ...(options.sshd?.(i - 1) ?? []),
           '',
         ].join('\n'),
       );

@@ -25,6 +25,9 @@ export async function trustHosts(fleet: Fleet): Promise<TrustOutcome[]> {
         const ssh = await connect(host, fleet.knownHosts, 'trust');
         ssh.close();
         touchContact(fleet, host.address);
+        // The jump host's key is pinned with the first host behind it (refused above if it changed).
+        if (host.jump && ssh.jumpHostKey && !fleet.knownHosts.get(host.jump.address, host.jump.port))
+          fleet.knownHosts.pin(host.jump.address, host.jump.port, ssh.jumpHostKey);
         if (before?.blob.equals(ssh.hostKey))
           return {
             address: host.address,

@@ -1,14 +1,18 @@
 /**
- * `slipway hosts trust|status|deploy ENV`: an environment that runs on other machines over SSH
+ * `slipway hosts trust|bootstrap|status|deploy|stop ENV`: an environment that runs on other machines over SSH
  * (slipway.yaml `environments.ENV.hosts`), behind a load balancer on this machine (src/fleet/).
  */
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AppError, EXIT } from '../../domain/errors.ts';
 import { lockName } from '../../engine/executor.ts';
+import { bootstrapHosts } from '../../fleet/bootstrap.ts';
 import { deployToHosts } from '../../fleet/deploy.ts';
-import { fleetOf } from '../../fleet/hosts.ts';
+import { hostVars } from '../../fleet/host-vars.ts';
+import { fleetOf, withSecretKeys } from '../../fleet/hosts.ts';
 import { createFleetPlane } from '../../fleet/plane.ts';
+import { runtimeBundle } from '../../fleet/runtime-bundle.ts';
 import { fleetStatus } from '../../fleet/status.ts';
 import { stopFleet } from '../../fleet/stop.ts';
 import { trustHosts } from '../../fleet/trust.ts';
@@ -20,7 +24,8 @@ import { table } from '../io.ts';
 /** How long the deploy lock lasts unless renewed (renewed every third of it while the deployment runs). */
 const LOCK_TTL_MS = 60_000;
 
-const fleetFor = (c: Context, env: string) => fleetOf(c.config().config, env, c.projectDir(), c.dataDir());
+const fleetFor = (c: Context, env: string) =>
+  withSecretKeys(fleetOf(c.config().config, env, c.projectDir(), c.dataDir()), () => c.secrets());
 
 export function registerHosts(program: Command, ctx: () => Context, act: Act): void {
   const hosts = program
@@ -38,7 +43,7 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
     .action(
       act(async (env: string) => {
         const c = ctx();
-        const outcomes = await trustHosts(fleetFor(c, env));
+        const outcomes = await trustHosts(await fleetFor(c, env));
         if (c.io.json) c.io.data({ env, hosts: outcomes });
         else
           for (const o of outcomes)
@@ -52,6 +57,36 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
         throw new AppError(
           refused.some((o) => /SSH key/.test(o.error ?? '')) ? 'HOST_KEY_REFUSED' : 'HOST_UNREACHABLE',
           `${refused.length} of ${outcomes.length} hosts not pinned: ${refused.map((o) => o.address).join(', ')}`,
+        );
+      }),
+    );
+
+  hosts
+    .command('bootstrap')
+    .description(
+      "Install on each host of ENV what it needs, idempotently: Node 24 and this slipway (packed once, sent over SSH, its SHA-256 checked on the host), a launcher DIR/bin/slipway, the supervised agent as a service (a systemd unit where systemd is the host's init, else the plain start script) and the agent running under it. A second run changes nothing and says so.",
+    )
+    .argument('<env>', 'the environment')
+    .action(
+      act(async (env: string) => {
+        const c = ctx();
+        const fleet = await fleetFor(c, env);
+        const bundle = await runtimeBundle(join(c.dataDir(), 'fleet', 'runtime'));
+        const outcomes = await bootstrapHosts(fleet, c.config().config, bundle);
+        if (c.io.json) c.io.data({ env, runtime: bundle.digest, hosts: outcomes });
+        else
+          for (const o of outcomes) {
+            if (o.status === 'failed') c.io.out(`${o.address}: failed: ${o.error}`);
+            else if (o.status === 'unchanged')
+              c.io.out(`${o.address}: nothing to change (${o.steps.map((s) => s.note).join('; ')})`);
+            else for (const step of o.steps) c.io.out(`${o.address}: ${step.note}`);
+          }
+        const failed = outcomes.filter((o) => o.status === 'failed');
+        if (failed.length === 0) return EXIT.ok;
+        if (c.io.json) return EXIT.unavailable;
+        throw new AppError(
+          failed.some((o) => /SSH key/.test(o.error ?? '')) ? 'HOST_KEY_REFUSED' : 'HOST_UNREACHABLE',
+          `${failed.length} of ${outcomes.length} hosts not bootstrapped: ${failed.map((o) => o.address).join(', ')}; fix what is named above and run \`slipway hosts bootstrap ${env}\` again (done steps are skipped)`,
         );
       }),
     );
@@ -71,7 +106,7 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
         const c = ctx();
         const { config } = c.config();
         if (opts.reconcile) {
-          const plane = createFleetPlane({ config, fleet: fleetFor(c, env), dataDir: c.dataDir() });
+          const plane = createFleetPlane({ config, fleet: await fleetFor(c, env), dataDir: c.dataDir() });
           try {
             const lines = await plane.reconcile();
             if (!c.io.json) for (const line of lines) c.io.out(line);
@@ -81,7 +116,7 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
         }
         const store = await c.store();
         const statuses = await fleetStatus(
-          fleetFor(c, env),
+          await fleetFor(c, env),
           async (name) => (await store.findRelease(config.app, name))?.version ?? name,
         );
         if (c.io.json) {
@@ -118,7 +153,7 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
       act(async (ref: string, opts: { env: string }) => {
         const c = ctx();
         const { config } = c.config();
-        const fleet = fleetFor(c, opts.env);
+        const fleet = await fleetFor(c, opts.env);
         const store = await c.store();
         const release = await store.findRelease(config.app, ref);
         if (release === undefined)
@@ -134,6 +169,14 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
             target: `${config.app}/${opts.env}`,
             data: { release: release.version, digest: release.digest, ...data },
           });
+        // Secrets reach each host's agent only inside its API call, through the SSH tunnel.
+        const vars = await hostVars({
+          config,
+          env: opts.env,
+          projectDir: c.projectDir(),
+          dataDir: c.dataDir(),
+          secrets: () => c.secrets(),
+        });
         // The environment's deploy lock (the one `slipway deploy` takes): one deployment at a time.
         const lock = lockName(config.app, opts.env);
         const owner = { id: `hosts-deploy@${process.pid}`, pid: process.pid, host: hostname() };
@@ -152,6 +195,7 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
             digest: release.digest,
             folder: artifactPath(c.dataDir(), release.digest),
           },
+          vars,
           log: (line) => (c.io.json ? undefined : c.io.out(line)),
         })
           .catch(async (error: unknown) => {
@@ -178,7 +222,7 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
     .action(
       act(async (env: string) => {
         const c = ctx();
-        const result = await stopFleet(fleetFor(c, env));
+        const result = await stopFleet(await fleetFor(c, env));
         if (c.io.json) c.io.data({ env, ...result });
         else {
           c.io.out(`load balancer: ${result.balancer ? 'stopped' : 'not running'}`);

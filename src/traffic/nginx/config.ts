@@ -27,6 +27,8 @@ export interface NginxRender {
   readonly script: string;
   /** The routes file of this config generation. */
   readonly routes: string;
+  /** How long nginx waits for a backend's answer before trying another (idempotent requests); default 3600 s. */
+  readonly answerTimeoutMs?: number;
 }
 
 /** nginx variable name (without `$`) of a request header: lower case, dashes become underscores. */
@@ -56,7 +58,8 @@ export function renderRoutes(state: RouteState, down?: ReadonlySet<string>): str
   })}\n`;
 }
 
-export function renderNginx({ dir, workers, state, jsModule, script, routes }: NginxRender): string {
+export function renderNginx(options: NginxRender): string {
+  const { dir, workers, state, jsModule, script, routes } = options;
   return `${[
     ...(jsModule ? [`load_module ${jsModule};`] : []),
     'daemon off;',
@@ -94,7 +97,7 @@ export function renderNginx({ dir, workers, state, jsModule, script, routes }: N
     '    proxy_set_header X-Forwarded-Host $http_host;',
     '    proxy_set_header X-Request-Id $slipway_request_id;',
     '    proxy_connect_timeout 2s;',
-    '    proxy_read_timeout 3600s;',
+    `    proxy_read_timeout ${options.answerTimeoutMs === undefined ? '3600s' : `${options.answerTimeoutMs}ms`};`,
     '    proxy_buffering off;',
     '    location / {',
     '      proxy_pass http://$slipway_upstream;',

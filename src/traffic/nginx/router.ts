@@ -40,6 +40,8 @@ export interface NginxOptions {
   readonly onStart?: (env: string, pid: number) => void;
   /** Path of ngx_http_js_module.so; default: found from `nginx -V` (null: njs is compiled in). */
   readonly jsModule?: string | null;
+  /** How long a backend may take to answer before an idempotent request is tried on another; default 3600 s. */
+  readonly answerTimeoutMs?: number;
 }
 
 interface EnvNginx {
@@ -157,6 +159,7 @@ export class NginxRouter implements TrafficRouter {
         jsModule: this.jsModule ?? null,
         script: join(dir, 'route.js'),
         routes: routesFile(dir, generation),
+        ...(this.options.answerTimeoutMs !== undefined && { answerTimeoutMs: this.options.answerTimeoutMs }),
       });
     const routes = renderRoutes(state, new Set([...down, ...gone]));
     if (existing && existing.config === render(existing.generation)) {
