@@ -6,7 +6,7 @@
 
 import { z } from 'zod';
 import { STATUS_RULE, STATUS_RULE_HINT } from '../domain/health-status.ts';
-import { notifications } from './notifications.ts';
+import { dashboard, notifications } from './notifications.ts';
 import {
   DURATION_HINT,
   durationOf,
@@ -832,6 +832,7 @@ export const slipwayConfig = z.strictObject({
     }),
   migrations: migrations.optional(),
   notifications: notifications.optional(),
+  dashboard: dashboard(duration).optional(),
   github: z
     .strictObject({
       repository: z

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { NotificationSubscription } from '../config/notifications.ts';
 import type { Store } from '../store/contract.ts';
 import { backoffMs } from './backoff.ts';
-import type { Delivery, Notifier } from './contract.ts';
+import { type Delivery, type Notifier, PermanentDeliveryError } from './contract.ts';
 
 export interface DispatcherOptions {
   readonly store: Store;
@@ -28,6 +28,8 @@ export interface DispatcherOptions {
   readonly sweep?: () => Promise<number>;
   readonly sweepMs?: number;
   readonly log?: (line: string, fields?: Record<string, unknown>) => void;
+  /** After a delivery is accepted (the checklist's "stakeholders notified"); a failure here is only logged. */
+  readonly onDelivered?: (d: Delivery) => Promise<void>;
 }
 
 export interface TickResult {
@@ -79,10 +81,15 @@ export class Dispatcher {
       await notifier.send(d, sub);
       await store.notifications.markDelivered(d.id);
       this.#o.log?.('notification delivered', { id: d.id, subscription: d.subscription, event: d.event });
+      await this.#o
+        .onDelivered?.(d)
+        .catch((error: Error) =>
+          this.#o.log?.('notification delivered; recording it failed', { id: d.id, error: error.message }),
+        );
       return 'delivered';
     } catch (error) {
       const message = (error as Error).message;
-      const last = d.attempts >= sub.attempts;
+      const last = d.attempts >= sub.attempts || error instanceof PermanentDeliveryError;
       const retryAt = last
         ? null
         : new Date(

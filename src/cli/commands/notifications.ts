@@ -8,8 +8,8 @@ import type { SlipwayConfig } from '../../config/schema.ts';
 import { AppError } from '../../domain/errors.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../notify/contract.ts';
 import { Dispatcher } from '../../notify/dispatcher.ts';
+import { createNotifier } from '../../notify/notifiers.ts';
 import { sweepRecent } from '../../notify/outbox.ts';
-import { createWebhookNotifier } from '../../notify/webhook/notifier.ts';
 import type { SecretStore } from '../../secrets/contract.ts';
 import type { Store } from '../../store/contract.ts';
 import { duration, limit } from '../args.ts';
@@ -31,7 +31,7 @@ export function projectDispatcher(
   return new Dispatcher({
     store,
     subscriptions,
-    notifier: createWebhookNotifier({ secret: (s) => secrets().get(s.secret.env, s.secret.key) }),
+    notifier: createNotifier({ secret: (ref) => secrets().get(ref.env, ref.key) }),
     sweep: () => sweepRecent(store, config.app, subscriptions),
     ...(options.backoffMs !== undefined && { backoffMs: options.backoffMs }),
     ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
