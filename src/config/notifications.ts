@@ -218,7 +218,9 @@ export function notificationProblems(data: Raw, envNames: ReadonlySet<string>): 
       'env',
     ]);
     if (Array.isArray(sub.environments))
-      sub.environments.forEach((e: unknown, j) => envRef(e, [...base, 'environments', j]));
+      sub.environments.forEach((e: unknown, j) => {
+        envRef(e, [...base, 'environments', j]);
+      });
   });
   return problems;
 }

@@ -17,16 +17,17 @@ export interface SlackOptions extends NotifierTimeouts {
 const SECTION_MAX = 3000;
 const clip = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
 /** mrkdwn treats &, < and > as markup: escape them as Slack documents. */
-const escape = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+const escapeMrkdwn = (s: string) =>
+  s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
 export function slackMessage(words: Words): Record<string, unknown> {
   const blocks: Record<string, unknown>[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: clip(`*${escape(words.title)}*`, SECTION_MAX) } },
+    { type: 'section', text: { type: 'mrkdwn', text: clip(`*${escapeMrkdwn(words.title)}*`, SECTION_MAX) } },
   ];
   if (words.lines.length > 0)
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: clip(words.lines.map(escape).join('\n'), SECTION_MAX) },
+      text: { type: 'mrkdwn', text: clip(words.lines.map(escapeMrkdwn).join('\n'), SECTION_MAX) },
     });
   if (words.link)
     blocks.push({
