@@ -28,6 +28,7 @@ import type {
   Release,
 } from '../domain/types.ts';
 import type { FlagStore } from '../flags/contract.ts';
+import type { ApproveLinkStore } from '../notify/approve-link.ts';
 import type { NotificationQueue } from '../notify/contract.ts';
 
 export interface LockOwner {
@@ -194,6 +195,9 @@ export interface Store {
 
   /** The queue of notifications to deliver, with its dead-letter list (src/notify/contract.ts). */
   readonly notifications: NotificationQueue;
+
+  /** Approve links' signing key and single use (src/notify/approve-link.ts). */
+  readonly approveLinks: ApproveLinkStore;
 
   /** The schema version this store is at. */
   schemaVersion(): Promise<number>;

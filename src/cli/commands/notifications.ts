@@ -10,6 +10,7 @@ import { DELIVERY_STATUSES, type DeliveryStatus } from '../../notify/contract.ts
 import { Dispatcher } from '../../notify/dispatcher.ts';
 import { createNotifier } from '../../notify/notifiers.ts';
 import { sweepRecent } from '../../notify/outbox.ts';
+import { tickStakeholdersNotified } from '../../notify/stakeholders.ts';
 import type { SecretStore } from '../../secrets/contract.ts';
 import type { Store } from '../../store/contract.ts';
 import { duration, limit } from '../args.ts';
@@ -33,6 +34,9 @@ export function projectDispatcher(
     subscriptions,
     notifier: createNotifier({ secret: (ref) => secrets().get(ref.env, ref.key) }),
     sweep: () => sweepRecent(store, config.app, subscriptions),
+    onDelivered: async (d) => {
+      await tickStakeholdersNotified(store, config, d);
+    },
     ...(options.backoffMs !== undefined && { backoffMs: options.backoffMs }),
     ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
     ...(options.log && { log: options.log }),
