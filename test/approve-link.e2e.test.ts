@@ -108,7 +108,7 @@ dashboard:
       await page.goto('about:blank');
       await page.goto(url);
       await page.waitForSelector('[data-panel=approve-link]');
-      return page.locator('[data-panel=approve-link] [role=alert]').innerText();
+      return (await page.locator('[data-panel=approve-link] [role=alert]').textContent()) ?? '';
     };
     assert.match(await refusal(link), /used already; each link works once \(by alice at /);
     const altered = link.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
