@@ -27,6 +27,7 @@ import { storedStateOrUndefined } from '../engine/stored-state.ts';
 import { engineStrategy } from '../engine/strategy.ts';
 import { offVariant, rolloutVariant } from '../flags/rollout.ts';
 import { createGates, type GatesDeps } from '../gates/engine-gates.ts';
+import { announced } from '../notify/migration-run.ts';
 import { enqueueDeployment, enqueueWaitingApproval } from '../notify/outbox.ts';
 import { artifactPath } from '../releases/artifacts.ts';
 import { readImageRecord } from '../releases/image-release.ts';
@@ -133,12 +134,16 @@ export function createExecutor(deps: EngineDeps): Executor {
     ...withReporter(githubReporterOf(config, deps.store, deps.processEnv ?? process.env)),
     preflight,
     ...(config.migrations && {
-      migrations: createMigrator({
+      migrations: announced(
+        createMigrator({
+          config,
+          projectDir,
+          store: deps.store,
+          vars: async (env) => (await values.prepare(env)).vars,
+        }),
+        deps.store,
         config,
-        projectDir,
-        store: deps.store,
-        vars: async (env) => (await values.prepare(env)).vars,
-      }),
+      ),
     }),
     secrets: port,
     gates: rollbackAwareGates(

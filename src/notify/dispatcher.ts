@@ -27,6 +27,9 @@ export interface DispatcherOptions {
   /** Queue what recent deployments should have announced (outbox.ts sweepRecent); run at start and every `sweepMs` (default 60 s). */
   readonly sweep?: () => Promise<number>;
   readonly sweepMs?: number;
+  /** Find events that are not a deployment's (events.ts watchEvents); run every `watchMs` (default 5 s). */
+  readonly watch?: () => Promise<number>;
+  readonly watchMs?: number;
   readonly log?: (line: string, fields?: Record<string, unknown>) => void;
   /** After a delivery is accepted (the checklist's "stakeholders notified"); a failure here is only logged. */
   readonly onDelivered?: (d: Delivery) => Promise<void>;
@@ -45,6 +48,7 @@ export class Dispatcher {
   #running: Promise<void> | undefined;
   #stopped = false;
   #sweptAt = 0;
+  #watchedAt = 0;
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
@@ -116,7 +120,8 @@ export class Dispatcher {
   /** Run the sweep once (a no-op without one). */
   async sweepNow(): Promise<number> {
     this.#sweptAt = Date.now();
-    return (await this.#o.sweep?.()) ?? 0;
+    this.#watchedAt = Date.now();
+    return ((await this.#o.sweep?.()) ?? 0) + ((await this.#o.watch?.()) ?? 0);
   }
 
   /** Deliver in the background until `stop()`; a failing store is logged and tried again. */
@@ -126,6 +131,10 @@ export class Dispatcher {
       let busy = false;
       try {
         if (Date.now() - this.#sweptAt >= (this.#o.sweepMs ?? 60_000)) await this.sweepNow();
+        if (this.#o.watch && Date.now() - this.#watchedAt >= (this.#o.watchMs ?? 5000)) {
+          this.#watchedAt = Date.now();
+          await this.#o.watch();
+        }
         const r = await this.tick();
         busy = r.delivered + r.retried + r.dead > 0;
       } catch (error) {

@@ -8,6 +8,7 @@ import type { SlipwayConfig } from '../../config/schema.ts';
 import { AppError } from '../../domain/errors.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../notify/contract.ts';
 import { Dispatcher } from '../../notify/dispatcher.ts';
+import { watchEvents } from '../../notify/events.ts';
 import { createNotifier } from '../../notify/notifiers.ts';
 import { sweepRecent } from '../../notify/outbox.ts';
 import { tickStakeholdersNotified } from '../../notify/stakeholders.ts';
@@ -34,6 +35,7 @@ export function projectDispatcher(
     subscriptions,
     notifier: createNotifier({ secret: (ref) => secrets().get(ref.env, ref.key) }),
     sweep: () => sweepRecent(store, config.app, subscriptions),
+    watch: () => watchEvents(store, config),
     onDelivered: async (d) => {
       await tickStakeholdersNotified(store, config, d);
     },
