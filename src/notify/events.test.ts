@@ -112,7 +112,7 @@ test('a delivered notification ticks "stakeholders notified" once, audited; not 
     assert.equal(tick?.user, 'slipway');
     assert.equal(tick?.note, 'notification deployment.started delivered to ops');
     const audit = await store.latestAudit({ actions: ['gate.checklist.tick'], target: d.id });
-    assert.equal((audit?.data as { identity?: string }).identity, 'notification');
+    assert.equal((audit?.data as { identity?: string } | undefined)?.identity, 'notification');
   } finally {
     await store.close();
   }
