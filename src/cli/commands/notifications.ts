@@ -14,7 +14,7 @@ import { sweepRecent } from '../../notify/outbox.ts';
 import { tickStakeholdersNotified } from '../../notify/stakeholders.ts';
 import type { SecretStore } from '../../secrets/contract.ts';
 import type { Store } from '../../store/contract.ts';
-import { duration, limit } from '../args.ts';
+import { duration, integer, limit } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { table } from '../io.ts';
 
@@ -26,6 +26,7 @@ export function projectDispatcher(
   options: {
     backoffMs?: number;
     leaseMs?: number;
+    batch?: number;
     log?: (line: string, fields?: Record<string, unknown>) => void;
   } = {},
 ): Dispatcher {
@@ -41,6 +42,7 @@ export function projectDispatcher(
     },
     ...(options.backoffMs !== undefined && { backoffMs: options.backoffMs }),
     ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
+    ...(options.batch !== undefined && { batch: options.batch }),
     ...(options.log && { log: options.log }),
   });
 }
@@ -112,8 +114,9 @@ export function registerNotifications(program: Command, ctx: () => Context, act:
       duration('--lease'),
       30_000,
     )
+    .option('--batch <n>', 'deliveries sent at once, 1 to 256', integer('--batch', 1, 256), 8)
     .action(
-      act(async (opts: { watch?: boolean; backoff: number; lease: number }) => {
+      act(async (opts: { watch?: boolean; backoff: number; lease: number; batch: number }) => {
         const c = ctx();
         const { config } = c.config();
         if (!config.notifications?.length)
@@ -127,6 +130,7 @@ export function registerNotifications(program: Command, ctx: () => Context, act:
         const dispatcher = projectDispatcher(config, store, () => c.secrets(), {
           backoffMs: opts.backoff,
           leaseMs: opts.lease,
+          batch: opts.batch,
           log,
         });
         if (!opts.watch) {
