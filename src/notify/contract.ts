@@ -40,8 +40,8 @@ export interface NotificationQueue {
    * `leaseMs`, counting an attempt on each. Two processes never hold the same delivery at once.
    */
   claim(owner: string, limit: number, leaseMs: number): Promise<readonly Delivery[]>;
-  /** The receiver accepted it. */
-  markDelivered(id: string): Promise<void>;
+  /** The receivers accepted these (one statement for a batch). */
+  markDelivered(ids: string | readonly string[]): Promise<void>;
   /** It failed: try again at `retryAt`, or (null) move it to the dead-letter list. */
   markFailed(id: string, error: string, retryAt: string | null): Promise<void>;
   /** Newest first. */

@@ -54,7 +54,7 @@ export class Dispatcher {
     this.#o = options;
   }
 
-  /** Claim and send one batch of due deliveries. */
+  /** Claim and send one batch of due deliveries; the accepted ones are marked in one statement. */
   async tick(): Promise<TickResult> {
     const { store } = this.#o;
     const claimed = await store.notifications.claim(
@@ -63,8 +63,18 @@ export class Dispatcher {
       this.#o.leaseMs ?? 30_000,
     );
     const outcomes = await Promise.all(claimed.map((d) => this.#deliver(d)));
+    const accepted = claimed.filter((_, i) => outcomes[i] === 'delivered');
+    await store.notifications.markDelivered(accepted.map((d) => d.id));
+    for (const d of accepted) {
+      this.#o.log?.('notification delivered', { id: d.id, subscription: d.subscription, event: d.event });
+      await this.#o
+        .onDelivered?.(d)
+        .catch((error: Error) =>
+          this.#o.log?.('notification delivered; recording it failed', { id: d.id, error: error.message }),
+        );
+    }
     return {
-      delivered: outcomes.filter((o) => o === 'delivered').length,
+      delivered: accepted.length,
       retried: outcomes.filter((o) => o === 'retried').length,
       dead: outcomes.filter((o) => o === 'dead').length,
     };
