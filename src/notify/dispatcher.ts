@@ -93,13 +93,6 @@ export class Dispatcher {
     }
     try {
       await notifier.send(d, sub);
-      await store.notifications.markDelivered(d.id);
-      this.#o.log?.('notification delivered', { id: d.id, subscription: d.subscription, event: d.event });
-      await this.#o
-        .onDelivered?.(d)
-        .catch((error: Error) =>
-          this.#o.log?.('notification delivered; recording it failed', { id: d.id, error: error.message }),
-        );
       return 'delivered';
     } catch (error) {
       const message = (error as Error).message;
