@@ -46,6 +46,7 @@ const cleanup = () => {
   dir.cleanup();
 };
 process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(1));
 
 type Tallies = { accepted: number; duplicates: number; failed: number; refused: number }[];
 const receivers = spawn(process.execPath, [...node, join(repoRoot, 'bench/notify-receivers.ts')], {
