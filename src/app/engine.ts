@@ -28,7 +28,8 @@ import { storedStateOrUndefined } from '../engine/stored-state.ts';
 import { engineStrategy } from '../engine/strategy.ts';
 import { offVariant, rolloutVariant } from '../flags/rollout.ts';
 import { createGates, type GatesDeps } from '../gates/engine-gates.ts';
-import { enqueueDeployment } from '../notify/outbox.ts';
+import { announced } from '../notify/migration-run.ts';
+import { enqueueDeployment, enqueueWaitingApproval } from '../notify/outbox.ts';
 import { artifactPath } from '../releases/artifacts.ts';
 import { readImageRecord } from '../releases/image-release.ts';
 import { freePort } from '../runtime/process/ports.ts';
@@ -135,12 +136,16 @@ export function createExecutor(deps: EngineDeps): Executor {
     ...withReporter(githubReporterOf(config, deps.store, deps.processEnv ?? process.env)),
     preflight,
     ...(config.migrations && {
-      migrations: createMigrator({
+      migrations: announced(
+        createMigrator({
+          config,
+          projectDir,
+          store: deps.store,
+          vars: async (env) => (await values.prepare(env)).vars,
+        }),
+        deps.store,
         config,
-        projectDir,
-        store: deps.store,
-        vars: async (env) => (await values.prepare(env)).vars,
-      }),
+      ),
     }),
     secrets: port,
     gates: rollbackAwareGates(
@@ -156,9 +161,18 @@ export function createExecutor(deps: EngineDeps): Executor {
     ...(deps.resumeWithinMs !== undefined && { resumeWithinMs: deps.resumeWithinMs }),
     ...(deps.agentRetryMs !== undefined && { agentRetryMs: deps.agentRetryMs }),
     ...(config.notifications?.length && {
-      notify: async (id: string) => {
+      notify: async (id: string, event?: 'deployment.waiting_approval') => {
         const d = await deps.store.getDeployment(id);
-        if (d) await enqueueDeployment(deps.store, config.notifications, d);
+        if (!d) return;
+        if (event)
+          await enqueueWaitingApproval(
+            deps.store,
+            config.notifications,
+            d,
+            config.environments[d.env]?.approval,
+            config.dashboard,
+          );
+        else await enqueueDeployment(deps.store, config.notifications, d);
       },
     }),
   });

@@ -105,7 +105,7 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     yaml: 'app: shop\nrun: { command: node server.js }\nenviroments: { staging: {} }\n',
     expected: [
       'slipway.yaml:1:1: environments: missing; expected a mapping',
-      'slipway.yaml:3:1: enviroments: unknown key "enviroments"; did you mean "environments"? (allowed here: $schema, app, run, config, secrets, secretScan, environments, identity, users, migrations, notifications, github)',
+      'slipway.yaml:3:1: enviroments: unknown key "enviroments"; did you mean "environments"? (allowed here: $schema, app, run, config, secrets, secretScan, environments, identity, users, migrations, notifications, dashboard, github)',
     ],
   },
   {
@@ -433,6 +433,32 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
       'slipway.yaml:5:23: notifications[0].url: expected an http:// or https:// URL, found "ftp://x"',
       'slipway.yaml:5:49: notifications[0].secret.env: no environment "prod"; expected one of staging',
       'slipway.yaml:5:80: notifications[0].environments[0]: no environment "prod"; expected one of staging',
+    ],
+  },
+  {
+    name: 'email notification with a bad SMTP host, port and address',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nnotifications:\n  - { name: mail, kind: email, smtp: { host: "smtp://x", port: 70000 }, from: nobody, to: [ops@example.com] }\n',
+    expected: [
+      'slipway.yaml:5:46: notifications[0].smtp.host: expected a host name or IP address without scheme or port, e.g. smtp.example.com, found "smtp://x"',
+      'slipway.yaml:5:64: notifications[0].smtp.port: expected a port number, 1 to 65535, found 70000',
+      'slipway.yaml:5:79: notifications[0].from: expected an email address, e.g. ops@example.com, found "nobody"',
+    ],
+  },
+  {
+    name: 'slack notification without its URL, webhook without its secret, email keys on a webhook',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\nnotifications:\n  - { name: chat, kind: slack }\n  - { name: hook, url: "https://h.example.com", from: a@example.com }\n',
+    expected: [
+      'slipway.yaml:5:5: notifications[0].urlSecret: kind slack needs exactly one of url and urlSecret; e.g. `urlSecret: { env: production, key: SLACK_WEBHOOK_URL }`',
+      'slipway.yaml:6:5: notifications[1].secret: kind webhook needs secret; e.g. `secret: { env: production, key: WEBHOOK_SECRET }`',
+      'slipway.yaml:6:55: notifications[1].from: from is not used by kind webhook; remove it',
+    ],
+  },
+  {
+    name: 'dashboard url that is not a URL',
+    yaml: 'app: shop\nrun: { command: x }\nenvironments: { staging: {} }\ndashboard: { url: deploy.example.com, approveLinkTtl: 0s }\n',
+    expected: [
+      'slipway.yaml:4:19: dashboard.url: expected the http(s) address of `slipway server`, e.g. https://deploy.example.com, found "deploy.example.com"',
+      'slipway.yaml:4:55: dashboard.approveLinkTtl: expected a duration such as 500ms, 30s, 10m, 2h, 1d or 1h30m, greater than zero, found "0s"',
     ],
   },
   {

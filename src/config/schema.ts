@@ -6,7 +6,7 @@
 
 import { z } from 'zod';
 import { STATUS_RULE, STATUS_RULE_HINT } from '../domain/health-status.ts';
-import { notifications } from './notifications.ts';
+import { dashboard, notifications } from './notifications.ts';
 import { performanceStep } from './performance.ts';
 import {
   DURATION_HINT,
@@ -928,6 +928,7 @@ export const slipwayConfig = z.strictObject({
     }),
   migrations: migrations.optional(),
   notifications: notifications.optional(),
+  dashboard: dashboard(duration).optional(),
   github: z
     .strictObject({
       repository: z

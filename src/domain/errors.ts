@@ -340,6 +340,12 @@ export const ERROR_CODES = {
     summary:
       'The release has not succeeded in the environment before this one, or its CI did not pass; the message names the environment to pass first.',
   },
+  APPROVE_LINK_REFUSED: {
+    status: 403,
+    exit: EXIT.refused,
+    summary:
+      'An approve link from a notification was used already, expired, altered or opened for another deployment; the refusal is audited. Open the deployment from the dashboard instead.',
+  },
   OVERRIDE_REFUSED: {
     status: 403,
     exit: EXIT.refused,

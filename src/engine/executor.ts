@@ -76,8 +76,11 @@ export interface ExecutorDeps {
   readonly pollMs?: number;
   /** How long to keep retrying an agent that cannot be reached before giving up; default 30 s. */
   readonly agentRetryMs?: number;
-  /** Queue the notification a finished deployment announces (only queues: delivery runs elsewhere). */
-  readonly notify?: (deploymentId: string) => Promise<void>;
+  /**
+   * Queue the notification a finished deployment announces, or (with the event) that it waits for
+   * approval. Only queues: delivery runs elsewhere.
+   */
+  readonly notify?: (deploymentId: string, event?: 'deployment.waiting_approval') => Promise<void>;
 }
 
 const STATUS: Record<EngineState['status'], DeploymentStatus> = {
@@ -592,6 +595,9 @@ export class Executor {
         return 'open';
       }
       if (result.reason !== noted) {
+        // Approvers hear of it (a link to approve, with dashboard:); only queued, never waited on.
+        if (point === 'approval' && noted === undefined)
+          await this.#deps.notify?.(id, 'deployment.waiting_approval').catch(() => undefined);
         noted = result.reason;
         await this.transition(id, { type: 'note', at: clock.now(), what: `waiting: ${result.reason}` });
       }

@@ -28,7 +28,7 @@ async function load(store: Store, id: string): Promise<Deployment> {
   return d;
 }
 
-async function record(
+export async function record(
   store: Store,
   d: Deployment,
   actor: string,

@@ -40,8 +40,8 @@ export interface NotificationQueue {
    * `leaseMs`, counting an attempt on each. Two processes never hold the same delivery at once.
    */
   claim(owner: string, limit: number, leaseMs: number): Promise<readonly Delivery[]>;
-  /** The receiver accepted it. */
-  markDelivered(id: string): Promise<void>;
+  /** The receivers accepted these (one statement for a batch). */
+  markDelivered(ids: string | readonly string[]): Promise<void>;
   /** It failed: try again at `retryAt`, or (null) move it to the dead-letter list. */
   markFailed(id: string, error: string, retryAt: string | null): Promise<void>;
   /** Newest first. */
@@ -49,15 +49,36 @@ export interface NotificationQueue {
   counts(): Promise<Record<DeliveryStatus, number>>;
 }
 
+/** A secret named in slipway.yaml (`{ env, key }`), read from the secret store at delivery. */
+export type SecretReader = (ref: {
+  readonly env: string;
+  readonly key: string;
+}) => Promise<string | undefined>;
+
 /**
- * A way to deliver one notification (signed webhooks today). `send` throws on any failure (the
- * dispatcher retries); it resolves once the receiver accepted the delivery.
+ * A way to deliver one notification: a signed webhook, a Slack-compatible incoming webhook, an
+ * email. `send` throws on any failure (the dispatcher retries); it resolves once the receiver
+ * accepted the delivery. Every notifier passes `contract.case.test.ts`.
  *
  * @example
- * const notifier = createWebhookNotifier({ secret: async (s) => secrets.get(s.secret.env, s.secret.key) });
+ * const notifier = createNotifier({ secret: (ref) => secrets.get(ref.env, ref.key) });
  * await notifier.send(delivery, subscription);
  */
 export interface Notifier {
   readonly name: string;
   send(delivery: Delivery, subscription: NotificationSubscription): Promise<void>;
+}
+
+/**
+ * A failure that no retry can fix (the receiver refused the message as too large): the
+ * dispatcher moves the delivery to the dead-letter list at once, with this message.
+ */
+export class PermanentDeliveryError extends Error {
+  override readonly name = 'PermanentDeliveryError';
+}
+
+/** Timeouts for a notifier's network calls. */
+export interface NotifierTimeouts {
+  /** A receiver that answers slower than this failed; default 10 s. */
+  readonly timeoutMs?: number;
 }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { NotificationSubscription } from '../config/notifications.ts';
 import type { Store } from '../store/contract.ts';
 import { backoffMs } from './backoff.ts';
-import type { Delivery, Notifier } from './contract.ts';
+import { type Delivery, type Notifier, PermanentDeliveryError } from './contract.ts';
 
 export interface DispatcherOptions {
   readonly store: Store;
@@ -27,7 +27,12 @@ export interface DispatcherOptions {
   /** Queue what recent deployments should have announced (outbox.ts sweepRecent); run at start and every `sweepMs` (default 60 s). */
   readonly sweep?: () => Promise<number>;
   readonly sweepMs?: number;
+  /** Find events that are not a deployment's (events.ts watchEvents); run every `watchMs` (default 5 s). */
+  readonly watch?: () => Promise<number>;
+  readonly watchMs?: number;
   readonly log?: (line: string, fields?: Record<string, unknown>) => void;
+  /** After a delivery is accepted (the checklist's "stakeholders notified"); a failure here is only logged. */
+  readonly onDelivered?: (d: Delivery) => Promise<void>;
 }
 
 export interface TickResult {
@@ -43,12 +48,13 @@ export class Dispatcher {
   #running: Promise<void> | undefined;
   #stopped = false;
   #sweptAt = 0;
+  #watchedAt = 0;
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
   }
 
-  /** Claim and send one batch of due deliveries. */
+  /** Claim and send one batch of due deliveries; the accepted ones are marked in one statement. */
   async tick(): Promise<TickResult> {
     const { store } = this.#o;
     const claimed = await store.notifications.claim(
@@ -57,8 +63,18 @@ export class Dispatcher {
       this.#o.leaseMs ?? 30_000,
     );
     const outcomes = await Promise.all(claimed.map((d) => this.#deliver(d)));
+    const accepted = claimed.filter((_, i) => outcomes[i] === 'delivered');
+    await store.notifications.markDelivered(accepted.map((d) => d.id));
+    for (const d of accepted) {
+      this.#o.log?.('notification delivered', { id: d.id, subscription: d.subscription, event: d.event });
+      await this.#o
+        .onDelivered?.(d)
+        .catch((error: Error) =>
+          this.#o.log?.('notification delivered; recording it failed', { id: d.id, error: error.message }),
+        );
+    }
     return {
-      delivered: outcomes.filter((o) => o === 'delivered').length,
+      delivered: accepted.length,
       retried: outcomes.filter((o) => o === 'retried').length,
       dead: outcomes.filter((o) => o === 'dead').length,
     };
@@ -77,12 +93,10 @@ export class Dispatcher {
     }
     try {
       await notifier.send(d, sub);
-      await store.notifications.markDelivered(d.id);
-      this.#o.log?.('notification delivered', { id: d.id, subscription: d.subscription, event: d.event });
       return 'delivered';
     } catch (error) {
       const message = (error as Error).message;
-      const last = d.attempts >= sub.attempts;
+      const last = d.attempts >= sub.attempts || error instanceof PermanentDeliveryError;
       const retryAt = last
         ? null
         : new Date(
@@ -109,7 +123,8 @@ export class Dispatcher {
   /** Run the sweep once (a no-op without one). */
   async sweepNow(): Promise<number> {
     this.#sweptAt = Date.now();
-    return (await this.#o.sweep?.()) ?? 0;
+    this.#watchedAt = Date.now();
+    return ((await this.#o.sweep?.()) ?? 0) + ((await this.#o.watch?.()) ?? 0);
   }
 
   /** Deliver in the background until `stop()`; a failing store is logged and tried again. */
@@ -119,6 +134,10 @@ export class Dispatcher {
       let busy = false;
       try {
         if (Date.now() - this.#sweptAt >= (this.#o.sweepMs ?? 60_000)) await this.sweepNow();
+        if (this.#o.watch && Date.now() - this.#watchedAt >= (this.#o.watchMs ?? 5000)) {
+          this.#watchedAt = Date.now();
+          await this.#o.watch();
+        }
         const r = await this.tick();
         busy = r.delivered + r.retried + r.dead > 0;
       } catch (error) {

@@ -253,7 +253,8 @@ describe('notifications: signed webhooks from a durable queue', () => {
       children.push(first);
       first.stdout?.resume();
       first.stderr?.resume();
-      await until('two requests in flight', () => r.requests >= 2);
+      // Generous: the CLI's start alone takes seconds on a busy machine.
+      await until('two requests in flight', () => r.requests >= 2, 120_000);
       first.kill('SIGKILL');
       await new Promise((res) => first.once('exit', res));
       const second = startCli(dir, args);
@@ -262,10 +263,14 @@ describe('notifications: signed webhooks from a durable queue', () => {
       second.stderr?.resume();
       const ids = new Set<string>();
       // Each deployment announces started (queued by the sweep: the seeds skipped the hook) and succeeded.
-      await until('every delivery', () => {
-        for (const v of r.verified) ids.add(v.id);
-        return ids.size === queued.length * 2;
-      });
+      await until(
+        'every delivery',
+        () => {
+          for (const v of r.verified) ids.add(v.id);
+          return ids.size === queued.length * 2;
+        },
+        120_000,
+      );
       second.kill('SIGTERM');
       await new Promise((res) => second.once('exit', res));
       const check = await openStore(undefined, dir);

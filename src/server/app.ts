@@ -38,6 +38,7 @@ import { registerGateRoutes } from './routes/gates.ts';
 import { registerLiveRoutes } from './routes/live.ts';
 import { registerMetricRoutes } from './routes/metrics.ts';
 import { registerMigrationContract } from './routes/migrations-contract.ts';
+import { registerNotificationRoutes } from './routes/notifications.ts';
 import { registerPromoteRoutes } from './routes/promote.ts';
 import { registerReadRoutes } from './routes/read.ts';
 import { isReleaseUpload, registerReleaseRoutes } from './routes/releases.ts';
@@ -196,6 +197,7 @@ export function createServerApp(options: ServerAppOptions): OpenAPIHono<AuthEnv>
   registerLiveRoutes(app, s);
   registerPromoteRoutes(app, s);
   registerMetricRoutes(app, s);
+  registerNotificationRoutes(app, s);
   app.get('*', dashboardHandler(options.webDir ?? null));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

@@ -29,6 +29,7 @@ import type {
   Release,
 } from '../domain/types.ts';
 import type { FlagStore } from '../flags/contract.ts';
+import type { ApproveLinkStore } from '../notify/approve-link.ts';
 import type { NotificationQueue } from '../notify/contract.ts';
 
 export interface LockOwner {
@@ -198,6 +199,8 @@ export interface Store {
 
   /** The performance step's figures per release and environment (src/domain/performance.ts). */
   readonly performance: PerformanceRecords;
+  /** Approve links' signing key and single use (src/notify/approve-link.ts). */
+  readonly approveLinks: ApproveLinkStore;
 
   /** The schema version this store is at. */
   schemaVersion(): Promise<number>;

@@ -8,11 +8,13 @@ import type { SlipwayConfig } from '../../config/schema.ts';
 import { AppError } from '../../domain/errors.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../notify/contract.ts';
 import { Dispatcher } from '../../notify/dispatcher.ts';
+import { watchEvents } from '../../notify/events.ts';
+import { createNotifier } from '../../notify/notifiers.ts';
 import { sweepRecent } from '../../notify/outbox.ts';
-import { createWebhookNotifier } from '../../notify/webhook/notifier.ts';
+import { tickStakeholdersNotified } from '../../notify/stakeholders.ts';
 import type { SecretStore } from '../../secrets/contract.ts';
 import type { Store } from '../../store/contract.ts';
-import { duration, limit } from '../args.ts';
+import { duration, integer, limit } from '../args.ts';
 import type { Act, Context } from '../context.ts';
 import { table } from '../io.ts';
 
@@ -24,6 +26,7 @@ export function projectDispatcher(
   options: {
     backoffMs?: number;
     leaseMs?: number;
+    batch?: number;
     log?: (line: string, fields?: Record<string, unknown>) => void;
   } = {},
 ): Dispatcher {
@@ -31,10 +34,15 @@ export function projectDispatcher(
   return new Dispatcher({
     store,
     subscriptions,
-    notifier: createWebhookNotifier({ secret: (s) => secrets().get(s.secret.env, s.secret.key) }),
+    notifier: createNotifier({ secret: (ref) => secrets().get(ref.env, ref.key) }),
     sweep: () => sweepRecent(store, config.app, subscriptions),
+    watch: () => watchEvents(store, config),
+    onDelivered: async (d) => {
+      await tickStakeholdersNotified(store, config, d);
+    },
     ...(options.backoffMs !== undefined && { backoffMs: options.backoffMs }),
     ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
+    ...(options.batch !== undefined && { batch: options.batch }),
     ...(options.log && { log: options.log }),
   });
 }
@@ -106,8 +114,9 @@ export function registerNotifications(program: Command, ctx: () => Context, act:
       duration('--lease'),
       30_000,
     )
+    .option('--batch <n>', 'deliveries sent at once, 1 to 256', integer('--batch', 1, 256), 8)
     .action(
-      act(async (opts: { watch?: boolean; backoff: number; lease: number }) => {
+      act(async (opts: { watch?: boolean; backoff: number; lease: number; batch: number }) => {
         const c = ctx();
         const { config } = c.config();
         if (!config.notifications?.length)
@@ -121,6 +130,7 @@ export function registerNotifications(program: Command, ctx: () => Context, act:
         const dispatcher = projectDispatcher(config, store, () => c.secrets(), {
           backoffMs: opts.backoff,
           leaseMs: opts.lease,
+          batch: opts.batch,
           log,
         });
         if (!opts.watch) {

@@ -2,6 +2,7 @@
  * Versioned migrations of slipway's own tables, written once with Kysely's schema builder for both
  * backends. Append new versions; never edit a released one.
  */
+import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Tables } from './tables.ts';
 
@@ -317,6 +318,36 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
+    version: 10,
+    name: 'approve links: the signing key and each link used once',
+    async up(db) {
+      // One row per link a "waiting for approval" notification carried; used_at set once (single use).
+      await db.schema
+        .createTable('approve_links')
+        .ifNotExists()
+        .addColumn('nonce', 'text', (c) => c.primaryKey())
+        .addColumn('deployment_id', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('used_at', 'text')
+        .addColumn('used_by', 'text')
+        .execute();
+      // The key links are signed with lives with the store, so every server and CLI of a project
+      // signs and checks alike (a forger would need the store, which decides everything anyway).
+      // Kept when a store rewound to an older schema by hand migrates again.
+      const had = await db
+        .selectFrom('slipway_meta')
+        .select('key')
+        .where('key', '=', 'approve_link_key')
+        .executeTakeFirst();
+      if (!had)
+        await db
+          .insertInto('slipway_meta')
+          .values({ key: 'approve_link_key', value: randomBytes(32).toString('base64') })
+          .execute();
+      },
+    },
+    {
     version: 11,
     name: "the performance step's figures per release and environment",
     async up(db) {

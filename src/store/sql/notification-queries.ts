@@ -41,6 +41,13 @@ export class SqlNotificationQueue implements NotificationQueue {
   }
 
   async enqueue(rows: readonly NewDelivery[]): Promise<number> {
+    // 14 values a row: chunks stay under SQLite's 32,766 bound variables (and PostgreSQL's 65,535).
+    let n = 0;
+    for (let i = 0; i < rows.length; i += 1000) n += await this.#enqueue(rows.slice(i, i + 1000));
+    return n;
+  }
+
+  async #enqueue(rows: readonly NewDelivery[]): Promise<number> {
     if (rows.length === 0) return 0;
     const at = this.#now().toISOString();
     const result = await this.#db
@@ -77,7 +84,9 @@ export class SqlNotificationQueue implements NotificationQueue {
       eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', at)]);
     // One statement: the due ids, then only those still free (re-checked per row under its lock on
     // PostgreSQL, under the write lock on SQLite), so two claimers never share a delivery.
-    await this.#db
+    // RETURNING gives the claimed rows at once: reading them back by owner would scan every
+    // pending row (no index on the lease), once per batch.
+    const rows = await this.#db
       .updateTable('notification_deliveries')
       .set({ lease_owner: owner, lease_until: until, attempts: sql`attempts + 1` })
       .where('id', 'in', (qb) => {
@@ -95,18 +104,14 @@ export class SqlNotificationQueue implements NotificationQueue {
       })
       .where('status', '=', 'pending')
       .where(free)
+      .returningAll()
       .execute();
-    const rows = await this.#db
-      .selectFrom('notification_deliveries')
-      .selectAll()
-      .where('lease_owner', '=', owner)
-      .where('lease_until', '=', until)
-      .where('status', '=', 'pending')
-      .execute();
-    return rows.map(toDelivery);
+    return rows.map(toDelivery).sort((a, b) => a.nextAttemptAt.localeCompare(b.nextAttemptAt));
   }
 
-  async markDelivered(id: string): Promise<void> {
+  async markDelivered(ids: string | readonly string[]): Promise<void> {
+    const list = typeof ids === 'string' ? [ids] : ids;
+    if (list.length === 0) return;
     await this.#db
       .updateTable('notification_deliveries')
       .set({
@@ -115,7 +120,7 @@ export class SqlNotificationQueue implements NotificationQueue {
         lease_owner: null,
         lease_until: null,
       })
-      .where('id', '=', id)
+      .where('id', 'in', list)
       .execute();
   }
 

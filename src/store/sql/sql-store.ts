@@ -40,6 +40,7 @@ import type {
   OverviewFilter,
   Store,
 } from '../contract.ts';
+import { SqlApproveLinks } from './approve-link-queries.ts';
 import * as auth from './auth-queries.ts';
 import { SqlFlagStore } from './flag-queries.ts';
 import { toApproval, toAudit, toDeployment, toEnvironment, toEvent, toRelease, toTick } from './mappers.ts';
@@ -100,6 +101,7 @@ export class SqlStore implements Store {
   readonly flags: SqlFlagStore;
   readonly notifications: SqlNotificationQueue;
   readonly performance: SqlPerformanceRecords;
+  readonly approveLinks: SqlApproveLinks;
 
   private constructor(db: Kysely<Tables>, dialect: Dialect, id: string, options: SqlStoreOptions) {
     this.#db = db;
@@ -116,6 +118,7 @@ export class SqlStore implements Store {
     );
     this.notifications = new SqlNotificationQueue(db, () => this.#now(), dialect);
     this.performance = new SqlPerformanceRecords(db);
+    this.approveLinks = new SqlApproveLinks(db, () => this.#now());
   }
 
   /** Open over a Kysely instance and bring the schema up to date (refusing a newer one). */

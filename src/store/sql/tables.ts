@@ -118,6 +118,14 @@ export interface Tables {
     reason: string | null;
     at: string;
   };
+  approve_links: {
+    nonce: string;
+    deployment_id: string;
+    expires_at: string;
+    created_at: string;
+    used_at: string | null;
+    used_by: string | null;
+  };
   notification_deliveries: {
     id: string;
     subscription: string;

@@ -7,6 +7,7 @@ import { environmentsView } from './environments.ts';
 import { historyView } from './history.ts';
 import { follow } from './live.ts';
 import { chooseMode, currentMode } from './mode.ts';
+import { approveLinkView, deadLetterPanel } from './notifications.ts';
 import './style.css';
 
 const main = document.getElementById('main') as HTMLElement;
@@ -114,6 +115,14 @@ async function route(): Promise<void> {
     ),
   );
   const [path, query] = (location.hash.slice(1) || '/').split('?');
+  const approveLink = /^\/approve\/([\w.-]+)$/.exec(path ?? '');
+  if (approveLink) {
+    mount(
+      main,
+      await approveLinkView(approveLink[1] as string, new URLSearchParams(query ?? '').get('t') ?? ''),
+    );
+    return;
+  }
   try {
     const dep = /^\/deployments\/([\w.-]+)$/.exec(path ?? '');
     let stop: (() => void) | null = null;
@@ -123,7 +132,13 @@ async function route(): Promise<void> {
       ? null
       : path === '/history'
         ? () => historyView(envs, new URLSearchParams(query ?? ''), mode)
-        : () => environmentsView(p, () => void route(), mode);
+        : async () => {
+            const view = await environmentsView(p, () => void route(), mode);
+            // Engineers see what notifications gave up; the client view stays about releases.
+            const dead = mode === 'client' ? null : await deadLetterPanel().catch(() => null);
+            if (dead) view.append(dead);
+            return view;
+          };
     const view = dep
       ? await (mode === 'client' ? clientDeploymentView : deploymentView)(
           dep[1] as string,

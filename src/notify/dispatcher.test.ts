@@ -1,0 +1,68 @@
+/**
+ * The dispatcher on a real SQLite store with the by-kind notifier and a fake Slack receiver (Slack's
+ * servers cannot run here): a message refused as too large is dead after one try, a failure is
+ * retried, an accepted one is delivered; the payload queued never holds the hook URL's token.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { seedDeployment } from '../server/testing.ts';
+import { openStore } from '../store/factory.ts';
+import { tempDir } from '../testing.ts';
+import { Dispatcher } from './dispatcher.ts';
+import { createNotifier } from './notifiers.ts';
+import { enqueueDeployment } from './outbox.ts';
+import { fakeSlack } from './slack/fake-slack.ts';
+
+const dir = tempDir('slipway-dispatch-');
+after(() => dir.cleanup());
+
+test('too large: dead at once; 500: retried; then delivered — and no token in the queue', async () => {
+  const token = 'T1/B1/dispatchT0k3nSecret';
+  const slack = await fakeSlack(token);
+  const store = await openStore(undefined, dir.path);
+  try {
+    const sub = {
+      name: 'chat',
+      kind: 'slack' as const,
+      urlSecret: { env: 'production', key: 'SLACK_URL' },
+      events: ['deployment.succeeded' as const, 'deployment.failed' as const],
+      attempts: 5,
+    };
+    const dispatcher = new Dispatcher({
+      store,
+      subscriptions: [sub],
+      notifier: createNotifier({ secret: async () => slack.hookUrl }),
+      backoffMs: 1,
+      maxBackoffMs: 1,
+    });
+    await enqueueDeployment(
+      store,
+      [sub],
+      await seedDeployment(store, { env: 'production', status: 'succeeded' }),
+    );
+    slack.mode = 'too-large';
+    assert.deepEqual(await dispatcher.tick(), { delivered: 0, retried: 0, dead: 1 });
+    const [dead] = await store.notifications.list({ status: 'dead' });
+    assert.equal(dead?.attempts, 1);
+    assert.match(dead?.lastError ?? '', /refused the message as too large \(HTTP 413\); no retry can fix it/);
+
+    await enqueueDeployment(
+      store,
+      [sub],
+      await seedDeployment(store, { env: 'production', status: 'succeeded' }),
+    );
+    slack.mode = 'error';
+    assert.deepEqual(await dispatcher.tick(), { delivered: 0, retried: 1, dead: 0 });
+    slack.mode = 'ok';
+    await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(await dispatcher.tick(), { delivered: 1, retried: 0, dead: 0 });
+    assert.match(slack.received[0]?.text ?? '', /is live in production/);
+    for (const d of await store.notifications.list({})) {
+      assert.ok(!d.payload.includes('dispatchT0k3nSecret'));
+      assert.ok(!(d.lastError ?? '').includes('dispatchT0k3nSecret'));
+    }
+  } finally {
+    await store.close();
+    await slack.close();
+  }
+});
