@@ -2,7 +2,7 @@
  * Versioned migrations of slipway's own tables, written once with Kysely's schema builder for both
  * backends. Append new versions; never edit a released one.
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Tables } from './tables.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -314,6 +314,36 @@ export const MIGRATIONS: readonly Migration[] = [
     async up(db) {
       // JSON (TestReport): counts and failing test names from `release create --ci-report`.
       await db.schema.alterTable('releases').addColumn('ci_report', 'text').execute();
+    },
+  },
+  {
+    version: 12,
+    name: "a rollback's kind as a column; DORA's covering index",
+    async up(db, dialect) {
+      // DORA reads months of deployments: the rollback mark copied out of the state JSON and an index
+      // holding every column it reads, so the period is read from the index alone (bench/dora.ts).
+      await db.schema.alterTable('deployments').addColumn('rollback_kind', 'text').execute();
+      const kind =
+        dialect === 'postgres'
+          ? sql`(state::jsonb -> 'rollback' ->> 'kind')`
+          : sql`json_extract(state, '$.rollback.kind')`;
+      await sql`update deployments set rollback_kind = ${kind} where state like '%"rollback"%'`.execute(db);
+      await db.schema
+        .createIndex('deployments_dora')
+        .ifNotExists()
+        .on('deployments')
+        .columns([
+          'app',
+          'env',
+          'created_at',
+          'id',
+          'status',
+          'finished_at',
+          'release_id',
+          'from_release_id',
+          'rollback_kind',
+        ])
+        .execute();
     },
   },
 ];
