@@ -83,7 +83,9 @@ async function seed(kind: string, storeUrl: string, states: { plain: string; rol
       );
     }
     db.exec('commit');
+    // What a live store has done long since: statistics, and the write-ahead log folded in.
     db.exec('analyze');
+    db.exec('pragma wal_checkpoint(truncate)');
     db.close();
     return;
   }

@@ -156,6 +156,15 @@ describe('GET /api/metrics/dora and /api/deployments/{id}/postmortem', () => {
         ((await pm.json()) as { markdown: string }).markdown,
         /^# Post-mortem \(draft\): shop 1\.0\.2 on production, rolled back/,
       );
+      // A succeeded change that `slipway rollback` took back has a draft too, with the rollback's reason.
+      const reverted = await server.request(`/api/deployments/${ids.get('d3')}/postmortem`, {
+        token: server.admin,
+      });
+      assert.equal(reverted.status, 200);
+      const rmd = ((await reverted.json()) as { markdown: string }).markdown;
+      assert.match(rmd, /^# Post-mortem \(draft\): shop 1\.0\.3 on production, taken back by a rollback/);
+      assert.match(rmd, /Recorded reason: errors/);
+      assert.match(rmd, /\| rollback started \(switch, deployment dep-\w+\): errors \|/);
       const hidden = await server.request(`/api/deployments/${ids.get('d2')}/postmortem`, { token: carol });
       assert.equal(hidden.status, 403);
       const fine = await server.request(`/api/deployments/${ids.get('d1')}/postmortem`, {

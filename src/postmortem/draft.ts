@@ -84,7 +84,12 @@ export function impactOf(f: DraftFacts): {
 }
 
 export function postmortemDraft(f: DraftFacts): string {
-  const ended = f.status === 'rolled_back' ? 'rolled back' : f.status;
+  const ended =
+    f.status === 'rolled_back'
+      ? 'rolled back'
+      : f.status === 'reverted'
+        ? 'taken back by a rollback'
+        : f.status;
   const impact = impactOf(f);
   const lines: string[] = [];
   const out = (...l: string[]) => lines.push(...l);
