@@ -3,6 +3,7 @@ import { AppError } from '../domain/errors.ts';
 import type { Deployment, Release } from '../domain/types.ts';
 import { storedStateOrUndefined } from '../engine/stored-state.ts';
 import type { Store } from '../store/contract.ts';
+import { changesOf } from './changes.ts';
 import { type DraftFacts, type DraftRelease, postmortemDraft } from './draft.ts';
 
 const DRAFTABLE = new Set(['rolled_back', 'failed']);
@@ -82,6 +83,7 @@ export async function postmortemFacts(
         }
       : null,
     timeline,
+    changes: await changesOf(store, d, revert ? revert.finishedAt : d.finishedAt),
     approvals: (await store.listApprovals(d.id)).map((a) => ({
       user: a.user,
       decision: a.decision,
