@@ -322,7 +322,10 @@ export const MIGRATIONS: readonly Migration[] = [
     async up(db, dialect) {
       // DORA reads months of deployments: the rollback mark copied out of the state JSON and an index
       // holding every column it reads, so the period is read from the index alone (bench/dora.ts).
-      await db.schema.alterTable('deployments').addColumn('rollback_kind', 'text').execute();
+      // A store rewound to an older version by hand keeps the column: add it only where missing.
+      const deployments = (await db.introspection.getTables()).find((t) => t.name === 'deployments');
+      if (!deployments?.columns.some((c) => c.name === 'rollback_kind'))
+        await db.schema.alterTable('deployments').addColumn('rollback_kind', 'text').execute();
       const kind =
         dialect === 'postgres'
           ? sql`(state::jsonb -> 'rollback' ->> 'kind')`
