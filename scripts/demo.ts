@@ -175,6 +175,20 @@ function slipway(
   });
 }
 
+/** The blameless post-mortem draft of what was just rolled back on `env` (`slipway postmortem`), in a line. */
+async function postmortem(env: string): Promise<void> {
+  const [newest, before] = JSON.parse(await must(['history', '--env', env, '--limit', '2', '--json'])) as {
+    id: string;
+    status: string;
+  }[];
+  // After `slipway rollback` the newest deployment is the rollback itself; the change is the one before.
+  const change = newest && ['rolled_back', 'failed'].includes(newest.status) ? newest : before;
+  const { markdown } = JSON.parse(await must(['postmortem', String(change?.id), '--json'])) as {
+    markdown: string;
+  };
+  say(`Post-mortem draft (\`slipway postmortem ${change?.id}\`): ${markdown.split('\n')[0]}`);
+}
+
 async function must(args: string[], expect = 0, input?: string): Promise<string> {
   const { code, out } = await slipway(args, {
     capture: args.includes('--json'),
@@ -479,6 +493,7 @@ if (res.status !== 200 || !Array.isArray((await res.json()).products)) process.e
   say(
     `Rolled back in ${rb.switchMs.toFixed(1)} ms; ${r.failed} of ${r.total.toLocaleString('en')} requests failed.${rb.database ? ` slipway adds: ${rb.database}.` : ''}`,
   );
+  await postmortem('staging');
 
   say('Canary of 2.0.0 on production: 10% of users, measured against 1.0.0, then 50%, then everyone.');
   const beforeCanary = productionLoad.snapshot();
@@ -501,6 +516,7 @@ if (res.status !== 200 || !Array.isArray((await res.json()).products)) process.e
   say(
     `Rolled back on its own. Users saw ${b.errors} error answers from 2.1.0 before it was caught (about 10% of traffic, for the seconds it took); ${b.failed - b.errors} requests failed for any other reason.`,
   );
+  await postmortem('production');
 
   if (withDb) {
     say(

@@ -41,6 +41,15 @@ function assertStory(out: string): void {
     out,
     /Rolled back on its own\. Users saw \d+ error answers from 2\.1\.0 .*; 0 requests failed for any other reason\./,
   );
+  // A post-mortem draft for every rollback: the switch on staging and the canary on production.
+  assert.match(
+    out,
+    /Post-mortem draft \(`slipway postmortem dep-\w+`\): # Post-mortem \(draft\): shop 2\.0\.0 on staging, taken back by a rollback/,
+  );
+  assert.match(
+    out,
+    /Post-mortem draft \(`slipway postmortem dep-\w+`\): # Post-mortem \(draft\): shop 2\.1\.0 on production, rolled back/,
+  );
   if (!/Feature flags are left out/.test(out)) {
     // The flag chapter: shares of users measured from the traffic, a kill that reaches everyone.
     const share = (what: string) => {

@@ -59,6 +59,21 @@ describe('slipway metrics dora', () => {
     assert.match(text.stdout, /recovery time \(median\)\s+2h 5m\s+3 recovered, 1 open/);
     assert.match(text.stdout, /^open: \S+ \(failed\) since /m);
 
+    // Followed by a fix within 24 h (the flag, then slipway.yaml's dora.fixWithin; 0 turns it off).
+    const fixed = await cli(dir.path, 'metrics', 'dora', '--since', '14d', '--fix-within', '24h', '--json');
+    assert.equal(fixed.code, 0, fixed.stderr);
+    assert.deepEqual(JSON.parse(fixed.stdout).changeFailure, { changes: 6, failed: 5, rate: 0.8333 });
+    writeFileSync(join(dir.path, 'slipway.yaml'), `${CONFIG}dora: { fixWithin: 24h }\n`);
+    const fromYaml = await cli(dir.path, 'metrics', 'dora', '--since', '14d');
+    assert.match(fromYaml.stdout, /change failure rate\s+83\.3%\s+5 of 6 changes; fixed within 1d counts/);
+    const off = await cli(dir.path, 'metrics', 'dora', '--since', '14d', '--fix-within', '0', '--json');
+    assert.deepEqual(JSON.parse(off.stdout).changeFailure, { changes: 6, failed: 4, rate: 0.6667 });
+    writeFileSync(join(dir.path, 'slipway.yaml'), `${CONFIG}dora: { fixWithin: soon }\n`);
+    const broken = await cli(dir.path, 'metrics', 'dora');
+    writeFileSync(join(dir.path, 'slipway.yaml'), CONFIG);
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /slipway\.yaml:\d+:\d+: dora\.fixWithin: .*"soon"/);
+
     const staging = await cli(dir.path, 'metrics', 'dora', '--env', 'staging', '--json');
     assert.equal(JSON.parse(staging.stdout).deployments, 1);
   });
@@ -104,6 +119,26 @@ describe('GET /api/metrics/dora and /api/deployments/{id}/postmortem', () => {
       assert.deepEqual(r.recovery, { recovered: 3, open: 1, medianMs: 125 * M });
       assert.equal(r.failures.find((f) => f.how === 'reverted')?.recoveryMs, 125 * M);
 
+      const fixed = await server.request(
+        '/api/metrics/dora?app=shop&env=production&since=14d&fixWithin=24h',
+        {
+          token: server.admin,
+        },
+      );
+      const f = (await fixed.json()) as {
+        fixWithinMs: number;
+        changeFailure: unknown;
+        failures: { how: string }[];
+      };
+      assert.equal(f.fixWithinMs, 24 * 3_600_000);
+      assert.deepEqual(f.changeFailure, { changes: 6, failed: 5, rate: 0.8333 });
+      assert.equal(f.failures.filter((x) => x.how === 'fixed').length, 1);
+      const badFix = await server.request('/api/metrics/dora?app=shop&env=production&fixWithin=-1h', {
+        token: server.admin,
+      });
+      assert.equal(badFix.status, 400);
+      assert.match(((await badFix.json()) as { error: { message: string } }).error.message, /fixWithin.*-1h/);
+
       const carol = await server.user('carol', [{ env: 'staging', role: 'viewer' }]);
       const denied = await server.request('/api/metrics/dora?app=shop&env=production', { token: carol });
       assert.equal(denied.status, 403);
@@ -121,6 +156,15 @@ describe('GET /api/metrics/dora and /api/deployments/{id}/postmortem', () => {
         ((await pm.json()) as { markdown: string }).markdown,
         /^# Post-mortem \(draft\): shop 1\.0\.2 on production, rolled back/,
       );
+      // A succeeded change that `slipway rollback` took back has a draft too, with the rollback's reason.
+      const reverted = await server.request(`/api/deployments/${ids.get('d3')}/postmortem`, {
+        token: server.admin,
+      });
+      assert.equal(reverted.status, 200);
+      const rmd = ((await reverted.json()) as { markdown: string }).markdown;
+      assert.match(rmd, /^# Post-mortem \(draft\): shop 1\.0\.3 on production, taken back by a rollback/);
+      assert.match(rmd, /Recorded reason: errors/);
+      assert.match(rmd, /\| rollback started \(switch, deployment dep-\w+\): errors \|/);
       const hidden = await server.request(`/api/deployments/${ids.get('d2')}/postmortem`, { token: carol });
       assert.equal(hidden.status, 403);
       const fine = await server.request(`/api/deployments/${ids.get('d1')}/postmortem`, {

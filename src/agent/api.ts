@@ -11,7 +11,7 @@
  *   POST   /v1/envs/:env/weights                          { weights: { release: percent } }
  *   GET    /v1/envs/:env/releases/:release/logs?lines=N[&follow=1]   text, chunked when following
  *   GET    /v1/envs/:env/releases/:release/metrics?windowMs=N         the router's ReleaseMetrics
- *   GET    /metrics                                       every router metric, Prometheus text
+ *   GET    /metrics                                       the agent's and every router's metrics, Prometheus text (prometheus.ts)
  *
  * Handling order: auth → route → body parse/validate (400 naming the field) → agent.
  */
@@ -21,6 +21,7 @@ import { AppError, errorEnvelope, isAppError } from '../domain/errors.ts';
 import { heldListener } from '../traffic/builtin/held-listeners.ts';
 import type { Agent } from './agent.ts';
 import { followLogs, hasLogFiles } from './follow.ts';
+import { type AgentMetrics, createAgentMetrics } from './prometheus.ts';
 import { envBodySchema, parseBody, weightsBodySchema, withoutSecretValues } from './state.ts';
 import { tokenMatches } from './token.ts';
 
@@ -56,7 +57,7 @@ function authorized(req: IncomingMessage, token: string): boolean {
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
 
-function routes(agent: Agent): [string, RegExp, Handler][] {
+function routes(agent: Agent, metrics: AgentMetrics): [string, RegExp, Handler][] {
   const seg = '([^/]+)';
   return [
     ['GET', /^\/v1\/envs$/, async (_req, res) => send(res, 200, { envs: await agent.status() })],
@@ -124,7 +125,7 @@ function routes(agent: Agent): [string, RegExp, Handler][] {
       'GET',
       /^\/metrics$/,
       async (_req, res) => {
-        const text = await agent.prometheus();
+        const text = await metrics.render(() => agent.prometheus());
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
         res.end(text);
       },
@@ -160,8 +161,10 @@ function routes(agent: Agent): [string, RegExp, Handler][] {
 
 /** The admin server; `listen()` resolves with the port it got. */
 export function createAdminServer(agent: Agent): Server {
-  const table = routes(agent);
+  const metrics = createAgentMetrics(() => agent.status());
+  const table = routes(agent, metrics);
   return createServer((req, res) => {
+    res.once('finish', () => metrics.request(req.method ?? 'GET', res.statusCode));
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://agent');
       try {

@@ -929,6 +929,15 @@ export const slipwayConfig = z.strictObject({
   migrations: migrations.optional(),
   notifications: notifications.optional(),
   dashboard: dashboard(duration).optional(),
+  dora: z
+    .strictObject({
+      fixWithin: duration().optional().meta({
+        description:
+          'A succeeded change followed by the next change (another release) starting within this time of it going live counts as failed, e.g. 1h. Default: not counted.',
+      }),
+    })
+    .optional()
+    .meta({ description: 'How `slipway metrics dora` counts failed changes.' }),
   github: z
     .strictObject({
       repository: z

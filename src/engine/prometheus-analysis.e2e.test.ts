@@ -6,6 +6,7 @@
  * release answering 10% of requests with 500 is rolled back on the error-rate rule.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type RunningPrometheus, startPrometheus } from '../analysis/metrics/prometheus/testing.ts';
@@ -95,5 +96,57 @@ environments:
     } finally {
       await load.stop();
     }
+  });
+
+  test("the agent's own metrics: refused without its token, scraped by Prometheus with it", async () => {
+    assert.equal((await fetch(`${h.agentUrl}/metrics`)).status, 401);
+    const token = readFileSync(join(h.dataDir, 'agent', 'agent.token'), 'utf8').trim();
+    const text = await (
+      await fetch(`${h.agentUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })
+    ).text();
+    const live = (await h.agent.status('production')).releases[0];
+    assert.ok(live);
+    // prom-client's series and the router's per release, in one exposition.
+    assert.match(
+      text,
+      new RegExp(
+        `^slipway_agent_instances\\{env="production",release="${live.release}",state="healthy"\\} 1$`,
+        'm',
+      ),
+    );
+    assert.match(
+      text,
+      new RegExp(`^slipway_agent_release_weight\\{env="production",release="${live.release}"\\} 100$`, 'm'),
+    );
+    assert.match(text, /^slipway_agent_env_healthy\{env="production"\} 1$/m);
+    assert.match(text, /^slipway_agent_admin_requests_total\{method="GET",status="401"\} 1$/m);
+    assert.match(text, /^slipway_agent_process_resident_memory_bytes \d+/m);
+    assert.match(
+      text,
+      new RegExp(
+        `^slipway_requests_total\\{env="production",release="${live.release}",code_class="2xx"\\} \\d+`,
+        'm',
+      ),
+    );
+    // The same from Prometheus' side: instance health and errors per release, as a panel asks.
+    const ask = async (q: string) => {
+      for (let i = 0; i < 75; i++) {
+        const body = (await (
+          await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(q)}`)
+        ).json()) as {
+          data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+        };
+        if (body.data.result.length > 0) return body.data.result;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return [];
+    };
+    const healthy = await ask('slipway_agent_instances{env="production",state="healthy"} > 0');
+    assert.deepEqual(
+      healthy.map((r) => [r.metric.release, r.value[1]]),
+      [[live.release, '1']],
+    );
+    const errors = await ask('sum by (release) (slipway_requests_total{env="production",code_class="5xx"})');
+    assert.ok(errors.length >= 1, 'the rolled-back release answered 500s, seen per release');
   });
 });

@@ -8,14 +8,23 @@ export interface DoraQuery {
   /** How far back, in milliseconds. */
   readonly sinceMs: number;
   readonly now?: number;
+  /** "Followed by a fix" window (slipway.yaml `dora.fixWithin`); 0 or absent: not counted. */
+  readonly fixWithinMs?: number;
 }
 
 export async function doraFromStore(store: Store, q: DoraQuery): Promise<DoraReport> {
   const now = q.now ?? Date.now();
   const since = now - q.sinceMs;
-  // One query, facts only (no deployment state): the period's rows with their release's registration.
+  // Facts only (no deployment state): the period's rows, read from one covering index, and their releases.
   const facts = await store.listDeploymentFacts(q.app, q.env, new Date(since).toISOString());
   const releaseCreatedAt = new Map<string, string>();
   for (const f of facts) if (f.releaseCreatedAt) releaseCreatedAt.set(f.releaseId, f.releaseCreatedAt);
-  return computeDora({ env: q.env, deployments: facts, releaseCreatedAt, since, now });
+  return computeDora({
+    env: q.env,
+    deployments: facts,
+    releaseCreatedAt,
+    since,
+    now,
+    fixWithinMs: q.fixWithinMs ?? 0,
+  });
 }

@@ -24,7 +24,7 @@ const fixture: DoraDeployment[] = FIXTURE_DEPLOYMENTS.map((f) => ({
   status: f.status,
   createdAt: at(f.created),
   finishedAt: f.finished === null ? null : at(f.finished),
-  isRollback: f.rollback === true,
+  rollbackKind: f.rollback ? 'switch' : null,
 }));
 const registered = new Map(Object.entries(FIXTURE_RELEASES).map(([r, h]) => [r, at(h)]));
 
@@ -36,6 +36,7 @@ const registered = new Map(Object.entries(FIXTURE_RELEASES).map(([r, h]) => [r, 
 const EXPECTED = {
   env: 'production',
   days: 14,
+  fixWithinMs: null,
   deployments: 3,
   perDay: 0.214,
   perWeek: 1.5,
@@ -115,6 +116,87 @@ describe('DORA four keys (pure)', () => {
       r.failures.some((f) => f.deploymentId === 'd3'),
       false,
     );
+  });
+
+  // By hand, with fixWithin 24 h: d1 went live at 12 h and the next change, d2 (another release),
+  // started at 34 h, 22 h later: d1 counts as failed ("fixed"); recovery from 12 h to the end of the
+  // first succeeded deployment starting at or after 34 h (d3, 106 h) = 94 h. d3 is reverted first;
+  // d5 (live 217 h) is followed by d6 at 312 h, 95 h later: not a fix. 5 of 6 failed; recoveries
+  // 30 min, 125 min, 43 h, 94 h: median (125 min + 43 h) / 2.
+  test('followed by a fix within the window: the earlier change failed', () => {
+    const r = computeDora({
+      env: 'production',
+      deployments: fixture,
+      releaseCreatedAt: registered,
+      since: BASE,
+      now: NOW,
+      fixWithinMs: 24 * H,
+    });
+    assert.equal(r.fixWithinMs, 24 * H);
+    assert.deepEqual(r.changeFailure, { changes: 6, failed: 5, rate: 0.8333 });
+    assert.deepEqual(r.recovery, { recovered: 4, open: 1, medianMs: (125 * M + 43 * H) / 2 });
+    assert.deepEqual(
+      r.failures.find((f) => f.deploymentId === 'd1'),
+      { deploymentId: 'd1', how: 'fixed', startedAt: at(12), recoveredAt: at(106), recoveryMs: 94 * H },
+    );
+    // The boundary is inclusive: exactly 22 h still counts, 22 h less a millisecond does not.
+    const exact = computeDora({
+      env: 'production',
+      deployments: fixture,
+      releaseCreatedAt: registered,
+      since: BASE,
+      now: NOW,
+      fixWithinMs: 22 * H,
+    });
+    assert.equal(exact.changeFailure.failed, 5);
+    const short = computeDora({
+      env: 'production',
+      deployments: fixture,
+      releaseCreatedAt: registered,
+      since: BASE,
+      now: NOW,
+      fixWithinMs: 22 * H - 1,
+    });
+    assert.equal(short.changeFailure.failed, 4);
+    // The same release deployed again is not a fix of itself.
+    const same = fixture.map((d) => (d.id === 'd2' ? { ...d, releaseId: 'r1' } : d));
+    const redeploy = computeDora({
+      env: 'production',
+      deployments: same,
+      releaseCreatedAt: registered,
+      since: BASE,
+      now: NOW,
+      fixWithinMs: 24 * H,
+    });
+    assert.equal(
+      redeploy.failures.some((f) => f.deploymentId === 'd1'),
+      false,
+    );
+  });
+
+  test('weeks are ISO weeks starting Monday (UTC), on both sides of a week boundary', () => {
+    const monday = Date.parse('2026-01-05T00:00:00.000Z');
+    const d = (id: string, ms: number): DoraDeployment => ({
+      id,
+      env: 'production',
+      releaseId: 'r1',
+      fromReleaseId: null,
+      status: 'succeeded',
+      createdAt: new Date(ms).toISOString(),
+      finishedAt: new Date(ms + M).toISOString(),
+      rollbackKind: null,
+    });
+    const r = computeDora({
+      env: 'production',
+      deployments: [d('sun', monday - 1), d('mon', monday), d('mon2', monday + 7 * 24 * H - 1)],
+      releaseCreatedAt: new Map(),
+      since: monday - 7 * 24 * H,
+      now: monday + 8 * 24 * H,
+    });
+    assert.deepEqual(r.weeks, [
+      { week: '2025-12-29', deployments: 1, failed: 0 },
+      { week: '2026-01-05', deployments: 2, failed: 0 },
+    ]);
   });
 
   test('median and nearest-rank percentile', () => {

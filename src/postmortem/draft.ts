@@ -38,9 +38,13 @@ export interface DraftFacts {
     readonly weight: number | null;
   }[];
   readonly approvals: readonly { readonly user: string; readonly decision: string; readonly at: string }[];
+  /** Config, flag and migration changes around the deployment (changes.ts); absent: not gathered. */
+  readonly changes?: DraftChanges;
   /** When the draft was made (ISO). */
   readonly now: string;
 }
+
+import type { DraftChanges } from './changes.ts';
 
 const t = (iso: string) => Date.parse(iso);
 const clockOf = (iso: string) => iso.slice(0, 19).replace('T', ' ');
@@ -84,7 +88,12 @@ export function impactOf(f: DraftFacts): {
 }
 
 export function postmortemDraft(f: DraftFacts): string {
-  const ended = f.status === 'rolled_back' ? 'rolled back' : f.status;
+  const ended =
+    f.status === 'rolled_back'
+      ? 'rolled back'
+      : f.status === 'reverted'
+        ? 'taken back by a rollback'
+        : f.status;
   const impact = impactOf(f);
   const lines: string[] = [];
   const out = (...l: string[]) => lines.push(...l);
@@ -112,9 +121,9 @@ export function postmortemDraft(f: DraftFacts): string {
           }) to ${clockOf(impact.to as string)} UTC`
     }; at most ${impact.peak}% of traffic reached the new release.`,
     '',
-    '## What the guard measured',
-    '',
   );
+  if (f.changes) out(...changesSection(f.env, f.changes));
+  out('## What the guard measured', '');
   const o = f.outcome;
   if (o && (o.rule !== undefined || o.observed !== undefined)) {
     out(
@@ -173,4 +182,47 @@ export function postmortemDraft(f: DraftFacts): string {
     '',
   );
   return lines.join('\n');
+}
+
+const code = (names: readonly string[]) => names.map((n) => `\`${n}\``).join(', ');
+
+/** "What changed besides the code": config key names (never values), flag changes, migrations. */
+export function changesSection(env: string, c: DraftChanges): string[] {
+  const lines = ['## What changed besides the code', ''];
+  if (!c.config) lines.push('- **Config:** not recorded for both releases.');
+  else {
+    const parts = [
+      c.config.changed.length > 0 && `${code(c.config.changed)} changed`,
+      c.config.added.length > 0 && `${code(c.config.added)} added`,
+      c.config.removed.length > 0 && `${code(c.config.removed)} removed`,
+    ].filter(Boolean);
+    lines.push(
+      parts.length === 0
+        ? '- **Config:** the same keys and values as the release it replaced.'
+        : `- **Config:** ${parts.join('; ')} (names only: values stay out of drafts).`,
+    );
+  }
+  if (c.flags.length === 0)
+    lines.push(
+      `- **Feature flags on ${env}:** none changed from the previous deployment to the end of this one.`,
+    );
+  else {
+    lines.push(`- **Feature flags on ${env}** (from the previous deployment to the end of this one):`);
+    for (const x of c.flags)
+      lines.push(
+        `  - \`${x.key}\` version ${x.version} (${x.action}) at ${clockOf(x.at)} UTC${x.reason ? `: ${x.reason}` : ''}`,
+      );
+  }
+  if (c.migrations.length === 0) lines.push('- **Migrations:** none ran during this deployment.');
+  else {
+    lines.push('- **Migrations:**');
+    for (const m of c.migrations) {
+      const what = m.action.replace(/^migrations\./, '').replace('.', ' ');
+      lines.push(
+        `  - ${what} at ${clockOf(m.at)} UTC${m.release ? `, release ${m.release}` : ''}${m.files.length ? `: ${code(m.files)}` : ''}${m.detail ? ` (${m.detail})` : ''}`,
+      );
+    }
+  }
+  lines.push('');
+  return lines;
 }

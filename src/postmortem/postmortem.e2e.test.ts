@@ -16,6 +16,8 @@ import type { Guard, GuardResult } from '../engine/ports.ts';
 import { systemClock } from '../engine/ports.ts';
 import { createSmokeChecker } from '../engine/smoke.ts';
 import { type Harness, startHarness } from '../engine/testing.ts';
+import { configDiff } from './changes.ts';
+import { changesSection } from './draft.ts';
 import { postmortemMarkdown } from './read.ts';
 
 const CONFIG = `app: shop
@@ -74,7 +76,30 @@ describe('post-mortem draft of a real rolled-back deployment', () => {
       });
     good = await start('1.0.0');
     assert.equal((await executor.run(good.id)).status, 'succeeded');
+    // Around the bad one: a flag turned on in staging, and a migration recorded in the audit log.
+    await h.store.flags.putFlags([
+      {
+        app: 'shop',
+        env: 'staging',
+        key: 'new-checkout',
+        definition: {
+          state: 'ENABLED',
+          variants: { on: true, off: false },
+          defaultVariant: 'on',
+          targeting: {},
+        },
+        action: 'set',
+        by: 'alice',
+        reason: 'on for everyone',
+      },
+    ]);
     bad = await start('2.0.0');
+    await h.store.appendAudit({
+      actor: 'alice',
+      action: 'migrations.applied',
+      target: 'shop/staging',
+      data: { release: '2.0.0', phase: 'expand', files: ['0002_products_stock.sql'], ms: 12, backup: 'b1' },
+    });
     guard.verdict = FAIL;
     assert.equal((await executor.run(bad.id)).status, 'rolled_back');
   });
@@ -94,6 +119,20 @@ describe('post-mortem draft of a real rolled-back deployment', () => {
     assert.match(md, /\| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \| \+\S* \| 50% \|/);
     assert.match(md, /deployment created/);
     assert.match(md, /## Questions for the team/);
+    // What changed besides the code: config (the same here), the flag, the migration.
+    assert.match(md, /- \*\*Config:\*\* the same keys and values as the release it replaced\./);
+    assert.match(md, /- `new-checkout` version 1 \(set\) at [\d-]+ [\d:]+ UTC: on for everyone/);
+    assert.match(md, /- applied at [\d-]+ [\d:]+ UTC, release 2\.0\.0: `0002_products_stock\.sql`/);
+  });
+
+  test('config differences name the keys, never their values', () => {
+    const diff = configDiff({ A: '1', B: 'secret-new', D: 'x' }, { A: '1', B: 'secret-old', C: 'y' });
+    assert.deepEqual(diff, { added: ['D'], removed: ['C'], changed: ['B'] });
+    const text = changesSection('production', { config: diff, flags: [], migrations: [] }).join('\n');
+    assert.match(text, /- \*\*Config:\*\* `B` changed; `D` added; `C` removed \(names only/);
+    assert.doesNotMatch(text, /secret-|\by\b|\bx\b/);
+    assert.match(text, /Feature flags on production:\*\* none changed/);
+    assert.match(text, /Migrations:\*\* none ran during this deployment/);
   });
 
   test('blameless: the deployer appears only as who started it, never as a cause', async () => {

@@ -1,13 +1,14 @@
 /**
  * The server's own telemetry for Prometheus (prom-client): requests by route and status with
  * their latency, deployments by app, environment and outcome (read from the store at each scrape,
- * so deployments run by the CLI count too), the notification queue by status, and Node's process
- * metrics. One registry per server: no module singleton.
+ * so deployments run by the CLI count too), the notification queue by status, recent deployments'
+ * events, step durations and analysis verdicts (deployment-metrics.ts), and Node's process metrics. One registry per server: no module singleton.
  */
 import type { MiddlewareHandler } from 'hono';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { DELIVERY_STATUSES } from '../notify/contract.ts';
 import type { Store } from '../store/contract.ts';
+import { registerDeploymentMetrics } from './deployment-metrics.ts';
 
 export interface ServerMetrics {
   readonly registry: Registry;
@@ -55,6 +56,8 @@ export function createServerMetrics(store: Store): ServerMetrics {
       for (const status of DELIVERY_STATUSES) this.set({ status }, counts[status]);
     },
   });
+  // Recent deployments: events with their times (Grafana annotations), step durations, verdicts.
+  registerDeploymentMetrics(registry, store);
   return {
     registry,
     async middleware(c, next) {

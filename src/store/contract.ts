@@ -67,8 +67,8 @@ export interface DeploymentFacts {
   readonly finishedAt: string | null;
   /** When the deployment's release was registered (null when the release is gone). */
   readonly releaseCreatedAt: string | null;
-  /** True for a rollback deployment (its state carries a rollback mark). */
-  readonly isRollback: boolean;
+  /** A rollback deployment's kind (switch, redeploy, automatic); null for a change. */
+  readonly rollbackKind: string | null;
 }
 
 export interface OverviewFilter {

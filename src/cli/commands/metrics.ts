@@ -11,6 +11,12 @@ import type { ApiClient } from '../remote.ts';
 export interface DoraOptions {
   env?: string;
   since: number;
+  fixWithin?: number;
+}
+
+/** `--fix-within`: a duration, or 0 to count no fixes whatever slipway.yaml says. */
+function fixWithin(value: string): number {
+  return value.trim() === '0' ? 0 : duration('--fix-within')(value);
 }
 
 export const DEFAULT_SINCE_MS = 90 * 86_400_000;
@@ -29,13 +35,23 @@ export function registerMetrics(program: Command, ctx: () => Context, act: Act):
       duration('--since'),
       DEFAULT_SINCE_MS,
     )
+    .option(
+      '--fix-within <duration>',
+      "count a succeeded change as failed when the next change starts within this time of it going live (0: never; default: slipway.yaml's dora.fixWithin)",
+      fixWithin,
+    )
     .action(
       act(async (opts: DoraOptions) => {
         const c = ctx();
         const { config, lifecycle } = c.config();
         const env = opts.env ?? (lifecycle.at(-1) as string);
         requireEnv(config, env);
-        const report = await doraFromStore(await c.store(), { app: config.app, env, sinceMs: opts.since });
+        const report = await doraFromStore(await c.store(), {
+          app: config.app,
+          env,
+          sinceMs: opts.since,
+          fixWithinMs: opts.fixWithin ?? config.dora?.fixWithin ?? 0,
+        });
         return printDora(c, config.app, report);
       }),
     );
@@ -57,7 +73,11 @@ export function printDora(c: Context, app: string, r: DoraReport): number {
         human(r.leadTime.medianMs),
         `p90 ${human(r.leadTime.p90Ms)} over ${r.leadTime.count}; from release registration`,
       ],
-      ['change failure rate', pct, `${r.changeFailure.failed} of ${r.changeFailure.changes} changes`],
+      [
+        'change failure rate',
+        pct,
+        `${r.changeFailure.failed} of ${r.changeFailure.changes} changes${r.fixWithinMs ? `; fixed within ${human(r.fixWithinMs)} counts` : ''}`,
+      ],
       [
         'recovery time (median)',
         human(r.recovery.medianMs),
@@ -87,6 +107,8 @@ export async function remoteDora(c: Context, r: ApiClient, opts: DoraOptions): P
   const project = await r.project();
   const env = opts.env ?? (project.lifecycle.at(-1) as string);
   const q = new URLSearchParams({ app: project.app, env, since: `${Math.round(opts.since / 1000)}s` });
+  if (opts.fixWithin !== undefined)
+    q.set('fixWithin', opts.fixWithin === 0 ? '0' : `${Math.max(1, Math.round(opts.fixWithin / 1000))}s`);
   const report = await r.http.json<DoraReport & { app: string }>('GET', `/api/metrics/dora?${q}`);
   const { app: _app, ...rest } = report;
   return printDora(c, project.app, rest);

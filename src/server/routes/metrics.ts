@@ -22,6 +22,10 @@ export const DoraQuery = z.strictObject({
   app: word.optional().openapi({ description: "default: the server's app" }),
   env: word.openapi({ description: 'the environment, e.g. production' }),
   since: z.string().max(32).default('90d').openapi({ description: 'how far back, a duration such as 90d' }),
+  fixWithin: z.string().max(32).optional().openapi({
+    description:
+      "a succeeded change followed by another within this duration counts as failed; 0 turns it off; default: slipway.yaml's dora.fixWithin",
+  }),
 });
 
 export const DoraBody = z
@@ -31,6 +35,7 @@ export const DoraBody = z
     since: z.string(),
     until: z.string(),
     days: z.number(),
+    fixWithinMs: ms,
     deployments: z.number(),
     perDay: z.number(),
     perWeek: z.number(),
@@ -40,7 +45,7 @@ export const DoraBody = z
     failures: z.array(
       z.object({
         deploymentId: z.string(),
-        how: z.enum(['rolled_back', 'failed', 'reverted']),
+        how: z.enum(['rolled_back', 'failed', 'reverted', 'fixed']),
         startedAt: z.string(),
         recoveredAt: z.string().nullable(),
         recoveryMs: ms,
@@ -69,7 +74,18 @@ export function registerMetricRoutes(app: Api, s: Services): void {
       throw new AppError('USAGE', `since: expected a duration such as 90d, found ${JSON.stringify(q.since)}`);
     const appName = q.app ?? s.config?.app;
     if (!appName) throw new AppError('USAGE', 'app: this server has no slipway.yaml; name the app');
-    const report = await doraFromStore(s.store, { app: appName, env: q.env, sinceMs });
+    const fixWithinMs =
+      q.fixWithin === undefined
+        ? (s.config?.dora?.fixWithin ?? 0)
+        : q.fixWithin === '0'
+          ? 0
+          : durationOf(q.fixWithin);
+    if (typeof fixWithinMs === 'string' || fixWithinMs < 0)
+      throw new AppError(
+        'USAGE',
+        `fixWithin: expected a duration such as 1h (0 turns it off), found ${JSON.stringify(q.fixWithin)}`,
+      );
+    const report = await doraFromStore(s.store, { app: appName, env: q.env, sinceMs, fixWithinMs });
     return c.json({ app: appName, ...report, failures: [...report.failures], weeks: [...report.weeks] }, 200);
   });
 }

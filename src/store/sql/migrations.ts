@@ -3,7 +3,7 @@
  * backends. Append new versions; never edit a released one.
  */
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Tables } from './tables.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -345,9 +345,9 @@ export const MIGRATIONS: readonly Migration[] = [
           .insertInto('slipway_meta')
           .values({ key: 'approve_link_key', value: randomBytes(32).toString('base64') })
           .execute();
-      },
     },
-    {
+  },
+  {
     version: 11,
     name: "the performance step's figures per release and environment",
     async up(db) {
@@ -371,6 +371,39 @@ export const MIGRATIONS: readonly Migration[] = [
         .ifNotExists()
         .on('perf_results')
         .columns(['app', 'env', 'release_id', 'measured_at'])
+        .execute();
+    },
+  },
+  {
+    version: 12,
+    name: "a rollback's kind as a column; DORA's covering index",
+    async up(db, dialect) {
+      // DORA reads months of deployments: the rollback mark copied out of the state JSON and an index
+      // holding every column it reads, so the period is read from the index alone (bench/dora.ts).
+      // A store rewound to an older version by hand keeps the column: add it only where missing.
+      const deployments = (await db.introspection.getTables()).find((t) => t.name === 'deployments');
+      if (!deployments?.columns.some((c) => c.name === 'rollback_kind'))
+        await db.schema.alterTable('deployments').addColumn('rollback_kind', 'text').execute();
+      const kind =
+        dialect === 'postgres'
+          ? sql`(state::jsonb -> 'rollback' ->> 'kind')`
+          : sql`json_extract(state, '$.rollback.kind')`;
+      await sql`update deployments set rollback_kind = ${kind} where state like '%"rollback"%'`.execute(db);
+      await db.schema
+        .createIndex('deployments_dora')
+        .ifNotExists()
+        .on('deployments')
+        .columns([
+          'app',
+          'env',
+          'created_at',
+          'id',
+          'status',
+          'finished_at',
+          'release_id',
+          'from_release_id',
+          'rollback_kind',
+        ])
         .execute();
     },
   },

@@ -43,6 +43,8 @@ export interface Tables {
     revision: number;
     audit_seq: number | null;
     audit_hash: string | null;
+    /** The rollback mark's kind (switch, redeploy, automatic) of a rollback deployment; null otherwise. */
+    rollback_kind: string | null;
   };
   events: {
     id: Generated<number>;

@@ -64,3 +64,13 @@ export function clockSeconds(ms: number, w: Where = {}): string {
 export function weekday(ms: number, w: Where = {}): string {
   return new Date(ms).toLocaleDateString(w.locale, { weekday: 'long', ...at(w) });
 }
+
+/** "8 Dec 2026": the Monday (a UTC date, YYYY-MM-DD) that starts a week of the DORA charts. */
+export function weekStart(day: string, w: Where = {}): string {
+  return new Date(`${day}T00:00:00Z`).toLocaleDateString(w.locale, {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    timeZone: 'UTC',
+  });
+}

@@ -226,6 +226,17 @@ export async function deploymentView(
       `${d.strategy} · started by ${d.createdBy} at ${dateTime(d.createdAt)} · ${d.id}`,
     ),
     status,
+    // A blameless draft for the team, from what slipway recorded (README, "Post-mortem drafts").
+    (d.status === 'rolled_back' || d.status === 'failed') &&
+      h(
+        'p',
+        {},
+        h(
+          'a',
+          { href: `#/deployments/${encodeURIComponent(d.id)}/postmortem`, 'data-action': 'postmortem' },
+          'Post-mortem draft',
+        ),
+      ),
     actions,
     h('section', { class: 'card' }, h('h2', {}, 'Steps'), steps),
     h(

@@ -1,13 +1,18 @@
-/** The dashboard: sign in with a token, then environments, a deployment live, history (hash routes). */
+/**
+ * The dashboard: sign in with a token, then environments, a deployment live (and its post-mortem
+ * draft), history and delivery (DORA) — hash routes.
+ */
 import { api, currentUser, type Me, type Permissions, signIn, signOut } from './api.ts';
 import { clientDeploymentView } from './client-deployment.ts';
 import { deploymentView } from './deployment.ts';
 import { h, mount } from './dom.ts';
+import { doraView } from './dora.ts';
 import { environmentsView } from './environments.ts';
 import { historyView } from './history.ts';
 import { follow } from './live.ts';
 import { chooseMode, currentMode } from './mode.ts';
 import { approveLinkView, deadLetterPanel } from './notifications.ts';
+import { postmortemView } from './postmortem.ts';
 import './style.css';
 
 const main = document.getElementById('main') as HTMLElement;
@@ -81,7 +86,7 @@ async function route(): Promise<void> {
       { href, 'aria-current': location.hash.split('?')[0] === href.split('?')[0] ? 'page' : null },
       text,
     );
-  mount(nav, link('#/', 'Environments'), link('#/history', 'History'));
+  mount(nav, link('#/', 'Environments'), link('#/history', 'History'), link('#/dora', 'Delivery'));
   const mode = currentMode(me);
   mount(
     who,
@@ -125,27 +130,33 @@ async function route(): Promise<void> {
   }
   try {
     const dep = /^\/deployments\/([\w.-]+)$/.exec(path ?? '');
+    const pm = /^\/deployments\/([\w.-]+)\/postmortem$/.exec(path ?? '');
     let stop: (() => void) | null = null;
     const p = perms;
     const envs = p.environments.map((e) => e.env);
-    const build = dep
-      ? null
-      : path === '/history'
-        ? () => historyView(envs, new URLSearchParams(query ?? ''), mode)
-        : async () => {
-            const view = await environmentsView(p, () => void route(), mode);
-            // Engineers see what notifications gave up; the client view stays about releases.
-            const dead = mode === 'client' ? null : await deadLetterPanel().catch(() => null);
-            if (dead) view.append(dead);
-            return view;
-          };
-    const view = dep
-      ? await (mode === 'client' ? clientDeploymentView : deploymentView)(
-          dep[1] as string,
-          p,
-          (s) => (stop = s),
-        )
-      : await (build as () => Promise<HTMLElement>)();
+    const build =
+      dep || pm
+        ? null
+        : path === '/history'
+          ? () => historyView(envs, new URLSearchParams(query ?? ''), mode)
+          : path === '/dora'
+            ? () => doraView(envs, new URLSearchParams(query ?? ''))
+            : async () => {
+                const view = await environmentsView(p, () => void route(), mode);
+                // Engineers see what notifications gave up; the client view stays about releases.
+                const dead = mode === 'client' ? null : await deadLetterPanel().catch(() => null);
+                if (dead) view.append(dead);
+                return view;
+              };
+    const view = pm
+      ? await postmortemView(pm[1] as string)
+      : dep
+        ? await (mode === 'client' ? clientDeploymentView : deploymentView)(
+            dep[1] as string,
+            p,
+            (s) => (stop = s),
+          )
+        : await (build as () => Promise<HTMLElement>)();
     // The overview and history follow what happens: the server's change stream (polling while it
     // is down) rebuilds them, swapped in when their text changed and no dialog is open.
     if (build) {

@@ -8,6 +8,7 @@ import type {
   ClientEnvironment as ClientEnvironmentSchema,
   ClientHistory,
 } from '../../server/routes/client.ts';
+import type { DoraBody } from '../../server/routes/metrics.ts';
 import type {
   DeploymentDetail,
   DeploymentSummary,
@@ -16,6 +17,7 @@ import type {
 } from '../../server/schemas.ts';
 
 export type EnvRow = z.infer<typeof EnvironmentRow>;
+export type DoraReport = z.infer<typeof DoraBody>;
 export type Deployment = z.infer<typeof DeploymentSummary>;
 export type Release = z.infer<typeof ReleaseSchema>;
 export interface Numbers {
