@@ -347,8 +347,6 @@ export class Executor {
           },
         );
         if (result === 'pending' || signal?.aborted) return;
-        // A host lost during the step: its policy decides before the step's own outcome.
-        if ((await this.#hostEvents(id, state)) === 'pending') return;
         if ('failed' in result)
           await this.transition(id, {
             type: 'step-failed',

@@ -170,8 +170,9 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
     const s = link.session;
     link.session = undefined;
     if (!s) return;
-    await s.agent.close().catch(() => undefined);
+    // The SSH connection first: a tunnel to a host that is cut off may never finish closing.
     s.ssh.close();
+    await within(s.agent.close(), 2_000, 'closing the tunnel').catch(() => undefined);
   }
 
   /** Calls the host's agent; a host that does not answer becomes a HostDown. */
