@@ -206,6 +206,11 @@ export class AgentStateFile {
 
   private writing: Promise<void> = Promise.resolve();
 
+  /** Resolves when every write started so far has ended (a clean stop waits for it). */
+  settled(): Promise<void> {
+    return this.writing;
+  }
+
   private write(current: Record<string, EnvRecord>): Promise<void> {
     const envs = Object.fromEntries(
       Object.entries(current).map(([env, record]) => [env, this.sealed(env, record)]),
