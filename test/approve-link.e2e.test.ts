@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { fakeSlack } from '../src/notify/slack/fake-slack.ts';
+import { closedPort } from '../src/notify/testing.ts';
 import { serviceSkip } from '../src/testing.ts';
 import { type FreshBrowser, freshBrowser, hasChromium } from '../src/web/browser.ts';
 import { DASHBOARD_CONFIG, type DashboardStack, startDashboardStack } from './dashboard-stack.ts';
@@ -47,6 +48,11 @@ describe('approve from a Slack-style message (fake Slack receiver, headless Chro
     url: ${slack.hookUrl}
     events: [deployment.waiting_approval, deployment.succeeded]
     environments: [production]
+  - name: gone
+    kind: slack
+    url: http://127.0.0.1:${await closedPort()}/services/T/B/x
+    events: [deployment.waiting_approval]
+    attempts: 1
 dashboard:
   url: ${stack.url}
   approveLinkTtl: 1h
@@ -116,6 +122,17 @@ dashboard:
     const other = link.replace(`/approve/${deployment}?`, '/approve/dep-someone-else?');
     assert.match(await refusal(other), /belongs to another deployment/);
     const refused = (await audit()).filter((e) => e.action === 'approve-link.refused');
+    // Meanwhile the unreachable subscription gave up after its one try: the overview's panel shows it.
+    // (on the engineers' view: an approver starts on the client view, which stays about releases)
+    await page.goto(`${stack.url}/#/`);
+    await page.waitForSelector('[data-action=switch-view]');
+    if ((await page.locator('[data-action=switch-view]').textContent()) === 'Detailed view')
+      await page.click('[data-action=switch-view]');
+    await page.waitForSelector('[data-panel=dead-letters]', { timeout: 30_000 });
+    const panel = (await page.locator('[data-panel=dead-letters]').textContent()) ?? '';
+    assert.match(panel, /Notifications that gave up/);
+    assert.match(panel, /gone.*deployment\.waiting_approval.*production.*1.*ECONNREFUSED/s);
+    assert.ok(!panel.includes('/services/T/B/x'), 'no hook path (a credential) on the page');
     assert.deepEqual(
       refused.map((e) => [e.actor, e.target, e.data.reason]),
       [
