@@ -146,7 +146,10 @@ export async function runtimeBundle(cacheDir: string): Promise<RuntimeBundle> {
     const temp = `${archive}.${process.pid}.tmp`;
     try {
       await pipeline(
-        tar.create({ cwd: stage, gzip: { level: 1 }, portable: true, follow: true, filter: shipped }, ['node', 'slipway']),
+        tar.create({ cwd: stage, gzip: { level: 1 }, portable: true, follow: true, filter: shipped }, [
+          'node',
+          'slipway',
+        ]),
         createWriteStream(temp),
       );
       const hash = createHash('sha256');
