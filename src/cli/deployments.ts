@@ -37,7 +37,8 @@ export async function appFor(c: Context): Promise<App> {
     secrets: c.secrets(),
     // Connected on first need, so an unknown environment or release is reported as such first.
     // An environment with hosts is driven through its hosts' agents (src/fleet/routing.ts).
-    agent: () => withFleets(connectAgent(c.dataDir()), config, c.projectDir(), c.dataDir()),
+    agent: () =>
+      withFleets(connectAgent(c.dataDir()), config, c.projectDir(), c.dataDir(), () => c.secrets()),
     ...(interval && { intervalMs: Number(interval) }),
     ...(resumeWithin && { resumeWithinMs: Number(resumeWithin) }),
     ...(agentRetry && { agentRetryMs: Number(agentRetry) }),

@@ -25,9 +25,8 @@ import type {
 } from '../domain/data-plane.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { HostEvent } from '../engine/ports.ts';
-import { runtimeBatch } from '../traffic/haproxy/runtime-api.ts';
 import { hostBatches } from './batches.ts';
-import { ensureFront, serverName, setServerState, waitServer } from './front.ts';
+import { type Front, openFront } from './front.ts';
 import { type HostAgent, hostDir, openHostAgent } from './host-agent.ts';
 import type { Fleet, FleetHost } from './hosts.ts';
 import { touchContact } from './hosts.ts';
@@ -45,6 +44,8 @@ export interface FleetPlaneOptions {
   readonly connectTimeoutMs?: number;
   /** How long a drained host may keep connections before it changes anyway; default 10 s. */
   readonly drainMs?: number;
+  /** Adds each host's key from the secret store (`keySecret`); read once, on the first connection. */
+  readonly withKeys?: (fleet: Fleet) => Promise<Fleet>;
 }
 
 export interface FleetPlane extends DataPlaneClient {
@@ -137,7 +138,7 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
   const queued: HostEvent[] = [];
   const reported = new Set<string>();
   let desired = readDesired(dataDir, fleet.env);
-  let front: { socket: string } | undefined;
+  let front: Front | undefined;
   let probedAt = 0;
   let recovering: Promise<void> | undefined;
 
@@ -152,8 +153,11 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
     return link.opening;
   }
 
+  let keyed: Promise<Fleet> | undefined;
   async function openNow(link: Link): Promise<Session> {
-    const ssh = await connect(link.host, fleet.knownHosts, 'verify', connectTimeoutMs);
+    keyed ??= options.withKeys ? options.withKeys(fleet) : Promise.resolve(fleet);
+    const host = (await keyed).hosts.find((h) => h.address === link.host.address) ?? link.host;
+    const ssh = await connect(host, fleet.knownHosts, 'verify', connectTimeoutMs);
     try {
       touchContact(fleet, link.host.address);
       const dir = await hostDir(ssh, link.host.dir);
@@ -190,15 +194,18 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
     }
   }
 
-  async function balancer(address: string, state: 'maint' | 'ready'): Promise<void> {
+  // A lost host is drained: no new request goes to it (its health checks would take it out too).
+  async function balancer(address: string, state: 'drain' | 'ready'): Promise<void> {
     if (!front) return;
-    await runtimeBatch(front.socket, [`set server hosts/${serverName(address)} state ${state}`]).catch(
-      () => undefined,
-    );
+    await front.setState(address, state).catch(() => undefined);
   }
 
-  async function ensureBalancer(): Promise<{ socket: string }> {
-    front ??= await ensureFront({
+  async function ensureBalancer(): Promise<Front> {
+    front ??= await openFront({
+      driver: envConfig?.router?.driver === 'nginx' ? 'nginx' : 'haproxy',
+      ...(envConfig?.router?.answerTimeout !== undefined && {
+        answerTimeoutMs: envConfig.router.answerTimeout,
+      }),
       dataDir,
       env: fleet.env,
       listen: { host: '127.0.0.1', port },
@@ -216,7 +223,7 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
   function lose(link: Link, reason: string): void {
     if (link.lost) return;
     link.lost = { since: Date.now(), reason };
-    void balancer(link.host.address, 'maint');
+    void balancer(link.host.address, 'drain');
     if (policy === 'skip-host' && live().length >= minHealthy)
       queued.push({
         kind: 'note',
@@ -364,18 +371,18 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
   };
 
   async function apply(link: Link, body: EnvBodyInput, drain: boolean): Promise<EnvStatus> {
-    const socket = (await ensureBalancer()).socket;
+    const lb = await ensureBalancer();
     const address = link.host.address;
     if (drain) {
-      await setServerState(socket, address, 'drain');
-      await waitServer(socket, address, (s) => s.current === 0, options.drainMs ?? 10_000);
+      await lb.setState(address, 'drain');
+      await lb.wait(address, (s) => s.current === 0, options.drainMs ?? 10_000);
     }
     try {
       return await onHost(link, 'the new desired state', applyTimeoutMs, (s) =>
         s.agent.client.putEnv(fleet.env, forHost(body, link, s.dir)),
       );
     } finally {
-      if (link.lost === undefined) await setServerState(socket, address, 'ready');
+      if (link.lost === undefined) await lb.setState(address, 'ready');
     }
   }
 
@@ -406,8 +413,7 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
         });
         if (failure) throw failure;
         for (const link of batch.filter((l) => !l.lost)) {
-          const up = await waitServer(
-            (front as { socket: string }).socket,
+          const up = await (front as Front).wait(
             link.host.address,
             (s) => s.status.startsWith('UP'),
             config.run.health.startTimeout,

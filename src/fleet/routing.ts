@@ -7,7 +7,8 @@
 import type { SlipwayConfig } from '../config/schema.ts';
 import type { DataPlaneClient } from '../domain/data-plane.ts';
 import type { HostEvent } from '../engine/ports.ts';
-import { fleetOf } from './hosts.ts';
+import type { SecretStore } from '../secrets/contract.ts';
+import { fleetOf, withSecretKeys } from './hosts.ts';
 import { createFleetPlane, type FleetPlane } from './plane.ts';
 
 const opened = new Set<FleetPlane>();
@@ -27,6 +28,7 @@ export function withFleets(
   config: SlipwayConfig | undefined,
   projectDir: string,
   dataDir: string,
+  secrets?: () => SecretStore,
 ): RoutedPlane {
   const planes = new Map<string, FleetPlane>();
   const hasHosts = (env: string) => config?.environments[env]?.hosts !== undefined;
@@ -34,7 +36,12 @@ export function withFleets(
     if (!config || !hasHosts(env)) return local;
     let plane = planes.get(env);
     if (!plane) {
-      plane = createFleetPlane({ config, fleet: fleetOf(config, env, projectDir, dataDir), dataDir });
+      plane = createFleetPlane({
+        config,
+        fleet: fleetOf(config, env, projectDir, dataDir),
+        dataDir,
+        ...(secrets && { withKeys: (fleet) => withSecretKeys(fleet, secrets) }),
+      });
       planes.set(env, plane);
       opened.add(plane);
     }

@@ -174,7 +174,9 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
           store,
           secrets: config ? c.secrets() : noProjectSecrets(),
           agent: () =>
-            withFleets(connectAgent(c.dataDir()), config ?? undefined, c.projectDir(), c.dataDir()),
+            withFleets(connectAgent(c.dataDir()), config ?? undefined, c.projectDir(), c.dataDir(), () =>
+              c.secrets(),
+            ),
           // The approval gate counts the server's grants, as the API does (grant-users.ts).
           users: grantUsers(store, config),
           log,
