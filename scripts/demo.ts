@@ -126,7 +126,7 @@ environments:
     profile: fast
     smoke: [{ get: /health }, { get: /api/products }]
     checks: [{ name: e2e, run: node e2e.mjs, timeout: 30s }]
-    performance: { rate: 50/s, duration: 1s, connections: 4, endpoints: [/, /api/products], maxRegression: { p50: 2x, p95: 3x } }
+    performance: { rate: 50/s, duration: 2s, connections: 4, endpoints: [/, /api/products], maxRegression: { p50: 2x, p95: 3x } }
     watch: 2s
   production:
     after: staging

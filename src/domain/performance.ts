@@ -37,7 +37,8 @@ export interface PerfBaseline {
   };
 }
 
-export type PerfVerdict = 'pass' | 'fail' | 'first';
+/** `unjudged`: one side had no answer to measure (a starved machine, a too short run); noted, not failed. */
+export type PerfVerdict = 'pass' | 'fail' | 'first' | 'unjudged';
 
 export interface PerfRecord {
   readonly deploymentId: string;

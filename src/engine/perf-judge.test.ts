@@ -123,3 +123,13 @@ test('the runner refuses load outside the environment at deploy time: nothing se
   );
   assert.deepEqual(recorded, []);
 });
+
+test('a side with nothing counted is not judged; one with only errors is judged on errors', () => {
+  const empty = { ...fig(0, 0, 1), requests: 0 };
+  const base = { releaseId: 'r1', version: '1.0.0', how: 'side-by-side' as const, figures: empty };
+  const r = judge(fig(15, 30), base, limits, { version: '2.0.0' });
+  assert.equal(r.verdict, 'unjudged');
+  assert.match(r.summary, /0 from 1\.0\.0 counted; raise duration or rate/);
+  const onlyErrors = { ...base, figures: { ...fig(0, 0, 1), requests: 40 } };
+  assert.equal(judge(fig(15, 30), onlyErrors, limits, { version: '2.0.0' }).verdict, 'pass');
+});

@@ -39,11 +39,17 @@ export function judge(
       summary: `${what.version}: ${describeFigures(figures)}; nothing to compare with`,
     };
   const b = baseline.figures;
+  if (figures.requests === 0 || b.requests === 0 || (figures.p50 === 0 && b.p50 === 0))
+    return {
+      verdict: 'unjudged',
+      summary: `performance not judged: ${figures.requests} answers from ${what.version} and ${b.requests} from ${baseline.version} counted; raise duration or rate`,
+    };
   const parts: string[] = [];
   const regressions: string[] = [];
   for (const key of ['p50', 'p95', 'p99'] as const) {
     const allowed = limits[key];
-    if (allowed === undefined) continue;
+    // No good answer on one side: its latency says nothing (the error rate decides).
+    if (allowed === undefined || b[key] === 0 || figures[key] === 0) continue;
     const overall = b[key] > 0 ? figures[key] / b[key] : figures[key] > 0 ? Number.POSITIVE_INFINITY : 1;
     const ratio = baseline.paired?.[key] ?? overall;
     const how = baseline.paired ? ` over ${baseline.paired.slices} paired slices` : '';

@@ -21,6 +21,9 @@ export interface LoadSpec {
   readonly signal?: AbortSignal;
 }
 
+/** Counting stops this long before the run's end (its teardown). */
+const END_MARGIN_MS = 200;
+
 export const warmupMs = (durationMs: number) =>
   Math.min(Math.round(durationMs / 4), Math.max(1000, Math.min(2000, Math.round(durationMs / 10))));
 
@@ -75,16 +78,26 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
       },
       (error) => {
         clearTimeout(warmTimer);
+        clearTimeout(endTimer);
         spec.signal?.removeEventListener('abort', onAbort);
         if (error) reject(error);
         else if (spec.signal?.aborted) reject(new Error('aborted'));
-        else resolve({ figures: figuresOf(latencies, errors, (spec.durationMs - warm) / 1000), slices });
+        else
+          resolve({
+            figures: figuresOf(latencies, errors, (spec.durationMs - END_MARGIN_MS - warm) / 1000),
+            slices,
+          });
       },
     );
     const warmTimer = setTimeout(() => {
       counting = true;
       countFrom = performance.now();
     }, warm);
+    // The run's end tears down its connections: requests still in flight then end as errors that
+    // say nothing about the release, so counting stops just before.
+    const endTimer = setTimeout(() => {
+      counting = false;
+    }, spec.durationMs - END_MARGIN_MS);
     instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
       if (!counting) return;
       if (status >= 200 && status < 400) {
