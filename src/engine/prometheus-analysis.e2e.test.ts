@@ -141,7 +141,10 @@ environments:
       }
       return [];
     };
-    const healthy = await ask('slipway_agent_instances{env="production",state="healthy"} > 0');
+    // The live release only: a release the last deployment took out may still be in the latest scrape.
+    const healthy = await ask(
+      `slipway_agent_instances{env="production",release="${live.release}",state="healthy"} > 0`,
+    );
     assert.deepEqual(
       healthy.map((r) => [r.metric.release, r.value[1]]),
       [[live.release, '1']],
