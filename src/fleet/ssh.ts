@@ -154,7 +154,12 @@ async function jumpConnection(
   const release = () => {
     if (--current.users > 0) return;
     if (jumps.get(id) === current) jumps.delete(id);
-    void current.opening.then((j) => j.client.end()).catch(() => {});
+    void current.opening
+      .then((j) => {
+        j.client.end();
+        setTimeout(() => dropSocket(j.client), 2_000).unref();
+      })
+      .catch(() => {});
   };
   try {
     const { client, hostKey } = await current.opening;
@@ -163,6 +168,15 @@ async function jumpConnection(
     release();
     throw error;
   }
+}
+
+/**
+ * Destroys the client's TCP socket. ssh2's own `destroy()` skips a socket it has already ended, and
+ * an ended socket to a host that is cut off stays open (FIN-WAIT-1) until TCP gives up, holding the
+ * command's event loop for minutes.
+ */
+function dropSocket(client: ssh2.Client): void {
+  (client as unknown as { _sock?: { destroy(): void } })._sock?.destroy();
 }
 
 function open(
@@ -315,7 +329,7 @@ function session(client: ssh2.Client, target: SshTarget, hostKey: Buffer, jumpHo
       client.end();
       // A host cut off never acknowledges the goodbye: drop the socket after a moment, or it would
       // keep the command alive until TCP gives up (minutes).
-      setTimeout(() => client.destroy(), 2_000).unref();
+      setTimeout(() => dropSocket(client), 2_000).unref();
     },
   };
 }
