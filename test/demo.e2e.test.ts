@@ -35,7 +35,8 @@ function assertStory(out: string): void {
   assert.match(out, /2\.0\.0 is live on production; 0 of [\d,]+ requests failed along the way\./);
   assert.match(
     out,
-    /✗ shop 2\.1\.0 was rolled back on production in [\d.]+s: error-rate is [\d.]+%, above 5%/,
+    // The fixed trigger or a sequential test beside it, whichever decides first.
+    /✗ shop 2\.1\.0 was rolled back on production in [\d.]+s: error-rate( is [\d.]+%, above 5%|-sequential: \d+ errors .*above 5%|-vs-stable: \d+ errors)/,
   );
   assert.match(
     out,

@@ -105,7 +105,7 @@ const cases: { name: string; yaml: string; expected: string[] }[] = [
     yaml: 'app: shop\nrun: { command: node server.js }\nenviroments: { staging: {} }\n',
     expected: [
       'slipway.yaml:1:1: environments: missing; expected a mapping',
-      'slipway.yaml:3:1: enviroments: unknown key "enviroments"; did you mean "environments"? (allowed here: $schema, app, run, config, secrets, secretScan, environments, identity, users, migrations, notifications, dashboard, github)',
+      'slipway.yaml:3:1: enviroments: unknown key "enviroments"; did you mean "environments"? (allowed here: $schema, app, run, config, secrets, secretScan, environments, identity, users, migrations, notifications, dashboard, dora, github)',
     ],
   },
   {
