@@ -52,10 +52,10 @@ describe('the engine across three SSH hosts behind HAProxy', { skip }, () => {
       child.stdout?.on('data', (b: Buffer) => (out += b));
       child.on('exit', () => resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}')));
     });
-  // The first step's analysis is long enough to look at the hosts (\`hosts status\` takes over a minute
+  // The first step's analysis is long enough to look at the hosts (`hosts status` takes seconds, more
   // on a busy machine: an SSH command per host and query), or to cut one off, while it runs.
   const LOOK =
-    '[{ weight: 10, analysis: { duration: 120s } }, { weight: 50, analysis: { duration: 3s } }, { weight: 100 }]';
+    '[{ weight: 10, analysis: { duration: 60s } }, { weight: 50, analysis: { duration: 3s } }, { weight: 100 }]';
   const LONG =
     '[{ weight: 10, analysis: { duration: 45s } }, { weight: 50, analysis: { duration: 3s } }, { weight: 100 }]';
   const SHORT =
