@@ -229,11 +229,8 @@ export class Agent {
   }
 
   /** Changes only the weights (the fast path of a cutover); every release named must be in the desired state. */
-  async setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<EnvStatus> {
-    // The answer waits until the state file holds the change, but the queue of changes does not:
-    // a weight change right behind this one (a rollback during a canary step) reaches the router
-    // without waiting for this one's fsync. The in-memory state is updated inside the queue.
-    const { written, status } = await this.serial(async () => {
+  setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<EnvStatus> {
+    return this.serial(async () => {
       const record = this.require(env);
       for (const release of Object.keys(weights)) {
         if (!record.desired.releases.some((r) => r.release === release)) {
@@ -261,11 +258,9 @@ export class Agent {
           releases: route.releases.map((r) => ({ ...r, weight: weight.get(r.release) ?? 0 })),
         });
       }
-      const { written } = await this.hold({ ...record.desired, releases });
-      return { written, status: await this.statusOf(env) };
+      await this.record({ ...record.desired, releases });
+      return this.statusOf(env);
     });
-    await written;
-    return status;
   }
 
   /** Stops routing the environment and stops all its instances. */
@@ -277,7 +272,7 @@ export class Agent {
       this.applied.delete(env);
       this.proxyDown.delete(env);
       for (const r of record.desired.releases) await this.runtime.stop(env, r.release);
-      await this.state.delete(env);
+      this.state.delete(env);
       this.errors.delete(env);
     });
   }
@@ -303,7 +298,6 @@ export class Agent {
     clearTimeout(this.retryTimer);
     clearTimeout(this.superviseTimer);
     await this.queue.catch(() => undefined);
-    await this.state.settled();
     await this.routers.close();
     await this.runtime.close();
   }
@@ -440,22 +434,10 @@ export class Agent {
   }
 
   private async record(desired: DesiredEnv): Promise<void> {
-    await (await this.hold(desired)).written;
-  }
-
-  /** Holds `desired` in memory now; `written` resolves once the state file holds it too. */
-  private async hold(desired: DesiredEnv): Promise<{ written: Promise<void> }> {
     const instances = await this.runtime.list(desired.env);
-    const written = this.state.put({
-      desired,
-      instances,
-      updatedAt: new Date(this.clock.now()).toISOString(),
-    });
-    // Nobody may be waiting on it yet: a failed write is reported to the caller that awaits it.
-    written.catch(() => undefined);
+    this.state.put({ desired, instances, updatedAt: new Date(this.clock.now()).toISOString() });
     this.planRetire();
     if (this.superviseTimer === undefined) this.planSupervise();
-    return { written };
   }
 
   private require(env: string): EnvRecord {

@@ -8,9 +8,8 @@ import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DesiredEnv, DesiredRelease, EnvBody } from '../domain/data-plane.ts';
 import { AppError } from '../domain/errors.ts';
-import { writeFileAtomicAsync } from '../runtime/atomic-file.ts';
 import type { Instance, InstanceSpec } from '../runtime/contract.ts';
-import { readJson } from '../runtime/process/atomic-json.ts';
+import { readJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
 import type { SealedRecord } from '../secrets/local/secrets-file.ts';
 import type { RouteState } from '../traffic/contract.ts';
 import { loadOrCreateStateKey, openVars, sealVars } from './state-seal.ts';
@@ -180,44 +179,21 @@ export class AgentStateFile {
     return this.envs[env];
   }
 
-  /** Holds `record` now (get() sees it at once); resolves when the file on disk holds it too. */
-  put(record: EnvRecord): Promise<void> {
+  put(record: EnvRecord): void {
     this.envs = { ...this.envs, [record.desired.env]: record };
-    return this.save();
+    this.save();
   }
 
-  delete(env: string): Promise<void> {
+  delete(env: string): void {
     const { [env]: _gone, ...rest } = this.envs;
     this.envs = rest;
-    return this.save();
+    this.save();
   }
 
-  /**
-   * Writes run one after the other, each with the state of its moment, so the file always ends
-   * with the last one. They run off the event loop (an fsync can take tens of milliseconds on a
-   * busy disk, and the builtin router answers requests on the same loop).
-   */
-  private save(): Promise<void> {
-    const envs = this.envs;
-    const next = this.writing.then(() => this.write(envs));
-    this.writing = next.catch(() => undefined);
-    return next;
-  }
-
-  private writing: Promise<void> = Promise.resolve();
-
-  /** Resolves when every write started so far has ended (a clean stop waits for it). */
-  settled(): Promise<void> {
-    return this.writing;
-  }
-
-  private write(current: Record<string, EnvRecord>): Promise<void> {
+  private save(): void {
     const envs = Object.fromEntries(
-      Object.entries(current).map(([env, record]) => [env, this.sealed(env, record)]),
+      Object.entries(this.envs).map(([env, record]) => [env, this.sealed(env, record)]),
     );
-    return writeFileAtomicAsync(
-      this.path,
-      `${JSON.stringify({ version: 1, envs } satisfies StateFile, null, 2)}\n`,
-    );
+    writeJsonAtomic(this.path, { version: 1, envs } satisfies StateFile);
   }
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { isAppError } from '../domain/errors.ts';
 import { tempDir } from '../testing.ts';
-import { diskError, writeFileAtomic, writeFileAtomicAsync, writeJsonFileAtomic } from './atomic-file.ts';
+import { diskError, writeFileAtomic, writeJsonFileAtomic } from './atomic-file.ts';
 
 test('replaces a file whole, mode 0600 by default, creating its folder', () => {
   const dir = tempDir();
@@ -15,23 +15,6 @@ test('replaces a file whole, mode 0600 by default, creating its folder', () => {
     assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { a: 2 });
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.deepEqual(readdirSync(join(dir.path, 'sub')), ['state.json'], 'no temp file left');
-  } finally {
-    dir.cleanup();
-  }
-});
-
-test('the asynchronous writer replaces a file whole (mode 0600, folder created) and leaves no temp file', async () => {
-  const dir = tempDir();
-  try {
-    const file = join(dir.path, 'sub/state.json');
-    await writeFileAtomicAsync(file, 'first');
-    await writeFileAtomicAsync(file, 'second');
-    assert.equal(readFileSync(file, 'utf8'), 'second');
-    assert.equal(statSync(file).mode & 0o777, 0o600);
-    assert.deepEqual(readdirSync(join(dir.path, 'sub')), ['state.json']);
-    // A target that cannot be a file (a folder is there): the error passes, no temp file stays.
-    await assert.rejects(writeFileAtomicAsync(join(dir.path, 'sub'), 'x'), { code: 'EISDIR' });
-    assert.deepEqual(readdirSync(dir.path), ['sub']);
   } finally {
     dir.cleanup();
   }

@@ -5,7 +5,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AppError } from '../domain/errors.ts';
 
@@ -50,39 +49,6 @@ export function writeFileAtomic(
     throw diskError(error, path);
   }
   if (durable) fsyncDir(dirname(path));
-}
-
-/**
- * `writeFileAtomic` with the same steps and guarantees (temp, fsync, rename, fsync folder), but on
- * libuv's thread pool: a process that serves traffic on its event loop (the agent and its builtin
- * router) must not stop answering for the length of an fsync. Callers that may write the same path
- * twice at once must chain their calls (the last rename wins).
- */
-export async function writeFileAtomicAsync(path: string, content: string | Uint8Array): Promise<void> {
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await mkdir(dirname(path), { recursive: true });
-    const file = await open(temp, 'wx', 0o600);
-    try {
-      await file.writeFile(content);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    removeQuietly(temp);
-    throw diskError(error, path);
-  }
-  let dir: Awaited<ReturnType<typeof open>> | undefined;
-  try {
-    dir = await open(dirname(path), 'r');
-    await dir.sync();
-  } catch {
-    // Some filesystems refuse fsync on a folder; the rename itself already happened.
-  } finally {
-    await dir?.close();
-  }
 }
 
 /** JSON, pretty-printed, with a final newline, written atomically. */
