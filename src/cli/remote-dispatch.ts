@@ -104,7 +104,7 @@ export const REMOTE_MODES: Readonly<Record<string, RemoteMode>> = {
     local('the agent and its instances run on the machine that serves traffic'),
   ),
   ...each(
-    ['hosts trust', 'hosts status', 'hosts deploy', 'hosts stop'],
+    ['hosts trust', 'hosts status', 'hosts deploy', 'hosts stop', 'hosts bootstrap'],
     local("hosts are reached with this machine's SSH keys and known_hosts"),
   ),
   ...each(['doctor', 'store backup', 'store restore'], local("it checks or replaces the server's own store")),

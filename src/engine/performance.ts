@@ -12,7 +12,7 @@ import { endpointOutside, type PerformanceConfig } from '../config/performance.t
 import type { PerfBaseline, PerformanceRecords, PerfRecord } from '../domain/performance.ts';
 import type { DeploymentContext } from './context.ts';
 import { DEFAULT_PERF_LIMITS, describeFigures, judge } from './perf-judge.ts';
-import { pairedRatios, runLoad } from './perf-load.ts';
+import { type LoadSpec, pairedRatios, runLoad, warmUp } from './perf-load.ts';
 import type { PerformanceRunner } from './ports.ts';
 
 export interface PerformanceRunnerOptions {
@@ -62,22 +62,28 @@ export function createPerformanceRunner(options: PerformanceRunnerOptions): Perf
       if (!perf) return { ok: true, note: 'no performance step configured' };
       const target = loadTarget(ctx);
       if ('refused' in target) return { ok: false, reason: target.refused };
-      const load = (releaseId: string) =>
-        runLoad({
-          origin: target.origin,
-          paths: target.paths,
-          rate: perf.rate,
-          durationMs: perf.durationMs,
-          connections: perf.connections,
-          headers: { [ctx.previewHeader]: releaseId },
-          ...(input.signal && { signal: input.signal }),
-        });
+      const spec = (releaseId: string): LoadSpec => ({
+        origin: target.origin,
+        paths: target.paths,
+        rate: perf.rate,
+        durationMs: perf.durationMs,
+        connections: perf.connections,
+        headers: { [ctx.previewHeader]: releaseId },
+        ...(input.signal && { signal: input.signal }),
+      });
+      // Both sides warm before either is timed, so the timed runs overlap second for second.
+      const warmed = async (...ids: string[]) => {
+        await Promise.all(ids.map((id) => warmUp(spec(id))));
+        if (input.signal?.aborted) throw new Error('aborted');
+      };
+      const load = (releaseId: string) => runLoad(spec(releaseId));
       let figures: PerfRecord['figures'];
       let baseline: PerfBaseline | null = null;
       let missing = '';
       try {
         if (ctx.stable && input.stableRunning) {
           const stable = ctx.stable;
+          await warmed(ctx.release.id, stable.id);
           const [mine, theirs] = await Promise.all([load(ctx.release.id), load(stable.id)]);
           figures = mine.figures;
           const paired = pairedRatios(mine.slices, theirs.slices);
@@ -89,6 +95,7 @@ export function createPerformanceRunner(options: PerformanceRunnerOptions): Perf
             ...(paired && { paired }),
           };
         } else {
+          await warmed(ctx.release.id);
           figures = (await load(ctx.release.id)).figures;
           if (ctx.stable) {
             const recorded = await options.records.latest(ctx.app, ctx.env, ctx.stable.id);
