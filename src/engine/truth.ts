@@ -5,6 +5,7 @@
  * is said to be so, never shown as a serving release. `status`, the API and the dashboard read this.
  */
 import type { DataPlaneClient as AgentClient } from '../domain/data-plane.ts';
+import { isAppError } from '../domain/errors.ts';
 import type { Store } from '../store/contract.ts';
 import { contradiction, servedLine } from './premise.ts';
 import {
@@ -37,7 +38,12 @@ export async function environmentTruth(
   const state = (await store.listEnvironments(app)).find((e) => e.name === env);
   const release = state?.releaseId ? await store.findRelease(app, state.releaseId) : undefined;
   const d = await inFlight(store, app, env);
-  const now = await served(agent, env);
+  // An environment with hosts whose hosts cannot be asked (a key not pinned, …) is shown as such.
+  const now = await served(agent, env).catch((error: unknown): Served => {
+    if (isAppError(error) && error.code.startsWith('HOST_'))
+      return { reachable: false, error: error.message, releases: [] };
+    throw error;
+  });
   const line = await servedLine(store, app, now);
   let drift: string | null = null;
   if (now.reachable) {

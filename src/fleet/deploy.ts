@@ -18,6 +18,8 @@ import { shipRelease } from './ship.ts';
 import type { SshSession } from './ssh.ts';
 
 export interface FleetRelease {
+  /** The store's release id: the name the hosts' agents serve it under, as `slipway deploy` names it. */
+  readonly id?: string;
   readonly version: string;
   readonly digest: string;
   /** The release's files on this machine. */
@@ -44,6 +46,7 @@ export interface HostOutcome {
 
 /** The agent's release names allow letters, digits, dot, dash, underscore. */
 export function releaseName(release: FleetRelease): string {
+  if (release.id !== undefined) return release.id;
   return /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(release.version)
     ? release.version
     : release.digest.replace(/^sha256:/, '').slice(0, 16);

@@ -158,6 +158,14 @@ ${hosts}
       assert.equal(h.balancer, 'UP');
       assert.ok(typeof h.lastContact === 'string');
     }
+    // `slipway status` reads the hosts' agents for an environment with hosts, not this machine's.
+    const plain = await slipway('--json', 'status', 'production');
+    assert.equal(plain.code, 0, plain.stderr);
+    const [production] = (JSON.parse(plain.stdout) as { environments: Record<string, unknown>[] })
+      .environments;
+    assert.equal(production?.release, '2.0.0');
+    assert.equal(production?.drift, null, JSON.stringify(production));
+    assert.match(JSON.stringify(production?.served), /"weight":100/);
   });
 
   test('a release that fails on the first host stops there, named; no request fails and the rest keep their release', async (t) => {

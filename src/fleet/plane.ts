@@ -530,7 +530,9 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
     },
 
     async reconcile() {
-      if (!desired) return [];
+      // `hosts deploy` removes the file: the hosts' releases are its, not this plane's last state.
+      const kept = readDesired(dataDir, fleet.env);
+      if (!desired || !kept || JSON.stringify(kept) !== JSON.stringify(withoutSecrets(desired))) return [];
       const want = desired;
       const key = (releases: readonly { release: string; weight: number; count: number }[]) =>
         JSON.stringify(releases.map((r) => [r.release, r.weight]).sort());
@@ -543,6 +545,8 @@ export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
             );
             if (now && key(now.releases) === key(want.releases)) return;
             await ship(link, want);
+            // A deployment that applied a newer state meanwhile owns the host: never put an older one back.
+            if (desired !== want) return;
             await onHost(link, 'the desired state', applyTimeoutMs, (s) =>
               s.agent.client.putEnv(fleet.env, forHost(want, link, s.dir)),
             );

@@ -21,6 +21,10 @@ export async function closeFleetPlanes(): Promise<void> {
 
 export type RoutedPlane = DataPlaneClient & {
   hostEvents(env: string): Promise<readonly HostEvent[]>;
+  /** The environments with `hosts:`. */
+  readonly fleetEnvs: readonly string[];
+  /** Gives every reachable host of `env` that serves something else the desired state; a line per host changed. */
+  reconcileHosts(env: string): Promise<string[]>;
 };
 
 export function withFleets(
@@ -59,5 +63,7 @@ export function withFleets(
     metrics: (env, release, windowMs) => to(env).metrics(env, release, windowMs),
     followLogs: (env, release, options) => to(env).followLogs(env, release, options),
     hostEvents: async (env) => (hasHosts(env) ? (to(env) as FleetPlane).hostEvents(env) : []),
+    fleetEnvs: Object.keys(config?.environments ?? {}).filter(hasHosts),
+    reconcileHosts: async (env) => (hasHosts(env) ? (to(env) as FleetPlane).reconcile() : []),
   };
 }

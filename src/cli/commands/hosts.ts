@@ -2,6 +2,7 @@
  * `slipway hosts trust|bootstrap|status|deploy|stop ENV`: an environment that runs on other machines over SSH
  * (slipway.yaml `environments.ENV.hosts`), behind a load balancer on this machine (src/fleet/).
  */
+import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -11,7 +12,7 @@ import { bootstrapHosts } from '../../fleet/bootstrap.ts';
 import { deployToHosts } from '../../fleet/deploy.ts';
 import { hostVars } from '../../fleet/host-vars.ts';
 import { fleetOf, withSecretKeys } from '../../fleet/hosts.ts';
-import { createFleetPlane } from '../../fleet/plane.ts';
+import { createFleetPlane, desiredFile } from '../../fleet/plane.ts';
 import { runtimeBundle } from '../../fleet/runtime-bundle.ts';
 import { fleetStatus } from '../../fleet/status.ts';
 import { stopFleet } from '../../fleet/stop.ts';
@@ -187,10 +188,14 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
             `${opts.env} is busy: ${held.holder.id.split('@')[0]} is driven by process ${held.holder.pid} on ${held.holder.host}; wait for it to end`,
           );
         const renew = setInterval(() => void store.renewLock(lock, owner, LOCK_TTL_MS), LOCK_TTL_MS / 3);
+        // The desired state the last `slipway deploy` left is no longer what the hosts should serve:
+        // without it, no reconciler (the server's, `hosts status --reconcile`) puts it back on them.
+        rmSync(desiredFile(c.dataDir(), opts.env), { force: true });
         const outcomes = await deployToHosts({
           config,
           fleet,
           release: {
+            id: release.id,
             version: release.version,
             digest: release.digest,
             folder: artifactPath(c.dataDir(), release.digest),
@@ -207,6 +212,8 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
             await store.releaseLock(lock, owner);
           });
         await audit({ outcome: 'succeeded', hosts: outcomes.map((o) => o.address) });
+        // `slipway status` and the dashboard read the environment's release from the store.
+        await store.setEnvironmentRelease(config.app, opts.env, release.id, c.user);
         if (c.io.json) c.io.data({ env: opts.env, release: release.version, hosts: outcomes });
         else c.io.out(`${release.version} runs on ${outcomes.length} hosts of ${opts.env}`);
         return EXIT.ok;

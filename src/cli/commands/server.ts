@@ -11,6 +11,7 @@ import { connectAgent } from '../../app/engine.ts';
 import { noProjectSecrets } from '../../app/secrets.ts';
 import type { SlipwayConfig } from '../../config/schema.ts';
 import { AppError, isAppError } from '../../domain/errors.ts';
+import { startHostReconciler } from '../../fleet/reconciler.ts';
 import { withFleets } from '../../fleet/routing.ts';
 import { createLogger } from '../../observe/log.ts';
 import { grantUsers } from '../../server/auth/grant-users.ts';
@@ -167,16 +168,21 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
         const log = (line: string) => (/fail|error/i.test(line) ? logger.error(line) : logger.info(line));
         // Every project path (.env files, stored values, the local secret store, the agent) resolves
         // from the folder of the config given with -f, wherever the server was started.
+        // One data plane for the engine and the host reconciler: a fleet plane keeps the desired state it applied.
+        const plane = withFleets(
+          connectAgent(c.dataDir()),
+          config ?? undefined,
+          c.projectDir(),
+          c.dataDir(),
+          () => c.secrets(),
+        );
         const app = createApp({
           config,
           projectDir: c.projectDir(),
           dataDir: c.dataDir(),
           store,
           secrets: config ? c.secrets() : noProjectSecrets(),
-          agent: () =>
-            withFleets(connectAgent(c.dataDir()), config ?? undefined, c.projectDir(), c.dataDir(), () =>
-              c.secrets(),
-            ),
+          agent: () => plane,
           // The approval gate counts the server's grants, as the API does (grant-users.ts).
           users: grantUsers(store, config),
           log,
@@ -202,6 +208,16 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
             })
           : undefined;
         notifications?.start();
+        // A host that comes back after a deployment went on without it is given the desired state.
+        const hosts = config
+          ? startHostReconciler({
+              app: config.app,
+              plane,
+              store,
+              leading: () => running.leadership?.leading !== false,
+              log: (line) => logger.info(line),
+            })
+          : undefined;
         if (running.resumed.length)
           c.io.out(`resumed ${running.resumed.length} deployment(s): ${running.resumed.join(', ')}`);
         // Printed last: scripts and tests wait for this line.
@@ -212,6 +228,7 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
         });
         c.io.out('slipway server: stopping; deployments in flight resume with the next server');
         await notifications?.stop();
+        await hosts?.stop();
         await running.close();
         return 0;
       }),

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { connectAgent } from '../../app/engine.ts';
 import { environmentTruth } from '../../engine/truth.ts';
+import { withFleets } from '../../fleet/routing.ts';
 import { servedAddresses } from '../addresses.ts';
 import type { Act, Context } from '../context.ts';
 import { requireEnv } from '../deployments.ts';
@@ -19,7 +20,10 @@ export function registerStatus(program: Command, ctx: () => Context, act: Act): 
         const { config, lifecycle } = c.config();
         if (only !== undefined) requireEnv(config, only);
         const store = await c.store();
-        const agent = connectAgent(c.dataDir());
+        // An environment with `hosts:` is what its hosts' agents serve, not this machine's agent.
+        const agent = withFleets(connectAgent(c.dataDir()), config, c.projectDir(), c.dataDir(), () =>
+          c.secrets(),
+        );
         const states = new Map((await store.listEnvironments(config.app)).map((e) => [e.name, e]));
         const names = only === undefined ? lifecycle : [only];
         const truths = await Promise.all(
