@@ -116,3 +116,13 @@ test('hostFailure and minHealthy: a policy with hosts parses; each misuse names 
     ],
   );
 });
+
+test('images on hosts are refused by validate, naming the two ways out', () => {
+  const text = yaml(`${LB}    hosts: [{ address: 10.0.0.11 }]\n`).replace(
+    'run: { command: node server.js }',
+    'run: { image: registry.example.com/shop }',
+  );
+  assert.deepEqual(problems(text), [
+    '6:environments.production.hosts: hosts run releases of files; run.image with hosts is not built yet: remove run.image (register folder releases), or run production on this machine (remove hosts)',
+  ]);
+});

@@ -46,6 +46,11 @@ export function semanticProblems(data: unknown): Problem[] {
     if (isObject(env.windows)) problems.push(...windowProblems(env.windows, [...base, 'windows']));
     if (isObject(env.checklist)) problems.push(...checklistProblems(env.checklist, [...base, 'checklist']));
     problems.push(...performanceProblems(env, base));
+    if (env.hosts !== undefined && isObject(data.run) && data.run.image !== undefined)
+      problems.push({
+        path: [...base, 'hosts'],
+        message: `hosts run releases of files; run.image with hosts is not built yet: remove run.image (register folder releases), or run ${name} on this machine (remove hosts)`,
+      });
     if (
       isObject(env.rollbackIf) &&
       env.rollbackIf.action === 'flag-off' &&
