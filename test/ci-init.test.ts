@@ -1,7 +1,7 @@
 /**
  * `slipway ci init github|gitlab`: the files it writes validate against the published JSON
- * Schemas of those formats (excerpts stored in test/fixtures/ci-schemas/, their source in each
- * file's $comment), run the release with its JUnit report through SLIPWAY_URL/SLIPWAY_TOKEN, and
+ * Schemas of those formats (stored whole in test/fixtures/ci-schemas/, their source in the README
+ * there), run the release with its JUnit report through SLIPWAY_URL/SLIPWAY_TOKEN, and
  * an existing file is kept unless --force.
  */
 import assert from 'node:assert/strict';

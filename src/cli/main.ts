@@ -26,6 +26,7 @@ import { registerMetrics } from './commands/metrics.ts';
 import { registerMigrations } from './commands/migrations.ts';
 import { registerNotifications } from './commands/notifications.ts';
 import { registerOverride } from './commands/override.ts';
+import { registerPerf } from './commands/perf.ts';
 import { registerPostmortem } from './commands/postmortem.ts';
 import { registerPromote } from './commands/promote.ts';
 import { registerRelease, registerReleases } from './commands/release.ts';
@@ -72,6 +73,7 @@ export function buildProgram(ctx: () => Context, act: Act, streams: IoStreams): 
   registerControl(program, ctx, act);
   registerRollback(program, ctx, act);
   registerHistory(program, ctx, act);
+  registerPerf(program, ctx, act);
   registerAgent(program, ctx, act);
   registerHosts(program, ctx, act);
   registerConfig(program, ctx, act);

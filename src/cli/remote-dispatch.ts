@@ -9,6 +9,7 @@ import { remoteFlagService } from '../flags/remote-service.ts';
 import { type AcceptOptions, remoteAccept } from './commands/accept.ts';
 import { FLAG_COMMANDS } from './commands/flags.ts';
 import { type DoraOptions, remoteDora } from './commands/metrics.ts';
+import { remotePerf } from './commands/perf.ts';
 import { remotePostmortem } from './commands/postmortem.ts';
 import type { Context } from './context.ts';
 import type { ApiClient } from './remote.ts';
@@ -66,6 +67,7 @@ export const REMOTE_MODES: Readonly<Record<string, RemoteMode>> = {
   },
   'release rm': { remote: (c, r, [ref]) => remoteReleaseRm(c, r, ref as string) },
   releases: { remote: (c, r, [o]) => remoteReleases(c, r, o as { limit: number }) },
+  perf: { remote: (c, r, [env, o]) => remotePerf(c, r, env as string, o as { limit: number }) },
   deploy: { remote: (c, r, [ref, o]) => remoteDeploy(c, r, (o as Opts).env as string, ref as string) },
   promote: {
     remote: (c, r, [o]) => remotePromote(c, r, o as { from: string; to: string; override?: string }),

@@ -6,6 +6,7 @@
  */
 import type { z } from '@hono/zod-openapi';
 import { AppError } from '../domain/errors.ts';
+import type { PerfRecord } from '../domain/performance.ts';
 import { createJsonClient, type JsonClient } from '../http/json-client.ts';
 import type {
   ACTIONS,
@@ -54,6 +55,8 @@ export interface ApiClient {
   history(filter: HistoryFilter): Promise<readonly RemoteDeployment[]>;
   deployment(id: string): Promise<z.infer<typeof DeploymentDetail>>;
   releases(app?: string, limit?: number): Promise<readonly RemoteRelease[]>;
+  /** An environment's performance-step figures, newest first. */
+  performance(app: string, env: string, limit?: number): Promise<readonly PerfRecord[]>;
   /** Upload an archive (a stream of .tar.gz bytes) and register it. */
   uploadRelease(
     archive: NonNullable<RequestInit['body']>,
@@ -110,6 +113,7 @@ export function createApiClient(options: { url: string; token: string; fetch?: t
     },
     deployment: (id) => json('GET', `/api/deployments/${part(id)}`),
     releases: (app, limit = 500) => json('GET', `/api/releases${query({ app, limit })}`),
+    performance: (app, env, limit = 20) => json('GET', `/api/performance${query({ app, env, limit })}`),
     uploadRelease: async (archive, q) =>
       (
         await http.call('POST', `/api/releases${query(q)}`, {

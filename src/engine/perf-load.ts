@@ -25,7 +25,7 @@ export interface LoadSpec {
 }
 
 /** Counting stops this long before the run's end (its teardown). */
-const END_MARGIN_MS = 200;
+export const END_MARGIN_MS = 200;
 
 export const warmupMs = (durationMs: number) =>
   Math.min(Math.round(durationMs / 4), Math.max(1000, Math.min(2000, Math.round(durationMs / 10))));

@@ -4,8 +4,9 @@
  *
  * Noise: two runs minutes apart on a shared machine differ by more than a 20% regression, so the
  * previous release is measured in the same step whenever it still runs behind the router (canary
- * and blue-green keep it at weight 0 until finalize): both get the same load at the same time,
- * each pinned by the preview header, and see the same machine. Only when it is gone (rolling) are
+ * and blue-green keep it at weight 0 until finalize): one load whose requests alternate between
+ * the two, each pinned by the preview header, so both see the same machine request by request
+ * (perf-paired.ts). Only when it is gone (rolling) are
  * its figures recorded by its own deployment used. Either way the new release's figures are stored.
  */
 import { endpointOutside, type PerformanceConfig } from '../config/performance.ts';
@@ -13,6 +14,7 @@ import type { PerfBaseline, PerformanceRecords, PerfRecord } from '../domain/per
 import type { DeploymentContext } from './context.ts';
 import { DEFAULT_PERF_LIMITS, describeFigures, judge } from './perf-judge.ts';
 import { type LoadSpec, pairedRatios, runLoad, warmUp } from './perf-load.ts';
+import { runPairedLoad } from './perf-paired.ts';
 import type { PerformanceRunner } from './ports.ts';
 
 export interface PerformanceRunnerOptions {
@@ -84,7 +86,8 @@ export function createPerformanceRunner(options: PerformanceRunnerOptions): Perf
         if (ctx.stable && input.stableRunning) {
           const stable = ctx.stable;
           await warmed(ctx.release.id, stable.id);
-          const [mine, theirs] = await Promise.all([load(ctx.release.id), load(stable.id)]);
+          const { headers: _pinned, ...shared } = spec(ctx.release.id);
+          const { mine, theirs } = await runPairedLoad(shared, ctx.previewHeader, ctx.release.id, stable.id);
           figures = mine.figures;
           const paired = pairedRatios(mine.slices, theirs.slices);
           baseline = {

@@ -94,6 +94,48 @@ export const HistoryQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
+export const PerformanceQuery = z.strictObject({
+  app: name.optional(),
+  env: envName,
+  limit: z.coerce.number().int().min(1).max(500).default(20),
+});
+
+const PerfFigures = z.object({
+  p50: z.number(),
+  p95: z.number(),
+  p99: z.number(),
+  errorRate: z.number().openapi({ description: '0 to 1' }),
+  requests: z.number(),
+  rate: z.number().openapi({ description: 'requests per second actually sent' }),
+});
+
+/** One release's figures from the performance step (src/domain/performance.ts). */
+export const PerfRecord = z
+  .object({
+    deploymentId: z.string(),
+    app: z.string(),
+    env: z.string(),
+    releaseId: z.string(),
+    version: z.string(),
+    measuredAt: z.string(),
+    figures: PerfFigures.openapi({ description: 'latencies in ms' }),
+    baseline: z
+      .object({
+        releaseId: z.string(),
+        version: z.string(),
+        how: z.enum(['side-by-side', 'recorded']),
+        figures: PerfFigures,
+        paired: z
+          .object({ p50: z.number(), p95: z.number(), p99: z.number(), slices: z.number() })
+          .optional(),
+      })
+      .nullable()
+      .openapi({ description: 'the previous release it was compared with; null for the first' }),
+    verdict: z.enum(['pass', 'fail', 'first', 'unjudged']),
+    summary: z.string(),
+  })
+  .openapi('PerfRecord');
+
 export const DeploymentSummary = z
   .object({
     id: z.string(),

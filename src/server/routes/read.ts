@@ -1,4 +1,7 @@
-/** Read routes: environments overview, deployment history, one deployment (releases: releases.ts). */
+/**
+ * Read routes: environments overview, deployment history, one deployment, an environment's
+ * performance figures (releases: releases.ts).
+ */
 import { createRoute } from '@hono/zod-openapi';
 import type { AgentClient } from '../../agent/client.ts';
 import { AppError } from '../../domain/errors.ts';
@@ -6,7 +9,16 @@ import type { Deployment } from '../../domain/types.ts';
 import { environmentTruth } from '../../engine/truth.ts';
 import { authorize } from '../auth/middleware.ts';
 import { readableEnvs } from '../auth/roles.ts';
-import { DeploymentDetail, History, HistoryQuery, IdParam, Overview, OverviewQuery } from '../schemas.ts';
+import {
+  DeploymentDetail,
+  History,
+  HistoryQuery,
+  IdParam,
+  Overview,
+  OverviewQuery,
+  PerformanceQuery,
+  PerfRecord,
+} from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { approvalView, deploymentView, progressView } from '../views.ts';
 import { type Api, bearer, errors, json } from './common.ts';
@@ -36,6 +48,16 @@ const detail = createRoute({
   security: bearer,
   request: { params: IdParam },
   responses: { 200: json(DeploymentDetail, 'The deployment'), ...errors },
+});
+
+const performance = createRoute({
+  method: 'get',
+  path: '/api/performance',
+  summary:
+    "An environment's performance-step figures per release, newest first, with what each was compared with",
+  security: bearer,
+  request: { query: PerformanceQuery },
+  responses: { 200: json(PerfRecord.array(), 'Measured releases'), ...errors },
 });
 
 /** The deployment, if the principal may read its environment (404 before 403 would leak ids). */
@@ -124,6 +146,15 @@ export function registerReadRoutes(app: Api, s: Services): void {
       },
       200,
     );
+  });
+
+  app.openapi(performance, async (c) => {
+    const q = c.req.valid('query');
+    authorize(c, 'read', q.env);
+    const app = q.app ?? s.config?.app;
+    if (app === undefined)
+      throw new AppError('REQUEST_INVALID', 'app: this server runs no slipway.yaml; name the app (?app=)');
+    return c.json(await s.store.performance.list(app, q.env, q.limit), 200);
   });
 
   app.openapi(detail, async (c) => {
