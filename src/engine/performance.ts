@@ -73,7 +73,7 @@ export function createPerformanceRunner(options: PerformanceRunnerOptions): Perf
         headers: { [ctx.previewHeader]: releaseId },
         ...(input.signal && { signal: input.signal }),
       });
-      // Both sides warm before either is timed, so the timed runs overlap second for second.
+      // Both sides warm (a just-started release is cold) before the timed load.
       const warmed = async (...ids: string[]) => {
         await Promise.all(ids.map((id) => warmUp(spec(id))));
         if (input.signal?.aborted) throw new Error('aborted');
