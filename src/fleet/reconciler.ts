@@ -66,7 +66,10 @@ export function startHostReconciler(options: HostReconcilerOptions): HostReconci
   };
   const timer =
     options.plane.fleetEnvs.length > 0
-      ? setInterval(() => void pass().catch(() => undefined), options.intervalMs ?? HOST_RECONCILE_MS)
+      ? setInterval(
+          () => void pass().catch((error: Error) => log(`hosts not reconciled: ${error.message}`)),
+          options.intervalMs ?? HOST_RECONCILE_MS,
+        )
       : undefined;
   timer?.unref();
   return {

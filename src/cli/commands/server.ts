@@ -70,6 +70,7 @@ interface ServerOptions {
   readonly secureCookies?: boolean;
   readonly maxUpload: string;
   readonly bodyTimeout?: number;
+  readonly reconcileHosts?: number;
   readonly name?: string;
 }
 
@@ -134,6 +135,11 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
       '--body-timeout <duration>',
       'close a connection whose request body stalls this long (default 15s)',
       duration('--body-timeout'),
+    )
+    .option(
+      '--reconcile-hosts <duration>',
+      'how often the leader gives hosts that came back (environments with hosts:) their desired state (default 10s)',
+      duration('--reconcile-hosts'),
     )
     .option(
       '--name <name>',
@@ -215,6 +221,7 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
               plane,
               store,
               leading: () => running.leadership?.leading !== false,
+              ...(opts.reconcileHosts !== undefined && { intervalMs: opts.reconcileHosts }),
               log: (line) => logger.info(line),
             })
           : undefined;
