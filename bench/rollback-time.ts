@@ -171,7 +171,7 @@ try {
 
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 console.log(
-  `fault: ${JSON.stringify(F.flip)} flipped on a canary at 50% after 11 s healthy (builds ${JSON.stringify(F.baked)}); ${F.clients} clients; loopback`,
+  `fault: ${FAULT_KIND === 'slow2x' ? '{"latencyMs": 2.5 × the stable p95 end to end}' : JSON.stringify(F.flip)} flipped on a canary at 50% after 11 s healthy (builds ${JSON.stringify(F.baked)}); ${F.clients} clients; loopback`,
 );
 console.log(
   'measured: config, status, fault → rollback done, fault → last answer from canary, canary 5xx, canary req/s, other failures',

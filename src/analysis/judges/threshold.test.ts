@@ -110,7 +110,7 @@ describe('threshold judge that needs the rate shown above its limit (shownAt, th
     assert.equal(v.verdict, 'fail');
     assert.equal(
       v.reason,
-      'error-rate is 20% over 100 requests, above 5% (at least 10.54% with 99.9% confidence)',
+      'error-rate is 20%, above 5% (over 100 requests: at least 10.54% with 99.9% confidence)',
     );
   });
 

@@ -42,14 +42,14 @@ function judgeShown(
   const base = { rule: rule.name, observed: value, threshold: rule.above, sample, stats: { low } };
   const level = `${Number((rule.shownAt * 100).toPrecision(3))}%`;
   if (low > rule.above) {
-    const reason = `${rule.name} is ${fmt(value)} over ${n} requests, above ${fmt(rule.above)} (at least ${fmt(low)} with ${level} confidence)`;
+    const reason = `${rule.name} is ${fmt(value)}, above ${fmt(rule.above)} (over ${n} requests: at least ${fmt(low)} with ${level} confidence)`;
     return { ...base, verdict: 'fail', reason };
   }
   if (value > rule.above) {
     const reason = `${rule.name} is ${fmt(value)} over ${n} requests, above ${fmt(rule.above)} but not shown to be (it may be as low as ${fmt(low)}); waiting for more requests`;
     return { ...base, verdict: 'inconclusive', reason };
   }
-  const reason = `${rule.name} is ${fmt(value)} over ${n} requests, within ${fmt(rule.above)}`;
+  const reason = `${rule.name} is ${fmt(value)}, within bounds (at most ${fmt(rule.above)}) over ${n} requests`;
   return { ...base, verdict: 'pass', reason };
 }
 
