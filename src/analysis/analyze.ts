@@ -271,8 +271,8 @@ function querier(
 }
 
 /**
- * The stable release's latencies the latency test bounds its p95 with: from a minute before the
- * analysis started to now, a sample that only grows (its bound holds for every round at once).
+ * The stable release's latencies the latency test bounds its p95 with: from STABLE_LEAD_MS before
+ * the analysis started to now, a sample that only grows (its bound holds for every round at once).
  * Once that would reach past the router's memory the sample would slide: no new bound, the test
  * keeps its last limit.
  */
@@ -281,7 +281,7 @@ function stableLatency(input: AnalyzeInput, rule: AnalysisRule, cache: Cache, re
   if (input.since !== undefined && countingWindow(input.now, input.since) + STABLE_LEAD_MS > ruleWindow)
     return Promise.resolve<Measurement>({
       phase: 'nodata',
-      reason: `the stable release's latencies since a minute before the analysis reach past the router's memory`,
+      reason: `the stable release's latencies since ${STABLE_LEAD_MS / 60_000} minutes before the analysis reach past the router's memory`,
     });
   return querier(input, rule, cache, STABLE_LEAD_MS).query(release);
 }

@@ -4,13 +4,14 @@
  * same time.
  *
  * A p95 above a limit L means more than 5% of requests are slower than L. At every round the test
- * takes an upper confidence bound U on the stable release's p95 over its traffic from a minute
- * before the analysis started until now (the new release's window, and the minute before it;
- * quantile-bound.ts: it holds for every round at once with probability 1 − α/2) and sets the limit for the traffic until the next round to
- * L = maxRatio × max(floor, U). The new release's requests that arrive after a limit was set are
- * counted against that limit (slower only when their whole histogram bucket is past it), and the
- * running count is tested for H0 "each request is slower than its limit with probability at most
- * 5%" with the mixture likelihood ratio and its restarts, at α/2. A release whose p95 is within
+ * takes an upper confidence bound U on the stable release's p95 over its traffic from 5 minutes
+ * before the analysis started until now (the new release's window, and the 5 minutes before it;
+ * quantile-bound.ts: it holds for every round at once with probability 1 − α/2) and sets the
+ * limit for the traffic until the next round to L = maxRatio × max(floor, U). The new release's
+ * requests that arrive after a limit was set are counted against that limit (slower only when
+ * their whole histogram bucket is past it), and the running count is tested for H0 "each request
+ * is slower than its limit with probability at most 5%" with the mixture likelihood ratio and its
+ * restarts, at α/2. A release whose p95 is within
  * maxRatio × the stable's is rolled back with probability at most α (Ville's inequality and the
  * union bound), however often the test looks — assuming, as any comparison does, that each side's
  * requests are alike over the analysis.
@@ -51,10 +52,14 @@ export interface Histogram {
 }
 
 /**
- * The stable release's traffic the p95 bound rests on starts this long before the analysis (so a
- * limit exists at once, even when a very slow canary holds up the clients), and grows from there.
+ * The stable release's traffic the p95 bound rests on starts this long before the analysis, and
+ * grows from there. An upper bound on a p95 from a few hundred requests sits among the slowest of
+ * them (from 180: the slowest), and on a busy machine those are several times the p95: the bound
+ * needs thousands. So it takes the stable's traffic of the last 5 minutes too, which also gives a
+ * limit at once when a very slow canary holds up the clients. The price: the stable release's
+ * latencies before the canary count as the reference (they served all the traffic then).
  */
-export const STABLE_LEAD_MS = 60_000;
+export const STABLE_LEAD_MS = 300_000;
 
 /** The builtin router's buckets are 10% wide: a bucket ending at u starts at u / 1.1. */
 export const BUCKET_FACTOR = 1.1;
