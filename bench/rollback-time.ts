@@ -5,7 +5,11 @@
  * switch is flipped at run time (POST /__faults, sent to the canary through the preview header).
  * Faults (BENCH_FAULT): `errors` (default) 20% errors, 8 clients; `p95x2` / `p95x3`: every build
  * answers in 60 ms ± 20% and the canary's latency becomes 2× / 3× that, 32 clients; `p95x5`: 5×, 16
- * clients.
+ * clients; `slow2x`: every canary request made at least 2× slower than the stable release's p95
+ * end to end (measured over the 11 s before the fault: the shop's delay set to 2.5× it, which it
+ * varies by ±20%, so no request takes less than 2× it), 16 clients. `p95x2` puts the service time's
+ * p95 exactly on the 2× trigger (and end to end, this machine's queueing, added to both sides,
+ * below it): no test with a false-rollback bound can catch it. `slow2x` is a fault past the trigger.
  * Measured for real: the defaults (sequential tests beside the fixed triggers) on the default
  * profile (10-minute windows) and on the fast one, and the fast profile with the fixed triggers
  * alone (`test: threshold` / `ratio`, wave 1's figure). The fixed triggers on the default windows
@@ -29,6 +33,8 @@ const FAULTS: Record<
   p95x2: { baked: { latencyMs: BASE_LATENCY }, flip: { latencyMs: 2 * BASE_LATENCY }, clients: 32 },
   p95x3: { baked: { latencyMs: BASE_LATENCY }, flip: { latencyMs: 3 * BASE_LATENCY }, clients: 32 },
   p95x5: { baked: { latencyMs: BASE_LATENCY }, flip: { latencyMs: 5 * BASE_LATENCY }, clients: 16 },
+  // `latencyMs` set at the fault from the stable release's measured p95 (see above).
+  slow2x: { baked: { latencyMs: BASE_LATENCY }, flip: { latencyMs: 0 }, clients: 16 },
 };
 const F = FAULTS[FAULT_KIND];
 if (!F) throw new Error(`BENCH_FAULT=${FAULT_KIND}: expected one of ${Object.keys(FAULTS).join(', ')}`);
@@ -104,15 +110,21 @@ try {
       while (!load.samples.some((s) => s.side === version)) await sleep(50);
       const canaryFrom = performance.now();
       await sleep(11_000);
+      const stableMs = load.samples
+        .filter((s) => s.side !== version && s.status > 0 && s.start >= canaryFrom)
+        .map((s) => s.end - s.start)
+        .sort((a, b) => a - b);
+      const stableP95 = stableMs[Math.ceil(0.95 * stableMs.length) - 1] ?? 0;
+      const flip = FAULT_KIND === 'slow2x' ? { latencyMs: Math.ceil((2 * stableP95) / 0.8) } : F.flip;
       const faultAt = performance.now();
       const faultEpoch = Date.now();
       const res = await fetch(`http://127.0.0.1:${port}/__faults`, {
         method: 'POST',
         headers: { 'x-slipway-release': d.releaseId },
-        body: JSON.stringify(F.flip),
+        body: JSON.stringify(flip),
       });
       const flipped = (await res.json()) as Record<string, number>;
-      if (Object.entries(F.flip).some(([k, v]) => flipped[k] !== v))
+      if (Object.entries(flip).some(([k, v]) => flipped[k] !== v))
         throw new Error('the fault switch did not flip');
       const done = await settle(d.id, d.run);
       // The p95s the guard last saw, end to end (this machine's own delays added to both sides).
@@ -121,6 +133,9 @@ try {
           guard?: { numbers?: { p95: number | null; baselineP95: number | null } };
         }
       )?.guard?.numbers;
+      process.stderr.write(
+        `${config} ${version}: fault ${JSON.stringify(flip)} (stable p95 end to end before it: ${stableP95.toFixed(0)} ms over ${stableMs.length} requests)\n`,
+      );
       process.stderr.write(
         `${config} ${version}: ${done.status} ${(done.reason ?? '').split('\n')[0]} (last p95 ${numbers?.p95} ms, baseline ${numbers?.baselineP95} ms)\n`,
       );
@@ -156,7 +171,7 @@ try {
 
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 console.log(
-  `fault: ${JSON.stringify(F.flip)} flipped on a canary at 50% after 11 s healthy (builds ${JSON.stringify(F.baked)}); ${F.clients} clients; loopback`,
+  `fault: ${FAULT_KIND === 'slow2x' ? '{"latencyMs": 2.5 × the stable p95 end to end}' : JSON.stringify(F.flip)} flipped on a canary at 50% after 11 s healthy (builds ${JSON.stringify(F.baked)}); ${F.clients} clients; loopback`,
 );
 console.log(
   'measured: config, status, fault → rollback done, fault → last answer from canary, canary 5xx, canary req/s, other failures',

@@ -73,8 +73,12 @@ describe('analyze with the default rollback rules (fake providers)', () => {
       providers: { builtin, runtime: runtime() },
     });
     assert.equal(r.verdict, 'fail');
-    assert.equal(r.outcomes[0]?.verdict.reason, 'error-rate is 8%, above 5%');
-    assert.match(r.reason, /^error-rate is 8%, above 5%; error-rate-sequential: 80 errors/);
+    // 8% over 1000 requests is shown above 5%: its 99.9% lower bound is 5.74%
+    assert.equal(
+      r.outcomes[0]?.verdict.reason,
+      'error-rate is 8%, above 5% (over 1000 requests: at least 5.74% with 99.9% confidence)',
+    );
+    assert.match(r.reason, /^error-rate is 8%, above 5% .*; error-rate-sequential: 80 errors/);
   });
 
   test('a p95 breach fails only after it held for 5 minutes of history', async () => {

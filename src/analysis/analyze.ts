@@ -17,7 +17,7 @@ import { judgeMannWhitney } from './judges/mann-whitney.ts';
 import { judgeProportions } from './judges/proportions.ts';
 import { judgeRatio } from './judges/ratio.ts';
 import { type Anchor, anchorsOf, countsOf, judgeSequential } from './judges/sequential.ts';
-import { judgeSequentialLatency } from './judges/sequential-latency.ts';
+import { judgeSequentialLatency, STABLE_LEAD_MS } from './judges/sequential-latency.ts';
 import { judgeSequentialVsBaseline, type PairPoint } from './judges/sequential-vs-baseline.ts';
 import { judgeFor } from './judges/sustained.ts';
 import { judgeThreshold } from './judges/threshold.ts';
@@ -136,15 +136,15 @@ function judge(
   if (rule.kind === 'sequential')
     return judgeSequential(rule, current, earlierCounts(rule, history, now, since));
   if (rule.kind === 'sequential-latency') {
-    const limitMs = latestStat(rule, history, now, 'limitMs');
-    const points = pointsOf(rule, history, now).flatMap((p) => {
+    const points = pointsOf(rule, history, now);
+    const counts = points.flatMap((p) => {
       const s = p.stats;
-      return s?.limitMs === limitMs && s?.requests !== undefined && s.events !== undefined
+      return s?.requests !== undefined && s.events !== undefined
         ? [{ at: p.at, counts: { requests: s.requests, errors: s.events } }]
         : [];
     });
-    const anchors = anchorsOf(points, since ?? points[0]?.at ?? now);
-    return judgeSequentialLatency(rule, current, baseline, limitMs, anchors);
+    const anchors = anchorsOf(counts, since ?? counts[0]?.at ?? now);
+    return judgeSequentialLatency(rule, current, baseline, points.at(-1)?.stats, anchors);
   }
   if (rule.kind === 'sequential-vs-baseline') {
     const points: PairPoint[] = pointsOf(rule, history, now).flatMap((p) => {
@@ -208,19 +208,6 @@ function pointsOf(
     });
 }
 
-/** The newest earlier value of one of this rule's stats (the latency test's fixed limit). */
-function latestStat(
-  rule: AnalysisRule,
-  history: readonly AnalysisResult[] | undefined,
-  now: number,
-  key: string,
-): number | undefined {
-  return pointsOf(rule, history, now)
-    .map((p) => p.stats?.[key])
-    .filter((v) => v !== undefined)
-    .at(-1);
-}
-
 /**
  * The restarts of a sequential rule: its cumulative counts at earlier rounds, oldest first, on a
  * grid counted from the analysis' first round. Only rounds inside the rule's window, whose counts
@@ -258,14 +245,16 @@ function querier(
   input: Omit<AnalyzeInput, 'baseline' | 'history'>,
   rule: AnalysisRule,
   cache: Cache,
-  counting = isCounting(rule),
+  /** For a counting rule: how far before the analysis' first round the window starts. */
+  leadMs = 0,
 ) {
+  const counting = isCounting(rule);
   const key = rule.provider ?? input.defaultProvider ?? 'builtin';
   const provider = input.providers[key];
   const ruleWindow = rule.windowMs ?? input.defaultWindowMs ?? DEFAULT_WINDOW_MS;
   const windowMs =
     counting && input.since !== undefined
-      ? Math.min(ruleWindow, countingWindow(input.now, input.since))
+      ? Math.min(ruleWindow, countingWindow(input.now, input.since) + leadMs)
       : ruleWindow;
   // Rules sharing a metric, window and provider share one query per release.
   const query = (release: string): Promise<Measurement> => {
@@ -281,15 +270,29 @@ function querier(
   return { key, query };
 }
 
+/**
+ * The stable release's latencies the latency test bounds its p95 with: from STABLE_LEAD_MS before
+ * the analysis started to now, a sample that only grows (its bound holds for every round at once).
+ * Once that would reach past the router's memory the sample would slide: no new bound, the test
+ * keeps its last limit.
+ */
+function stableLatency(input: AnalyzeInput, rule: AnalysisRule, cache: Cache, release: string) {
+  const ruleWindow = rule.windowMs ?? DEFAULT_WINDOW_MS;
+  if (input.since !== undefined && countingWindow(input.now, input.since) + STABLE_LEAD_MS > ruleWindow)
+    return Promise.resolve<Measurement>({
+      phase: 'nodata',
+      reason: `the stable release's latencies since ${STABLE_LEAD_MS / 60_000} minutes before the analysis reach past the router's memory`,
+    });
+  return querier(input, rule, cache, STABLE_LEAD_MS).query(release);
+}
+
 async function runRule(input: AnalyzeInput, rule: AnalysisRule, cache: Cache) {
   const { key, query } = querier(input, rule, cache);
   const baselineOf = (): Promise<Measurement | undefined> => {
     const b = input.baseline;
     if (!needsBaseline(rule) || !b) return Promise.resolve(undefined);
-    // The latency test's limit comes from the baseline's p95 over all it remembers (the stable
-    // release's traffic before the canary too): it is fixed at once and owes nothing to the canary.
     if (b.kind === 'release' && rule.kind === 'sequential-latency')
-      return querier(input, rule, cache, false).query(b.release);
+      return stableLatency(input, rule, cache, b.release);
     if (b.kind === 'release') return query(b.release);
     return Promise.resolve(
       b.values[rule.metric] ?? { phase: 'nodata', reason: `the pre-deploy snapshot has no ${rule.metric}` },

@@ -16,9 +16,10 @@ export interface RollbackIf {
         readonly above?: number;
         readonly withinMs?: number;
         /**
-         * sequential (default): the limit over the window, and sequential tests that fail early
-         * (shown above `above`, shown above the stable release's rate); threshold: the limit over
-         * the window alone; sequential-only: the sequential tests alone (a release measured above
+         * sequential (default): the limit over the window (failing once the rate is shown above it,
+         * at 99.9%), and sequential tests that fail early (shown above `above`, shown above the
+         * stable release's rate); threshold: the limit over the window alone, on the measured rate
+         * (and failing when its 95% bounds reach past the limit); sequential-only: the sequential tests alone (a release measured above
          * `above` but not shown to be is inconclusive); two-proportion: significantly above the
          * baseline by more than `above`.
          */
@@ -89,7 +90,11 @@ function override(rule: AnalysisRule, spec: RollbackIf): AnalysisRule | undefine
         unit: 'ratio',
       };
     }
-    return { ...rule, above: e.above ?? rule.above, windowMs: e.withinMs ?? rule.windowMs };
+    const fixed = { ...rule, above: e.above ?? rule.above, windowMs: e.withinMs ?? rule.windowMs };
+    if (e.test !== 'threshold') return fixed;
+    // `test: threshold`: the measured rate decides, bounds reaching past the limit fail (wave 1).
+    const { shownAt: _, ...measured } = fixed;
+    return measured;
   }
   if (rule.name === 'latency-p95' && rule.kind === 'ratio') {
     if (!l) return undefined;

@@ -43,6 +43,8 @@ export interface ThresholdRuleSpec extends RuleBase {
   readonly above?: number;
   readonly below?: number;
   readonly minCount?: number;
+  /** Fail on `above` only when shown: see `ThresholdRule.shownAt` (judges/threshold.ts). */
+  readonly shownAt?: number;
 }
 
 export interface RatioRuleSpec extends RuleBase {

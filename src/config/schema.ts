@@ -303,7 +303,7 @@ const rollbackIf = z.strictObject({
       within: duration().default(600_000),
       test: judgeTest(
         ['sequential', 'threshold', 'sequential-only', 'two-proportion'],
-        "sequential (default): roll back when the error rate is above `above` over `within`, or earlier as soon as a sequential test shows it above `above` or above the stable release's (the sequential tests together roll back a release within its limits and no worse than stable with at most 1% chance). threshold: the limit over `within` alone. sequential-only: the sequential tests alone, no fixed limit (a release measured above `above` but not yet shown to be is inconclusive). two-proportion: when it is significantly higher than the baseline release's (z-test), by more than `above`.",
+        "sequential (default): roll back when the error rate over `within` is shown above `above` (its 99.9% lower confidence bound is above it: 1 error in 12 requests is not), or earlier as soon as a sequential test shows it above `above` or above the stable release's (the sequential tests together roll back a release within its limits and no worse than stable with at most 1% chance). threshold: the limit over `within` alone, on the rate as measured (and failing when its 95% bounds reach past the limit). sequential-only: the sequential tests alone, no fixed limit (a release measured above `above` but not yet shown to be is inconclusive). two-proportion: when it is significantly higher than the baseline release's (z-test), by more than `above`.",
       ),
       alpha: testAlpha('the two-proportion test'),
     })

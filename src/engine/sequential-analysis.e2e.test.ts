@@ -73,7 +73,7 @@ describe('sequential tests by default, default profile (real agent, builtin rout
       'answers 2 s slower (p95 far above 2× the baseline)',
       { latencyMs: 2000 },
       '',
-      /^latency-p95-sequential: \d+ of \d+ requests .* slower than \d+ ms \(2× the baseline's p95\)/,
+      /^latency-p95-sequential: \d+ of \d+ requests .* slower than \d+ ms \(2× the stable release's p95, bounded above\)/,
     ],
   ] as const) {
     test(`a canary that ${what} is rolled back within seconds of a 60 s analysis`, async () => {

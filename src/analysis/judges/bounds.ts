@@ -17,12 +17,14 @@ const Z95 = 1.645;
  * `rate` over `n` requests may really lie. Unlike `rate ± z·se` it stays inside 0–1 and is not
  * zero-width when no error was seen.
  *
+ * `z` sets the level (default 1.645: 95% each side).
+ *
  * @example wilsonBounds(0.05, 200) // → { low: ≈0.03, high: ≈0.08 }
  */
-export function wilsonBounds(rate: number, n: number): { low: number; high: number } {
-  const z2 = Z95 * Z95;
+export function wilsonBounds(rate: number, n: number, z = Z95): { low: number; high: number } {
+  const z2 = z * z;
   const centre = (rate + z2 / (2 * n)) / (1 + z2 / n);
-  const half = (Z95 / (1 + z2 / n)) * Math.sqrt((rate * (1 - rate)) / n + z2 / (4 * n * n));
+  const half = (z / (1 + z2 / n)) * Math.sqrt((rate * (1 - rate)) / n + z2 / (4 * n * n));
   return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
 }
 

@@ -34,6 +34,7 @@ describe('default rollback triggers', () => {
       above: 0.05,
       windowMs: 600_000,
       minCount: 50,
+      shownAt: 0.999,
       unit: 'ratio',
     });
     // p95 above 2× baseline for 5 minutes

@@ -39,6 +39,13 @@ interface Windows {
   readonly minRequests: number;
 }
 
+/**
+ * The fixed error-rate trigger fails when the window's rate is above its limit with this
+ * confidence (one-sided Wilson lower bound): a release exactly at the limit fails one look in a
+ * thousand. `errorRate.test: threshold` judges the measured rate alone, as wave 1 did.
+ */
+export const ERROR_RATE_SHOWN_AT = 0.999;
+
 /** The false-rollback bound of the sequential tests together; each default test gets a third. */
 export const SEQUENTIAL_ALPHA = 0.01;
 const EACH_ALPHA = SEQUENTIAL_ALPHA / 3;
@@ -92,6 +99,8 @@ function rollbackRules(w: Windows): readonly AnalysisRule[] {
       above: 0.05,
       windowMs: w.errorWindowMs,
       minCount: w.minRequests,
+      // Roll back on the window's rate only when it is shown above 5%, not on 1 error in 12.
+      shownAt: ERROR_RATE_SHOWN_AT,
       unit: 'ratio',
     },
     {

@@ -6,7 +6,13 @@ import { createFakeProvider } from '../metrics/fake-provider.ts';
 import { DEFAULT_PROFILE } from './defaults.ts';
 import { mulberry32 } from './seeded.ts';
 import type { Anchor } from './sequential.ts';
-import { type Histogram, judgeSequentialLatency, quantileOf, slowerThan } from './sequential-latency.ts';
+import {
+  type Histogram,
+  judgeSequentialLatency,
+  type LatencyCarry,
+  quantileOf,
+  slowerThan,
+} from './sequential-latency.ts';
 
 /** Buckets as the builtin router keeps them: 10% wide from 0.05 ms. */
 const edge = (k: number) => 0.05 * 1.1 ** k;
@@ -41,62 +47,90 @@ test('a p95 from the histogram never lies below the true one; slow counts only w
 });
 
 /**
- * One canary: the limit is fixed from a healthy baseline, then `looks` measurements with `perLook`
- * new requests each drawn by `draw`. Returns the look at which the test failed, or undefined.
+ * One canary beside its stable release: at each of `looks` rounds both get `perLook` more requests,
+ * the stable ones like the shop's, the canary's drawn by `draw`. Returns the look at which the test
+ * failed, or undefined.
  */
 function simulate(seed: number, looks: number, perLook: number, draw: (random: () => number) => number) {
   const random = mulberry32(seed);
-  const baseline = measured(shop(random, 2000));
+  const stable: number[] = [];
   const latencies: number[] = [];
   const earlier: Anchor[] = [];
-  let limitMs: number | undefined;
+  let previous: LatencyCarry | undefined;
   for (let i = 0; i < looks; i++) {
+    stable.push(...shop(random, perLook));
     for (let j = 0; j < perLook; j++) latencies.push(draw(random));
-    const v = judgeSequentialLatency(RULE, measured(latencies), baseline, limitMs, earlier);
+    const v = judgeSequentialLatency(RULE, measured(latencies), measured(stable), previous, earlier);
     if (v.verdict === 'fail') return i;
-    limitMs = v.stats!.limitMs;
+    previous = v.stats;
     earlier.push({ requests: v.stats!.requests!, errors: v.stats!.events!, index: i + 1 });
   }
   return undefined;
 }
 
-test('H0 at the limit itself (5% of requests slower than 2× the baseline p95), 300 canaries looked at 120 times: false rollbacks ≤ α', () => {
-  // 95% like the baseline, 5% far slower: the p95 sits exactly on the limit.
+/** The shop's true p95: 60 ms × (0.8 + 0.95 × 0.4). */
+const SHOP_P95 = 60 * 1.18;
+
+test('H0 at the limit itself (5% of requests far slower than 2× the stable p95), 300 canaries looked at 120 times: false rollbacks ≤ α', () => {
+  // 95% like the stable release, 5% far slower: the p95 sits exactly on the limit.
   const draw = (random: () => number) => (random() < 0.05 ? 1000 : 60 * (0.8 + random() * 0.4));
   let falseAlarms = 0;
-  for (let seed = 1; seed <= 300; seed++) if (simulate(seed, 120, 10, draw) !== undefined) falseAlarms++;
+  for (let seed = 1; seed <= 300; seed++) if (simulate(seed, 120, 20, draw) !== undefined) falseAlarms++;
   assert.ok(falseAlarms / 300 <= 0.01, `${falseAlarms} of 300`);
 });
 
-test("a healthy canary (the baseline's latencies) is never failed; 3× slower is failed within a few looks", () => {
+test("a healthy canary (the stable's latencies) is never failed; 3× slower is failed within a few looks of the stable's p95 being bounded", () => {
   for (let seed = 1; seed <= 20; seed++)
     assert.equal(
-      simulate(seed, 120, 10, (r) => 60 * (0.8 + r() * 0.4)),
+      simulate(seed, 120, 20, (r) => 60 * (0.8 + r() * 0.4)),
       undefined,
     );
-  const looks = simulate(1, 120, 10, (r) => 180 * (0.8 + r() * 0.4));
-  assert.ok(looks !== undefined && looks <= 3, `failed at look ${looks}`);
+  // The stable p95's bound exists from about 180 stable requests (look 9 at 20 a look).
+  const looks = simulate(1, 120, 20, (r) => 180 * (0.8 + r() * 0.4));
+  assert.ok(looks !== undefined && looks <= 12, `failed at look ${looks}`);
 });
 
-test('a release with a slow tail (10% of requests 5× slower) is failed; one exactly 2× slower is left to the ratio trigger', () => {
-  const tail = simulate(2, 120, 10, (r) => (r() < 0.1 ? 300 : 60 * (0.8 + r() * 0.4)));
+test('a slow tail (10% of requests 5× slower) is failed; every request exactly 2× slower is left to the ratio trigger; every request past 2× the stable p95 is failed', () => {
+  const tail = simulate(2, 120, 20, (r) => (r() < 0.1 ? 300 : 60 * (0.8 + r() * 0.4)));
   assert.ok(tail !== undefined && tail <= 60, `failed at look ${tail}`);
   // Every request 2× slower: its p95 is on the 2× limit, which no test can tell from just under it.
   let failed = 0;
   for (let seed = 1; seed <= 20; seed++)
-    if (simulate(seed, 120, 10, (r) => 120 * (0.8 + r() * 0.4)) !== undefined) failed++;
+    if (simulate(seed, 120, 20, (r) => 120 * (0.8 + r() * 0.4)) !== undefined) failed++;
   assert.ok(failed <= 1, `${failed} of 20`);
+  // Every request at least 2× the stable's p95 (bench/rollback-time.ts' `slow2x`): past the limit.
+  for (let seed = 1; seed <= 20; seed++) {
+    const at = simulate(seed, 120, 20, (r) => ((2 * SHOP_P95) / 0.8) * (0.8 + r() * 0.4));
+    assert.ok(at !== undefined && at <= 15, `seed ${seed}: failed at look ${at}`);
+  }
+});
+
+test("every limit set lies above 2× the stable release's true p95, and requests of a restarted router are not counted", () => {
+  const random = mulberry32(5);
+  const stable: number[] = [];
+  const canary: number[] = [];
+  let previous: LatencyCarry | undefined;
+  for (let i = 0; i < 60; i++) {
+    stable.push(...shop(random, 20));
+    canary.push(...shop(random, 20));
+    const v = judgeSequentialLatency(RULE, measured(canary), measured(stable), previous, []);
+    if (v.stats?.limitMs !== undefined) assert.ok(v.stats.limitMs >= 2 * SHOP_P95, String(v.stats.limitMs));
+    previous = v.stats;
+  }
+  const counted = previous!.requests!;
+  // The router restarted: its counts start again from a few requests.
+  const v = judgeSequentialLatency(RULE, measured([500, 500]), measured(stable), previous, []);
+  assert.equal(v.stats?.requests, counted);
+  assert.equal(v.verdict, 'pass');
 });
 
 test('without a histogram or enough baseline traffic it passes and leaves the ratio trigger to decide', () => {
   const none = judgeSequentialLatency(RULE, { phase: 'ok', value: 70, count: 500 }, undefined, undefined, []);
   assert.equal(none.verdict, 'pass');
-  assert.match(
-    none.reason,
-    /no latency histogram with enough baseline traffic yet; the fixed latency trigger decides/,
-  );
+  assert.match(none.reason, /no latency histogram for the new release; the fixed latency trigger decides/);
   const few = judgeSequentialLatency(RULE, measured([500, 500]), measured([60, 60]), undefined, []);
   assert.equal(few.verdict, 'pass');
+  assert.match(few.reason, /too little traffic to the stable release to bound its p95 yet/);
 });
 
 test('through analyze with the default rules: a canary 3× slower is rolled back by the sequential test at once', async () => {
@@ -138,12 +172,12 @@ test('through analyze with the default rules: a canary 3× slower is rolled back
   assert.ok(failed, 'never rolled back');
   assert.match(
     failed.reason,
-    /^latency-p95-sequential: \d+ of \d+ requests .* slower than \d+ ms \(2× the baseline's p95\)/,
+    /^latency-p95-sequential: \d+ of \d+ requests .* slower than \d+ ms \(2× the stable release's p95, bounded above\)/,
   );
-  // The limit was fixed once the baseline had 50 requests, and kept.
+  // Each round set a limit from the stable release's traffic so far, never below 2× its true p95.
   const limits = history
     .flatMap((r) => r.outcomes.filter((o) => o.rule === 'latency-p95-sequential'))
     .map((o) => o.point.stats?.limitMs)
     .filter((v) => v !== undefined);
-  assert.equal(new Set(limits).size, 1);
+  assert.ok(limits.length > 0 && limits.every((l) => l >= 2 * SHOP_P95), String(limits));
 });

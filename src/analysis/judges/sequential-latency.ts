@@ -1,13 +1,20 @@
 /**
  * Sequential latency test: the latency trigger ("p95 above 2× the baseline's") as a count, checked
- * by the same mixture SPRT as error rates (sequential.ts).
+ * by the same mixture SPRT as error rates (sequential.ts), against the stable release served at the
+ * same time.
  *
- * A p95 above a limit L means more than 5% of requests are slower than L. So once the baseline has
- * enough traffic, the test fixes L = maxRatio × max(floor, baseline p95) for the rest of the
- * analysis, counts the new release's requests that were certainly slower than L (their histogram
- * bucket starts above L) and tests H0 "each request is slower than L with probability at most 5%"
- * with the mixture likelihood ratio and its restarts. Under H0 the chance of ever failing is at most
- * α (Ville's inequality, as for error rates).
+ * A p95 above a limit L means more than 5% of requests are slower than L. At every round the test
+ * takes an upper confidence bound U on the stable release's p95 over its traffic from 5 minutes
+ * before the analysis started until now (the new release's window, and the 5 minutes before it;
+ * quantile-bound.ts: it holds for every round at once with probability 1 − α/2) and sets the
+ * limit for the traffic until the next round to L = maxRatio × max(floor, U). The new release's
+ * requests that arrive after a limit was set are counted against that limit (slower only when
+ * their whole histogram bucket is past it), and the running count is tested for H0 "each request
+ * is slower than its limit with probability at most 5%" with the mixture likelihood ratio and its
+ * restarts, at α/2. A release whose p95 is within
+ * maxRatio × the stable's is rolled back with probability at most α (Ville's inequality and the
+ * union bound), however often the test looks — assuming, as any comparison does, that each side's
+ * requests are alike over the analysis.
  *
  * It only ever fails early: when the evidence is not there it passes, and the fixed-window ratio
  * trigger beside it (`latency-p95`) decides as before — a release sitting exactly on its limit
@@ -15,6 +22,7 @@
  */
 import type { Measurement, MeasurementOk, Verdict } from '../contract.ts';
 import { formatValue } from './format.ts';
+import { quantileUpperBound } from './quantile-bound.ts';
 import {
   type Anchor,
   anchorAlpha,
@@ -33,7 +41,7 @@ export interface SequentialLatencyRule {
   /** The percentile's tail: 0.05 for p95. */
   readonly tail?: number;
   readonly alpha?: number;
-  /** Baseline requests needed before the limit is fixed; default 50. */
+  /** Baseline requests needed before a limit is set, besides the bound's own need; default none. */
   readonly minCount?: number;
 }
 
@@ -42,6 +50,16 @@ export interface Histogram {
   readonly upperMs: readonly number[];
   readonly counts: readonly number[];
 }
+
+/**
+ * The stable release's traffic the p95 bound rests on starts this long before the analysis, and
+ * grows from there. An upper bound on a p95 from a few hundred requests sits among the slowest of
+ * them (from 180: the slowest), and on a busy machine those are several times the p95: the bound
+ * needs thousands. So it takes the stable's traffic of the last 5 minutes too, which also gives a
+ * limit at once when a very slow canary holds up the clients. The price: the stable release's
+ * latencies before the canary count as the reference (they served all the traffic then).
+ */
+export const STABLE_LEAD_MS = 300_000;
 
 /** The builtin router's buckets are 10% wide: a bucket ending at u starts at u / 1.1. */
 export const BUCKET_FACTOR = 1.1;
@@ -72,65 +90,106 @@ export function slowerThan(h: Histogram, limitMs: number): { requests: number; s
   return { requests, slow };
 }
 
-const pass = (rule: SequentialLatencyRule, reason: string, extra: Partial<Verdict> = {}): Verdict => ({
+/**
+ * What one round hands the next (kept in its verdict's stats): the limit it set, the new release's
+ * cumulative requests and slow requests under that limit as it saw them, and the running counts
+ * the test has accumulated.
+ */
+export interface LatencyCarry {
+  readonly limitMs?: number;
+  readonly seenRequests?: number;
+  readonly seenSlow?: number;
+  readonly requests?: number;
+  readonly events?: number;
+}
+
+const pass = (rule: SequentialLatencyRule, reason: string, stats: Record<string, number>): Verdict => ({
   verdict: 'pass',
   rule: rule.name,
   observed: null,
   threshold: null,
   sample: { new: 0 },
   reason: `${rule.name}: ${reason}; the fixed latency trigger decides`,
-  ...extra,
+  stats,
 });
 
+/** The carry's fields that are numbers, as stats (so a round without data keeps the chain). */
+function carried(c: LatencyCarry | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(c ?? {}).filter(([, v]) => typeof v === 'number'));
+}
+
 /**
- * `limitMs`: the limit fixed at an earlier round (undefined until the baseline had enough traffic);
- * `earlier`: cumulative {requests, errors = slow requests} at earlier rounds under that limit.
+ * `previous`: the stats of this rule's last round (undefined at the first); `earlier`: the running
+ * counts {requests, errors = slow requests} at earlier rounds, as restarts (sequential.ts).
+ * `baseline`: the stable release's latencies over the same window as `current`.
  */
 export function judgeSequentialLatency(
   rule: SequentialLatencyRule,
   current: Measurement,
   baseline: Measurement | undefined,
-  limitMs: number | undefined,
+  previous: LatencyCarry | undefined,
   earlier: readonly Anchor[],
 ): Verdict {
   const alpha = rule.alpha ?? SEQUENTIAL_DEFAULTS.alpha;
+  // Half of α for the stable p95's bound, half for the count.
+  const testAlpha = alpha / 2;
   const tail = rule.tail ?? 0.05;
   const histogramOf = (m: Measurement | undefined) =>
     m?.phase === 'ok' ? (m as MeasurementOk).histogram : undefined;
-  let limit = limitMs;
-  if (limit === undefined) {
-    const b = histogramOf(baseline);
-    const total = b ? b.counts.reduce((x, y) => x + y, 0) : 0;
-    const p95 =
-      b && total >= (rule.minCount ?? SEQUENTIAL_DEFAULTS.minCount) ? quantileOf(b, 1 - tail) : undefined;
-    if (p95 === undefined) return pass(rule, 'no latency histogram with enough baseline traffic yet');
-    limit = rule.maxRatio * Math.max(rule.floor ?? 0, p95);
-  }
   const h = histogramOf(current);
-  if (!h) return pass(rule, 'no latency histogram for the new release', { stats: { limitMs: limit } });
-  const now = slowerThan(h, limit);
-  const r = sequentialTest({ requests: now.requests, errors: now.slow }, earlier, tail, alpha);
+  if (!h) return pass(rule, 'no latency histogram for the new release', carried(previous));
+  // The traffic since the last round, against the limit that round set.
+  let requests = previous?.requests ?? 0;
+  let slow = previous?.events ?? 0;
+  const p = previous;
+  if (p?.limitMs !== undefined && p.seenRequests !== undefined && p.seenSlow !== undefined) {
+    const now = slowerThan(h, p.limitMs);
+    const more = now.requests - p.seenRequests;
+    const moreSlow = now.slow - p.seenSlow;
+    // A count below the last one means the router restarted: that stretch is lost, not counted.
+    if (more >= 0 && moreSlow >= 0 && moreSlow <= more) {
+      requests += more;
+      slow += moreSlow;
+    }
+  }
+  // The limit for the traffic until the next round: from the stable release's traffic so far.
+  const b = histogramOf(baseline);
+  const bound = b ? quantileUpperBound(b, tail, alpha / 2) : undefined;
+  const enough = bound !== undefined && bound.requests >= (rule.minCount ?? 0);
+  const limit = enough ? rule.maxRatio * Math.max(rule.floor ?? 0, bound.ms) : p?.limitMs;
+  const seen = limit === undefined ? undefined : slowerThan(h, limit);
+  const carry: Record<string, number> = {
+    ...(limit !== undefined && { limitMs: limit }),
+    ...(seen && { seenRequests: seen.requests, seenSlow: seen.slow }),
+    requests,
+    events: slow,
+    ...(enough && { baselineRequests: bound.requests, baselineBoundMs: bound.ms }),
+  };
+  if (p?.limitMs === undefined && limit === undefined)
+    return pass(rule, 'too little traffic to the stable release to bound its p95 yet', carry);
+  const r = sequentialTest({ requests, errors: slow }, earlier, tail, testAlpha);
   const stats = {
-    limitMs: limit,
-    requests: now.requests,
-    events: now.slow,
-    ...finite('logLikelihoodRatio', r.margin + Math.log(1 / anchorAlpha(alpha, r.anchor))),
+    ...carry,
+    ...finite('logLikelihoodRatio', r.margin + Math.log(1 / anchorAlpha(testAlpha, r.anchor))),
     alpha,
     anchor: r.anchor,
   };
   const share = (k: number, n: number) => formatValue(n > 0 ? k / n : 0, 'ratio');
   const base = {
     rule: rule.name,
-    observed: now.requests > 0 ? now.slow / now.requests : null,
+    observed: requests > 0 ? slow / requests : null,
     threshold: tail,
-    sample: { new: now.requests },
+    sample: { new: requests },
     stats,
   };
+  const pct = `p${Math.round((1 - tail) * 100)}`;
+  // The limit the decisive requests were counted against (the last round's).
+  const against = Math.round(p?.limitMs ?? limit ?? 0);
   if (r.reject) {
-    const since = r.anchor === 0 ? 'since the analysis started' : `in the last ${r.requests} requests`;
-    const reason = `${rule.name}: ${r.errors} of ${r.requests} requests ${since} (${share(r.errors, r.requests)}) were slower than ${Math.round(limit)} ms (${rule.maxRatio}× the baseline's p${Math.round((1 - tail) * 100)}), showing the p${Math.round((1 - tail) * 100)} above it (sequential test, α = ${formatAlpha(alpha)})`;
+    const since = r.anchor === 0 ? 'since the test started' : `in the last ${r.requests} requests`;
+    const reason = `${rule.name}: ${r.errors} of ${r.requests} requests ${since} (${share(r.errors, r.requests)}) were slower than ${against} ms (${rule.maxRatio}× the stable release's ${pct}, bounded above), showing the ${pct} above it (sequential test, α = ${formatAlpha(alpha)})`;
     return { ...base, verdict: 'fail', reason };
   }
-  const reason = `${rule.name}: ${now.slow} of ${now.requests} requests slower than ${Math.round(limit)} ms, not shown above ${share(1, 1 / tail)}; the fixed latency trigger decides`;
+  const reason = `${rule.name}: ${slow} of ${requests} requests slower than ${against} ms, not shown above ${share(1, 1 / tail)}; the fixed latency trigger decides`;
   return { ...base, verdict: 'pass', reason };
 }

@@ -92,3 +92,36 @@ describe('threshold judge near its limit', () => {
     assert.equal(v.verdict, 'pass');
   });
 });
+
+describe('threshold judge that needs the rate shown above its limit (shownAt, the default error-rate trigger)', () => {
+  const shown = { name: 'error-rate', above: 0.05, shownAt: 0.999, unit: 'ratio' as const };
+
+  test('1 error in 12 requests reads 8.3% but shows nothing: inconclusive, not a rollback', () => {
+    const v = judgeThreshold(shown, { phase: 'ok', value: 1 / 12, count: 12 });
+    assert.equal(v.verdict, 'inconclusive');
+    assert.equal(
+      v.reason,
+      'error-rate is 8.33% over 12 requests, above 5% but not shown to be (it may be as low as 0.736%); waiting for more requests',
+    );
+  });
+
+  test('20% errors over 100 requests is shown above 5%: fail, naming the lower bound', () => {
+    const v = judgeThreshold(shown, { phase: 'ok', value: 0.2, count: 100 });
+    assert.equal(v.verdict, 'fail');
+    assert.equal(
+      v.reason,
+      'error-rate is 20%, above 5% (over 100 requests: at least 10.54% with 99.9% confidence)',
+    );
+  });
+
+  test('4.5% over 200 requests is within the limit as measured: pass (the measured-only judge fails it)', () => {
+    const m = { phase: 'ok', value: 0.045, count: 200, bounds: { low: 0.025, high: 0.075 } } as const;
+    assert.equal(judgeThreshold(shown, m).verdict, 'pass');
+    assert.equal(judgeThreshold({ ...shown, shownAt: undefined }, m).verdict, 'fail');
+  });
+
+  test('the minimum count still applies first', () => {
+    const v = judgeThreshold({ ...shown, minCount: 50 }, { phase: 'ok', value: 0.5, count: 12 });
+    assert.equal(v.verdict, 'inconclusive');
+  });
+});

@@ -1,8 +1,10 @@
 /**
  * Threshold judge: one value against fixed bounds, e.g. "error rate above 5%".
  */
+
+import { probit } from 'simple-statistics';
 import type { Measurement, Verdict } from '../contract.ts';
-import { resolves } from './bounds.ts';
+import { resolves, wilsonBounds } from './bounds.ts';
 import { checkCount, countOf, unmeasured } from './common.ts';
 import { formatValue, type Unit } from './format.ts';
 
@@ -17,7 +19,38 @@ export interface ThresholdRule {
   readonly below?: number;
   /** Fewer events than this (when the provider reports a count) is inconclusive. */
   readonly minCount?: number;
+  /**
+   * For a rate with a request count: fail on `above` only when the rate is shown above it, i.e. its
+   * one-sided Wilson lower bound at this confidence (e.g. 0.999) is above the limit. A rate measured
+   * above but not shown is inconclusive (1 error in 12 requests reads 8.3% and shows nothing), and
+   * one measured within passes, however close. Unset: the measured value decides, and bounds
+   * reaching past the limit fail too (the limit must be shown to hold).
+   */
+  readonly shownAt?: number;
   readonly unit?: Unit;
+}
+
+/** The `shownAt` judgement: the measured rate against the limit with its lower bound. */
+function judgeShown(
+  rule: ThresholdRule & { above: number; shownAt: number },
+  value: number,
+  n: number,
+  sample: { new: number },
+): Verdict {
+  const fmt = (v: number) => formatValue(v, rule.unit);
+  const low = wilsonBounds(value, n, probit(rule.shownAt)).low;
+  const base = { rule: rule.name, observed: value, threshold: rule.above, sample, stats: { low } };
+  const level = `${Number((rule.shownAt * 100).toPrecision(3))}%`;
+  if (low > rule.above) {
+    const reason = `${rule.name} is ${fmt(value)}, above ${fmt(rule.above)} (over ${n} requests: at least ${fmt(low)} with ${level} confidence)`;
+    return { ...base, verdict: 'fail', reason };
+  }
+  if (value > rule.above) {
+    const reason = `${rule.name} is ${fmt(value)} over ${n} requests, above ${fmt(rule.above)} but not shown to be (it may be as low as ${fmt(low)}); waiting for more requests`;
+    return { ...base, verdict: 'inconclusive', reason };
+  }
+  const reason = `${rule.name} is ${fmt(value)}, within bounds (at most ${fmt(rule.above)}) over ${n} requests`;
+  return { ...base, verdict: 'pass', reason };
 }
 
 /**
@@ -31,6 +64,15 @@ export function judgeThreshold(rule: ThresholdRule, m: Measurement): Verdict {
   const sample = { new: n ?? 1 };
   const few = checkCount(rule.name, 'new', m, rule.minCount, sample);
   if (few) return few;
+  if (
+    rule.shownAt !== undefined &&
+    rule.above !== undefined &&
+    rule.below === undefined &&
+    n !== undefined &&
+    n > 0 &&
+    m.value <= 1
+  )
+    return judgeShown({ ...rule, above: rule.above, shownAt: rule.shownAt }, m.value, n, sample);
   const fmt = (v: number) => formatValue(v, rule.unit);
   const base = { rule: rule.name, observed: m.value, sample };
   if (rule.above !== undefined && m.value > rule.above) {
