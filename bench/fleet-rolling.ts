@@ -10,7 +10,7 @@
  *   node bench/fleet-rolling.ts            # BENCH_RUNS=2 for more runs, BENCH_HOSTS=10 for 10 hosts
  *
  * BENCH_VIA=engine times `slipway deploy` instead (the engine with the rolling strategy: a recorded
- * deployment, smoke checks, the fast profile and a 1 s watch), the path the issue's rolling deployment takes.
+ * deployment, smoke checks, the fast profile, no watch window: nothing sends traffic here), the path the issue's rolling deployment takes.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,7 +45,7 @@ try {
   const host = (i: number) =>
     `      - { address: ${lab?.hosts[i]?.address}, key: id, dir: ${join(dir.path, `host${i}`)}, agent: "${node} ${join(repoRoot, 'bin/slipway.js')}" }`;
   const env = (name: string, [count, limit, port]: readonly [number, number | string, number]) =>
-    `  ${name}:\n    router: { driver: haproxy, port: ${port} }\n    strategy: { rolling: { bootLimit: ${limit} } }\n${ENGINE ? '    profile: fast\n    watch: 1s\n    smoke: [{ get: /health }]\n' : ''}    hosts:\n${Array.from({ length: count }, (_, i) => host(i)).join('\n')}\n`;
+    `  ${name}:\n    router: { driver: haproxy, port: ${port} }\n    strategy: { rolling: { bootLimit: ${limit} } }\n${ENGINE ? '    profile: fast\n    watch: 0s\n    smoke: [{ get: /health }]\n' : ''}    hosts:\n${Array.from({ length: count }, (_, i) => host(i)).join('\n')}\n`;
   writeFileSync(
     join(dir.path, 'slipway.yaml'),
     `app: shop\nrun:\n  command: ${node} server.js\n  health: { path: /health, interval: 300ms, timeout: 300ms, startTimeout: 30s }\n  instances: 2\n  stopTimeout: 3s\nconfig:\n  values: { LOG_LEVEL: info, GREETING: hello }\nenvironments:\n${Object.entries(
