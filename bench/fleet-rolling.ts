@@ -8,9 +8,6 @@
  * sshd (openssh-server) and haproxy. ~3 minutes here.
  *
  *   node bench/fleet-rolling.ts            # BENCH_RUNS=2 for more runs, BENCH_HOSTS=10 for 10 hosts
- *
- * BENCH_VIA=engine times `slipway deploy` instead (the engine with the rolling strategy: a recorded
- * deployment, smoke checks, the fast profile, no watch window: nothing sends traffic here), the path the issue's rolling deployment takes.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +18,6 @@ import { createLab, type NsLab, netnsUnavailable, runInNs } from '../src/fleet/t
 import { repoRoot, tempDir } from '../src/testing.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 1);
-const ENGINE = process.env.BENCH_VIA === 'engine';
 const why = netnsUnavailable();
 if (why !== undefined) {
   console.log(`fleet-rolling: not run: ${why}`);
@@ -45,7 +41,7 @@ try {
   const host = (i: number) =>
     `      - { address: ${lab?.hosts[i]?.address}, key: id, dir: ${join(dir.path, `host${i}`)}, agent: "${node} ${join(repoRoot, 'bin/slipway.js')}" }`;
   const env = (name: string, [count, limit, port]: readonly [number, number | string, number]) =>
-    `  ${name}:\n    router: { driver: haproxy, port: ${port} }\n    strategy: { rolling: { bootLimit: ${limit} } }\n${ENGINE ? '    profile: fast\n    watch: 0s\n    smoke: [{ get: /health }]\n' : ''}    hosts:\n${Array.from({ length: count }, (_, i) => host(i)).join('\n')}\n`;
+    `  ${name}:\n    router: { driver: haproxy, port: ${port} }\n    strategy: { rolling: { bootLimit: ${limit} } }\n    hosts:\n${Array.from({ length: count }, (_, i) => host(i)).join('\n')}\n`;
   writeFileSync(
     join(dir.path, 'slipway.yaml'),
     `app: shop\nrun:\n  command: ${node} server.js\n  health: { path: /health, interval: 300ms, timeout: 300ms, startTimeout: 30s }\n  instances: 2\n  stopTimeout: 3s\nconfig:\n  values: { LOG_LEVEL: info, GREETING: hello }\nenvironments:\n${Object.entries(
@@ -78,10 +74,8 @@ try {
   const times: Record<string, number[]> = { single: [], fleet: [], parallel: [] };
   for (let run = 0; run < RUNS; run++)
     for (const name of Object.keys(ENVS)) {
-      const deploy = (v: string) =>
-        ENGINE ? slipway('deploy', v, '--env', name) : slipway('hosts', 'deploy', v, '--env', name);
-      await deploy('1.0.0');
-      times[name]?.push(await deploy('2.0.0'));
+      await slipway('hosts', 'deploy', '1.0.0', '--env', name);
+      times[name]?.push(await slipway('hosts', 'deploy', '2.0.0', '--env', name));
     }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   const one = median(times.single ?? []);
@@ -90,7 +84,7 @@ try {
     return `| ${name.padEnd(8)} | ${String(Math.round(ms)).padStart(6)} ms | ${(ms / one).toFixed(2).padStart(5)} × | ${goal} | ${met ? 'met' : 'NOT met'} |`;
   };
   console.log(
-    `fleet-rolling: ${ENGINE ? '`slipway deploy`' : '`slipway hosts deploy`'} 1.0.0 → 2.0.0, 2 instances per host, median of ${RUNS} run(s), CLI start included\n`,
+    `fleet-rolling: 1.0.0 → 2.0.0, 2 instances per host, median of ${RUNS} run(s), CLI start included\n`,
   );
   console.log('| hosts    | wall time | vs one host | goal | |');
   console.log('|---|---|---|---|---|');
