@@ -103,7 +103,10 @@ export class SqlNotificationQueue implements NotificationQueue {
         // to the re-check), so concurrent claimers share the due work. SQLite has one writer.
         return this.#postgres ? due.forUpdate().skipLocked() : due;
       })
-      .where('status', '=', 'pending')
+      // The re-check is not written `status = 'pending'`: SQLite would then walk every pending row
+      // through the status index testing each against the ids, instead of seeking the ids (a
+      // claim cost O(queue): 90 ms of CPU with 200,000 queued, bench/notify-fanout.ts).
+      .where(sql<string>`status || ''`, '=', 'pending')
       .where(free)
       .returningAll()
       .execute();
