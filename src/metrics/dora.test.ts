@@ -271,6 +271,13 @@ for (const backend of BACKENDS) {
         const { since: _s, until: _u, failures, weeks: _w, ...figures } = r;
         assert.deepEqual(figures, EXPECTED);
         assert.equal(failures.length, 4);
+        // The same, from the pure core over the rows as listDeploymentFacts gave them.
+        const facts = await store.listDeploymentFacts('shop', 'production', new Date(BASE).toISOString());
+        const pure = computeDora({ env: 'production', ...facts, since: BASE, now: NOW });
+        assert.deepEqual(pure.failures, failures);
+        // A period with no deployment at all (PostgreSQL's json_agg gives null for no rows).
+        const none = await store.listDeploymentFacts('shop', 'production', new Date(NOW + H).toISOString());
+        assert.deepEqual([none.deployments, none.releaseCreatedAt.size], [[], 0]);
       } finally {
         await store.close();
       }
