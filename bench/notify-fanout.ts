@@ -125,7 +125,7 @@ async function untilDrained(): Promise<void> {
   for (;;) {
     const c = await store.notifications.counts();
     if (c.pending === 0) return;
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 1000));
   }
 }
 

@@ -17,12 +17,10 @@ export async function doraFromStore(store: Store, q: DoraQuery): Promise<DoraRep
   const since = now - q.sinceMs;
   // Facts only (no deployment state): the period's rows, read from one covering index, and their releases.
   const facts = await store.listDeploymentFacts(q.app, q.env, new Date(since).toISOString());
-  const releaseCreatedAt = new Map<string, string>();
-  for (const f of facts) if (f.releaseCreatedAt) releaseCreatedAt.set(f.releaseId, f.releaseCreatedAt);
   return computeDora({
     env: q.env,
-    deployments: facts,
-    releaseCreatedAt,
+    deployments: facts.deployments,
+    releaseCreatedAt: facts.releaseCreatedAt,
     since,
     now,
     fixWithinMs: q.fixWithinMs ?? 0,

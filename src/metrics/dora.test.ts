@@ -199,6 +199,47 @@ describe('DORA four keys (pure)', () => {
     ]);
   });
 
+  test('times not written by toISOString (no milliseconds, an offset, Feb 29) read as Date.parse reads them', () => {
+    // The store's own times are read by hand (the fast path); anything else must give what Date gives.
+    const forms = [
+      (iso: string) => iso.replace('.000Z', 'Z'),
+      (iso: string) => iso.replace('Z', '+00:00'),
+      (iso: string) => iso.replace('T', ' '),
+    ];
+    const input = {
+      env: 'production',
+      releaseCreatedAt: registered,
+      since: BASE,
+      now: NOW,
+      fixWithinMs: 3 * H,
+    };
+    const canonical = computeDora({ ...input, deployments: fixture });
+    for (const form of forms) {
+      const other = fixture.map((d) => ({
+        ...d,
+        createdAt: form(d.createdAt),
+        finishedAt: d.finishedAt === null ? null : form(d.finishedAt),
+      }));
+      const r = computeDora({ ...input, deployments: other });
+      assert.deepEqual(r, canonical, form('2026-01-01T00:00:00.000Z'));
+    }
+    // Not a date at all in February 2026: Date rolls it over to March 1st, and so does the report.
+    const feb29 = computeDora({
+      ...input,
+      since: Date.parse('2026-02-20T00:00:00.000Z'),
+      now: Date.parse('2026-03-10T00:00:00.000Z'),
+      deployments: [
+        {
+          ...(fixture[1] as DoraDeployment),
+          createdAt: '2026-02-29T00:00:00.000Z',
+          finishedAt: '2026-02-29T01:00:00.000Z',
+        },
+      ],
+    });
+    assert.equal(feb29.leadTime.count, 1);
+    assert.deepEqual(feb29.weeks, [{ week: '2026-02-23', deployments: 1, failed: 0 }]);
+  });
+
   test('median and nearest-rank percentile', () => {
     assert.equal(median([1, 2, 3, 4]), 2.5);
     assert.equal(median([5]), 5);
@@ -230,6 +271,13 @@ for (const backend of BACKENDS) {
         const { since: _s, until: _u, failures, weeks: _w, ...figures } = r;
         assert.deepEqual(figures, EXPECTED);
         assert.equal(failures.length, 4);
+        // The same, from the pure core over the rows as listDeploymentFacts gave them.
+        const facts = await store.listDeploymentFacts('shop', 'production', new Date(BASE).toISOString());
+        const pure = computeDora({ env: 'production', ...facts, since: BASE, now: NOW });
+        assert.deepEqual(pure.failures, failures);
+        // A period with no deployment at all (PostgreSQL's json_agg gives null for no rows).
+        const none = await store.listDeploymentFacts('shop', 'production', new Date(NOW + H).toISOString());
+        assert.deepEqual([none.deployments, none.releaseCreatedAt.size], [[], 0]);
       } finally {
         await store.close();
       }

@@ -32,6 +32,13 @@ export interface Delivery extends NewDelivery {
   readonly deliveredAt: string | null;
 }
 
+/** A delivery that failed: tried again at `retryAt`, or (null) dead. */
+export interface FailedDelivery {
+  readonly id: string;
+  readonly error: string;
+  readonly retryAt: string | null;
+}
+
 export interface NotificationQueue {
   /** Queue deliveries; ids already queued are skipped. Returns how many were new. */
   enqueue(rows: readonly NewDelivery[]): Promise<number>;
@@ -44,6 +51,14 @@ export interface NotificationQueue {
   markDelivered(ids: string | readonly string[]): Promise<void>;
   /** It failed: try again at `retryAt`, or (null) move it to the dead-letter list. */
   markFailed(id: string, error: string, retryAt: string | null): Promise<void>;
+  /**
+   * A batch's outcomes in one transaction: `markDelivered` of the delivered, `markFailed` of each
+   * failure. One commit (one disk flush) per batch instead of one per failed delivery.
+   */
+  settle(outcomes: {
+    readonly delivered: readonly string[];
+    readonly failed: readonly FailedDelivery[];
+  }): Promise<void>;
   /** Newest first. */
   list(filter: { readonly status?: DeliveryStatus; readonly limit?: number }): Promise<readonly Delivery[]>;
   counts(): Promise<Record<DeliveryStatus, number>>;

@@ -8,7 +8,12 @@ import { randomBytes } from 'node:crypto';
 import type { NotificationSubscription } from '../config/notifications.ts';
 import type { Store } from '../store/contract.ts';
 import { backoffMs } from './backoff.ts';
-import { type Delivery, type Notifier, PermanentDeliveryError } from './contract.ts';
+import { type Delivery, type FailedDelivery, type Notifier, PermanentDeliveryError } from './contract.ts';
+
+/** A failed delivery and what its log line says. */
+interface Failed extends FailedDelivery {
+  readonly log: Record<string, unknown>;
+}
 
 export interface DispatcherOptions {
   readonly store: Store;
@@ -19,8 +24,13 @@ export interface DispatcherOptions {
   readonly maxBackoffMs?: number;
   /** How long a claim holds a delivery; a process killed mid-delivery frees it after this. Default 30 s. */
   readonly leaseMs?: number;
-  /** Deliveries sent at once; default 8. */
+  /** Deliveries claimed per batch; default 8. */
   readonly batch?: number;
+  /**
+   * Batches in flight at once; default 2. A batch waits for its slowest receiver and then for its
+   * commit; a second one keeps sending meanwhile. Claims never share a delivery (see `claim`).
+   */
+  readonly lanes?: number;
   /** How often to look for due deliveries when idle; default 500 ms. */
   readonly pollMs?: number;
   readonly random?: () => number;
@@ -44,8 +54,8 @@ export interface TickResult {
 export class Dispatcher {
   readonly #o: DispatcherOptions;
   readonly #owner = `dispatch-${process.pid}-${randomBytes(4).toString('hex')}`;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  readonly #timers: (NodeJS.Timeout | undefined)[] = [];
+  readonly #running: Promise<void>[] = [];
   #stopped = false;
   #sweptAt = 0;
   #watchedAt = 0;
@@ -54,7 +64,10 @@ export class Dispatcher {
     this.#o = options;
   }
 
-  /** Claim and send one batch of due deliveries; the accepted ones are marked in one statement. */
+  /**
+   * Claim and send one batch of due deliveries, then record every outcome in one transaction (a
+   * process killed before that commit sends the batch again once the lease runs out: at least once).
+   */
   async tick(): Promise<TickResult> {
     const { store } = this.#o;
     const claimed = await store.notifications.claim(
@@ -63,8 +76,10 @@ export class Dispatcher {
       this.#o.leaseMs ?? 30_000,
     );
     const outcomes = await Promise.all(claimed.map((d) => this.#deliver(d)));
-    const accepted = claimed.filter((_, i) => outcomes[i] === 'delivered');
-    await store.notifications.markDelivered(accepted.map((d) => d.id));
+    const accepted = claimed.filter((_, i) => outcomes[i] === undefined);
+    const failed = outcomes.filter((o): o is Failed => o !== undefined);
+    await store.notifications.settle({ delivered: accepted.map((d) => d.id), failed });
+    for (const f of failed) this.#o.log?.(f.retryAt ? 'notification retry' : 'notification dead', f.log);
     for (const d of accepted) {
       this.#o.log?.('notification delivered', { id: d.id, subscription: d.subscription, event: d.event });
       await this.#o
@@ -75,25 +90,22 @@ export class Dispatcher {
     }
     return {
       delivered: accepted.length,
-      retried: outcomes.filter((o) => o === 'retried').length,
-      dead: outcomes.filter((o) => o === 'dead').length,
+      retried: failed.filter((f) => f.retryAt !== null).length,
+      dead: failed.filter((f) => f.retryAt === null).length,
     };
   }
 
-  async #deliver(d: Delivery): Promise<'delivered' | 'retried' | 'dead'> {
-    const { store, notifier } = this.#o;
+  /** Sends one delivery: undefined when accepted, else what to record. */
+  async #deliver(d: Delivery): Promise<Failed | undefined> {
+    const { notifier } = this.#o;
     const sub = this.#o.subscriptions.find((s) => s.name === d.subscription);
     if (!sub) {
-      await store.notifications.markFailed(
-        d.id,
-        `subscription "${d.subscription}" is no longer in slipway.yaml (notifications)`,
-        null,
-      );
-      return 'dead';
+      const error = `subscription "${d.subscription}" is no longer in slipway.yaml (notifications)`;
+      return { id: d.id, error, retryAt: null, log: { id: d.id, subscription: d.subscription, error } };
     }
     try {
       await notifier.send(d, sub);
-      return 'delivered';
+      return undefined;
     } catch (error) {
       const message = (error as Error).message;
       const last = d.attempts >= sub.attempts || error instanceof PermanentDeliveryError;
@@ -108,15 +120,18 @@ export class Dispatcher {
                 this.#o.random,
               ),
           ).toISOString();
-      await store.notifications.markFailed(d.id, message, retryAt);
-      this.#o.log?.(last ? 'notification dead' : 'notification retry', {
+      return {
         id: d.id,
-        subscription: d.subscription,
-        attempts: d.attempts,
         error: message,
-        ...(retryAt && { retryAt }),
-      });
-      return last ? 'dead' : 'retried';
+        retryAt,
+        log: {
+          id: d.id,
+          subscription: d.subscription,
+          attempts: d.attempts,
+          error: message,
+          ...(retryAt && { retryAt }),
+        },
+      };
     }
   }
 
@@ -127,14 +142,15 @@ export class Dispatcher {
     return ((await this.#o.sweep?.()) ?? 0) + ((await this.#o.watch?.()) ?? 0);
   }
 
-  /** Deliver in the background until `stop()`; a failing store is logged and tried again. */
+  /** Deliver in the background until `stop()` (`lanes` loops); a failing store is logged and tried again. */
   start(): void {
-    const loop = async () => {
+    const loop = async (lane: number) => {
       if (this.#stopped) return;
       let busy = false;
       try {
-        if (Date.now() - this.#sweptAt >= (this.#o.sweepMs ?? 60_000)) await this.sweepNow();
-        if (this.#o.watch && Date.now() - this.#watchedAt >= (this.#o.watchMs ?? 5000)) {
+        // Sweeps and watches are the first lane's: the others only deliver.
+        if (lane === 0 && Date.now() - this.#sweptAt >= (this.#o.sweepMs ?? 60_000)) await this.sweepNow();
+        if (lane === 0 && this.#o.watch && Date.now() - this.#watchedAt >= (this.#o.watchMs ?? 5000)) {
           this.#watchedAt = Date.now();
           await this.#o.watch();
         }
@@ -144,14 +160,18 @@ export class Dispatcher {
         this.#o.log?.('notification queue unavailable', { error: (error as Error).message });
       }
       if (!this.#stopped)
-        this.#timer = setTimeout(() => (this.#running = loop()), busy ? 0 : (this.#o.pollMs ?? 500));
+        this.#timers[lane] = setTimeout(
+          () => (this.#running[lane] = loop(lane)),
+          busy ? 0 : (this.#o.pollMs ?? 500),
+        );
     };
-    this.#running = loop();
+    const lanes = Math.max(1, this.#o.lanes ?? 2);
+    for (let lane = 0; lane < lanes; lane++) this.#running[lane] = loop(lane);
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    await this.#running;
+    for (const t of this.#timers) clearTimeout(t);
+    await Promise.all(this.#running);
   }
 }

@@ -73,5 +73,36 @@ for (const backend of BACKENDS) {
         await s.close();
       }
     });
+
+    test('settle records a batch in one go: delivered, retried later, dead; a delivered one stays so', {
+      skip,
+    }, async () => {
+      const clock = { ms: Date.parse('2026-03-01T00:00:00Z') };
+      const s = await fresh(clock);
+      try {
+        await s.notifications.enqueue([row(1), row(2), row(3), row(4)]);
+        await s.notifications.claim('a', 10, 1000);
+        await s.notifications.settle({ delivered: ['msg_1'], failed: [] });
+        await s.notifications.settle({
+          delivered: ['msg_2'],
+          failed: [
+            { id: 'msg_3', error: 'HTTP 500', retryAt: new Date(clock.ms + 5000).toISOString() },
+            { id: 'msg_4', error: 'HTTP 413', retryAt: null },
+            // A late failure of one already delivered (a lease ran out and another claim won) changes nothing.
+            { id: 'msg_1', error: 'HTTP 500', retryAt: null },
+          ],
+        });
+        await s.notifications.settle({ delivered: [], failed: [] });
+        assert.deepEqual(await s.notifications.counts(), { pending: 1, delivered: 2, dead: 1 });
+        assert.equal((await s.notifications.claim('b', 10, 1000)).length, 0, 'msg_3 waits for its retry');
+        clock.ms += 5000;
+        const [again] = await s.notifications.claim('b', 10, 1000);
+        assert.deepEqual([again?.id, again?.attempts, again?.lastError], ['msg_3', 2, 'HTTP 500']);
+        const [dead] = await s.notifications.list({ status: 'dead' });
+        assert.deepEqual([dead?.id, dead?.lastError], ['msg_4', 'HTTP 413']);
+      } finally {
+        await s.close();
+      }
+    });
   });
 }

@@ -65,10 +65,16 @@ export interface DeploymentFacts {
   readonly status: string;
   readonly createdAt: string;
   readonly finishedAt: string | null;
-  /** When the deployment's release was registered (null when the release is gone). */
-  readonly releaseCreatedAt: string | null;
   /** A rollback deployment's kind (switch, redeploy, automatic); null for a change. */
   readonly rollbackKind: string | null;
+}
+
+/** One period's deployment facts, and when each of their releases was registered. */
+export interface DeploymentFactSet {
+  /** In no particular order. */
+  readonly deployments: readonly DeploymentFacts[];
+  /** Release id → registration time (ISO); a release that is gone is missing. */
+  readonly releaseCreatedAt: ReadonlyMap<string, string>;
 }
 
 export interface OverviewFilter {
@@ -127,9 +133,9 @@ export interface Store {
 
   /**
    * DORA's view of one app's deployments to `env` created at or after `since` (ISO): no state, only
-   * the facts, each with its release's registration time and whether it is a rollback. One query.
+   * the facts and whether each is a rollback, and the registration times of their releases.
    */
-  listDeploymentFacts(app: string, env: string, since: string): Promise<readonly DeploymentFacts[]>;
+  listDeploymentFacts(app: string, env: string, since: string): Promise<DeploymentFactSet>;
 
   /** How many deployments each app and environment has per status (one grouped query, for /metrics). */
   countDeployments(): Promise<

@@ -114,7 +114,12 @@ export function registerNotifications(program: Command, ctx: () => Context, act:
       duration('--lease'),
       30_000,
     )
-    .option('--batch <n>', 'deliveries sent at once, 1 to 256', integer('--batch', 1, 256), 8)
+    .option(
+      '--batch <n>',
+      'deliveries claimed per batch (two batches in flight), 1 to 256',
+      integer('--batch', 1, 256),
+      8,
+    )
     .action(
       act(async (opts: { watch?: boolean; backoff: number; lease: number; batch: number }) => {
         const c = ctx();

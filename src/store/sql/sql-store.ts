@@ -33,7 +33,7 @@ import type {
 import { auditHash, GENESIS_HASH } from '../audit-hash.ts';
 import type {
   AuditQuery,
-  DeploymentFacts,
+  DeploymentFactSet,
   DeploymentFilter,
   LockOwner,
   LockResult,
@@ -42,6 +42,7 @@ import type {
 } from '../contract.ts';
 import { SqlApproveLinks } from './approve-link-queries.ts';
 import * as auth from './auth-queries.ts';
+import { readDeploymentFacts } from './dora-queries.ts';
 import { SqlFlagStore } from './flag-queries.ts';
 import { toApproval, toAudit, toDeployment, toEnvironment, toEvent, toRelease, toTick } from './mappers.ts';
 import { migrate, readIdentity } from './migrate.ts';
@@ -356,30 +357,8 @@ export class SqlStore implements Store {
     return rows.map(toDeployment);
   }
 
-  async listDeploymentFacts(app: string, env: string, since: string): Promise<DeploymentFacts[]> {
-    // Every deployment column read is in the index deployments_dora: the period comes from the index
-    // alone, never from the rows and their states (bench/dora.ts); releases are one seek each. Rows
-    // come back in their final shape: months of them are not copied once more.
-    return await this.#db
-      .selectFrom('deployments as d')
-      .leftJoin('releases as r', 'r.id', 'd.release_id')
-      .select([
-        'd.id',
-        'd.env',
-        'd.release_id as releaseId',
-        'd.from_release_id as fromReleaseId',
-        'd.status',
-        'd.created_at as createdAt',
-        'd.finished_at as finishedAt',
-        'd.rollback_kind as rollbackKind',
-        'r.created_at as releaseCreatedAt',
-      ])
-      .where('d.app', '=', app)
-      .where('d.env', '=', env)
-      .where('d.created_at', '>=', since)
-      .orderBy('d.created_at')
-      .orderBy('d.id')
-      .execute();
+  async listDeploymentFacts(app: string, env: string, since: string): Promise<DeploymentFactSet> {
+    return await readDeploymentFacts(this.#db, this.dialect, app, env, since);
   }
 
   async countDeployments(): Promise<{ app: string; env: string; status: string; count: number }[]> {
