@@ -79,6 +79,9 @@ export async function endRecordedProxies(stateDir: string, graceMs = 5_000): Pro
     if (e.driver === 'nginx') signalGroup(e.pid, 'SIGKILL');
     else if (isAlive(e.pid)) process.kill(e.pid, 'SIGKILL');
   }
+  // A killed process still shows for a moment, until the kernel has ended it.
+  const killedBy = Date.now() + 2_000;
+  while (live.some((e) => isAlive(e.pid)) && Date.now() < killedBy) await sleep(25);
   writeJsonAtomic(ledgerPath(stateDir), []);
   return live;
 }
