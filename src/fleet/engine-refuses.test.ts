@@ -47,3 +47,21 @@ test('slipway deploy to an environment whose hosts cannot be reached names them 
     dir.cleanup();
   }
 });
+
+test('hosts deploy refuses an environment with gates, before anything connects, and names slipway deploy', async () => {
+  const dir = tempDir('slipway-fleet-refuse-');
+  try {
+    writeFileSync(
+      join(dir.path, 'slipway.yaml'),
+      'app: shop\nrun: { command: node server.js }\nenvironments:\n  staging: {}\n  production:\n    after: staging\n    approval: { required: 1 }\n    router: { driver: haproxy, port: 18091 }\n    hosts: [{ address: 127.0.0.1, port: 1, key: id_none }]\n',
+    );
+    const r = await cli(dir.path, 'hosts', 'deploy', '1.0.0', '--env', 'production');
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(
+      r.stderr,
+      "error[USAGE]: hosts deploy applies none of production's gates (after: staging, approval); run `slipway deploy 1.0.0 --env production`, which applies them\n",
+    );
+  } finally {
+    dir.cleanup();
+  }
+});

@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { SlipwayConfig } from '../../config/schema.ts';
 import { AppError, EXIT } from '../../domain/errors.ts';
 import { lockName } from '../../engine/executor.ts';
 import { bootstrapHosts } from '../../fleet/bootstrap.ts';
@@ -154,6 +155,13 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
       act(async (ref: string, opts: { env: string }) => {
         const c = ctx();
         const { config } = c.config();
+        // The plain path applies no gate: an environment guarded by one is deployed through the engine.
+        const guarded = gatesOf(config, opts.env);
+        if (guarded.length > 0)
+          throw new AppError(
+            'USAGE',
+            `hosts deploy applies none of ${opts.env}'s gates (${guarded.join(', ')}); run \`slipway deploy ${ref} --env ${opts.env}\`, which applies them`,
+          );
         const fleet = await fleetFor(c, opts.env);
         const store = await c.store();
         const release = await store.findRelease(config.app, ref);
@@ -246,4 +254,16 @@ export function registerHosts(program: Command, ctx: () => Context, act: Act): v
         );
       }),
     );
+}
+
+/** The gates `slipway deploy` applies to an environment and `hosts deploy` does not. */
+function gatesOf(config: SlipwayConfig, env: string): string[] {
+  const e = config.environments[env];
+  if (!e) return [];
+  return [
+    ...(e.after !== undefined ? [`after: ${e.after}`] : []),
+    ...(e.approval !== undefined ? ['approval'] : []),
+    ...(e.windows !== undefined ? ['windows'] : []),
+    ...(e.checklist !== undefined ? ['checklist'] : []),
+  ];
 }
