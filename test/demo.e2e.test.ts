@@ -108,7 +108,10 @@ function assertStory(out: string): void {
   assert.deepEqual(processesIn(project), [], 'no process still runs in the demo folder');
 }
 
-test('the demo deploys, switches, rolls back by hand and on its own, rolls a flag out and kills it, under traffic, and cleans up', async () => {
+// The whole story is minutes of real traffic; on a busy machine more than the suite's 5-minute default.
+test('the demo deploys, switches, rolls back by hand and on its own, rolls a flag out and kills it, under traffic, and cleans up', {
+  timeout: 600_000,
+}, async () => {
   assertStory(await demo());
 });
 

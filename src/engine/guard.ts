@@ -161,7 +161,12 @@ export function createGuard(
       const allRules = [
         ...(options.rulesFor?.(ctx, profile) ?? profile.rollback),
         ...(phase === 'watch' ? profile.watch : []),
-      ];
+      ].filter(
+        // The latency test compares the two releases at the same moments. In the watch the previous
+        // release serves nothing (its figures are from before the switch, under another share of the
+        // load), so the fixed latency trigger decides there.
+        (r) => !(phase === 'watch' && r.kind === 'sequential-latency'),
+      );
       const key = `${ctx.env}/${ctx.release.id}`;
       // The fixed-window judges are judged at the profile's interval, as they were designed to be
       // (a limit's confidence bounds looked at every 250 ms would fail more healthy releases); the
