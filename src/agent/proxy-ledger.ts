@@ -6,7 +6,8 @@
  * traffic would follow old weights. The ledger lets the next agent (and `slipway agent stop`)
  * find and end them. A pid is trusted only with the start identity recorded beside it.
  */
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { readJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
 import { isAlive, isSameProcess, signalGroup, startIdentity } from '../runtime/process/proc.ts';
 
@@ -15,6 +16,8 @@ export interface ProxyEntry {
   readonly env: string;
   readonly pid: number;
   readonly identity: string | null;
+  /** The router's folder of files for it (in the system temp folder: socket paths must stay short). */
+  readonly dir?: string;
 }
 
 export function ledgerPath(stateDir: string): string {
@@ -82,6 +85,9 @@ export async function endRecordedProxies(stateDir: string, graceMs = 5_000): Pro
   // A killed process still shows for a moment, until the kernel has ended it.
   const killedBy = Date.now() + 2_000;
   while (live.some((e) => isAlive(e.pid)) && Date.now() < killedBy) await sleep(25);
+  // Their files too: no router of this agent uses them any more (it is stopped, or not started yet).
+  for (const dir of new Set(readLedger(stateDir).flatMap((e) => (e.dir ? [e.dir] : []))))
+    if (/^slipway-(haproxy|nginx)-/.test(basename(dir))) rmSync(dir, { recursive: true, force: true });
   writeJsonAtomic(ledgerPath(stateDir), []);
   return live;
 }

@@ -16,13 +16,13 @@ export interface RouterOptions {
     readonly jsModule?: string;
   };
   /** Told each HAProxy or nginx process as it is spawned (the agent records them in its proxy ledger). */
-  readonly onProxyStart?: (proxy: { driver: string; env: string; pid: number }) => void;
+  readonly onProxyStart?: (proxy: { driver: string; env: string; pid: number; dir: string }) => void;
 }
 
 const told =
   (o: RouterOptions, driver: string) =>
-  (env: string, pid: number): void =>
-    o.onProxyStart?.({ driver, env, pid });
+  (env: string, pid: number, dir: string): void =>
+    o.onProxyStart?.({ driver, env, pid, dir });
 
 /** Drivers are imported lazily so the built-in router never loads the others' code. */
 const DRIVERS: Record<string, (options: RouterOptions) => Promise<TrafficRouter>> = {

@@ -38,7 +38,8 @@ export interface HaproxyOptions {
   /** HAProxy worker threads (nbthread); default 1. */
   readonly threads?: number;
   /** Told each proxy process as it is spawned, before it is ready (the agent's proxy ledger). */
-  readonly onStart?: (env: string, pid: number) => void;
+  /** Told each process as it is spawned, with the folder that holds its files (removed when it is ended for good). */
+  readonly onStart?: (env: string, pid: number, dir: string) => void;
 }
 
 interface EnvProxy {
@@ -119,7 +120,7 @@ export class HaproxyRouter implements TrafficRouter {
       this.socket(env),
       join(dir, 'haproxy.log'),
     );
-    if (process.pid !== undefined) this.options.onStart?.(state.env, process.pid);
+    if (process.pid !== undefined) this.options.onStart?.(state.env, process.pid, this.root);
     const started: EnvProxy = { ...env, process };
     try {
       await process.ready();

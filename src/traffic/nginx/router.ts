@@ -37,7 +37,8 @@ export interface NginxOptions {
   /** nginx worker_processes; default 1. */
   readonly workers?: number;
   /** Told each proxy process as it is spawned, before it is ready (the agent's proxy ledger). */
-  readonly onStart?: (env: string, pid: number) => void;
+  /** Told each process as it is spawned, with the folder that holds its files (removed when it is ended for good). */
+  readonly onStart?: (env: string, pid: number, dir: string) => void;
   /** Path of ngx_http_js_module.so; default: found from `nginx -V` (null: njs is compiled in). */
   readonly jsModule?: string | null;
   /** How long a backend may take to answer before an idempotent request is tried on another; default 3600 s. */
@@ -187,7 +188,9 @@ export class NginxRouter implements TrafficRouter {
       return;
     }
     try {
-      await process.start(this.options.onStart && ((pid) => this.options.onStart?.(state.env, pid)));
+      await process.start(
+        this.options.onStart && ((pid) => this.options.onStart?.(state.env, pid, this.root)),
+      );
     } catch (err) {
       await process.stop(0);
       throw err;
