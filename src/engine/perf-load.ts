@@ -89,17 +89,112 @@ export function warmUp(spec: LoadSpec): Promise<void> {
   });
 }
 
+/**
+ * The counted part of a timed run: from the end of its warm-up to END_MARGIN_MS before its end
+ * (the run's end tears down its connections: requests still in flight then end as errors that say
+ * nothing about the release). Good answers are kept per time slice as well.
+ */
+export class CountedAnswers {
+  readonly latencies: number[] = [];
+  readonly slices: number[][] = [];
+  errors = 0;
+
+  private readonly window: CountingWindow;
+
+  constructor(window: CountingWindow) {
+    this.window = window;
+  }
+
+  answer(status: number, ms: number): void {
+    if (!this.window.open) return;
+    if (status >= 200 && status < 400) {
+      this.latencies.push(ms);
+      const at = this.window.sliceNow();
+      this.slices[at] ??= [];
+      this.slices[at].push(ms);
+    } else this.errors++;
+  }
+
+  failed(): void {
+    if (this.window.open) this.errors++;
+  }
+
+  result(): LoadResult {
+    return { figures: figuresOf(this.latencies, this.errors, this.window.seconds), slices: this.slices };
+  }
+}
+
+/** When a run of `durationMs` counts answers; `close()` once the run ends. */
+export class CountingWindow {
+  open = false;
+  private from = 0;
+  private readonly slice: number;
+  private readonly timers: NodeJS.Timeout[];
+  /** The counted time in seconds. */
+  readonly seconds: number;
+
+  constructor(durationMs: number) {
+    const warm = warmupMs(durationMs);
+    this.slice = sliceMs(durationMs);
+    this.seconds = (durationMs - END_MARGIN_MS - warm) / 1000;
+    this.timers = [
+      setTimeout(() => {
+        this.open = true;
+        this.from = performance.now();
+      }, warm),
+      setTimeout(() => {
+        this.open = false;
+      }, durationMs - END_MARGIN_MS),
+    ];
+  }
+
+  sliceNow(): number {
+    return Math.floor((performance.now() - this.from) / this.slice);
+  }
+
+  close(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+  }
+}
+
+/**
+ * Settles a load run: calls `stop` on `signal`, and returns autocannon's callback, which
+ * closes `window` and resolves with `result()` unless the run failed or was aborted.
+ */
+export function settleRun<T>(
+  window: CountingWindow,
+  signal: AbortSignal | undefined,
+  stop: () => void,
+  result: () => T,
+  resolve: (value: T) => void,
+  reject: (error: unknown) => void,
+): (error: unknown) => void {
+  const onAbort = () => stop();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return (error) => {
+    window.close();
+    signal?.removeEventListener('abort', onAbort);
+    if (error) reject(error);
+    else if (signal?.aborted) reject(new Error('aborted'));
+    else resolve(result());
+  };
+}
+
 /** The timed, counted run; `warmUp` first (both sides of a comparison together, then both timed runs). */
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  const warm = warmupMs(spec.durationMs);
-  const slice = sliceMs(spec.durationMs);
   return new Promise((resolve, reject) => {
-    const latencies: number[] = [];
-    const slices: number[][] = [];
-    let countFrom = 0;
-    let errors = 0;
-    let counting = false;
-    const instance = autocannon(
+    const window = new CountingWindow(spec.durationMs);
+    const counted = new CountedAnswers(window);
+    let instance: autocannon.Instance | undefined;
+    const done = settleRun(
+      window,
+      spec.signal,
+      () => instance?.stop(),
+      () => counted.result(),
+      resolve,
+      reject,
+    );
+    instance = autocannon(
       {
         url: spec.origin,
         connections: spec.connections,
@@ -109,42 +204,12 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
         headers: { ...spec.headers },
         requests: spec.paths.map((path) => ({ method: 'GET', path })),
       },
-      (error) => {
-        clearTimeout(warmTimer);
-        clearTimeout(endTimer);
-        spec.signal?.removeEventListener('abort', onAbort);
-        if (error) reject(error);
-        else if (spec.signal?.aborted) reject(new Error('aborted'));
-        else
-          resolve({
-            figures: figuresOf(latencies, errors, (spec.durationMs - END_MARGIN_MS - warm) / 1000),
-            slices,
-          });
-      },
+      done,
     );
-    const warmTimer = setTimeout(() => {
-      counting = true;
-      countFrom = performance.now();
-    }, warm);
-    // The run's end tears down its connections: requests still in flight then end as errors that
-    // say nothing about the release, so counting stops just before.
-    const endTimer = setTimeout(() => {
-      counting = false;
-    }, spec.durationMs - END_MARGIN_MS);
-    instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
-      if (!counting) return;
-      if (status >= 200 && status < 400) {
-        latencies.push(ms);
-        const at = Math.floor((performance.now() - countFrom) / slice);
-        slices[at] ??= [];
-        slices[at].push(ms);
-      } else errors++;
-    });
-    instance.on('reqError', () => {
-      if (counting) errors++;
-    });
-    const onAbort = () => instance.stop();
-    spec.signal?.addEventListener('abort', onAbort, { once: true });
+    instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) =>
+      counted.answer(status, ms),
+    );
+    instance.on('reqError', () => counted.failed());
   });
 }
 

@@ -7,19 +7,13 @@
  * of the connection's request in flight). Each release gets the step's rate and connections.
  */
 import autocannon from 'autocannon';
-import { END_MARGIN_MS, figuresOf, type LoadResult, type LoadSpec, sliceMs, warmupMs } from './perf-load.ts';
+import { CountedAnswers, CountingWindow, type LoadResult, type LoadSpec, settleRun } from './perf-load.ts';
 
 /** What autocannon's connection exposes that this needs (its request in flight). */
 interface ClientLike {
   on(event: 'response', listener: (status: number, bytes: number, ms: number) => void): void;
   on(event: 'timeout' | 'connError', listener: () => void): void;
   readonly requestIterator: { readonly currentRequest: { readonly headers?: Record<string, string> } };
-}
-
-interface Side {
-  latencies: number[];
-  slices: number[][];
-  errors: number;
 }
 
 /**
@@ -32,38 +26,29 @@ export function runPairedLoad(
   mine: string,
   theirs: string,
 ): Promise<{ mine: LoadResult; theirs: LoadResult }> {
-  const warm = warmupMs(spec.durationMs);
-  const slice = sliceMs(spec.durationMs);
-  const sides = new Map<string, Side>([
-    [mine, { latencies: [], slices: [], errors: 0 }],
-    [theirs, { latencies: [], slices: [], errors: 0 }],
-  ]);
-  let counting = false;
-  let countFrom = 0;
-  const sideOf = (client: ClientLike) =>
-    sides.get(client.requestIterator.currentRequest.headers?.[header] ?? '');
-  const setupClient = (client: ClientLike) => {
-    // With one request in flight per connection (no pipelining), the current request is the one
-    // this answer, timeout or connection error belongs to.
-    client.on('response', (status, _bytes, ms) => {
-      const side = sideOf(client);
-      if (!counting || !side) return;
-      if (status >= 200 && status < 400) {
-        side.latencies.push(ms);
-        const at = Math.floor((performance.now() - countFrom) / slice);
-        side.slices[at] ??= [];
-        side.slices[at].push(ms);
-      } else side.errors++;
-    });
-    const failed = () => {
-      const side = sideOf(client);
-      if (counting && side) side.errors++;
-    };
-    client.on('timeout', failed);
-    client.on('connError', failed);
-  };
   return new Promise((resolve, reject) => {
-    const instance = autocannon(
+    const window = new CountingWindow(spec.durationMs);
+    const sides = new Map([
+      [mine, new CountedAnswers(window)],
+      [theirs, new CountedAnswers(window)],
+    ]);
+    const sideOf = (client: ClientLike) =>
+      sides.get(client.requestIterator.currentRequest.headers?.[header] ?? '');
+    const setupClient = (client: ClientLike) => {
+      // With one request in flight per connection (no pipelining), the current request is the one
+      // this answer, timeout or connection error belongs to.
+      client.on('response', (status, _bytes, ms) => sideOf(client)?.answer(status, ms));
+      const failed = () => sideOf(client)?.failed();
+      client.on('timeout', failed);
+      client.on('connError', failed);
+    };
+    const result = () => ({
+      mine: (sides.get(mine) as CountedAnswers).result(),
+      theirs: (sides.get(theirs) as CountedAnswers).result(),
+    });
+    let instance: autocannon.Instance | undefined;
+    const done = settleRun(window, spec.signal, () => instance?.stop(), result, resolve, reject);
+    instance = autocannon(
       {
         url: spec.origin,
         connections: spec.connections * 2,
@@ -77,28 +62,7 @@ export function runPairedLoad(
         ]),
         setupClient: setupClient as never,
       },
-      (error) => {
-        clearTimeout(warmTimer);
-        clearTimeout(endTimer);
-        spec.signal?.removeEventListener('abort', onAbort);
-        if (error) return reject(error);
-        if (spec.signal?.aborted) return reject(new Error('aborted'));
-        const seconds = (spec.durationMs - END_MARGIN_MS - warm) / 1000;
-        const result = (id: string): LoadResult => {
-          const s = sides.get(id) as Side;
-          return { figures: figuresOf(s.latencies, s.errors, seconds), slices: s.slices };
-        };
-        resolve({ mine: result(mine), theirs: result(theirs) });
-      },
+      done,
     );
-    const warmTimer = setTimeout(() => {
-      counting = true;
-      countFrom = performance.now();
-    }, warm);
-    const endTimer = setTimeout(() => {
-      counting = false;
-    }, spec.durationMs - END_MARGIN_MS);
-    const onAbort = () => instance.stop();
-    spec.signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
