@@ -6,10 +6,8 @@
  * dump would come from another moment whenever the app writes. The scratch database is dropped.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../../runtime/atomic-file.ts';
-import { type BackupManifest, backupsDir, prune, sha256File } from '../postgres/backup.ts';
+import { rmSync } from 'node:fs';
+import { type BackupManifest, type BackupOptions, newBackupFile, recordBackup } from '../postgres/backup.ts';
 import type { DbTarget } from '../postgres/connect.ts';
 import type { TableSums } from '../postgres/tables.ts';
 import { ident, mariaDatabase, mariaQuery, requireMariaTool, runMaria } from './client.ts';
@@ -47,17 +45,13 @@ export async function loadInto(t: DbTarget, name: string, file: string): Promise
 export async function takeMariaBackup(
   t: DbTarget,
   root: string,
-  opts: { keep: number; release?: string; now?: () => Date },
+  opts: BackupOptions,
 ): Promise<BackupManifest> {
   requireMariaTool(t, 'mariadb-dump');
   requireMariaTool(t, 'mariadb');
   const db = mariaDatabase(t);
   await mariaQuery(t, 'SELECT 1', db); // one line for a bad URL before anything is written
-  const createdAt = (opts.now?.() ?? new Date()).toISOString();
-  const id = `${createdAt.replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
-  const dir = backupsDir(root, t.env);
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${id}.sql`);
+  const { id, createdAt, file } = newBackupFile(t, root, opts, 'sql');
   const scratch = `${db}_bk_${randomBytes(3).toString('hex')}`.slice(0, 64);
   const started = performance.now();
   try {
@@ -74,22 +68,14 @@ export async function takeMariaBackup(
     const durationMs = Math.round(performance.now() - started);
     await loadInto(t, scratch, file);
     const tables = await mariaSums(t, scratch);
-    const manifest: BackupManifest = {
+    return await recordBackup(t, root, opts, file, {
       id,
-      env: t.env,
+      createdAt,
       engine: 'mariadb',
       database: db,
-      file: `${id}.sql`,
-      sha256: await sha256File(file),
-      bytes: statSync(file).size,
       durationMs,
-      createdAt,
-      ...(opts.release && { release: opts.release }),
       tables,
-    };
-    writeFileAtomic(join(dir, `${id}.json`), `${JSON.stringify(manifest, null, 2)}\n`);
-    prune(root, t.env, opts.keep);
-    return manifest;
+    });
   } catch (error) {
     rmSync(file, { force: true });
     throw error;

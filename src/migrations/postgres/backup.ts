@@ -15,7 +15,7 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { AppError } from '../../domain/errors.ts';
 import { writeFileAtomic } from '../../runtime/atomic-file.ts';
 import { connect, type DbTarget, databaseName, requireTool, safeUrl } from './connect.ts';
@@ -78,18 +78,55 @@ export function runTool(tool: string, args: readonly string[], url: string): Pro
   });
 }
 
-export async function takeBackup(
+export type BackupOptions = { keep: number; release?: string; now?: () => Date };
+
+/** A new backup's id, time and file (`ext`) in the environment's backup folder, created if missing. */
+export function newBackupFile(
   t: DbTarget,
   root: string,
-  opts: { keep: number; release?: string; now?: () => Date },
-): Promise<BackupManifest> {
-  requireTool(t, 'pg_dump');
-  const client = await connect(t);
+  opts: BackupOptions,
+  ext: string,
+): { id: string; createdAt: string; file: string } {
   const createdAt = (opts.now?.() ?? new Date()).toISOString();
   const id = `${createdAt.replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
   const dir = backupsDir(root, t.env);
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${id}.dump`);
+  return { id, createdAt, file: join(dir, `${id}.${ext}`) };
+}
+
+/** Writes a finished backup's manifest beside its file, then prunes the environment's older backups. */
+export async function recordBackup(
+  t: DbTarget,
+  root: string,
+  opts: BackupOptions,
+  file: string,
+  taken: Pick<BackupManifest, 'id' | 'createdAt' | 'engine' | 'database' | 'durationMs' | 'tables'>,
+): Promise<BackupManifest> {
+  const manifest: BackupManifest = {
+    id: taken.id,
+    env: t.env,
+    engine: taken.engine,
+    database: taken.database,
+    file: basename(file),
+    sha256: await sha256File(file),
+    bytes: statSync(file).size,
+    durationMs: taken.durationMs,
+    createdAt: taken.createdAt,
+    ...(opts.release && { release: opts.release }),
+    tables: taken.tables,
+  };
+  writeFileAtomic(
+    join(backupsDir(root, t.env), `${taken.id}.json`),
+    `${JSON.stringify(manifest, null, 2)}\n`,
+  );
+  prune(root, t.env, opts.keep);
+  return manifest;
+}
+
+export async function takeBackup(t: DbTarget, root: string, opts: BackupOptions): Promise<BackupManifest> {
+  requireTool(t, 'pg_dump');
+  const client = await connect(t);
+  const { id, createdAt, file } = newBackupFile(t, root, opts, 'dump');
   const started = performance.now();
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -104,22 +141,15 @@ export async function takeBackup(
       );
     });
     await client.query('COMMIT');
-    const manifest: BackupManifest = {
+    const durationMs = Math.round(performance.now() - started);
+    return await recordBackup(t, root, opts, file, {
       id,
-      env: t.env,
+      createdAt,
       engine: 'postgres',
       database: db,
-      file: `${id}.dump`,
-      sha256: await sha256File(file),
-      bytes: statSync(file).size,
-      durationMs: Math.round(performance.now() - started),
-      createdAt,
-      ...(opts.release && { release: opts.release }),
+      durationMs,
       tables,
-    };
-    writeFileAtomic(join(dir, `${id}.json`), `${JSON.stringify(manifest, null, 2)}\n`);
-    prune(root, t.env, opts.keep);
-    return manifest;
+    });
   } catch (error) {
     rmSync(file, { force: true });
     throw error;

@@ -8,13 +8,19 @@
  *
  * URLs: `sqlite:///absolute/path.db` or `sqlite:relative/path.db` (relative to where slipway runs).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { backup, DatabaseSync } from 'node:sqlite';
 import { AppError } from '../../domain/errors.ts';
-import { writeFileAtomic } from '../../runtime/atomic-file.ts';
-import { type BackupManifest, backupsDir, prune, sha256File } from '../postgres/backup.ts';
+import {
+  type BackupManifest,
+  type BackupOptions,
+  backupsDir,
+  newBackupFile,
+  recordBackup,
+  sha256File,
+} from '../postgres/backup.ts';
 import type { DbTarget } from '../postgres/connect.ts';
 import { findBackup, type RestoreResult } from '../postgres/restore.ts';
 import { compareSums, type TableSums } from '../postgres/tables.ts';
@@ -81,14 +87,10 @@ function withDb<T>(t: DbTarget, path: string, fn: (db: DatabaseSync) => T, readO
 export async function takeSqliteBackup(
   t: DbTarget,
   root: string,
-  opts: { keep: number; release?: string; now?: () => Date },
+  opts: BackupOptions,
 ): Promise<BackupManifest> {
   const path = sqlitePath(t);
-  const createdAt = (opts.now?.() ?? new Date()).toISOString();
-  const id = `${createdAt.replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
-  const dir = backupsDir(root, t.env);
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${id}.sqlite`);
+  const { id, createdAt, file } = newBackupFile(t, root, opts, 'sqlite');
   const started = performance.now();
   try {
     const live = open(t, path);
@@ -99,22 +101,14 @@ export async function takeSqliteBackup(
     }
     const durationMs = Math.round(performance.now() - started);
     const tables = withDb(t, file, sqliteSums, true);
-    const manifest: BackupManifest = {
+    return await recordBackup(t, root, opts, file, {
       id,
-      env: t.env,
+      createdAt,
       engine: 'sqlite',
       database: path,
-      file: `${id}.sqlite`,
-      sha256: await sha256File(file),
-      bytes: statSync(file).size,
       durationMs,
-      createdAt,
-      ...(opts.release && { release: opts.release }),
       tables,
-    };
-    writeFileAtomic(join(dir, `${id}.json`), `${JSON.stringify(manifest, null, 2)}\n`);
-    prune(root, t.env, opts.keep);
-    return manifest;
+    });
   } catch (error) {
     rmSync(file, { force: true });
     throw error;
