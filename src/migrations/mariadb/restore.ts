@@ -1,28 +1,13 @@
-/**
- * MariaDB restore as a rollback: the dump goes into a new database, is checked table by table
- * against the backup's sums, and only then swapped in by one `RENAME TABLE` statement, which moves
- * every table at once (MariaDB has no RENAME DATABASE). The tables that were live are kept in a
- * database of their own; a failure before the swap leaves the live database untouched.
- */
-import { join } from 'node:path';
 import { AppError } from '../../domain/errors.ts';
-import { backupsDir, sha256File } from '../postgres/backup.ts';
 import type { DbTarget } from '../postgres/connect.ts';
-import { findBackup, type RestoreResult } from '../postgres/restore.ts';
+import { type RestoreResult, verifiedBackup } from '../postgres/restore.ts';
 import { compareSums } from '../postgres/tables.ts';
 import { loadInto, mariaSums, mariaTables } from './backup.ts';
 import { ident, mariaDatabase, mariaQuery, requireMariaTool } from './client.ts';
 
 export async function restoreMariaBackup(t: DbTarget, root: string, id?: string): Promise<RestoreResult> {
   const started = performance.now();
-  const backup = findBackup(root, t.env, id);
-  const file = join(backupsDir(root, t.env), backup.file);
-  const sum = await sha256File(file).catch(() => 'missing');
-  if (sum !== backup.sha256)
-    throw new AppError(
-      'BACKUP_INVALID',
-      `backup ${backup.id} of ${t.env} is refused: its file ${sum === 'missing' ? 'is missing' : `has sha256 ${sum.slice(0, 12)}…, recorded ${backup.sha256.slice(0, 12)}…`}; restore another one (\`slipway db backups ${t.env}\`)`,
-    );
+  const { backup, file } = await verifiedBackup(root, t.env, id);
   requireMariaTool(t, 'mariadb');
   const db = mariaDatabase(t);
   const stamp = Date.now().toString(36);

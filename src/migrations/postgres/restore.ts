@@ -40,16 +40,26 @@ export function findBackup(root: string, env: string, id?: string): BackupManife
   return b;
 }
 
-export async function restoreBackup(t: DbTarget, root: string, id?: string): Promise<RestoreResult> {
-  const started = performance.now();
-  const backup = findBackup(root, t.env, id);
-  const file = join(backupsDir(root, t.env), backup.file);
+/** The backup `id` (default: the newest) and its file, refused if the file is missing or altered. */
+export async function verifiedBackup(
+  root: string,
+  env: string,
+  id?: string,
+): Promise<{ backup: BackupManifest; file: string }> {
+  const backup = findBackup(root, env, id);
+  const file = join(backupsDir(root, env), backup.file);
   const sum = await sha256File(file).catch(() => 'missing');
   if (sum !== backup.sha256)
     throw new AppError(
       'BACKUP_INVALID',
-      `backup ${backup.id} of ${t.env} is refused: its file ${sum === 'missing' ? 'is missing' : `has sha256 ${sum.slice(0, 12)}…, recorded ${backup.sha256.slice(0, 12)}…`}; restore another one (\`slipway db backups ${t.env}\`)`,
+      `backup ${backup.id} of ${env} is refused: its file ${sum === 'missing' ? 'is missing' : `has sha256 ${sum.slice(0, 12)}…, recorded ${backup.sha256.slice(0, 12)}…`}; restore another one (\`slipway db backups ${env}\`)`,
     );
+  return { backup, file };
+}
+
+export async function restoreBackup(t: DbTarget, root: string, id?: string): Promise<RestoreResult> {
+  const started = performance.now();
+  const { backup, file } = await verifiedBackup(root, t.env, id);
   requireTool(t, 'pg_restore');
   const db = databaseName(t);
   const stamp = Date.now().toString(36);

@@ -10,19 +10,12 @@
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { backup, DatabaseSync } from 'node:sqlite';
 import { AppError } from '../../domain/errors.ts';
-import {
-  type BackupManifest,
-  type BackupOptions,
-  backupsDir,
-  newBackupFile,
-  recordBackup,
-  sha256File,
-} from '../postgres/backup.ts';
+import { type BackupManifest, type BackupOptions, newBackupFile, recordBackup } from '../postgres/backup.ts';
 import type { DbTarget } from '../postgres/connect.ts';
-import { findBackup, type RestoreResult } from '../postgres/restore.ts';
+import { type RestoreResult, verifiedBackup } from '../postgres/restore.ts';
 import { compareSums, type TableSums } from '../postgres/tables.ts';
 
 export const isSqliteUrl = (url: string) => /^sqlite:/i.test(url);
@@ -118,14 +111,7 @@ export async function takeSqliteBackup(
 export async function restoreSqliteBackup(t: DbTarget, root: string, id?: string): Promise<RestoreResult> {
   const started = performance.now();
   const path = sqlitePath(t);
-  const b = findBackup(root, t.env, id);
-  const file = join(backupsDir(root, t.env), b.file);
-  const sum = await sha256File(file).catch(() => 'missing');
-  if (sum !== b.sha256)
-    throw new AppError(
-      'BACKUP_INVALID',
-      `backup ${b.id} of ${t.env} is refused: its file ${sum === 'missing' ? 'is missing' : `has sha256 ${sum.slice(0, 12)}…, recorded ${b.sha256.slice(0, 12)}…`}; restore another one (\`slipway db backups ${t.env}\`)`,
-    );
+  const { backup: b, file } = await verifiedBackup(root, t.env, id);
   const stamp = Date.now().toString(36);
   const fresh = `${path}.restore-${stamp}`;
   const keptAs = `${path}.before-${stamp}`;
