@@ -253,6 +253,9 @@ export class Agent {
         throw new AppError('USAGE', `weights: must add up to 100, got ${total}`);
       const router = await this.routers.get(record.desired.driver, env);
       await router.setWeights(env, Object.fromEntries(releases.map((r) => [r.release, r.weight])));
+      // The router has the new split: let it route what already waits before the bookkeeping below
+      // (sealing and serializing the state, the status) takes the event loop.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const route = this.routes.get(env);
       if (route) {
         const weight = new Map(releases.map((r) => [r.release, r.weight]));
