@@ -90,7 +90,7 @@ describe('disk full while writing the store and the agent state', { skip }, () =
     );
     assert.equal(first.code, 0, first.stderr);
     state = new AgentStateFile(stateDir, generateKey());
-    state.put(record('v1'));
+    await state.put(record('v1'));
     filler = fill(mountPoint.path);
   });
   after(() => {
@@ -119,10 +119,10 @@ describe('disk full while writing the store and the agent state', { skip }, () =
     assert.deepEqual(leftovers(join(project, '.slipway')), []);
   });
 
-  test('the agent state file: DISK_FULL naming it, the previous file intact, no temp file left', () => {
+  test('the agent state file: DISK_FULL naming it, the previous file intact, no temp file left', async () => {
     const before = digest(state.path);
-    assert.throws(
-      () => state.put(record('v2')),
+    await assert.rejects(
+      state.put(record('v2')),
       (error) =>
         isAppError(error) &&
         error.code === 'DISK_FULL' &&
@@ -154,6 +154,6 @@ describe('disk full while writing the store and the agent state', { skip }, () =
     const doctor = await cliProcess(mountPoint.path, '--file', 'project/slipway.yaml', 'audit', 'verify');
     assert.equal(doctor.code, 0, doctor.stderr);
     assert.match(doctor.stdout, /intact: 2 entries/);
-    state.put(record('v2'));
+    await state.put(record('v2'));
   });
 });

@@ -61,6 +61,29 @@ describe('agent with the fake router (in-memory routing, real instances)', () =>
     });
   });
 
+  test('weight changes sent at once: each answers, and the state file ends with the split the router has', async () => {
+    await withAgent(async ({ client, router, dir, pids, stateDir }) => {
+      const releases = [exampleRelease(dir, 'v1'), exampleRelease(dir, 'v2', { weight: 0 })];
+      pids.add(...pidsOf(await client.putEnv('staging', exampleBody(releases))));
+      const splits = [10, 20, 30, 40, 50, 60].map((v2) => ({ v1: 100 - v2, v2 }));
+      const answers = await Promise.all(splits.map((w) => client.setWeights('staging', w)));
+      assert.equal(answers.length, splits.length);
+      const last = router.weights('staging')!;
+      const file = JSON.parse(readFileSync(join(stateDir, 'agent-state.json'), 'utf8'));
+      assert.deepEqual(
+        file.envs.staging.desired.releases.map((r: { release: string; weight: number }) => [
+          r.release,
+          r.weight,
+        ]),
+        Object.entries(last),
+      );
+      assert.deepEqual(
+        (await client.status('staging')).releases.map((r) => [r.release, r.weight]),
+        Object.entries(last),
+      );
+    });
+  });
+
   test('a release that cannot start is refused and the previous release keeps serving', async () => {
     await withAgent(async ({ client, router, dir, pids }) => {
       pids.add(...pidsOf(await client.putEnv('staging', exampleBody([exampleRelease(dir, 'v1')]))));

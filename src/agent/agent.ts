@@ -229,8 +229,11 @@ export class Agent {
   }
 
   /** Changes only the weights (the fast path of a cutover); every release named must be in the desired state. */
-  setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<EnvStatus> {
-    return this.serial(async () => {
+  async setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<EnvStatus> {
+    // The answer waits until the state file holds the change; the queue of changes does not: a
+    // weight change right behind this one (a rollback during a canary step) reaches the router
+    // without waiting for this one's fsync, and a newer state replaces a write not started yet.
+    const { written, status } = await this.serial(async () => {
       const record = this.require(env);
       for (const release of Object.keys(weights)) {
         if (!record.desired.releases.some((r) => r.release === release)) {
@@ -250,6 +253,9 @@ export class Agent {
         throw new AppError('USAGE', `weights: must add up to 100, got ${total}`);
       const router = await this.routers.get(record.desired.driver, env);
       await router.setWeights(env, Object.fromEntries(releases.map((r) => [r.release, r.weight])));
+      // The router has the new split: let it route what already waits before the bookkeeping below
+      // (sealing and serializing the state, the status) takes the event loop.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const route = this.routes.get(env);
       if (route) {
         const weight = new Map(releases.map((r) => [r.release, r.weight]));
@@ -258,9 +264,11 @@ export class Agent {
           releases: route.releases.map((r) => ({ ...r, weight: weight.get(r.release) ?? 0 })),
         });
       }
-      await this.record({ ...record.desired, releases });
-      return this.statusOf(env);
+      const written = this.hold({ ...record.desired, releases }, await this.runtime.list(env));
+      return { written, status: await this.statusOf(env) };
     });
+    await written;
+    return status;
   }
 
   /** Stops routing the environment and stops all its instances. */
@@ -272,8 +280,8 @@ export class Agent {
       this.applied.delete(env);
       this.proxyDown.delete(env);
       for (const r of record.desired.releases) await this.runtime.stop(env, r.release);
-      this.state.delete(env);
       this.errors.delete(env);
+      await this.state.delete(env);
     });
   }
 
@@ -298,6 +306,8 @@ export class Agent {
     clearTimeout(this.retryTimer);
     clearTimeout(this.superviseTimer);
     await this.queue.catch(() => undefined);
+    // A weight change answers after its write but leaves the queue before it: wait for the file too.
+    await this.state.settled();
     await this.routers.close();
     await this.runtime.close();
   }
@@ -433,11 +443,26 @@ export class Agent {
     return `${desired.env} → ${addressOf(desired.listen)}`;
   }
 
+  /** Holds `desired` and resolves once the state file holds it too. */
   private async record(desired: DesiredEnv): Promise<void> {
-    const instances = await this.runtime.list(desired.env);
-    this.state.put({ desired, instances, updatedAt: new Date(this.clock.now()).toISOString() });
+    await this.hold(desired, await this.runtime.list(desired.env));
+  }
+
+  /**
+   * Holds `desired` in memory now (status and the next change see it at once); the promise
+   * resolves once the state file holds it (or a newer state) and rejects if that write failed.
+   * Nobody may await it yet, so its rejection is marked handled here; the caller still gets it.
+   */
+  private hold(desired: DesiredEnv, instances: readonly Instance[]): Promise<void> {
+    const written = this.state.put({
+      desired,
+      instances,
+      updatedAt: new Date(this.clock.now()).toISOString(),
+    });
+    written.catch(() => undefined);
     this.planRetire();
     if (this.superviseTimer === undefined) this.planSupervise();
+    return written;
   }
 
   private require(env: string): EnvRecord {

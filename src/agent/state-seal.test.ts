@@ -31,11 +31,11 @@ const record = (cwd: string): EnvRecord => ({
   updatedAt: new Date(0).toISOString(),
 });
 
-test('agent-state.json holds the vars sealed, never in plain text or base64, and reads them back', () => {
+test('agent-state.json holds the vars sealed, never in plain text or base64, and reads them back', async () => {
   const dir = tempDir();
   try {
     const state = new AgentStateFile(dir.path);
-    state.put(record(dir.path));
+    await state.put(record(dir.path));
     const text = readFileSync(state.path, 'utf8');
     for (const form of [SECRET, Buffer.from(SECRET).toString('base64'), 'LOG_LEVEL'])
       assert.ok(!text.includes(form), `state file holds ${form}`);
@@ -50,10 +50,10 @@ test('agent-state.json holds the vars sealed, never in plain text or base64, and
   }
 });
 
-test('a state file sealed with another key is refused with a message naming the file and the fix', () => {
+test('a state file sealed with another key is refused with a message naming the file and the fix', async () => {
   const dir = tempDir();
   try {
-    new AgentStateFile(dir.path).put(record(dir.path));
+    await new AgentStateFile(dir.path).put(record(dir.path));
     assert.throws(
       () => new AgentStateFile(dir.path, generateKey()),
       (e: Error & { code?: string }) => {
@@ -63,6 +63,30 @@ test('a state file sealed with another key is refused with a message naming the 
         return true;
       },
     );
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('puts that overlap: get() holds the last at once, each resolves durable, the file ends with the last', async () => {
+  const dir = tempDir();
+  try {
+    const state = new AgentStateFile(dir.path);
+    const first = record(dir.path);
+    const weights = (w: number): EnvRecord => ({
+      ...first,
+      desired: { ...first.desired, releases: first.desired.releases.map((r) => ({ ...r, weight: w })) },
+    });
+    const onDisk = () => new AgentStateFile(dir.path).get('staging')?.desired.releases[0]?.weight;
+    const seen: (number | undefined)[] = [];
+    const writes = [10, 20, 30].map((w) => state.put(weights(w)).then(() => seen.push(onDisk())));
+    assert.equal(state.get('staging')?.desired.releases[0]?.weight, 30);
+    await Promise.all(writes);
+    // The first write ran alone; 20 was replaced by 30 before its turn, so it resolved with 30 on disk.
+    assert.deepEqual(seen, [10, 30, 30]);
+    await state.delete('staging');
+    assert.equal(new AgentStateFile(dir.path).get('staging'), undefined);
+    await state.settled();
   } finally {
     dir.cleanup();
   }

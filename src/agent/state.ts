@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { DesiredEnv, DesiredRelease, EnvBody } from '../domain/data-plane.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Instance, InstanceSpec } from '../runtime/contract.ts';
-import { readJson, writeJsonAtomic } from '../runtime/process/atomic-json.ts';
+import { OrderedWriter } from '../runtime/ordered-writer.ts';
+import { readJson } from '../runtime/process/atomic-json.ts';
 import type { SealedRecord } from '../secrets/local/secrets-file.ts';
 import type { RouteState } from '../traffic/contract.ts';
 import { loadOrCreateStateKey, openVars, sealVars } from './state-seal.ts';
@@ -127,11 +128,16 @@ function setAsideIfCorrupt(path: string): string | undefined {
   return `${path} ${problem}; it was moved to ${aside}`;
 }
 
-/** The state file; every write replaces it atomically, with each release's vars sealed (state-seal.ts). */
+/**
+ * The state file; every write replaces it atomically, with each release's vars sealed
+ * (state-seal.ts). Reading it (at start) is synchronous; writes run off the event loop (an fsync
+ * can take tens of milliseconds on a busy disk, and the builtin router answers on the same loop).
+ */
 export class AgentStateFile {
   readonly path: string;
   private envs: Record<string, EnvRecord>;
   private readonly key: Buffer;
+  private readonly writer: OrderedWriter;
   /**
    * Why the file could not be used, when it was missing or unreadable as JSON: the agent then
    * starts with no desired state, keeps every running instance, and the control plane rebuilds it
@@ -141,6 +147,7 @@ export class AgentStateFile {
 
   constructor(stateDir: string, key?: Buffer) {
     this.path = join(stateDir, 'agent-state.json');
+    this.writer = new OrderedWriter(this.path);
     this.key = key ?? loadOrCreateStateKey(stateDir);
     this.lost = existsSync(this.path) ? setAsideIfCorrupt(this.path) : `${this.path} is missing`;
     const file = readJson<StateFile>(this.path, { version: 1, envs: {} });
@@ -179,21 +186,32 @@ export class AgentStateFile {
     return this.envs[env];
   }
 
-  put(record: EnvRecord): void {
+  /** Holds `record` now (get() sees it at once); resolves once the file on disk holds it too. */
+  put(record: EnvRecord): Promise<void> {
     this.envs = { ...this.envs, [record.desired.env]: record };
-    this.save();
+    return this.save();
   }
 
-  delete(env: string): void {
+  /** Forgets `env` now; resolves once the file on disk no longer holds it. */
+  delete(env: string): Promise<void> {
     const { [env]: _gone, ...rest } = this.envs;
     this.envs = rest;
-    this.save();
+    return this.save();
   }
 
-  private save(): void {
-    const envs = Object.fromEntries(
-      Object.entries(this.envs).map(([env, record]) => [env, this.sealed(env, record)]),
-    );
-    writeJsonAtomic(this.path, { version: 1, envs } satisfies StateFile);
+  /** Resolves once every write asked for so far has ended (a clean stop waits for it; never rejects). */
+  settled(): Promise<void> {
+    return this.writer.idle();
+  }
+
+  private save(): Promise<void> {
+    const current = this.envs;
+    // Sealed when the write starts: a state replaced while an earlier write runs is never sealed.
+    return this.writer.write(() => {
+      const envs = Object.fromEntries(
+        Object.entries(current).map(([env, record]) => [env, this.sealed(env, record)]),
+      );
+      return `${JSON.stringify({ version: 1, envs } satisfies StateFile, null, 2)}\n`;
+    });
   }
 }

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AppError } from '../domain/errors.ts';
 
@@ -49,6 +50,43 @@ export function writeFileAtomic(
     throw diskError(error, path);
   }
   if (durable) fsyncDir(dirname(path));
+}
+
+/**
+ * `writeFileAtomic`'s steps and guarantees (temp file, fsync, rename, fsync of the folder; DISK_FULL
+ * naming the path; no temp file left on failure) on libuv's thread pool, for a process that serves
+ * traffic on its event loop and must not stop answering for the length of an fsync. Two calls for
+ * the same path must not overlap (the last rename would win): callers order them (OrderedWriter).
+ */
+export async function writeFileAtomicAsync(
+  path: string,
+  content: string | Uint8Array,
+  mode = 0o600,
+): Promise<void> {
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    const file = await open(temp, 'wx', mode);
+    try {
+      await file.writeFile(content);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    removeQuietly(temp);
+    throw diskError(error, path);
+  }
+  let dir: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    dir = await open(dirname(path), 'r');
+    await dir.sync();
+  } catch {
+    // Some filesystems refuse fsync on a folder; the rename itself already happened.
+  } finally {
+    await dir?.close().catch(() => undefined);
+  }
 }
 
 /** JSON, pretty-printed, with a final newline, written atomically. */
