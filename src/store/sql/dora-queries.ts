@@ -66,11 +66,10 @@ async function readPostgres(
     from deployments d left join releases r on r.id = d.release_id
     where d.app = ${app} and d.env = ${env} and d.created_at >= ${since}`.execute(db);
   const releaseCreatedAt = new Map<string, string>();
-  const deployments = rows.map(({ registered, ...d }) => {
-    if (registered !== null) releaseCreatedAt.set(d.releaseId, registered);
-    return d;
-  });
-  return { deployments, releaseCreatedAt };
+  for (const row of rows) if (row.registered !== null) releaseCreatedAt.set(row.releaseId, row.registered);
+  // The rows as they came, `registered` left on them: copying 6,000 rows without it cost more
+  // than the read itself (an object rest per row).
+  return { deployments: rows, releaseCreatedAt };
 }
 
 /** Text exactly as `toISOString` writes it: for these, text order is time order, in JS and in SQL. */
