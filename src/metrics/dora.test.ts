@@ -275,7 +275,7 @@ for (const backend of BACKENDS) {
         const facts = await store.listDeploymentFacts('shop', 'production', new Date(BASE).toISOString());
         const pure = computeDora({ env: 'production', ...facts, since: BASE, now: NOW });
         assert.deepEqual(pure.failures, failures);
-        // A period with no deployment at all (PostgreSQL's json_agg gives null for no rows).
+        // A period with no deployment at all (SQLite's json_group_array of none, PostgreSQL's no rows).
         const none = await store.listDeploymentFacts('shop', 'production', new Date(NOW + H).toISOString());
         assert.deepEqual([none.deployments, none.releaseCreatedAt.size], [[], 0]);
       } finally {

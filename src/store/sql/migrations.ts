@@ -407,6 +407,72 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 13,
+    name: "DORA's change stamp: a value the database renews whenever what DORA reads changes",
+    async up(db, dialect) {
+      // A server keeps the last period it read for DORA and reuses it while this stamp is unchanged
+      // (bench/dora.ts). The stamp is renewed by triggers, so writes from any process count (the CLI
+      // writes the same store); a random value, not a counter, so a restored store cannot repeat one.
+      await db.schema
+        .createTable('dora_stamp')
+        .ifNotExists()
+        .addColumn('id', 'integer', (c) => c.primaryKey().check(sql`id = 1`))
+        .addColumn('stamp', 'text', (c) => c.notNull())
+        .execute();
+      const fresh =
+        dialect === 'postgres'
+          ? sql`md5(random()::text || clock_timestamp()::text)`
+          : sql`hex(randomblob(16))`;
+      await sql`insert into dora_stamp (id, stamp) values (1, ${fresh}) on conflict (id) do nothing`.execute(
+        db,
+      );
+      // Only columns DORA reads: a deployment's state is rewritten at every step, which changes nothing here.
+      const cols = [
+        'id',
+        'app',
+        'env',
+        'created_at',
+        'status',
+        'finished_at',
+        'release_id',
+        'from_release_id',
+        'rollback_kind',
+      ];
+      if (dialect === 'postgres') {
+        await sql`create or replace function slipway_dora_stamp() returns trigger language plpgsql as $$
+          begin update dora_stamp set stamp = md5(random()::text || clock_timestamp()::text) where id = 1; return null; end $$`.execute(
+          db,
+        );
+        const changed = sql.raw(cols.map((c) => `old.${c} is distinct from new.${c}`).join(' or '));
+        // Statement triggers for inserts and deletes: a bulk insert renews the stamp once, not per row.
+        const triggers = {
+          dora_stamp_deployments_write: sql`after insert or delete or truncate on deployments for each statement`,
+          dora_stamp_deployments_update: sql`after update on deployments for each row when (${changed})`,
+          dora_stamp_releases: sql`after insert or update or delete or truncate on releases for each statement`,
+        };
+        for (const [name, when] of Object.entries(triggers)) {
+          const table = name.includes('releases') ? 'releases' : 'deployments';
+          await sql`drop trigger if exists ${sql.ref(name)} on ${sql.table(table)}`.execute(db);
+          await sql`create trigger ${sql.ref(name)} ${when} execute procedure slipway_dora_stamp()`.execute(
+            db,
+          );
+        }
+        return;
+      }
+      const renew = sql`update dora_stamp set stamp = hex(randomblob(16)) where id = 1`;
+      const changed = sql.raw(cols.map((c) => `old.${c} is not new.${c}`).join(' or '));
+      await sql`create trigger if not exists dora_stamp_deployments_insert after insert on deployments
+        begin ${renew}; end`.execute(db);
+      await sql`create trigger if not exists dora_stamp_deployments_delete after delete on deployments
+        begin ${renew}; end`.execute(db);
+      await sql`create trigger if not exists dora_stamp_deployments_update after update on deployments
+        when ${changed} begin ${renew}; end`.execute(db);
+      for (const op of ['insert', 'update', 'delete'])
+        await sql`${sql.raw(`create trigger if not exists dora_stamp_releases_${op} after ${op} on releases`)}
+          begin ${renew}; end`.execute(db);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

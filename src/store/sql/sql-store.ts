@@ -42,7 +42,7 @@ import type {
 } from '../contract.ts';
 import { SqlApproveLinks } from './approve-link-queries.ts';
 import * as auth from './auth-queries.ts';
-import { readDeploymentFacts } from './dora-queries.ts';
+import { DeploymentFactsCache } from './dora-queries.ts';
 import { SqlFlagStore } from './flag-queries.ts';
 import { toApproval, toAudit, toDeployment, toEnvironment, toEvent, toRelease, toTick } from './mappers.ts';
 import { migrate, readIdentity } from './migrate.ts';
@@ -93,6 +93,7 @@ function isUniqueViolation(error: unknown): boolean {
 export class SqlStore implements Store {
   readonly dialect: Dialect;
   readonly #db: Kysely<Tables>;
+  readonly #doraFacts = new DeploymentFactsCache();
   readonly #now: () => Date;
   readonly #isAlive: (pid: number) => boolean;
   readonly #host = hostname();
@@ -358,7 +359,7 @@ export class SqlStore implements Store {
   }
 
   async listDeploymentFacts(app: string, env: string, since: string): Promise<DeploymentFactSet> {
-    return await readDeploymentFacts(this.#db, this.dialect, app, env, since);
+    return await this.#doraFacts.read(this.#db, this.dialect, app, env, since);
   }
 
   async countDeployments(): Promise<{ app: string; env: string; status: string; count: number }[]> {

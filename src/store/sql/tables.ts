@@ -3,6 +3,8 @@ import type { Generated } from 'kysely';
 
 export interface Tables {
   slipway_meta: { key: string; value: string };
+  /** One row: renewed by triggers whenever a deployment or release DORA reads changes (migration 13). */
+  dora_stamp: { id: number; stamp: string };
   releases: {
     id: string;
     app: string;
