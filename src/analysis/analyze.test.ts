@@ -35,7 +35,7 @@ describe('analyze with the default rollback rules (fake providers)', () => {
       providers: { builtin, runtime: runtime() },
     });
     assert.equal(r.verdict, 'pass');
-    assert.equal(r.reason, 'all 6 rules passed');
+    assert.equal(r.reason, 'all 7 rules passed');
     assert.deepEqual(r.warnings, []);
     assert.equal(r.baseline, 'v1');
     const p95 = r.outcomes.find((o) => o.rule === 'latency-p95');
@@ -155,7 +155,7 @@ describe('analyze with the default rollback rules (fake providers)', () => {
     assert.equal(r.verdict, 'fail');
     assert.deepEqual(
       r.outcomes.map((o) => o.verdict.verdict),
-      ['fail', 'pass', 'inconclusive', 'fail', 'pass', 'pass'],
+      ['fail', 'pass', 'inconclusive', 'fail', 'pass', 'pass', 'pass'],
     );
   });
 

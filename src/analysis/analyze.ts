@@ -13,6 +13,7 @@
  */
 import type { Measurement, MetricProvider, MetricQuery, Verdict, VerdictKind } from './contract.ts';
 import { judgeDrop } from './judges/drop.ts';
+import { judgeLatencyVsStable } from './judges/latency-vs-stable.ts';
 import { judgeMannWhitney } from './judges/mann-whitney.ts';
 import { judgeProportions } from './judges/proportions.ts';
 import { judgeRatio } from './judges/ratio.ts';
@@ -146,6 +147,17 @@ function judge(
     const anchors = anchorsOf(counts, since ?? counts[0]?.at ?? now);
     return judgeSequentialLatency(rule, current, baseline, points.at(-1)?.stats, anchors);
   }
+  if (rule.kind === 'sequential-latency-pairs') {
+    const points = pointsOf(rule, history, now);
+    const counts = points.flatMap((p) => {
+      const s = p.stats;
+      return s?.pairs !== undefined && s.events !== undefined
+        ? [{ at: p.at, counts: { requests: s.pairs, errors: s.events } }]
+        : [];
+    });
+    const anchors = anchorsOf(counts, since ?? counts[0]?.at ?? now);
+    return judgeLatencyVsStable(rule, current, baseline, points.at(-1)?.stats, anchors, now);
+  }
   if (rule.kind === 'sequential-vs-baseline') {
     const points: PairPoint[] = pointsOf(rule, history, now).flatMap((p) => {
       const s = p.stats;
@@ -178,6 +190,7 @@ function judge(
 function isCounting(rule: AnalysisRule): boolean {
   return (
     rule.kind === 'sequential-latency' ||
+    rule.kind === 'sequential-latency-pairs' ||
     rule.kind === 'sequential-vs-baseline' ||
     (rule.kind === 'sequential' && rule.onlyFails === true)
   );

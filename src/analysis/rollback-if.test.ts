@@ -25,6 +25,7 @@ test('overrides the named fields, keeps the rest, false turns a trigger off, add
       'error-rate-sequential',
       'error-rate-vs-stable',
       'latency-p95-sequential',
+      'latency-vs-stable',
       'checkout_rate-drop',
     ],
   );
@@ -35,7 +36,13 @@ test('overrides the named fields, keeps the rest, false turns a trigger off, add
     [(rules[2] as { above: number }).above, (rules[4] as { maxRatio: number }).maxRatio],
     [0.02, 1.5],
   );
-  assert.deepEqual(rules[5], {
+  // The typical-request test keeps 1.25× under a stricter p95 limit, and loosens with a looser one.
+  assert.equal((rules[5] as { maxRatio: number }).maxRatio, 1.25);
+  const loose = rulesFromRollbackIf({ latency: { p95AboveBaseline: 3 } }).find(
+    (r) => r.name === 'latency-vs-stable',
+  );
+  assert.equal((loose as { maxRatio: number }).maxRatio, 1.875);
+  assert.deepEqual(rules[6], {
     kind: 'drop',
     name: 'checkout_rate-drop',
     metric: 'checkout_rate',
@@ -93,7 +100,7 @@ test('rollbackIf test: threshold and ratio keep the fixed-window triggers alone'
   // Only the error-rate test changed: the latency's sequential test stays.
   assert.deepEqual(
     rulesFromRollbackIf({ errorRate: { test: 'threshold' } }).map((r) => r.name),
-    ['error-rate', 'latency-p95', 'unhealthy-instances', 'latency-p95-sequential'],
+    ['error-rate', 'latency-p95', 'unhealthy-instances', 'latency-p95-sequential', 'latency-vs-stable'],
   );
 });
 
@@ -107,6 +114,7 @@ test('rollbackIf test: sequential-only drops the fixed error-rate limit; its tes
       'error-rate-sequential',
       'error-rate-vs-stable',
       'latency-p95-sequential',
+      'latency-vs-stable',
     ],
   );
   const seq = rules.find((r) => r.name === 'error-rate-sequential');

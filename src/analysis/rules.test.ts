@@ -21,7 +21,7 @@ test('validateRules lists every problem with the rule and field', () => {
       'rule 1 (orders): metric is empty; name the metric to measure, e.g. error_rate',
       'rule 1 (orders): maxDrop must be between 0 and 1, e.g. 0.2',
       'rule 2 (p95): alpha must be between 0 and 1, e.g. 0.01',
-      'rule 3 (q): kind "quantile" is unknown; use one of threshold, ratio, drop, mann-whitney, proportions, sequential, sequential-latency, sequential-vs-baseline',
+      'rule 3 (q): kind "quantile" is unknown; use one of threshold, ratio, drop, mann-whitney, proportions, sequential, sequential-latency, sequential-vs-baseline, sequential-latency-pairs',
       'rule name "p95" is used twice; names must be unique',
     ]);
     assert.equal(

@@ -16,6 +16,7 @@ export const RULE_KINDS = [
   'sequential',
   'sequential-latency',
   'sequential-vs-baseline',
+  'sequential-latency-pairs',
 ] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 
@@ -105,8 +106,20 @@ export interface SequentialVsBaselineRuleSpec extends RuleBase {
   readonly alpha?: number;
 }
 
+/**
+ * Sequential latency test request by request against the baseline release served at the same
+ * time (judges/latency-vs-stable.ts): a new-release request more likely than not over `maxRatio` ×
+ * a stable one; only fails. Metric: `latency` (a histogram).
+ */
+export interface SequentialLatencyPairsRuleSpec extends RuleBase {
+  readonly kind: 'sequential-latency-pairs';
+  readonly maxRatio: number;
+  readonly alpha?: number;
+}
+
 export type AnalysisRule =
   | SequentialRuleSpec
+  | SequentialLatencyPairsRuleSpec
   | SequentialLatencyRuleSpec
   | SequentialVsBaselineRuleSpec
   | ThresholdRuleSpec
@@ -154,13 +167,17 @@ function problemsOf(rule: AnalysisRule, index: number): string[] {
   if (rule.kind === 'sequential' && !fraction(rule.above)) {
     out.push(`${at}: above must be an error rate between 0 and 1, e.g. 0.05`);
   }
-  if (rule.kind === 'sequential-latency' && !(rule.maxRatio > 1))
+  if (
+    (rule.kind === 'sequential-latency' || rule.kind === 'sequential-latency-pairs') &&
+    !(rule.maxRatio > 1)
+  )
     out.push(`${at}: maxRatio must be a factor above 1, e.g. 2`);
   if (
     (rule.kind === 'mann-whitney' ||
       rule.kind === 'proportions' ||
       rule.kind === 'sequential' ||
       rule.kind === 'sequential-latency' ||
+      rule.kind === 'sequential-latency-pairs' ||
       rule.kind === 'sequential-vs-baseline') &&
     !fraction(rule.alpha)
   ) {

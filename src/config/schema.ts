@@ -314,7 +314,7 @@ const rollbackIf = z.strictObject({
       for: duration().default(300_000),
       test: judgeTest(
         ['sequential', 'ratio', 'mann-whitney'],
-        "sequential (default): roll back when the p95 is p95AboveBaseline times the baseline's for `for`, or earlier as soon as a sequential test shows more than 5% of the new release's requests slower than that (builtin router). ratio: the ratio over `for` alone. mann-whitney: when the new release's latencies are significantly slower than the baseline's (rank test on the router's latency histogram).",
+        "sequential (default): roll back when the p95 is p95AboveBaseline times the baseline's for `for`, or earlier as soon as a sequential test shows more than 5% of the new release's requests slower than that, or its typical request more than 1.25× (scaled up with a p95AboveBaseline above 2) a stable request served at the same moment (builtin router; the two latency tests together roll back a release within both with at most 1/3% chance). ratio: the ratio over `for` alone. mann-whitney: when the new release's latencies are significantly slower than the baseline's (rank test on the router's latency histogram).",
       ),
       alpha: testAlpha('the Mann-Whitney test'),
     })

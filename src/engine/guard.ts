@@ -162,10 +162,10 @@ export function createGuard(
         ...(options.rulesFor?.(ctx, profile) ?? profile.rollback),
         ...(phase === 'watch' ? profile.watch : []),
       ].filter(
-        // The latency test compares the two releases at the same moments. In the watch the previous
+        // The latency tests compare the two releases at the same moments. In the watch the previous
         // release serves nothing (its figures are from before the switch, under another share of the
         // load), so the fixed latency trigger decides there.
-        (r) => !(phase === 'watch' && r.kind === 'sequential-latency'),
+        (r) => !(phase === 'watch' && r.kind.startsWith('sequential-latency')),
       );
       const key = `${ctx.env}/${ctx.release.id}`;
       // The fixed-window judges are judged at the profile's interval, as they were designed to be

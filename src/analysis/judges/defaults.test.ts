@@ -13,17 +13,22 @@ describe('default rollback triggers', () => {
       'error-rate-sequential',
       'error-rate-vs-stable',
       'latency-p95-sequential',
+      'latency-vs-stable',
     ]);
-    // beside them, sequential tests that fail early, sharing α = 1%: a third each
+    // beside them, sequential tests that fail early, sharing α = 1%: a third for each error-rate
+    // test, a sixth for each latency test
     assert.deepEqual(
-      ['error-rate-sequential', 'error-rate-vs-stable', 'latency-p95-sequential'].map((n) => {
-        const r = byName[n] as { kind: string; alpha: number; above?: number; maxRatio?: number };
-        return [r.kind, Number((r.alpha * 3).toFixed(6)), r.above ?? r.maxRatio ?? null];
-      }),
+      ['error-rate-sequential', 'error-rate-vs-stable', 'latency-p95-sequential', 'latency-vs-stable'].map(
+        (n) => {
+          const r = byName[n] as { kind: string; alpha: number; above?: number; maxRatio?: number };
+          return [r.kind, Number(r.alpha.toFixed(6)), r.above ?? r.maxRatio ?? null];
+        },
+      ),
       [
-        ['sequential', 0.01, 0.05],
-        ['sequential-vs-baseline', 0.01, null],
-        ['sequential-latency', 0.01, 2],
+        ['sequential', 0.003333, 0.05],
+        ['sequential-vs-baseline', 0.003333, null],
+        ['sequential-latency', 0.001667, 2],
+        ['sequential-latency-pairs', 0.001667, 1.25],
       ],
     );
     // error rate above 5% within 10 minutes

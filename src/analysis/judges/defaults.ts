@@ -9,10 +9,11 @@
  * - watch window: warn when the error rate passes 1.5× or p95 1.3× the pre-deploy baseline
  *
  * Beside the error-rate and latency triggers run sequential tests that may fail them early, as
- * soon as the evidence is overwhelming (judges/sequential*.ts): the error rate shown above 5%, the
- * error rate shown above the stable release's, the p95 shown above 2× the baseline's. They share
- * α = 1% (a third each): the chance any of them ever rolls back a release within its limits and no
- * worse than the stable one. `rollbackIf.*.test` swaps them out.
+ * soon as the evidence is overwhelming (judges/sequential*.ts, latency-vs-stable.ts): the error
+ * rate shown above 5%, the error rate shown above the stable release's, the p95 shown above 2× the
+ * baseline's, the typical request shown over 1.25× a stable one served at the same moment. They
+ * share α = 1% (a third for each error-rate test, a sixth for each latency test): the chance any of
+ * them ever rolls back a release within its limits and no worse than the stable one. `rollbackIf.*.test` swaps them out.
  *
  * The `fast` profile keeps the same rules with windows of seconds, for staging smoke runs and
  * tests that cannot wait ten minutes.
@@ -46,9 +47,18 @@ interface Windows {
  */
 export const ERROR_RATE_SHOWN_AT = 0.999;
 
-/** The false-rollback bound of the sequential tests together; each default test gets a third. */
+/**
+ * The false-rollback bound of the sequential tests together: a third for each error-rate test, a
+ * third for the two latency tests (a sixth each).
+ */
 export const SEQUENTIAL_ALPHA = 0.01;
 const EACH_ALPHA = SEQUENTIAL_ALPHA / 3;
+const LATENCY_ALPHA = SEQUENTIAL_ALPHA / 6;
+/**
+ * `latency-vs-stable` rolls back a release whose requests are more likely than not over this
+ * factor × a stable request served at the same moment: a typical request a quarter slower.
+ */
+export const TYPICAL_SLOWDOWN = 1.25;
 /** Sequential tests read all of the release's traffic the builtin router remembers: 10 minutes. */
 export const SEQUENTIAL_WINDOW_MS = 600_000;
 
@@ -84,7 +94,20 @@ export function sequentialLatencyRule(maxRatio: number, floor: number): Analysis
     metric: 'latency',
     maxRatio,
     floor,
-    alpha: EACH_ALPHA,
+    alpha: LATENCY_ALPHA,
+    windowMs: SEQUENTIAL_WINDOW_MS,
+    unit: 'ms',
+  };
+}
+
+/** The sequential test of the new release's requests against the stable's, pair by pair. */
+export function latencyVsStableRule(maxRatio = TYPICAL_SLOWDOWN): AnalysisRule {
+  return {
+    kind: 'sequential-latency-pairs',
+    name: 'latency-vs-stable',
+    metric: 'latency',
+    maxRatio,
+    alpha: LATENCY_ALPHA,
     windowMs: SEQUENTIAL_WINDOW_MS,
     unit: 'ms',
   };
@@ -125,6 +148,7 @@ function rollbackRules(w: Windows): readonly AnalysisRule[] {
     },
     ...sequentialErrorRules(0.05),
     sequentialLatencyRule(2, 50),
+    latencyVsStableRule(),
   ];
 }
 

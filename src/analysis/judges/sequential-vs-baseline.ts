@@ -11,7 +11,7 @@
  * π₀ = n₁ / (n₁ + n₀), the factor (π/π₀)^e₁ · ((1−π)/(1−π₀))^e₀ has expectation at most 1 under H0
  * (Hoeffding 1963: a convex function of a hypergeometric count averages no more than of the
  * binomial one, whose expectation is exactly 1). The product over intervals, averaged over
- * ρ ∈ {1.5, 2, 3, 5, 8}, is a nonnegative supermartingale: by Ville's inequality the chance it ever
+ * ρ ∈ {1.5, 2, 3, 5, 8, 20, 100}, is a nonnegative supermartingale: by Ville's inequality the chance it ever
  * reaches 1/α is at most α. Restarts on the one-per-second grid share α as in sequential.ts.
  *
  * Only traffic seen at the same time counts: the stretch before the first measurement (the stable
@@ -41,7 +41,11 @@ export interface PairPoint {
   readonly baseline: Counts;
 }
 
-const RATIOS = [1.5, 2, 3, 5, 8];
+/**
+ * 20 and 100 are for a stable release with (almost) no errors: there every error of the new
+ * release is close to the most evidence one error can be (log 2), and 8 alone gives 0.58 of it.
+ */
+const RATIOS = [1.5, 2, 3, 5, 8, 20, 100];
 
 export interface TwoSampleResult {
   readonly reject: boolean;

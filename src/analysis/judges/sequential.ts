@@ -64,8 +64,13 @@ function alternativesFor(p0: number): number[] {
 }
 
 /** log M: the log of the equal-weight mixture likelihood ratio for `errors` out of `requests`. */
-export function logMixtureRatio(requests: number, errors: number, p0: number): number {
-  const qs = alternativesFor(p0);
+export function logMixtureRatio(
+  requests: number,
+  errors: number,
+  p0: number,
+  alternatives: readonly number[] = alternativesFor(p0),
+): number {
+  const qs = alternatives;
   const logs = qs.map((q) => errors * Math.log(q / p0) + (requests - errors) * Math.log((1 - q) / (1 - p0)));
   const max = Math.max(...logs);
   return max + Math.log(logs.reduce((s, l) => s + Math.exp(l - max), 0) / qs.length);
@@ -120,6 +125,8 @@ export function sequentialTest(
   earlier: readonly Anchor[],
   p0: number,
   alpha: number,
+  /** Alternative rates mixed over (each above p0); default p0 × 1.5, 2, 3, 5, 8, capped. */
+  alternatives?: readonly number[],
 ): SequentialResult {
   let best: SequentialResult | undefined;
   const anchors: Anchor[] = [{ requests: 0, errors: 0, index: 0 }, ...earlier];
@@ -129,7 +136,8 @@ export function sequentialTest(
     // A later count below an earlier one means the window slid or the router restarted: that
     // restart no longer describes a stretch of traffic.
     if (requests <= 0 || errors < 0 || errors > requests) continue;
-    const margin = logMixtureRatio(requests, errors, p0) - Math.log(1 / anchorAlpha(alpha, a.index));
+    const margin =
+      logMixtureRatio(requests, errors, p0, alternatives) - Math.log(1 / anchorAlpha(alpha, a.index));
     if (!best || margin > best.margin)
       best = { reject: margin >= 0, anchor: a.index, requests, errors, margin };
   }
