@@ -42,6 +42,19 @@ export interface LatencyVsStableRule {
   readonly alpha?: number;
 }
 
+/**
+ * A pair counts only when the new request is also this much slower in absolute terms: a third of
+ * a millisecond on a 1 ms request is a ratio of 1.33 but nothing a user notices, and a release
+ * just started (a fresh connection pool, code not yet optimised) runs that much behind a warm one.
+ */
+export const MIN_EXTRA_MS = 2;
+/**
+ * The new release's first requests are not paired: a release just started answers its first
+ * hundred or so requests cold (the demo's shop: p95 33 ms in its first second, 9 ms after, against
+ * 11 ms for the warm stable release), which says nothing about the release once warm.
+ */
+export const WARMUP_REQUESTS = 100;
+
 /** Alternatives mixed over: the chance a pair is an event, against 1/2 under H0. */
 export const PAIR_ALTERNATIVES = [0.6, 0.7, 0.8, 0.9, 0.97];
 const P0 = 0.5;
@@ -77,7 +90,7 @@ function added(now: Histogram, before: Map<number, number>): number[] | undefine
 
 /**
  * Pairs the new release's requests of one interval with the stable's, shuffled by `seed`; returns
- * the pairs and how many of them are events (X certainly above maxRatio × Y).
+ * the pairs and how many of them are events (X certainly above maxRatio × Y, and by MIN_EXTRA_MS).
  *
  * @example pairEvents([200, 210], [60, 70, 66], 1.25, 7) // → { pairs: 2, events: 2 }
  */
@@ -95,7 +108,10 @@ export function pairEvents(
   }
   const pairs = Math.min(newUppers.length, stable.length);
   let events = 0;
-  for (let i = 0; i < pairs; i++) if (newUppers[i]! / BUCKET_FACTOR > maxRatio * stable[i]! * 1.001) events++;
+  for (let i = 0; i < pairs; i++) {
+    const lower = newUppers[i]! / BUCKET_FACTOR;
+    if (lower > maxRatio * stable[i]! * 1.001 && lower > stable[i]! + MIN_EXTRA_MS) events++;
+  }
   return { pairs, events };
 }
 
@@ -129,7 +145,9 @@ export function judgeLatencyVsStable(
       reason: `${rule.name}: no latency histograms for both releases; the fixed latency trigger decides`,
       stats: running,
     };
-  if (previous) {
+  // Requests the new release had served by the last round; pairing starts once it is warm.
+  const servedBefore = [...fromStats(NEW, previous).values()].reduce((sum, n) => sum + n, 0);
+  if (previous && servedBefore >= WARMUP_REQUESTS) {
     const x = added(h, fromStats(NEW, previous));
     const y = added(b, fromStats(BASE, previous));
     if (x && y) {
