@@ -71,7 +71,11 @@ export class EnvRoute {
     this.env = state.env;
     this.state = state;
     this.limits = limits;
-    this.server = createServer({ noDelay: true }, (socket) => new ClientConn(socket, this));
+    // Paused: ClientConn moves the socket's reads to a shared buffer before any byte is read.
+    this.server = createServer(
+      { noDelay: true, pauseOnConnect: true },
+      (socket) => new ClientConn(socket, this),
+    );
     const every = Math.min(1_000, Math.max(20, limits.idleTimeoutMs / 4));
     this.idleSweep = setInterval(() => this.sweepIdle(), every);
     this.idleSweep.unref();
