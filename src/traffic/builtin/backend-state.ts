@@ -41,8 +41,9 @@ export class BackendState {
     this.pool = new UpstreamPool(b.host, b.port);
   }
 
-  available(now: number): boolean {
-    return this.healthy && !this.removed && (this.ejectedUntil === 0 || now >= this.ejectedUntil);
+  /** Reads the clock only for an ejected backend: this runs for every request. */
+  available(): boolean {
+    return this.healthy && !this.removed && (this.ejectedUntil === 0 || Date.now() >= this.ejectedUntil);
   }
 
   /** A connection to the backend failed: stop picking it until a health check passes (or EJECT_MS). */

@@ -3,7 +3,7 @@
  * keep-alive; pipelined requests wait their turn), hands each to an `Exchange`, forwards its body
  * as it arrives, and after the response decides whether the connection goes on.
  */
-import type { Socket } from 'node:net';
+import type { OnReadOpts, Socket } from 'node:net';
 import type { EnvRoute } from './env-route.ts';
 import { Exchange } from './exchange.ts';
 import { plainResponse } from './headers.ts';
@@ -17,6 +17,7 @@ import {
   parseRequestHead,
   tokens,
 } from './http1/head.ts';
+import { withSharedReads } from './shared-reads.ts';
 
 /** How long clients may take; `new BuiltinRouter(limits)` overrides them. */
 export interface ClientLimits {
@@ -24,6 +25,12 @@ export interface ClientLimits {
   readonly headTimeoutMs: number;
   /** A client connection idle this long, between requests or stalled mid-body, is closed. */
   readonly idleTimeoutMs: number;
+  /**
+   * Read client sockets as streams ('data' events) instead of into the shared buffer: what the
+   * router falls back to when this Node does not allow shared reads (shared-reads.ts). Tests run
+   * the router both ways.
+   */
+  readonly streamReads?: boolean;
 }
 
 export const DEFAULT_LIMITS: ClientLimits = { headTimeoutMs: 60_000, idleTimeoutMs: 65_000 };
@@ -55,12 +62,26 @@ export class ClientConn {
   lastActive = Date.now();
   /** Upgraded to a tunnel: no longer subject to the idle timeout. */
   private tunneled = false;
+  /**
+   * Reads land in SHARED_READ (shared-reads.ts): bytes kept past one read (a partial head, a
+   * stash, body parts sent on) are copied. Otherwise chunks come as stream 'data' events.
+   */
+  private readonly shared: boolean;
+  /** With shared reads, an upgraded connection's client bytes go here (no stream to pipe). */
+  private tunnelTo: Socket | null = null;
 
-  constructor(socket: Socket, route: EnvRoute) {
+  /** `accepted`: from a server made with `pauseOnConnect: true`. */
+  constructor(accepted: Socket, route: EnvRoute) {
+    const adopted = route.limits.streamReads ? null : withSharedReads(accepted, SHARED_READ);
+    const socket = adopted ?? accepted;
     this.socket = socket;
+    this.shared = adopted !== null;
     this.route = route;
     this.address = socket.remoteAddress ?? '';
-    socket.on('data', onData);
+    if (!adopted) {
+      socket.on('data', onData);
+      socket.resume();
+    }
     socket.on('error', noop);
     socket.on('close', onClose);
     socket.on('drain', onDrain);
@@ -73,21 +94,29 @@ export class ClientConn {
     return this.state === Reading.Head && this.exchange === null && this.pending === null;
   }
 
+  /** Bytes from the client; with shared reads, valid during this call only. */
   data(chunk: Buffer): void {
     this.lastActive = Date.now();
-    if (this.state === Reading.Head) this.readHead(chunk);
-    else if (this.state === Reading.Body) this.readBody(chunk, 0);
-    else if (this.state !== Reading.Closed) this.stash(chunk);
+    const transient = this.shared;
+    if (this.state === Reading.Head) this.readHead(chunk, transient);
+    else if (this.state === Reading.Body) this.readBody(chunk, 0, transient);
+    else if (this.tunnelTo) this.toTunnel(this.tunnelTo, Buffer.copyBytesFrom(chunk));
+    else if (this.state !== Reading.Closed) this.stash(chunk, transient);
   }
 
-  private stash(chunk: Buffer): void {
-    this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+  /** `transient`: `chunk` is a view of the shared read buffer (copied if kept). */
+  private stash(chunk: Buffer, transient: boolean): void {
+    if (this.pending) this.pending = Buffer.concat([this.pending, chunk]);
+    else this.pending = transient ? Buffer.copyBytesFrom(chunk) : chunk;
     if (this.pending.length > MAX_STASH) this.pauseReading();
   }
 
-  private readHead(chunk: Buffer | null): void {
-    let buf = chunk ?? Buffer.alloc(0);
-    if (this.pending) buf = chunk ? Buffer.concat([this.pending, chunk]) : this.pending;
+  private readHead(chunk: Buffer | null, transient: boolean): void {
+    let buf = chunk ?? EMPTY;
+    if (this.pending) {
+      buf = chunk ? Buffer.concat([this.pending, chunk]) : this.pending;
+      transient = false;
+    }
     this.pending = null;
     // RFC 9112 §2.2: empty lines before a request line are ignored.
     let start = 0;
@@ -103,7 +132,8 @@ export class ClientConn {
         return;
       }
       if (start < buf.length) {
-        this.pending = start === 0 ? buf : buf.subarray(start);
+        const rest = start === 0 ? buf : buf.subarray(start);
+        this.pending = transient ? Buffer.copyBytesFrom(rest) : rest;
         this.headTimer ??= setTimeout(onHeadTimeout, this.route.limits.headTimeoutMs, this);
       }
       return;
@@ -138,15 +168,15 @@ export class ClientConn {
     this.exchange = ex;
     if (this.body.done) {
       this.state = upgrade ? Reading.Tunnel : Reading.Waiting;
-      if (end < buf.length) this.stash(buf.subarray(end));
+      if (end < buf.length) this.stash(buf.subarray(end), transient);
     } else {
       this.state = Reading.Body;
-      if (end < buf.length) this.readBody(buf, end);
+      if (end < buf.length) this.readBody(buf, end, transient);
     }
     ex.start();
   }
 
-  private readBody(buf: Buffer, from: number): void {
+  private readBody(buf: Buffer, from: number, transient: boolean): void {
     const end = this.body.feed(buf, from, buf.length);
     if (end < 0) {
       // A chunked body we cannot follow: the request cannot be completed or framed upstream.
@@ -154,12 +184,20 @@ export class ClientConn {
       this.socket.destroy();
       return;
     }
-    if (end > from) this.exchange?.sendBody(from === 0 && end === buf.length ? buf : buf.subarray(from, end));
+    if (end > from) {
+      // A write may keep the buffer until the socket takes it: a shared read's bytes are copied.
+      const part = transient
+        ? Buffer.copyBytesFrom(buf, from, end - from)
+        : from === 0 && end === buf.length
+          ? buf
+          : buf.subarray(from, end);
+      this.exchange?.sendBody(part);
+    }
     if (!this.body.done) return;
     this.exchange?.endBody();
     // (An exchange that answered before its body was read closed the connection: see exchangeDone.)
     this.state = Reading.Waiting;
-    if (end < buf.length) this.stash(buf.subarray(end));
+    if (end < buf.length) this.stash(buf.subarray(end), transient);
   }
 
   /** The exchange in flight has answered the client. */
@@ -186,7 +224,7 @@ export class ClientConn {
       this.paused = false;
       this.socket.resume();
     }
-    if (this.pending) this.readHead(null);
+    if (this.pending) this.readHead(null, false);
   }
 
   /** The backend switched protocols: from now on the two sockets are one pipe. */
@@ -195,19 +233,32 @@ export class ClientConn {
     this.exchange = null;
     const socket = this.socket;
     this.tunneled = true;
-    socket.removeListener('data', onData);
     this.route.tunnels.add(socket);
     socket.write(firstBytes);
     if (this.pending) upstream.write(this.pending);
     this.pending = null;
     if (this.paused) socket.resume();
-    socket.pipe(upstream).pipe(socket);
+    if (this.shared) {
+      // No readable stream to pipe: data() hands the client's bytes over, with backpressure.
+      this.tunnelTo = upstream;
+      socket.on('end', () => upstream.end());
+      upstream.pipe(socket);
+    } else {
+      socket.removeListener('data', onData);
+      socket.pipe(upstream).pipe(socket);
+    }
     const end = () => {
       socket.destroy();
       upstream.destroy();
     };
     upstream.on('error', end).on('close', end);
     socket.on('close', end);
+  }
+
+  private toTunnel(upstream: Socket, bytes: Buffer): void {
+    if (upstream.write(bytes)) return;
+    this.socket.pause();
+    upstream.once('drain', () => this.socket.resume());
   }
 
   pauseReading(): void {
@@ -271,6 +322,20 @@ export class ClientConn {
 
 const kClient = Symbol('client-conn');
 type OwnedSocket = Socket & { [kClient]: ClientConn };
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One read buffer for every client socket (see shared-reads.ts). Reads are handled one at a time
+ * and synchronously; what must outlive one is copied.
+ */
+const SHARED_READ: OnReadOpts = {
+  buffer: Buffer.allocUnsafe(64 * 1024),
+  // net calls it with the socket as `this`.
+  callback(this: unknown, length: number, buffer: Uint8Array): boolean {
+    (this as OwnedSocket)[kClient].data((buffer as Buffer).subarray(0, length));
+    return true;
+  },
+};
 
 function noop(): void {}
 function onHeadTimeout(client: ClientConn): void {

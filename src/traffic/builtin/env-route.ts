@@ -71,7 +71,11 @@ export class EnvRoute {
     this.env = state.env;
     this.state = state;
     this.limits = limits;
-    this.server = createServer({ noDelay: true }, (socket) => new ClientConn(socket, this));
+    // Paused: ClientConn moves the socket's reads to a shared buffer before any byte is read.
+    this.server = createServer(
+      { noDelay: true, pauseOnConnect: true },
+      (socket) => new ClientConn(socket, this),
+    );
     const every = Math.min(1_000, Math.max(20, limits.idleTimeoutMs / 4));
     this.idleSweep = setInterval(() => this.sweepIdle(), every);
     this.idleSweep.unref();
@@ -163,16 +167,15 @@ export class EnvRoute {
 
   /** The release and backend for one request, or undefined when no backend can take it. */
   pick(req: Head, excluded: ReadonlySet<BackendState> | null): Pick | undefined {
-    const now = Date.now();
     const slots = this.slots;
     const eligible = this.eligible;
-    for (let i = 0; i < slots.length; i++) eligible[i] = this.firstAvailable(slots[i]!, now, excluded) >= 0;
+    for (let i = 0; i < slots.length; i++) eligible[i] = this.firstAvailable(slots[i]!, excluded) >= 0;
 
     const preview = field(req, this.previewHeader);
     if (typeof preview === 'string') {
       const slot = this.byName.get(preview);
       if (slot) {
-        const b = this.pickBackend(slot, now, excluded);
+        const b = this.pickBackend(slot, excluded);
         if (b) return { slot, backend: b };
       }
     }
@@ -188,24 +191,24 @@ export class EnvRoute {
     if (index < 0) index = pickSmooth(this.weights, eligible, this.current);
     if (index < 0) return undefined;
     const slot = slots[index]!;
-    const backend = this.pickBackend(slot, now, excluded);
+    const backend = this.pickBackend(slot, excluded);
     return backend ? { slot, backend } : undefined;
   }
 
-  private firstAvailable(slot: ReleaseSlot, now: number, excluded: ReadonlySet<BackendState> | null): number {
+  private firstAvailable(slot: ReleaseSlot, excluded: ReadonlySet<BackendState> | null): number {
     const list = slot.backends;
     for (let i = 0; i < list.length; i++) {
       const b = list[i]!;
-      if (b.available(now) && !excluded?.has(b)) return i;
+      if (b.available() && !excluded?.has(b)) return i;
     }
     return -1;
   }
 
-  private pickBackend(slot: ReleaseSlot, now: number, excluded: ReadonlySet<BackendState> | null) {
+  private pickBackend(slot: ReleaseSlot, excluded: ReadonlySet<BackendState> | null) {
     const list = slot.backends;
     for (let n = 0; n < list.length; n++) {
       const b = list[(slot.rr + n) % list.length]!;
-      if (b.available(now) && !excluded?.has(b)) {
+      if (b.available() && !excluded?.has(b)) {
         slot.rr = (slot.rr + n + 1) % list.length;
         return b;
       }

@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import type { BackendState } from './backend-state.ts';
 import type { ClientConn } from './client-conn.ts';
 import type { ReleaseSlot } from './env-route.ts';
-import { clientHead, type ForwardedHead, forwardHead, plainResponse } from './headers.ts';
+import { clientResponse, type ForwardedHead, forwardHead, plainResponse } from './headers.ts';
 import { field, type RequestHead, type ResponseHead } from './http1/head.ts';
 import type { UpstreamConn, UpstreamFailure, UpstreamUser } from './upstream.ts';
 
@@ -121,11 +121,7 @@ export class Exchange implements UpstreamUser {
     this.variants = field(head, 'x-slipway-flag');
     const client = this.client;
     if (this.conn?.untilClose || this.upgrade) client.keepAlive = false;
-    const text = clientHead(head, this.forwarded.requestId, !client.keepAlive);
-    const out = Buffer.allocUnsafe(text.length + bodyEnd - bodyStart);
-    out.write(text, 0, 'latin1');
-    buf.copy(out, text.length, bodyStart, bodyEnd);
-    this.toClient(out);
+    this.toClient(clientResponse(head, buf, bodyStart, bodyEnd, this.forwarded.requestId, !client.keepAlive));
   }
 
   onBody(buf: Buffer, start: number, end: number): void {

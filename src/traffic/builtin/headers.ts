@@ -5,22 +5,39 @@
  */
 import { field, fieldList, type Head, type RequestHead, type ResponseHead, tokens } from './http1/head.ts';
 
+// The two lists below are switches on the length rather than Sets: a Set hashes every field
+// name, a string new with each message.
+
 /**
  * Request fields that belong to one connection, or that the proxy sets itself. Content-Length
  * and Transfer-Encoding stay: the body is forwarded with the framing it came with.
  */
-const DROP_REQUEST = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'upgrade',
-  'expect',
-  'x-forwarded-for',
-  'x-forwarded-proto',
-  'x-forwarded-host',
-]);
-const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection']);
+function dropRequest(name: string): boolean {
+  switch (name.length) {
+    case 2:
+      return name === 'te';
+    case 6:
+      return name === 'expect';
+    case 7:
+      return name === 'upgrade';
+    case 10:
+      return name === 'connection' || name === 'keep-alive';
+    case 15:
+      return name === 'x-forwarded-for';
+    case 16:
+      return name === 'proxy-connection' || name === 'x-forwarded-host';
+    case 17:
+      return name === 'x-forwarded-proto';
+    default:
+      return false;
+  }
+}
+
+/** Response fields that belong to one connection. */
+function dropResponse(name: string): boolean {
+  if (name.length === 10) return name === 'connection' || name === 'keep-alive';
+  return name.length === 16 && name === 'proxy-connection';
+}
 
 /** Request ids: a per-process random prefix and a counter, cheaper than a UUID per request. */
 const ID_PREFIX = Math.random().toString(36).slice(2, 10);
@@ -70,7 +87,7 @@ export function forwardHead(head: RequestHead, clientAddress: string, upgrade: b
       xff = xff ? `${xff}, ${head.values[i]}` : head.values[i]!;
       continue;
     }
-    if (DROP_REQUEST.has(name) || extra?.has(name)) continue;
+    if (dropRequest(name) || extra?.has(name)) continue;
     out += `${text.slice(head.lineStarts[i], head.lineEnds[i])}\r\n`;
   }
   out += `x-forwarded-for: ${xff ? `${xff}, ${clientAddress}` : clientAddress}\r\nx-forwarded-proto: http\r\n`;
@@ -84,30 +101,64 @@ export function forwardHead(head: RequestHead, clientAddress: string, upgrade: b
   return { text: `${out}\r\n`, requestId };
 }
 
+/** Byte ranges of a head kept for the client, as start/end pairs (reused: one call at a time). */
+let kept = new Int32Array(64);
+
 /**
- * The backend's response head for the client, without its hop-by-hop fields, with the request
- * id when the backend set none, and `connection: close` when this is the connection's last
- * response. The status line and every field line kept are the backend's bytes.
+ * The response for the client as far as it arrived: the backend's head without its hop-by-hop
+ * fields, with the request id when the backend set none and `connection: close` when this is
+ * the connection's last response, then the body bytes src[bodyStart, bodyEnd). The status line
+ * and every field line kept are copied from `src`, where the head starts at 0 (its latin1 text
+ * has one character per byte).
  */
-export function clientHead(head: ResponseHead, requestId: string, close: boolean): string {
-  const text = head.text;
+export function clientResponse(
+  head: ResponseHead,
+  src: Buffer,
+  bodyStart: number,
+  bodyEnd: number,
+  requestId: string,
+  close: boolean,
+): Buffer {
   const names = head.names;
+  const starts = head.lineStarts;
   const extra = connectionDrops(head);
   // RFC 9112 §6.3: a message with both is framed by Transfer-Encoding, and an intermediary
   // forwarding it must remove Content-Length.
   const chunked = field(head, 'transfer-encoding') !== undefined;
-  let out = `${text.slice(0, head.startLineEnd)}\r\n`;
+  if (kept.length < 2 * names.length + 2) kept = new Int32Array(2 * names.length + 2);
+  let n = 0;
+  let from = 0;
+  let size = 0;
   let hasId = false;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
-    if (DROP_RESPONSE.has(name) || extra?.has(name)) continue;
-    if (chunked && name === 'content-length') continue;
+    if (dropResponse(name) || extra?.has(name) || (chunked && name === 'content-length')) {
+      // The kept run ends where this line starts; the next starts after its CRLF.
+      if (starts[i]! > from) {
+        kept[n++] = from;
+        kept[n++] = starts[i]!;
+        size += starts[i]! - from;
+      }
+      from = head.lineEnds[i]! + 2;
+      continue;
+    }
     if (name === 'x-request-id') hasId = true;
-    out += `${text.slice(head.lineStarts[i], head.lineEnds[i])}\r\n`;
   }
-  if (!hasId) out += `x-request-id: ${requestId}\r\n`;
-  if (close) out += 'connection: close\r\n';
-  return `${out}\r\n`;
+  const headEnd = head.text.length + 2; // through the last line's CRLF
+  if (headEnd > from) {
+    kept[n++] = from;
+    kept[n++] = headEnd;
+    size += headEnd - from;
+  }
+  let tail = hasId ? '' : `x-request-id: ${requestId}\r\n`;
+  if (close) tail += 'connection: close\r\n';
+  tail += '\r\n';
+  const out = Buffer.allocUnsafe(size + tail.length + bodyEnd - bodyStart);
+  let pos = 0;
+  for (let k = 0; k < n; k += 2) pos += src.copy(out, pos, kept[k], kept[k + 1]);
+  pos += out.write(tail, pos, 'latin1');
+  src.copy(out, pos, bodyStart, bodyEnd);
+  return out;
 }
 
 const REASONS: Readonly<Record<number, string>> = {

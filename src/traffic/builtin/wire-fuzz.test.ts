@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { mulberry32 } from '../../analysis/judges/seeded.ts';
 import { freePort } from '../testing.ts';
@@ -635,9 +635,13 @@ async function runClient(c: number, reqs: Req[], port: number, sockets: Set<Sock
 
 // ---------------------------------------------------------------------------------------------
 
-test('wire fuzz: random requests and responses pass the router byte for byte', {
-  timeout: 30_000,
-}, async (t) => {
+// Client sockets read into the shared buffer, and as streams (the fallback of shared-reads.ts).
+test('wire fuzz: random requests and responses pass the router byte for byte', { timeout: 30_000 }, (t) =>
+  fuzz(t, false),
+);
+test('wire fuzz, client sockets read as streams', { timeout: 30_000 }, (t) => fuzz(t, true));
+
+async function fuzz(t: TestContext, streamReads: boolean): Promise<void> {
   const began = performance.now();
   // The backend: a raw server that records every byte per connection and answers each request.
   interface Seen {
@@ -697,7 +701,7 @@ test('wire fuzz: random requests and responses pass the router byte for byte', {
   }).listen(0, '127.0.0.1');
   await once(backend, 'listening');
 
-  const router = new BuiltinRouter();
+  const router = new BuiltinRouter({ streamReads });
   const port = await freePort();
   const clientSockets = new Set<Socket>();
   try {
@@ -811,4 +815,4 @@ test('wire fuzz: random requests and responses pass the router byte for byte', {
     for (const s of backendSockets) s.destroy();
     await new Promise((resolve) => backend.close(resolve));
   }
-});
+}

@@ -16,8 +16,8 @@ let port: number;
 let seen: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[] = [];
 let backend: Server;
 let untilClose: Server;
-/** The first bytes each connection to the raw backend carried. */
-const rawConns: { first: string }[] = [];
+/** The first and the latest bytes each connection to the raw backend carried. */
+const rawConns: { first: string; last: string }[] = [];
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
   const chunks: Buffer[] = [];
@@ -43,11 +43,12 @@ before(async () => {
   await once(backend, 'listening');
   // A backend written byte by byte, for answers node:http would not give.
   untilClose = createServer((s) => {
-    const conn = { first: '' };
+    const conn = { first: '', last: '' };
     rawConns.push(conn);
     s.on('data', (c: Buffer) => {
       const text = c.toString('latin1');
       if (conn.first === '') conn.first = text;
+      conn.last = text;
       if (text.startsWith('POST /early'))
         s.write('HTTP/1.1 413 Payload Too Large\r\ncontent-length: 0\r\n\r\n');
       else if (text.startsWith('GET /both'))
@@ -242,4 +243,14 @@ test('wire: a response with both Content-Length and chunked coding reaches the c
   );
   assert.doesNotMatch(r.text, /content-length/i);
   assert.match(r.text, /Transfer-Encoding: chunked\r\n[\s\S]*\r\n\r\n5\r\nhello\r\n0\r\n\r\n$/);
+});
+
+test('wire: empty lines before a request line are skipped; the head goes on byte for byte', async () => {
+  const head = 'GET /plain HTTP/1.1\r\nHost: x\r\nX-Case: MiXeD  \r\nx-slipway-release: raw\r\n';
+  const r = await raw([`\r\n\r\n${head}\r\n`], (t) => t.endsWith('plain'));
+  assert.match(r.text, /^HTTP\/1\.1 200 OK\r\n/);
+  const sent = rawConns.find((c) => c.last.startsWith('GET /plain'))?.last ?? '';
+  assert.ok(sent.startsWith(head), `forwarded: ${JSON.stringify(sent)}`);
+  assert.match(sent, /\r\nx-forwarded-host: x\r\n/);
+  assert.ok(sent.endsWith('\r\n\r\n'));
 });

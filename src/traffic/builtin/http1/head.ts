@@ -75,12 +75,15 @@ export interface HeadError {
   readonly reason: string;
 }
 
+/** A Buffer needle: a string one is encoded again on every search. */
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+
 /**
  * The index just past the "\r\n\r\n" that ends a head starting at `from`, or -1 when it is not
  * all there yet.
  */
 export function headEnd(buf: Buffer, from: number): number {
-  const i = buf.indexOf('\r\n\r\n', from, 'latin1');
+  const i = buf.indexOf(HEAD_END, from);
   return i < 0 ? -1 : i + 4;
 }
 
