@@ -42,8 +42,7 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
   const call = (method: string, route: string, body?: unknown, signal?: AbortSignal) =>
     http.call(method, route, { body, ...(signal && { signal }) });
 
-  const json = async <T>(method: string, route: string, body?: unknown) =>
-    (await (await call(method, route, body)).json()) as T;
+  const json = <T>(method: string, route: string, body?: unknown) => http.json<T>(method, route, body);
 
   return {
     putEnv: (env, body) => json<EnvStatus>('PUT', `/v1/envs/${path(env)}`, body),

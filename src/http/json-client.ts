@@ -3,6 +3,7 @@
  * bodies, and failures as AppErrors — the code the other side answered with in its error
  * envelope (src/domain/errors.ts `errorEnvelope`), else `unavailable` naming what failed.
  */
+import { request } from 'undici';
 import { AppError, type ErrorCode, fromEnvelope } from '../domain/errors.ts';
 
 export interface JsonClientOptions {
@@ -26,8 +27,13 @@ export interface RequestOptions {
 
 export interface JsonClient {
   readonly url: string;
-  /** The response when it is 2xx; else the other side's AppError. */
+  /** The response when it is 2xx; else the other side's AppError. For streams and raw bodies. */
   call(method: string, path: string, options?: RequestOptions): Promise<Response>;
+  /**
+   * A JSON call's parsed answer when it is 2xx; else the other side's AppError. Sent with undici's
+   * `request` over its keep-alive pool, not `fetch`: a weight change reaches the agent ~0.3 ms sooner
+   * at the median and ~0.8 ms sooner at p95 (bench/README.md, issue 21 · c).
+   */
   json<T>(method: string, path: string, body?: unknown): Promise<T>;
 }
 
@@ -56,27 +62,58 @@ export function createJsonClient(options: JsonClientOptions): JsonClient {
         ...(signal && { signal }),
       } as RequestInit);
     } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new AppError(
-        options.unavailable,
-        `cannot reach ${options.name}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
-        { cause: error },
-      );
+      throw unreachable(error);
     }
     if (response.ok) return response;
-    const text = await response.text().catch(() => '');
-    throw (
-      fromEnvelope(text) ??
-      new AppError(
-        options.unavailable,
-        `${options.name} answered ${method} ${path} with HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`,
-      )
-    );
+    throw refused(method, path, response.status, await response.text().catch(() => ''));
   }
-  return {
-    url: base,
-    call,
-    json: async <T>(method: string, path: string, body?: unknown) =>
-      (await (await call(method, path, { body })).json()) as T,
+  const refused = (method: string, path: string, status: number, text: string) =>
+    fromEnvelope(text) ??
+    new AppError(
+      options.unavailable,
+      `${options.name} answered ${method} ${path} with HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`,
+    );
+  const unreachable = (error: unknown) => {
+    const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+    return new AppError(
+      options.unavailable,
+      `cannot reach ${options.name}: ${e.code ?? e.cause?.code ?? e.cause?.message ?? e.message}`,
+      { cause: error },
+    );
   };
+
+  async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    // A caller that brought its own fetch (tests) keeps it for every call.
+    if (options.fetch) return (await (await call(method, path, { body })).json()) as T;
+    const headers: Record<string, string> = { authorization: `Bearer ${options.token}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let statusCode: number;
+    let text: string;
+    try {
+      const response = await request(`${base}${path}`, {
+        method: method as 'GET',
+        headers,
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+        ...(options.timeoutMs && { signal: AbortSignal.timeout(options.timeoutMs) }),
+      });
+      statusCode = response.statusCode;
+      text = await response.body.text();
+    } catch (error) {
+      throw unreachable(error);
+    }
+    if (statusCode < 200 || statusCode > 299) throw refused(method, path, statusCode, text);
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new AppError(
+        options.unavailable,
+        `${options.name} answered ${method} ${path} with something not JSON`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  return { url: base, call, json };
 }
