@@ -12,6 +12,7 @@
  * configuration mistake to fix, not a verdict.
  */
 import type { Measurement, MetricProvider, MetricQuery, Verdict, VerdictKind } from './contract.ts';
+import { undecided } from './judges/common.ts';
 import { judgeDrop } from './judges/drop.ts';
 import { judgeLatencyVsStable } from './judges/latency-vs-stable.ts';
 import { judgeMannWhitney } from './judges/mann-whitney.ts';
@@ -126,14 +127,11 @@ function judge(
 ): Verdict {
   if (rule.kind === 'threshold') return judgeThreshold(rule, current);
   if (isCounting(rule) && since !== undefined && countingWindow(now, since) > (rule.windowMs ?? 0))
-    return {
-      verdict: 'pass',
-      rule: rule.name,
-      observed: null,
-      threshold: null,
-      sample: { new: 0 },
-      reason: `${rule.name}: the analysis is older than the router's memory; the fixed trigger decides`,
-    };
+    return undecided(
+      'pass',
+      rule.name,
+      `${rule.name}: the analysis is older than the router's memory; the fixed trigger decides`,
+    );
   if (rule.kind === 'sequential')
     return judgeSequential(rule, current, earlierCounts(rule, history, now, since));
   if (rule.kind === 'sequential-latency') {

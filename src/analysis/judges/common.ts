@@ -8,13 +8,34 @@ export type Side = 'new' | 'baseline';
 
 const SIDE_NAME: Record<Side, string> = { new: 'the new release', baseline: 'the baseline' };
 
+/**
+ * A verdict with no figure: the rule does not decide this round — a pass that leaves it to a trigger
+ * beside it, or inconclusive — saying why.
+ */
+export function undecided(
+  verdict: 'pass' | 'inconclusive',
+  rule: string,
+  reason: string,
+  extra: { readonly sample?: SampleSize; readonly stats?: Readonly<Record<string, number>> } = {},
+): Verdict {
+  return {
+    verdict,
+    rule,
+    observed: null,
+    threshold: null,
+    sample: extra.sample ?? { new: 0 },
+    reason,
+    ...(extra.stats && { stats: extra.stats }),
+  };
+}
+
 /** Inconclusive because one side has no usable measurement. */
 export function unmeasured(rule: string, side: Side, m: Exclude<Measurement, MeasurementOk>): Verdict {
   const reason =
     m.phase === 'nodata'
       ? `no data for ${SIDE_NAME[side]}: ${m.reason}`
       : `measuring ${SIDE_NAME[side]} failed: ${m.message}`;
-  return { verdict: 'inconclusive', rule, observed: null, threshold: null, sample: { new: 0 }, reason };
+  return undecided('inconclusive', rule, reason);
 }
 
 /** Inconclusive because a side rests on fewer events than the rule asks for. */
@@ -26,14 +47,12 @@ export function tooFew(
   what: string,
   sample: SampleSize,
 ): Verdict {
-  return {
-    verdict: 'inconclusive',
+  return undecided(
+    'inconclusive',
     rule,
-    observed: null,
-    threshold: null,
-    sample,
-    reason: `too little traffic: ${count} ${what} for ${SIDE_NAME[side]}, the rule needs at least ${min}`,
-  };
+    `too little traffic: ${count} ${what} for ${SIDE_NAME[side]}, the rule needs at least ${min}`,
+    { sample },
+  );
 }
 
 /** The count a measurement rests on, or undefined when the provider did not say. */

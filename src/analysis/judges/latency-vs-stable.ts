@@ -23,6 +23,7 @@
  * decides. Unpaired requests (the side with more requests in an interval) are not counted.
  */
 import type { Measurement, MeasurementOk, Verdict } from '../contract.ts';
+import { undecided } from './common.ts';
 import { formatValue } from './format.ts';
 import { mulberry32 } from './seeded.ts';
 import {
@@ -136,15 +137,12 @@ export function judgeLatencyVsStable(
   let events = previous?.events ?? 0;
   const running = { pairs, events };
   if (!h || !b)
-    return {
-      verdict: 'pass',
-      rule: rule.name,
-      observed: null,
-      threshold: null,
-      sample: { new: 0 },
-      reason: `${rule.name}: no latency histograms for both releases; the fixed latency trigger decides`,
-      stats: running,
-    };
+    return undecided(
+      'pass',
+      rule.name,
+      `${rule.name}: no latency histograms for both releases; the fixed latency trigger decides`,
+      { stats: running },
+    );
   // Requests the new release had served by the last round; pairing starts once it is warm.
   const servedBefore = [...fromStats(NEW, previous).values()].reduce((sum, n) => sum + n, 0);
   if (previous && servedBefore >= WARMUP_REQUESTS) {

@@ -21,6 +21,7 @@
  * cannot be told apart from one just under it, and that trigger keeps judging it over its window.
  */
 import type { Measurement, MeasurementOk, Verdict } from '../contract.ts';
+import { undecided } from './common.ts';
 import { formatValue } from './format.ts';
 import { quantileUpperBound } from './quantile-bound.ts';
 import {
@@ -103,15 +104,8 @@ export interface LatencyCarry {
   readonly events?: number;
 }
 
-const pass = (rule: SequentialLatencyRule, reason: string, stats: Record<string, number>): Verdict => ({
-  verdict: 'pass',
-  rule: rule.name,
-  observed: null,
-  threshold: null,
-  sample: { new: 0 },
-  reason: `${rule.name}: ${reason}; the fixed latency trigger decides`,
-  stats,
-});
+const pass = (rule: SequentialLatencyRule, reason: string, stats: Record<string, number>): Verdict =>
+  undecided('pass', rule.name, `${rule.name}: ${reason}; the fixed latency trigger decides`, { stats });
 
 /** The carry's fields that are numbers, as stats (so a round without data keeps the chain). */
 function carried(c: LatencyCarry | undefined): Record<string, number> {

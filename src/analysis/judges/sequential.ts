@@ -19,7 +19,7 @@
  * is at most α.
  */
 import type { Measurement, Verdict } from '../contract.ts';
-import { tooFew, unmeasured } from './common.ts';
+import { tooFew, undecided, unmeasured } from './common.ts';
 import { formatValue } from './format.ts';
 
 export interface SequentialRule {
@@ -161,27 +161,17 @@ export function judgeSequential(
   earlier: readonly Anchor[],
 ): Verdict {
   if (current.phase !== 'ok' && rule.onlyFails)
-    return {
-      verdict: 'pass',
-      rule: rule.name,
-      observed: null,
-      threshold: null,
-      sample: { new: 0 },
-      reason: `${rule.name}: not measured; the fixed error-rate trigger decides`,
-    };
+    return undecided('pass', rule.name, `${rule.name}: not measured; the fixed error-rate trigger decides`);
   if (current.phase !== 'ok') return unmeasured(rule.name, 'new', current);
   const alpha = rule.alpha ?? SEQUENTIAL_DEFAULTS.alpha;
   const minCount = rule.minCount ?? SEQUENTIAL_DEFAULTS.minCount;
   const now = countsOf(current);
   if (!now && rule.onlyFails)
-    return {
-      verdict: 'pass',
-      rule: rule.name,
-      observed: null,
-      threshold: null,
-      sample: { new: 0 },
-      reason: `${rule.name}: no request count; the fixed error-rate trigger decides`,
-    };
+    return undecided(
+      'pass',
+      rule.name,
+      `${rule.name}: no request count; the fixed error-rate trigger decides`,
+    );
   if (!now)
     return tooFew(rule.name, 'new', 0, minCount, 'counted requests (the provider gave no count)', { new: 0 });
   const sample = { new: now.requests };

@@ -10,7 +10,7 @@
  *   aggregate breaches the bound.
  */
 import type { Measurement, MeasurementOk, Verdict } from '../contract.ts';
-import { tooFew } from './common.ts';
+import { tooFew, undecided } from './common.ts';
 import { formatDuration } from './format.ts';
 import { judgeThreshold, type ThresholdRule } from './threshold.ts';
 
@@ -66,14 +66,11 @@ export function judgeFor(rule: ForRule, points: readonly VerdictPoint[]): Verdic
   const last = sorted.at(-1);
   const need = formatDuration(rule.forMs);
   if (!last) {
-    return {
-      verdict: 'inconclusive',
-      rule: rule.name,
-      observed: null,
-      threshold: null,
-      sample: { new: 0 },
-      reason: `no measurements of ${rule.name} yet; it must be watched for ${need}`,
-    };
+    return undecided(
+      'inconclusive',
+      rule.name,
+      `no measurements of ${rule.name} yet; it must be watched for ${need}`,
+    );
   }
   const runs = failingRuns(sorted);
   const sustained = runs.find((r) => r.to - r.from >= rule.forMs);
@@ -144,14 +141,7 @@ export function judgeWithin(rule: WithinRule, points: readonly MeasurementPoint[
     const last = inWindow.at(-1)?.measurement;
     const why =
       last?.phase === 'nodata' ? last.reason : last?.phase === 'error' ? last.message : 'no measurements';
-    return {
-      verdict: 'inconclusive',
-      rule: rule.name,
-      observed: null,
-      threshold: null,
-      sample: { new: 0 },
-      reason: `no data for ${rule.name} in the last ${window}: ${why}`,
-    };
+    return undecided('inconclusive', rule.name, `no data for ${rule.name} in the last ${window}: ${why}`);
   }
   const { value, count } = aggregate(measured);
   if (count === 0) {
