@@ -23,6 +23,11 @@ export function formatValue(value: number, unit: Unit = 'number'): string {
 }
 
 /** 300000 → "5m", 90000 → "1m30s", 1500 → "1.5s", 250 → "250ms". */
+/** k of n as a percentage, 0 when n is 0. */
+export function formatShare(k: number, n: number): string {
+  return formatValue(n > 0 ? k / n : 0, 'ratio');
+}
+
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${short(ms / 1000)}s`;

@@ -24,16 +24,9 @@
  */
 import type { Measurement, MeasurementOk, Verdict } from '../contract.ts';
 import { undecided } from './common.ts';
-import { formatValue } from './format.ts';
+import { formatShare } from './format.ts';
 import { mulberry32 } from './seeded.ts';
-import {
-  type Anchor,
-  anchorAlpha,
-  finite,
-  formatAlpha,
-  SEQUENTIAL_DEFAULTS,
-  sequentialTest,
-} from './sequential.ts';
+import { type Anchor, formatAlpha, SEQUENTIAL_DEFAULTS, sequentialTest, testStats } from './sequential.ts';
 import { BUCKET_FACTOR, type Histogram } from './sequential-latency.ts';
 
 export interface LatencyVsStableRule {
@@ -160,11 +153,8 @@ export function judgeLatencyVsStable(
     events,
     ...toStats(NEW, h),
     ...toStats(BASE, b),
-    ...finite('logLikelihoodRatio', r.margin + Math.log(1 / anchorAlpha(alpha, r.anchor))),
-    alpha,
-    anchor: r.anchor,
+    ...testStats(r, alpha),
   };
-  const share = (k: number, n: number) => formatValue(n > 0 ? k / n : 0, 'ratio');
   const base = {
     rule: rule.name,
     observed: pairs > 0 ? events / pairs : null,
@@ -174,7 +164,7 @@ export function judgeLatencyVsStable(
   };
   if (r.reject) {
     const since = r.anchor === 0 ? 'since the test started' : `in the last ${r.requests} pairs`;
-    const reason = `${rule.name}: ${r.errors} of ${r.requests} requests ${since} (${share(r.errors, r.requests)}) took over ${rule.maxRatio}× a stable request served at the same moment, showing the new release's typical request more than ${rule.maxRatio}× slower (sequential test, α = ${formatAlpha(alpha)})`;
+    const reason = `${rule.name}: ${r.errors} of ${r.requests} requests ${since} (${formatShare(r.errors, r.requests)}) took over ${rule.maxRatio}× a stable request served at the same moment, showing the new release's typical request more than ${rule.maxRatio}× slower (sequential test, α = ${formatAlpha(alpha)})`;
     return { ...base, verdict: 'fail', reason };
   }
   const reason = `${rule.name}: ${events} of ${pairs} requests over ${rule.maxRatio}× a stable one, not shown slower; the fixed latency trigger decides`;

@@ -22,16 +22,9 @@
  */
 import type { Measurement, MeasurementOk, Verdict } from '../contract.ts';
 import { undecided } from './common.ts';
-import { formatValue } from './format.ts';
+import { formatShare } from './format.ts';
 import { quantileUpperBound } from './quantile-bound.ts';
-import {
-  type Anchor,
-  anchorAlpha,
-  finite,
-  formatAlpha,
-  SEQUENTIAL_DEFAULTS,
-  sequentialTest,
-} from './sequential.ts';
+import { type Anchor, formatAlpha, SEQUENTIAL_DEFAULTS, sequentialTest, testStats } from './sequential.ts';
 
 export interface SequentialLatencyRule {
   readonly name: string;
@@ -164,11 +157,8 @@ export function judgeSequentialLatency(
   const r = sequentialTest({ requests, errors: slow }, earlier, tail, testAlpha);
   const stats = {
     ...carry,
-    ...finite('logLikelihoodRatio', r.margin + Math.log(1 / anchorAlpha(testAlpha, r.anchor))),
-    alpha,
-    anchor: r.anchor,
+    ...testStats(r, alpha, testAlpha),
   };
-  const share = (k: number, n: number) => formatValue(n > 0 ? k / n : 0, 'ratio');
   const base = {
     rule: rule.name,
     observed: requests > 0 ? slow / requests : null,
@@ -181,9 +171,9 @@ export function judgeSequentialLatency(
   const against = Math.round(p?.limitMs ?? limit ?? 0);
   if (r.reject) {
     const since = r.anchor === 0 ? 'since the test started' : `in the last ${r.requests} requests`;
-    const reason = `${rule.name}: ${r.errors} of ${r.requests} requests ${since} (${share(r.errors, r.requests)}) were slower than ${against} ms (${rule.maxRatio}× the stable release's ${pct}, bounded above), showing the ${pct} above it (sequential test, α = ${formatAlpha(alpha)})`;
+    const reason = `${rule.name}: ${r.errors} of ${r.requests} requests ${since} (${formatShare(r.errors, r.requests)}) were slower than ${against} ms (${rule.maxRatio}× the stable release's ${pct}, bounded above), showing the ${pct} above it (sequential test, α = ${formatAlpha(alpha)})`;
     return { ...base, verdict: 'fail', reason };
   }
-  const reason = `${rule.name}: ${slow} of ${requests} requests slower than ${against} ms, not shown above ${share(1, 1 / tail)}; the fixed latency trigger decides`;
+  const reason = `${rule.name}: ${slow} of ${requests} requests slower than ${against} ms, not shown above ${formatShare(1, 1 / tail)}; the fixed latency trigger decides`;
   return { ...base, verdict: 'pass', reason };
 }

@@ -18,15 +18,15 @@
  * release's traffic before the canary) and intervals where either side had no requests add nothing.
  */
 import type { Measurement, Verdict } from '../contract.ts';
-import { formatValue } from './format.ts';
+import { formatShare } from './format.ts';
 import {
   ANCHOR_STEP_MS,
   anchorAlpha,
   type Counts,
   countsOf,
-  finite,
   formatAlpha,
   SEQUENTIAL_DEFAULTS,
+  testStats,
 } from './sequential.ts';
 
 export interface SequentialVsBaselineRule {
@@ -154,7 +154,6 @@ export function judgeSequentialVsBaseline(
     baselineErrors: b.errors,
   };
   const r = twoSampleTest([...earlier, { at: now, current: c, baseline: b }], since, alpha);
-  const pct = (k: number, n: number) => formatValue(n > 0 ? k / n : 0, 'ratio');
   const base = {
     rule: rule.name,
     observed: r.newRequests > 0 ? r.newErrors / r.newRequests : null,
@@ -162,13 +161,11 @@ export function judgeSequentialVsBaseline(
     sample: { new: r.newRequests, baseline: r.baselineRequests },
     stats: {
       ...stats,
-      alpha,
-      anchor: r.anchor,
-      ...finite('logLikelihoodRatio', r.margin + Math.log(1 / anchorAlpha(alpha, r.anchor))),
+      ...testStats(r, alpha),
     },
   };
   if (r.reject) {
-    const reason = `${rule.name}: ${r.newErrors} errors in ${r.newRequests} requests (${pct(r.newErrors, r.newRequests)}) against the stable release's ${r.baselineErrors} in ${r.baselineRequests} (${pct(r.baselineErrors, r.baselineRequests)}) over the same time show the new release failing more often (sequential test, α = ${formatAlpha(alpha)})`;
+    const reason = `${rule.name}: ${r.newErrors} errors in ${r.newRequests} requests (${formatShare(r.newErrors, r.newRequests)}) against the stable release's ${r.baselineErrors} in ${r.baselineRequests} (${formatShare(r.baselineErrors, r.baselineRequests)}) over the same time show the new release failing more often (sequential test, α = ${formatAlpha(alpha)})`;
     return { ...base, verdict: 'fail', reason };
   }
   return {

@@ -81,6 +81,22 @@ export function anchorAlpha(alpha: number, j: number): number {
   return j === 0 ? alpha / 2 : alpha / 2 / (j * (j + 1));
 }
 
+/**
+ * What a sequential test leaves in its verdict's stats: the log likelihood ratio's distance from
+ * the level of the anchor that decided (`testAlpha`: the share of α that test runs at), α and the anchor.
+ */
+export function testStats(
+  r: { readonly margin: number; readonly anchor: number },
+  alpha: number,
+  testAlpha = alpha,
+): Record<string, number> {
+  return {
+    ...finite('logLikelihoodRatio', r.margin + Math.log(1 / anchorAlpha(testAlpha, r.anchor))),
+    alpha,
+    anchor: r.anchor,
+  };
+}
+
 export interface SequentialResult {
   readonly reject: boolean;
   /** The anchor that decided (or had the most evidence), 0 = all the traffic. */
@@ -178,9 +194,7 @@ export function judgeSequential(
   const r = sequentialTest(now, earlier, rule.above, alpha);
   const pct = (v: number) => formatValue(v, 'ratio');
   const stats = {
-    ...finite('logLikelihoodRatio', r.margin + Math.log(1 / anchorAlpha(alpha, r.anchor))),
-    alpha,
-    anchor: r.anchor,
+    ...testStats(r, alpha),
     anchorRequests: r.requests,
     anchorErrors: r.errors,
   };
