@@ -1,31 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type AnalysisResult, analyze } from '../analyze.ts';
-import type { Measurement } from '../contract.ts';
 import { createFakeProvider } from '../metrics/fake-provider.ts';
 import { DEFAULT_PROFILE } from './defaults.ts';
 import { judgeLatencyVsStable, pairEvents } from './latency-vs-stable.ts';
 import { mulberry32, normalSource } from './seeded.ts';
 import { type Anchor, anchorsOf } from './sequential.ts';
-import type { Histogram } from './sequential-latency.ts';
+import { bucketEdge, histogramOf as histogramWith, measuredLatencies } from './testing-latency.ts';
 
-/** Buckets as the builtin router keeps them: 10% wide from 0.05 ms. */
-const edge = (k: number) => Math.round(0.05 * 1.1 ** k * 1000) / 1000;
-function histogramOf(latencies: readonly number[]): Histogram {
-  const counts = new Map<number, number>();
-  for (const ms of latencies) {
-    const k = Math.max(0, Math.ceil(Math.log(ms / 0.05) / Math.log(1.1)));
-    counts.set(k, (counts.get(k) ?? 0) + 1);
-  }
-  const keys = [...counts.keys()].sort((a, b) => a - b);
-  return { upperMs: keys.map(edge), counts: keys.map((k) => counts.get(k)!) };
-}
-const measured = (latencies: readonly number[]): Measurement => ({
-  phase: 'ok',
-  value: 0,
-  count: latencies.length,
-  histogram: histogramOf(latencies),
-});
+/** Bucket edges rounded to the microsecond, as the router reports them. */
+const edge = (k: number) => Math.round(bucketEdge(k) * 1000) / 1000;
+const _histogramOf = (latencies: readonly number[]) => histogramWith(latencies, edge);
+const measured = (latencies: readonly number[]) => measuredLatencies(latencies, edge);
 const RULE = { name: 'latency-vs-stable', maxRatio: 1.25, alpha: 0.0025 };
 
 /**

@@ -1,36 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type AnalysisResult, analyze } from '../analyze.ts';
-import type { Measurement } from '../contract.ts';
 import { createFakeProvider } from '../metrics/fake-provider.ts';
 import { DEFAULT_PROFILE } from './defaults.ts';
 import { mulberry32 } from './seeded.ts';
 import type { Anchor } from './sequential.ts';
-import {
-  type Histogram,
-  judgeSequentialLatency,
-  type LatencyCarry,
-  quantileOf,
-  slowerThan,
-} from './sequential-latency.ts';
+import { judgeSequentialLatency, type LatencyCarry, quantileOf, slowerThan } from './sequential-latency.ts';
+import { histogramOf, measuredLatencies } from './testing-latency.ts';
 
-/** Buckets as the builtin router keeps them: 10% wide from 0.05 ms. */
-const edge = (k: number) => 0.05 * 1.1 ** k;
-function histogramOf(latencies: readonly number[]): Histogram {
-  const counts = new Map<number, number>();
-  for (const ms of latencies) {
-    const k = Math.max(0, Math.ceil(Math.log(ms / 0.05) / Math.log(1.1)));
-    counts.set(k, (counts.get(k) ?? 0) + 1);
-  }
-  const keys = [...counts.keys()].sort((a, b) => a - b);
-  return { upperMs: keys.map(edge), counts: keys.map((k) => counts.get(k)!) };
-}
-const measured = (latencies: readonly number[]): Measurement => ({
-  phase: 'ok',
-  value: 0,
-  count: latencies.length,
-  histogram: histogramOf(latencies),
-});
+const measured = (latencies: readonly number[]) => measuredLatencies(latencies);
 const RULE = { name: 'latency-p95-sequential', maxRatio: 2, floor: 50, alpha: 0.01 };
 /** 60 ms ± 20%, like the example shop. */
 const shop = (random: () => number, n: number, ms = 60) =>
