@@ -5,7 +5,7 @@
 // `npm install` puts beside slipway (in the clone, or as the installed package's dependency).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import * as nodeModule from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,7 +15,11 @@ if (major < 24) {
   let pinned = null;
   try {
     // Resolved as a package, so a copy hoisted into the app's node_modules is found too.
-    pinned = join(dirname(createRequire(import.meta.url).resolve('node/package.json')), 'bin', 'node');
+    pinned = join(
+      dirname(nodeModule.createRequire(import.meta.url).resolve('node/package.json')),
+      'bin',
+      'node',
+    );
   } catch {}
   if (!pinned || !existsSync(pinned)) {
     process.stderr.write(
@@ -54,6 +58,10 @@ async function run() {
     if (typeof text === 'string' && text.startsWith('SQLite is an experimental feature')) return;
     return emit.call(process, warning, ...rest);
   };
+
+  // Every command loads the same few hundred modules: V8's code cache for them (in the OS temp folder,
+  // or NODE_COMPILE_CACHE) takes about 40% off each start's CPU time.
+  nodeModule.enableCompileCache?.();
 
   const args = process.argv.slice(2);
   const clone = existsSync(join(root, 'src', 'cli', 'main.ts'));
