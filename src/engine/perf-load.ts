@@ -7,8 +7,12 @@
  * the timed run's first tenth (1 s to 2 s, at most a quarter of it: connections opening) are not
  * counted either.
  */
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 import type { PerfFigures } from '../domain/performance.ts';
+import { lazyRequire } from '../runtime/lazy-require.ts';
+
+/** autocannon, loaded when a performance step runs (not at every command's start). */
+export const loadAutocannon = lazyRequire<typeof autocannon>('autocannon');
 
 export interface LoadSpec {
   /** http://host:port the load goes to (already checked to be the environment's own). */
@@ -66,7 +70,7 @@ const WARMUP_MAX_MS = 3000;
 
 export function warmUp(spec: LoadSpec): Promise<void> {
   return new Promise((resolve, reject) => {
-    const instance = autocannon(
+    const instance = loadAutocannon()(
       {
         url: spec.origin,
         connections: spec.connections,
@@ -194,7 +198,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
       resolve,
       reject,
     );
-    instance = autocannon(
+    instance = loadAutocannon()(
       {
         url: spec.origin,
         connections: spec.connections,

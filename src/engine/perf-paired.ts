@@ -6,8 +6,15 @@
  * Each answer, error and timeout is told apart by the request it belongs to (the preview header
  * of the connection's request in flight). Each release gets the step's rate and connections.
  */
-import autocannon from 'autocannon';
-import { CountedAnswers, CountingWindow, type LoadResult, type LoadSpec, settleRun } from './perf-load.ts';
+import type autocannon from 'autocannon';
+import {
+  CountedAnswers,
+  CountingWindow,
+  type LoadResult,
+  type LoadSpec,
+  loadAutocannon,
+  settleRun,
+} from './perf-load.ts';
 
 /** What autocannon's connection exposes that this needs (its request in flight). */
 interface ClientLike {
@@ -48,7 +55,7 @@ export function runPairedLoad(
     });
     let instance: autocannon.Instance | undefined;
     const done = settleRun(window, spec.signal, () => instance?.stop(), result, resolve, reject);
-    instance = autocannon(
+    instance = loadAutocannon()(
       {
         url: spec.origin,
         connections: spec.connections * 2,

@@ -10,9 +10,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import ssh2 from 'ssh2';
+import type ssh2 from 'ssh2';
 import { AppError } from '../domain/errors.ts';
+import { lazyRequire } from '../runtime/lazy-require.ts';
 import { fingerprint, type KnownHosts, knownHostName } from './known-hosts.ts';
+
+/** ssh2, loaded when a command reaches a host (not at every command's start). */
+const loadSsh2 = lazyRequire<typeof ssh2>('ssh2');
 
 export interface SshTarget {
   readonly address: string;
@@ -188,7 +192,7 @@ function open(
 ): Promise<{ client: ssh2.Client; hostKey: Buffer }> {
   const creds = credentials(target);
   return new Promise((resolve, reject) => {
-    const client = new ssh2.Client();
+    const client = new (loadSsh2().Client)();
     let presented: Buffer | undefined;
     let refusal: AppError | undefined;
     client.on('error', (error: Error & { code?: string; level?: string }) => {

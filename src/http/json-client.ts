@@ -3,8 +3,8 @@
  * bodies, and failures as AppErrors — the code the other side answered with in its error
  * envelope (src/domain/errors.ts `errorEnvelope`), else `unavailable` naming what failed.
  */
-import { request } from 'undici';
 import { AppError, type ErrorCode, fromEnvelope } from '../domain/errors.ts';
+import { undiciRequest } from './undici.ts';
 
 export interface JsonClientOptions {
   readonly url: string;
@@ -87,6 +87,7 @@ export function createJsonClient(options: JsonClientOptions): JsonClient {
     if (options.fetch) return (await (await call(method, path, { body })).json()) as T;
     const headers: Record<string, string> = { authorization: `Bearer ${options.token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
+    const request = undiciRequest();
     let statusCode: number;
     let text: string;
     try {

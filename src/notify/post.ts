@@ -3,7 +3,7 @@
  * followed, errors that name the subscription and the receiver's origin only (a Slack URL's path
  * is its credential), 413 as a permanent refusal.
  */
-import { request } from 'undici';
+import { undiciRequest } from '../http/undici.ts';
 import { PermanentDeliveryError } from './contract.ts';
 
 export async function post(
@@ -19,6 +19,8 @@ export async function post(
   } catch {
     throw new Error(`${where}: the receiver's URL is not a URL; expected http(s)://…`);
   }
+  // Loaded before the clock starts: the first load is not the receiver's time.
+  const request = undiciRequest();
   const signal = AbortSignal.timeout(timeoutMs);
   let status: number;
   let text: string;

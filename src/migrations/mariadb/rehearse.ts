@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mariadb, { type Connection } from 'mariadb';
+import type { Connection } from 'mariadb';
 import { AppError } from '../../domain/errors.ts';
 import type { MigrationFile } from '../files.ts';
 import type { DbTarget } from '../postgres/connect.ts';
@@ -28,6 +28,7 @@ export const MARIA_UNMEASURED =
 async function open(t: DbTarget, database: string): Promise<Connection> {
   const u = new URL(t.url);
   try {
+    const { default: mariadb } = await import('mariadb');
     return await mariadb.createConnection({
       host: u.hostname || '127.0.0.1',
       port: Number(u.port || 3306),

@@ -4,7 +4,6 @@
  * large) is permanent; every other failure is retried. The password is read from the secret store
  * at delivery and never appears in the message or an error.
  */
-import nodemailer from 'nodemailer';
 import type { NotificationSubscription } from '../../config/notifications.ts';
 import {
   type Delivery,
@@ -56,6 +55,8 @@ export function createEmailNotifier(options: EmailOptions): Notifier {
             `${where}: no secret ${smtp.password.key} in environment ${smtp.password.env}; set the SMTP password with \`slipway secret set ${smtp.password.env} ${smtp.password.key}\``,
           );
       }
+      // Loaded here: only a subscription of kind email needs it.
+      const { default: nodemailer } = await import('nodemailer');
       const transport = nodemailer.createTransport({
         host: smtp.host,
         port: smtp.port,

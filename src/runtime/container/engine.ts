@@ -4,10 +4,12 @@
  * (DOCKER_HOST, else /var/run/docker.sock). Engine failures become one-line AppErrors that name the
  * engine and what to do.
  */
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { AppError } from '../../domain/errors.ts';
+import { lazyRequire } from '../lazy-require.ts';
 
 export type Engine = Docker;
+const dockerode = lazyRequire<typeof Docker>('dockerode');
 
 /** Where the engine listens: `unix:///path`, `tcp://host:port`, or a bare socket path. */
 export function engineAddress(dockerHost = process.env.DOCKER_HOST): string {
@@ -18,11 +20,11 @@ export function connectEngine(dockerHost?: string): { engine: Engine; address: s
   const address = engineAddress(dockerHost);
   if (address.startsWith('unix://') || address.startsWith('/')) {
     const socketPath = address.replace(/^unix:\/\//, '');
-    return { engine: new Docker({ socketPath }), address };
+    return { engine: new (dockerode())({ socketPath }), address };
   }
   const url = new URL(address.replace(/^tcp:/, 'http:'));
   return {
-    engine: new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' }),
+    engine: new (dockerode())({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' }),
     address,
   };
 }
