@@ -36,12 +36,24 @@ export function cliProcess(cwd: string, ...argv: string[]): Promise<CliResult> {
     );
     let out = '';
     let err = '';
+    // A command that never ends would hold the test file open after its test timed out: it is
+    // ended instead, and the test fails on its exit code with what it printed.
+    const limit = setTimeout(() => {
+      err += `\n[test] slipway ${argv.join(' ')} still running after ${CLI_PROCESS_LIMIT_MS} ms: killed\n`;
+      child.kill('SIGKILL');
+    }, CLI_PROCESS_LIMIT_MS);
     child.stdout.on('data', (c) => (out += c));
     child.stderr.on('data', (c) => (err += c));
     child.on('error', reject);
-    child.on('exit', (code) => resolve({ code: code ?? 1, stdout: out, stderr: err }));
+    child.on('exit', (code) => {
+      clearTimeout(limit);
+      resolve({ code: code ?? 124, stdout: out, stderr: err });
+    });
   });
 }
+
+/** How long `cliProcess` lets a command run (under the 5-minute test timeout). */
+const CLI_PROCESS_LIMIT_MS = 240_000;
 
 /** `cli` with `input` on stdin (for `secret set`, which reads the value from stdin). */
 export async function cliWithStdin(cwd: string, input: string, ...argv: string[]): Promise<CliResult> {

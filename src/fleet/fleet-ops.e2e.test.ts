@@ -166,7 +166,11 @@ ${hosts}
     );
   });
 
-  test('bootstrap installs Node and slipway and the supervised agent; the second run changes nothing', async (t) => {
+  // Three bootstraps (each ships a ~70 MB runtime to three hosts over SSH) and a kill: on a busy CI
+  // machine the first alone has taken over 4 minutes.
+  test('bootstrap installs Node and slipway and the supervised agent; the second run changes nothing', {
+    timeout: 600_000,
+  }, async (t) => {
     let started = Date.now();
     const first = await slipway('hosts', 'bootstrap', 'production');
     t.diagnostic(`first bootstrap of 3 hosts: ${Date.now() - started} ms\n${first.stdout}`);
