@@ -64,6 +64,12 @@ export interface MetricQuery {
   readonly windowMs: number;
   /** End of the window, epoch milliseconds. */
   readonly now: number;
+  /**
+   * How long before the present `now` lies, when the window was moved into the past (the stable
+   * release's figures up to a full cutover). A provider that can only measure "the last N ms" (the
+   * builtin router) widens its window by this much instead.
+   */
+  readonly endedAgoMs?: number;
 }
 
 /**

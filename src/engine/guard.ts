@@ -68,7 +68,10 @@ export function variantRules(rules: readonly AnalysisRule[]): AnalysisRule[] {
 function frozenAt(provider: MetricProvider, release: string, until: number): MetricProvider {
   return {
     name: provider.name,
-    query: (q) => provider.query(q.release === release ? { ...q, now: Math.min(q.now, until) } : q),
+    query: (q) =>
+      provider.query(
+        q.release === release && q.now > until ? { ...q, now: until, endedAgoMs: q.now - until } : q,
+      ),
   };
 }
 

@@ -46,6 +46,13 @@ describe('builtin metric provider (fake TrafficRouter)', () => {
     assert.deepEqual(calls, ['staging/v2/10000']);
   });
 
+  test('a window that ended in the past is read as a longer one up to now (the router keeps no past windows)', async () => {
+    const calls: string[] = [];
+    const p = createBuiltinProvider({ router: fakeRouter(metrics(), calls) });
+    await p.query({ ...q, metric: 'error_rate', endedAgoMs: 25_000 });
+    assert.deepEqual(calls, ['staging/v2/35000']);
+  });
+
   test('percentiles carry the bounds the router gives', async () => {
     const bounds = { low: 110, high: 135 };
     const m = { ...metrics(), latencyBounds: { p50: null, p95: bounds, p99: null } };

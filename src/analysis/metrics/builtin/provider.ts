@@ -96,7 +96,10 @@ export function createBuiltinProvider(config: BuiltinProviderConfig): MetricProv
         };
       }
       try {
-        return measurementOf(q.metric, await router.metrics(q.env, q.release, q.windowMs), q);
+        // The router answers for the last N ms only: a window that ended in the past (the stable
+        // release up to a cutover, which serves nothing since) is read as the last N + endedAgo ms.
+        const windowMs = q.windowMs + (q.endedAgoMs ?? 0);
+        return measurementOf(q.metric, await router.metrics(q.env, q.release, windowMs), q);
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         return {
