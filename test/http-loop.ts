@@ -12,6 +12,11 @@ export interface LoopCounts {
 /** Requests to `http://127.0.0.1:port/` from `workers` clients until `stop()`. */
 export function httpLoop(port: number, workers = 4) {
   let running = true;
+  // A test that fails before stop() would leave the loop running and its file never ending: the
+  // loop ends by itself after the 5-minute test timeout.
+  const limit = setTimeout(() => {
+    running = false;
+  }, LOOP_LIMIT_MS);
   const counts: LoopCounts = { ok: 0, failed: 0, versions: new Set(), errors: [], byVersion: new Map() };
   const loops = Array.from({ length: workers }, async () => {
     while (running) {
@@ -38,8 +43,11 @@ export function httpLoop(port: number, workers = 4) {
     counts,
     async stop() {
       running = false;
+      clearTimeout(limit);
       await Promise.all(loops);
       return counts;
     },
   };
 }
+
+const LOOP_LIMIT_MS = 300_000;
