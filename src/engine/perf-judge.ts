@@ -27,12 +27,19 @@ export function describeFigures(f: PerfFigures): string {
   return `p50 ${ms(f.p50)}, p95 ${ms(f.p95)}, p99 ${ms(f.p99)}, errors ${pct(f.errorRate)} (${f.requests} requests, ${f.rate}/s)`;
 }
 
+export interface PerfJudgement {
+  readonly verdict: PerfVerdict;
+  readonly summary: string;
+  /** A fail on latency ratios alone (the error rate held): worth measuring again before it decides. */
+  readonly latencyOnly?: boolean;
+}
+
 export function judge(
   figures: PerfFigures,
   baseline: PerfBaseline | null,
   limits: PerfLimits,
   what: { readonly version: string },
-): { verdict: PerfVerdict; summary: string } {
+): PerfJudgement {
   if (baseline === null)
     return {
       verdict: 'first',
@@ -65,6 +72,7 @@ export function judge(
     return {
       verdict: 'fail',
       summary: `performance regression against ${against}: ${regressions.join('; ')}`,
+      latencyOnly: !regressions.includes(errLine),
     };
   return { verdict: 'pass', summary: `performance against ${against}: ${parts.join('; ')}` };
 }
