@@ -74,7 +74,7 @@ test('H0 near its edge (every request 1.2× slower): not rolled back; 2× slower
   assert.ok(failed <= 1, `${failed} of 50`);
   for (let seed = 1; seed <= 50; seed++) {
     const at = simulate(seed, 240, 5, () => 120);
-    // 5 requests a look: the first 20 looks are the warm-up (100 requests), 16 more are 80 pairs.
+    // 5 requests a look: the first 20 looks are the warm-up (100 requests, 5 s), 16 more are 80 pairs.
     assert.ok(at !== undefined && at >= 20 && at <= 36, `seed ${seed}: failed at look ${at}`);
   }
 });
@@ -83,6 +83,19 @@ test('a release that starts cold (its first 100 requests 3× slower) is not roll
   for (let seed = 1; seed <= 50; seed++) {
     const at = simulate(seed, 240, 5, (look) => (look < 20 ? 180 : 60));
     assert.equal(at, undefined, `seed ${seed}: failed at look ${at}`);
+  }
+});
+
+test('under heavy traffic, a release cold for its first 3 s (a hundred requests in half a second) is not rolled back', () => {
+  // 50 requests a look (200/s): the first 100 pass in two looks, the cold ones go on for twelve.
+  for (let seed = 1; seed <= 50; seed++) {
+    const at = simulate(seed, 80, 50, (look) => (look < 12 ? 180 : 60));
+    assert.equal(at, undefined, `seed ${seed}: failed at look ${at}`);
+  }
+  // The same release slow for good is still caught, once the first 5 s are past.
+  for (let seed = 1; seed <= 20; seed++) {
+    const at = simulate(seed, 80, 50, () => 180);
+    assert.ok(at !== undefined && at >= 20 && at <= 24, `seed ${seed}: failed at look ${at}`);
   }
 });
 

@@ -20,7 +20,8 @@
  * each side's requests in an interval are alike and independent of the pairing.
  *
  * It only ever fails: when the evidence is not there it passes and the fixed latency trigger
- * decides. Unpaired requests (the side with more requests in an interval) are not counted.
+ * decides. Unpaired requests (the side with more requests in an interval) are not counted, nor
+ * are the new release's first WARMUP_REQUESTS requests and first WARMUP_MS.
  */
 import type { Measurement, MeasurementOk, Verdict } from '../contract.ts';
 import { undecided } from './common.ts';
@@ -48,6 +49,12 @@ export const MIN_EXTRA_MS = 2;
  * 11 ms for the warm stable release), which says nothing about the release once warm.
  */
 export const WARMUP_REQUESTS = 100;
+/**
+ * Nor are its requests of the first seconds after the analysis first saw it serve: under a heavy
+ * load a hundred requests pass in a second, and a container just started on a busy machine (a cold
+ * file cache, code not yet optimised) ran over 1.33× the warm release for longer than that.
+ */
+export const WARMUP_MS = 5000;
 
 /** Alternatives mixed over: the chance a pair is an event, against 1/2 under H0. */
 export const PAIR_ALTERNATIVES = [0.6, 0.7, 0.8, 0.9, 0.97];
@@ -138,7 +145,10 @@ export function judgeLatencyVsStable(
     );
   // Requests the new release had served by the last round; pairing starts once it is warm.
   const servedBefore = [...fromStats(NEW, previous).values()].reduce((sum, n) => sum + n, 0);
-  if (previous && servedBefore >= WARMUP_REQUESTS) {
+  const serving = h.counts.some((n) => n > 0);
+  const warmFrom = previous?.warmFrom ?? (serving ? now : undefined);
+  const warm = servedBefore >= WARMUP_REQUESTS && warmFrom !== undefined && now - warmFrom >= WARMUP_MS;
+  if (previous && warm) {
     const x = added(h, fromStats(NEW, previous));
     const y = added(b, fromStats(BASE, previous));
     if (x && y) {
@@ -151,6 +161,7 @@ export function judgeLatencyVsStable(
   const stats = {
     pairs,
     events,
+    ...(warmFrom !== undefined && { warmFrom }),
     ...toStats(NEW, h),
     ...toStats(BASE, b),
     ...testStats(r, alpha),
