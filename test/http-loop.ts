@@ -9,8 +9,12 @@ export interface LoopCounts {
   readonly byVersion: Map<string, number>;
 }
 
-/** Requests to `http://127.0.0.1:port/` from `workers` clients until `stop()`. */
-export function httpLoop(port: number, workers = 4) {
+/**
+ * Requests to `http://127.0.0.1:port/` from `workers` clients until `stop()`, each waiting `gapMs`
+ * between its requests: a few hundred requests a second find any failed switch, and the CPU a
+ * loop without gaps burns slowed every other suite running beside it.
+ */
+export function httpLoop(port: number, workers = 4, gapMs = 5) {
   let running = true;
   // A test that fails before stop() would leave the loop running and its file never ending: the
   // loop ends by itself after the 5-minute test timeout.
@@ -37,6 +41,7 @@ export function httpLoop(port: number, workers = 4) {
         counts.failed++;
         counts.errors.push(String((error as Error).cause ?? error));
       }
+      await new Promise((resolve) => setTimeout(resolve, gapMs));
     }
   });
   return {
