@@ -15,6 +15,7 @@ import { ProcessRuntime } from '../runtime/process/process-runtime.ts';
 import type { TrafficRouter } from '../traffic/contract.ts';
 import { type Agent, type Clock, createAgent, type LogLevel } from './agent.ts';
 import { createAdminServer, listen } from './api.ts';
+import { agentInfoPath } from './info-path.ts';
 import { endRecordedProxies, recordProxy } from './proxy-ledger.ts';
 import { RouterPool } from './routers.ts';
 import { loadOrCreateToken, tokenPath } from './token.ts';
@@ -52,10 +53,7 @@ export interface RunningAgent {
   close(): Promise<void>;
 }
 
-/** Where a running agent says how to reach it. */
-export function agentInfoPath(stateDir: string): string {
-  return join(stateDir, 'agent.json');
-}
+export { agentInfoPath };
 
 /** Refuses to run beside another live agent on the same state folder (both would supervise the same instances). */
 function claimStateDir(stateDir: string): void {

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { readJson, readPointerJson } from '../runtime/process/atomic-json.ts';
 import type { InstanceRecord } from '../runtime/process/instance.ts';
 import { isAlive, isSameProcess, stopGroup } from '../runtime/process/proc.ts';
-import { agentInfoPath } from './main.ts';
+import { agentInfoPath } from './info-path.ts';
 import { endRecordedProxies } from './proxy-ledger.ts';
 import { runningSupervisor } from './supervisor.ts';
 

@@ -1,9 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { agentCommand } from '../../agent/cli-entry.ts';
 import { installAgent, uninstallAgent } from '../../agent/install.ts';
-import { stopAgent } from '../../agent/stop.ts';
-import { superviseCommand } from '../../agent/supervise-entry.ts';
 import { AppError } from '../../domain/errors.ts';
 import { port } from '../args.ts';
 import type { Act, Context } from '../context.ts';
@@ -41,8 +38,9 @@ export function registerAgent(program: Command, ctx: () => Context, act: Act): v
         const c = ctx();
         const port = parsePort(opts.port);
         const args = ['--state-dir', stateDirOf(c, opts.stateDir), '--port', String(port)];
-        if (opts.supervise) return superviseCommand(args);
-        return agentCommand(args, {});
+        // The data plane (router, runtimes, its metrics) loads for this command only.
+        if (opts.supervise) return (await import('../../agent/supervise-entry.ts')).superviseCommand(args);
+        return (await import('../../agent/cli-entry.ts')).agentCommand(args, {});
       }),
     );
 
@@ -57,6 +55,7 @@ export function registerAgent(program: Command, ctx: () => Context, act: Act): v
       act(async (opts: { stateDir?: string; instances?: boolean }) => {
         const c = ctx();
         const stateDir = stateDirOf(c, opts.stateDir);
+        const { stopAgent } = await import('../../agent/stop.ts');
         const report = await stopAgent(stateDir, { instances: opts.instances === true });
         if (c.io.json) {
           c.io.data(report);

@@ -16,7 +16,6 @@ import { withFleets } from '../../fleet/routing.ts';
 import { createLogger } from '../../observe/log.ts';
 import { grantUsers } from '../../server/auth/grant-users.ts';
 import { issueToken } from '../../server/auth/tokens.ts';
-import { startServer } from '../../server/main.ts';
 import type { Store } from '../../store/contract.ts';
 import { duration, port } from '../args.ts';
 import type { Act, Context } from '../context.ts';
@@ -193,6 +192,8 @@ export function registerServer(program: Command, ctx: () => Context, act: Act): 
           users: grantUsers(store, config),
           log,
         });
+        // The HTTP stack (hono, prom-client, the routes) loads for this command only.
+        const { startServer } = await import('../../server/main.ts');
         const running = await startServer({
           store,
           config,
