@@ -7,14 +7,17 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { isAppError } from '../domain/errors.ts';
-import type { ReleaseRoute, RouteState, TrafficRouter } from './contract.ts';
+import type { ReleaseRoute, RouterCapabilities, RouteState, TrafficRouter } from './contract.ts';
 import { freePort, load, spawnBackend, startBackend, type TestBackend } from './testing.ts';
 
 export interface TrafficContractOptions {
   readonly name: string;
   readonly create: () => TrafficRouter | Promise<TrafficRouter>;
-  /** Tests this driver cannot pass, each group with the reason. */
-  readonly skip?: readonly { readonly reason: string; readonly tests: readonly string[] }[];
+  /**
+   * Tests of what this driver does not offer, each group with the reason: not run (nothing of
+   * the contract is skipped); a capability it leaves out must be declared false instead.
+   */
+  readonly leftOut?: readonly { readonly reason: string; readonly tests: readonly ContractTest[] }[];
   /** Skip the whole suite (e.g. the proxy binary is missing); from `serviceSkip`. */
   readonly skipAll?: string | false;
 }
@@ -39,9 +42,16 @@ export const CONTRACT_TESTS = [
 
 export type ContractTest = (typeof CONTRACT_TESTS)[number];
 
+/** The contract tests of an optional capability (contract.ts `RouterCapabilities`). */
+const CAPABILITY_TESTS: readonly (readonly [ContractTest, keyof RouterCapabilities])[] = [
+  ['stickiness: a user on the new release stays there while its weight grows', 'stickiness'],
+  ['preview header routes to a named release even at weight 0', 'preview'],
+  ['metrics count requests by status class', 'metrics'],
+  ['websocket upgrade passes through', 'websockets'],
+];
+
 export function runTrafficContract(options: TrafficContractOptions): void {
-  const skipOf = (title: ContractTest): string | undefined =>
-    options.skip?.find((s) => s.tests.includes(title))?.reason;
+  const leftOut = new Set(options.leftOut?.flatMap((group) => group.tests));
 
   describe(`TrafficRouter contract: ${options.name}`, { skip: options.skipAll }, () => {
     let router: TrafficRouter;
@@ -70,7 +80,21 @@ export function runTrafficContract(options: TrafficContractOptions): void {
       const res = await fetch(url + path, { headers, signal: AbortSignal.timeout(10_000) });
       return { status: res.status, backend: res.headers.get('x-backend'), body: await res.text() };
     };
-    const it = (title: ContractTest, fn: () => Promise<void>) => test(title, { skip: skipOf(title) }, fn);
+    const it = (title: ContractTest, fn: () => Promise<void>) => {
+      if (!leftOut.has(title)) test(title, fn);
+    };
+
+    if (leftOut.size > 0)
+      test('declares the capabilities it leaves out as absent', async () => {
+        const declared = (await options.create()).capabilities;
+        for (const [title, capability] of CAPABILITY_TESTS)
+          if (leftOut.has(title))
+            assert.equal(
+              declared[capability],
+              false,
+              `"${title}" is left out, so ${capability} must be false`,
+            );
+      });
 
     beforeEach(async () => {
       backends = [];

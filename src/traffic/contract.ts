@@ -89,7 +89,7 @@ export interface ValueBounds {
   readonly high: number;
 }
 
-/** Optional capabilities; a driver that lacks one says so, and its contract test is skipped with a reason. */
+/** Optional capabilities; a driver that lacks one says so, and its contract test is left out (`leftOut`, with the reason). */
 export interface RouterCapabilities {
   readonly stickiness: boolean;
   readonly preview: boolean;
