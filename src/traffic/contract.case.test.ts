@@ -86,7 +86,9 @@ export function runTrafficContract(options: TrafficContractOptions): void {
 
     if (leftOut.size > 0)
       test('declares the capabilities it leaves out as absent', async () => {
-        const declared = (await options.create()).capabilities;
+        const created = await options.create();
+        const declared = created.capabilities;
+        await created.close();
         for (const [title, capability] of CAPABILITY_TESTS)
           if (leftOut.has(title))
             assert.equal(
@@ -121,7 +123,10 @@ export function runTrafficContract(options: TrafficContractOptions): void {
       const r = await load(url, 1000, { concurrency: 10 });
       assert.equal(r.failed, 0);
       const onNew = r.byBackend.get('b') ?? 0;
-      assert.ok(Math.abs(onNew - 300) <= 45, `v2 got ${onNew} of 1000 requests at weight 30 (want 300 ± 45)`);
+      assert.ok(
+        Math.abs(onNew - 300) <= 60,
+        `v2 got ${onNew} of 1000 requests at weight 30 (want 300 ± 60, 4 standard deviations)`,
+      );
     });
 
     it('a 100% switch sends nothing to the old release', async () => {
@@ -280,10 +285,12 @@ export function runTrafficContract(options: TrafficContractOptions): void {
       await arrived;
       await router.apply(s);
       await router.apply(s);
-      const r = await load(url, 100, { concurrency: 4 });
+      const r = await load(url, 200, { concurrency: 4 });
       assert.equal(r.failed, 0);
       const [onA, onB] = [r.byBackend.get('a') ?? 0, r.byBackend.get('b') ?? 0];
-      assert.ok(onA + onB === 100 && Math.abs(onA - 50) <= 10, `split ${onA}/${onB} at 50/50`);
+      // A random split of 200 at 50/50 has a standard deviation of 7: ±30 fails a right split about
+      // once in 40,000 runs (±10 of 100, before, failed one in 20), and still tells it from 80/20.
+      assert.ok(onA + onB === 200 && Math.abs(onA - 100) <= 30, `split ${onA}/${onB} at 50/50`);
       assert.equal((await slow).status, 200);
     });
 
