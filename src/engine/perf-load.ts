@@ -1,9 +1,10 @@
 /**
  * One bounded load run with autocannon (a maintained HTTP load generator, fixed-rate mode), its
  * latencies taken from every response so percentiles are exact rather than histogram buckets.
- * Before the timed run, a burst of uncounted requests (`WARMUP_REQUESTS`) warms a just-started
- * release: its JIT needs a few hundred requests, which a short step at a low rate never sends, so
- * a cold new release measured against the warm previous one read as a 4x regression. Responses in
+ * Before the timed run, uncounted requests (`warmUp`: 300 at least, more while the median still
+ * falls) warm a just-started release: its JIT needs a few hundred requests, which a short step at
+ * a low rate never sends, so a cold new release measured against the warm previous one read as a
+ * 4x regression. Responses in
  * the timed run's first tenth (1 s to 2 s, at most a quarter of it: connections opening) are not
  * counted either.
  */
@@ -64,30 +65,64 @@ export interface LoadResult {
   readonly slices: readonly (readonly number[])[];
 }
 
-/** Uncounted requests sent as fast as the connections go before the timed run, for at most WARMUP_MAX_MS. */
-export const WARMUP_REQUESTS = 300;
-const WARMUP_MAX_MS = 3000;
+/** Uncounted warm-up requests go in rounds of this many, sent as fast as the connections go. */
+export const WARMUP_ROUND = 100;
+const WARMUP_MIN_ROUNDS = 3;
+/** The fewest warm-up requests a release gets (more while its median still falls). */
+export const WARMUP_REQUESTS = WARMUP_ROUND * WARMUP_MIN_ROUNDS;
+const WARMUP_MAX_MS = 6000;
+/** A round whose median is under this share of the round before: the release is still warming. */
+const STILL_FALLING = 0.85;
+/** Warm beside a warm release: a median within this ratio of its median (or a slower release's cap). */
+const WARM_NEAR = 1.2;
 
-export function warmUp(spec: LoadSpec): Promise<void> {
+/**
+ * Warms a release until its median stops falling and, given `reference` (the warm release beside it,
+ * warmed alongside), until it is within WARM_NEAR of that one's median: at least WARMUP_MIN_ROUNDS
+ * rounds, for at most WARMUP_MAX_MS. On a busy machine the optimising compiler's threads get little
+ * CPU, and a release measured after a fixed 300 requests was still cold: 2.6x the warm one's median.
+ * `onRound` hears each round's median (ms); returns the last one, NaN when it had no answer.
+ */
+export async function warmUp(
+  spec: LoadSpec,
+  reference?: () => number,
+  onRound?: (median: number) => void,
+): Promise<number> {
+  const deadline = performance.now() + WARMUP_MAX_MS;
+  let before = Number.POSITIVE_INFINITY;
+  for (let round = 1; ; round++) {
+    const left = deadline - performance.now();
+    if (left <= 0 || spec.signal?.aborted) return before;
+    const median = await warmRound(spec, left);
+    onRound?.(median);
+    const near = reference === undefined || !(median > reference() * WARM_NEAR);
+    // NaN (no answer in the round) ends the warm-up too: a hung release is the timed run's to judge.
+    if (round >= WARMUP_MIN_ROUNDS && !(median < before * STILL_FALLING) && near) return median;
+    if (Number.isNaN(median)) return median;
+    before = median;
+  }
+}
+
+/** One round of warm-up requests, stopped after `capMs`; resolves with its median latency (ms). */
+function warmRound(spec: LoadSpec, capMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const instance = loadAutocannon()(
       {
         url: spec.origin,
         connections: spec.connections,
-        amount: WARMUP_REQUESTS,
+        amount: WARMUP_ROUND,
         timeout: 10,
         headers: { ...spec.headers },
         requests: spec.paths.map((path) => ({ method: 'GET', path })),
       },
-      (error) => {
+      (error, result) => {
         clearTimeout(cap);
         spec.signal?.removeEventListener('abort', onAbort);
         if (error) reject(error);
-        else resolve();
+        else resolve(result.latency.p50 ?? Number.NaN);
       },
     );
-    // A release that hangs is the timed run's to judge, not the warm-up's to wait out.
-    const cap = setTimeout(() => instance.stop(), WARMUP_MAX_MS);
+    const cap = setTimeout(() => instance.stop(), capMs);
     const onAbort = () => instance.stop();
     spec.signal?.addEventListener('abort', onAbort, { once: true });
   });

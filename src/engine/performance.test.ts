@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { PerfRecord } from '../domain/performance.ts';
 import type { DeploymentContext } from './context.ts';
-import { WARMUP_REQUESTS } from './perf-load.ts';
+import { WARMUP_REQUESTS, WARMUP_ROUND } from './perf-load.ts';
 import { createPerformanceRunner } from './performance.ts';
 
 const HEADER = 'x-slipway-release';
@@ -76,8 +76,9 @@ describe('the performance step measures a latency regression again before it fai
   });
 
   test('a slowness in the first run only is not a regression: the step passes and says why', async () => {
-    // Slow for the first timed run (after the warm-up), fast from the second run on.
-    const firstRun = WARMUP_REQUESTS + RATE * (DURATION_MS / 1000);
+    // Slow after the first warm-up's 300 requests, through the first timed run (and one more warm-up
+    // round, should noise extend the first warm-up), fast from the second warm-up on.
+    const firstRun = WARMUP_REQUESTS + WARMUP_ROUND + RATE * (DURATION_MS / 1000);
     newDelay = (n) => (n > WARMUP_REQUESTS && n <= firstRun ? 12 : 1);
     const { result, recorded } = await run();
     assert.equal(result.ok, true, result.ok ? '' : result.reason);
@@ -86,6 +87,15 @@ describe('the performance step measures a latency regression again before it fai
       /\(a first run read p50 .*; a second run did not confirm it\)/,
     );
     assert.equal(recorded[0]?.verdict, 'pass');
+  });
+
+  test('a release that starts slow is warmed until its median nears the previous release’s, then measured warm', async () => {
+    // Cold for its first 600 requests (12 ms, as a JIT not yet optimising), warm after: 300 fixed
+    // warm-up requests would measure it cold.
+    newDelay = (n) => (n <= 600 ? 12 : 1);
+    const { result } = await run();
+    assert.equal(result.ok, true, result.ok ? '' : result.reason);
+    assert.doesNotMatch(result.ok ? result.note : '', /second run/);
   });
 
   test('a release as fast as the previous one passes on the first run', async () => {

@@ -8,9 +8,9 @@
  * the two, each pinned by the preview header, so both see the same machine request by request
  * (perf-paired.ts). Only when it is gone (rolling) are
  * its figures recorded by its own deployment used. Either way the new release's figures are stored.
- * A fail on latency alone is measured once more before it decides: p95 from a few dozen answers is
- * the third-slowest of them, and one stall of a busy machine moves it; a slower release is slower
- * again, a stall seldom lands twice (the error rate decides at once).
+ * A fail on latency alone is measured once more, after another warm-up, before it decides: p95 from
+ * a few dozen answers is the third-slowest of them, and one stall of a busy machine moves it; a
+ * slower release is slower again, a stall seldom lands twice (the error rate decides at once).
  */
 import { endpointOutside, type PerformanceConfig } from '../config/performance.ts';
 import type { PerfBaseline, PerformanceRecords, PerfRecord, PerfVerdict } from '../domain/performance.ts';
@@ -71,13 +71,12 @@ export function loadTarget(
   return { origin: [...origins][0] as string, paths };
 }
 
-/** One timed measurement of the new release and of what it is compared with (`warm`: warm both first). */
+/** One timed measurement of the new release and of what it is compared with, both warmed first. */
 async function measureOnce(
   ctx: DeploymentContext,
   input: PerformanceInput,
   target: { origin: string; paths: string[] },
   records: PerformanceRecords,
-  warm: boolean,
 ): Promise<Measured> {
   const perf = ctx.performance as NonNullable<DeploymentContext['performance']>;
   const spec = (releaseId: string): LoadSpec => ({
@@ -89,15 +88,24 @@ async function measureOnce(
     headers: { [ctx.previewHeader]: releaseId },
     ...(input.signal && { signal: input.signal }),
   });
-  // Both sides warm (a just-started release is cold) before the timed load.
-  const warmed = async (...ids: string[]) => {
-    await Promise.all(ids.map((id) => warmUp(spec(id))));
+  // Both sides warm (a just-started release is cold) before the timed load; the new release, beside
+  // the previous one, until its median is near that one's (or the warm-up's time is up).
+  const warmed = async (id: string, besideId?: string) => {
+    let beside = Number.NaN;
+    await Promise.all([
+      warmUp(spec(id), besideId === undefined ? undefined : () => beside),
+      besideId === undefined
+        ? undefined
+        : warmUp(spec(besideId), undefined, (m) => {
+            beside = m;
+          }),
+    ]);
     if (input.signal?.aborted) throw new Error('aborted');
   };
   const load = (releaseId: string) => runLoad(spec(releaseId));
   if (ctx.stable && input.stableRunning) {
     const stable = ctx.stable;
-    if (warm) await warmed(ctx.release.id, stable.id);
+    await warmed(ctx.release.id, stable.id);
     const { headers: _pinned, ...shared } = spec(ctx.release.id);
     const { mine, theirs } = await runPairedLoad(shared, ctx.previewHeader, ctx.release.id, stable.id);
     const paired = pairedRatios(mine.slices, theirs.slices);
@@ -113,7 +121,7 @@ async function measureOnce(
       missing: '',
     };
   }
-  if (warm) await warmed(ctx.release.id);
+  await warmed(ctx.release.id);
   const figures = (await load(ctx.release.id)).figures;
   if (!ctx.stable) return { figures, baseline: null, missing: ` (the first release of ${ctx.env})` };
   const recorded = await records.latest(ctx.app, ctx.env, ctx.stable.id);
@@ -143,19 +151,19 @@ export function createPerformanceRunner(options: PerformanceRunnerOptions): Perf
       if (!perf) return { ok: true, note: 'no performance step configured' };
       const target = loadTarget(ctx);
       if ('refused' in target) return { ok: false, reason: target.refused };
-      const measure = (warm: boolean) => measureOnce(ctx, input, target, options.records, warm);
+      const measure = () => measureOnce(ctx, input, target, options.records);
       const aborted = { ok: false as const, reason: 'performance step stopped: deployment aborted' };
       let measured: Measured;
       let verdict: PerfVerdict;
       let summary: string;
       try {
-        measured = await measure(true);
+        measured = await measure();
         const first = judge(measured.figures, measured.baseline, perf.limits, ctx.release);
         ({ verdict, summary } = first);
         if (first.verdict === 'fail' && first.latencyOnly && !input.signal?.aborted) {
           // A tail read from a few dozen answers moves with one stall of a busy machine: a release
           // that is slower is slower again in a second run, while a stall seldom lands twice.
-          measured = await measure(false);
+          measured = await measure();
           const second = judge(measured.figures, measured.baseline, perf.limits, ctx.release);
           verdict = second.verdict;
           summary =
