@@ -32,6 +32,8 @@ export interface PerfJudgement {
   readonly summary: string;
   /** A fail on latency ratios alone (the error rate held): worth measuring again before it decides. */
   readonly latencyOnly?: boolean;
+  /** A fail's regressions, as the summary names them after its lead-in. */
+  readonly regressions?: string;
 }
 
 export function judge(
@@ -73,6 +75,7 @@ export function judge(
       verdict: 'fail',
       summary: `performance regression against ${against}: ${regressions.join('; ')}`,
       latencyOnly: !regressions.includes(errLine),
+      regressions: regressions.join('; '),
     };
   return { verdict: 'pass', summary: `performance against ${against}: ${parts.join('; ')}` };
 }

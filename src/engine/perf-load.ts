@@ -2,11 +2,10 @@
  * One bounded load run with autocannon (a maintained HTTP load generator, fixed-rate mode), its
  * latencies taken from every response so percentiles are exact rather than histogram buckets.
  * Before the timed run, uncounted requests (`warmUp`: 300 at least, more while the median still
- * falls) warm a just-started release: its JIT needs a few hundred requests, which a short step at
- * a low rate never sends, so a cold new release measured against the warm previous one read as a
- * 4x regression. Responses in
- * the timed run's first tenth (1 s to 2 s, at most a quarter of it: connections opening) are not
- * counted either.
+ * falls or is far above the previous release's) warm a just-started release: its JIT needs a few
+ * hundred requests, which a short step at a low rate never sends, so a cold new release measured
+ * against the warm previous one read as a 4x regression. Responses in the timed run's first tenth
+ * (1 s to 2 s, at most a quarter of it: connections opening) are not counted either.
  */
 import type autocannon from 'autocannon';
 import type { PerfFigures } from '../domain/performance.ts';

@@ -29,9 +29,6 @@ interface Measured {
 
 type PerformanceInput = Parameters<PerformanceRunner['run']>[1];
 
-/** The regressions a failing summary names, without its lead-in. */
-const regressionsOf = (summary: string) => summary.replace(/^performance regression against [^:]*: /, '');
-
 export interface PerformanceRunnerOptions {
   readonly records: PerformanceRecords;
   readonly now?: () => Date;
@@ -168,8 +165,8 @@ export function createPerformanceRunner(options: PerformanceRunnerOptions): Perf
           verdict = second.verdict;
           summary =
             second.verdict === 'fail'
-              ? `${second.summary} (confirmed by a second run; the first read ${regressionsOf(first.summary)})`
-              : `${second.summary} (a first run read ${regressionsOf(first.summary)}; a second run did not confirm it)`;
+              ? `${second.summary} (confirmed by a second run; the first read ${first.regressions})`
+              : `${second.summary} (a first run read ${first.regressions}; a second run did not confirm it)`;
         }
       } catch (error) {
         if (input.signal?.aborted) return aborted;
