@@ -14,6 +14,11 @@
  *   BENCH_EACH=10 node bench/canary-batch.ts   # 10 healthy + 10 faulty
  *   BENCH_NOISE_ERRORS=0.02 node bench/canary-batch.ts
  *   BENCH_KINDS='errors 10%,p95 3x,errors 3% vs stable' node bench/canary-batch.ts
+ *   BENCH_PARALLEL=4 BENCH_CLIENTS=12 BENCH_ANALYSIS=60 node bench/canary-batch.ts
+ *
+ * How many requests a side an analysis sees decides what it can tell apart: the defaults (3
+ * clients a lane, 14 s) give ~250, too few to show 5% errors beside a stable 2%; the last line
+ * gives ~4,800 (bench/README, "Sequential analysis, round 4").
  */
 import type { Deployment } from '../src/domain/types.ts';
 import { startEngineBench } from './engine-bench.ts';
@@ -21,6 +26,9 @@ import { isFailure, type Sample, sleep, streamLoad } from './stream-load.ts';
 
 const EACH = Number(process.env.BENCH_EACH ?? 50);
 const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 8);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 3);
+/** The canary step's analysis, in seconds: a healthy canary runs all of it. */
+const ANALYSIS_S = Number(process.env.BENCH_ANALYSIS ?? 14);
 /**
  * BENCH_TEST=sequential (default): the defaults, sequential tests beside the fixed triggers;
  * BENCH_TEST=threshold: the fixed triggers alone (`errorRate.test: threshold`, `latency.test:
@@ -60,7 +68,7 @@ const envYaml = (e: string) => `  ${e}:
     }
     strategy:
       canary:
-        steps: [{ weight: 50, analysis: { duration: 14s } }, { weight: 100 }]
+        steps: [{ weight: 50, analysis: { duration: ${ANALYSIS_S}s } }, { weight: 100 }]
     watch: 1s`;
 const YAML = `app: shop
 run: { command: node server.js, instances: 1, health: { path: /health, interval: 300ms, timeout: 300ms, startTimeout: 10s }, stopTimeout: 2s }
@@ -95,10 +103,10 @@ process.once('SIGTERM', stopOnSignal);
 /**
  * A deployment's end. An analysis that cannot decide pauses the deployment (the profile's
  * `inconclusive: pause`), which would wait for a human: it is recorded as such and aborted, so
- * the batch goes on. Bounded: a deployment not over after 90 s is aborted too.
+ * the batch goes on. Bounded: a deployment not over 76 s after its analysis's length is aborted too.
  */
 async function settle(id: string, run: Promise<Deployment>): Promise<Deployment & { paused?: string }> {
-  const deadline = performance.now() + 90_000;
+  const deadline = performance.now() + (ANALYSIS_S + 76) * 1000;
   let paused: string | undefined;
   for (;;) {
     const over = await Promise.race([run, sleep(500).then(() => undefined)]);
@@ -106,7 +114,10 @@ async function settle(id: string, run: Promise<Deployment>): Promise<Deployment 
     const now = await bench.h.store.getDeployment(id);
     if (!paused && (now?.status === 'paused' || performance.now() > deadline)) {
       const timeline = (now?.state as { engine?: { timeline?: { what: string }[] } })?.engine?.timeline;
-      paused = now?.status === 'paused' ? (timeline?.at(-1)?.what ?? 'paused') : 'not over after 90 s';
+      paused =
+        now?.status === 'paused'
+          ? (timeline?.at(-1)?.what ?? 'paused')
+          : `not over after ${ANALYSIS_S + 76} s`;
       await bench.executor.transition(id, { type: 'abort', at: Date.now(), by: 'bench', reason: paused });
     }
   }
@@ -128,7 +139,7 @@ async function lane(env: string): Promise<void> {
   }
   const port = await bench.port(env);
   const load = streamLoad(`http://127.0.0.1:${port}/api/products`, {
-    concurrency: 3,
+    concurrency: CLIENTS,
     header: 'x-shop-version',
     gapMs: 10,
     timeoutMs: 5000,
@@ -141,7 +152,15 @@ async function lane(env: string): Promise<void> {
       const done = await settle(d.id, d.run);
       const to = performance.now();
       await sleep(300);
-      const mine = load.samples.filter((s: Sample) => s.end >= from && s.end < to + 300 && isFailure(s));
+      // With noise on, every build answers its share of 5xx, the stable ones too: those are the
+      // builds' own answers, not failures of the rollout.
+      const mine = load.samples.filter(
+        (s: Sample) =>
+          s.end >= from &&
+          s.end < to + 300 &&
+          isFailure(s) &&
+          !(NOISE > 0 && s.side && s.side !== version && s.status >= 500),
+      );
       results.push({
         kind: job.kind,
         status: done.paused ? 'paused' : done.status,
@@ -176,7 +195,7 @@ try {
 
 const total = ((performance.now() - started) / 1000).toFixed(0);
 console.log(
-  `${results.length} canary deployments, ${PARALLEL} at a time, fast profile, test ${TEST}, ${NOISE * 100}% errors in every build, in ${total} s; loopback`,
+  `${results.length} canary deployments, ${PARALLEL} at a time, ${CLIENTS} clients each, fast profile, ${ANALYSIS_S} s analysis at 50%, test ${TEST}, ${NOISE * 100}% errors in every build, in ${total} s; loopback`,
 );
 console.log(
   'kind         runs  succeeded  rolled back  failed  paused  median s  faulty-release 5xx  failed beyond',
