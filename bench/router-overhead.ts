@@ -6,6 +6,7 @@
  *
  *   node bench/router-overhead.ts                 # all four
  *   BENCH_ONLY=direct,builtin,plain node bench/router-overhead.ts   # plain: a bare undici proxy
+ *   BENCH_ONLY=builtin,haproxy,pipe ...           # pipe: bytes copied between sockets, Node's floor
  *   BENCH_PROFILE=1 ...                           # builtin under --cpu-prof, summary printed
  *   BENCH_ROUNDS=5 ...                            # 5 rounds, targets interleaved; medians and per-round ratios
  *   BENCH_BASE=/other/checkout ...                # that checkout's builtin router as the row "base" (before/after)
@@ -104,6 +105,12 @@ try {
     const proc = await spawnReady([...prof, file, String(port), String(backendPort)]);
     children.push(proc.child);
     add(name, `http://127.0.0.1:${port}/`, proc.child.pid!);
+  }
+  if (ONLY.includes('pipe')) {
+    const port = await freePort();
+    const proc = await spawnReady([join(here, 'serve-pipe.ts'), String(port), String(backendPort)]);
+    children.push(proc.child);
+    add('pipe', `http://127.0.0.1:${port}/`, proc.child.pid!);
   }
   if (ONLY.includes('plain')) {
     const port = await freePort();
