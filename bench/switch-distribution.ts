@@ -115,7 +115,7 @@ async function switches(
         0,
         ...recent.filter((s) => s.start <= at && s.end >= at && s.side !== to).map((s) => s.end - s.start),
       ),
-      failed: failuresBetween(l.samples.slice(mark), at, performance.now()),
+      failed: failuresBetween(recent, at, performance.now()),
     });
   }
   const samples = await l.stop();

@@ -62,7 +62,7 @@ describe('the performance step measures a latency regression again before it fai
   });
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const run = async (connections = 10) => {
+  const run = async () => {
     newSeen = 0;
     runs = 0;
     const recorded: PerfRecord[] = [];
@@ -81,7 +81,7 @@ describe('the performance step measures a latency regression again before it fai
       performance: {
         rate: RATE,
         durationMs: DURATION_MS,
-        connections,
+        connections: 10,
         endpoints: ['/'],
         limits: { p50: 1.5, p95: 3, errorRate: 0.01, minDeltaMs: 2 },
       },
