@@ -142,7 +142,10 @@ export class Agent {
   /** Every router's metrics in Prometheus text (the drivers that keep any). */
   async prometheus(): Promise<string> {
     const routers = await this.routers.all();
-    return routers.map((r) => (r as { prometheus?: () => string }).prometheus?.() ?? '').join('');
+    const texts = routers.map(
+      (r) => (r as { prometheus?: () => string | Promise<string> }).prometheus?.() ?? '',
+    );
+    return (await Promise.all(texts)).join('');
   }
 
   /**

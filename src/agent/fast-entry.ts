@@ -28,12 +28,14 @@ export async function runAgentFast(argv: readonly string[]): Promise<number> {
     const { superviseCommand } = await import('./supervise-entry.ts');
     return superviseCommand(argv);
   }
-  const [{ isAppError }, { agentCommand }, { awaitTurn }] = await Promise.all([
+  const [{ isAppError }, { agentCommand }, { awaitTurn, STANDBY_ENV }] = await Promise.all([
     import('../domain/errors.ts'),
     import('./cli-entry.ts'),
     import('../traffic/builtin/held-listeners.ts'),
   ]);
-  // A supervisor's spare agent has loaded everything by now; it starts when the agent dies.
+  // A supervisor's spare agent has loaded everything by now (its router thread too); it starts when the agent dies.
+  if (process.env[STANDBY_ENV] === '1')
+    (await import('../traffic/builtin/threaded-router.ts')).prestartRouterThread();
   await awaitTurn();
   try {
     return await agentCommand(argv, {});

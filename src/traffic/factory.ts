@@ -26,7 +26,8 @@ const told =
 
 /** Drivers are imported lazily so the built-in router never loads the others' code. */
 const DRIVERS: Record<string, (options: RouterOptions) => Promise<TrafficRouter>> = {
-  builtin: async () => new (await import('./builtin/router.ts')).BuiltinRouter(),
+  // In a thread of its own: see threaded-router.ts for why.
+  builtin: async () => new (await import('./builtin/threaded-router.ts')).ThreadedRouter(),
   haproxy: async (o) =>
     new (await import('./haproxy/router.ts')).HaproxyRouter({ ...o.haproxy, onStart: told(o, 'haproxy') }),
   nginx: async (o) =>

@@ -15,6 +15,23 @@ export const STANDBY_ENV = 'SLIPWAY_STANDBY';
 /** A listening handle received from the parent; `net.Server#listen` accepts it as is. */
 export type HeldHandle = object;
 
+/**
+ * How a router in a worker thread (router-thread.ts) reaches the supervisor: only the main thread
+ * has the IPC channel, so the worker asks it and listens on the descriptor it gets back.
+ */
+export interface ListenerRelay {
+  readonly supervised: boolean;
+  listen(host: string, port: number, key: string): Promise<{ fd: number }>;
+  release(key: string): void;
+}
+
+let relay: ListenerRelay | undefined;
+
+/** Called once in a router worker thread: every function here then goes through the main thread. */
+export function useListenerRelay(r: ListenerRelay): void {
+  relay = r;
+}
+
 interface Reply {
   readonly slipway: 'listener';
   readonly id: number;
@@ -27,6 +44,7 @@ let wired = false;
 
 /** True when this process runs under the supervisor and can ask it for listeners. */
 export function supervised(): boolean {
+  if (relay) return relay.supervised;
   return process.env[SUPERVISED_ENV] === '1' && typeof process.send === 'function' && process.connected;
 }
 
@@ -62,6 +80,7 @@ export function listenerKey(host: string, port: number): string {
  */
 export function heldListener(host: string, port: number, key = listenerKey(host, port)) {
   if (!supervised() || (port === 0 && key === listenerKey(host, port))) return undefined;
+  if (relay) return relay.listen(host, port, key);
   wire();
   const id = nextId++;
   return new Promise<HeldHandle>((resolve, reject) => {
@@ -79,7 +98,8 @@ export function heldListener(host: string, port: number, key = listenerKey(host,
 /** Tells the supervisor a listener is no longer wanted (an environment removed or moved): it closes its copy. */
 export function releaseListener(key: string): void {
   if (!supervised()) return;
-  process.send!({ slipway: 'release', key }, undefined, {}, () => {});
+  if (relay) relay.release(key);
+  else process.send!({ slipway: 'release', key }, undefined, {}, () => {});
 }
 
 /**

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isAppError } from '../../domain/errors.ts';
+import { runTrafficContract } from '../contract.case.test.ts';
+import { freePort, startBackend } from '../testing.ts';
+import { BuiltinRouter } from './router.ts';
+import { ThreadedRouter } from './threaded-router.ts';
+
+runTrafficContract({ name: 'builtin in its thread', create: () => new ThreadedRouter() });
+
+test('builtin in its thread: says the same capabilities as the in-process router', async () => {
+  const router = new ThreadedRouter();
+  assert.deepEqual(router.capabilities, new BuiltinRouter().capabilities);
+  await router.close();
+});
+
+test('builtin in its thread: a refused state keeps its error code and message', async () => {
+  const router = new ThreadedRouter();
+  const port = await freePort();
+  const busy = await startBackend('busy');
+  await assert.rejects(
+    router.apply({
+      env: 'e',
+      listen: { host: '127.0.0.1', port: busy.backend.port },
+      releases: [],
+    }),
+    (e) => isAppError(e) && e.code === 'TRAFFIC_DRIVER_FAILED' && /pick a free port/.test(e.message),
+  );
+  await assert.rejects(router.setWeights('nowhere', { v1: 100 }), (e) => isAppError(e));
+  await router.apply({ env: 'e', listen: { host: '127.0.0.1', port }, releases: [] });
+  assert.match(await router.prometheus(), /^#|^$/);
+  await busy.close();
+  await router.close();
+  await assert.rejects(router.apply({ env: 'e', listen: { host: '127.0.0.1', port }, releases: [] }), /exited/);
+});

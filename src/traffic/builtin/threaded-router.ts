@@ -1,0 +1,160 @@
+/**
+ * The built-in router as the agent runs it: a BuiltinRouter in a worker thread of its own
+ * (router-thread.ts). The agent's main thread keeps its API, its reconciliation and its timers; the
+ * router thread keeps the sockets. Under load the main thread's loop would otherwise take a command
+ * only after the batch of client sockets ready before it, which put milliseconds between "the agent
+ * was told to switch" and "the next request goes to the new side"; a message to an idle router
+ * thread is taken on its next loop turn.
+ *
+ * Same contract as BuiltinRouter (src/traffic/contract.ts); an error keeps its code across the
+ * threads. The listeners a supervisor holds reach the thread as descriptors (held-listeners.ts).
+ * A crash of the router thread crashes the agent, as a crash of an in-process router did, so a
+ * supervisor starts a new one on the same listeners.
+ */
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ReleaseMetrics, RouterCapabilities, RouteState, TrafficRouter } from '../contract.ts';
+import type { ClientLimits } from './client-conn.ts';
+import { heldListener, releaseListener, supervised } from './held-listeners.ts';
+import {
+  fromWire,
+  type HeldAsk,
+  type HeldRelease,
+  type RouterAnswer,
+  type RouterOp,
+  type RouterThreadData,
+} from './thread-messages.ts';
+
+const here = fileURLToPath(import.meta.url);
+const ENTRY = fileURLToPath(new URL(`./router-thread${extname(here)}`, import.meta.url));
+
+/**
+ * Handles received from the supervisor whose descriptors a router thread listens on. Kept for the
+ * life of the process: closing (or collecting) one would close a descriptor the thread owns.
+ */
+const passedHandles: object[] = [];
+
+/** A thread started ahead of need by prestartRouterThread(), taken by the first router with default limits. */
+let spare: Worker | undefined;
+
+function startThread(limits: Partial<ClientLimits>): Worker {
+  const data: RouterThreadData = { supervised: supervised(), limits };
+  const worker = new Worker(ENTRY, { workerData: data, stdout: false, stderr: false });
+  // The agent's own server keeps the process alive; a forgotten router must not.
+  worker.unref();
+  return worker;
+}
+
+/**
+ * Starts the router thread (its module loading) ahead of need: a supervisor's spare agent does it
+ * before its turn, so a restart does not wait for it.
+ */
+export function prestartRouterThread(): void {
+  spare ??= startThread({});
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+export class ThreadedRouter implements TrafficRouter {
+  readonly name = 'builtin';
+  readonly capabilities: RouterCapabilities = {
+    stickiness: true,
+    preview: true,
+    metrics: true,
+    websockets: true,
+  };
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private gone: Error | undefined;
+
+  constructor(limits: Partial<ClientLimits> = {}) {
+    if (spare && Object.keys(limits).length === 0) {
+      this.worker = spare;
+      spare = undefined;
+    } else this.worker = startThread(limits);
+    this.worker.on('message', (message: RouterAnswer | HeldAsk | HeldRelease) => this.onMessage(message));
+    this.worker.on('error', (error) => {
+      this.end(error);
+      // As an exception in an in-process router would have: the agent stops, its supervisor restarts it.
+      throw error;
+    });
+    this.worker.on('exit', (code) => this.end(new Error(`the builtin router thread exited (code ${code})`)));
+  }
+
+  apply(state: RouteState): Promise<void> {
+    return this.call('apply', [state]) as Promise<void>;
+  }
+
+  setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<void> {
+    return this.call('setWeights', [env, weights]) as Promise<void>;
+  }
+
+  metrics(env: string, release: string, windowMs: number): Promise<ReleaseMetrics> {
+    return this.call('metrics', [env, release, windowMs]) as Promise<ReleaseMetrics>;
+  }
+
+  /** Every environment's metrics in the Prometheus text format, for a /metrics endpoint. */
+  prometheus(): Promise<string> {
+    return this.call('prometheus', []) as Promise<string>;
+  }
+
+  remove(env: string, release = true): Promise<void> {
+    return this.call('remove', [env, release]) as Promise<void>;
+  }
+
+  /** Stops serving (held listeners stay held for the next agent) and ends the thread. */
+  async close(): Promise<void> {
+    if (this.gone) return;
+    await this.call('close', []);
+    await this.worker.terminate();
+  }
+
+  private call(op: RouterOp, args: readonly unknown[]): Promise<unknown> {
+    if (this.gone) return Promise.reject(this.gone);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, op, args });
+    });
+  }
+
+  private onMessage(message: RouterAnswer | HeldAsk | HeldRelease): void {
+    if ('held' in message) {
+      void this.relayHeld(message);
+      return;
+    }
+    if ('release' in message) {
+      releaseListener(message.release);
+      return;
+    }
+    const pending = this.pending.get(message.id);
+    this.pending.delete(message.id);
+    if (message.error) pending?.reject(fromWire(message.error));
+    else pending?.resolve(message.value);
+  }
+
+  /** Asks the supervisor for the listener the thread wants and passes on its descriptor. */
+  private async relayHeld(ask: HeldAsk): Promise<void> {
+    try {
+      const handle = await heldListener(ask.host, ask.port, ask.key);
+      const fd = (handle as { fd?: number } | undefined)?.fd;
+      if (handle === undefined || typeof fd !== 'number' || fd < 0)
+        throw new Error('the supervisor sent no listener');
+      passedHandles.push(handle);
+      this.worker.postMessage({ held: ask.held, fd });
+    } catch (error) {
+      this.worker.postMessage({ held: ask.held, error: (error as Error).message });
+    }
+  }
+
+  private end(error: Error): void {
+    this.gone ??= error;
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+}
