@@ -118,6 +118,8 @@ export class ThreadedRouter implements TrafficRouter {
     if (this.gone) return Promise.reject(this.gone);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      // A call awaited keeps the process alive (the thread alone does not: see startThread).
+      if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ id, op, args });
     });
@@ -134,6 +136,7 @@ export class ThreadedRouter implements TrafficRouter {
     }
     const pending = this.pending.get(message.id);
     this.pending.delete(message.id);
+    if (this.pending.size === 0) this.worker.unref();
     if (message.error) pending?.reject(fromWire(message.error));
     else pending?.resolve(message.value);
   }
