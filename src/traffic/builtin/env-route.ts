@@ -14,6 +14,7 @@ import { ClientConn, type ClientLimits, DEFAULT_LIMITS } from './client-conn.ts'
 import { heldListener, listenerKey, releaseListener } from './held-listeners.ts';
 import { field, type Head } from './http1/head.ts';
 import { ReleaseWindow } from './metrics.ts';
+import type { SharedWeights } from './shared-weights.ts';
 import { pickSmooth, pickSticky, stickyPoint } from './split.ts';
 
 export interface ReleaseSlot {
@@ -148,6 +149,24 @@ export class EnvRoute {
     this.restartHealthLoop();
   }
 
+  /**
+   * Weights the agent's main thread writes for this environment (router-thread.ts): read at every
+   * request, so a change applies at the next one without waiting for this thread's loop.
+   */
+  shared: SharedWeights | undefined;
+
+  /** Takes weights written to `shared` since the last look; true when there were some. */
+  takeSharedWeights(): boolean {
+    const weights = this.shared?.changed();
+    if (weights === undefined || weights.length !== this.state.releases.length) return false;
+    this.state = {
+      ...this.state,
+      releases: this.state.releases.map((r, i) => ({ ...r, weight: weights[i]! })),
+    };
+    this.setWeightList(weights);
+    return true;
+  }
+
   setWeightList(weights: number[]): void {
     this.weights = weights;
     this.current = weights.map(() => 0);
@@ -167,6 +186,7 @@ export class EnvRoute {
 
   /** The release and backend for one request, or undefined when no backend can take it. */
   pick(req: Head, excluded: ReadonlySet<BackendState> | null): Pick | undefined {
+    if (this.shared !== undefined) this.takeSharedWeights();
     const slots = this.slots;
     const eligible = this.eligible;
     for (let i = 0; i < slots.length; i++) eligible[i] = this.firstAvailable(slots[i]!, excluded) >= 0;

@@ -5,8 +5,10 @@
  * the traffic. Started by threaded-router.ts; answers each call with the same id.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { RouteState } from '../contract.ts';
 import { useListenerRelay } from './held-listeners.ts';
 import { BuiltinRouter } from './router.ts';
+import { SharedWeights } from './shared-weights.ts';
 import {
   type HeldAnswer,
   type RouterAnswer,
@@ -33,6 +35,17 @@ useListenerRelay({
   release: (key) => port.postMessage({ release: key }),
 });
 
+/**
+ * Applies a state and, once it is served, reads the environment's weights from `buffer` (the main
+ * thread writes there from then on). Writes to the previous buffer are for the previous releases:
+ * it is let go before the new state applies.
+ */
+async function applyShared(state: RouteState, buffer: SharedArrayBuffer | undefined): Promise<void> {
+  router.shareWeights(state.env, undefined);
+  await router.apply(state);
+  if (buffer) router.shareWeights(state.env, new SharedWeights(buffer));
+}
+
 function answer(id: number, work: () => unknown): void {
   let result: unknown;
   try {
@@ -58,9 +71,12 @@ port.on('message', (message: RouterCall | HeldAnswer) => {
   const [a, b, c] = message.args as [never, never, never];
   switch (message.op) {
     case 'apply':
-      return answer(message.id, () => router.apply(a));
+      return answer(message.id, () => applyShared(a, b));
     case 'setWeights':
-      return answer(message.id, () => router.setWeights(a, b));
+      // The main thread wrote the weights to the shared buffer already; a request may have taken
+      // them by now. Taking them here keeps the order of the writes (a message may be older than the
+      // buffer); without a buffer (not applied through this thread) the message carries them.
+      return answer(message.id, () => (router.takeSharedWeights(a) ? undefined : router.setWeights(a, b)));
     case 'metrics':
       return answer(message.id, () => router.metrics(a, b, c));
     case 'prometheus':

@@ -15,6 +15,7 @@ import { validateRouteState, withWeights } from '../validate.ts';
 import { type ClientLimits, DEFAULT_LIMITS } from './client-conn.ts';
 import { EnvRoute } from './env-route.ts';
 import { renderPrometheus } from './prometheus.ts';
+import type { SharedWeights } from './shared-weights.ts';
 
 export class BuiltinRouter implements TrafficRouter {
   readonly name = 'builtin';
@@ -67,6 +68,23 @@ export class BuiltinRouter implements TrafficRouter {
     // Synchronous on purpose: the next request after this line sees the new split.
     route!.state = { ...route!.state, releases };
     route!.setWeightList(releases.map((r) => r.weight));
+  }
+
+  /**
+   * Makes `weights` (written by another thread, in the order of the releases last applied) the
+   * source of `env`'s weights from its next request on; replaced by the next call.
+   */
+  shareWeights(env: string, weights: SharedWeights | undefined): void {
+    const route = this.envs.get(env);
+    if (route) route.shared = weights;
+  }
+
+  /** Takes the shared weights of `env` now (its next request would); false when it has no shared buffer. */
+  takeSharedWeights(env: string): boolean {
+    const route = this.envs.get(env);
+    if (route?.shared === undefined) return false;
+    route.takeSharedWeights();
+    return true;
   }
 
   async metrics(env: string, release: string, windowMs: number): Promise<ReleaseMetrics> {

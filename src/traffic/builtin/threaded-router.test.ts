@@ -31,5 +31,37 @@ test('builtin in its thread: a refused state keeps its error code and message', 
   assert.match(await router.prometheus(), /^#|^$/);
   await busy.close();
   await router.close();
-  await assert.rejects(router.apply({ env: 'e', listen: { host: '127.0.0.1', port }, releases: [] }), /exited/);
+  await assert.rejects(
+    router.apply({ env: 'e', listen: { host: '127.0.0.1', port }, releases: [] }),
+    /exited/,
+  );
+});
+
+test('builtin in its thread: weight changes sent back to back end on the last one', async () => {
+  const router = new ThreadedRouter();
+  const [a, b] = [await startBackend('a'), await startBackend('b')];
+  const port = await freePort();
+  await router.apply({
+    env: 'e',
+    listen: { host: '127.0.0.1', port },
+    releases: [
+      { release: 'v1', weight: 100, backends: [a.backend] },
+      { release: 'v2', weight: 0, backends: [b.backend] },
+    ],
+  });
+  const flips = Array.from({ length: 20 }, (_, i) =>
+    router.setWeights('e', i % 2 === 0 ? { v1: 0, v2: 100 } : { v1: 100, v2: 0 }),
+  );
+  flips.push(router.setWeights('e', { v1: 0, v2: 100 }));
+  await Promise.all(flips);
+  const seen = new Set<string>();
+  for (let i = 0; i < 10; i++) {
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    seen.add(res.headers.get('x-backend') ?? '');
+    await res.arrayBuffer();
+  }
+  assert.deepEqual([...seen], ['b']);
+  await router.close();
+  await a.close();
+  await b.close();
 });

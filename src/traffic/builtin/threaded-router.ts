@@ -15,8 +15,10 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ReleaseMetrics, RouterCapabilities, RouteState, TrafficRouter } from '../contract.ts';
+import { validateRouteState, withWeights } from '../validate.ts';
 import type { ClientLimits } from './client-conn.ts';
 import { heldListener, releaseListener, supervised } from './held-listeners.ts';
+import { SharedWeights } from './shared-weights.ts';
 import {
   fromWire,
   type HeldAsk,
@@ -70,6 +72,8 @@ export class ThreadedRouter implements TrafficRouter {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /** Each environment's state as last applied, and the buffer its weights are written to. */
+  private readonly applied = new Map<string, { state: RouteState; shared: SharedWeights }>();
   private gone: Error | undefined;
 
   constructor(limits: Partial<ClientLimits> = {}) {
@@ -86,12 +90,24 @@ export class ThreadedRouter implements TrafficRouter {
     this.worker.on('exit', (code) => this.end(new Error(`the builtin router thread exited (code ${code})`)));
   }
 
-  apply(state: RouteState): Promise<void> {
-    return this.call('apply', [state]) as Promise<void>;
+  async apply(state: RouteState): Promise<void> {
+    validateRouteState(state);
+    const shared = new SharedWeights(state.releases.length);
+    await this.call('apply', [state, shared.buffer]);
+    this.applied.set(state.env, { state, shared });
   }
 
-  setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<void> {
-    return this.call('setWeights', [env, weights]) as Promise<void>;
+  /**
+   * Writes the weights where the router thread reads them at its next request (shared-weights.ts),
+   * so the switch does not wait for that thread to take a message; resolves once the thread has
+   * them in its state too. Refused here, with the in-process router's errors, if it cannot apply.
+   */
+  async setWeights(env: string, weights: Readonly<Record<string, number>>): Promise<void> {
+    const applied = this.applied.get(env);
+    const releases = withWeights(applied?.state, env, weights);
+    applied!.shared.write(releases.map((r) => r.weight));
+    applied!.state = { ...applied!.state, releases };
+    await this.call('setWeights', [env, weights]);
   }
 
   metrics(env: string, release: string, windowMs: number): Promise<ReleaseMetrics> {
@@ -103,8 +119,9 @@ export class ThreadedRouter implements TrafficRouter {
     return this.call('prometheus', []) as Promise<string>;
   }
 
-  remove(env: string, release = true): Promise<void> {
-    return this.call('remove', [env, release]) as Promise<void>;
+  async remove(env: string, release = true): Promise<void> {
+    this.applied.delete(env);
+    await this.call('remove', [env, release]);
   }
 
   /** Stops serving (held listeners stay held for the next agent) and ends the thread. */
