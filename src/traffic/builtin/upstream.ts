@@ -59,6 +59,9 @@ export class UpstreamConn {
   user: UpstreamUser | null = null;
   connected = false;
   idleSince = 0;
+  /** bytesRead + bytesWritten at the pool's last sweep, and since when they have not moved. */
+  progress = 0;
+  silentSince = 0;
   /** The method of the request in flight (a HEAD response has no body). */
   method = 'GET';
   /** An upgrade request is in flight: a 101 hands the socket over. */
@@ -97,6 +100,7 @@ export class UpstreamConn {
     socket.on('timeout', onTimeout);
     socket.on('drain', onDrain);
     (socket as OwnedSocket)[kConn] = this;
+    pool.track(this);
   }
 
   /** The response in flight is read until the backend closes: the client's connection must close too. */
@@ -124,7 +128,9 @@ export class UpstreamConn {
 
   markConnected(): void {
     this.connected = true;
-    this.socket.setTimeout(ACTIVE_TIMEOUT_MS);
+    // The pool's sweep judges a silent backend from here on: a socket timeout is refreshed on
+    // every read and write (~0.5 µs each, two a request).
+    this.socket.setTimeout(0);
     this.user?.onConnect(this);
   }
 
@@ -253,6 +259,16 @@ export class UpstreamConn {
     this.socket.destroy();
   }
 
+  /** The pool's sweep: a request in flight that has moved no byte either way for too long is cut. */
+  checkSilence(now: number): void {
+    const s = this.socket;
+    const progress = s.bytesRead + s.bytesWritten;
+    if (progress !== this.progress || this.user === null) {
+      this.progress = progress;
+      this.silentSince = now;
+    } else if (now - this.silentSince >= ACTIVE_TIMEOUT_MS) this.timeout();
+  }
+
   private detach(): void {
     const s = this.socket;
     s.removeListener('data', onData);
@@ -317,6 +333,8 @@ export class UpstreamPool {
   readonly host: string;
   readonly port: number;
   private readonly idle: UpstreamConn[] = [];
+  /** Every open connection, idle or in use, for the sweep. */
+  private readonly open = new Set<UpstreamConn>();
   private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -344,6 +362,10 @@ export class UpstreamPool {
     }
     conn.idleSince = Date.now();
     this.idle.push(conn);
+  }
+
+  track(conn: UpstreamConn): void {
+    this.open.add(conn);
     if (!this.sweeper) {
       this.sweeper = setInterval(() => this.sweep(), 1_000);
       this.sweeper.unref();
@@ -351,6 +373,7 @@ export class UpstreamPool {
   }
 
   forget(conn: UpstreamConn): void {
+    this.open.delete(conn);
     const i = this.idle.indexOf(conn);
     if (i >= 0) this.idle.splice(i, 1);
   }
@@ -360,10 +383,12 @@ export class UpstreamPool {
   }
 
   private sweep(): void {
-    const limit = Date.now() - IDLE_MS;
+    const now = Date.now();
+    const limit = now - IDLE_MS;
     // Oldest first: the pool is a stack, so the stale ones are at the bottom.
     while (this.idle.length > 0 && this.idle[0]!.idleSince <= limit) this.idle.shift()!.socket.destroy();
-    if (this.idle.length === 0) {
+    for (const conn of this.open) if (conn.connected) conn.checkSilence(now);
+    if (this.open.size === 0) {
       clearInterval(this.sweeper);
       this.sweeper = undefined;
     }
