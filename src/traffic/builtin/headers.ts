@@ -155,10 +155,20 @@ export function clientResponse(
   tail += '\r\n';
   const out = Buffer.allocUnsafe(size + tail.length + bodyEnd - bodyStart);
   let pos = 0;
-  for (let k = 0; k < n; k += 2) pos += src.copy(out, pos, kept[k], kept[k + 1]);
-  pos += out.write(tail, pos, 'latin1');
-  src.copy(out, pos, bodyStart, bodyEnd);
+  for (let k = 0; k < n; k += 2) pos = copyBytes(src, kept[k]!, kept[k + 1]!, out, pos);
+  for (let i = 0; i < tail.length; i++) out[pos++] = tail.charCodeAt(i);
+  copyBytes(src, bodyStart, bodyEnd, out, pos);
   return out;
+}
+
+/**
+ * src[from, to) into out at `pos`; returns the position after it. A head's runs are short, and
+ * a loop copies them faster than Buffer#copy's native call (~80 ns each).
+ */
+function copyBytes(src: Buffer, from: number, to: number, out: Buffer, pos: number): number {
+  if (to - from > 256) return pos + src.copy(out, pos, from, to);
+  for (let i = from; i < to; i++) out[pos++] = src[i]!;
+  return pos;
 }
 
 const REASONS: Readonly<Record<number, string>> = {
