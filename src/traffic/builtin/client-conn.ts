@@ -55,11 +55,13 @@ export class ClientConn {
   /** Armed while a request head is arriving in pieces. */
   private headTimer: NodeJS.Timeout | undefined;
   /**
-   * When the client last sent bytes or got its answer (Date.now()). The route's sweep closes
-   * connections idle past `idleTimeoutMs`: a socket timeout would be re-armed on every read and
-   * write of every request.
+   * When the route's sweep last saw the client active (Date.now()); it closes connections idle
+   * past `idleTimeoutMs`. A socket timeout would be re-armed on every read and write of every
+   * request, and even a clock read per request costs: reads and answers only set `active`.
    */
   lastActive = Date.now();
+  /** The client sent bytes or got its answer since the last sweep. */
+  active = true;
   /** Upgraded to a tunnel: no longer subject to the idle timeout. */
   private tunneled = false;
   /**
@@ -96,7 +98,7 @@ export class ClientConn {
 
   /** Bytes from the client; with shared reads, valid during this call only. */
   data(chunk: Buffer): void {
-    this.lastActive = Date.now();
+    this.active = true;
     const transient = this.shared;
     if (this.state === Reading.Head) this.readHead(chunk, transient);
     else if (this.state === Reading.Body) this.readBody(chunk, 0, transient);
@@ -204,7 +206,7 @@ export class ClientConn {
   exchangeDone(ex: Exchange): void {
     if (this.exchange !== ex) return;
     this.exchange = null;
-    this.lastActive = Date.now();
+    this.active = true;
     if (this.state === Reading.Body || this.state === Reading.Tunnel) {
       // Answered before the request's body was all read (or an upgrade refused): the rest of
       // the bytes cannot be told apart from a next request.
@@ -309,7 +311,15 @@ export class ClientConn {
     ex?.clientGone();
   }
 
-  /** Idle past the limit (EnvRoute's sweep). */
+  /** EnvRoute's sweep: `limit` is the latest lastActive that is idle too long. */
+  sweep(now: number, limit: number): void {
+    if (this.active) {
+      this.active = false;
+      this.lastActive = now;
+    } else if (this.lastActive <= limit) this.timedOut();
+  }
+
+  /** Idle past the limit. */
   timedOut(): void {
     // Waiting on the backend is the backend's timeout to judge; anything else is a stalled client.
     if (this.state !== Reading.Waiting && !this.tunneled) this.socket.destroy();
