@@ -19,7 +19,7 @@ import {
   tokens,
 } from './http1/head.ts';
 
-/** Pooled connections idle longer than this are closed, before node's default 5 s server keep-alive does. */
+/** Pooled connections idle this long (up to one 1 s sweep less) are closed, before node's default 5 s server keep-alive does. */
 export const IDLE_MS = 4_000;
 const CONNECT_TIMEOUT_MS = 2_000;
 /** A backend silent this long while a request waits on it is cut (undici's default too). */
@@ -336,6 +336,8 @@ export class UpstreamPool {
   /** Every open connection, idle or in use, for the sweep. */
   private readonly open = new Set<UpstreamConn>();
   private sweeper: NodeJS.Timeout | undefined;
+  /** Date.now() at the last sweep (or when the sweeper started). */
+  private lastSweep = 0;
   private closed = false;
 
   constructor(host: string, port: number) {
@@ -360,13 +362,16 @@ export class UpstreamPool {
       conn.socket.destroy();
       return;
     }
-    conn.idleSince = Date.now();
+    // The last sweep's time, not a clock read per request: a connection is closed 3-4 s after it
+    // went idle, still before node's 5 s keep-alive.
+    conn.idleSince = this.lastSweep;
     this.idle.push(conn);
   }
 
   track(conn: UpstreamConn): void {
     this.open.add(conn);
     if (!this.sweeper) {
+      this.lastSweep = Date.now();
       this.sweeper = setInterval(() => this.sweep(), 1_000);
       this.sweeper.unref();
     }
@@ -384,6 +389,7 @@ export class UpstreamPool {
 
   private sweep(): void {
     const now = Date.now();
+    this.lastSweep = now;
     const limit = now - IDLE_MS;
     // Oldest first: the pool is a stack, so the stale ones are at the bottom.
     while (this.idle.length > 0 && this.idle[0]!.idleSince <= limit) this.idle.shift()!.socket.destroy();
