@@ -157,20 +157,25 @@ export class UpstreamConn {
     }
     const partial = this.partial;
     this.partial = null;
-    if (partial) this.readHead(user, Buffer.concat([partial, chunk.subarray(0, length)]), false);
-    else this.readHead(user, chunk.subarray(0, length), this.shared);
+    if (partial) {
+      const joined = Buffer.concat([partial, chunk.subarray(0, length)]);
+      this.readHead(user, joined, joined.length, false);
+    } else this.readHead(user, chunk, length, this.shared);
   }
 
-  /** `inShared`: `buf` is a view of the shared read buffer (copied if kept). */
-  private readHead(user: UpstreamUser, buf: Buffer, inShared: boolean): void {
+  /**
+   * The bytes are buf[0, len) (no view made of the shared buffer per read). `inShared`: `buf` is
+   * the shared read buffer (copied if kept).
+   */
+  private readHead(user: UpstreamUser, buf: Buffer, len: number, inShared: boolean): void {
     for (;;) {
-      const end = headEnd(buf, 0);
+      const end = headEnd(buf, 0, len);
       if (end < 0) {
-        if (buf.length > MAX_HEAD_BYTES) {
+        if (len > MAX_HEAD_BYTES) {
           this.protocolError('response head too large');
           return;
         }
-        this.partial = inShared ? Buffer.from(buf) : buf;
+        this.partial = inShared ? Buffer.copyBytesFrom(buf, 0, len) : buf.subarray(0, len);
         return;
       }
       const head = parseResponseHead(buf.toString('latin1', 0, end - 4));
@@ -180,13 +185,14 @@ export class UpstreamConn {
       }
       if (head.status === 101 && this.upgrade && user.onUpgrade) {
         this.detach();
-        user.onUpgrade(head, buf, end, this.socket);
+        user.onUpgrade(head, len === buf.length ? buf : buf.subarray(0, len), end, this.socket);
         return;
       }
       if (head.status < 200) {
         // 1xx informational: the final answer follows.
-        buf = buf.subarray(end);
-        if (buf.length === 0) return;
+        buf = buf.subarray(end, len);
+        len = buf.length;
+        if (len === 0) return;
         continue;
       }
       const frame = responseFrame(head, this.method);
@@ -197,13 +203,13 @@ export class UpstreamConn {
       this.body.reset(frame);
       this.head = head;
       if (this.body.untilClose || this.upgrade || hasClose(head)) this.reusable = false;
-      const bodyEnd = this.body.feed(buf, end, buf.length);
+      const bodyEnd = this.body.feed(buf, end, len);
       if (bodyEnd < 0) {
         this.protocolError('a chunked body broke its framing');
         return;
       }
       user.onHead(head, buf, end, end, bodyEnd);
-      if (this.body.done && this.user === user) this.complete(bodyEnd < buf.length);
+      if (this.body.done && this.user === user) this.complete(bodyEnd < len);
       return;
     }
   }

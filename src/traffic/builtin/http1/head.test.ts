@@ -124,6 +124,12 @@ test('head: headEnd finds the first empty line near the start and far into the b
   assert.equal(at(''), -1);
   assert.equal(at('a\r\n\r\nb\r\n\r\n', 4), 10);
   assert.equal(at('a\n\r\n\r\r\n\r\n'), 9);
+  // Only buf[0, to) counts, near the start and past the loop's bytes alike.
+  assert.equal(headEnd(Buffer.from('a\r\n\r\nb'), 0, 4), -1);
+  assert.equal(headEnd(Buffer.from('a\r\n\r\nb'), 0, 5), 5);
+  const far = Buffer.from(`${'x'.repeat(600)}\r\n\r\n`);
+  assert.equal(headEnd(far, 0, far.length - 1), -1);
+  assert.equal(headEnd(far, 0, far.length), far.length);
   // Around and past the bytes scanned by the loop before the native search.
   for (const pad of [505, 506, 507, 508, 509, 510, 511, 512, 513, 2000]) {
     const text = `GET / HTTP/1.1\r\nX: ${'a'.repeat(pad)}\r\n\r\n`;

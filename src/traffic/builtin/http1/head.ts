@@ -79,20 +79,20 @@ export interface HeadError {
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
 /**
- * The index just past the "\r\n\r\n" that ends a head starting at `from`, or -1 when it is not
- * all there yet.
+ * The index just past the "\r\n\r\n" that ends a head starting at `from` in buf[0, to), or -1
+ * when it is not all there yet.
  */
-export function headEnd(buf: Buffer, from: number): number {
+export function headEnd(buf: Buffer, from: number, to = buf.length): number {
   // A loop over the first bytes: Buffer#indexOf costs ~130 ns a call (a native call and its
   // checks), more than scanning a typical head. Longer searches go native.
-  const near = Math.min(buf.length - 3, from + SCAN_NEAR);
+  const near = Math.min(to - 3, from + SCAN_NEAR);
   for (let i = from; i < near; i++) {
     if (buf[i] !== 13) continue;
     if (buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) return i + 4;
   }
   if (near < from + SCAN_NEAR) return -1;
   const i = buf.indexOf(HEAD_END, near);
-  return i < 0 ? -1 : i + 4;
+  return i < 0 || i + 4 > to ? -1 : i + 4;
 }
 const SCAN_NEAR = 512;
 
