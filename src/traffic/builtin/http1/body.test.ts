@@ -29,6 +29,14 @@ test('body: request framing from Content-Length and Transfer-Encoding', () => {
     framing: Framing.Length,
     length: 7,
   });
+  assert.deepEqual(requestFrame(req('Content-Length: 007\r\nContent-Length: 7, 07')), {
+    framing: Framing.Length,
+    length: 7,
+  });
+  assert.deepEqual(requestFrame(req('Content-Length: 999999999999999')), {
+    framing: Framing.Length,
+    length: 999_999_999_999_999,
+  });
   assert.deepEqual(requestFrame(req('Transfer-Encoding: gzip, Chunked')), {
     framing: Framing.Chunked,
     length: 0,
@@ -43,6 +51,14 @@ test('body: ambiguous request framing is refused (the smuggling cases)', () => {
     ['Content-Length: -1', /not a number/],
     ['Content-Length: 0x10', /not a number/],
     ['Content-Length: ', /not a number/],
+    ['Content-Length: 1000000000000000', /not a number/],
+    ['Content-Length: +5', /not a number/],
+    ['Content-Length: 5.0', /not a number/],
+    ['Content-Length: 5 5', /not a number/],
+    ['Content-Length: \u0665', /not a number/],
+    ['Content-Length: 7\r\nContent-Length: 7, 8', /conflicting/],
+    ['Content-Length: 7, 7\r\nContent-Length: 8', /conflicting/],
+    ['Content-Length: 8\r\nContent-Length: 7', /conflicting/],
     ['Transfer-Encoding: chunked, gzip', /must end with chunked/],
     ['Transfer-Encoding: identity', /must end with chunked/],
     ['Transfer-Encoding: chunked', /HTTP\/1\.0/, '1.0'],
