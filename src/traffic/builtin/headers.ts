@@ -75,7 +75,10 @@ export function forwardHead(head: RequestHead, clientAddress: string, upgrade: b
   const text = head.text;
   const names = head.names;
   const extra = connectionDrops(head);
-  let out = `${head.method} ${head.target} HTTP/1.${head.minor}\r\n`;
+  // The head is copied in runs between the lines dropped: the start line and every line kept
+  // are the client's bytes (the strict parser took the start line as exactly these bytes).
+  let out = '';
+  let from = 0;
   let xff = '';
   let host = '';
   let requestId = '';
@@ -83,13 +86,14 @@ export function forwardHead(head: RequestHead, clientAddress: string, upgrade: b
     const name = names[i]!;
     if (name === 'host') host = head.values[i]!;
     else if (name === 'x-request-id') requestId = head.values[i]!;
-    else if (name === 'x-forwarded-for') {
-      xff = xff ? `${xff}, ${head.values[i]}` : head.values[i]!;
-      continue;
-    }
-    if (dropRequest(name) || extra?.has(name)) continue;
-    out += `${text.slice(head.lineStarts[i], head.lineEnds[i])}\r\n`;
+    else if (name === 'x-forwarded-for') xff = xff ? `${xff}, ${head.values[i]}` : head.values[i]!;
+    if (!dropRequest(name) && !extra?.has(name)) continue;
+    // The kept run ends where this line starts; the next starts after its CRLF.
+    const start = head.lineStarts[i]!;
+    if (start > from) out += text.slice(from, start);
+    from = head.lineEnds[i]! + 2;
   }
+  if (from < text.length) out += from === 0 ? `${text}\r\n` : `${text.slice(from)}\r\n`;
   out += `x-forwarded-for: ${xff ? `${xff}, ${clientAddress}` : clientAddress}\r\nx-forwarded-proto: http\r\n`;
   if (host) out += `x-forwarded-host: ${host}\r\n`;
   if (!requestId) {
