@@ -409,8 +409,11 @@ export class UpstreamPool {
   /** Close the idle connections; those in use close when their exchange ends. */
   close(): void {
     this.closed = true;
-    clearInterval(this.sweeper);
-    this.sweeper = undefined;
     for (const conn of this.idle.splice(0)) conn.socket.destroy();
+    // The sweep goes on (unref'd) while connections in use remain: it times out a silent backend.
+    if (this.open.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 }
