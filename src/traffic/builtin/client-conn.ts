@@ -151,7 +151,7 @@ export class ClientConn {
       this.refuse(431, 'request head too large');
       return;
     }
-    const head = parseRequestHead(buf.toString('latin1', start, end - 4));
+    const head = parseRequestHead(buf, start, end - 4);
     if (isHeadError(head)) {
       this.refuse(head.error, head.reason);
       return;

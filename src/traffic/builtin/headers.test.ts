@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { forwardHead } from './headers.ts';
-import { isHeadError, parseRequestHead, type RequestHead } from './http1/head.ts';
+import { isHeadError, parseRequestHead as parseRequestBytes, type RequestHead } from './http1/head.ts';
+
+// The parsers read bytes; the cases are written as latin1 text (one byte per character).
+const parseRequestHead = (text: string) => parseRequestBytes(Buffer.from(text, 'latin1'), 0, text.length);
 
 function req(text: string): RequestHead {
   const h = parseRequestHead(text);

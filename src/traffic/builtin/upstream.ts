@@ -178,7 +178,7 @@ export class UpstreamConn {
         this.partial = inShared ? Buffer.copyBytesFrom(buf, 0, len) : buf.subarray(0, len);
         return;
       }
-      const head = parseResponseHead(buf.toString('latin1', 0, end - 4));
+      const head = parseResponseHead(buf, 0, end - 4);
       if (isHeadError(head)) {
         this.protocolError(head.reason);
         return;

@@ -5,8 +5,8 @@
  * names and values, and from them the message's framing. Anything a lenient parser would have to
  * guess at (a field line without a colon, obs-fold, control characters, a bare CR or LF) is
  * refused, because a proxy and its backend that frame one message two ways is how request
- * smuggling works. The head stays one latin1 string, so field lines can be forwarded byte for
- * byte as slices of it.
+ * smuggling works. The head is scanned on its bytes and kept as one latin1 string (one character
+ * per byte), so field lines can be forwarded byte for byte as slices of it.
  */
 
 /** Largest head accepted, start line and fields together (node:http's default too). */
@@ -204,32 +204,36 @@ function lowerName(text: string, from: number, to: number): string {
 }
 
 /**
- * Parses the field lines of `text` from `pos`; returns an error reason or null. One pass over
- * each well-formed line; a line that is not (or that a character outside latin1 makes unusual)
- * is parsed again by `checkedFields`, which names what is wrong with it.
+ * Parses the field lines of `text` from `pos`; returns an error reason or null. `text` is
+ * bytes[base, base + text.length) as latin1 (one character per byte): the lines are scanned on
+ * the bytes, a load each, where charCodeAt checks the string's representation for every
+ * character; names and values are slices of `text`. One pass over each well-formed line; a line
+ * that is not is parsed again by `checkedFields`, which names what is wrong with it.
  */
-function parseFields(text: string, pos: number, head: Head): string | null {
+function parseFields(text: string, bytes: Buffer, base: number, pos: number, head: Head): string | null {
   const len = text.length;
   while (pos < len) {
     // The name: token characters up to the colon (no whitespace before it, no obs-fold).
     let i = pos;
     let upper = false;
-    let c = text.charCodeAt(i);
-    while (CHAR[c] === 1) {
+    let c = 0;
+    while (i < len) {
+      c = bytes[base + i]!;
+      if (CHAR[c] !== 1) break;
       if (c >= 65 && c <= 90) upper = true;
-      c = text.charCodeAt(++i);
+      i++;
     }
-    if (i === pos || c !== 58) return checkedFields(text, pos, head);
+    if (i === pos || i === len || c !== 58) return checkedFields(text, pos, head);
     const colon = i;
     let vs = colon + 1;
-    while (vs < len && isSpace(text.charCodeAt(vs))) vs++;
+    while (vs < len && isSpace(bytes[base + vs]!)) vs++;
     // The value runs to the first control character, which must be the CR of the line's CRLF.
     let eol = vs;
-    while (eol < len && CHAR[text.charCodeAt(eol)] !== 2) eol++;
-    if (eol < len && (text.charCodeAt(eol) !== 13 || text.charCodeAt(eol + 1) !== 10))
+    while (eol < len && CHAR[bytes[base + eol]!] !== 2) eol++;
+    if (eol < len && (bytes[base + eol] !== 13 || eol + 1 >= len || bytes[base + eol + 1] !== 10))
       return checkedFields(text, pos, head);
     let ve = eol;
-    while (ve > vs && isSpace(text.charCodeAt(ve - 1))) ve--;
+    while (ve > vs && isSpace(bytes[base + ve - 1]!)) ve--;
     head.names.push(upper ? lowerName(text, pos, colon) : text.slice(pos, colon));
     head.values.push(text.slice(vs, ve));
     head.lineStarts.push(pos);
@@ -271,8 +275,9 @@ function version(text: string, at: number): number {
   return minor === 0 || minor === 1 ? minor : -1;
 }
 
-/** `text` is a head as `headEnd()` delimits it, without its final "\r\n\r\n". */
-export function parseRequestHead(text: string): RequestHead | HeadError {
+/** The head in buf[start, end), as `headEnd()` delimits it without its final "\r\n\r\n". */
+export function parseRequestHead(buf: Buffer, start: number, end: number): RequestHead | HeadError {
+  const text = buf.toString('latin1', start, end);
   let eol = text.indexOf('\r\n');
   if (eol < 0) eol = text.length;
   // method SP target SP HTTP/1.x (the target: visible ASCII or bytes above 0x7f, no space)
@@ -300,7 +305,7 @@ export function parseRequestHead(text: string): RequestHead | HeadError {
     lineStarts: [],
     lineEnds: [],
   };
-  const bad = parseFields(text, eol + 2, head);
+  const bad = parseFields(text, buf, start, eol + 2, head);
   return bad ? fail(400, bad) : head;
 }
 
@@ -321,7 +326,9 @@ function statusOf(text: string, eol: number): number {
   return d0 * 100 + d1 * 10 + d2;
 }
 
-export function parseResponseHead(text: string): ResponseHead | HeadError {
+/** The head in buf[start, end), as parseRequestHead's. */
+export function parseResponseHead(buf: Buffer, start: number, end: number): ResponseHead | HeadError {
+  const text = buf.toString('latin1', start, end);
   let eol = text.indexOf('\r\n');
   if (eol < 0) eol = text.length;
   const minor = version(text, 0);
@@ -337,7 +344,7 @@ export function parseResponseHead(text: string): ResponseHead | HeadError {
     lineStarts: [],
     lineEnds: [],
   };
-  const bad = parseFields(text, eol + 2, head);
+  const bad = parseFields(text, buf, start, eol + 2, head);
   return bad ? fail(502, bad) : head;
 }
 
