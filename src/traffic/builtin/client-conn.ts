@@ -55,11 +55,13 @@ export class ClientConn {
   /** Armed while a request head is arriving in pieces. */
   private headTimer: NodeJS.Timeout | undefined;
   /**
-   * When the client last sent bytes or got its answer (Date.now()). The route's sweep closes
-   * connections idle past `idleTimeoutMs`: a socket timeout would be re-armed on every read and
-   * write of every request.
+   * When the route's sweep last saw the client active (Date.now()); it closes connections idle
+   * past `idleTimeoutMs`. A socket timeout would be re-armed on every read and write of every
+   * request, and even a clock read per request costs: reads and answers only set `active`.
    */
   lastActive = Date.now();
+  /** The client sent bytes or got its answer since the last sweep. */
+  active = true;
   /** Upgraded to a tunnel: no longer subject to the idle timeout. */
   private tunneled = false;
   /**
@@ -94,14 +96,17 @@ export class ClientConn {
     return this.state === Reading.Head && this.exchange === null && this.pending === null;
   }
 
-  /** Bytes from the client; with shared reads, valid during this call only. */
-  data(chunk: Buffer): void {
-    this.lastActive = Date.now();
+  /**
+   * Bytes from the client, chunk[0, length); with shared reads, valid during this call only (and
+   * `chunk` is the whole shared buffer: no view is made per read).
+   */
+  data(chunk: Buffer, length: number): void {
+    this.active = true;
     const transient = this.shared;
-    if (this.state === Reading.Head) this.readHead(chunk, transient);
-    else if (this.state === Reading.Body) this.readBody(chunk, 0, transient);
-    else if (this.tunnelTo) this.toTunnel(this.tunnelTo, Buffer.copyBytesFrom(chunk));
-    else if (this.state !== Reading.Closed) this.stash(chunk, transient);
+    if (this.state === Reading.Head) this.readHead(chunk, length, transient);
+    else if (this.state === Reading.Body) this.readBody(chunk, 0, length, transient);
+    else if (this.tunnelTo) this.toTunnel(this.tunnelTo, Buffer.copyBytesFrom(chunk, 0, length));
+    else if (this.state !== Reading.Closed) this.stash(chunk.subarray(0, length), transient);
   }
 
   /** `transient`: `chunk` is a view of the shared read buffer (copied if kept). */
@@ -111,28 +116,31 @@ export class ClientConn {
     if (this.pending.length > MAX_STASH) this.pauseReading();
   }
 
-  private readHead(chunk: Buffer | null, transient: boolean): void {
+  /** The bytes are chunk[0, length). */
+  private readHead(chunk: Buffer | null, length: number, transient: boolean): void {
     let buf = chunk ?? EMPTY;
+    let len = length;
     if (this.pending) {
-      buf = chunk ? Buffer.concat([this.pending, chunk]) : this.pending;
+      buf = chunk ? Buffer.concat([this.pending, chunk.subarray(0, length)]) : this.pending;
+      len = buf.length;
       transient = false;
     }
     this.pending = null;
     // RFC 9112 §2.2: empty lines before a request line are ignored.
     let start = 0;
-    while (start + 1 < buf.length && buf[start] === 13 && buf[start + 1] === 10) start += 2;
-    const end = headEnd(buf, start);
+    while (start + 1 < len && buf[start] === 13 && buf[start + 1] === 10) start += 2;
+    const end = headEnd(buf, start, len);
     if (end < 0) {
-      if (buf.length - start > MAX_HEAD_BYTES) {
+      if (len - start > MAX_HEAD_BYTES) {
         this.refuse(431, 'request head too large');
         return;
       }
-      if (buf.indexOf('\n\n', start, 'latin1') >= 0) {
+      if (buf.subarray(0, len).indexOf('\n\n', start, 'latin1') >= 0) {
         this.refuse(400, 'lines must end with CRLF');
         return;
       }
-      if (start < buf.length) {
-        const rest = start === 0 ? buf : buf.subarray(start);
+      if (start < len) {
+        const rest = start === 0 && len === buf.length ? buf : buf.subarray(start, len);
         this.pending = transient ? Buffer.copyBytesFrom(rest) : rest;
         this.headTimer ??= setTimeout(onHeadTimeout, this.route.limits.headTimeoutMs, this);
       }
@@ -143,7 +151,7 @@ export class ClientConn {
       this.refuse(431, 'request head too large');
       return;
     }
-    const head = parseRequestHead(buf.toString('latin1', start, end - 4));
+    const head = parseRequestHead(buf, start, end - 4);
     if (isHeadError(head)) {
       this.refuse(head.error, head.reason);
       return;
@@ -168,16 +176,17 @@ export class ClientConn {
     this.exchange = ex;
     if (this.body.done) {
       this.state = upgrade ? Reading.Tunnel : Reading.Waiting;
-      if (end < buf.length) this.stash(buf.subarray(end), transient);
+      if (end < len) this.stash(buf.subarray(end, len), transient);
     } else {
       this.state = Reading.Body;
-      if (end < buf.length) this.readBody(buf, end, transient);
+      if (end < len) this.readBody(buf, end, len, transient);
     }
     ex.start();
   }
 
-  private readBody(buf: Buffer, from: number, transient: boolean): void {
-    const end = this.body.feed(buf, from, buf.length);
+  /** The bytes are buf[from, len). */
+  private readBody(buf: Buffer, from: number, len: number, transient: boolean): void {
+    const end = this.body.feed(buf, from, len);
     if (end < 0) {
       // A chunked body we cannot follow: the request cannot be completed or framed upstream.
       this.exchange?.clientGone();
@@ -197,14 +206,14 @@ export class ClientConn {
     this.exchange?.endBody();
     // (An exchange that answered before its body was read closed the connection: see exchangeDone.)
     this.state = Reading.Waiting;
-    if (end < buf.length) this.stash(buf.subarray(end), transient);
+    if (end < len) this.stash(buf.subarray(end, len), transient);
   }
 
   /** The exchange in flight has answered the client. */
   exchangeDone(ex: Exchange): void {
     if (this.exchange !== ex) return;
     this.exchange = null;
-    this.lastActive = Date.now();
+    this.active = true;
     if (this.state === Reading.Body || this.state === Reading.Tunnel) {
       // Answered before the request's body was all read (or an upgrade refused): the rest of
       // the bytes cannot be told apart from a next request.
@@ -224,7 +233,7 @@ export class ClientConn {
       this.paused = false;
       this.socket.resume();
     }
-    if (this.pending) this.readHead(null, false);
+    if (this.pending) this.readHead(null, 0, false);
   }
 
   /** The backend switched protocols: from now on the two sockets are one pipe. */
@@ -309,7 +318,15 @@ export class ClientConn {
     ex?.clientGone();
   }
 
-  /** Idle past the limit (EnvRoute's sweep). */
+  /** EnvRoute's sweep: `limit` is the latest lastActive that is idle too long. */
+  sweep(now: number, limit: number): void {
+    if (this.active) {
+      this.active = false;
+      this.lastActive = now;
+    } else if (this.lastActive <= limit) this.timedOut();
+  }
+
+  /** Idle past the limit. */
   timedOut(): void {
     // Waiting on the backend is the backend's timeout to judge; anything else is a stalled client.
     if (this.state !== Reading.Waiting && !this.tunneled) this.socket.destroy();
@@ -332,7 +349,7 @@ const SHARED_READ: OnReadOpts = {
   buffer: Buffer.allocUnsafe(64 * 1024),
   // net calls it with the socket as `this`.
   callback(this: unknown, length: number, buffer: Uint8Array): boolean {
-    (this as OwnedSocket)[kClient].data((buffer as Buffer).subarray(0, length));
+    (this as OwnedSocket)[kClient].data(buffer as Buffer, length);
     return true;
   },
 };
@@ -342,7 +359,7 @@ function onHeadTimeout(client: ClientConn): void {
   client.headTimedOut();
 }
 function onData(this: OwnedSocket, chunk: Buffer): void {
-  this[kClient].data(chunk);
+  this[kClient].data(chunk, chunk.length);
 }
 function onClose(this: OwnedSocket): void {
   this[kClient].closed();

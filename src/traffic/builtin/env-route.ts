@@ -83,8 +83,9 @@ export class EnvRoute {
   }
 
   private sweepIdle(): void {
-    const limit = Date.now() - this.limits.idleTimeoutMs;
-    for (const c of this.clients) if (c.lastActive <= limit) c.timedOut();
+    const now = Date.now();
+    const limit = now - this.limits.idleTimeoutMs;
+    for (const c of this.clients) c.sweep(now, limit);
   }
 
   get hasHealthChecks(): boolean {

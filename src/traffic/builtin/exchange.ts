@@ -141,8 +141,9 @@ export class Exchange implements UpstreamUser {
     if (this.finished) return;
     this.finished = true;
     this.conn = null;
-    const latencyMs = performance.now() - this.started;
-    this.slot!.window.recordResponse(this.status, latencyMs);
+    const end = performance.now();
+    const latencyMs = end - this.started;
+    this.slot!.window.recordResponseAt(this.status, latencyMs, end);
     if (this.variants !== undefined)
       this.client.route.recordVariants(this.slot!.name, this.variants, this.status, latencyMs);
     this.backend!.release();

@@ -75,7 +75,10 @@ export function forwardHead(head: RequestHead, clientAddress: string, upgrade: b
   const text = head.text;
   const names = head.names;
   const extra = connectionDrops(head);
-  let out = `${head.method} ${head.target} HTTP/1.${head.minor}\r\n`;
+  // The head is copied in runs between the lines dropped: the start line and every line kept
+  // are the client's bytes (the strict parser took the start line as exactly these bytes).
+  let out = '';
+  let from = 0;
   let xff = '';
   let host = '';
   let requestId = '';
@@ -83,13 +86,14 @@ export function forwardHead(head: RequestHead, clientAddress: string, upgrade: b
     const name = names[i]!;
     if (name === 'host') host = head.values[i]!;
     else if (name === 'x-request-id') requestId = head.values[i]!;
-    else if (name === 'x-forwarded-for') {
-      xff = xff ? `${xff}, ${head.values[i]}` : head.values[i]!;
-      continue;
-    }
-    if (dropRequest(name) || extra?.has(name)) continue;
-    out += `${text.slice(head.lineStarts[i], head.lineEnds[i])}\r\n`;
+    else if (name === 'x-forwarded-for') xff = xff ? `${xff}, ${head.values[i]}` : head.values[i]!;
+    if (!dropRequest(name) && !extra?.has(name)) continue;
+    // The kept run ends where this line starts; the next starts after its CRLF.
+    const start = head.lineStarts[i]!;
+    if (start > from) out += text.slice(from, start);
+    from = head.lineEnds[i]! + 2;
   }
+  if (from < text.length) out += from === 0 ? `${text}\r\n` : `${text.slice(from)}\r\n`;
   out += `x-forwarded-for: ${xff ? `${xff}, ${clientAddress}` : clientAddress}\r\nx-forwarded-proto: http\r\n`;
   if (host) out += `x-forwarded-host: ${host}\r\n`;
   if (!requestId) {
@@ -155,10 +159,20 @@ export function clientResponse(
   tail += '\r\n';
   const out = Buffer.allocUnsafe(size + tail.length + bodyEnd - bodyStart);
   let pos = 0;
-  for (let k = 0; k < n; k += 2) pos += src.copy(out, pos, kept[k], kept[k + 1]);
-  pos += out.write(tail, pos, 'latin1');
-  src.copy(out, pos, bodyStart, bodyEnd);
+  for (let k = 0; k < n; k += 2) pos = copyBytes(src, kept[k]!, kept[k + 1]!, out, pos);
+  for (let i = 0; i < tail.length; i++) out[pos++] = tail.charCodeAt(i);
+  copyBytes(src, bodyStart, bodyEnd, out, pos);
   return out;
+}
+
+/**
+ * src[from, to) into out at `pos`; returns the position after it. A head's runs are short, and
+ * a loop copies them faster than Buffer#copy's native call (~80 ns each).
+ */
+function copyBytes(src: Buffer, from: number, to: number, out: Buffer, pos: number): number {
+  if (to - from > 256) return pos + src.copy(out, pos, from, to);
+  for (let i = from; i < to; i++) out[pos++] = src[i]!;
+  return pos;
 }
 
 const REASONS: Readonly<Record<number, string>> = {

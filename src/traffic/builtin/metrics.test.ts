@@ -57,3 +57,21 @@ test('metrics: percentile bounds hold the true value, narrow with more requests,
   assert.equal(few.snapshot(1_000, t).latencyBounds!.p95, null);
   assert.notEqual(few.snapshot(1_000, t).latencyBounds!.p50, null);
 });
+
+test('metrics: responses recorded at performance.now() read the wall clock once a second', (t) => {
+  const w = new ReleaseWindow('v1');
+  let wall = 1_000_000_500;
+  const now = t.mock.method(Date, 'now', () => wall);
+  w.recordResponseAt(200, 5, 100); // reads the clock: 500 ms left in this second
+  wall += 499;
+  w.recordResponseAt(503, 5, 599);
+  assert.equal(now.mock.callCount(), 1);
+  wall += 1;
+  w.recordResponseAt(200, 5, 600); // the next second
+  assert.equal(now.mock.callCount(), 2);
+  now.mock.restore();
+  assert.equal(w.snapshot(1_000, wall).requests, 1);
+  const both = w.snapshot(2_000, wall);
+  assert.equal(both.requests, 3);
+  assert.deepEqual(both.status, { '1xx': 0, '2xx': 2, '3xx': 0, '4xx': 0, '5xx': 1 });
+});

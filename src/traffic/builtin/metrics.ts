@@ -42,6 +42,9 @@ export class ReleaseWindow {
   readonly totals = new Float64Array(COUNTERS);
   readonly promBuckets = new Float64Array(PROM_BOUNDS_S.length + 1);
   latencySumS = 0;
+  /** recordResponseAt's slot, valid while performance.now() is below slotEndsPerf. */
+  private currentSlot = 0;
+  private slotEndsPerf = Number.NEGATIVE_INFINITY;
 
   constructor(release: string) {
     this.release = release;
@@ -60,7 +63,23 @@ export class ReleaseWindow {
 
   /** A response from the release: its status and the time to its last byte. */
   recordResponse(status: number, latencyMs: number, nowMs = Date.now()): void {
-    const slot = this.slot(nowMs);
+    this.count(this.slot(nowMs), status, latencyMs);
+  }
+
+  /**
+   * recordResponse at `perfNow` (performance.now(), which the caller read for the latency):
+   * the wall clock is read once a second, when the slot changes, not for every response.
+   */
+  recordResponseAt(status: number, latencyMs: number, perfNow: number): void {
+    if (perfNow >= this.slotEndsPerf) {
+      const nowMs = Date.now();
+      this.currentSlot = this.slot(nowMs);
+      this.slotEndsPerf = perfNow + 1000 - (nowMs % 1000);
+    }
+    this.count(this.currentSlot, status, latencyMs);
+  }
+
+  private count(slot: number, status: number, latencyMs: number): void {
     const cls = status >= 100 && status < 600 ? Math.floor(status / 100) : 5;
     const c = slot * COUNTERS;
     this.counters[c + C_REQ]!++;

@@ -19,7 +19,7 @@ import {
   tokens,
 } from './http1/head.ts';
 
-/** Pooled connections idle longer than this are closed, before node's default 5 s server keep-alive does. */
+/** Pooled connections idle this long (up to one 1 s sweep less) are closed, before node's default 5 s server keep-alive does. */
 export const IDLE_MS = 4_000;
 const CONNECT_TIMEOUT_MS = 2_000;
 /** A backend silent this long while a request waits on it is cut (undici's default too). */
@@ -59,6 +59,9 @@ export class UpstreamConn {
   user: UpstreamUser | null = null;
   connected = false;
   idleSince = 0;
+  /** bytesRead + bytesWritten at the pool's last sweep, and since when they have not moved. */
+  progress = 0;
+  silentSince = 0;
   /** The method of the request in flight (a HEAD response has no body). */
   method = 'GET';
   /** An upgrade request is in flight: a 101 hands the socket over. */
@@ -97,6 +100,7 @@ export class UpstreamConn {
     socket.on('timeout', onTimeout);
     socket.on('drain', onDrain);
     (socket as OwnedSocket)[kConn] = this;
+    pool.track(this);
   }
 
   /** The response in flight is read until the backend closes: the client's connection must close too. */
@@ -124,7 +128,9 @@ export class UpstreamConn {
 
   markConnected(): void {
     this.connected = true;
-    this.socket.setTimeout(ACTIVE_TIMEOUT_MS);
+    // The pool's sweep judges a silent backend from here on: a socket timeout is refreshed on
+    // every read and write (~0.5 µs each, two a request).
+    this.socket.setTimeout(0);
     this.user?.onConnect(this);
   }
 
@@ -151,36 +157,42 @@ export class UpstreamConn {
     }
     const partial = this.partial;
     this.partial = null;
-    if (partial) this.readHead(user, Buffer.concat([partial, chunk.subarray(0, length)]), false);
-    else this.readHead(user, chunk.subarray(0, length), this.shared);
+    if (partial) {
+      const joined = Buffer.concat([partial, chunk.subarray(0, length)]);
+      this.readHead(user, joined, joined.length, false);
+    } else this.readHead(user, chunk, length, this.shared);
   }
 
-  /** `inShared`: `buf` is a view of the shared read buffer (copied if kept). */
-  private readHead(user: UpstreamUser, buf: Buffer, inShared: boolean): void {
+  /**
+   * The bytes are buf[0, len) (no view made of the shared buffer per read). `inShared`: `buf` is
+   * the shared read buffer (copied if kept).
+   */
+  private readHead(user: UpstreamUser, buf: Buffer, len: number, inShared: boolean): void {
     for (;;) {
-      const end = headEnd(buf, 0);
+      const end = headEnd(buf, 0, len);
       if (end < 0) {
-        if (buf.length > MAX_HEAD_BYTES) {
+        if (len > MAX_HEAD_BYTES) {
           this.protocolError('response head too large');
           return;
         }
-        this.partial = inShared ? Buffer.from(buf) : buf;
+        this.partial = inShared ? Buffer.copyBytesFrom(buf, 0, len) : buf.subarray(0, len);
         return;
       }
-      const head = parseResponseHead(buf.toString('latin1', 0, end - 4));
+      const head = parseResponseHead(buf, 0, end - 4);
       if (isHeadError(head)) {
         this.protocolError(head.reason);
         return;
       }
       if (head.status === 101 && this.upgrade && user.onUpgrade) {
         this.detach();
-        user.onUpgrade(head, buf, end, this.socket);
+        user.onUpgrade(head, len === buf.length ? buf : buf.subarray(0, len), end, this.socket);
         return;
       }
       if (head.status < 200) {
         // 1xx informational: the final answer follows.
-        buf = buf.subarray(end);
-        if (buf.length === 0) return;
+        buf = buf.subarray(end, len);
+        len = buf.length;
+        if (len === 0) return;
         continue;
       }
       const frame = responseFrame(head, this.method);
@@ -191,13 +203,13 @@ export class UpstreamConn {
       this.body.reset(frame);
       this.head = head;
       if (this.body.untilClose || this.upgrade || hasClose(head)) this.reusable = false;
-      const bodyEnd = this.body.feed(buf, end, buf.length);
+      const bodyEnd = this.body.feed(buf, end, len);
       if (bodyEnd < 0) {
         this.protocolError('a chunked body broke its framing');
         return;
       }
       user.onHead(head, buf, end, end, bodyEnd);
-      if (this.body.done && this.user === user) this.complete(bodyEnd < buf.length);
+      if (this.body.done && this.user === user) this.complete(bodyEnd < len);
       return;
     }
   }
@@ -251,6 +263,16 @@ export class UpstreamConn {
   timeout(): void {
     this.lastError = this.connected ? 'the backend stopped answering' : 'connect timeout';
     this.socket.destroy();
+  }
+
+  /** The pool's sweep: a request in flight that has moved no byte either way for too long is cut. */
+  checkSilence(now: number): void {
+    const s = this.socket;
+    const progress = s.bytesRead + s.bytesWritten;
+    if (progress !== this.progress || this.user === null) {
+      this.progress = progress;
+      this.silentSince = now;
+    } else if (now - this.silentSince >= ACTIVE_TIMEOUT_MS) this.timeout();
   }
 
   private detach(): void {
@@ -317,7 +339,11 @@ export class UpstreamPool {
   readonly host: string;
   readonly port: number;
   private readonly idle: UpstreamConn[] = [];
+  /** Every open connection, idle or in use, for the sweep. */
+  private readonly open = new Set<UpstreamConn>();
   private sweeper: NodeJS.Timeout | undefined;
+  /** Date.now() at the last sweep (or when the sweeper started). */
+  private lastSweep = 0;
   private closed = false;
 
   constructor(host: string, port: number) {
@@ -342,15 +368,23 @@ export class UpstreamPool {
       conn.socket.destroy();
       return;
     }
-    conn.idleSince = Date.now();
+    // The last sweep's time, not a clock read per request: a connection is closed 3-4 s after it
+    // went idle, still before node's 5 s keep-alive.
+    conn.idleSince = this.lastSweep;
     this.idle.push(conn);
+  }
+
+  track(conn: UpstreamConn): void {
+    this.open.add(conn);
     if (!this.sweeper) {
+      this.lastSweep = Date.now();
       this.sweeper = setInterval(() => this.sweep(), 1_000);
       this.sweeper.unref();
     }
   }
 
   forget(conn: UpstreamConn): void {
+    this.open.delete(conn);
     const i = this.idle.indexOf(conn);
     if (i >= 0) this.idle.splice(i, 1);
   }
@@ -360,10 +394,13 @@ export class UpstreamPool {
   }
 
   private sweep(): void {
-    const limit = Date.now() - IDLE_MS;
+    const now = Date.now();
+    this.lastSweep = now;
+    const limit = now - IDLE_MS;
     // Oldest first: the pool is a stack, so the stale ones are at the bottom.
     while (this.idle.length > 0 && this.idle[0]!.idleSince <= limit) this.idle.shift()!.socket.destroy();
-    if (this.idle.length === 0) {
+    for (const conn of this.open) if (conn.connected) conn.checkSilence(now);
+    if (this.open.size === 0) {
       clearInterval(this.sweeper);
       this.sweeper = undefined;
     }
@@ -372,8 +409,11 @@ export class UpstreamPool {
   /** Close the idle connections; those in use close when their exchange ends. */
   close(): void {
     this.closed = true;
-    clearInterval(this.sweeper);
-    this.sweeper = undefined;
     for (const conn of this.idle.splice(0)) conn.socket.destroy();
+    // The sweep goes on (unref'd) while connections in use remain: it times out a silent backend.
+    if (this.open.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 }

@@ -3,11 +3,15 @@ import { test } from 'node:test';
 import { BodyTracker, Framing, requestFrame, responseFrame } from './body.ts';
 import {
   isHeadError,
-  parseRequestHead,
-  parseResponseHead,
+  parseRequestHead as parseRequestBytes,
+  parseResponseHead as parseResponseBytes,
   type RequestHead,
   type ResponseHead,
 } from './head.ts';
+
+// The parsers read bytes; the cases are written as latin1 text (one byte per character).
+const parseRequestHead = (text: string) => parseRequestBytes(Buffer.from(text, 'latin1'), 0, text.length);
+const parseResponseHead = (text: string) => parseResponseBytes(Buffer.from(text, 'latin1'), 0, text.length);
 
 function req(fields: string, version = '1.1'): RequestHead {
   const h = parseRequestHead(`POST / HTTP/${version}${fields ? `\r\n${fields}` : ''}`);
@@ -29,6 +33,14 @@ test('body: request framing from Content-Length and Transfer-Encoding', () => {
     framing: Framing.Length,
     length: 7,
   });
+  assert.deepEqual(requestFrame(req('Content-Length: 007\r\nContent-Length: 7, 07')), {
+    framing: Framing.Length,
+    length: 7,
+  });
+  assert.deepEqual(requestFrame(req('Content-Length: 999999999999999')), {
+    framing: Framing.Length,
+    length: 999_999_999_999_999,
+  });
   assert.deepEqual(requestFrame(req('Transfer-Encoding: gzip, Chunked')), {
     framing: Framing.Chunked,
     length: 0,
@@ -43,6 +55,14 @@ test('body: ambiguous request framing is refused (the smuggling cases)', () => {
     ['Content-Length: -1', /not a number/],
     ['Content-Length: 0x10', /not a number/],
     ['Content-Length: ', /not a number/],
+    ['Content-Length: 1000000000000000', /not a number/],
+    ['Content-Length: +5', /not a number/],
+    ['Content-Length: 5.0', /not a number/],
+    ['Content-Length: 5 5', /not a number/],
+    ['Content-Length: \xd9\xa5', /not a number/],
+    ['Content-Length: 7\r\nContent-Length: 7, 8', /conflicting/],
+    ['Content-Length: 7, 7\r\nContent-Length: 8', /conflicting/],
+    ['Content-Length: 8\r\nContent-Length: 7', /conflicting/],
     ['Transfer-Encoding: chunked, gzip', /must end with chunked/],
     ['Transfer-Encoding: identity', /must end with chunked/],
     ['Transfer-Encoding: chunked', /HTTP\/1\.0/, '1.0'],

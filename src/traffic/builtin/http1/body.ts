@@ -19,11 +19,32 @@ const CHUNKED: Frame = { framing: Framing.Chunked, length: 0 };
 const UNTIL_CLOSE: Frame = { framing: Framing.UntilClose, length: 0 };
 const DIGITS = /^\d{1,15}$/;
 
+/**
+ * The value of 1 to 15 decimal digits and nothing else, or -1: what nearly every Content-Length
+ * is, read without the split, trim and pattern test the general case takes.
+ */
+function digits(value: string): number {
+  if (value.length === 0 || value.length > 15) return -1;
+  let n = 0;
+  for (let i = 0; i < value.length; i++) {
+    const d = value.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
 /** Content-Length, where several equal values (one field or many) count as one. */
 function contentLength(head: Head): number | string | undefined {
   let value: number | undefined;
   for (let i = 0; i < head.names.length; i++) {
     if (head.names[i] !== 'content-length') continue;
+    const plain = digits(head.values[i]!);
+    if (plain >= 0) {
+      if (value !== undefined && value !== plain) return 'Content-Length has conflicting values';
+      value = plain;
+      continue;
+    }
     for (const part of head.values[i]!.split(',')) {
       const t = part.trim();
       if (!DIGITS.test(t)) return `Content-Length ${JSON.stringify(head.values[i])} is not a number`;
