@@ -9,9 +9,11 @@
  *   releases: [{ release: 'v1', weight: 100, backends: [{ id: 'v1-0', host: '127.0.0.1', port: 9001 }] }] });
  * await router.setWeights('staging', { v1: 70, v2: 30 });
  */
+
 import type { ReleaseMetrics, RouterCapabilities, RouteState, TrafficRouter } from '../contract.ts';
 import { KeyedSerial } from '../serial.ts';
 import { validateRouteState, withWeights } from '../validate.ts';
+import { BUILTIN_CAPABILITIES } from './capabilities.ts';
 import { type ClientLimits, DEFAULT_LIMITS } from './client-conn.ts';
 import { EnvRoute } from './env-route.ts';
 import { renderPrometheus } from './prometheus.ts';
@@ -19,12 +21,7 @@ import type { SharedWeights } from './shared-weights.ts';
 
 export class BuiltinRouter implements TrafficRouter {
   readonly name = 'builtin';
-  readonly capabilities: RouterCapabilities = {
-    stickiness: true,
-    preview: true,
-    metrics: true,
-    websockets: true,
-  };
+  readonly capabilities: RouterCapabilities = BUILTIN_CAPABILITIES;
   private readonly envs = new Map<string, EnvRoute>();
   /** apply() calls of one env run one after the other, so two quick applies cannot interleave. */
   private readonly queue = new KeyedSerial();

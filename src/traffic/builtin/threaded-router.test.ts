@@ -3,16 +3,9 @@ import { test } from 'node:test';
 import { isAppError } from '../../domain/errors.ts';
 import { runTrafficContract } from '../contract.case.test.ts';
 import { freePort, startBackend } from '../testing.ts';
-import { BuiltinRouter } from './router.ts';
 import { ThreadedRouter } from './threaded-router.ts';
 
 runTrafficContract({ name: 'builtin in its thread', create: () => new ThreadedRouter() });
-
-test('builtin in its thread: says the same capabilities as the in-process router', async () => {
-  const router = new ThreadedRouter();
-  assert.deepEqual(router.capabilities, new BuiltinRouter().capabilities);
-  await router.close();
-});
 
 test('builtin in its thread: a refused state keeps its error code and message', async () => {
   const router = new ThreadedRouter();

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ReleaseMetrics, RouterCapabilities, RouteState, TrafficRouter } from '../contract.ts';
 import { validateRouteState, withWeights } from '../validate.ts';
+import { BUILTIN_CAPABILITIES } from './capabilities.ts';
 import type { ClientLimits } from './client-conn.ts';
 import { heldListener, releaseListener, supervised } from './held-listeners.ts';
 import { SharedWeights } from './shared-weights.ts';
@@ -63,12 +64,7 @@ interface Pending {
 
 export class ThreadedRouter implements TrafficRouter {
   readonly name = 'builtin';
-  readonly capabilities: RouterCapabilities = {
-    stickiness: true,
-    preview: true,
-    metrics: true,
-    websockets: true,
-  };
+  readonly capabilities: RouterCapabilities = BUILTIN_CAPABILITIES;
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
