@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { isAppError } from '../../domain/errors.ts';
 import { runTrafficContract } from '../contract.case.test.ts';
@@ -26,7 +30,7 @@ test('builtin in its thread: a refused state keeps its error code and message', 
   await router.close();
   await assert.rejects(
     router.apply({ env: 'e', listen: { host: '127.0.0.1', port }, releases: [] }),
-    /exited/,
+    /closed/,
   );
 });
 
@@ -57,4 +61,26 @@ test('builtin in its thread: weight changes sent back to back end on the last on
   await router.close();
   await a.close();
   await b.close();
+});
+
+test('builtin in its thread: a router thread that ends unasked ends the process (so a supervisor restarts it), with the reason', () => {
+  const script = `
+    import { ThreadedRouter } from ${JSON.stringify(new URL('./threaded-router.ts', import.meta.url).href)};
+    const router = new ThreadedRouter();
+    await router.prometheus();
+    setInterval(() => {}, 1000);
+    router.worker.terminate();
+  `;
+  // A file, not --eval: the router thread inherits the process's flags, and --input-type is not for a file.
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-thread-'));
+  const file = join(dir, 'ends.mjs');
+  writeFileSync(file, script);
+  const run = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', file], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  rmSync(dir, { recursive: true, force: true });
+  assert.notEqual(run.status, 0, 'the process ended with an error');
+  assert.equal(run.signal, null, 'it ended by itself, not by the timeout');
+  assert.match(run.stderr, /the builtin router thread exited/);
 });

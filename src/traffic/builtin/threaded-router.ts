@@ -83,7 +83,13 @@ export class ThreadedRouter implements TrafficRouter {
       // As an exception in an in-process router would have: the agent stops, its supervisor restarts it.
       throw error;
     });
-    this.worker.on('exit', (code) => this.end(new Error(`the builtin router thread exited (code ${code})`)));
+    this.worker.on('exit', (code) => {
+      if (this.gone) return;
+      const error = new Error(`the builtin router thread exited (code ${code})`);
+      this.end(error);
+      // Not asked to (close() sets gone first): nothing would serve the environments any more.
+      throw error;
+    });
   }
 
   async apply(state: RouteState): Promise<void> {
@@ -124,6 +130,7 @@ export class ThreadedRouter implements TrafficRouter {
   async close(): Promise<void> {
     if (this.gone) return;
     await this.call('close', []);
+    this.end(new Error('the builtin router was closed'));
     await this.worker.terminate();
   }
 
