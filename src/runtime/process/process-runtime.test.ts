@@ -130,13 +130,15 @@ describe('process runtime (real child processes)', () => {
   test('repeated crashes are reported as crashloop', async () => {
     const policy = { backoff: { baseMs: 20, maxMs: 100 }, crashLoop: { crashes: 3, windowMs: 60_000 } };
     await withRuntime({ policy }, async ({ runtime, spec, pids }) => {
-      const [first] = await runtime.start(spec({ vars: { CRASH_AFTER_MS: '200' } }));
+      // Long enough after listening for the first health check (every 100 ms) to pass on a loaded
+      // machine: 200 ms was not, once, and the start failed before any crash loop.
+      const [first] = await runtime.start(spec({ vars: { CRASH_AFTER_MS: '1500' } }));
       pids.add(first!.pid);
       const looping = await eventually(async () => {
         const [now] = await runtime.list();
         pids.add(now?.pid);
         return now?.state === 'crashloop' ? now : undefined;
-      });
+      }, 60_000);
       assert.ok(looping.restarts >= 3);
       const logs = (await runtime.logs('staging', 'v1', 400)).join('\n');
       // Exponential backoff from 20ms, capped at 100ms; the third crash in the window is a crash loop.
