@@ -227,8 +227,12 @@ export class HaproxyRouter implements TrafficRouter {
     const wanted = new Set(servers);
     while (Date.now() < until) {
       const stats = await showStat(this.socket(env));
+      // Pending until checked and settled: a server still "UP 1/2" (one failed check of `fall 2`,
+      // when its `health down` did not take) would take requests after apply() returned.
       const pending = stats.filter(
-        (s) => wanted.has(`${s.backend}/${s.server}`) && /^INI|^$/.test(s.checkStatus),
+        (s) =>
+          wanted.has(`${s.backend}/${s.server}`) &&
+          (/^INI|^$/.test(s.checkStatus) || /^UP \d/.test(s.status)),
       );
       if (pending.length === 0) return;
       await new Promise((r) => setTimeout(r, Math.min(50, health.intervalMs)));
