@@ -1,8 +1,8 @@
 /**
- * The built-in router's worker thread: a BuiltinRouter with an event loop of its own, so the
- * requests it proxies never queue the agent's commands (a weight change is applied by the next turn
- * of this loop, not after the main thread's backlog of sockets), and the agent's API never slows
- * the traffic. Started by threaded-router.ts; answers each call with the same id.
+ * The built-in router's worker thread: a BuiltinRouter with an event loop of its own, so the agent's
+ * API never slows the traffic and the traffic never queues the agent's commands. Weights come through
+ * shared memory (shared-weights.ts), read at the next request. Started by threaded-router.ts; answers
+ * each call with the same id.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RouteState } from '../contract.ts';

@@ -3,8 +3,8 @@
  * (router-thread.ts). The agent's main thread keeps its API, its reconciliation and its timers; the
  * router thread keeps the sockets. Under load the main thread's loop would otherwise take a command
  * only after the batch of client sockets ready before it, which put milliseconds between "the agent
- * was told to switch" and "the next request goes to the new side"; a message to an idle router
- * thread is taken on its next loop turn.
+ * was told to switch" and "the next request goes to the new side". Now the main thread writes the
+ * weights to memory shared with the router thread, which reads them at its next request.
  *
  * Same contract as BuiltinRouter (src/traffic/contract.ts); an error keeps its code across the
  * threads. The listeners a supervisor holds reach the thread as descriptors (held-listeners.ts).
