@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { repoRoot, serviceSkip } from '../src/testing.ts';
-import { type FreshBrowser, freshBrowser, hasChromium } from '../src/web/browser.ts';
+import { type FreshBrowser, freshBrowser, hasChromium, recordProblems } from '../src/web/browser.ts';
 import { engineerWordsIn } from '../src/web/engineer-words.ts';
 import { type DashboardStack, startDashboardStack } from './dashboard-stack.ts';
 
@@ -154,8 +154,10 @@ describe('the client seat in headless Chromium (real server, agent and instances
     assert.equal(again.kind, 'redeploy');
     assert.equal(await stack.settle(dev as string, again.deployment.id), 'succeeded');
     await settled('staging', '2.0.0');
-    // Production's deploy window opens in two to three minutes (UTC) and stays open for an hour.
-    const start = new Date(Math.ceil((Date.now() + 120_000) / 60_000) * 60_000);
+    // Production's deploy window opens at the first whole minute (UTC) at least 45 s away, time
+    // enough for the tests that need it closed (about 15 s, more on a busy machine), and stays
+    // open for an hour.
+    const start = new Date(Math.ceil((Date.now() + 45_000) / 60_000) * 60_000);
     opensAt = start.getTime();
     const from = start.getUTCHours() * 60 + start.getUTCMinutes();
     const to = Math.min(from + 60, 24 * 60 - 1);
@@ -163,10 +165,7 @@ describe('the client seat in headless Chromium (real server, agent and instances
     await stack.restartServer(config({ window, watch: '15s' }));
     browser = await freshBrowser(undefined, READER);
     page = await browser.context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    recordProblems(page, problems);
   });
   after(async () => {
     await browser?.close();

@@ -17,7 +17,7 @@ import { startTestServer, type TestServer } from '../src/server/testing.ts';
 import { openStore } from '../src/store/factory.ts';
 import { BACKENDS } from '../src/store/testing.ts';
 import { repoRoot, serviceSkip } from '../src/testing.ts';
-import { type FreshBrowser, freshBrowser, hasChromium } from '../src/web/browser.ts';
+import { type FreshBrowser, freshBrowser, hasChromium, recordProblems } from '../src/web/browser.ts';
 import { ensureDashboard } from '../src/web/build.ts';
 
 const H = 3_600_000;
@@ -70,10 +70,7 @@ describe('dashboard: Delivery (DORA) and post-mortem drafts in headless Chromium
     }
     browser = await freshBrowser({ width: 1280, height: 900 }, READER);
     page = await browser.context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    recordProblems(page, problems);
     await page.goto(server.url);
     await page.waitForSelector('#token:focus');
     await page.keyboard.type(server.admin);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { repoRoot, serviceSkip } from '../src/testing.ts';
-import { type FreshBrowser, freshBrowser, hasChromium } from '../src/web/browser.ts';
+import { type FreshBrowser, freshBrowser, hasChromium, recordProblems } from '../src/web/browser.ts';
 import { type DashboardStack, startDashboardStack } from './dashboard-stack.ts';
 
 /** Polls a locator's text (the page's strict CSP refuses Playwright's in-page string functions). */
@@ -48,10 +48,7 @@ describe('dashboard in headless Chromium (real server, agent and instances)', { 
 
   const open = async (): Promise<Page> => {
     const page = await browser.context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    recordProblems(page, problems);
     return page;
   };
   const shot = (page: Page, name: string) =>
@@ -60,10 +57,7 @@ describe('dashboard in headless Chromium (real server, agent and instances)', { 
   const signIn = async (token: string): Promise<{ page: Page; b: FreshBrowser }> => {
     const b = await freshBrowser();
     const page = await b.context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    recordProblems(page, problems);
     await page.goto(stack.url);
     await page.waitForSelector('#token:focus');
     await page.keyboard.type(token);

@@ -7,7 +7,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.SLIPWAY_CHROMIUM ?? '/usr/bin/chromium';
 export const hasChromium = (): boolean => existsSync(CHROMIUM);
@@ -52,4 +52,18 @@ export async function freshBrowser(
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Collects into `problems` what a page reports as wrong: console errors and uncaught exceptions.
+ * Chromium's net::ERR_NETWORK_CHANGED is left out: it aborts the loads in flight whenever an
+ * interface comes or goes on the machine (a container engine starting one, in a test running
+ * beside), which says nothing of the page, and a page that cannot cope shows it in its content.
+ */
+export function recordProblems(page: Page, problems: string[]): void {
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().includes('net::ERR_NETWORK_CHANGED'))
+      problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
 }
