@@ -52,10 +52,11 @@ describe('the engine across three SSH hosts behind HAProxy', { skip }, () => {
       child.stdout?.on('data', (b: Buffer) => (out += b));
       child.on('exit', () => resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}')));
     });
-  // The first step's analysis is long enough to look at the hosts (`hosts status` takes seconds, more
-  // on a busy machine: an SSH command per host and query), or to cut one off, while it runs.
+  // The first step's analysis is long enough to read each host's agent state while it runs (LOOK),
+  // or to cut a host off and see the deployment notice it (LONG: an SSH command's timeout, more on a
+  // busy machine).
   const LOOK =
-    '[{ weight: 10, analysis: { duration: 60s } }, { weight: 50, analysis: { duration: 3s } }, { weight: 100 }]';
+    '[{ weight: 10, analysis: { duration: 15s } }, { weight: 50, analysis: { duration: 3s } }, { weight: 100 }]';
   const LONG =
     '[{ weight: 10, analysis: { duration: 45s } }, { weight: 50, analysis: { duration: 3s } }, { weight: 100 }]';
   const SHORT =
