@@ -1,6 +1,7 @@
 /**
  * `npm test`: every `*.test.ts` under src/ and test/ (or the files named on the command line), three
- * files at a time, the slowest suites first.
+ * files at a time, the slowest suites first; `--test-name-pattern` and `--test-skip-pattern` as in
+ * `node --test`.
  *
  * `node --test` starts files in name order. The demo's suite (then both stories, about 5 minutes on a
  * busy 2-core machine) is named late, so it started when most of the run was over and ran on alone
@@ -8,11 +9,12 @@
  * lets the short ones fill the other slots around them. The list is only an order: a suite missing
  * from it still runs, in name order after the listed ones.
  */
-import { globSync } from 'node:fs';
+import { existsSync, globSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
+import { parseArgs } from 'node:util';
 
 /** Slowest first, as measured in a full run (seconds on a 2-core machine, three files at a time). */
 const SLOW_FIRST = [
@@ -31,7 +33,31 @@ const SLOW_FIRST = [
   'test/dashboard.e2e.test.ts', // 50
 ];
 
-const named = process.argv.slice(2);
+// `npm test -- [files…] [--test-name-pattern=RE] [--test-skip-pattern=RE]`, as with `node --test`.
+function args() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        'test-name-pattern': { type: 'string', multiple: true },
+        'test-skip-pattern': { type: 'string', multiple: true },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(
+      `npm test: ${(error as Error).message}\nusage: npm test -- [files…] [--test-name-pattern=RE] [--test-skip-pattern=RE]\n`,
+    );
+    process.exit(2);
+  }
+}
+const { values, positionals: named } = args();
+const missing = named.filter((f) => !existsSync(f));
+if (missing.length > 0) {
+  process.stderr.write(
+    `npm test: no such test file: ${missing.join(', ')} (paths are from the repository root)\n`,
+  );
+  process.exit(2);
+}
 const all = named.length > 0 ? named : globSync(['src/**/*.test.ts', 'test/**/*.test.ts']).sort();
 const files = [...SLOW_FIRST.filter((f) => all.includes(f)), ...all.filter((f) => !SLOW_FIRST.includes(f))];
 
@@ -45,6 +71,8 @@ const stream = run({
   concurrency: 3,
   timeout: 300_000,
   execArgv: ['--disable-warning=ExperimentalWarning'],
+  ...(values['test-name-pattern'] && { testNamePatterns: values['test-name-pattern'] }),
+  ...(values['test-skip-pattern'] && { testSkipPatterns: values['test-skip-pattern'] }),
 });
 stream.on('test:fail', () => {
   process.exitCode = 1;
